@@ -1,0 +1,131 @@
+# Terra toolkit. `make` builds libterra and the commands, `make check` runs
+# every test, `make demo` runs the quickstart pipeline. Missing Debian
+# packages are installed first (mk/deps.sh). Sources are found by wildcard:
+# a new lib/X.c, cmd/terra-X.c, tests/unit/X.c or tests/X.t needs no edit here.
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+COMPDIR   = $(PREFIX)/share/bash-completion/completions
+
+NODEPS_GOALS = clean distclean format help
+ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+else
+DEPS_STATUS := $(shell sh mk/deps.sh 1>&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error the Debian packages above could not be installed)
+endif
+endif
+
+PKGS      = libsodium sqlite3 jansson hwloc OpenCL
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN      = -Wall -Wextra -Wpedantic
+STRICT    = -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -Wformat=2 -Wundef -Wpointer-arith -Wcast-align -Wwrite-strings
+CPPFLAGS += -I. -D_GNU_SOURCE -DCL_TARGET_OPENCL_VERSION=300 \
+            -DTERRA_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=c11 $(WARN) $(if $(DEV),$(STRICT)) $(CFLAGS) $(PKG_CFLAGS)
+
+# Each configuration builds into its own tree, so switching never mixes objects.
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
+else ifneq ($(FUZZ),)
+BUILD ?= build/fuzz
+else
+BUILD ?= build/$(if $(DEV),dev,rel)
+endif
+comma := ,
+
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A    = $(BUILD)/libterra.a
+CMD_SRC  = $(sort $(wildcard cmd/terra-*.c))
+CMDS     = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
+SHELL_TESTS = $(sort $(wildcard tests/*.t))
+MANS     = $(sort $(wildcard man/*.[157]))
+
+.PHONY: all check test unit valgrind demo install uninstall clean bench lint-man \
+        format help fuzz
+all: $(CMDS) $(UNITS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
+
+# Tests see the commands of this build first on PATH; TERRA_WRAP runs each
+# under a tool (valgrind) through wrappers that tests/setup writes.
+TEST_ENV = TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) \
+           TERRA_BUILD=$(abspath $(BUILD)) TERRA_NO_DEPS=1
+PROVE_JOBS ?= 2
+check: all lint-man
+	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
+
+# make test T="tests/register.t build/rel/tests/unit/record.t": just those.
+test: all
+	$(TEST_ENV) prove --exec '' $(T)
+
+unit: all
+	$(TEST_ENV) prove --exec '' $(UNITS)
+
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+           --suppressions=$(abspath tests/valgrind.supp)
+valgrind: all
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 \
+	    prove -j$(PROVE_JOBS) --exec '$(VALGRIND)' $(UNITS)
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 \
+	    prove -j$(PROVE_JOBS) --exec '' $(SHELL_TESTS)
+
+lint-man:
+	@out=$$(mandoc -Tlint -W warning $(MANS) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "man pages: mandoc -Tlint found problems"; exit 1; fi
+
+demo: all
+	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh
+
+bench: all
+	TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(CMDS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	if [ -d examples/completion ]; then install -d $(DESTDIR)$(COMPDIR); \
+	    for c in examples/completion/terra-*; do install -m 0644 $$c $(DESTDIR)$(COMPDIR)/; done; fi
+
+uninstall:
+	for c in $(CMD_SRC:cmd/%.c=%); do rm -f $(DESTDIR)$(BINDIR)/$$c \
+	    $(DESTDIR)$(COMPDIR)/$$c; done
+	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
+
+format:
+	clang-format -i lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make [DEV=1] | check | unit | valgrind | demo | bench | install | clean"
+	@echo "make check SANITIZE=address,undefined"

@@ -1,0 +1,49 @@
+#ifndef TERRA_MERKLE_H
+#define TERRA_MERKLE_H
+/*
+ * RFC 6962 / RFC 9162 Merkle trees over SHA-256:
+ *   leaf hash = SHA-256(0x00 || data), node hash = SHA-256(0x01 || left || right),
+ *   the empty tree's root = SHA-256(""). A tree of n leaves splits at the
+ *   largest power of two smaller than n.
+ */
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TERRA_HASH_BYTES 32
+
+void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
+void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
+                       uint8_t out[TERRA_HASH_BYTES]);
+
+/* Root of n leaf hashes held in memory. */
+void terra_merkle_root(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n,
+                       uint8_t out[TERRA_HASH_BYTES]);
+
+/* Streaming root in O(log n) memory: push leaf hashes in order. */
+typedef struct terra_merkle_acc {
+	uint8_t stack[64][TERRA_HASH_BYTES];
+	uint64_t n;
+} terra_merkle_acc;
+void terra_merkle_acc_init(terra_merkle_acc *acc);
+void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES]);
+void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES]);
+
+/* Inclusion proof (audit path) of leaf `index` in a tree of n leaves;
+ * path must hold 64 hashes; *len gets the number used. */
+int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, size_t index,
+                           uint8_t (*path)[TERRA_HASH_BYTES], size_t *len, terra_err *e);
+/* 0 if the path proves leaf at index in a tree of `size` with `root`, else -1. */
+int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
+                                  uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
+                                  size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e);
+/* Consistency proof between tree sizes m <= n (RFC 9162 2.1.4). */
+int terra_merkle_consistency(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t m, size_t n,
+                             uint8_t (*path)[TERRA_HASH_BYTES], size_t *len, terra_err *e);
+int terra_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[TERRA_HASH_BYTES],
+                                    const uint8_t root_n[TERRA_HASH_BYTES],
+                                    const uint8_t (*path)[TERRA_HASH_BYTES], size_t len,
+                                    terra_err *e);
+
+#endif

@@ -1,0 +1,27 @@
+#ifndef TERRA_MONEY_H
+#define TERRA_MONEY_H
+/*
+ * TERRA amounts (DESIGN 4): decimal strings with exactly 9 decimals
+ * ("12.500000000"), held as int64 base units (1 TERRA = 10^9 units).
+ * Intermediates are 128-bit; an overflow is an error, never a wrap.
+ */
+#include "err.h"
+
+#include <stdint.h>
+
+#define TERRA_UNITS_PER_TERRA INT64_C(1000000000)
+#define TERRA_AMOUNT_MAX 32 /* formatted length incl. sign and NUL */
+
+/*
+ * Parses "123", "123.5", "-0.000000001". With `strict`, exactly 9 decimals
+ * are required (record fields); otherwise 0 to 9 (command-line options).
+ */
+int terra_money_parse(const char *s, int strict, int64_t *units, terra_err *e);
+/* Always 9 decimals: 12500000000 -> "12.500000000". */
+void terra_money_format(int64_t units, char out[TERRA_AMOUNT_MAX]);
+int terra_money_add(int64_t a, int64_t b, int64_t *sum, terra_err *e);
+int terra_money_sub(int64_t a, int64_t b, int64_t *diff, terra_err *e);
+/* q = floor(a * b / c), r = a * b - q * c, 128-bit intermediate; a,b >= 0, c > 0. */
+int terra_money_muldiv(int64_t a, int64_t b, int64_t c, int64_t *q, int64_t *r, terra_err *e);
+
+#endif

@@ -1,0 +1,42 @@
+#ifndef TERRA_UNIT_H
+#define TERRA_UNIT_H
+/*
+ * The unit registry in terra.db: each registered device is a unit with its
+ * own key (units/<unit>.key) and a signed unit record. The unit id is the
+ * lowercase hex of BLAKE2b-128(owner_pk || fingerprint_hex), 32 characters,
+ * so the same device registered by the same owner is the same unit.
+ */
+#include "err.h"
+#include "home.h"
+#include "key.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define TERRA_UNIT_ID_HEX 33
+
+typedef struct terra_unit {
+	char id[TERRA_UNIT_ID_HEX];
+	uint8_t owner[TERRA_PK_BYTES];
+	uint8_t unit_pub[TERRA_PK_BYTES];
+	char fingerprint[65];
+	int64_t score;
+	int retired;
+	json_t *record; /* the latest signed unit record */
+} terra_unit;
+
+/* Derives the unit id from an owner key and a device fingerprint. */
+void terra_unit_id(const uint8_t owner[TERRA_PK_BYTES], const char *fingerprint,
+                   char out[TERRA_UNIT_ID_HEX]);
+/* Loads a unit; kind TERRA_E_NOTFOUND "unknown unit 'X'" when absent. */
+int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e);
+void terra_unit_free(terra_unit *u);
+/* All units' latest records (array), ordered by id. */
+int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e);
+/* Loads units/<id>.key (secret, sodium_malloc'd). */
+int terra_unit_key(const terra_home *h, const char *id, terra_key *k, terra_err *e);
+/* Reserves n usage seqs for a unit in its own committed transaction, so a
+ * crash never reuses one; *first is the first reserved (seqs start at 1). */
+int terra_unit_seq_reserve(sqlite3 *db, const char *id, int64_t n, int64_t *first, terra_err *e);
+
+#endif
