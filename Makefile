@@ -57,7 +57,13 @@ MANS     = $(sort $(wildcard man/*.[157]))
 
 .PHONY: all check test unit valgrind demo install uninstall clean bench lint-man \
         format help fuzz
-all: $(CMDS) $(UNITS)
+FAULTINJECT = $(BUILD)/tests/faultinject.so
+all: $(CMDS) $(UNITS) $(FAULTINJECT)
+
+# LD_PRELOAD write-fault injector used by the robustness tests.
+$(FAULTINJECT): tests/tools/faultinject.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O1 -g -fPIC -shared $< -o $@ -ldl
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
 	@mkdir -p $(@D)
