@@ -42,16 +42,23 @@ int terra_err_sys(terra_err *e, const char *fmt, ...)
 
 int terra_err_wrap(terra_err *e, const char *fmt, ...)
 {
-	char prefix[TERRA_ERR_MAX], old[TERRA_ERR_MAX];
+	char old[TERRA_ERR_MAX];
+	size_t n;
 	va_list ap;
 
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
-	va_end(ap);
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	/* Context first, then the old message, truncated to what fits. */
+	n = strlen(e->msg);
+	if (n + 2 < sizeof e->msg) {
+		memcpy(e->msg + n, ": ", 3);
+		n += 2;
+		strncat(e->msg + n, old, sizeof e->msg - n - 1);
+	}
 	return -1;
 }
 
