@@ -7,10 +7,11 @@
  *
  * Canonical form: the record without "sig", object keys sorted bytewise at
  * every depth, no whitespace, strings escaped as RFC 8785 does (only '"',
- * '\\' and control characters escaped; \b \t \n \f \r short forms, other
- * controls as \u00xx lowercase hex; everything else, non-ASCII included,
- * as raw UTF-8). Numbers are integers only. This is what "signer"/"sig"
- * cover: sig = Ed25519(secret, canonical), both lowercase hex.
+ * '\\' and control characters U+0000..U+001F escaped; \b \t \n \f \r short
+ * forms, other controls as \u00xx lowercase hex; everything else, U+007F
+ * and non-ASCII included, as raw UTF-8). Numbers are integers only. This
+ * is what "signer"/"sig" cover: sig = Ed25519(secret, canonical), both
+ * lowercase hex.
  */
 #include "err.h"
 #include "key.h"
@@ -35,17 +36,26 @@ void terra_reader_close(terra_reader *r);
  *    1  a record in *rec (caller json_decref's it),
  *    0  end of input,
  *   -1  a bad line: e->msg is "FILE:LINE: why"; the reader stays usable,
- *   -2  the input could not be read (e->msg says why); stop.
- * Blank lines are skipped. A line over TERRA_LINE_MAX is consumed whole and
- * reported as bad.
+ *   -2  the input could not be read (e->msg says why); stop. When a signal
+ *       interrupted the read (a handler without SA_RESTART), a next call
+ *       goes on where this one stopped.
+ * Blank lines are skipped, a final line without '\n' is read, "\r\n" is
+ * taken as "\n". A line over TERRA_LINE_MAX is consumed whole and reported
+ * as bad. Refused as bad: malformed JSON (NUL bytes, invalid UTF-8, a
+ * duplicate key, "\u0000" in a string), real numbers anywhere, nesting
+ * deeper than TERRA_DEPTH_MAX, a missing or empty "type", "v" other than 1.
  */
 int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e);
-/* The raw bytes of the line last read (no '\n'), valid until the next read. */
+/* The raw bytes of the line last read (no '\n', nor a '\r' before it), valid
+ * until the next read. For a line over TERRA_LINE_MAX only its start is kept
+ * and terra_reader_truncated says so. */
 const char *terra_reader_line(const terra_reader *r, size_t *len);
+int terra_reader_truncated(const terra_reader *r);
 const char *terra_reader_name(const terra_reader *r);
 long terra_reader_lineno(const terra_reader *r);
 /* Formats "FILE:LINE: <type> record: <why>" into e for a record that was
- * parsed but failed a field check; returns -1. */
+ * parsed but failed a field check; returns -1. A NULL or empty type gives
+ * "FILE:LINE: record: <why>"; `why` may be e->msg. */
 int terra_reader_reject(const terra_reader *r, terra_err *e, const char *type, const char *why);
 
 /* Parses one line held in memory (tests, proofs): same checks as the reader. */
