@@ -23,7 +23,10 @@ typedef struct terra_home {
 	terra_key owner; /* owner.sk only with TERRA_HOME_SECRET */
 } terra_home;
 
-enum { TERRA_HOME_SECRET = 1 /* load owner.key too */ };
+enum {
+	TERRA_HOME_SECRET = 1,  /* load owner.key too */
+	TERRA_HOME_READONLY = 2 /* open terra.db read-only (no migration) */
+};
 
 /* Resolves the home directory from -H (may be NULL) and the environment. */
 int terra_home_path(const char *opt_dir, char *out, size_t outlen, terra_err *e);

@@ -1,0 +1,368 @@
+#include "db.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/*
+ * SCHEMA: one SQL string per schema version; migrations[i] takes the
+ * database from user_version i to i + 1 inside one BEGIN IMMEDIATE
+ * transaction. Never edit a migration that has shipped: append a new one.
+ * Helpers owning a table may edit its statements here while version 1 is
+ * still unreleased.
+ */
+static const char *const migrations[] = {
+	/* 1: units, usage seqs, the ledger and settlements */
+	"CREATE TABLE units ("
+	"  unit TEXT PRIMARY KEY,"
+	"  owner TEXT NOT NULL,"
+	"  unit_pub TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  score INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
+	"  kind TEXT NOT NULL,"
+	"  registered_at TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  record TEXT NOT NULL"
+	");"
+	"CREATE TABLE unit_seq ("
+	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+	"  next_seq INTEGER NOT NULL"
+	");"
+	"CREATE TABLE entries ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  prev_hash BLOB NOT NULL,"
+	"  leaf_hash BLOB NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE checkpoints ("
+	"  size INTEGER PRIMARY KEY,"
+	"  root BLOB NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  sig TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  frontier BLOB NOT NULL"
+	");"
+	"CREATE TABLE settlements ("
+	"  period TEXT PRIMARY KEY,"
+	"  inputs_digest TEXT NOT NULL,"
+	"  entry_seq INTEGER NOT NULL REFERENCES entries(seq)"
+	");"
+	"CREATE TABLE settlement_inputs ("
+	"  period TEXT NOT NULL REFERENCES settlements(period),"
+	"  role TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  owner TEXT,"
+	"  weight INTEGER NOT NULL,"
+	"  PRIMARY KEY (period, role, id)"
+	") WITHOUT ROWID;" /* settle: one b-tree, not a table and an index */
+	"CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER settlements_no_update BEFORE UPDATE ON settlements"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER settlements_no_delete BEFORE DELETE ON settlements"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int terra_db_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+int terra_db_err(sqlite3 *db, terra_err *e, const char *what)
+{
+	int code = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_ERROR;
+	const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
+	enum terra_errkind kind = TERRA_E_SYS;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+		kind = TERRA_E_BUSY;
+		msg = "database is locked by another terra command";
+	} else if (code == SQLITE_CONSTRAINT) {
+		kind = TERRA_E_STATE;
+	}
+	if (what && *what)
+		return terra_err_set(e, kind, "%s: %s", what, msg);
+	return terra_err_set(e, kind, "%s", msg);
+}
+
+int terra_db_exec(sqlite3 *db, const char *sql, terra_err *e)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return terra_db_err(db, e, NULL);
+	return 0;
+}
+
+int terra_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, terra_err *e)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return terra_db_err(db, e, "prepare statement");
+	return 0;
+}
+
+int terra_db_begin(sqlite3 *db, terra_err *e)
+{
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return terra_db_err(db, e, "begin transaction");
+	return 0;
+}
+
+int terra_db_commit(sqlite3 *db, terra_err *e)
+{
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		terra_db_err(db, e, "commit");
+		terra_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void terra_db_rollback(sqlite3 *db)
+{
+	if (db && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void terra_db_close(sqlite3 *db)
+{
+	sqlite3_close_v2(db);
+}
+
+/* One integer from a query returning one row (a pragma, a count). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db, sql, &st, e))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		terra_db_err(db, e, NULL);
+		goto out;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int busy_timeout_ms(void)
+{
+	const char *s = getenv("TERRA_BUSY_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 5000;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 24L * 3600 * 1000)
+		return 5000;
+	return (int)v;
+}
+
+/* One text value from a query returning one row, into out. */
+static int query_text(sqlite3 *db, const char *sql, char *out, size_t outlen, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *text;
+	int ret = -1;
+
+	if (terra_db_prepare(db, sql, &st, e))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		terra_db_err(db, e, NULL);
+		goto out;
+	}
+	text = sqlite3_column_text(st, 0);
+	snprintf(out, outlen, "%s", text ? (const char *)text : "");
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * Switching to WAL writes the header: only done when it is not WAL already.
+ * SQLite answers BUSY at once, without the busy handler, when another
+ * connection is converting the same new file, so this waits by itself.
+ */
+static int set_wal(sqlite3 *db, int timeout_ms, terra_err *e)
+{
+	char mode[32];
+	int waited = 0;
+
+	for (;;) {
+		if (query_text(db, "PRAGMA journal_mode", mode, sizeof mode, e) == 0) {
+			if (!strcmp(mode, "wal"))
+				return 0;
+			if (query_text(db, "PRAGMA journal_mode = WAL", mode, sizeof mode, e) == 0)
+				break;
+		}
+		if (e->kind != TERRA_E_BUSY || waited >= timeout_ms)
+			return -1;
+		sqlite3_sleep(10);
+		waited += 10;
+	}
+	if (strcmp(mode, "wal"))
+		return terra_err_set(e, TERRA_E_SYS, "cannot use WAL mode (journal mode is %s)",
+		                     mode);
+	return 0;
+}
+
+/* Takes the schema from version v - 1 to v in one transaction. */
+static int migrate_step(sqlite3 *db, int v, terra_err *e)
+{
+	char sql[128];
+	int64_t cur;
+	int ret = -1;
+
+	if (terra_db_begin(db, e))
+		return -1;
+	/* Another process may have migrated while we waited for the lock. */
+	if (query_int(db, "PRAGMA user_version", &cur, e))
+		goto out;
+	if (cur >= v) {
+		ret = 0;
+		goto out;
+	}
+	if (cur != v - 1) {
+		terra_err_set(e, TERRA_E_STATE, "schema version %" PRId64 " is unexpected", cur);
+		goto out;
+	}
+	if (terra_db_exec(db, migrations[v - 1], e))
+		goto out;
+	if (v == 1) {
+		snprintf(sql, sizeof sql, "PRAGMA application_id = %d", TERRA_APP_ID);
+		if (terra_db_exec(db, sql, e))
+			goto out;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+	if (terra_db_exec(db, sql, e))
+		goto out;
+	ret = terra_db_commit(db, e);
+out:
+	terra_db_rollback(db); /* a no-op after the commit */
+	if (ret)
+		terra_err_wrap(e, "migrate to schema version %d", v);
+	return ret;
+}
+
+/* Refuses, without changing anything, a file that is not ours or is too new. */
+static int check_file(sqlite3 *db, const char *path, int flags, int64_t *version, terra_err *e)
+{
+	/* One statement, so the three values come from one snapshot even while
+	 * another process is creating the same database. */
+	static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id),"
+	                          " (SELECT user_version FROM pragma_user_version),"
+	                          " (SELECT count(*) FROM sqlite_master)";
+	sqlite3_stmt *st = NULL;
+	int64_t app, ver, ntables;
+
+	if (terra_db_prepare(db, sql, &st, e))
+		return terra_err_wrap(e, "open '%s'", path);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		terra_db_err(db, e, NULL);
+		sqlite3_finalize(st);
+		return terra_err_wrap(e, "open '%s'", path);
+	}
+	app = sqlite3_column_int64(st, 0);
+	ver = sqlite3_column_int64(st, 1);
+	ntables = sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+	if (app != TERRA_APP_ID && (app != 0 || ntables > 0))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "'%s' is not a Terra database (application_id 0x%08" PRIx32 ")",
+		                     path, (uint32_t)app);
+	if (ver > N_MIGRATIONS)
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "'%s': schema version %" PRId64
+		                     " is newer than this %s knows (%d)",
+		                     path, ver, terra_progname ? terra_progname : "terra",
+		                     N_MIGRATIONS);
+	if (ver < N_MIGRATIONS && (flags & TERRA_DB_READONLY))
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "'%s': schema version %" PRId64
+		                     " must be migrated to %d, which a read-only open cannot do",
+		                     path, ver, N_MIGRATIONS);
+	*version = ver;
+	return 0;
+}
+
+int terra_db_open(sqlite3 **dbp, const char *path, int flags, terra_err *e)
+{
+	sqlite3 *db = NULL;
+	struct stat sb;
+	int64_t version = 0;
+	int oflags, timeout_ms, v, ret = -1;
+
+	*dbp = NULL;
+	if (flags & TERRA_DB_READONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else if (flags & TERRA_DB_CREATE)
+		oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	else
+		oflags = SQLITE_OPEN_READWRITE;
+	if (!(oflags & SQLITE_OPEN_CREATE) && stat(path, &sb)) {
+		terra_err_sys(e, "open '%s'", path);
+		if (errno == ENOENT)
+			e->kind = TERRA_E_NOTFOUND;
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &db, oflags, NULL) != SQLITE_OK) {
+		terra_db_err(db, e, NULL);
+		terra_err_wrap(e, "open '%s'", path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	/* Connection settings only: nothing is written to the file yet. */
+	timeout_ms = busy_timeout_ms();
+	sqlite3_busy_timeout(db, timeout_ms);
+	if (check_file(db, path, flags, &version, e))
+		goto out;
+	if (terra_db_exec(db, "PRAGMA foreign_keys = ON", e) ||
+	    terra_db_exec(db, "PRAGMA synchronous = FULL", e)) {
+		terra_err_wrap(e, "open '%s'", path);
+		goto out;
+	}
+	if (!(flags & TERRA_DB_READONLY)) {
+		if (set_wal(db, timeout_ms, e)) {
+			terra_err_wrap(e, "open '%s'", path);
+			goto out;
+		}
+		for (v = (int)version + 1; v <= N_MIGRATIONS; v++) {
+			if (migrate_step(db, v, e)) {
+				terra_err_wrap(e, "open '%s'", path);
+				goto out;
+			}
+		}
+	}
+	*dbp = db;
+	db = NULL;
+	ret = 0;
+out:
+	sqlite3_close_v2(db);
+	return ret;
+}

@@ -1,0 +1,305 @@
+#include "lib/db.h"
+
+#include "tap.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static const char *tpath(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+	return buf[i];
+}
+
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	fclose(f);
+	return buf;
+}
+
+/* A plain SQLite file written with the sqlite3 API, as another program would. */
+static void make_foreign(const char *path, const char *extra)
+{
+	sqlite3 *db;
+
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, extra, NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void test_fresh(void)
+{
+	sqlite3 *db = NULL;
+	terra_err e = {0};
+	char mode[16] = "";
+	sqlite3_stmt *st;
+	struct stat sb;
+
+	ok(terra_db_open(&db, tpath("missing.db"), TERRA_DB_OPEN, &e) < 0,
+	   "open without CREATE of a missing file fails");
+	is_int(e.kind, TERRA_E_NOTFOUND, "... as not found");
+	like(e.msg, "missing.db", "... naming the file");
+	ok(stat(tpath("missing.db"), &sb) < 0, "... and does not create it");
+	ok(terra_db_open(&db, tpath("missing.db"), TERRA_DB_READONLY, &e) < 0,
+	   "read-only open of a missing file fails");
+	ok(stat(tpath("missing.db"), &sb) < 0, "... and does not create it");
+
+	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	is_int(terra_db_schema_version(), 1, "schema version is 1");
+	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
+	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
+	       "user_version is the schema version");
+	is_int(pragma_int(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
+	is_int(pragma_int(db, "PRAGMA synchronous"), 2, "synchronous FULL");
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	is_str(mode, "wal", "journal mode WAL");
+	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+	                      "('units','unit_seq','entries','checkpoints','settlements',"
+	                      "'settlement_inputs')"),
+	       6, "the six tables exist");
+	ok(terra_db_exec(db, "INSERT INTO unit_seq VALUES ('nosuchunit', 1)", &e) < 0,
+	   "foreign keys enforced");
+	terra_db_close(db);
+
+	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_OPEN, &e) == 0, "reopen");
+	terra_db_close(db);
+	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_READONLY, &e) == 0, "reopen read-only");
+	ok(terra_db_exec(db, "INSERT INTO entries VALUES (1, 'x', '{}', x'00', x'00', 't')", &e) <
+	       0,
+	   "read-only connection refuses writes");
+	terra_db_close(db);
+
+	/* An empty SQLite file (0 bytes) is a new database: migrated on a normal open. */
+	fclose(fopen(tpath("empty.db"), "w"));
+	ok(terra_db_open(&db, tpath("empty.db"), TERRA_DB_READONLY, &e) < 0,
+	   "read-only open of an unmigrated file refused");
+	like(e.msg, "read-only", "... saying why");
+	ok(stat(tpath("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
+	ok(terra_db_open(&db, tpath("empty.db"), TERRA_DB_OPEN, &e) == 0,
+	   "an empty file is migrated on open");
+	is_int(pragma_int(db, "PRAGMA user_version"), 1, "... to version 1");
+	terra_db_close(db);
+}
+
+static void test_foreign(void)
+{
+	const char *p = tpath("foreign.db"), *q = tpath("otherapp.db"), *t = tpath("text.db");
+	char *before, *after;
+	size_t nb, na;
+	sqlite3 *db = NULL;
+	terra_err e = {0};
+
+	make_foreign(p, "CREATE TABLE t(x); INSERT INTO t VALUES (42);");
+	before = slurp(p, &nb);
+	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "foreign SQLite file refused");
+	like(e.msg, "is not a Terra database (application_id 0x00000000)", "... with the reason");
+	like(e.msg, p, "... naming the file");
+	ok(terra_db_open(&db, p, TERRA_DB_CREATE, &e) < 0, "... also with CREATE");
+	after = slurp(p, &na);
+	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
+	free(before);
+	free(after);
+
+	make_foreign(q, "PRAGMA application_id = 305419896;");
+	before = slurp(q, &nb);
+	ok(terra_db_open(&db, q, TERRA_DB_CREATE, &e) < 0, "file of another application refused");
+	like(e.msg, "(application_id 0x12345678)", "... naming its application_id");
+	after = slurp(q, &na);
+	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
+	free(before);
+	free(after);
+
+	{
+		FILE *f = fopen(t, "w");
+		fputs("this is not a database at all, just some text that is long enough to "
+		      "look like a header to sqlite, more than a hundred bytes of it ........\n",
+		      f);
+		fclose(f);
+	}
+	before = slurp(t, &nb);
+	ok(terra_db_open(&db, t, TERRA_DB_OPEN, &e) < 0, "a text file is refused");
+	like(e.msg, t, "... naming the file");
+	after = slurp(t, &na);
+	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
+	free(before);
+	free(after);
+}
+
+static void test_newer(void)
+{
+	const char *p = tpath("newer.db");
+	sqlite3 *db = NULL;
+	terra_err e = {0};
+	char *before, *after;
+	size_t nb, na;
+
+	ok(terra_db_open(&db, p, TERRA_DB_CREATE, &e) == 0, "create for the newer test");
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	terra_db_close(db);
+	before = slurp(p, &nb);
+	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
+	like(e.msg, "schema version 99 is newer than this terra knows (1)", "... with the reason");
+	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
+	after = slurp(p, &na);
+	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
+	free(before);
+	free(after);
+}
+
+static void test_triggers(void)
+{
+	sqlite3 *db = NULL;
+	terra_err e = {0};
+	int i;
+	static const char *const refused[] = {
+		"UPDATE entries SET kind = 'forged'",
+		"DELETE FROM entries",
+		"UPDATE checkpoints SET sig = 'x'",
+		"DELETE FROM checkpoints",
+		"UPDATE settlements SET inputs_digest = 'x'",
+		"DELETE FROM settlements",
+		"UPDATE settlement_inputs SET weight = 0",
+		"DELETE FROM settlement_inputs",
+	};
+
+	ok(terra_db_open(&db, tpath("trig.db"), TERRA_DB_CREATE, &e) == 0, "create for triggers");
+	ok(terra_db_exec(db,
+	                 "INSERT INTO entries VALUES (1, 'unit', '{}', x'00', x'01', 't');"
+	                 "INSERT INTO checkpoints (size, root, signer, sig, body, frontier)"
+	                 " VALUES (1, x'01', 's', 'sig', '{}', x'');"
+	                 "INSERT INTO settlements VALUES ('p', 'd', 1);"
+	                 "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u', 'o', 5);",
+	                 &e) == 0,
+	   "appending works");
+	for (i = 0; i < (int)(sizeof refused / sizeof refused[0]); i++) {
+		char name[128];
+
+		terra_err_clear(&e);
+		snprintf(name, sizeof name, "refused: %s", refused[i]);
+		ok(terra_db_exec(db, refused[i], &e) < 0, name);
+		like(e.msg, "ledger is append-only", "... ledger is append-only");
+	}
+	is_int(pragma_int(db, "SELECT count(*) FROM entries WHERE kind = 'unit'"), 1,
+	       "entry unchanged");
+	terra_db_close(db);
+}
+
+static void test_busy(void)
+{
+	sqlite3 *a = NULL, *b = NULL, *c = NULL;
+	terra_err e = {0};
+
+	setenv("TERRA_BUSY_TIMEOUT_MS", "50", 1);
+	ok(terra_db_open(&a, tpath("busy.db"), TERRA_DB_CREATE, &e) == 0, "open first");
+	ok(terra_db_open(&b, tpath("busy.db"), TERRA_DB_OPEN, &e) == 0, "open second");
+	ok(terra_db_begin(a, &e) == 0, "first begins");
+	ok(terra_db_exec(a, "INSERT INTO entries VALUES (1, 'k', '{}', x'00', x'01', 't')", &e) ==
+	       0,
+	   "first writes");
+	ok(terra_db_begin(b, &e) < 0, "second cannot begin while the first holds the lock");
+	is_int(e.kind, TERRA_E_BUSY, "... kind BUSY");
+	like(e.msg, "database is locked by another terra command", "... with the message");
+	ok(terra_db_open(&c, tpath("busy.db"), TERRA_DB_OPEN, &e) == 0,
+	   "opening while another holds the write lock works");
+	terra_db_close(c);
+	ok(terra_db_commit(a, &e) == 0, "first commits");
+	ok(terra_db_begin(b, &e) == 0, "second begins after the commit");
+	is_int(pragma_int(b, "SELECT count(*) FROM entries"), 1, "... and sees the entry");
+	terra_db_rollback(b);
+	terra_db_rollback(b); /* harmless without a transaction */
+	terra_db_close(b);
+	terra_db_close(a);
+	unsetenv("TERRA_BUSY_TIMEOUT_MS");
+}
+
+/* Processes creating the same new database at once all succeed. */
+static void test_race(void)
+{
+	int round, i, status, fails = 0;
+
+	for (round = 0; round < 10; round++) {
+		char name[32];
+		const char *p;
+
+		snprintf(name, sizeof name, "race%d.db", round);
+		p = tpath(name);
+		fflush(stdout);
+		for (i = 0; i < 4; i++) {
+			if (fork() == 0) {
+				sqlite3 *db;
+				terra_err e = {0};
+
+				if (terra_db_open(&db, p, TERRA_DB_CREATE, &e)) {
+					printf("# child: %s\n", e.msg);
+					_exit(1);
+				}
+				terra_db_close(db);
+				_exit(0);
+			}
+		}
+		while (wait(&status) > 0)
+			fails += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	is_int(fails, 0, "40 processes creating 10 new databases in fours all succeed");
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char cmd[300];
+
+	snprintf(dir, sizeof dir, "%s/terra-db.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_fresh();
+	test_foreign();
+	test_newer();
+	test_triggers();
+	test_busy();
+	test_race();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
+	return done_testing();
+}
