@@ -379,3 +379,11 @@ int terra_key_verify(const uint8_t pk[TERRA_PK_BYTES], const void *msg, size_t l
 		return -1;
 	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? 0 : -1;
 }
+
+void terra_key_id(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_KEY_ID_HEX])
+{
+	uint8_t h[32];
+
+	crypto_generichash(h, sizeof h, pk, TERRA_PK_BYTES, NULL, 0);
+	terra_hex(h, 8, out);
+}

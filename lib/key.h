@@ -45,4 +45,9 @@ void terra_hex(const uint8_t *in, size_t n, char *out);
 /* Exactly 2n lowercase-or-uppercase hex chars into n bytes; fails otherwise. */
 int terra_unhex(const char *hex, uint8_t *out, size_t n, terra_err *e);
 
+#define TERRA_KEY_ID_HEX 17
+/* A short id for a public key, for people: the first 8 bytes of
+ * BLAKE2b-256(pk) in hex. Never used where a full key must match. */
+void terra_key_id(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_KEY_ID_HEX]);
+
 #endif

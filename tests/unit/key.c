@@ -235,6 +235,18 @@ static void test_sign(void)
 	terra_key_wipe(&o);
 }
 
+/* Expected value from Python: hashlib.blake2b(bytes(range(1, 33)), digest_size=32). */
+static void test_key_id(void)
+{
+	uint8_t pk[TERRA_PK_BYTES];
+	char id[TERRA_KEY_ID_HEX];
+
+	for (int i = 0; i < TERRA_PK_BYTES; i++)
+		pk[i] = (uint8_t)(i + 1);
+	terra_key_id(pk, id);
+	is_str(id, "441edc56cebc8e28", "key id is the first 8 bytes of BLAKE2b-256 of the key");
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -248,6 +260,7 @@ int main(void)
 		return 1;
 	}
 	test_hex();
+	test_key_id();
 	test_save_load();
 	test_refusals();
 	test_sign();
