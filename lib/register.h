@@ -1,0 +1,50 @@
+#ifndef TERRA_REGISTER_H
+#define TERRA_REGISTER_H
+/*
+ * Registration (terra-register): a device record becomes a unit, a unit
+ * changes owner or is retired. Each change is one BEGIN IMMEDIATE
+ * transaction that stores the new signed unit record in `units` and
+ * appends it to the ledger (entry kinds "unit", "transfer", "retire").
+ * The home must be opened with TERRA_HOME_SECRET: every unit record is
+ * signed by the owner key.
+ */
+#include "err.h"
+#include "home.h"
+#include "unit.h"
+
+#include <jansson.h>
+
+/*
+ * Checks the fields of a device record that a unit is built from. On a bad
+ * field, e->msg says why without a position ("field 'kind' must be one of
+ * gpu, cpu, accelerator"), for terra_reader_reject.
+ */
+int terra_register_check_device(const json_t *device, terra_err *e);
+
+/*
+ * Registers a checked device record. A new unit gets its key file
+ * units/<id>.key (written before the transaction commits, removed if it
+ * does not) and a signed unit record: *unit, *existed = 0. A device the
+ * owner already registered is the same unit: *unit is its latest record,
+ * *existed = 1, nothing changes. The caller json_decref's *unit.
+ */
+int terra_register_device(terra_home *h, const json_t *device, json_t **unit, int *existed,
+                          terra_err *e);
+
+/* A unit id, or an unambiguous prefix of one (hex), to the full id. */
+int terra_register_find(sqlite3 *db, const char *arg, char id[TERRA_UNIT_ID_HEX], terra_err *e);
+
+/*
+ * Gives the unit to new_owner (64 hex): the new record has owner =
+ * new_owner, transferred_from = the old owner and is signed by it, so only
+ * the home whose key owns the unit can transfer it. Refused (TERRA_E_STATE)
+ * for a retired unit, a unit this home does not own, or the same owner.
+ */
+int terra_register_transfer(terra_home *h, const char *id, const char *new_owner, json_t **unit,
+                            terra_err *e);
+
+/* Retires the unit: state "retired", retired_at, signed by its owner.
+ * Refused (TERRA_E_STATE) when already retired or not owned by this home. */
+int terra_register_retire(terra_home *h, const char *id, json_t **unit, terra_err *e);
+
+#endif

@@ -1,0 +1,209 @@
+#include "unit.h"
+
+#include "db.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNIT_ID_BYTES 16
+
+void terra_unit_id(const uint8_t owner[TERRA_PK_BYTES], const char *fingerprint,
+                   char out[TERRA_UNIT_ID_HEX])
+{
+	crypto_generichash_state st;
+	uint8_t id[UNIT_ID_BYTES];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof id);
+	crypto_generichash_update(&st, owner, TERRA_PK_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)fingerprint, strlen(fingerprint));
+	crypto_generichash_final(&st, id, sizeof id);
+	terra_hex(id, sizeof id, out);
+}
+
+/* A unit id is 32 lowercase hex characters; anything else names no unit and
+ * must never reach a file name. */
+static int check_id(const char *id, terra_err *e)
+{
+	size_t i;
+
+	for (i = 0; id[i]; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			break;
+	if (i != TERRA_UNIT_ID_HEX - 1 || id[i])
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "unit id '%s': expected 32 lowercase hex digits", id);
+	return 0;
+}
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? (const char *)s : "";
+}
+
+int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_error_t jerr;
+	int rc = -1, step;
+
+	memset(u, 0, sizeof *u);
+	if (check_id(id, e) < 0)
+		return -1;
+	if (terra_db_prepare(db,
+	                     "SELECT unit, owner, unit_pub, fingerprint, score, state, record"
+	                     " FROM units WHERE unit = ?",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "unknown unit '%s'", id);
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		terra_db_err(db, e, "read unit");
+		goto out;
+	}
+	snprintf(u->id, sizeof u->id, "%s", column_text(st, 0));
+	if (terra_unhex(column_text(st, 1), u->owner, sizeof u->owner, e) < 0 ||
+	    terra_unhex(column_text(st, 2), u->unit_pub, sizeof u->unit_pub, e) < 0) {
+		terra_err_wrap(e, "unit '%s' in the database", id);
+		goto out;
+	}
+	snprintf(u->fingerprint, sizeof u->fingerprint, "%s", column_text(st, 3));
+	u->score = sqlite3_column_int64(st, 4);
+	u->retired = !strcmp(column_text(st, 5), "retired");
+	u->record = json_loads(column_text(st, 6), JSON_REJECT_DUPLICATES, &jerr);
+	if (!u->record || !json_is_object(u->record)) {
+		terra_err_set(e, TERRA_E_INPUT, "unit '%s' in the database: bad record: %s", id,
+		              u->record ? "not an object" : jerr.text);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (rc < 0)
+		terra_unit_free(u);
+	return rc;
+}
+
+void terra_unit_free(terra_unit *u)
+{
+	if (!u)
+		return;
+	json_decref(u->record);
+	u->record = NULL;
+}
+
+int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *all = NULL;
+	json_error_t jerr;
+	int rc = -1, step;
+
+	*records = NULL;
+	if (terra_db_prepare(db, "SELECT unit, record FROM units ORDER BY unit", &st, e) < 0)
+		return -1;
+	if (!(all = json_array())) {
+		terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *rec = json_loads(column_text(st, 1), JSON_REJECT_DUPLICATES, &jerr);
+
+		if (!rec || !json_is_object(rec)) {
+			terra_err_set(e, TERRA_E_INPUT, "unit '%s' in the database: bad record: %s",
+			              column_text(st, 0), rec ? "not an object" : jerr.text);
+			json_decref(rec);
+			goto out;
+		}
+		if (json_array_append_new(all, rec) < 0) {
+			terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "list units");
+		goto out;
+	}
+	*records = all;
+	all = NULL;
+	rc = 0;
+out:
+	json_decref(all);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unit_key(const terra_home *h, const char *id, terra_key *k, terra_err *e)
+{
+	char rel[sizeof TERRA_UNITS_DIR + TERRA_UNIT_ID_HEX + 8];
+	char path[PATH_MAX];
+
+	memset(k, 0, sizeof *k);
+	if (check_id(id, e) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "%s/%s.key", TERRA_UNITS_DIR, id);
+	if (terra_home_file(h, rel, path, sizeof path, e) < 0)
+		return -1;
+	if (terra_key_load(k, path, e) < 0)
+		return terra_err_wrap(e, "unit '%s'", id);
+	return 0;
+}
+
+int terra_unit_seq_reserve(sqlite3 *db, const char *id, int64_t n, int64_t *first, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t next;
+	int rc = -1, step;
+
+	if (n < 1)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "reserve usage seqs: count %lld must be positive",
+		                     (long long)n);
+	if (terra_db_begin(db, e) < 0)
+		return -1;
+	if (terra_db_prepare(db, "SELECT next_seq FROM unit_seq WHERE unit = ?", &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "unknown unit '%s'", id);
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		terra_db_err(db, e, "reserve usage seqs");
+		goto out;
+	}
+	next = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (next < 1 || next > INT64_MAX - n) {
+		terra_err_set(e, TERRA_E_STATE, "unit '%s': usage seq %lld cannot grow by %lld", id,
+		              (long long)next, (long long)n);
+		goto out;
+	}
+	if (terra_db_prepare(db, "UPDATE unit_seq SET next_seq = ? WHERE unit = ?", &st, e) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, next + n);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		terra_db_err(db, e, "reserve usage seqs");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (terra_db_commit(db, e) < 0)
+		goto out;
+	*first = next;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (rc < 0)
+		terra_db_rollback(db);
+	return rc;
+}
