@@ -8,14 +8,25 @@
  * "retire", "meter", "settlement", "payment".
  *
  * The leaf data of an entry is its canonical entry record:
- *   {"type":"entry","v":1,"seq":N,"kind":K,"payload":{...},"prev":"<hex>"}
- * (prev of the first entry is 64 zeros); leaf = SHA-256(0x00 || that).
+ *   {"type":"entry","v":1,"seq":N,"kind":K,"payload":{...},"prev":"<hex>",
+ *    "created_at":"<time>"}
+ * (canonical key order; seqs start at 1; prev is the leaf hash of entry
+ * N - 1, 64 zeros for the first); leaf = SHA-256(0x00 || that). Entry N is
+ * leaf N - 1 of the Merkle tree.
+ *
+ * The checkpoint of size N is the signed record
+ *   {"type":"checkpoint","v":1,"origin":"terra:<owner pubkey hex>",
+ *    "size":N,"root":"<hex>","signer":"<hex>","sig":"<hex>"}
+ * Entries that move money ("settlement", "payment") carry "postings":
+ * [{"account","amount"[,"role"]}...] summing to zero; balances are their sums.
  */
 #include "err.h"
 #include "home.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Appends one entry inside the caller's open transaction (terra_db_begin),
@@ -24,5 +35,78 @@
  */
 int terra_ledger_append(terra_home *h, const char *kind, const json_t *payload, int64_t *seq,
                         terra_err *e);
+
+/* 1 when kind is one of the entry kinds above. */
+int terra_ledger_kind_ok(const char *kind);
+
+/* What a verification saw. balances: object account -> integer base units. */
+typedef struct terra_ledger_report {
+	int64_t entries;
+	int64_t checkpoints;
+	int64_t settlements;
+	uint8_t root[32]; /* root of all entries */
+	json_t *balances;
+} terra_ledger_report;
+void terra_ledger_report_free(terra_ledger_report *rep);
+
+/*
+ * Verifies the ledger of an open home: every entry's seq, payload form,
+ * prev hash and leaf hash; every unit record's signature; postings; one
+ * signed checkpoint per size whose root is recomputed; every settlement
+ * recomputed from its recorded inputs (terra_settle_check). On the first
+ * problem: -1, kind TERRA_E_VERIFY, e->msg naming it ("entry 7: leaf hash
+ * mismatch", "checkpoint 3: bad signature").
+ */
+int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e);
+
+struct terra_reader;
+/* The same checks over an ndjson export (terra_ledger_export, "ndjson")
+ * read from r, against the owner public key pk; messages name the line. */
+int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
+                               terra_ledger_report *rep, terra_err *e);
+
+/*
+ * Records that `amount` (base units, > 0) was paid out to `account`, in
+ * its own transaction: a "payment" entry with postings account -amount,
+ * "paid" +amount, and ref (may be NULL: a transfer id) in the payload.
+ * Refused (TERRA_E_STATE) beyond the account's balance, and for the
+ * accounts "revenue", "carry" and "paid".
+ */
+int terra_ledger_pay(terra_home *h, const char *account, int64_t amount, const char *ref,
+                     int64_t *seq, terra_err *e);
+
+/* Entry records (as the export writes them), oldest first; kind may be NULL. */
+int terra_ledger_log(sqlite3 *db, const char *kind, json_t **rows, terra_err *e);
+
+/* Balances from the postings: object account -> integer base units. */
+int terra_ledger_balances(sqlite3 *db, json_t **balances, terra_err *e);
+/* The same as balance records {"type":"balance","v":1,"account","amount"},
+ * sorted by account; with account, just that one (amount 0 when unknown). */
+int terra_ledger_balance_rows(sqlite3 *db, const char *account, json_t **rows, terra_err *e);
+
+/*
+ * Writes the ledger to f: "ndjson" (entry, settlement_inputs and
+ * checkpoint records: what verify --pubkey reads), "csv" (one row per
+ * entry), "hledger" (a journal of the postings), "payouts" (CSV
+ * account,amount: what is owed, or with period the payouts of that
+ * settlement). period (canonical START/END) only for "payouts".
+ */
+int terra_ledger_export(sqlite3 *db, FILE *f, const char *format, const char *period, terra_err *e);
+
+/*
+ * An inclusion proof record of the settlement of `period` that pays
+ * `account`, up to the latest checkpoint:
+ *   {"type":"proof","v":1,"account","period","amount","postings":[...],
+ *    "entry":{entry record},"index":seq-1,"size":N,"path":["<hex>"...],
+ *    "checkpoint":{signed checkpoint record}}
+ * TERRA_E_NOTFOUND when there is no such settlement or payout.
+ */
+int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, json_t **proof,
+                       terra_err *e);
+/* Checks a proof record alone against the owner key pk: checkpoint
+ * signature and origin, the inclusion path, and that the entry pays
+ * account amount in period. *payouts (may be NULL) gets payout records. */
+int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t **payouts,
+                              terra_err *e);
 
 #endif

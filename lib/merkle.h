@@ -38,7 +38,10 @@ int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, 
 int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
                                   uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
                                   size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e);
-/* Consistency proof between tree sizes m <= n (RFC 9162 2.1.4). */
+/* Consistency proof between tree sizes m <= n (RFC 9162 2.1.4). Sizes m = n
+ * need an empty proof and equal roots (the empty tree's root for 0); m = 0 < n
+ * has no proof (an empty tree proves nothing) and is refused. Verifications
+ * fail with kind TERRA_E_VERIFY. */
 int terra_merkle_consistency(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t m, size_t n,
                              uint8_t (*path)[TERRA_HASH_BYTES], size_t *len, terra_err *e);
 int terra_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[TERRA_HASH_BYTES],
