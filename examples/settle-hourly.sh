@@ -1,0 +1,147 @@
+#!/bin/sh
+# settle-hourly.sh: meter the last full hour of signed usage, settle it, and
+# verify the ledger. Cron (examples/crontab) and systemd
+# (examples/systemd/terra-settle.timer) run it a few minutes past each hour.
+#
+# usage: settle-hourly.sh [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS
+#                         [-p PERIOD] [-o DIR] USAGE...
+#
+#   USAGE     usage record files, or folders whose *.ndjson files are read
+#             (a spool that providers copy their usage into)
+#   -H DIR    the settlement home (default: $TERRA_HOME, then terra's default)
+#   -u UNITS  unit records exported by the providers (`terra-register list
+#             -o json`), a file or a folder of *.ndjson files; without it
+#             the units registered in the home count
+#   -r AMOUNT the revenue of each hour, in TERRA; or
+#   -c PRICE  charge renters PRICE per TFLOP-hour and settle the charges
+#   -k FILE   holders snapshot (CSV: account,balance)
+#   -p PERIOD the hour to settle (default: the last full hour before now,
+#             where now is $TERRA_NOW if set, else the clock)
+#   -o DIR    keep meter-HOUR.ndjson, payouts-HOUR.ndjson and any
+#             rejected-HOUR.ndjson there; without it payouts go to stdout
+#
+# Running it again for an hour already settled changes nothing: terra-settle
+# settles a period exactly once and answers a repeat with the same inputs
+# with the same payouts. If usage for the hour changed (a late file), the
+# repeat fails and changes nothing; settle that usage in a later hour.
+#
+# A usage line that does not verify (bad signature, unknown unit, replayed
+# seq) stops the hour: nothing is settled, the line is kept in
+# rejected-HOUR.ndjson, and the script exits 1 so cron mails it and systemd
+# marks the unit failed. Move the line out of the spool and rerun with -p.
+#
+# Exit status: 0 settled (or nothing to settle), 1 failure, 2 usage error.
+set -eu
+prog=${0##*/}
+[ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
+usage() {
+	echo "usage: $prog [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS" \
+		"[-p PERIOD] [-o DIR] USAGE..." >&2
+	exit 2
+}
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+home='' units='' revenue='' price='' holders='' period='' outdir=''
+while getopts H:u:r:c:k:p:o:h opt; do
+	case $opt in
+	H) home=$OPTARG ;;
+	u) units=$OPTARG ;;
+	r) revenue=$OPTARG ;;
+	c) price=$OPTARG ;;
+	k) holders=$OPTARG ;;
+	p) period=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	h)
+		sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"
+		exit 0
+		;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || usage
+[ -n "$holders" ] || usage
+[ -n "$revenue" ] && [ -n "$price" ] && usage
+[ -n "$home" ] && export TERRA_HOME="$home"
+
+# The last full hour: now rounded down to the hour, minus one hour.
+if [ -z "$period" ]; then
+	now=$(date -u -d "${TERRA_NOW:-now}" +%s) || die "cannot read the time '${TERRA_NOW:-now}'"
+	hour=$((now / 3600 * 3600 - 3600))
+	period="$(date -u -d "@$hour" +%Y-%m-%dT%H:%M:%SZ)/PT1H"
+fi
+tag=$(printf '%s' "${period%%/*}" | tr -d ':')
+
+# The usage files: every operand, a folder standing for its *.ndjson files.
+files=
+for u in "$@"; do
+	if [ -d "$u" ]; then
+		for f in "$u"/*.ndjson; do
+			[ -f "$f" ] && files="$files
+$f"
+		done
+	elif [ -f "$u" ]; then
+		files="$files
+$u"
+	else
+		die "usage input '$u': no such file or folder"
+	fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/terra-hourly.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+reject=$work/rejected.ndjson
+if [ -n "$units" ] && [ -d "$units" ]; then
+	for f in "$units"/*.ndjson; do
+		[ -f "$f" ] && cat "$f"
+	done >"$work/units.ndjson"
+	units=$work/units.ndjson
+fi
+
+# Meter: verify every usage line against the unit records, aggregate the hour.
+set -- -p "$period" --reject "$reject"
+[ -n "$units" ] && set -- "$@" -u "$units"
+[ -n "$price" ] && set -- "$@" --price "$price"
+old_ifs=$IFS
+IFS='
+'
+# shellcheck disable=SC2086 # one file a line
+set -- "$@" $files
+IFS=$old_ifs
+[ -n "$files" ] || set -- "$@" /dev/null
+if ! terra-meter -o json "$@" >"$work/meter.ndjson"; then
+	if [ -s "$reject" ] && [ -n "$outdir" ]; then
+		mkdir -p "$outdir"
+		cp "$reject" "$outdir/rejected-$tag.ndjson"
+		die "$period: usage lines were rejected (kept in $outdir/rejected-$tag.ndjson):" \
+			"nothing settled"
+	fi
+	die "$period: terra-meter failed: nothing settled"
+fi
+
+# Settle: once per period; a repeat with the same meter records is a no-op.
+if [ ! -s "$work/meter.ndjson" ] && [ -z "$revenue" ]; then
+	echo "$prog: $period: no usage and no revenue: nothing to settle" >&2
+	exit 0
+fi
+set -- -p "$period" --holders "$holders"
+[ -n "$revenue" ] && set -- "$@" --revenue "$revenue"
+terra-settle "$@" <"$work/meter.ndjson" >"$work/payouts.ndjson" ||
+	die "$period: terra-settle failed"
+
+# Verify the whole ledger: chain, signatures, checkpoints, every settlement.
+terra-ledger verify >/dev/null || die "$period: terra-ledger verify failed"
+
+if [ -n "$outdir" ]; then
+	mkdir -p "$outdir"
+	for f in meter payouts; do
+		cp "$work/$f.ndjson" "$outdir/.$f-$tag.tmp"
+		mv "$outdir/.$f-$tag.tmp" "$outdir/$f-$tag.ndjson"
+	done
+	echo "$prog: $period: settled, $(wc -l <"$work/payouts.ndjson") payouts in $outdir" >&2
+else
+	cat "$work/payouts.ndjson"
+fi
