@@ -39,6 +39,10 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS    += -fsanitize=$(SANITIZE)
 BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
 else ifneq ($(FUZZ),)
+# libFuzzer: the library instrumented for coverage, ASan and UBSan.
+CC = clang
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
 BUILD ?= build/fuzz
 else
 BUILD ?= build/$(if $(DEV),dev,rel)
@@ -55,7 +59,8 @@ UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 SHELL_TESTS = $(sort $(wildcard tests/*.t))
 MANS     = $(sort $(wildcard man/*.[157]))
 
-.PHONY: all check test unit valgrind demo install uninstall clean bench lint-man \
+.SECONDARY:
+.PHONY: all check test unit fuzz fuzz-run valgrind demo install uninstall clean bench lint-man \
         format help fuzz
 FAULTINJECT = $(BUILD)/tests/faultinject.so
 all: $(CMDS) $(UNITS) $(FAULTINJECT)
@@ -84,6 +89,13 @@ $(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB_A)
 # under a tool (valgrind) through wrappers that tests/setup writes.
 TEST_ENV = TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) \
            TERRA_BUILD=$(abspath $(BUILD)) TERRA_NO_DEPS=1
+ifneq ($(SANITIZE),)
+# Leaks of PoCL, LLVM and hwloc's plugins are theirs (tests/lsan.supp); the
+# fault injector is preloaded before the ASan runtime on purpose.
+TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_malloc=0:print_suppressions=0 \
+            ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+endif
 PROVE_JOBS ?= 2
 check: all lint-man
 	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
@@ -98,9 +110,9 @@ unit: all
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --suppressions=$(abspath tests/valgrind.supp)
 valgrind: all
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 \
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
 	    prove -j$(PROVE_JOBS) --exec '$(VALGRIND)' $(UNITS)
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 \
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
 	    prove -j$(PROVE_JOBS) --exec '' $(SHELL_TESTS)
 
 lint-man:
@@ -128,6 +140,28 @@ uninstall:
 
 format:
 	clang-format -i lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h
+
+# make fuzz [FUZZ_SECONDS=N]: each harness of tests/fuzz/ runs N seconds from
+# its seed corpus (tests/fuzz/corpus/NAME, read only; new inputs go to build/).
+FUZZ_SECONDS ?= 30
+FUZZERS = $(patsubst tests/fuzz/%.c,build/fuzz/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$${f##*/}; \
+	    mkdir -p build/fuzz/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	        -dict=tests/fuzz/json.dict build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	        2>build/fuzz/$$n.log || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$n.log \
+	        | sed "s/^/fuzz: $$n: /"; \
+	done
+
+build/fuzz/fuzz/%: tests/fuzz/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(ALL_CFLAGS) -fsanitize=fuzzer $< $(LIB_A) $(PKG_LIBS) -o $@
 
 clean:
 	rm -rf build
