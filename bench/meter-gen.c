@@ -1,0 +1,102 @@
+/*
+ * bench/meter-gen: writes signed usage records fast, for bench/meter.sh.
+ *   meter-gen UNITS_DIR FIRST COUNT UNIT...
+ * Record i (FIRST <= i < FIRST + COUNT) belongs to unit i % n, seq i / n + 1,
+ * and covers one minute from 2026-11-21T10:00:00Z + (i / n) minutes, 50 s
+ * busy; one in 16 is sha256d with 8 shares (re-hashed by the meter), the
+ * rest sgemm. The line is built in canonical form directly (keys sorted, no
+ * whitespace), signed with the unit's key, and "sig" put in its place, so
+ * ranges can be made in parallel and concatenated.
+ */
+#include "lib/key.h"
+#include "lib/sha256d.h"
+#include "lib/time.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0        INT64_C(1795255200000000)
+#define MAX_UNITS 64
+
+int main(int argc, char **argv)
+{
+	static const char tmpl_hex[] =
+	    "0100000081cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000"
+	    "e320b6c2fffc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122bc7f5d74d"
+	    "f2b9441a00000000";
+	terra_key keys[MAX_UNITS];
+	char pk_hex[MAX_UNITS][TERRA_PK_HEX], path[4096], canon[4096], shares[256];
+	char start[TERRA_TIME_MAX], end[TERRA_TIME_MAX], sig_hex[TERRA_SIG_HEX], result[65];
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32], sig[TERRA_SIG_BYTES];
+	long long first, count, i;
+	int n, u, found = 0;
+	size_t len;
+	terra_err e;
+
+	if (argc < 5 || argc - 4 > MAX_UNITS || sodium_init() < 0) {
+		fprintf(stderr, "usage: meter-gen UNITS_DIR FIRST COUNT UNIT...\n");
+		return 2;
+	}
+	first = atoll(argv[2]);
+	count = atoll(argv[3]);
+	n = argc - 4;
+	for (u = 0; u < n; u++) {
+		snprintf(path, sizeof path, "%s/%s.key", argv[1], argv[4 + u]);
+		if (terra_key_load(&keys[u], path, &e) < 0) {
+			fprintf(stderr, "meter-gen: %s\n", e.msg);
+			return 1;
+		}
+		terra_hex(keys[u].pk, TERRA_PK_BYTES, pk_hex[u]);
+	}
+	terra_unhex(tmpl_hex, tmpl, sizeof tmpl, &e);
+	len = (size_t)snprintf(shares, sizeof shares, "[");
+	for (i = 0; i < 2048 && found < 8; i++) {
+		terra_sha256d_hash(tmpl, (uint64_t)i, hash);
+		if (terra_sha256d_meets(hash, 8))
+			len += (size_t)snprintf(shares + len, sizeof shares - len, "%s%lld",
+			                        found++ ? "," : "", i);
+	}
+	snprintf(shares + len, sizeof shares - len, "]");
+	for (i = first; i < first + count; i++) {
+		long long k = i / n;
+		int sha = i % 16 == 0, at;
+		char *p;
+
+		u = (int)(i % n);
+		terra_time_format(T0 + k * 60000000, start);
+		terra_time_format(T0 + (k + 1) * 60000000, end);
+		crypto_generichash((uint8_t *)hash, 32, (const uint8_t *)&i, sizeof i, NULL, 0);
+		terra_hex(hash, 32, result);
+		if (sha)
+			snprintf(
+			    canon, sizeof canon,
+			    "{\"busy_us\":50000000,\"end\":\"%s\",\"evidence\":{\"header\":\"%s\","
+			    "\"nonce_start\":0,\"share_bits\":8,\"shares\":%s},\"final\":true,"
+			    "\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,\"signer\":\"%"
+			    "s\","
+			    "\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\",\"v\":1,"
+			    "\"work\":2048,\"workload\":\"sha256d\"}",
+			    end, tmpl_hex, shares, k, result, k + 1, pk_hex[u], start, argv[4 + u]);
+		else
+			snprintf(canon, sizeof canon,
+			         "{\"busy_us\":50000000,\"end\":\"%s\",\"final\":true,"
+			         "\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,\"signer\":"
+			         "\"%s\","
+			         "\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\",\"v\":1,"
+			         "\"work\":2147483648,\"workload\":\"sgemm\"}",
+			         end, k, result, k + 1, pk_hex[u], start, argv[4 + u]);
+		if (terra_key_sign(&keys[u], canon, strlen(canon), sig, &e) < 0) {
+			fprintf(stderr, "meter-gen: %s\n", e.msg);
+			return 1;
+		}
+		terra_hex(sig, sizeof sig, sig_hex);
+		p = strstr(canon, ",\"signer\"");
+		at = (int)(p - canon);
+		printf("%.*s,\"sig\":\"%s\"%s\n", at, canon, sig_hex, p);
+	}
+	for (u = 0; u < n; u++)
+		terra_key_wipe(&keys[u]);
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# terra-meter on a file of signed usage records (1 million by default,
+# METER_BENCH_N to change) against, in the same run: libsodium's raw
+# crypto_sign_verify_detached rate on one core times the cores (the ceiling:
+# signature checking is the cost), and jq doing the same per-unit, per-day
+# aggregation without any verification (for scale). Also its peak RSS on the
+# whole file and on a tenth of it (memory must not grow with records).
+# Prints rows "| figure | terra | peer | ratio | machine |".
+set -eu
+top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+bin=${TERRA_BIN:-$top/build/rel/bin}
+lib=${TERRA_LIB:-$(dirname "$bin")/libterra.a}
+machine=${BENCH_MACHINE:-"$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"}
+n=${METER_BENCH_N:-1000000}
+cores=$(nproc)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export TERRA_HOME="$tmp/home" TERRA_NOW=2026-11-21T10:00:00Z
+PATH=$bin:$PATH
+
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -D_GNU_SOURCE -DCL_TARGET_OPENCL_VERSION=300 -I"$top" \
+	"$top/bench/meter-gen.c" "$lib" $(pkg-config --libs libsodium sqlite3 jansson hwloc OpenCL) \
+	-lcsv -lpthread -lm -o "$tmp/meter-gen"
+cc -O2 -std=c11 -D_GNU_SOURCE "$top/bench/verify-raw.c" -lsodium -o "$tmp/verify-raw"
+
+terra-register init 2>/dev/null
+terra-register "$top/tests/fixtures/devices/node.ndjson" >/dev/null 2>&1
+units=$(terra-register list -o json | jq -r .unit | tr '\n' ' ')
+nunits=$(echo "$units" | wc -w)
+
+# Generate in one process per core, in index ranges, then concatenate.
+echo "bench/meter.sh: signing $n usage records" >&2
+t0=$(date +%s.%N)
+per=$(((n + cores - 1) / cores))
+i=0
+while [ $((i * per)) -lt "$n" ]; do
+	first=$((i * per))
+	count=$((n - first < per ? n - first : per))
+	# shellcheck disable=SC2086
+	"$tmp/meter-gen" "$TERRA_HOME/units" "$first" "$count" $units >"$tmp/part.$i" &
+	i=$((i + 1))
+done
+wait
+j=0
+while [ "$j" -lt "$i" ]; do cat "$tmp/part.$j"; rm -f "$tmp/part.$j"; j=$((j + 1)); done >"$tmp/usage.nd"
+t1=$(date +%s.%N)
+echo "bench/meter.sh: generated in $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s" >&2
+head -n $((n / 10)) "$tmp/usage.nd" >"$tmp/tenth.nd"
+# Each record's canonical form is its line without ,"sig":"<128 hex>" (137 bytes).
+msglen=$(head -n 1000 "$tmp/usage.nd" | awk '{ s += length($0) } END { printf "%d", s / NR - 137 }')
+days=$((n / nunits / 1440 + 2))
+period="2026-11-21T10:00:00Z/P${days}D"
+
+raw=$("$tmp/verify-raw" "$msglen" 3)
+raw_wall=${raw% *}
+raw_cpu=${raw#* }
+measure() { # measure OUT FILE ARGS...: "elapsed user sys maxrss_kb"
+	out=$1
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$out" "$@" >/dev/null 2>"$tmp/err" || {
+		cat "$tmp/err" >&2
+		return 1
+	}
+}
+measure "$tmp/t.full" terra-meter -p "$period" --every P1D "$tmp/usage.nd"
+measure "$tmp/t.tenth" terra-meter -p "$period" --every P1D "$tmp/tenth.nd"
+measure "$tmp/t.jq" jq -nc 'reduce inputs as $r ({};
+	.[$r.unit + " " + $r.start[0:10]] |= {busy: ((.busy // 0) + $r.busy_us),
+		work: ((.work // 0) + $r.work), records: ((.records // 0) + 1)})' "$tmp/usage.nd"
+raw2=$("$tmp/verify-raw" "$msglen" 3)
+
+read -r el us sy rss <"$tmp/t.full"
+read -r el10 us10 sy10 rss10 <"$tmp/t.tenth"
+read -r jel jus jsy jrss <"$tmp/t.jq"
+echo "bench/meter.sh: raw verify $raw then $raw2 (wall/s, CPU/s); terra-meter $el s wall, $us s user, $sy s sys, $rss KiB; tenth $el10 s, $rss10 KiB; jq $jel s, $jrss KiB" >&2
+rate=$(echo "$n $el" | awk '{ printf "%.0f", $1 / $2 }')
+cpu_rate=$(echo "$n $us $sy" | awk '{ printf "%.0f", $1 / ($2 + $3) }')
+jq_rate=$(echo "$n $jel" | awk '{ printf "%.0f", $1 / $2 }')
+ceiling=$(echo "$cores $raw_wall" | awk '{ printf "%.0f", $1 * $2 }')
+row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(echo "$2 $3" | awk '{ printf "%.2f", $1 / $2 }')" "$machine"; }
+row "meter: records/s, $n signed usage records, -j $cores (vs $cores x libsodium verify/s on one core)" "$rate" "$ceiling"
+row "meter: records per CPU-second (vs libsodium verifies per CPU-second)" "$cpu_rate" "$raw_cpu"
+row "meter: records/s verified (vs jq, same aggregation, no verification)" "$rate" "$jq_rate"
+row "meter: peak RSS MiB, $n records (vs $((n / 10)) records)" \
+	"$(echo "$rss" | awk '{ printf "%.1f", $1 / 1024 }')" "$(echo "$rss10" | awk '{ printf "%.1f", $1 / 1024 }')"

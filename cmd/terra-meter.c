@@ -1,0 +1,248 @@
+/* terra-meter: verified usage records in, one meter record per unit and period out. */
+#include "lib/cli.h"
+#include "lib/home.h"
+#include "lib/meter.h"
+#include "lib/money.h"
+#include "lib/out.h"
+#include "lib/record.h"
+#include "lib/time.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
+    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-H DIR] [FILE...]";
+
+enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
+
+struct sink {
+	FILE *reject;
+	const char *reject_path;
+	int strict;
+	int write_failed;
+};
+
+static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t len,
+                  const char *msg)
+{
+	struct sink *s = ctx;
+	terra_err e;
+
+	terra_warnf("%s", msg);
+	if (ev != TERRA_METER_BAD)
+		return 0;
+	if (s->reject && terra_rec_write_raw(s->reject, line, len, &e) < 0 && !s->write_failed) {
+		terra_warnf("write '%s': %s", s->reject_path, e.msg);
+		s->write_failed = 1;
+	}
+	return s->strict;
+}
+
+static int pass(void *ctx, const char *line, size_t len)
+{
+	terra_err e;
+
+	(void)ctx;
+	if (terra_rec_write_raw(stdout, line, len, &e) < 0)
+		terra_die_err(&e);
+	return 0;
+}
+
+/* The meter records as a table or CSV: the columns a person reads first. */
+static int write_rows(terra_meter *m, enum terra_out mode)
+{
+	static const char *const cols[] = {"period", "unit",   "busy_us", "utilization_ppm",
+	                                   "score",  "weight", "records", "work",
+	                                   "charge", NULL};
+	json_t *rows = json_array();
+	terra_err e;
+	int rc = 0;
+
+	if (!rows)
+		terra_dief("meter records: out of memory");
+	if (terra_meter_rows(m, rows, &e) < 0) {
+		terra_warn_err(&e);
+		rc = -1;
+	}
+	if (terra_out_rows(stdout, mode, cols, rows, &e) < 0) {
+		terra_warn_err(&e);
+		rc = -1;
+	}
+	json_decref(rows);
+	return rc;
+}
+
+static int64_t parse_time(const char *opt, const char *arg)
+{
+	terra_err e;
+	int64_t us;
+
+	if (terra_time_parse(arg, &us, &e) < 0)
+		terra_usage_error(usage_text, "%s '%s': %s", opt, arg, e.msg);
+	return us;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"period", required_argument, NULL, 'p'},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"every", required_argument, NULL, OPT_EVERY},
+	    {"units", required_argument, NULL, 'u'},
+	    {"price", required_argument, NULL, OPT_PRICE},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"reject", required_argument, NULL, OPT_REJECT},
+	    {"strict", no_argument, NULL, OPT_STRICT},
+	    {"home", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	terra_meter_opts o = {0};
+	terra_meter_io io;
+	struct sink sink = {0};
+	terra_meter *m = NULL;
+	terra_home home;
+	terra_err e;
+	const char *home_dir = NULL, *units[64];
+	int nunits = 0, have_from = 0, have_to = 0, have_period = 0, c, i, status = 0, got;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	enum terra_out out_mode = TERRA_OUT_AUTO;
+	char *end;
+
+	terra_cli_init(argv[0]);
+	o.threads = ncpu > 0 ? (int)ncpu : 1;
+	while ((c = getopt_long(argc, argv, "p:u:j:o:H:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (terra_period_parse(optarg, &o.from, &o.to, &e) < 0)
+				terra_usage_error(usage_text, "-p '%s': %s", optarg, e.msg);
+			have_period = 1;
+			break;
+		case OPT_FROM:
+			o.from = parse_time("--from", optarg);
+			have_from = 1;
+			break;
+		case OPT_TO:
+			o.to = parse_time("--to", optarg);
+			have_to = 1;
+			break;
+		case OPT_EVERY:
+			if (terra_duration_parse(optarg, &o.every, &e) < 0)
+				terra_usage_error(usage_text, "--every '%s': %s", optarg, e.msg);
+			if (o.every <= 0)
+				terra_usage_error(usage_text, "--every '%s': must be positive",
+				                  optarg);
+			break;
+		case 'u':
+			if (nunits == (int)(sizeof units / sizeof units[0]))
+				terra_usage_error(usage_text, "-u: at most 64 files");
+			units[nunits++] = optarg;
+			break;
+		case OPT_PRICE:
+			if (terra_money_parse(optarg, 0, &o.price, &e) < 0)
+				terra_usage_error(usage_text, "--price '%s': %s", optarg, e.msg);
+			if (o.price < 0)
+				terra_usage_error(usage_text, "--price '%s': must not be negative",
+				                  optarg);
+			o.has_price = 1;
+			break;
+		case 'j': {
+			long n = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || n < 1 || n > 1024)
+				terra_usage_error(usage_text, "-j '%s': expected 1 to 1024",
+				                  optarg);
+			o.threads = (int)n;
+			break;
+		}
+		case OPT_REJECT:
+			sink.reject_path = optarg;
+			break;
+		case OPT_STRICT:
+			sink.strict = 1;
+			break;
+		case 'o':
+			out_mode = terra_cli_out(optarg, usage_text);
+			break;
+		case 'H':
+			home_dir = optarg;
+			break;
+		case 'h':
+			terra_usage(usage_text, 0);
+		case 'V':
+			terra_version();
+		default:
+			terra_usage(usage_text, TERRA_EXIT_USAGE);
+		}
+	}
+	if (have_period && (have_from || have_to))
+		terra_usage_error(usage_text, "-p and --from/--to exclude each other");
+	if (!have_period && !(have_from && have_to))
+		terra_usage_error(usage_text, "a period is needed: -p PERIOD or --from and --to");
+	if (o.to <= o.from)
+		terra_usage_error(usage_text, "the period ends before it starts");
+	if (!o.every)
+		o.every = o.to - o.from;
+	if (terra_meter_new(&m, &o, &e) < 0)
+		terra_usage_error(usage_text, "%s", e.msg);
+
+	if (sink.reject_path && !(sink.reject = fopen(sink.reject_path, "w")))
+		terra_dief("open '%s': %s", sink.reject_path, strerror(errno));
+	io.report = report;
+	io.pass = pass;
+	io.ctx = &sink;
+	if (nunits) {
+		for (i = 0; i < nunits; i++) {
+			got = terra_meter_units_file(m, units[i], &io, &e);
+			if (got < 0)
+				terra_die_err(&e);
+			if (got > 0)
+				goto done;
+		}
+	} else {
+		if (terra_home_open(&home, home_dir, TERRA_HOME_READONLY, &e) < 0)
+			terra_die_err(&e);
+		got = terra_meter_units_db(m, home.db, &e);
+		terra_home_close(&home);
+		if (got < 0)
+			terra_die_err(&e);
+	}
+	if (optind == argc) {
+		got = terra_meter_feed(m, NULL, &io, &e);
+	} else {
+		for (got = 0, i = optind; i < argc && got == 0; i++)
+			got = terra_meter_feed(m, argv[i], &io, &e);
+	}
+	if (got < 0) {
+		terra_warn_err(&e);
+		status = TERRA_EXIT_FAIL;
+		goto done;
+	}
+	if (got > 0)
+		goto done; /* --strict: no meter record from a bad input */
+	out_mode = terra_out_resolve(out_mode);
+	if (out_mode == TERRA_OUT_JSON) {
+		if (terra_meter_write(m, stdout, &e) < 0) {
+			terra_warn_err(&e);
+			status = TERRA_EXIT_FAIL;
+		}
+	} else if (write_rows(m, out_mode) < 0) {
+		status = TERRA_EXIT_FAIL;
+	}
+done:
+	if (terra_meter_bad(m) || sink.write_failed)
+		status = TERRA_EXIT_FAIL;
+	if (sink.reject && fclose(sink.reject) != 0) {
+		terra_warnf("write '%s': %s", sink.reject_path, strerror(errno));
+		status = TERRA_EXIT_FAIL;
+	}
+	terra_meter_free(m);
+	return terra_cli_finish(status);
+}

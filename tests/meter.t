@@ -1,0 +1,319 @@
+#!/bin/sh
+# terra-meter: verification, every rejection reason, duplicates, periods.
+. "$(dirname "$0")/setup"
+mk=$top/tests/tools/mkusage.py
+
+terra-register init 2>/dev/null
+terra-register "$fixtures/devices/h100-65.ndjson" "$fixtures/devices/pocl-cpu.ndjson" \
+	"$fixtures/devices/h100-ca.ndjson" >/dev/null 2>&1
+unit_of() { terra-register list -o json | jq -r "select(.device.name | test(\"$1\")) | .unit" | head -n 1; }
+gpu=$(terra-register list -o json | jq -r 'select(.device.pci_bus_id == "0000:65:00.0") | .unit')
+gpu2=$(terra-register list -o json | jq -r 'select(.device.pci_bus_id != "0000:65:00.0" and .device.kind == "gpu") | .unit')
+cpu=$(unit_of Xeon)
+key() { echo "$TERRA_HOME/units/$1.key"; }
+to() { # to OUT ERR CMD...: CMD with its output in files (not the TAP stream)
+	_o=$1 _e=$2
+	shift 2
+	"$@" >"$_o" 2>"$_e"
+}
+ok "three units registered" test -n "$gpu" -a -n "$gpu2" -a -n "$cpu"
+
+P=2026-11-21T10:00:00Z/PT2H
+# usage U SEQ FIELDS...: a record of unit U signed by its own key
+usage() {
+	u=$1 s=$2
+	shift 2
+	$py "$mk" -k "$(key "$u")" -u "$u" seq="$s" "$@"
+}
+
+# ---- a good record, and the meter record it gives -------------------------
+usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=1200000000 \
+	work=5000 >"$tmp/one.nd"
+out=$(terra-meter -p $P "$tmp/one.nd")
+is "$(echo "$out" | jq -r '[.type,.unit,.busy_us,.records,.first_seq,.last_seq,.work,.score,.weight,.utilization_ppm,.period] | join(" ")')" \
+	"meter $gpu 1200000000 1 1 1 5000 51234000 61480800000000000 166666 2026-11-21T10:00:00.000000Z/2026-11-21T12:00:00.000000Z" \
+	"one record: busy, seqs, work, score, weight, utilization, period"
+root=$($py -c '
+import hashlib, sys
+line = open(sys.argv[1], "rb").read().rstrip(b"\n")
+print(hashlib.sha256(b"\0" + line).hexdigest())' "$tmp/one.nd")
+is "$(echo "$out" | jq -r .usage_root)" "$root" "usage_root of one line is its RFC 6962 leaf hash"
+is "$(echo "$out" | jq -r .owner)" "$(cat "$TERRA_HOME/owner.pub")" "owner is the unit's owner"
+
+# ---- every rejection reason ----------------------------------------------
+reason() { # reason NAME PATTERN: the records in $tmp/r.nd are refused with PATTERN
+	set +e
+	terra-meter -p $P "$tmp/r.nd" >"$tmp/r.out" 2>"$tmp/r.err"
+	st=$?
+	set -e
+	is "$st" 1 "$1: exit 1"
+	like "$(cat "$tmp/r.err")" "r.nd:[0-9]+: usage record: $2" "$1: reason"
+}
+usage "$gpu" 1 '!busy_us=7' >"$tmp/r.nd"
+reason "tampered record" "bad signature$"
+usage "$gpu" 1 '!signer='"$(cat "$TERRA_HOME/owner.pub")" >"$tmp/r.nd"
+reason "signer field" "bad signature"
+$py "$mk" -k "$(key "$cpu")" -u "$gpu" seq=1 >"$tmp/r.nd"
+reason "another unit's key" \
+	"bad signature: signer is not unit '$gpu'"
+H2=$tmp/home2
+terra-register -H "$H2" init 2>/dev/null
+terra-register -H "$H2" "$fixtures/devices/pocl-cpu.ndjson" >/dev/null 2>&1
+other=$(terra-register -H "$H2" list -o json | jq -r .unit)
+$py "$mk" -k "$H2/units/$other.key" -u "$other" >"$tmp/r.nd"
+reason "unknown unit" "unknown unit '$other'"
+usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:00:00Z busy_us=0 >"$tmp/r.nd"
+reason "start equals end" "bad times: start is not before end"
+usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:00:01Z busy_us=1000001 >"$tmp/r.nd"
+reason "busy beyond the interval" "bad times: busy_us 1000001"
+usage "$gpu" 1 busy_us=-1 >"$tmp/r.nd"
+reason "negative busy" "bad times"
+usage "$gpu" 1 busy_us='"1"' >"$tmp/r.nd"
+reason "busy as a string" "field 'busy_us' must be an integer"
+# sha256d: 1e9 hashes in 1 ms is beyond the H100's benchmark (25.87e12 int32 ops/s / 64)
+usage "$gpu" 1 workload=sha256d work=1000000000 busy_us=1000 end=2026-11-21T10:00:01Z \
+	'evidence={"header":"'"$(printf '%0160d' 0)"'","nonce_start":0,"share_bits":32,"shares":[]}' >"$tmp/r.nd"
+reason "hash rate beyond the benchmark" "impossible rate"
+usage "$gpu" 1 workload=sgemm work=1000000000000000 busy_us=1000 end=2026-11-21T10:00:01Z >"$tmp/r.nd"
+reason "flops beyond the benchmark" "impossible rate"
+usage "$gpu" 1 work=4096 mine=8 >"$tmp/mined.nd"
+shares=$(jq -c .evidence.shares "$tmp/mined.nd")
+first=$(jq '.evidence.shares[0]' "$tmp/mined.nd")
+nonmeet=$(jq '[range(0; 4096)] - .evidence.shares | .[0]' "$tmp/mined.nd")
+hdr=$(jq -r .evidence.header "$tmp/mined.nd")
+ev() { echo "evidence={\"header\":\"$hdr\",\"nonce_start\":0,\"share_bits\":8,\"shares\":$1}"; }
+ok "mined shares found" test "$(jq '.evidence.shares | length' "$tmp/mined.nd")" -gt 4
+usage "$gpu" 1 workload=sha256d work=4096 "$(ev "[$nonmeet]")" >"$tmp/r.nd"
+reason "share that does not meet the target" "bad share: nonce $nonmeet does not meet"
+usage "$gpu" 1 workload=sha256d work=4096 "$(ev "[$first,$first]")" >"$tmp/r.nd"
+reason "share listed twice" "bad share: nonce $first is listed twice"
+usage "$gpu" 1 workload=sha256d work=4096 "$(ev "[5000]")" >"$tmp/r.nd"
+reason "share outside the range" "bad share: nonce 5000 is outside"
+# 102400 hashes at 8 bits: 400 shares expected, fewer than 274 refused
+usage "$gpu" 1 workload=sha256d work=102400 "$(ev "[]")" >"$tmp/r.nd"
+reason "no shares for 102400 hashes at 8 bits" "too few shares: 0 shares"
+usage "$gpu" 1 workload=sha256d work=102400 "$(ev "$shares")" >"$tmp/r.nd"
+reason "the shares of 4096 hashes for 102400" "too few shares: [0-9]+ shares of 8 bits cannot back 102400 hashes \(400.0 expected\)"
+usage "$gpu" 1 work=102400 mine=8 >"$tmp/r.nd"
+ok "102400 hashes with their shares pass" to /dev/null /dev/null terra-meter -p $P "$tmp/r.nd"
+out=$(terra-meter -p $P "$tmp/mined.nd")
+is "$(echo "$out" | jq .work)" 4096 "honest sha256d record with its shares is counted"
+
+# replayed seq, overlap
+{
+	usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z
+	usage "$gpu" 1 start=2026-11-21T10:20:00Z end=2026-11-21T10:30:00Z
+} >"$tmp/r.nd"
+reason "another record with a used seq" "replayed seq 1 of unit '$gpu'"
+{
+	usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z
+	usage "$gpu" 2 start=2026-11-21T10:05:00Z end=2026-11-21T10:20:00Z
+} >"$tmp/r.nd"
+reason "busy twice at once" "overlapping busy time: unit '$gpu' seq 2 starts before seq 1 ends"
+{
+	usage "$gpu" 5 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z
+	usage "$gpu" 3 start=2026-11-21T10:05:00Z end=2026-11-21T10:20:00Z
+} >"$tmp/r.nd"
+reason "earlier seq later in time" "overlapping busy time: unit '$gpu' seq 3 ends after seq 5 starts"
+is "$(jq -s 'map(.records) | add' "$tmp/r.out")" 1 "the record before the overlap is still counted"
+
+# retired unit: usage that ends after retired_at is refused, earlier usage counts
+TERRA_NOW=2026-11-21T11:00:00Z terra-register retire "$cpu" >/dev/null 2>&1
+usage "$cpu" 1 start=2026-11-21T11:00:00Z end=2026-11-21T11:30:00Z >"$tmp/r.nd"
+reason "retired unit" "retired unit '$cpu'"
+usage "$cpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z >"$tmp/before.nd"
+out=$(terra-meter -p $P "$tmp/before.nd")
+is "$(echo "$out" | jq -r .unit)" "$cpu" "usage before the retirement still counts"
+
+# ---- duplicates -------------------------------------------------------------
+usage "$gpu" 7 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z busy_us=600000000 >"$tmp/d.nd"
+cat "$tmp/d.nd" "$tmp/d.nd" "$tmp/d.nd" >"$tmp/dup.nd"
+out=$(terra-meter -p $P "$tmp/dup.nd" 2>"$tmp/dup.err")
+is "$?" 0 "duplicates: exit 0"
+is "$(echo "$out" | jq -r '[.records,.busy_us] | join(" ")')" "1 600000000" "duplicate counted once"
+like "$(cat "$tmp/dup.err")" "dup.nd:2: usage record: duplicate of an earlier record \(unit '$gpu' seq 7\), counted once" \
+	"duplicate reported with its place"
+is "$(wc -l <"$tmp/dup.err")" 2 "each repetition reported"
+is "$(echo "$out" | jq -r .usage_root)" "$(terra-meter -p $P "$tmp/d.nd" | jq -r .usage_root)" \
+	"usage_root covers the line once"
+
+# ---- bad lines: place, --reject, --strict, pass-through ----------------------
+{
+	usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z
+	echo 'not json'
+	usage "$gpu" 2 start=2026-11-21T10:10:00Z end=2026-11-21T10:20:00Z '!work=1'
+	cat "$fixtures/devices/pocl-cpu.ndjson"
+	echo
+	usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z
+} >"$tmp/mixed.nd"
+fails 1 "bad lines: exit 1" to "$tmp/m.out" "$tmp/m.err" \
+	terra-meter -p $P --reject "$tmp/rej.nd" "$tmp/mixed.nd"
+like "$(sed -n 1p "$tmp/m.err")" "^terra-meter: .*mixed.nd:2: malformed JSON" "bad JSON reported with file:line"
+like "$(sed -n 2p "$tmp/m.err")" "mixed.nd:3: usage record: bad signature" "bad signature reported with file:line"
+is "$(cat "$tmp/rej.nd")" "$(sed -n 2,3p "$tmp/mixed.nd")" "--reject gets the bad lines verbatim"
+is "$(grep -c '"type":"meter"' "$tmp/m.out")" 2 "every good record still counted"
+is "$(grep '"type":"device"' "$tmp/m.out")" "$(cat "$fixtures/devices/pocl-cpu.ndjson")" \
+	"other records pass through unchanged"
+fails 1 "--strict: exit 1" to "$tmp/s.out" "$tmp/s.err" terra-meter -p $P --strict "$tmp/mixed.nd"
+is "$(grep -c '"type":"meter"' "$tmp/s.out" || true)" 0 "--strict: no meter record"
+is "$(wc -l <"$tmp/s.err")" 1 "--strict: stops at the first bad line"
+
+# records outside the range are skipped without verification
+usage "$gpu" 9 start=2026-11-21T13:00:00Z end=2026-11-21T14:00:00Z '!work=1' >"$tmp/out.nd"
+ok "a record outside the period is skipped" terra-meter -p $P "$tmp/out.nd"
+
+# ---- periods: exact splits -----------------------------------------------------
+usage "$gpu" 1 start=2026-11-21T10:59:59Z end=2026-11-21T11:00:02Z busy_us=100 work=7 >"$tmp/x.nd"
+out=$(terra-meter --from 2026-11-21T10:00:00Z --to 2026-11-21T12:00:00Z --every PT1H "$tmp/x.nd")
+is "$(echo "$out" | jq -r '[.busy_us,.work] | join(" ")' | tr '\n' ,)" "33 2,67 5," \
+	"a record across a boundary split pro rata, largest remainder"
+is "$(echo "$out" | jq -r .records | tr '\n' ,)" "1,1," "the record counts in both periods"
+
+cat >"$tmp/gen.py" <<'EOF'
+import json, random, sys
+seed, units = int(sys.argv[1]), sys.argv[2:]
+rnd = random.Random(seed)
+T0 = 1795255200 * 1000000  # 2026-11-21T10:00:00Z
+def t(us):
+    import datetime
+    d = datetime.datetime.fromtimestamp(us // 1000000, datetime.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (us % 1000000)
+for u in units:
+    now, seq = T0 + rnd.randrange(0, 10**9), 0
+    for i in range(70):
+        seq += rnd.choice([1, 1, 1, 2])
+        length = rnd.randrange(1, 4 * 3600 * 10**6 // 70 * 3)
+        busy = rnd.randrange(0, length + 1)
+        print(json.dumps({"unit": u, "seq": seq, "start": t(now), "end": t(now + length),
+                          "busy_us": busy, "work": rnd.randrange(0, 10**12)}))
+        now += length + rnd.choice([0, 0, rnd.randrange(1, 10**8)])
+EOF
+seed=${METER_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+echo "# random seed $seed (METER_SEED=$seed to repeat)"
+$py "$tmp/gen.py" "$seed" "$gpu" >"$tmp/spec.nd"
+$py "$tmp/gen.py" "$((seed + 1))" "$gpu2" >"$tmp/spec2.nd"
+{
+	$py "$mk" -k "$(key "$gpu")" --stdin <"$tmp/spec.nd"
+	$py "$mk" -k "$(key "$gpu2")" --stdin <"$tmp/spec2.nd"
+} >"$tmp/rand.nd"
+total_busy=$(jq -s 'map(.busy_us) | add' "$tmp/rand.nd")
+total_work=$(jq -s 'map(.work) | add' "$tmp/rand.nd")
+total_n=$(wc -l <"$tmp/rand.nd")
+$py - "$seed" >"$tmp/cuts" <<'EOF'
+import random, sys
+rnd = random.Random(int(sys.argv[1]))
+for i in range(6):
+    print(rnd.choice([rnd.randrange(10**6, 4 * 3600 * 10**6), rnd.randrange(1, 10**7)]))
+EOF
+while read -r every; do
+	n=$(((20 * 3600 * 1000000 + every - 1) / every))
+	while [ "$n" -gt 100000 ]; do
+		every=$((every * 10))
+		n=$(((20 * 3600 * 1000000 + every - 1) / every))
+	done
+	secs=$(printf 'PT%d.%06dS' $((every / 1000000)) $((every % 1000000)))
+	to=$(date -u -d "@$((1795255200 - 3600 + n * every / 1000000))" +%Y-%m-%dT%H:%M:%S)
+	frac=$(printf '%06d' $((n * every % 1000000)))
+	got=$(terra-meter --from 2026-11-21T09:00:00Z --to "$to.${frac}Z" --every "$secs" "$tmp/rand.nd" |
+		jq -s '[(map(.busy_us) | add), (map(.work) | add), (map(.records) | add) >= '"$total_n"'] | map(tostring) | join(" ")' -r)
+	is "$got" "$total_busy $total_work true" "cut every $secs: busy_us and work conserved"
+done <"$tmp/cuts"
+
+# ---- determinism and threads -----------------------------------------------------
+cat "$tmp/rand.nd" "$tmp/mixed.nd" "$tmp/dup.nd" >"$tmp/all.nd"
+set +e
+terra-meter --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z --every PT1H "$tmp/all.nd" >"$tmp/a1" 2>"$tmp/e1"
+terra-meter --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z --every PT1H "$tmp/all.nd" >"$tmp/a2" 2>"$tmp/e2"
+terra-meter -j 1 --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z --every PT1H <"$tmp/all.nd" >"$tmp/a3" 2>/dev/null
+terra-meter -j 4 --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z --every PT1H <"$tmp/all.nd" >"$tmp/a4" 2>/dev/null
+set -e
+ok "some meter records" test "$(wc -l <"$tmp/a1")" -gt 10
+ok "same input twice: identical output" cmp -s "$tmp/a1" "$tmp/a2"
+ok "same messages twice" cmp -s "$tmp/e1" "$tmp/e2"
+ok "-j 1 and -j 4: identical output" cmp -s "$tmp/a3" "$tmp/a4"
+ok "file and stdin: identical output" cmp -s "$tmp/a1" "$tmp/a3"
+is "$(jq -r 'select(.type == "meter") | "\(.start) \(.unit)"' "$tmp/a1" | sort -c && echo sorted)" "sorted" \
+	"ordered by period, then unit"
+
+# usage_root over many lines: an independent RFC 6962 computation
+$py - "$tmp/rand.nd" "$gpu" >"$tmp/root" <<'EOF'
+import hashlib, json, sys
+def h(b): return hashlib.sha256(b).digest()
+def root(leaves):
+    if len(leaves) == 1: return leaves[0]
+    k = 1
+    while k * 2 < len(leaves): k *= 2
+    return h(b"\1" + root(leaves[:k]) + root(leaves[k:]))
+lines = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb")]
+mine = [l for l in lines if json.loads(l)["unit"] == sys.argv[2]]
+print(root([h(b"\0" + l) for l in mine]).hex())
+EOF
+got=$(terra-meter --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z "$tmp/rand.nd" | jq -r "select(.unit == \"$gpu\") | .usage_root")
+is "$got" "$(cat "$tmp/root")" "usage_root matches an independent RFC 6962 root"
+
+# ---- --price: charge = floor(price x weight / 3.6e15) -------------------------
+terra-meter --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z --every PT1H \
+	--price 1.234567891 "$tmp/rand.nd" >"$tmp/priced"
+bad=$($py - "$tmp/priced" <<'EOF'
+import json, sys
+bad = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    want = 1234567891 * r["weight"] // 3600000000000000
+    if r["charge"] != "%d.%09d" % (want // 10**9, want % 10**9): bad += 1
+print(bad)
+EOF
+)
+is "$bad" 0 "--price: every charge equals an independent computation"
+ok "--price: charges present" test "$(grep -c '"charge"' "$tmp/priced")" -gt 10
+
+# ---- --units on a home that registered nothing --------------------------------
+terra-register list -o json >"$tmp/units.nd"
+H3=$tmp/home3
+terra-register -H "$H3" init 2>/dev/null
+set +e
+terra-meter -H "$H3" --units "$tmp/units.nd" --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z \
+	--every PT1H "$tmp/all.nd" >"$tmp/u1" 2>/dev/null
+set -e
+ok "--units: the same output as the registering home" cmp -s "$tmp/a1" "$tmp/u1"
+fails 1 "no --units: the empty home knows no unit" terra-meter -H "$H3" -p $P "$tmp/one.nd" 2>/dev/null
+jq -c "if .unit == \"$gpu\" then .score = 99999999999 else . end" "$tmp/units.nd" >"$tmp/forged.nd"
+fails 1 "--units: a forged unit record is refused" to "$tmp/f.out" "$tmp/f.err" \
+	terra-meter -H "$H3" --units "$tmp/forged.nd" -p $P "$tmp/one.nd"
+like "$(cat "$tmp/f.err")" "forged.nd:[0-9]+: unit record: bad signature" "forged unit record: reason"
+like "$(cat "$tmp/f.err")" "unknown unit '$gpu'" "forged unit record: its usage has no unit"
+ok "no output for the store" test ! -e "$H3/units/$gpu.key"
+# a transferred unit: the record signed by the previous owner, the new owner paid
+TERRA_NOW=2026-11-21T10:30:00Z terra-register transfer "$gpu2" "$(cat "$H3/owner.pub")" >/dev/null 2>&1
+terra-register list -o json >"$tmp/units2.nd"
+ok "the transfer record names the previous owner" \
+	test "$(jq -r "select(.unit == \"$gpu2\") | .transferred_from" "$tmp/units2.nd")" = "$(cat "$TERRA_HOME/owner.pub")"
+usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$tmp/t.nd"
+is "$(terra-meter -H "$H3" --units "$tmp/units2.nd" -p $P "$tmp/t.nd" | jq -r .owner)" \
+	"$(cat "$H3/owner.pub")" "--units: a transferred unit's usage goes to its new owner"
+# the old owner signs a "transfer" that names another key as transferred_from
+$py - "$tmp/units2.nd" "$gpu2" "$TERRA_HOME/owner.key" "$top/tests/tools" >"$tmp/forged2.nd" <<'EOF'
+import json, sys
+sys.path.insert(0, sys.argv[4])
+import terracanon
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["unit"] == sys.argv[2]:
+        r["transferred_from"] = r["owner"]
+        r = terracanon.sign(r, sys.argv[3])
+    print(terracanon.dumps(r).decode())
+EOF
+fails 1 "--units: a transfer not signed by transferred_from is refused" \
+	to /dev/null "$tmp/f2.err" terra-meter -H "$H3" --units "$tmp/forged2.nd" -p $P "$tmp/t.nd"
+like "$(cat "$tmp/f2.err")" "forged2.nd:[0-9]+: unit record: bad signature: not signed by transferred_from" \
+	"forged transfer: reason"
+
+# ---- usage errors ---------------------------------------------------------------
+is "$(terra-meter -o csv -p $P "$tmp/one.nd" | head -n 1)" \
+	"period,unit,busy_us,utilization_ppm,score,weight,records,work,charge" "-o csv: a header line"
+fails 2 "no period" terra-meter "$tmp/one.nd" 2>/dev/null
+fails 2 "bad period" terra-meter -p yesterday "$tmp/one.nd" 2>/dev/null
+fails 2 "--every not dividing the range" terra-meter -p 2026-11-21T10:00:00Z/PT1H --every PT7M "$tmp/one.nd" 2>/dev/null
+fails 2 "unknown option" terra-meter --bogus 2>/dev/null
+ok "-h" to /dev/null /dev/null terra-meter -h
+done_testing
