@@ -1,0 +1,63 @@
+#ifndef TERRA_HOLDERS_H
+#define TERRA_HOLDERS_H
+/*
+ * The token holders snapshot terra-settle splits the holders' part over:
+ * a CSV file (RFC 4180, read with libcsv) of rows `account,balance`.
+ *   - an optional header row: a first row whose first field is "account"
+ *     (any case) is skipped;
+ *   - quoted fields, CRLF or LF line ends, a leading UTF-8 byte order mark
+ *     and blank lines are accepted;
+ *   - account: 1 to TERRA_ACCOUNT_MAX characters from A-Z a-z 0-9 and
+ *     . _ - : @ + (an owner public key in hex is one); "treasury", "carry"
+ *     and "revenue" are the toolkit's own accounts and are refused;
+ *   - balance: a non-negative TERRA amount, an integer or a decimal with at
+ *     most 9 decimals ("100", "2.5", "0.000000001"), held exactly as base
+ *     units; the split is pro rata to it;
+ *   - every row has exactly these two fields; an account listed twice is
+ *     an error.
+ * A bad row fails the whole load with "FILE:LINE: why" (LINE the row's first
+ * line), so nothing is settled from a partly read snapshot.
+ */
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TERRA_ACCOUNT_MAX 128
+
+typedef struct terra_holder {
+	size_t off;      /* the account: arena + off, NUL-terminated */
+	int64_t balance; /* base units */
+	long line;       /* the row's line in the file (0 when not from a file) */
+	uint64_t key;    /* the account's first 8 bytes, big-endian: a fast sort key */
+} terra_holder;
+
+typedef struct terra_holders {
+	terra_holder *v;
+	size_t n, cap;
+	char *arena; /* all account names, back to back */
+	size_t arena_len, arena_cap;
+} terra_holders;
+
+#define terra_holders_account(hs, i) ((hs)->arena + (hs)->v[(i)].off)
+
+/* Checks an account name as above; the message names it. */
+int terra_account_check(const char *account, terra_err *e);
+
+void terra_holders_init(terra_holders *hs);
+void terra_holders_free(terra_holders *hs);
+/* Appends one holder (account checked, balance >= 0); no duplicate check here. */
+int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, long line,
+                      terra_err *e);
+/* Reads a CSV snapshot as described above, sorted by account; duplicates refused. */
+int terra_holders_load(terra_holders *hs, const char *path, terra_err *e);
+/* Sorts by account (bytewise); a duplicate is TERRA_E_INPUT naming both lines. */
+int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
+/*
+ * SHA-256 of the snapshot, independent of the file's layout: over the
+ * holders in account order, each as account bytes, one 0x00 byte, the
+ * balance in base units as decimal digits, one '\n'. Needs sorted holders.
+ */
+void terra_holders_digest(const terra_holders *hs, uint8_t out[32]);
+
+#endif

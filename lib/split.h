@@ -1,0 +1,38 @@
+#ifndef TERRA_SPLIT_H
+#define TERRA_SPLIT_H
+/*
+ * Exact proportional split by largest remainder (DESIGN 6), in integer base
+ * units with 128-bit intermediates.
+ *
+ * Each item first gets q = floor(pool * weight / W), W the sum of the
+ * weights; the base units left over (fewer than the number of items with a
+ * non-zero remainder) go one each to the items with the largest remainders
+ * pool * weight mod W, ties broken by id, bytewise ascending. So:
+ *   - the amounts sum exactly to pool;
+ *   - every amount is within one base unit of pool * weight / W (below it
+ *     by less than one, or above it by less than one);
+ *   - an item of weight 0 gets 0;
+ *   - the result depends on the set of (id, weight) pairs, not their order.
+ * pool <= INT64_MAX and weights <= INT64_MAX: every intermediate fits in
+ * 128 bits, so the split itself cannot overflow.
+ */
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct terra_split_item {
+	const char *id; /* tie-break key; ids must be distinct */
+	int64_t weight; /* >= 0 */
+	int64_t amount; /* out: this item's part */
+} terra_split_item;
+
+/*
+ * Splits pool (>= 0) over items[0..n) by weight. When n is 0 or every
+ * weight is 0, all amounts are 0 and *left is pool (the caller sends it to
+ * the carry account); otherwise *left is 0. A negative pool or weight is
+ * TERRA_E_INPUT. Allocates one scratch array (no allocation per item).
+ */
+int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *left, terra_err *e);
+
+#endif
