@@ -28,7 +28,7 @@ terra-register list -o table >&2
 now=$(date -u +%Y-%m-%dT%H:00:00Z)
 step "terra-run: mining (sha256d) and AI (sgemm) work, signed usage records"
 terra-run -w sha256d -t 3 >>"$demo/usage.ndjson"
-terra-run -w sgemm --m 512 --n 512 --k 512 >>"$demo/usage.ndjson"
+terra-run -w sgemm --size 512,512,512 >>"$demo/usage.ndjson"
 printf '%s usage records, each signed by its unit\n' "$(wc -l <"$demo/usage.ndjson")" >&2
 
 step "terra-meter | terra-settle: verify, aggregate, split 1250.5 TERRA exactly"
