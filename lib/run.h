@@ -1,0 +1,67 @@
+#ifndef TERRA_RUN_H
+#define TERRA_RUN_H
+/*
+ * Jobs and the workloads that run them (DESIGN 5). A job comes from a job
+ * record or from terra-run's options; a task is one job running on one
+ * OpenCL device, advanced in short steps so time bounds, signals and
+ * interim usage records are honoured between them. Each stretch of steps
+ * ends in the result and evidence of a usage record (terra-records(5)).
+ */
+#include "err.h"
+
+#include <CL/cl.h>
+#include <jansson.h>
+#include <stdint.h>
+
+enum terra_workload { TERRA_WL_SHA256D = 0, TERRA_WL_SGEMM, TERRA_WL_KERNEL };
+
+#define TERRA_SHARE_BITS_DEFAULT 24
+
+typedef struct terra_job {
+	char *id;
+	enum terra_workload workload;
+	json_t *params;        /* the record's params object (a reference), never NULL */
+	int64_t min_mem_bytes; /* requires: 0 any */
+	int fp64;              /* requires: 1 needs fp64, 0 any */
+	char kind[16];         /* requires: "" any, else gpu, cpu or accelerator */
+	char unit[64];         /* "" any unit */
+	int64_t seconds;       /* 0: no time bound */
+	int64_t work;          /* 0: no work bound */
+} terra_job;
+
+const char *terra_workload_name(enum terra_workload w);
+int terra_workload_parse(const char *name, enum terra_workload *w, terra_err *e);
+
+/* Checks a job record's fields and fills job (free with terra_job_free). */
+int terra_job_from_record(const json_t *rec, terra_job *job, terra_err *e);
+void terra_job_free(terra_job *job);
+
+typedef struct terra_task terra_task;
+
+/* Context of the task: where it runs and who runs it (the default sha256d
+ * header derives from unit, job id and start time). */
+typedef struct terra_task_env {
+	cl_context ctx;
+	cl_device_id dev;
+	cl_command_queue queue; /* with profiling enabled */
+	const char *unit;
+	int64_t start_us;
+} terra_task_env;
+
+/* Builds the workload's kernel and inputs; errors name the job's params. */
+int terra_task_open(terra_task **t, const terra_job *job, const terra_task_env *env, terra_err *e);
+void terra_task_close(terra_task *t);
+/* One step of at most max_work units of work (0: no bound), sized to end
+ * within about budget_us where the workload can tell (0: its own step). */
+int terra_task_step(terra_task *t, int64_t max_work, int64_t budget_us, int64_t *work,
+                    int64_t *busy_us, terra_err *e);
+/* 1 when the job's work is all done (sha256d never is, unless bounded). */
+int terra_task_done(const terra_task *t);
+/* 1 when the stretch holds so many shares that its record must end now
+ * (a record line stays well under TERRA_LINE_MAX). */
+#define TERRA_TASK_SHARES_MAX 40000
+int terra_task_full(const terra_task *t);
+/* Ends a stretch: sets "result" and "evidence" of the usage record rec. */
+int terra_task_take(terra_task *t, json_t *rec, terra_err *e);
+
+#endif

@@ -1,0 +1,52 @@
+#ifndef TERRA_SCHED_H
+#define TERRA_SCHED_H
+/*
+ * terra-run's scheduler (DESIGN 5): one worker thread per eligible unit,
+ * bound to its device's nearest NUMA node, each running one job at a time.
+ * A job goes to the idle unit with the highest score that meets its
+ * requirements, waiting for one when all such units are busy. Usage records
+ * are signed by the unit's key, their seqs reserved in terra.db before use,
+ * and written whole, one line at a time, under one lock.
+ *
+ * Eligible: registered, active, not reported sick in its unit record, and
+ * its device (by fingerprint) present on this machine.
+ */
+#include "err.h"
+#include "home.h"
+#include "run.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct terra_sched_opts {
+	const char *unit;            /* -u: only this unit; NULL: any eligible unit */
+	int64_t deadline_mono;       /* terra_time_mono() when the run ends; 0: none */
+	int64_t interval_us;         /* interim usage every so often; 0: one record per job */
+	volatile sig_atomic_t *stop; /* set (by a signal handler) to end the run */
+	FILE *out;
+	/* A job that failed, called under the output lock (never NULL). */
+	void (*on_error)(void *arg, const terra_err *e);
+	void *arg;
+} terra_sched_opts;
+
+typedef struct terra_sched terra_sched;
+
+/* Loads the units and starts their workers. Fails (unknown unit, retired
+ * unit, no eligible unit) before any work. */
+int terra_sched_open(terra_sched **s, terra_home *h, const terra_sched_opts *o, terra_err *e);
+/*
+ * Hands a job (its ownership too, even on failure) to a unit, waiting for
+ * one to be idle. Fails without running it when no unit meets its
+ * requirements, or when the run is ending (stop, deadline).
+ */
+int terra_sched_submit(terra_sched *s, terra_job *job, terra_err *e);
+/* Waits for the jobs to end and stops the workers; returns the number of jobs that failed. */
+int terra_sched_finish(terra_sched *s);
+void terra_sched_close(terra_sched *s);
+/* Writes a line passed through unchanged, under the output lock. */
+int terra_sched_write_raw(terra_sched *s, const char *line, size_t len, terra_err *e);
+/* Units the scheduler drives, for messages. */
+size_t terra_sched_units(const terra_sched *s);
+
+#endif

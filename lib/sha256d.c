@@ -1,0 +1,462 @@
+#include "sha256d.h"
+
+#include "ocl.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
+                          uint8_t out[TERRA_HEADER_BYTES])
+{
+	uint32_t ntime = (uint32_t)tmpl[68] | (uint32_t)tmpl[69] << 8 | (uint32_t)tmpl[70] << 16 |
+	                 (uint32_t)tmpl[71] << 24;
+	uint32_t nonce = (uint32_t)(n & 0xffffffffu);
+
+	/* ntime rolling: nonces past 2^32 advance the header's time by one second each */
+	ntime += (uint32_t)(n >> 32);
+	memcpy(out, tmpl, TERRA_HEADER_BYTES);
+	for (int i = 0; i < 4; i++) {
+		out[68 + i] = (uint8_t)(ntime >> (8 * i));
+		out[76 + i] = (uint8_t)(nonce >> (8 * i));
+	}
+}
+
+void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[32])
+{
+	uint8_t header[TERRA_HEADER_BYTES];
+	uint8_t first[crypto_hash_sha256_BYTES];
+
+	terra_sha256d_header(tmpl, n, header);
+	crypto_hash_sha256(first, header, sizeof header);
+	crypto_hash_sha256(out, first, sizeof first);
+}
+
+int terra_sha256d_meets(const uint8_t hash[32], int bits)
+{
+	/* Little-endian: the most significant byte is hash[31]. */
+	int i = 31;
+
+	if (bits <= 0)
+		return 1;
+	if (bits > 256)
+		return 0;
+	for (; bits >= 8; bits -= 8, i--)
+		if (hash[i] != 0)
+			return 0;
+	if (bits > 0 && (hash[i] >> (8 - bits)) != 0)
+		return 0;
+	return 1;
+}
+
+/*
+ * The OpenCL scanner. Kernel source as short pieces (ISO C caps the length of
+ * one string literal), joined at build time. u32x is uint or uintVEC: each
+ * work-item hashes VEC consecutive nonces, LANES being (0, 1, .., VEC-1).
+ */
+/* clang-format off */
+static const char *const scan_src[] = {
+	"#define CAT_(a, b) a##b\n"
+	"#define CAT(a, b) CAT_(a, b)\n"
+	"#if VEC == 1\n"
+	"typedef uint u32x;\n"
+	"#else\n"
+	"#define VTYPE(n) CAT(uint, n)\n"
+	"typedef VTYPE(VEC) u32x;\n"
+	"#endif\n"
+	"#define ROTR(x, n) rotate((x), (u32x)(32u - (n)))\n"
+	"#define BS0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))\n"
+	"#define BS1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))\n"
+	"#define SS0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))\n"
+	"#define SS1(x) (ROTR(x, 17) ^ ROTR(x, 19) ^ ((x) >> 10))\n"
+	"#define CH(e, f, g) bitselect((g), (f), (e))\n"
+	"#define MAJ(a, b, c) bitselect((a), (b), (c) ^ (a))\n"
+	"#define BSWAP(x) (rotate((x) & (u32x)0x00ff00ffu, (u32x)24u) | \\\n"
+	"                  rotate((x) & (u32x)0xff00ff00u, (u32x)8u))\n",
+
+	"__constant uint K[64] = {\n"
+	"0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,\n"
+	"0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,\n"
+	"0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,\n"
+	"0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,\n"
+	"0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,\n"
+	"0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,\n"
+	"0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,\n"
+	"0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,\n"
+	"0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,\n"
+	"0xc67178f2};\n"
+	/* One round; the caller rotates the names, so no moves are needed. */
+	"#define RND(a, b, c, d, e, f, g, h, w, i) { \\\n"
+	"	u32x t1 = (h) + BS1(e) + CH(e, f, g) + (u32x)K[i] + (w); \\\n"
+	"	(d) += t1; (h) = t1 + BS0(a) + MAJ(a, b, c); }\n"
+	/* A round for its new e only: the last rounds' new a is never read. */
+	"#define RNDE(a, b, c, d, e, f, g, h, w, i) { \\\n"
+	"	(d) += (h) + BS1(e) + CH(e, f, g) + (u32x)K[i] + (w); }\n"
+	"#define R8(i, w0, w1, w2, w3, w4, w5, w6, w7) \\\n"
+	"	RND(a, b, c, d, e, f, g, h, w0, i) RND(h, a, b, c, d, e, f, g, w1, i + 1) \\\n"
+	"	RND(g, h, a, b, c, d, e, f, w2, i + 2) RND(f, g, h, a, b, c, d, e, w3, i + 3) \\\n"
+	"	RND(e, f, g, h, a, b, c, d, w4, i + 4) RND(d, e, f, g, h, a, b, c, w5, i + 5) \\\n"
+	"	RND(c, d, e, f, g, h, a, b, w6, i + 6) RND(b, c, d, e, f, g, h, a, w7, i + 7)\n"
+	"#define EXP(i) (w[(i) & 15] += SS1(w[((i) - 2) & 15]) + w[((i) - 7) & 15] + \\\n"
+	"                SS0(w[((i) - 15) & 15]))\n"
+	"#define R8X(i) R8(i, EXP(i), EXP(i + 1), EXP(i + 2), EXP(i + 3), EXP(i + 4), \\\n"
+	"                 EXP(i + 5), EXP(i + 6), EXP(i + 7))\n"
+	"#define R8W(i) R8(i, w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 4], w[i + 5], \\\n"
+	"                 w[i + 6], w[i + 7])\n",
+
+	/*
+	 * mid: the state after the header's first 64 bytes; st3: after rounds 0..2
+	 * of the second block, whose words 0..2 are tail. The first hash's
+	 * rounds 0..2 and the second hash's rounds 61..63 are not computed
+	 * (the last three rounds cannot change word 7, the only one compared).
+	 */
+	"__kernel void sha256d_scan(uint8 mid, uint8 st3, uint4 tail, uint base, uint count,\n"
+	"                           uint mask, __global uint *out, uint max, uint iters)\n"
+	"{\n"
+	"	uint gid = (uint)get_global_id(0);\n"
+	"	for (uint it = 0; it < iters; it++) {\n"
+	"	u32x off = (u32x)((gid * iters + it) * VEC) + LANES;\n"
+	"	u32x w[16];\n"
+	/* After three rounds the state's A..H sit in f, g, h, a, b, c, d, e. */
+	"	u32x f = st3.s0, g = st3.s1, h = st3.s2, a = st3.s3;\n"
+	"	u32x b = st3.s4, c = st3.s5, d = st3.s6, e = st3.s7;\n"
+	"	w[0] = tail.x; w[1] = tail.y; w[2] = tail.z; w[3] = BSWAP((u32x)base + off);\n"
+	"	w[4] = 0x80000000u;\n"
+	"	for (int i = 5; i < 15; i++) w[i] = 0;\n"
+	"	w[15] = 640;\n"
+	"	RND(f, g, h, a, b, c, d, e, w[3], 3)\n"
+	"	RND(e, f, g, h, a, b, c, d, w[4], 4) RND(d, e, f, g, h, a, b, c, w[5], 5)\n"
+	"	RND(c, d, e, f, g, h, a, b, w[6], 6) RND(b, c, d, e, f, g, h, a, w[7], 7)\n"
+	"	R8W(8) R8X(16) R8X(24) R8X(32) R8X(40) R8X(48) R8X(56)\n"
+	"	w[0] = a + mid.s0; w[1] = b + mid.s1; w[2] = c + mid.s2; w[3] = d + mid.s3;\n"
+	"	w[4] = e + mid.s4; w[5] = f + mid.s5; w[6] = g + mid.s6; w[7] = h + mid.s7;\n"
+	"	w[8] = 0x80000000u;\n"
+	"	for (int i = 9; i < 15; i++) w[i] = 0;\n"
+	"	w[15] = 256;\n"
+	"	a = 0x6a09e667u; b = 0xbb67ae85u; c = 0x3c6ef372u; d = 0xa54ff53au;\n"
+	"	e = 0x510e527fu; f = 0x9b05688cu; g = 0x1f83d9abu; h = 0x5be0cd19u;\n"
+	"	R8W(0) R8W(8) R8X(16) R8X(24) R8X(32) R8X(40) R8X(48)\n"
+	"	RND(a, b, c, d, e, f, g, h, EXP(56), 56) RNDE(h, a, b, c, d, e, f, g, EXP(57), 57)\n"
+	"	RNDE(g, h, a, b, c, d, e, f, EXP(58), 58) RNDE(f, g, h, a, b, c, d, e, EXP(59), 59)\n"
+	"	RNDE(e, f, g, h, a, b, c, d, EXP(60), 60)\n"
+	"	u32x top = BSWAP(h + (u32x)0x5be0cd19u);\n",
+
+	"#if VEC == 1\n"
+	"	if ((top & mask) == 0 && off < count) {\n"
+	"		uint i = atomic_inc(out);\n"
+	"		if (i < max) out[1 + i] = off;\n"
+	"	}\n"
+	"#else\n"
+	"	if (any(((top & mask) == 0) & (off < count))) {\n"
+	"		uint t[VEC], o[VEC];\n"
+	"		CAT(vstore, VEC)(top, 0, t);\n"
+	"		CAT(vstore, VEC)(off, 0, o);\n"
+	"		for (int l = 0; l < VEC; l++) {\n"
+	"			if ((t[l] & mask) == 0 && o[l] < count) {\n"
+	"				uint i = atomic_inc(out);\n"
+	"				if (i < max) out[1 + i] = o[l];\n"
+	"			}\n"
+	"		}\n"
+	"	}\n"
+	"#endif\n"
+	"	}\n"
+	"}\n",
+};
+/* clang-format on */
+
+enum { SCAN_MAX_HITS = 4096 };
+
+struct terra_sha256d_cl {
+	cl_context ctx;
+	cl_command_queue queue;
+	cl_program prog;
+	cl_kernel kernel;
+	cl_mem out;
+	unsigned vec;
+	unsigned iters; /* nonce vectors per work-item: many on a CPU, to amortise its scheduling */
+	size_t local;   /* work-group size, fixed: a CPU runtime compiles once per size */
+	uint32_t *hits; /* SCAN_MAX_HITS + 1 */
+};
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t rotr(uint32_t x, int n)
+{
+	return x >> n | x << (32 - n);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Rounds [0, n) of a compression from state s over words w (n <= 16). */
+static void rounds(uint32_t s[8], const uint32_t *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t t1 = s[7] + (rotr(s[4], 6) ^ rotr(s[4], 11) ^ rotr(s[4], 25)) +
+		              ((s[4] & s[5]) ^ (~s[4] & s[6])) + sha256_k[i] + w[i];
+		uint32_t t2 = (rotr(s[0], 2) ^ rotr(s[0], 13) ^ rotr(s[0], 22)) +
+		              ((s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]));
+		memmove(s + 1, s, 7 * sizeof *s);
+		s[4] += t1;
+		s[0] = t1 + t2;
+	}
+}
+
+static unsigned scan_vec(cl_device_id dev)
+{
+	const char *env = getenv("TERRA_SHA256D_VEC");
+	cl_uint pref = 1;
+
+	if (env && (!strcmp(env, "1") || !strcmp(env, "2") || !strcmp(env, "4") ||
+	            !strcmp(env, "8") || !strcmp(env, "16")))
+		return (unsigned)atoi(env);
+	if (clGetDeviceInfo(dev, CL_DEVICE_PREFERRED_VECTOR_WIDTH_INT, sizeof pref, &pref, NULL) !=
+	    CL_SUCCESS)
+		return 1;
+	return pref >= 16 ? 16 : pref >= 8 ? 8 : pref >= 4 ? 4 : pref >= 2 ? 2 : 1;
+}
+
+static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t start,
+                       uint32_t count, int bits, uint64_t *shares, size_t max, size_t *nshares,
+                       int64_t *busy_ns, terra_err *e);
+
+static unsigned scan_iters(cl_device_id dev)
+{
+	const char *env = getenv("TERRA_SHA256D_ITERS");
+	cl_device_type type = 0;
+
+	if (env && atoi(env) > 0 && atoi(env) <= 65536)
+		return (unsigned)atoi(env);
+	if (clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS)
+		return 1;
+	return (type & CL_DEVICE_TYPE_CPU) ? 256 : 1;
+}
+
+int terra_sha256d_cl_open(terra_sha256d_cl **sp, cl_context ctx, cl_device_id dev,
+                          cl_command_queue queue, terra_err *e)
+{
+	terra_sha256d_cl *s = calloc(1, sizeof *s);
+	char opts[256], lanes[96];
+	static const uint8_t zero_header[TERRA_HEADER_BYTES];
+	uint64_t ignore;
+	int64_t busy = 0;
+	size_t nignore = 0;
+	char *src = NULL;
+	size_t len = 0;
+	cl_int rc;
+	int ret = -1;
+
+	if (!s)
+		return terra_err_sys(e, "sha256d");
+	s->ctx = ctx;
+	s->queue = queue;
+	s->vec = scan_vec(dev);
+	s->iters = scan_iters(dev);
+	s->local = s->iters > 1 ? 4 : 64;
+	for (size_t i = 0; i < sizeof scan_src / sizeof *scan_src; i++)
+		len += strlen(scan_src[i]);
+	if (!(src = malloc(len + 1)) ||
+	    !(s->hits = malloc((SCAN_MAX_HITS + 1) * sizeof(uint32_t)))) {
+		terra_err_sys(e, "sha256d");
+		goto out;
+	}
+	src[0] = '\0';
+	for (size_t i = 0; i < sizeof scan_src / sizeof *scan_src; i++)
+		strcat(src, scan_src[i]);
+	lanes[0] = '\0';
+	for (unsigned i = 0; i < s->vec; i++)
+		snprintf(lanes + strlen(lanes), sizeof lanes - strlen(lanes), "%s%u", i ? "," : "",
+		         i);
+	if (s->vec == 1)
+		snprintf(opts, sizeof opts, "-DVEC=1 -DLANES=0u");
+	else
+		snprintf(opts, sizeof opts, "-DVEC=%u -DLANES=(uint%u)(%s)", s->vec, s->vec, lanes);
+	if (terra_ocl_build(ctx, dev, src, opts, &s->prog, e) < 0) {
+		terra_err_wrap(e, "sha256d kernel");
+		goto out;
+	}
+	s->kernel = clCreateKernel(s->prog, "sha256d_scan", &rc);
+	if (rc != CL_SUCCESS) {
+		terra_err_set(e, TERRA_E_DEVICE, "sha256d kernel: %s", terra_ocl_strerror(rc));
+		goto out;
+	}
+	s->out = clCreateBuffer(ctx, CL_MEM_READ_WRITE, (SCAN_MAX_HITS + 1) * sizeof(cl_uint), NULL,
+	                        &rc);
+	if (rc != CL_SUCCESS) {
+		terra_err_set(e, TERRA_E_DEVICE, "sha256d buffer: %s", terra_ocl_strerror(rc));
+		goto out;
+	}
+	/* One small launch now, so the first real one does not pay for compiling. */
+	if (scan_launch(s, zero_header, 0, 1, 32, &ignore, 1, &nignore, &busy, e) < 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+	ret = 0;
+out:
+	free(src);
+	terra_sha256d_cl_close(s);
+	return ret;
+}
+
+void terra_sha256d_cl_close(terra_sha256d_cl *s)
+{
+	if (!s)
+		return;
+	if (s->out)
+		clReleaseMemObject(s->out);
+	if (s->kernel)
+		clReleaseKernel(s->kernel);
+	if (s->prog)
+		clReleaseProgram(s->prog);
+	free(s->hits);
+	free(s);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One launch: nonces [start, start + count) within one 2^32 block. */
+static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t start,
+                       uint32_t count, int bits, uint64_t *shares, size_t max, size_t *nshares,
+                       int64_t *busy_ns, terra_err *e)
+{
+	uint8_t header[TERRA_HEADER_BYTES];
+	crypto_hash_sha256_state st;
+	uint32_t mid[8], st3[8], tail[4] = {0};
+	cl_uint8 clmid, clst3;
+	cl_uint4 cltail;
+	cl_uint base = (cl_uint)(start & 0xffffffffu), clcount = count, zero = 0;
+	cl_uint mask = bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits), hmax = SCAN_MAX_HITS;
+	cl_uint iters = s->iters;
+	size_t per_item = (size_t)s->vec * iters;
+	size_t global = ((count + per_item - 1) / per_item + s->local - 1) / s->local * s->local;
+	cl_ulong t0 = 0, t1 = 0;
+	cl_event ev = NULL;
+	cl_int rc;
+	int a = 0;
+
+	terra_sha256d_header(tmpl, start, header);
+	/* libsodium's state after one whole block is the midstate (big-endian words). */
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, header, 64);
+	memcpy(mid, st.state, sizeof mid);
+	memcpy(st3, mid, sizeof st3);
+	for (int i = 0; i < 3; i++)
+		tail[i] = be32(header + 64 + 4 * i);
+	rounds(st3, tail, 3);
+	for (int i = 0; i < 8; i++) {
+		clmid.s[i] = mid[i];
+		clst3.s[i] = st3[i];
+	}
+	for (int i = 0; i < 4; i++)
+		cltail.s[i] = tail[i];
+	rc = clEnqueueWriteBuffer(s->queue, s->out, CL_FALSE, 0, sizeof zero, &zero, 0, NULL, NULL);
+	if (rc == CL_SUCCESS) {
+		rc |= clSetKernelArg(s->kernel, a++, sizeof clmid, &clmid);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof clst3, &clst3);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof cltail, &cltail);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof base, &base);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof clcount, &clcount);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof mask, &mask);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof s->out, &s->out);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof hmax, &hmax);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof iters, &iters);
+	}
+	if (rc == CL_SUCCESS)
+		rc = clEnqueueNDRangeKernel(s->queue, s->kernel, 1, NULL, &global, &s->local, 0,
+		                            NULL, &ev);
+	if (rc == CL_SUCCESS)
+		rc = clEnqueueReadBuffer(s->queue, s->out, CL_TRUE, 0,
+		                         (SCAN_MAX_HITS + 1) * sizeof(cl_uint), s->hits, 0, NULL,
+		                         NULL);
+	/* Device time from the kernel's event; -1 once a launch cannot tell. */
+	if (rc == CL_SUCCESS && *busy_ns >= 0 &&
+	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
+	        CL_SUCCESS &&
+	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
+	        CL_SUCCESS &&
+	    t1 >= t0)
+		*busy_ns += (int64_t)(t1 - t0);
+	else
+		*busy_ns = -1;
+	if (ev)
+		clReleaseEvent(ev);
+	if (rc != CL_SUCCESS)
+		return terra_err_set(e, TERRA_E_DEVICE, "sha256d scan: %s", terra_ocl_strerror(rc));
+	if (s->hits[0] > SCAN_MAX_HITS)
+		return terra_err_set(e, TERRA_E_DEVICE,
+		                     "sha256d scan: %u shares in one launch, more than %d: "
+		                     "raise the share bits",
+		                     s->hits[0], SCAN_MAX_HITS);
+	qsort(s->hits + 1, s->hits[0], sizeof(uint32_t), cmp_u32);
+	for (uint32_t i = 0; i < s->hits[0]; i++) {
+		uint64_t n = start + s->hits[1 + i];
+		uint8_t hash[32];
+
+		/* The device's word is checked again here: a device that
+		 * miscomputes is found out, never trusted. */
+		terra_sha256d_hash(tmpl, n, hash);
+		if (!terra_sha256d_meets(hash, bits)) {
+			if (bits <= 32)
+				return terra_err_set(
+				    e, TERRA_E_DEVICE,
+				    "sha256d scan: the device reported nonce %llu, "
+				    "whose hash misses the share target",
+				    (unsigned long long)n);
+			continue;
+		}
+		if (*nshares >= max)
+			return terra_err_set(
+			    e, TERRA_E_INPUT,
+			    "sha256d scan: more than %zu shares: raise the share bits", max);
+		shares[(*nshares)++] = n;
+	}
+	return 0;
+}
+
+int terra_sha256d_cl_scan(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTES],
+                          uint64_t start, uint64_t count, int share_bits, uint64_t *shares,
+                          size_t max, size_t *nshares, int64_t *busy_us, terra_err *e)
+{
+	/* Launches small enough that a few hundred hits at most are expected. */
+	uint64_t per = share_bits >= 24 ? UINT64_C(1) << 32 : UINT64_C(256) << share_bits;
+	int64_t busy_ns = 0;
+
+	if (share_bits < 1 || share_bits > 64)
+		return terra_err_set(e, TERRA_E_INPUT, "share bits %d: must be 1 to 64",
+		                     share_bits);
+	while (count > 0) {
+		uint64_t block_end = (start | 0xffffffffu) + 1;
+		uint64_t n = count;
+
+		if (n > block_end - start)
+			n = block_end - start;
+		if (n > per)
+			n = per;
+		if (n > 0xffffffffu)
+			n = UINT64_C(1) << 31;
+		if (scan_launch(s, tmpl, start, (uint32_t)n, share_bits, shares, max, nshares,
+		                &busy_ns, e) < 0)
+			return -1;
+		start += n;
+		count -= n;
+	}
+	if (busy_us)
+		*busy_us = busy_ns >= 0 ? busy_ns / 1000 : -1;
+	return 0;
+}

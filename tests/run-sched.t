@@ -1,0 +1,69 @@
+#!/bin/sh
+# terra-run's scheduling on two real PoCL devices: jobs spread over both
+# units at once, each record signed by the unit that ran it, jobs pinned
+# to a unit go there.
+. "$(dirname "$0")/setup"
+# Under valgrind, PoCL sees another CPU and compiles far too slowly.
+if [ -n "${TERRA_VALGRIND:-}" ]; then
+	skip "terra-run on PoCL devices" "not under valgrind"
+	done_testing
+	exit
+fi
+export POCL_DEVICES="pthread pthread"
+verify() { "$py" "$top/tests/tools/nacl_verify.py" -r -s "$1" "$2" >"$tmp/verify.out"; }
+
+terra-register init 2>/dev/null
+terra-probe --bench none --mem-test 1 2>/dev/null >"$tmp/devices.ndjson" || true
+terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
+jq -r 'select(.type == "unit") | "\(.unit) \(.unit_pub)"' "$tmp/units.ndjson" | sort >"$tmp/units.txt"
+is "$(wc -l <"$tmp/units.txt" | tr -d ' ')" 2 "two PoCL devices, two units"
+u1=$(sed -n 1p "$tmp/units.txt" | cut -d' ' -f1)
+p1=$(sed -n 1p "$tmp/units.txt" | cut -d' ' -f2)
+u2=$(sed -n 2p "$tmp/units.txt" | cut -d' ' -f1)
+p2=$(sed -n 2p "$tmp/units.txt" | cut -d' ' -f2)
+
+# Six one-second jobs: both units busy at once.
+for i in 1 2 3 4 5 6; do
+	printf '{"type":"job","v":1,"id":"j%d","workload":"sha256d","seconds":1,"params":{"share_bits":12}}\n' $i
+done >"$tmp/jobs.ndjson"
+fails 0 "six jobs run" sh -c "terra-run <'$tmp/jobs.ndjson' >'$tmp/usage.ndjson'"
+is "$(jq -r .job "$tmp/usage.ndjson" | sort | tr '\n' ' ')" "j1 j2 j3 j4 j5 j6 " \
+	"one usage record per job"
+is "$(jq -r .unit "$tmp/usage.ndjson" | sort -u | tr '\n' ' ')" "$u1 $u2 " "both units ran jobs"
+jq -c "select(.unit == \"$u1\")" "$tmp/usage.ndjson" >"$tmp/u1.ndjson"
+jq -c "select(.unit == \"$u2\")" "$tmp/usage.ndjson" >"$tmp/u2.ndjson"
+ok "the first unit's records are signed by its key" verify "$p1" "$tmp/u1.ndjson"
+ok "the second unit's records are signed by its key" verify "$p2" "$tmp/u2.ndjson"
+fails 1 "a record does not verify under the other unit's key" verify "$p2" "$tmp/u1.ndjson"
+# Records of different units whose [start, end) overlap: both were busy at once.
+overlap=$(jq -s -r '[.[] as $a | .[] as $b | select($a.unit < $b.unit and $a.start < $b.end
+	and $b.start < $a.end)] | length' "$tmp/usage.ndjson")
+ok "the two units ran jobs at the same time" test "$overlap" -gt 0
+# Within a unit, jobs run one after another.
+for f in "$tmp/u1.ndjson" "$tmp/u2.ndjson"; do
+	is "$(jq -s -r 'sort_by(.seq) | [range(1; length) as $i | select(.[$i].start < .[$i - 1].end)] | length' "$f")" \
+		0 "a unit runs one job at a time"
+done
+is "$(jq -s -r '[group_by(.unit)[] | (map(.seq) | sort | . == (map(.) | unique))] | all' "$tmp/usage.ndjson")" \
+	true "seqs are distinct per unit"
+
+# Pinned jobs go to their unit; with equal scores, an unpinned job goes to
+# the unit with the lower id.
+{
+	printf '{"type":"job","v":1,"id":"p2","workload":"sha256d","work":5000,"unit":"%s"}\n' "$u2"
+	printf '{"type":"job","v":1,"id":"p1","workload":"sha256d","work":5000,"unit":"%s"}\n' "$u1"
+} >"$tmp/pinned.ndjson"
+terra-run <"$tmp/pinned.ndjson" >"$tmp/pinned.out"
+is "$(jq -r '"\(.job) \(.unit)"' "$tmp/pinned.out" | sort | tr '\n' ' ')" "p1 $u1 p2 $u2 " \
+	"each pinned job ran on its unit"
+terra-run -w sha256d --work 5000 >"$tmp/one.ndjson"
+is "$(jq -r .unit "$tmp/one.ndjson")" "$u1" "a lone job goes to the first of equal units"
+terra-run -u "$u2" -w sha256d --work 5000 >"$tmp/u.ndjson"
+is "$(jq -r .unit "$tmp/u.ndjson")" "$u2" "-u picks the unit"
+
+# A unit retired: the other takes every job.
+terra-register retire "$u1" >/dev/null 2>&1
+terra-run <"$tmp/jobs.ndjson" >"$tmp/after.ndjson" 2>/dev/null
+is "$(jq -r .unit "$tmp/after.ndjson" | sort -u)" "$u2" "after retiring one unit, the other runs all jobs"
+
+done_testing
