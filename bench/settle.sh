@@ -1,7 +1,8 @@
 #!/bin/sh
 # terra-settle on SETTLE_BENCH_HOLDERS holders (1000000 by default) and
 # SETTLE_BENCH_UNITS units (10000): wall time and peak memory of the whole
-# settlement (read, split, ledger entry, recorded inputs, payouts), against
+# settlement (read, split, holders' Merkle tree, ledger entry, holders
+# snapshot blob and unit rows, payouts), against
 # sqlite3 loading the same CSV (.import) and computing the holders' shares
 # by largest remainder with window functions, in the same run. Balances are
 # kept below 10^6 base units so SQLite's 64-bit integers compute the same

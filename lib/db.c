@@ -63,6 +63,10 @@ static const char *const migrations[] = {
 	"  weight INTEGER NOT NULL,"
 	"  PRIMARY KEY (period, role, id)"
 	") WITHOUT ROWID;" /* settle: one b-tree, not a table and an index */
+	"CREATE TABLE snapshots ("
+	"  digest TEXT PRIMARY KEY," /* SHA-256 hex of body: the settlement's inputs.holders */
+	"  body BLOB NOT NULL"
+	");"
 	"CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
 	"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries"
@@ -78,6 +82,10 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
 	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER snapshots_no_delete BEFORE DELETE ON snapshots"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
 };
 

@@ -9,13 +9,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static const char *const reserved[] = {"treasury", "carry", "revenue"};
 
+/* The characters an account may hold: A-Z a-z 0-9 . _ - : @ + */
+static const unsigned char account_char[256] = {
+    ['.'] = 1, ['_'] = 1, ['-'] = 1, [':'] = 1, ['@'] = 1, ['+'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
 int terra_account_check(const char *account, terra_err *e)
 {
-	size_t i, n = strlen(account);
+	size_t i, n;
 
+	/* the common case, in one pass: every character allowed, not too long */
+	for (n = 0; n <= TERRA_ACCOUNT_MAX && account_char[(unsigned char)account[n]]; n++)
+		;
+	if (n && n <= TERRA_ACCOUNT_MAX && !account[n]) {
+		if (n != 5 && n != 7 && n != 8) /* the lengths of the reserved names */
+			return 0;
+		for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+			if (!strcmp(account, reserved[i]))
+				return terra_err_set(e, TERRA_E_INPUT, "account '%s' is reserved",
+				                     account);
+		return 0;
+	}
+	n = strlen(account);
 	if (n == 0)
 		return terra_err_set(e, TERRA_E_INPUT, "empty account");
 	if (n > TERRA_ACCOUNT_MAX)
@@ -115,13 +144,78 @@ static int holder_cmp(const void *pa, const void *pb)
 	return strcmp(sort_arena + a->off, sort_arena + b->off);
 }
 
+/*
+ * Sorts by key with an LSD radix sort (a byte position where every key is
+ * the same costs nothing), then each run of equal keys (accounts sharing
+ * their first 8 bytes) by the whole account. Falls back to qsort when the
+ * scratch array cannot be had.
+ */
+static void holders_radix(terra_holders *hs)
+{
+	terra_holder *tmp = malloc(hs->n * sizeof *tmp), *src = hs->v, *dst = tmp, *t;
+	char *arena;
+	size_t i, j, n = hs->n;
+	uint64_t and_all = ~(uint64_t)0, or_all = 0;
+	int byte;
+
+	if (!tmp) {
+		qsort(hs->v, hs->n, sizeof *hs->v, holder_cmp);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		and_all &= hs->v[i].key;
+		or_all |= hs->v[i].key;
+	}
+	for (byte = 0; byte < 8; byte++) {
+		size_t count[256] = {0}, pos[256], sum = 0;
+		int shift = 8 * byte;
+
+		if (((and_all ^ or_all) >> shift & 0xff) == 0)
+			continue; /* the same byte in every key */
+		for (i = 0; i < n; i++)
+			count[src[i].key >> shift & 0xff]++;
+		for (j = 0; j < 256; j++) {
+			pos[j] = sum;
+			sum += count[j];
+		}
+		for (i = 0; i < n; i++)
+			dst[pos[src[i].key >> shift & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != hs->v)
+		memcpy(hs->v, src, n * sizeof *src);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && hs->v[j].key == hs->v[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort(hs->v + i, j - i, sizeof *hs->v, holder_cmp);
+	}
+	/* the accounts in sorted order too: later passes then read memory in order */
+	if (hs->arena_len && (arena = malloc(hs->arena_cap))) {
+		size_t off = 0;
+
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(hs->arena + hs->v[i].off) + 1;
+
+			memcpy(arena + off, hs->arena + hs->v[i].off, len);
+			hs->v[i].off = off;
+			off += len;
+		}
+		free(hs->arena);
+		hs->arena = arena;
+	}
+	free(tmp);
+}
+
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 {
 	size_t i;
 
 	sort_arena = hs->arena;
 	if (hs->n > 1)
-		qsort(hs->v, hs->n, sizeof *hs->v, holder_cmp);
+		holders_radix(hs);
 	for (i = 1; i < hs->n; i++) {
 		const terra_holder *a = &hs->v[i - 1], *b = &hs->v[i];
 
@@ -162,6 +256,79 @@ void terra_holders_digest(const terra_holders *hs, uint8_t out[32])
 	}
 	crypto_hash_sha256_update(&st, buf, used);
 	crypto_hash_sha256_final(&st, out);
+}
+
+int terra_holders_body(const terra_holders *hs, char **body, size_t *len, terra_err *e)
+{
+	size_t i, cap = hs->arena_len + hs->n * 21 + 1, used = 0;
+	char *b;
+
+	*body = NULL;
+	*len = 0;
+	if (hs->n == 0)
+		return 0;
+	b = malloc(cap);
+	if (!b)
+		return terra_err_sys(e, "holders snapshot: %zu bytes", cap);
+	for (i = 0; i < hs->n; i++) {
+		const char *acct = terra_holders_account(hs, i);
+		size_t alen = strlen(acct) + 1; /* with its NUL */
+		uint64_t v = (uint64_t)hs->v[i].balance;
+		char digits[24], *d = digits + sizeof digits;
+
+		memcpy(b + used, acct, alen);
+		used += alen;
+		do {
+			*--d = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		memcpy(b + used, d, (size_t)(digits + sizeof digits - d));
+		used += (size_t)(digits + sizeof digits - d);
+		b[used++] = '\n';
+	}
+	*body = b;
+	*len = used;
+	return 0;
+}
+
+int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e)
+{
+	const char *p = body, *end, *prev = NULL;
+	size_t rec = 0;
+	terra_err sub = {0};
+
+	if (!len)
+		return 0;
+	end = p + len;
+
+	while (p < end) {
+		const char *acct = p, *nul = memchr(p, '\0', (size_t)(end - p)), *d, *nl;
+		uint64_t v = 0;
+
+		rec++;
+		if (!nul)
+			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: no account end",
+			                     rec);
+		nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1));
+		if (!nl || nl == nul + 1 || (nl - nul > 2 && nul[1] == '0') || nl - nul > 20)
+			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: bad balance",
+			                     rec);
+		for (d = nul + 1; d < nl; d++) {
+			if (*d < '0' || *d > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*d - '0')) / 10)
+				return terra_err_set(e, TERRA_E_VERIFY,
+				                     "snapshot record %zu: bad balance", rec);
+			v = v * 10 + (uint64_t)(*d - '0');
+		}
+		if (prev && strcmp(prev, acct) >= 0)
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "snapshot record %zu: accounts out of order", rec);
+		if (terra_holders_add(hs, acct, (int64_t)v, (long)rec, &sub) < 0)
+			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: %s", rec,
+			                     sub.msg);
+		prev = acct;
+		p = nl + 1;
+	}
+	return 0;
 }
 
 /* libcsv calls back per field and per row; this is the state they share. */
@@ -253,6 +420,25 @@ done:
 	st->row_line = 0;
 }
 
+/* Room for what a file of that size can hold, up front: no copying as it grows. */
+static void reserve(terra_holders *hs, FILE *f)
+{
+	struct stat sb;
+	size_t size, rows;
+
+	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+	    (uint64_t)sb.st_size > ((uint64_t)1 << 34) || hs->n)
+		return;
+	size = (size_t)sb.st_size + 1;
+	rows = size / 4 + 1; /* a row is at least "a,0\n" */
+	if (rows > size / 24 + 1024)
+		rows = size / 24 + 1024; /* a likelier guess; it still grows past it */
+	if (!hs->arena && (hs->arena = malloc(size)))
+		hs->arena_cap = size;
+	if (!hs->v && (hs->v = malloc(rows * sizeof *hs->v)))
+		hs->cap = rows;
+}
+
 int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 {
 	struct csv_parser p;
@@ -272,6 +458,7 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 		terra_err_sys(e, "open '%s'", path);
 		goto out;
 	}
+	reserve(hs, f);
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
 		terra_err_sys(e, "holders: csv parser");
 		goto out;

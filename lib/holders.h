@@ -59,5 +59,18 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
  * balance in base units as decimal digits, one '\n'. Needs sorted holders.
  */
 void terra_holders_digest(const terra_holders *hs, uint8_t out[32]);
+/*
+ * The snapshot body: exactly the bytes terra_holders_digest hashes (account,
+ * 0x00, balance digits, '\n', in account order), in one malloc'd buffer
+ * (*len bytes; NULL with len 0 for no holders). This is what terra-settle
+ * stores (table snapshots) and what terra-ledger verify re-hashes.
+ */
+int terra_holders_body(const terra_holders *hs, char **body, size_t *len, terra_err *e);
+/*
+ * Reads a snapshot body back into hs (empty on entry): every record well
+ * formed (a valid account, a balance in canonical digits), accounts in
+ * strictly ascending bytewise order. TERRA_E_VERIFY naming the record.
+ */
+int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e);
 
 #endif

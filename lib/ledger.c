@@ -9,6 +9,7 @@
 #include "time.h"
 
 #include <csv.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,7 @@ struct verifier {
 	terra_merkle_acc acc; /* tree of entries 1..n */
 	json_t *balances;     /* account -> integer */
 	struct sbuf line;
+	int64_t carry; /* carry_out of the last settlement verified */
 };
 
 static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
@@ -338,12 +340,34 @@ static int safe_text(const char *s)
 	return 1;
 }
 
-/* Adds a money entry's postings to the balances; they must sum to zero. */
-static int apply_postings(json_t *balances, const json_t *payload, int64_t seq, terra_err *e)
+/* One posting as a callback sees it; role may be "" when absent. */
+typedef int (*posting_fn)(void *ctx, const char *account, const char *role, int64_t amount,
+                          terra_err *e);
+
+struct expand_ctx {
+	posting_fn fn;
+	void *ctx;
+};
+
+static int expand_fn(void *ctx, const char *account, int64_t amount, terra_err *e)
+{
+	struct expand_ctx *x = ctx;
+
+	return x->fn(x->ctx, account, "holder", amount, e);
+}
+
+/*
+ * Hands each posting of a money entry to fn, the settlement's "holders"
+ * posting expanded into one "holder" posting per paid holder, recomputed
+ * from the snapshot body snap (DESIGN: terra_settle_holders_each). With
+ * check_sum the recorded postings must sum to zero.
+ */
+static int each_posting(const json_t *payload, const void *snap, size_t len, int has_snap,
+                        int64_t seq, int check_sum, posting_fn fn, void *ctx, terra_err *e)
 {
 	json_t *postings = json_object_get(payload, "postings"), *p;
-	int64_t sum = 0, amount, bal;
-	const char *account;
+	int64_t sum = 0, amount;
+	const char *account, *role;
 	size_t i;
 
 	if (!json_is_array(postings) || json_array_size(postings) == 0)
@@ -351,21 +375,71 @@ static int apply_postings(json_t *balances, const json_t *payload, int64_t seq, 
 	json_array_foreach(postings, i, p)
 	{
 		if (terra_rec_str(p, "account", &account, e) ||
-		    terra_rec_amount(p, "amount", &amount, e))
-			return terra_err_wrap(e, "entry %" PRId64 ": posting %zu", seq, i + 1);
-		e->kind = TERRA_E_VERIFY;
-		bal = json_integer_value(json_object_get(balances, account));
-		if (terra_money_add(sum, amount, &sum, e) ||
-		    terra_money_add(bal, amount, &bal, e)) {
+		    terra_rec_amount(p, "amount", &amount, e)) {
 			e->kind = TERRA_E_VERIFY;
 			return terra_err_wrap(e, "entry %" PRId64 ": posting %zu", seq, i + 1);
 		}
-		if (json_object_set_new(balances, account, json_integer(bal)))
-			return terra_err_sys(e, "ledger: balances");
+		role = json_string_value(json_object_get(p, "role"));
+		if (terra_money_add(sum, amount, &sum, e)) {
+			e->kind = TERRA_E_VERIFY;
+			return terra_err_wrap(e, "entry %" PRId64 ": posting %zu", seq, i + 1);
+		}
+		if (role && !strcmp(role, "holders")) {
+			struct expand_ctx x = {fn, ctx};
+
+			if (!has_snap)
+				return terra_err_set(e, TERRA_E_VERIFY,
+				                     "entry %" PRId64 ": holders snapshot missing",
+				                     seq);
+			if (terra_settle_holders_each(payload, snap, len, expand_fn, &x, e)) {
+				e->kind = TERRA_E_VERIFY;
+				return terra_err_wrap(e, "entry %" PRId64, seq);
+			}
+			continue;
+		}
+		if (fn(ctx, account, role ? role : "", amount, e))
+			return -1;
 	}
-	if (sum != 0)
+	if (check_sum && sum != 0)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "entry %" PRId64 ": postings do not sum to zero", seq);
+	return 0;
+}
+
+static int balance_add(void *ctx, const char *account, const char *role, int64_t amount,
+                       terra_err *e)
+{
+	json_t *balances = ctx;
+	int64_t bal = json_integer_value(json_object_get(balances, account));
+
+	(void)role;
+	if (terra_money_add(bal, amount, &bal, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "account '%s'", account);
+	}
+	if (json_object_set_new(balances, account, json_integer(bal)))
+		return terra_err_sys(e, "ledger: balances");
+	return 0;
+}
+
+/* Adds a money entry's postings to the balances; they must sum to zero. */
+static int apply_postings(json_t *balances, const json_t *payload, const void *snap, size_t len,
+                          int has_snap, int64_t seq, terra_err *e)
+{
+	return each_posting(payload, snap, len, has_snap, seq, 1, balance_add, balances, e);
+}
+
+/* The holders snapshot of a settlement payload, from the database. */
+static int load_snapshot(sqlite3 *db, const json_t *payload, int64_t seq, void **snap,
+                         size_t *len, terra_err *e)
+{
+	const char *digest = json_string_value(
+	    json_object_get(json_object_get(payload, "inputs"), "holders"));
+
+	if (terra_settle_snapshot_load(db, digest, snap, len, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "entry %" PRId64, seq);
+	}
 	return 0;
 }
 
@@ -449,8 +523,7 @@ static int verify_entry(struct verifier *v, int64_t seq, const char *kind, const
 	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire")) &&
 	    check_unit_payload(payload, seq, e))
 		goto out;
-	if ((!strcmp(kind, "settlement") || !strcmp(kind, "payment")) &&
-	    apply_postings(v->balances, payload, seq, e))
+	if (!strcmp(kind, "payment") && apply_postings(v->balances, payload, NULL, 0, 0, seq, e))
 		goto out;
 	if (!strcmp(kind, "settlement"))
 		v->settlements++;
@@ -519,14 +592,33 @@ static int verify_checkpoint(struct verifier *v, const json_t *cp, terra_err *e)
 	return 0;
 }
 
-/* Recomputes a settlement entry from its inputs (terra-settle's check). */
-static int verify_settlement(const json_t *payload, const json_t *inputs, int64_t seq, terra_err *e)
+/* Recomputes a settlement entry from its inputs (terra-settle's check),
+ * checks the carry chain, then adds its postings to the balances. */
+static int verify_settlement(struct verifier *v, const json_t *payload, const json_t *inputs,
+                             const void *snap, size_t len, int64_t seq, terra_err *e)
 {
-	if (terra_settle_check(payload, inputs, e)) {
+	char have[TERRA_AMOUNT_MAX], want[TERRA_AMOUNT_MAX];
+	int64_t carry_in, carry_out;
+
+	if (terra_settle_check(payload, inputs, snap, len, e)) {
 		e->kind = TERRA_E_VERIFY;
 		return terra_err_wrap(e, "entry %" PRId64, seq);
 	}
-	return 0;
+	if (terra_rec_amount(payload, "carry_in", &carry_in, e) ||
+	    terra_rec_amount(payload, "carry_out", &carry_out, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "entry %" PRId64 ": settlement", seq);
+	}
+	if (carry_in != v->carry) {
+		terra_money_format(carry_in, have);
+		terra_money_format(v->carry, want);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": settlement: carry_in %s, but the previous "
+		                     "settlement's carry_out is %s",
+		                     seq, have, want);
+	}
+	v->carry = carry_out;
+	return apply_postings(v->balances, payload, snap, len, 1, seq, e);
 }
 
 static const char *str_of(const json_t *obj, const char *key)
@@ -639,6 +731,8 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 	struct verifier v;
 	sqlite3_stmt *es = NULL, *cs = NULL;
 	json_t *payload = NULL, *inputs = NULL;
+	void *snap = NULL;
+	size_t snaplen = 0;
 	int erow, crow, ret = -1;
 
 	memset(rep, 0, sizeof *rep);
@@ -689,10 +783,13 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 				terra_err_wrap(e, "entry %" PRId64 ": settlement inputs", seq);
 				goto out;
 			}
-			if (verify_settlement(payload, inputs, seq, e))
+			if (load_snapshot(h->db, payload, seq, &snap, &snaplen, e) ||
+			    verify_settlement(&v, payload, inputs, snap, snaplen, seq, e))
 				goto out;
 			json_decref(inputs);
 			inputs = NULL;
+			free(snap);
+			snap = NULL;
 		}
 		json_decref(payload);
 		payload = NULL;
@@ -714,6 +811,7 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 	verifier_report(&v, rep);
 	ret = 0;
 out:
+	free(snap);
 	json_decref(inputs);
 	json_decref(payload);
 	sqlite3_finalize(es);
@@ -759,18 +857,84 @@ out:
 	return ret;
 }
 
+/* A settlement entry of an export, waiting for its inputs and holdings. */
+struct pending {
+	json_t *payload; /* NULL when none is pending */
+	int64_t seq;
+	json_t *inputs; /* unit rows, from its settlement_inputs records */
+	int got_inputs;
+	struct sbuf snap; /* the snapshot body rebuilt from its holding records */
+	int64_t holdings;
+};
+
+static void pending_clear(struct pending *p)
+{
+	json_decref(p->payload);
+	json_decref(p->inputs);
+	p->payload = NULL;
+	p->inputs = NULL;
+	p->got_inputs = 0;
+	p->snap.len = 0;
+	p->holdings = 0;
+}
+
+static int pending_finish(struct verifier *v, struct pending *p, terra_err *e)
+{
+	int ret;
+
+	if (!p->payload)
+		return 0;
+	if (!p->got_inputs)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": settlement inputs missing from the export",
+		                     p->seq);
+	ret = verify_settlement(v, p->payload, p->inputs, p->snap.p ? p->snap.p : "",
+	                        p->snap.len, p->seq, e);
+	pending_clear(p);
+	return ret;
+}
+
+/* A holding record: one holder of the pending settlement's snapshot. */
+static int pending_holding(struct pending *p, const json_t *rec, terra_err *e)
+{
+	const char *account;
+	int64_t of = 0, balance;
+	char num[24];
+
+	if (p->payload && !p->got_inputs)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": settlement inputs missing from the export",
+		                     p->seq);
+	if (!p->payload || terra_rec_int(rec, "entry", &of, e) || of != p->seq)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "holding record: not after its settlement entry's inputs");
+	if (terra_rec_str(rec, "account", &account, e) ||
+	    terra_rec_amount(rec, "balance", &balance, e) || balance < 0 ||
+	    strlen(account) > 256) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "holding record");
+	}
+	snprintf(num, sizeof num, "%" PRId64 "\n", balance);
+	if (sb_put(&p->snap, account, strlen(account) + 1) || sb_puts(&p->snap, num))
+		return terra_err_sys(e, "ledger: verify");
+	p->holdings++;
+	return 0;
+}
+
 int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
                                terra_ledger_report *rep, terra_err *e)
 {
 	struct verifier v;
-	json_t *rec = NULL, *pending = NULL;
-	int64_t pending_seq = 0, seq;
+	struct pending pend;
+	json_t *rec = NULL;
+	int64_t seq;
 	const char *type, *raw;
 	char *canon = NULL;
 	size_t rawlen, clen;
 	int rc, ret = -1;
 
 	memset(rep, 0, sizeof *rep);
+	memset(&pend, 0, sizeof pend);
 	if (verifier_init(&v, pk, e))
 		return -1;
 	while ((rc = terra_reader_next(r, &rec, e)) != 0) {
@@ -786,37 +950,42 @@ int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
 		}
 		raw = terra_reader_line(r, &rawlen);
 		type = json_string_value(json_object_get(rec, "type"));
-		if (pending && strcmp(type, "settlement_inputs")) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64
-			              ": settlement inputs missing from the export",
-			              pending_seq);
+		if (pend.payload && strcmp(type, "settlement_inputs") && strcmp(type, "holding") &&
+		    pending_finish(&v, &pend, e))
 			goto bad_line;
-		}
 		if (!strcmp(type, "entry")) {
 			json_t *payload = NULL;
 			if (export_entry(&v, rec, raw, rawlen, &payload, &seq, e))
 				goto bad_line;
 			if (!strcmp(json_string_value(json_object_get(rec, "kind")),
 			            "settlement")) {
-				pending = payload;
-				pending_seq = seq;
+				pend.payload = payload;
+				pend.seq = seq;
 			} else {
 				json_decref(payload);
 			}
 		} else if (!strcmp(type, "settlement_inputs")) {
 			json_t *inputs = json_object_get(rec, "inputs");
 			int64_t of = 0;
-			if (!pending || terra_rec_int(rec, "entry", &of, e) || of != pending_seq) {
+			if (!pend.payload || pend.holdings || terra_rec_int(rec, "entry", &of, e) ||
+			    of != pend.seq || !json_is_array(inputs)) {
 				terra_err_set(
 				    e, TERRA_E_VERIFY,
 				    "settlement_inputs record: not after its settlement entry");
 				goto bad_line;
 			}
-			if (verify_settlement(pending, inputs, pending_seq, e))
+			if (!pend.inputs && !(pend.inputs = json_array())) {
+				terra_err_sys(e, "ledger: verify");
+				goto out;
+			}
+			if (json_array_extend(pend.inputs, inputs)) {
+				terra_err_sys(e, "ledger: verify");
+				goto out;
+			}
+			pend.got_inputs = 1;
+		} else if (!strcmp(type, "holding")) {
+			if (pending_holding(&pend, rec, e))
 				goto bad_line;
-			json_decref(pending);
-			pending = NULL;
 		} else if (!strcmp(type, "checkpoint")) {
 			if (terra_rec_dumps(rec, &canon, &clen, e) || clen != rawlen ||
 			    memcmp(canon, raw, rawlen)) {
@@ -835,12 +1004,8 @@ int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
 		json_decref(rec);
 		rec = NULL;
 	}
-	if (pending) {
-		terra_err_set(e, TERRA_E_VERIFY,
-		              "entry %" PRId64 ": settlement inputs missing from the export",
-		              pending_seq);
+	if (pending_finish(&v, &pend, e))
 		goto out;
-	}
 	if (v.checkpoints != v.n) {
 		terra_err_set(e, TERRA_E_VERIFY, "checkpoint %" PRId64 ": missing",
 		              v.checkpoints + 1);
@@ -851,8 +1016,8 @@ int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
 	goto out;
 bad_line:
 	if (strncmp(e->msg, "entry ", 6) && strncmp(e->msg, "checkpoint ", 11)) {
-		if (pending)
-			terra_err_wrap(e, "entry %" PRId64 ": settlement inputs", pending_seq);
+		if (pend.payload)
+			terra_err_wrap(e, "entry %" PRId64 ": settlement inputs", pend.seq);
 		else if (v.checkpoints < v.n)
 			terra_err_wrap(e, "checkpoint %" PRId64, v.n);
 		else
@@ -862,7 +1027,8 @@ bad_line:
 	terra_err_wrap(e, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r));
 out:
 	free(canon);
-	json_decref(pending);
+	pending_clear(&pend);
+	free(pend.snap.p);
 	json_decref(rec);
 	verifier_free(&v);
 	return ret;
@@ -962,23 +1128,40 @@ int terra_ledger_log(sqlite3 *db, const char *kind, json_t **rows, terra_err *e)
 	return 0;
 }
 
+struct balance_ctx {
+	sqlite3 *db;
+	json_t *balances;
+};
+
 static int balance_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
                       const json_t *payload, sqlite3_stmt *row, terra_err *e)
 {
+	struct balance_ctx *b = ctx;
+	void *snap = NULL;
+	size_t slen = 0;
+	int ret;
+
 	(void)line;
 	(void)len;
 	(void)row;
 	if (strcmp(kind, "settlement") && strcmp(kind, "payment"))
 		return 0;
-	return apply_postings(ctx, payload, seq, e);
+	if (!strcmp(kind, "settlement") && load_snapshot(b->db, payload, seq, &snap, &slen, e))
+		return -1;
+	ret = apply_postings(b->balances, payload, snap, slen, snap != NULL, seq, e);
+	free(snap);
+	return ret;
 }
 
 int terra_ledger_balances(sqlite3 *db, json_t **balances, terra_err *e)
 {
+	struct balance_ctx b = {db, NULL};
+
 	*balances = json_object();
 	if (!*balances)
 		return terra_err_sys(e, "ledger: balances");
-	if (each_entry(db, NULL, 1, balance_fn, *balances, e)) {
+	b.balances = *balances;
+	if (each_entry(db, NULL, 1, balance_fn, &b, e)) {
 		json_decref(*balances);
 		*balances = NULL;
 		return -1;
@@ -1088,6 +1271,7 @@ struct export_ctx {
 	json_t *accounts; /* hledger: accounts seen */
 	const char *period;
 	json_t *sums; /* payouts: account -> integer */
+	int64_t seq;  /* the entry being written */
 };
 
 static int put_line(FILE *f, const char *s, size_t n, terra_err *e)
@@ -1097,12 +1281,87 @@ static int put_line(FILE *f, const char *s, size_t n, terra_err *e)
 	return 0;
 }
 
+/* Unit rows per settlement_inputs record: about 150 bytes each, far below 1 MiB a line. */
+#define INPUTS_CHUNK 1000
+
+/* The settlement's unit rows, in records of at most INPUTS_CHUNK rows (at least one record). */
+static int write_inputs(struct export_ctx *x, int64_t seq, const char *period,
+                        const json_t *inputs, terra_err *e)
+{
+	size_t i = 0, n = json_array_size(inputs), k;
+	json_t *rec = NULL, *chunk = NULL;
+	int ret = -1;
+
+	do {
+		chunk = json_array();
+		for (k = 0; chunk && k < INPUTS_CHUNK && i < n; k++, i++)
+			if (json_array_append(chunk, json_array_get(inputs, i))) {
+				json_decref(chunk);
+				chunk = NULL;
+			}
+		rec = chunk ? json_pack("{s:s, s:i, s:I, s:s, s:o}", "type", "settlement_inputs",
+		                        "v", 1, "entry", (json_int_t)seq, "period", period,
+		                        "inputs", chunk)
+		            : NULL;
+		if (!rec) {
+			terra_err_sys(e, "ledger: export");
+			goto out;
+		}
+		if (terra_rec_write(x->f, rec, e))
+			goto out;
+		json_decref(rec);
+		rec = NULL;
+	} while (i < n);
+	ret = 0;
+out:
+	json_decref(rec);
+	return ret;
+}
+
+/* The snapshot body as holding records, one per holder, in body order. */
+static int write_holdings(struct export_ctx *x, int64_t seq, const char *snap, size_t len,
+                          terra_err *e)
+{
+	const char *p = snap, *end = snap + len;
+	char amount[TERRA_AMOUNT_MAX];
+
+	while (p < end) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p)), *nl;
+		char *stop;
+		long long units;
+
+		nl = nul ? memchr(nul, '\n', (size_t)(end - nul)) : NULL;
+		if (!nl || !safe_text(p) || nl - nul > 20)
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "entry %" PRId64
+			                     ": holders snapshot is malformed; run 'terra-ledger verify'",
+			                     seq);
+		errno = 0;
+		units = strtoll(nul + 1, &stop, 10);
+		if (stop != nl || errno || units < 0)
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "entry %" PRId64
+			                     ": holders snapshot is malformed; run 'terra-ledger verify'",
+			                     seq);
+		terra_money_format((int64_t)units, amount);
+		if (fprintf(x->f,
+		            "{\"account\":\"%s\",\"balance\":\"%s\",\"entry\":%" PRId64
+		            ",\"type\":\"holding\",\"v\":1}\n",
+		            p, amount, seq) < 0)
+			return terra_err_sys(e, "ledger: write");
+		p = nl + 1;
+	}
+	return 0;
+}
+
 static int ndjson_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
                      const json_t *payload, sqlite3_stmt *row, terra_err *e)
 {
 	struct export_ctx *x = ctx;
-	json_t *inputs = NULL, *rec = NULL;
+	json_t *inputs = NULL;
 	const char *body, *period;
+	void *snap = NULL;
+	size_t slen = 0;
 	int rc, ret = -1;
 
 	(void)row;
@@ -1115,15 +1374,10 @@ static int ndjson_fn(void *ctx, int64_t seq, const char *kind, const char *line,
 			              "entry %" PRId64 ": settlement without a period", seq);
 			goto out;
 		}
-		if (terra_settle_inputs_load(x->db, period, &inputs, e))
-			goto out;
-		rec = json_pack("{s:s, s:i, s:I, s:s, s:O}", "type", "settlement_inputs", "v", 1,
-		                "entry", (json_int_t)seq, "period", period, "inputs", inputs);
-		if (!rec) {
-			terra_err_sys(e, "ledger: export");
-			goto out;
-		}
-		if (terra_rec_write(x->f, rec, e))
+		if (terra_settle_inputs_load(x->db, period, &inputs, e) ||
+		    write_inputs(x, seq, period, inputs, e) ||
+		    load_snapshot(x->db, payload, seq, &snap, &slen, e) ||
+		    write_holdings(x, seq, snap, slen, e))
 			goto out;
 	}
 	sqlite3_reset(x->cp);
@@ -1139,7 +1393,7 @@ static int ndjson_fn(void *ctx, int64_t seq, const char *kind, const char *line,
 	}
 	ret = 0;
 out:
-	json_decref(rec);
+	free(snap);
 	json_decref(inputs);
 	return ret;
 }
@@ -1178,43 +1432,69 @@ static int journal_account(const char *a)
 	return 1;
 }
 
+static int hledger_posting(void *ctx, const char *account, const char *role, int64_t units,
+                           terra_err *e)
+{
+	struct export_ctx *x = ctx;
+	char amount[TERRA_AMOUNT_MAX];
+
+	(void)role;
+	if (!journal_account(account))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "entry %" PRId64 ": account '%s' cannot be written to a journal",
+		                     x->seq, account);
+	terra_money_format(units, amount);
+	json_object_set_new(x->accounts, account, json_true());
+	if (fprintf(x->f, "    %s  %s TERRA\n", account, amount) < 0)
+		return terra_err_sys(e, "ledger: write");
+	return 0;
+}
+
 static int hledger_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
                       const json_t *payload, sqlite3_stmt *row, terra_err *e)
 {
 	struct export_ctx *x = ctx;
 	const char *at = (const char *)sqlite3_column_text(row, 5);
 	const char *period = json_string_value(json_object_get(payload, "period"));
-	const char *account;
-	char amount[TERRA_AMOUNT_MAX];
-	int64_t units;
-	json_t *p;
-	size_t i;
+	void *snap = NULL;
+	size_t slen = 0;
+	int ret;
 
 	(void)line;
 	(void)len;
 	if (strcmp(kind, "settlement") && strcmp(kind, "payment"))
 		return 0;
+	if (!strcmp(kind, "settlement") && load_snapshot(x->db, payload, seq, &snap, &slen, e))
+		return -1;
 	if (fprintf(x->f, "%.10s %s%s%s  ; seq:%" PRId64 "\n", at, kind, period ? " | " : "",
-	            period ? period : "", seq) < 0)
+	            period ? period : "", seq) < 0) {
+		free(snap);
 		return terra_err_sys(e, "ledger: write");
-	json_array_foreach(json_object_get(payload, "postings"), i, p)
-	{
-		if (terra_rec_str(p, "account", &account, e) ||
-		    terra_rec_amount(p, "amount", &units, e))
-			return terra_err_wrap(e, "entry %" PRId64, seq);
-		if (!journal_account(account))
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "entry %" PRId64
-			                     ": account '%s' cannot be written to a "
-			                     "journal",
-			                     seq, account);
-		terra_money_format(units, amount);
-		json_object_set_new(x->accounts, account, json_true());
-		if (fprintf(x->f, "    %s  %s TERRA\n", account, amount) < 0)
-			return terra_err_sys(e, "ledger: write");
 	}
+	x->seq = seq;
+	ret = each_posting(payload, snap, slen, snap != NULL, seq, 0, hledger_posting, x, e);
+	free(snap);
+	if (ret)
+		return -1;
 	if (putc('\n', x->f) == EOF)
 		return terra_err_sys(e, "ledger: write");
+	return 0;
+}
+
+static int payout_posting(void *ctx, const char *account, const char *role, int64_t units,
+                          terra_err *e)
+{
+	json_t *sums = ctx;
+	int64_t sum;
+
+	(void)role;
+	if (units <= 0 || !strcmp(account, "carry"))
+		return 0;
+	sum = json_integer_value(json_object_get(sums, account));
+	if (terra_money_add(sum, units, &sum, e))
+		return terra_err_wrap(e, "account '%s'", account);
+	if (json_object_set_new(sums, account, json_integer(sum)))
+		return terra_err_sys(e, "ledger: payouts");
 	return 0;
 }
 
@@ -1224,10 +1504,9 @@ static int payouts_fn(void *ctx, int64_t seq, const char *kind, const char *line
 {
 	struct export_ctx *x = ctx;
 	const char *period = json_string_value(json_object_get(payload, "period"));
-	const char *account;
-	int64_t units, sum;
-	json_t *p;
-	size_t i;
+	void *snap = NULL;
+	size_t slen = 0;
+	int ret;
 
 	(void)kind;
 	(void)line;
@@ -1235,19 +1514,11 @@ static int payouts_fn(void *ctx, int64_t seq, const char *kind, const char *line
 	(void)row;
 	if (!period || strcmp(period, x->period))
 		return 0;
-	json_array_foreach(json_object_get(payload, "postings"), i, p)
-	{
-		if (terra_rec_str(p, "account", &account, e) ||
-		    terra_rec_amount(p, "amount", &units, e))
-			return terra_err_wrap(e, "entry %" PRId64, seq);
-		if (units <= 0 || !strcmp(account, "carry"))
-			continue;
-		sum = json_integer_value(json_object_get(x->sums, account));
-		if (terra_money_add(sum, units, &sum, e))
-			return terra_err_wrap(e, "entry %" PRId64, seq);
-		json_object_set_new(x->sums, account, json_integer(sum));
-	}
-	return 0;
+	if (load_snapshot(x->db, payload, seq, &snap, &slen, e))
+		return -1;
+	ret = each_posting(payload, snap, slen, 1, seq, 0, payout_posting, x->sums, e);
+	free(snap);
+	return ret;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1307,7 +1578,7 @@ fail:
 
 int terra_ledger_export(sqlite3 *db, FILE *f, const char *format, const char *period, terra_err *e)
 {
-	struct export_ctx x = {db, f, NULL, NULL, period, NULL};
+	struct export_ctx x = {db, f, NULL, NULL, period, NULL, 0};
 	const char **keys = NULL;
 	size_t i, n;
 	int ret = -1;
@@ -1395,9 +1666,9 @@ static int payouts_of(const json_t *payload, const char *account, int64_t seq, j
 	{
 		if (terra_rec_str(p, "account", &a, e) || terra_rec_amount(p, "amount", &units, e))
 			goto fail;
-		if (strcmp(a, account))
-			continue;
 		role = json_string_value(json_object_get(p, "role"));
+		if (strcmp(a, account) || (role && !strcmp(role, "holders")))
+			continue;
 		if (terra_money_add(*sum, units, sum, e))
 			goto fail;
 		rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:O, s:I}", "type", "payout", "v", 1,
@@ -1439,6 +1710,76 @@ static int find_fn(void *ctx, int64_t seq, const char *kind, const char *line, s
 	return 0;
 }
 
+static json_t *path_json(const uint8_t (*path)[HASH], size_t len)
+{
+	json_t *a = json_array();
+	char hex[HEX_HASH];
+	size_t k;
+
+	for (k = 0; a && k < len; k++) {
+		terra_hex(path[k], HASH, hex);
+		if (json_array_append_new(a, json_string(hex))) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * A holder's payout in a settlement: recomputed from the stored snapshot,
+ * with its inclusion path in the entry's holders tree. Adds the payout
+ * record to payouts, its amount to *sum, and *holder = {"amount","count",
+ * "index","path"}; nothing when account is not a paid holder.
+ */
+static int holder_part(sqlite3 *db, const json_t *payload, int64_t seq, const char *account,
+                       json_t *payouts, int64_t *sum, json_t **holder, terra_err *e)
+{
+	const char *period = json_string_value(json_object_get(payload, "period"));
+	uint8_t path[64][HASH];
+	char amount[TERRA_AMOUNT_MAX];
+	uint64_t index, count;
+	int64_t units;
+	size_t len;
+	void *snap = NULL;
+	size_t slen = 0;
+	json_t *rec;
+	int rc, ret = -1;
+
+	*holder = NULL;
+	if (json_integer_value(json_object_get(json_object_get(payload, "holders"), "count")) <= 0)
+		return 0;
+	if (load_snapshot(db, payload, seq, &snap, &slen, e))
+		return -1;
+	rc = terra_settle_holder_proof(payload, snap, slen, account, &units, &index, &count, path,
+	                               &len, e);
+	if (rc && e->kind == TERRA_E_NOTFOUND) {
+		ret = 0;
+		goto out;
+	}
+	if (rc) {
+		e->kind = TERRA_E_VERIFY;
+		terra_err_wrap(e, "entry %" PRId64, seq);
+		goto out;
+	}
+	terra_money_format(units, amount);
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:I}", "type", "payout", "v", 1, "period",
+	                period ? period : "", "account", account, "role", "holder", "amount",
+	                amount, "entry", (json_int_t)seq);
+	*holder = json_pack("{s:s, s:I, s:I, s:o}", "amount", amount, "count", (json_int_t)count,
+	                    "index", (json_int_t)index, "path",
+	                    path_json((const uint8_t(*)[HASH])path, len));
+	if (!rec || !*holder || json_array_append_new(payouts, rec) ||
+	    terra_money_add(*sum, units, sum, e)) {
+		terra_err_sys(e, "ledger: proof");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(snap);
+	return ret;
+}
+
 int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, json_t **proof,
                        terra_err *e)
 {
@@ -1446,7 +1787,7 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	sqlite3_stmt *st = NULL;
 	uint8_t(*leaves)[HASH] = NULL, path[64][HASH];
 	char hex[HEX_HASH], amount[TERRA_AMOUNT_MAX];
-	json_t *payouts = NULL, *cp = NULL, *jpath = NULL;
+	json_t *payouts = NULL, *cp = NULL, *jpath = NULL, *holder = NULL;
 	const char *body;
 	int64_t size = 0, sum, i;
 	size_t len, k;
@@ -1462,6 +1803,9 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 		goto out;
 	}
 	if (payouts_of(json_object_get(f.entry, "payload"), account, f.seq, &payouts, &sum, e))
+		goto out;
+	if (holder_part(db, json_object_get(f.entry, "payload"), f.seq, account, payouts, &sum,
+	                &holder, e))
 		goto out;
 	if (json_array_size(payouts) == 0) {
 		terra_err_set(e, TERRA_E_NOTFOUND, "no payout to '%s' in period %s", account,
@@ -1518,12 +1862,13 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	                   "proof", "v", 1, "account", account, "period", period, "amount", amount,
 	                   "postings", payouts, "entry", f.entry, "index", (json_int_t)(f.seq - 1),
 	                   "size", (json_int_t)size, "path", jpath, "checkpoint", cp);
-	if (!*proof) {
+	if (!*proof || (holder && json_object_set(*proof, "holder", holder))) {
 		terra_err_sys(e, "ledger: proof");
 		goto out;
 	}
 	ret = 0;
 out:
+	json_decref(holder);
 	json_decref(jpath);
 	json_decref(cp);
 	json_decref(payouts);
@@ -1532,6 +1877,56 @@ out:
 	sqlite3_finalize(st);
 	terra_db_rollback(db);
 	return ret;
+}
+
+/* The holder part of a proof: the leaf of account's payout is in the entry's holders tree. */
+static int check_holder(const json_t *proof, const json_t *payload, const char *account,
+                        const char *period, int64_t seq, json_t *mine, int64_t *sum,
+                        terra_err *e)
+{
+	const json_t *h = json_object_get(proof, "holder"), *eh = json_object_get(payload, "holders");
+	json_t *jpath, *rec;
+	uint8_t root[HASH], leaf[HASH], path[64][HASH];
+	int64_t units, index, count, ecount;
+	size_t len, k;
+
+	if (terra_rec_amount(h, "amount", &units, e) || terra_rec_int(h, "index", &index, e) ||
+	    terra_rec_int(h, "count", &count, e) || terra_rec_arr(h, "path", &jpath, e) ||
+	    terra_rec_int(eh, "count", &ecount, e) || terra_rec_hex(eh, "root", root, HASH, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "proof: holder");
+	}
+	if (units <= 0 || count != ecount || index < 0 || index >= count)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "proof: holder: not a leaf of entry %" PRId64 "'s holders tree",
+		                     seq);
+	len = json_array_size(jpath);
+	if (len > 64)
+		return terra_err_set(e, TERRA_E_VERIFY, "proof: holder: path too long");
+	for (k = 0; k < len; k++) {
+		const char *hx = json_string_value(json_array_get(jpath, k));
+		if (!hx || strlen(hx) != 2 * HASH || terra_unhex(hx, path[k], HASH, e))
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "proof: holder: path hash %zu is malformed", k + 1);
+	}
+	if (strlen(account) > 128)
+		return terra_err_set(e, TERRA_E_VERIFY, "proof: holder: bad account");
+	terra_settle_holder_leaf(account, units, leaf);
+	if (terra_merkle_verify_inclusion(leaf, (uint64_t)index, (uint64_t)count,
+	                                  (const uint8_t(*)[HASH])path, len, root, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "proof: holder payout in entry %" PRId64, seq);
+	}
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:O, s:I}", "type", "payout", "v", 1, "period",
+	                period, "account", account, "role", "holder", "amount",
+	                json_object_get(h, "amount"), "entry", (json_int_t)seq);
+	if (!rec || json_array_append_new(mine, rec))
+		return terra_err_sys(e, "ledger: proof");
+	if (terra_money_add(*sum, units, sum, e)) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "proof");
+	}
+	return 0;
 }
 
 int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t **payouts,
@@ -1608,6 +2003,9 @@ int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t 
 		goto out;
 	}
 	if (payouts_of(payload, account, seq, &mine, &sum, e))
+		goto out;
+	if (json_object_get(proof, "holder") &&
+	    check_holder(proof, payload, account, period, seq, mine, &sum, e))
 		goto out;
 	if (json_array_size(mine) == 0 || sum != amount) {
 		terra_err_set(e, TERRA_E_VERIFY,

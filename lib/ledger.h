@@ -53,7 +53,8 @@ void terra_ledger_report_free(terra_ledger_report *rep);
  * Verifies the ledger of an open home: every entry's seq, payload form,
  * prev hash and leaf hash; every unit record's signature; postings; one
  * signed checkpoint per size whose root is recomputed; every settlement
- * recomputed from its recorded inputs (terra_settle_check). On the first
+ * recomputed from its recorded inputs and snapshot (terra_settle_check),
+ * and the carry chain (each carry_in the previous carry_out). On the first
  * problem: -1, kind TERRA_E_VERIFY, e->msg naming it ("entry 7: leaf hash
  * mismatch", "checkpoint 3: bad signature").
  */
@@ -85,8 +86,11 @@ int terra_ledger_balances(sqlite3 *db, json_t **balances, terra_err *e);
 int terra_ledger_balance_rows(sqlite3 *db, const char *account, json_t **rows, terra_err *e);
 
 /*
- * Writes the ledger to f: "ndjson" (entry, settlement_inputs and
- * checkpoint records: what verify --pubkey reads), "csv" (one row per
+ * Writes the ledger to f: "ndjson" (entry records; after a settlement
+ * entry its settlement_inputs records, unit rows at most 1000 a record,
+ * and one holding record {"account","balance","entry"} per holder of its
+ * snapshot, so no line nears 1 MiB; checkpoint records: what verify
+ * --pubkey reads), "csv" (one row per
  * entry), "hledger" (a journal of the postings), "payouts" (CSV
  * account,amount: what is owed, or with period the payouts of that
  * settlement). period (canonical START/END) only for "payouts".
@@ -99,13 +103,18 @@ int terra_ledger_export(sqlite3 *db, FILE *f, const char *format, const char *pe
  *   {"type":"proof","v":1,"account","period","amount","postings":[...],
  *    "entry":{entry record},"index":seq-1,"size":N,"path":["<hex>"...],
  *    "checkpoint":{signed checkpoint record}}
- * TERRA_E_NOTFOUND when there is no such settlement or payout.
+ * and, when account is a paid holder (whose payout is recomputed from the
+ * stored snapshot, not a posting), "holder":{"amount","index","count",
+ * "path"}: the inclusion path of its payout leaf in the entry's holders
+ * tree (lib/settle.h). TERRA_E_NOTFOUND when there is no such settlement
+ * or payout.
  */
 int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, json_t **proof,
                        terra_err *e);
 /* Checks a proof record alone against the owner key pk: checkpoint
- * signature and origin, the inclusion path, and that the entry pays
- * account amount in period. *payouts (may be NULL) gets payout records. */
+ * signature and origin, the inclusion path, the holder leaf's path to the
+ * entry's holders root if any, and that the entry pays account amount in
+ * period. *payouts (may be NULL) gets payout records. */
 int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t **payouts,
                               terra_err *e);
 

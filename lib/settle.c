@@ -3,8 +3,10 @@
 #include "db.h"
 #include "key.h"
 #include "ledger.h"
+#include "merkle.h"
 #include "money.h"
 #include "record.h"
+#include "sha256.h"
 #include "split.h"
 #include "time.h"
 #include "unit.h"
@@ -40,6 +42,13 @@ struct calc {
 	int64_t pool, carry_out;
 	struct posting *post;
 	size_t npost;
+	/* the holders' split: one item per holder (hs order), their sum, how
+	 * many got more than 0, and (with want_root) the Merkle root of those */
+	terra_split_item *hitems;
+	int64_t htotal;
+	size_t hcount;
+	int want_root;
+	uint8_t hroot[32];
 };
 
 struct terra_settle {
@@ -55,8 +64,9 @@ struct terra_settle {
 	struct calc calc;
 	char inputs_digest[HEX_HASH];
 	uint8_t meter_digest[32], holders_digest[32];
+	char *snap; /* the holders snapshot body (terra_holders_body) */
+	size_t snaplen;
 	int64_t entry_seq;
-	json_t *stored; /* payload of an earlier settlement (no-op), owns the postings' strings */
 };
 
 static const char *const group_ids[3] = {"contributors", "holders", "treasury"};
@@ -156,8 +166,9 @@ void terra_settle_free(terra_settle *s)
 {
 	if (!s)
 		return;
-	json_decref(s->stored);
 	free(s->calc.post);
+	free(s->calc.hitems);
+	free(s->snap);
 	json_decref(s->meters);
 	free(s->units);
 	terra_holders_free(&s->hs);
@@ -286,7 +297,8 @@ static int units_sort(struct unit_in *units, size_t n, terra_err *e)
 {
 	size_t i;
 
-	qsort(units, n, sizeof *units, unit_cmp);
+	if (n > 1)
+		qsort(units, n, sizeof *units, unit_cmp);
 	for (i = 1; i < n; i++)
 		if (!strcmp(units[i - 1].unit, units[i].unit))
 			return terra_err_set(e, TERRA_E_INPUT,
@@ -300,6 +312,124 @@ static void add_posting(struct calc *c, const char *account, const char *role, i
 	c->post[c->npost].role = role;
 	c->post[c->npost].amount = amount;
 	c->npost++;
+}
+
+/* terra_money_format without printf (a million of these is common); the length. */
+static size_t fmt_amount(int64_t v, char out[TERRA_AMOUNT_MAX])
+{
+	char tmp[TERRA_AMOUNT_MAX], *p = tmp + sizeof tmp;
+	uint64_t u;
+	int i;
+
+	if (v < 0) {
+		terra_money_format(v, out);
+		return strlen(out);
+	}
+	u = (uint64_t)v;
+	for (i = 0; i < 9; i++, u /= 10)
+		*--p = (char)('0' + u % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	memcpy(out, p, (size_t)(tmp + sizeof tmp - p));
+	out[tmp + sizeof tmp - p] = '\0';
+	return (size_t)(tmp + sizeof tmp - p);
+}
+
+void terra_settle_holder_leaf(const char *account, int64_t amount, uint8_t out[32])
+{
+	char buf[TERRA_ACCOUNT_MAX + TERRA_AMOUNT_MAX + 32], num[TERRA_AMOUNT_MAX];
+	size_t alen = strlen(account), nlen, len;
+
+	if (alen > TERRA_ACCOUNT_MAX)
+		alen = TERRA_ACCOUNT_MAX;
+	nlen = fmt_amount(amount, num);
+	memcpy(buf, "{\"account\":\"", 12);
+	memcpy(buf + 12, account, alen);
+	len = 12 + alen;
+	memcpy(buf + len, "\",\"amount\":\"", 12);
+	len += 12;
+	memcpy(buf + len, num, nlen);
+	len += nlen;
+	memcpy(buf + len, "\"}", 2);
+	len += 2;
+	terra_sha256_leaf(buf, len, out);
+}
+
+/* An RFC 6962 tree's root in O(log n) memory, as lib/merkle.h's accumulator
+ * computes it, with the fast hash: a million leaves is common here. */
+struct hacc {
+	uint8_t stack[64][32]; /* complete subtrees, largest first */
+	uint64_t n;
+};
+
+static void hacc_push(struct hacc *a, const uint8_t leaf[32])
+{
+	uint8_t h[32];
+	uint64_t n = a->n;
+	int top = __builtin_popcountll(n);
+
+	memcpy(h, leaf, 32);
+	for (; n & 1; n >>= 1) {
+		top--;
+		terra_sha256_node(a->stack[top], h, h);
+	}
+	memcpy(a->stack[top], h, 32);
+	a->n++;
+}
+
+static void hacc_root(const struct hacc *a, uint8_t out[32])
+{
+	int top = __builtin_popcountll(a->n), i;
+	uint8_t h[32];
+
+	if (top == 0) {
+		terra_sha256("", 0, out);
+		return;
+	}
+	memcpy(h, a->stack[top - 1], 32);
+	for (i = top - 2; i >= 0; i--)
+		terra_sha256_node(a->stack[i], h, h);
+	memcpy(out, h, 32);
+}
+
+/* The holders' part over the holders: c->hitems, htotal, hcount, hroot. */
+static int holders_run(struct calc *c, int64_t part, int64_t *left, terra_err *e)
+{
+	struct hacc *acc = NULL;
+	uint8_t leaf[32];
+	size_t i;
+
+	for (i = 0; i < c->hs->n; i++)
+		c->hitems[i] =
+		    (terra_split_item){terra_holders_account(c->hs, i), c->hs->v[i].balance, 0};
+	if (terra_split_run(part, c->hitems, c->hs->n, left, e) < 0)
+		return -1;
+	if (c->want_root) {
+		acc = malloc(sizeof *acc);
+		if (!acc)
+			return terra_err_sys(e, "settle: holders tree");
+		acc->n = 0;
+	}
+	c->htotal = 0;
+	c->hcount = 0;
+	for (i = 0; i < c->hs->n; i++) {
+		if (c->hitems[i].amount <= 0)
+			continue;
+		c->htotal += c->hitems[i].amount; /* each <= part: no overflow */
+		c->hcount++;
+		if (acc) {
+			terra_settle_holder_leaf(c->hitems[i].id, c->hitems[i].amount, leaf);
+			hacc_push(acc, leaf);
+		}
+	}
+	if (acc) {
+		hacc_root(acc, c->hroot);
+		free(acc);
+	}
+	return 0;
 }
 
 /* The DESIGN 6 algorithm: fills pool, carry_out and the postings. */
@@ -324,9 +454,11 @@ static int compute(struct calc *c, terra_err *e)
 		goto out;
 	items = malloc((nitems ? nitems : 1) * sizeof *items);
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
-	/* revenue, carry_in, one per owner at most, one per holder, treasury, carry */
-	c->post = malloc((c->nunits + c->hs->n + 4) * sizeof *c->post);
-	if (!items || !order || !c->post) {
+	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
+	c->post = malloc((c->nunits + 5) * sizeof *c->post);
+	free(c->hitems);
+	c->hitems = malloc((c->hs->n ? c->hs->n : 1) * sizeof *c->hitems);
+	if (!items || !order || !c->post || !c->hitems) {
 		terra_err_sys(e, "settle: %zu units, %zu holders", c->nunits, c->hs->n);
 		goto out;
 	}
@@ -353,14 +485,10 @@ static int compute(struct calc *c, terra_err *e)
 			add_posting(c, owner, "contributor", sum);
 	}
 
-	for (i = 0; i < c->hs->n; i++)
-		items[i] =
-		    (terra_split_item){terra_holders_account(c->hs, i), c->hs->v[i].balance, 0};
-	if (terra_split_run(groups[1].amount, items, c->hs->n, &left_h, e) < 0)
+	if (holders_run(c, groups[1].amount, &left_h, e) < 0)
 		goto out;
-	for (i = 0; i < c->hs->n; i++)
-		if (items[i].amount > 0)
-			add_posting(c, items[i].id, "holder", items[i].amount);
+	if (c->htotal > 0)
+		add_posting(c, "holders", "holders", c->htotal);
 
 	if (groups[2].amount > 0)
 		add_posting(c, "treasury", "treasury", groups[2].amount);
@@ -435,6 +563,26 @@ out:
 	return rc;
 }
 
+/* SHA-256 over the unit inputs sorted by unit: unit, 0x00, owner, 0x00, weight digits, '\n'. */
+static void units_digest(const struct unit_in *u, size_t n, char out[HEX_HASH])
+{
+	crypto_hash_sha256_state st;
+	uint8_t h[32];
+	char w[24];
+	size_t i;
+
+	crypto_hash_sha256_init(&st);
+	for (i = 0; i < n; i++) {
+		crypto_hash_sha256_update(&st, (const unsigned char *)u[i].unit, strlen(u[i].unit) + 1);
+		crypto_hash_sha256_update(&st, (const unsigned char *)u[i].owner,
+		                          strlen(u[i].owner) + 1);
+		snprintf(w, sizeof w, "%lld\n", (long long)u[i].weight);
+		crypto_hash_sha256_update(&st, (const unsigned char *)w, strlen(w));
+	}
+	crypto_hash_sha256_final(&st, h);
+	terra_hex(h, sizeof h, out);
+}
+
 /* ---- the payload ---------------------------------------------------------- */
 
 static json_t *amount_json(int64_t v)
@@ -458,17 +606,25 @@ static int set(json_t *o, const char *key, json_t *v)
 static json_t *build_payload(const terra_settle *s)
 {
 	const struct calc *c = &s->calc;
-	char mhex[HEX_HASH], hhex[HEX_HASH];
+	char mhex[HEX_HASH], hhex[HEX_HASH], rhex[HEX_HASH], uhex[HEX_HASH];
 	json_t *p = json_object(), *inputs = json_object(), *postings = json_array(), *role = NULL;
+	json_t *holders = json_object();
 	const char *role_name = NULL;
 	size_t i;
 
-	/* p owns the other two from here on, even when a later step fails */
-	if (set(p, "inputs", inputs) || set(p, "postings", postings))
+	/* p owns the other three from here on, even when a later step fails */
+	if (set(p, "inputs", inputs) || set(p, "postings", postings) || set(p, "holders", holders))
+		goto fail;
+	terra_hex(c->hroot, 32, rhex);
+	if (set(holders, "count", json_integer((json_int_t)c->hcount)) ||
+	    set(holders, "total", amount_json(c->htotal)) ||
+	    set(holders, "root", json_string_nocheck(rhex)))
 		goto fail;
 	terra_hex(s->meter_digest, 32, mhex);
 	terra_hex(s->holders_digest, 32, hhex);
+	units_digest(c->units, c->nunits, uhex);
 	if (set(inputs, "meter", json_string_nocheck(mhex)) ||
+	    set(inputs, "unit_rows", json_string_nocheck(uhex)) ||
 	    set(inputs, "holders", json_string_nocheck(hhex)) ||
 	    set(inputs, "units", json_integer((json_int_t)c->nunits)) ||
 	    set(inputs, "holders_count", json_integer((json_int_t)c->hs->n)))
@@ -502,34 +658,6 @@ fail:
 	json_decref(role);
 	json_decref(p);
 	return NULL;
-}
-
-/* Loads the postings of a stored payload into s->calc (pointing into it). */
-static int load_stored(terra_settle *s, json_t *payload, terra_err *e)
-{
-	json_t *postings = json_object_get(payload, "postings");
-	size_t i, n = json_array_size(postings);
-
-	json_decref(s->stored);
-	s->stored = payload;
-	free(s->calc.post);
-	s->calc.npost = 0;
-	s->calc.post = malloc((n ? n : 1) * sizeof *s->calc.post);
-	if (!s->calc.post)
-		return terra_err_sys(e, "settlement postings");
-	if (terra_rec_amount(payload, "pool", &s->calc.pool, e) < 0)
-		return terra_err_wrap(e, "stored settlement");
-	for (i = 0; i < n; i++) {
-		json_t *o = json_array_get(postings, i);
-		struct posting *p = &s->calc.post[i];
-
-		if (terra_rec_str(o, "account", &p->account, e) ||
-		    terra_rec_str(o, "role", &p->role, e) ||
-		    terra_rec_amount(o, "amount", &p->amount, e))
-			return terra_err_wrap(e, "stored settlement: posting %zu", i + 1);
-	}
-	s->calc.npost = n;
-	return 0;
 }
 
 /* ---- settling --------------------------------------------------------------- */
@@ -615,66 +743,12 @@ out:
 	return rc;
 }
 
-/* Holder rows per INSERT: one statement for many rows costs a third of one per row. */
-#define HOLDER_BATCH 50
-
-/* Prepares the insert of n holder rows at once (?1 is the period). */
-static int holders_stmt(sqlite3 *db, int n, const char *period, sqlite3_stmt **st, terra_err *e)
-{
-	char sql[128 + HOLDER_BATCH * 32];
-	size_t len;
-	int i;
-
-	len = (size_t)snprintf(sql, sizeof sql,
-	                       "INSERT INTO settlement_inputs(period, role, id, "
-	                       "owner, weight) VALUES ");
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?1, 'holder', ?, NULL, ?)",
-		                        i ? ", " : "");
-	if (terra_db_prepare(db, sql, st, e) < 0)
-		return -1;
-	sqlite3_bind_text(*st, 1, period, -1, SQLITE_STATIC);
-	return 0;
-}
-
-static int insert_holders(sqlite3 *db, const terra_settle *s, size_t half, terra_err *e)
-{
-	sqlite3_stmt *batch = NULL, *one = NULL;
-	size_t i = 0;
-	int rc = -1, j;
-
-	if (holders_stmt(db, HOLDER_BATCH, s->period, &batch, e) < 0 ||
-	    holders_stmt(db, 1, s->period, &one, e) < 0)
-		goto out;
-	/* holders are sorted by account: rows go in key order */
-	while (i < s->hs.n) {
-		int n = s->hs.n - i >= HOLDER_BATCH ? HOLDER_BATCH : 1;
-		sqlite3_stmt *st = n > 1 ? batch : one;
-
-		if (i <= half && half < i + (size_t)n)
-			crash_point("mid-insert");
-		for (j = 0; j < n; j++, i++) {
-			sqlite3_bind_text(st, 2 + 2 * j, terra_holders_account(&s->hs, i), -1,
-			                  SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3 + 2 * j, s->hs.v[i].balance);
-		}
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			terra_db_err(db, e, "record settlement inputs");
-			goto out;
-		}
-		sqlite3_reset(st);
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(one);
-	sqlite3_finalize(batch);
-	return rc;
-}
-
 static int insert_inputs(sqlite3 *db, const terra_settle *s, terra_err *e)
 {
+	char hhex[HEX_HASH];
+
 	sqlite3_stmt *st = NULL;
-	size_t i, half = (s->nunits + s->hs.n) / 2;
+	size_t i;
 	int rc = -1;
 
 	if (terra_db_prepare(db,
@@ -685,15 +759,29 @@ static int insert_inputs(sqlite3 *db, const terra_settle *s, terra_err *e)
 	sqlite3_bind_text(st, 1, s->period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->inputs_digest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, s->entry_seq);
+	terra_hex(s->holders_digest, 32, hhex);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		terra_db_err(db, e, "record settlement");
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	/* holders before units: the order of the (period, role, id) key */
-	if (insert_holders(db, s, half, e) < 0)
+	/* the snapshot, once per digest: the same snapshot may serve several periods */
+	if (terra_db_prepare(db, "INSERT OR IGNORE INTO snapshots(digest, body) VALUES (?, ?)", &st,
+	                     e) < 0)
 		goto out;
+	sqlite3_bind_text(st, 1, hhex, -1, SQLITE_STATIC);
+	if (s->snaplen)
+		sqlite3_bind_blob64(st, 2, s->snap, s->snaplen, SQLITE_STATIC);
+	else
+		sqlite3_bind_zeroblob(st, 2, 0);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		terra_db_err(db, e, "record holders snapshot");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	crash_point("mid-insert");
 	if (terra_db_prepare(db,
 	                     "INSERT INTO settlement_inputs(period, role, id, owner, weight)"
 	                     " VALUES (?1, 'unit', ?2, ?3, ?4)",
@@ -701,8 +789,6 @@ static int insert_inputs(sqlite3 *db, const terra_settle *s, terra_err *e)
 		goto out;
 	sqlite3_bind_text(st, 1, s->period, -1, SQLITE_STATIC);
 	for (i = 0; i < s->nunits; i++) {
-		if (s->hs.n + i == half)
-			crash_point("mid-insert");
 		sqlite3_bind_text(st, 2, s->units[i].unit, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, s->units[i].owner, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, s->units[i].weight);
@@ -756,7 +842,10 @@ static int prepare(terra_settle *s, terra_err *e)
 		return -1;
 	if (meters_digest(s, e) < 0)
 		return -1;
-	terra_holders_digest(&s->hs, s->holders_digest);
+	free(s->snap);
+	if (terra_holders_body(&s->hs, &s->snap, &s->snaplen, e) < 0)
+		return -1;
+	terra_sha256(s->snap, s->snaplen, s->holders_digest);
 	terra_hex(s->meter_digest, 32, mhex);
 	terra_hex(s->holders_digest, 32, hhex);
 	return inputs_digest(s->period, s->revenue, &s->policy, mhex, hhex, s->inputs_digest, e);
@@ -787,15 +876,23 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 			              "period %s already settled with other inputs", s->period);
 			goto out;
 		}
-		rc = load_stored(s, payload, e) < 0 ? -1 : 1; /* s owns the payload now */
-		payload = NULL;
-		goto out;
 	}
 	s->calc.revenue = s->revenue;
 	s->calc.policy = s->policy;
 	s->calc.units = s->units;
 	s->calc.nunits = s->nunits;
 	s->calc.hs = &s->hs;
+	s->calc.want_root = !found;
+	if (found) {
+		/* the same inputs: the stored result is this computation with its carry_in */
+		if (terra_rec_amount(payload, "carry_in", &s->calc.carry_in, e) < 0 ||
+		    compute(&s->calc, e) < 0) {
+			terra_err_wrap(e, "entry %lld: stored settlement", (long long)s->entry_seq);
+			goto out;
+		}
+		rc = 1;
+		goto out;
+	}
 	if (carry_balance(db, &s->calc.carry_in, e) < 0 || compute(&s->calc, e) < 0)
 		goto out;
 	payload = build_payload(s);
@@ -823,7 +920,9 @@ void terra_settle_result(const terra_settle *s, int64_t *pool, int64_t *entry_se
 	size_t i, n = 0;
 
 	for (i = 0; i < s->calc.npost; i++)
-		n += s->calc.post[i].amount > 0;
+		if (strcmp(s->calc.post[i].role, "holders"))
+			n += s->calc.post[i].amount > 0;
+	n += s->calc.hcount;
 	if (pool)
 		*pool = s->calc.pool;
 	if (entry_seq)
@@ -851,42 +950,59 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
+/* One payout line, in the canonical key order, written directly: a million of these is common. */
+static int payout_line(FILE *f, const char *account, const char *role, int64_t amount,
+                       const char *entry, const char *period, terra_err *e)
+{
+	char amt[TERRA_AMOUNT_MAX], line[512], *q = line;
+
+	fmt_amount(amount, amt);
+	q = put_str(q, "{\"account\":\"");
+	q = put_str(q, account);
+	q = put_str(q, "\",\"amount\":\"");
+	q = put_str(q, amt);
+	q = put_str(q, "\",\"entry\":");
+	q = put_str(q, entry);
+	q = put_str(q, ",\"period\":\"");
+	q = put_str(q, period);
+	q = put_str(q, "\",\"role\":\"");
+	q = put_str(q, role);
+	q = put_str(q, "\",\"type\":\"payout\",\"v\":1}\n");
+	if (fwrite(line, 1, (size_t)(q - line), f) != (size_t)(q - line))
+		return terra_err_sys(e, "write");
+	return 0;
+}
+
 int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 {
+	const struct calc *c = &s->calc;
 	const char *period = s->period;
-	char entry[24], line[512];
-	size_t i;
+	char entry[24];
+	size_t i, j;
 
-	if (s->stored)
-		period = json_string_value(json_object_get(s->stored, "period"));
-	if (!period || !plain(period) || strlen(period) >= PERIOD_MAX)
+	if (!plain(period) || strlen(period) >= PERIOD_MAX)
 		return terra_err_set(e, TERRA_E_VERIFY, "settlement: bad period");
 	snprintf(entry, sizeof entry, "%lld", (long long)s->entry_seq);
-	/* The canonical key order, written directly: a million of these is common. */
-	for (i = 0; i < s->calc.npost; i++) {
-		const struct posting *p = &s->calc.post[i];
-		char amount[TERRA_AMOUNT_MAX], *q = line;
+	for (i = 0; i < c->npost; i++) {
+		const struct posting *p = &c->post[i];
 
 		if (p->amount <= 0)
 			continue;
+		if (!strcmp(p->role, "holders")) {
+			/* holder accounts passed terra_account_check: nothing to escape */
+			for (j = 0; j < c->hs->n; j++)
+				if (c->hitems[j].amount > 0 &&
+				    payout_line(f, c->hitems[j].id, "holder", c->hitems[j].amount,
+				                entry, period, e) < 0)
+					return -1;
+			continue;
+		}
 		if (!plain(p->account) || !plain(p->role) ||
 		    strlen(p->account) > TERRA_ACCOUNT_MAX || strlen(p->role) > 16)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "settlement: posting %zu: bad account", i + 1);
-		terra_money_format(p->amount, amount);
-		q = put_str(q, "{\"account\":\"");
-		q = put_str(q, p->account);
-		q = put_str(q, "\",\"amount\":\"");
-		q = put_str(q, amount);
-		q = put_str(q, "\",\"entry\":");
-		q = put_str(q, entry);
-		q = put_str(q, ",\"period\":\"");
-		q = put_str(q, period);
-		q = put_str(q, "\",\"role\":\"");
-		q = put_str(q, p->role);
-		q = put_str(q, "\",\"type\":\"payout\",\"v\":1}\n");
-		if (fwrite(line, 1, (size_t)(q - line), f) != (size_t)(q - line))
-			return terra_err_sys(e, "write");
+		if (payout_line(f, p->account, p->role, p->amount, entry, period, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -945,7 +1061,7 @@ out:
 
 /* The inputs rows into units and holders, checked as settling checks them. */
 static int inputs_parse(const json_t *inputs, struct unit_in **units, size_t *nunits,
-                        terra_holders *hs, terra_err *e)
+                        terra_err *e)
 {
 	size_t i, n = json_array_size(inputs), nu = 0;
 	struct unit_in *u = calloc(n ? n : 1, sizeof *u);
@@ -963,7 +1079,6 @@ static int inputs_parse(const json_t *inputs, struct unit_in **units, size_t *nu
 		const char *owner = json_string_value(json_array_get(row, 2));
 		const json_t *w = json_array_get(row, 3);
 		int64_t weight = json_is_integer(w) ? (int64_t)json_integer_value(w) : -1;
-		terra_err sub = {0};
 
 		if (!role || !id || weight < 0)
 			return terra_err_set(e, TERRA_E_VERIFY,
@@ -978,11 +1093,6 @@ static int inputs_parse(const json_t *inputs, struct unit_in **units, size_t *nu
 			memcpy(u[nu].owner, owner, TERRA_PK_HEX);
 			u[nu].weight = weight;
 			nu++;
-		} else if (!strcmp(role, "holder")) {
-			if (terra_holders_add(hs, id, weight, (long)(i + 1), &sub) < 0)
-				return terra_err_set(e, TERRA_E_VERIFY,
-				                     "settlement inputs: row %zu: %s", i + 1,
-				                     sub.msg);
 		} else {
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "settlement inputs: row %zu: unknown role '%s'", i + 1,
@@ -990,7 +1100,7 @@ static int inputs_parse(const json_t *inputs, struct unit_in **units, size_t *nu
 		}
 	}
 	*nunits = nu;
-	if (units_sort(u, nu, e) < 0 || terra_holders_sort(hs, "settlement inputs row", e) < 0) {
+	if (units_sort(u, nu, e) < 0) {
 		e->kind = TERRA_E_VERIFY;
 		return -1;
 	}
@@ -1042,15 +1152,204 @@ static int compare_postings(const json_t *payload, const struct calc *c, terra_e
 	return 0;
 }
 
-int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e)
+/* The payload's "holders" object against the recomputation. */
+static int compare_holders(const json_t *payload, const struct calc *c, terra_err *e)
+{
+	const json_t *h = json_object_get(payload, "holders");
+	const char *root = json_string_value(json_object_get(h, "root"));
+	const char *total = json_string_value(json_object_get(h, "total"));
+	const json_t *count = json_object_get(h, "count");
+	char want_root[HEX_HASH], want_total[TERRA_AMOUNT_MAX];
+
+	terra_hex(c->hroot, 32, want_root);
+	terra_money_format(c->htotal, want_total);
+	if (!json_is_object(h) || json_object_size(h) != 3 || !root || !total ||
+	    !json_is_integer(count))
+		return terra_err_set(e, TERRA_E_VERIFY, "settlement: holders: malformed");
+	if ((int64_t)json_integer_value(count) != (int64_t)c->hcount)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "settlement: holders: count %lld, recomputed %zu",
+		                     (long long)json_integer_value(count), c->hcount);
+	if (strcmp(total, want_total))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "settlement: holders: total %s, recomputed %s", total,
+		                     want_total);
+	if (strcmp(root, want_root))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "settlement: holders: root %s, recomputed %s", root, want_root);
+	return 0;
+}
+
+/* The snapshot body checked against the payload's holders digest, read into hs. */
+static int snapshot_parse(const json_t *payload, const void *snap, size_t len, terra_holders *hs,
+                          terra_err *e)
+{
+	const char *hhex = json_string_value(json_object_get(json_object_get(payload, "inputs"),
+	                                                     "holders"));
+	char got[HEX_HASH];
+	uint8_t hd[32];
+
+	terra_sha256(snap ? snap : "", len, hd);
+	terra_hex(hd, sizeof hd, got);
+	if (!hhex || strcmp(hhex, got))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "settlement: holders digest %s, the stored snapshot hashes to %s",
+		                     hhex ? hhex : "(none)", got);
+	if (terra_holders_from_body(hs, snap, len, e) < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "settlement: holders");
+	}
+	return 0;
+}
+
+int terra_settle_snapshot_load(sqlite3 *db, const char *digest, void **body, size_t *len,
+                               terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	*body = NULL;
+	*len = 0;
+	if (terra_db_prepare(db, "SELECT body FROM snapshots WHERE digest = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, digest ? digest : "", -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "holders snapshot %.16s...: missing",
+		              digest ? digest : "");
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		terra_db_err(db, e, "read holders snapshot");
+		goto out;
+	}
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*body = malloc(*len ? *len : 1);
+	if (!*body) {
+		terra_err_sys(e, "holders snapshot: %zu bytes", *len);
+		goto out;
+	}
+	if (*len)
+		memcpy(*body, sqlite3_column_blob(st, 0), *len);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The holders' split of a settlement entry, from its payload and snapshot alone. */
+static int holders_of(const json_t *payload, const void *snap, size_t len, terra_holders *hs,
+                      struct calc *c, int want_root, terra_err *e)
+{
+	terra_split_item groups[3];
+	int64_t left, left_g, total;
+
+	memset(c, 0, sizeof *c);
+	if (payload_amount(payload, "pool", &c->pool, e) < 0)
+		return -1;
+	if (policy_from_json(json_object_get(payload, "policy"), &c->policy, 0, e) < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "settlement");
+	}
+	if (terra_rec_amount(json_object_get(payload, "holders"), "total", &total, e) < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "settlement: holders");
+	}
+	if (snapshot_parse(payload, snap, len, hs, e) < 0)
+		return -1;
+	groups[0] = (terra_split_item){group_ids[0], c->policy.contributors, 0};
+	groups[1] = (terra_split_item){group_ids[1], c->policy.holders, 0};
+	groups[2] = (terra_split_item){group_ids[2], c->policy.treasury, 0};
+	if (c->pool < 0 || terra_split_run(c->pool, groups, 3, &left_g, e) < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "settlement");
+	}
+	c->hs = hs;
+	c->want_root = want_root;
+	c->hitems = malloc((hs->n ? hs->n : 1) * sizeof *c->hitems);
+	if (!c->hitems)
+		return terra_err_sys(e, "settlement: %zu holders", hs->n);
+	if (holders_run(c, groups[1].amount, &left, e) < 0)
+		return -1;
+	if (c->htotal != total)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "settlement: holders: total does not match the snapshot");
+	return 0;
+}
+
+int terra_settle_holders_each(const json_t *payload, const void *snap, size_t len,
+                              terra_settle_holder_fn fn, void *ctx, terra_err *e)
+{
+	terra_holders hs;
+	struct calc c;
+	size_t i;
+	int rc = -1;
+
+	terra_holders_init(&hs);
+	if (holders_of(payload, snap, len, &hs, &c, 0, e) < 0)
+		goto out;
+	for (i = 0; i < hs.n; i++)
+		if (c.hitems[i].amount > 0 && fn(ctx, c.hitems[i].id, c.hitems[i].amount, e) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(c.hitems);
+	terra_holders_free(&hs);
+	return rc;
+}
+
+int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t len,
+                              const char *account, int64_t *amount, uint64_t *index,
+                              uint64_t *count, uint8_t (*path)[32], size_t *pathlen, terra_err *e)
+{
+	uint8_t(*leaves)[32] = NULL;
+	terra_holders hs;
+	struct calc c;
+	size_t i, n = 0, at = SIZE_MAX;
+	int rc = -1;
+
+	terra_holders_init(&hs);
+	if (holders_of(payload, snap, len, &hs, &c, 0, e) < 0)
+		goto out;
+	leaves = malloc((c.hcount ? c.hcount : 1) * sizeof *leaves);
+	if (!leaves) {
+		terra_err_sys(e, "settlement: holders tree");
+		goto out;
+	}
+	for (i = 0; i < hs.n; i++) {
+		if (c.hitems[i].amount <= 0)
+			continue;
+		if (!strcmp(c.hitems[i].id, account)) {
+			at = n;
+			*amount = c.hitems[i].amount;
+		}
+		terra_settle_holder_leaf(c.hitems[i].id, c.hitems[i].amount, leaves[n++]);
+	}
+	if (at == SIZE_MAX) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "'%s' is not paid as a holder", account);
+		goto out;
+	}
+	if (terra_merkle_inclusion((const uint8_t(*)[32])leaves, n, at, path, pathlen, e) < 0)
+		goto out;
+	*index = at;
+	*count = n;
+	rc = 0;
+out:
+	free(leaves);
+	free(c.hitems);
+	terra_holders_free(&hs);
+	return rc;
+}
+
+int terra_settle_check(const json_t *payload, const json_t *inputs, const void *snap, size_t len,
+                       terra_err *e)
 {
 	struct calc c;
 	terra_holders hs;
 	struct unit_in *units = NULL;
-	const char *period, *rec_digest, *mhex, *hhex;
+	const char *period, *rec_digest, *mhex, *hhex, *uhex;
 	const json_t *in;
-	char hhex_want[HEX_HASH], digest[HEX_HASH], want[TERRA_AMOUNT_MAX];
-	uint8_t hd[32];
+	char digest[HEX_HASH], want[TERRA_AMOUNT_MAX], uwant[HEX_HASH];
 	int64_t pool, carry_out, n_units, n_holders;
 	int rc = -1;
 
@@ -1060,6 +1359,7 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e
 	if (terra_rec_str(payload, "period", &period, e) ||
 	    terra_rec_str(payload, "inputs_digest", &rec_digest, e) ||
 	    terra_rec_str(in, "meter", &mhex, e) || terra_rec_str(in, "holders", &hhex, e) ||
+	    terra_rec_str(in, "unit_rows", &uhex, e) ||
 	    terra_rec_int(in, "units", &n_units, e) ||
 	    terra_rec_int(in, "holders_count", &n_holders, e)) {
 		e->kind = TERRA_E_VERIFY;
@@ -1080,7 +1380,8 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e
 		terra_err_set(e, TERRA_E_VERIFY, "settlement: negative revenue or carry_in");
 		goto out;
 	}
-	if (inputs_parse(inputs, &units, &c.nunits, &hs, e) < 0)
+	if (inputs_parse(inputs, &units, &c.nunits, e) < 0 ||
+	    snapshot_parse(payload, snap, len, &hs, e) < 0)
 		goto out;
 	c.units = units;
 	c.hs = &hs;
@@ -1091,12 +1392,11 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e
 		              c.nunits, hs.n, (long long)n_units, (long long)n_holders);
 		goto out;
 	}
-	terra_holders_digest(&hs, hd);
-	terra_hex(hd, sizeof hd, hhex_want);
-	if (strcmp(hhex, hhex_want)) {
+	units_digest(units, c.nunits, uwant);
+	if (strcmp(uhex, uwant)) {
 		terra_err_set(e, TERRA_E_VERIFY,
-		              "settlement: holders digest %s, recorded inputs give %s", hhex,
-		              hhex_want);
+		              "settlement: unit_rows digest %s, the recorded unit inputs give %s", uhex,
+		              uwant);
 		goto out;
 	}
 	if (inputs_digest(period, c.revenue, &c.policy, mhex, hhex, digest, e) < 0)
@@ -1106,6 +1406,7 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e
 		              rec_digest, digest);
 		goto out;
 	}
+	c.want_root = 1;
 	if (compute(&c, e) < 0) {
 		e->kind = TERRA_E_VERIFY;
 		terra_err_wrap(e, "settlement");
@@ -1123,11 +1424,12 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, terra_err *e
 		              json_string_value(json_object_get(payload, "carry_out")), want);
 		goto out;
 	}
-	if (compare_postings(payload, &c, e) < 0)
+	if (compare_postings(payload, &c, e) < 0 || compare_holders(payload, &c, e) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(c.post);
+	free(c.hitems);
 	free(units);
 	terra_holders_free(&hs);
 	return rc;

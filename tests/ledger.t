@@ -123,7 +123,8 @@ bad=0
 tried=0
 i=1
 while [ "$i" -le "$n" ]; do
-	seq=$(sed -n "${i}p" "$tmp/export.ndjson" | jq -r 'select(.type != "settlement_inputs") | .seq // .size')
+	seq=$(sed -n "${i}p" "$tmp/export.ndjson" |
+		jq -r 'select(.type != "settlement_inputs") | if .type == "holding" then .entry else .seq // .size end')
 	if [ -z "$seq" ]; then
 		i=$((i + 1))
 		continue
@@ -149,7 +150,7 @@ while [ "$i" -le "$n" ]; do
 	i=$((i + 1))
 done
 ok "bytes changed in the export: $tried cases" test "$tried" -gt 50
-is "$bad" 0 "a changed byte in any entry or checkpoint line fails verify, naming its seq"
+is "$bad" 0 "a changed byte in any entry, checkpoint or holding line fails verify, naming its seq"
 line=$(grep -n '"settlement_inputs"' "$tmp/export.ndjson" | head -1 | cut -d: -f1)
 inputs() { # inputs NAME JQ-FILTER: the first settlement's inputs changed
 	awk -v L="$line" 'NR == L { print > "/dev/stderr"; next } { print }' \
@@ -160,11 +161,25 @@ inputs() { # inputs NAME JQ-FILTER: the first settlement's inputs changed
 	err=$(terra-ledger verify --pubkey "$owner" <"$tmp/t.ndjson" 2>&1 >/dev/null || true)
 	like "$err" 'entry 4: settlement' "export with $1: verify fails naming entry 4"
 }
-inputs "a holder's weight changed" '.inputs[0][3] += 1'
-inputs "a holder renamed" '.inputs[0][1] = "mallory"'
-inputs "a holder dropped" 'del(.inputs[1])'
-inputs "a unit's weight zeroed" '.inputs[2][3] = 0'
-inputs "a unit's owner changed" '.inputs[2][2] = "'"$other"'"'
+inputs "a unit's weight changed" '.inputs[0][3] += 1'
+inputs "a unit's weight zeroed" '.inputs[0][3] = 0'
+inputs "a unit's owner changed" '.inputs[0][2] = "'"$other"'"'
+inputs "a unit dropped" '.inputs = []'
+# The holders snapshot travels as holding lines, one per holder.
+is "$(jq -c 'select(.type == "holding") | [.entry, .account, .balance]' "$tmp/export.ndjson" | tr '\n' ' ')" \
+	'[4,"alice","300.000000000"] [4,"bob","100.000000000"] [5,"alice","300.000000000"] [5,"bob","100.000000000"] ' \
+	"the snapshot is exported as holding lines after each settlement"
+hline=$(grep -n '"holding"' "$tmp/export.ndjson" | head -1 | cut -d: -f1)
+holding() { # holding NAME AWK-PROGRAM: the export with the first holding line changed
+	awk -v L="$hline" "$2" "$tmp/export.ndjson" >"$tmp/t.ndjson"
+	err=$(terra-ledger verify --pubkey "$owner" <"$tmp/t.ndjson" 2>&1 >/dev/null || true)
+	like "$err" 'entry 4: settlement' "export with $1: verify fails naming entry 4"
+}
+holding "a holder's balance changed" 'NR == L { sub(/"300\.000000000"/, "\"300.000000001\"") } { print }'
+holding "a holder renamed" 'NR == L { sub(/"alice"/, "\"mallory\"") } { print }'
+holding "a holder dropped" 'NR != L { print }'
+holding "a holder added" 'NR == L { print; sub(/"alice"/, "\"alicf\"") } { print }'
+holding "holders swapped" 'NR == L { keep = $0; next } NR == L + 1 { print; print keep; next } { print }'
 sed 3d "$tmp/export.ndjson" >"$tmp/t.ndjson"
 err=$(terra-ledger verify --pubkey "$owner" <"$tmp/t.ndjson" 2>&1 >/dev/null || true)
 like "$err" 'entry 2: missing' "a dropped entry line is named"
@@ -190,7 +205,7 @@ tamper() { # tamper NAME SQL PATTERN
 	cp -r "$TERRA_HOME" "$tmp/t"
 	db "$tmp/t" "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;
 		DROP TRIGGER checkpoints_no_update; DROP TRIGGER checkpoints_no_delete;
-		DROP TRIGGER settlement_inputs_no_update; $2"
+		DROP TRIGGER settlement_inputs_no_update; DROP TRIGGER snapshots_no_update; $2"
 	fails 1 "$1: verify fails" sh -c 'terra-ledger -H "$1" verify >/dev/null 2>&1' - "$tmp/t"
 	like "$(terra-ledger -H "$tmp/t" verify 2>&1 >/dev/null || true)" "$3" "$1: names it"
 }
@@ -208,7 +223,7 @@ tamper "prev hash" "UPDATE entries SET prev_hash = (SELECT leaf_hash FROM entrie
 tamper "kind" "UPDATE entries SET kind = 'retire' WHERE seq = 1" 'entry 1: leaf hash mismatch'
 tamper "created_at" "UPDATE entries SET created_at = '2026-11-21T10:00:00.000001Z' WHERE seq = 2" \
 	'entry 2: leaf hash mismatch'
-tamper "settlement amount" "UPDATE entries SET payload = replace(payload, '62.525000000', '62.525000001') WHERE seq = 4" \
+tamper "settlement amount" "UPDATE entries SET payload = replace(payload, '125.050000000', '125.050000001') WHERE seq = 4" \
 	'entry 4: leaf hash mismatch'
 tamper "deleted entry" "DELETE FROM entries WHERE seq = 2" 'entry 2: missing'
 tamper "deleted checkpoint" "DELETE FROM checkpoints WHERE size = 3" 'checkpoint 3: missing'
@@ -231,8 +246,13 @@ tamper "checkpoint root column" "UPDATE checkpoints SET root = zeroblob(32) WHER
 	'checkpoint 4: columns do not match'
 tamper "checkpoint body" "UPDATE checkpoints SET body = replace(body, '\"size\":1', '\"size\":1 ') WHERE size = 1" \
 	'checkpoint 1: malformed'
-tamper "settlement inputs" "UPDATE settlement_inputs SET weight = weight + 1 WHERE id = 'alice'" \
+tamper "settlement inputs" "UPDATE settlement_inputs SET weight = weight + 1" \
 	'entry 4: settlement'
+tamper "holders snapshot blob" "UPDATE snapshots SET body = CAST('alice' AS BLOB) || X'00' ||
+	CAST('300000000001' AS BLOB) || X'0a' || CAST('bob' AS BLOB) || X'00' || CAST('100000000000' AS BLOB) || X'0a'" \
+	'entry 4: settlement: holders digest'
+tamper "holders snapshot deleted" "DROP TRIGGER snapshots_no_delete; DELETE FROM snapshots" \
+	'entry 4: holders snapshot .*: missing'
 
 # Any single byte of a stored payload or checkpoint body, changed: caught.
 bad=0
@@ -321,5 +341,65 @@ ok "every export line is in written form (independent Python canonicalizer)" \
 	"$py" "$top/tests/tools/terracanon.py" --check-lines "$tmp/export.ndjson"
 fails 0 "its export verifies" \
 	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/export.ndjson"
+
+# The carry chain: a settlement's carry_in is the previous one's carry_out.
+# Here the settlements row of entry 5 (carry_out 7) is removed, so the next
+# settle takes its carry from entry 4 (carry_out 0): every entry is signed,
+# and verify still finds the break.
+rm -rf "$tmp/chain"
+cp -r "$TERRA_HOME" "$tmp/chain"
+db "$tmp/chain" "DROP TRIGGER settlements_no_delete; DELETE FROM settlements WHERE entry_seq = 5"
+terra-settle -H "$tmp/chain" -p 2026-11-21T12:00:00Z/PT1H --revenue 1 --holders "$tmp/holders.csv" \
+	</dev/null >/dev/null 2>&1
+err=$(terra-ledger -H "$tmp/chain" verify 2>&1 >/dev/null || true)
+like "$err" "entry 7: settlement: carry_in 0\.000000000, but the previous settlement's carry_out is 7\.000000000" \
+	"a break in the carry chain is named"
+terra-ledger -H "$tmp/chain" export -f ndjson >"$tmp/chain.ndjson"
+err=$(terra-ledger verify --pubkey "$owner" <"$tmp/chain.ndjson" 2>&1 >/dev/null || true)
+like "$err" "entry 7: settlement: carry_in" "and in its export"
+
+# Many holders: the entry stays small, the export verifies line by line
+# (every line under 1 MiB), and a holder proves its own payout.
+big=$tmp/big
+mkdir -p "$big"
+terra-register -H "$big" init 2>/dev/null
+bigowner=$(cat "$big/owner.pub")
+awk 'BEGIN { print "account,balance"
+	for (i = 0; i < 20000; i++) printf "holder-%05d,%d.%09d\n", i, 1000 + (i * 7919) % 100000, (i * 104729) % 1000000000 }' \
+	>"$tmp/big.csv"
+fails 0 "settle 20000 holders" sh -c 'terra-settle -H "$1" -p 2026-11-21T10:00:00Z/PT1H --revenue 98765.4321 \
+	--holders "$2" </dev/null >"$3"' - "$big" "$tmp/big.csv" "$tmp/big-pay.ndjson"
+is "$(grep -c '"role":"holder"' "$tmp/big-pay.ndjson")" 20000 "one payout record per holder"
+ok "the settlement entry is small" test "$(db "$big" 'SELECT max(length(payload)) FROM entries')" -lt 4096
+terra-ledger -H "$big" export -f ndjson >"$tmp/big.ndjson"
+is "$(awk 'length($0) >= 1048576' "$tmp/big.ndjson" | wc -l | tr -d ' ')" 0 "every export line is under 1 MiB"
+is "$(grep -c '"type":"holding"' "$tmp/big.ndjson")" 20000 "one holding line per holder"
+fails 0 "the export of 20000 holders verifies with the public key" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$bigowner" "$tmp/big.ndjson"
+sed 's/"holder-12345","balance":"[0-9.]*"/"holder-12345","balance":"1.000000000"/' "$tmp/big.ndjson" >"$tmp/t.ndjson"
+like "$(terra-ledger verify --pubkey "$bigowner" <"$tmp/t.ndjson" 2>&1 >/dev/null || true)" \
+	'entry 1: settlement: holders digest' "one holding line of 20000 changed: caught, naming the entry"
+want=$(jq -r 'select(.account == "holder-12345") | .amount' "$tmp/big-pay.ndjson")
+is "$(terra-ledger -H "$big" balance holder-12345 | jq -r .amount)" "$want" \
+	"a holder's balance is its payout, recomputed from the snapshot"
+terra-ledger -H "$big" prove --account holder-12345 -p 2026-11-21T10:00:00Z/PT1H >"$tmp/hproof.json"
+is "$(jq -r '[.amount, .holder.count, .holder.index, (.holder.path | length)] | join(" ")' "$tmp/hproof.json")" \
+	"$want 20000 12345 15" "a holder's proof: its leaf among 20000, a path of 15 hashes"
+out=$(TERRA_HOME=/nonexistent terra-ledger verify-proof --pubkey "$bigowner" <"$tmp/hproof.json")
+is "$(echo "$out" | jq -r '[.account, .role, .amount, .entry] | join(" ")')" "holder-12345 holder $want 1" \
+	"verify-proof checks the holder's payout offline"
+ok "the proof line is small" test "$(wc -c <"$tmp/hproof.json")" -lt 8192
+hmutate() { # hmutate NAME JQ-FILTER
+	jq -c "$2" "$tmp/hproof.json" >"$tmp/bad.json"
+	fails 1 "verify-proof rejects $1" sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' \
+		- "$bigowner" "$tmp/bad.json"
+}
+hmutate "another holder amount" '.holder.amount = "1.000000000" | .amount = "1.000000000"'
+hmutate "another holder index" '.holder.index += 1'
+hmutate "another holder count" '.holder.count -= 1'
+hmutate "a changed holder path hash" '.holder.path[3] |= (.[0:10] + (if .[10:11] == "0" then "1" else "0" end) + .[11:])'
+hmutate "a dropped holder path hash" '.holder.path |= .[1:]'
+hmutate "another holder account" '.account = "holder-12346"'
+hmutate "a changed holders root" '.entry.payload.holders.root = .holder.path[0]'
 
 done_testing

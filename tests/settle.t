@@ -56,8 +56,13 @@ fails 0 "settle the period" sh -c 'terra-settle --revenue 1250.5 --holders "$1" 
 	"$sfx/holders.csv" "$tmp/m1.ndjson" "$tmp/pay1.ndjson"
 is "$(entries)" $((before + 1)) "one ledger entry appended"
 is "$(db "SELECT count(*) FROM settlements WHERE period = '$p1'")" 1 "one settlements row"
-is "$(db "SELECT count(*) FROM settlement_inputs WHERE period = '$p1'")" 9 \
-	"settlement inputs: 5 units and 4 holders"
+is "$(db "SELECT count(*) FROM settlement_inputs WHERE period = '$p1'")" 5 \
+	"settlement inputs: 5 units"
+is "$(db "SELECT count(*) FROM snapshots WHERE digest = (SELECT json_extract(payload, '$.inputs.holders')
+	FROM entries ORDER BY seq DESC LIMIT 1)")" 1 "and the holders snapshot, stored once"
+is "$(db "SELECT json_extract(payload, '$.holders.count') || ' ' || json_extract(payload, '$.holders.total')
+	FROM entries ORDER BY seq DESC LIMIT 1")" "3 250.100000000" \
+	"the entry records 3 holders paid and their total, not each holder"
 is "$(sum_units <"$tmp/pay1.ndjson")" 1250500000000 "payouts sum exactly to the pool"
 is "$(jq -r .type "$tmp/pay1.ndjson" | sort -u)" payout "only payout records on stdout"
 is "$(jq -r '.role' "$tmp/pay1.ndjson" | uniq | tr '\n' ' ')" "contributor holder treasury " \
@@ -251,8 +256,15 @@ is "$(entries)" "$before" "overflows settle nothing"
 # verify recomputes every settlement: a changed input is caught.
 fails 0 "the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
 seq1=$(db "SELECT entry_seq FROM settlements WHERE period = '$p1'")
-db "DROP TRIGGER settlement_inputs_no_update;
-    UPDATE settlement_inputs SET weight = weight + 1 WHERE id = 'bob' AND period = '$p1'"
+cp -R "$TERRA_HOME" "$tmp/tamper-units"
+db "DROP TRIGGER snapshots_no_update;
+    UPDATE snapshots SET body = CAST(substr(body, 1, length(body) - 2) AS BLOB) || X'310a'
+    WHERE digest = (SELECT json_extract(payload, '$.inputs.holders') FROM entries WHERE seq = $seq1)"
 err=$(terra-ledger verify 2>&1 || true)
-like "$err" "entry $seq1: settlement" "a changed holder balance: verify names the entry"
+like "$err" "entry $seq1: settlement: holders digest" \
+	"a changed holder balance in the snapshot blob: verify names the entry"
+sqlite3 "$tmp/tamper-units/terra.db" "DROP TRIGGER settlement_inputs_no_update;
+    UPDATE settlement_inputs SET weight = weight + 1 WHERE period = '$p1'"
+err=$(terra-ledger -H "$tmp/tamper-units" verify 2>&1 || true)
+like "$err" "entry $seq1: settlement" "a changed unit weight: verify names the entry"
 done_testing

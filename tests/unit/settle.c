@@ -14,6 +14,8 @@
 #define PERIOD "2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z"
 
 static char dir[] = "/tmp/terra-settle.XXXXXX";
+static void *snap; /* the stored holders snapshot */
+static size_t snaplen;
 
 static json_t *meter(const char *unit, const char *owner, long long weight)
 {
@@ -74,7 +76,7 @@ static const char *check_changed(const json_t *payload, const json_t *inputs, co
 	}
 	json_object_set_new(o, k, value);
 	memset(&e, 0, sizeof e);
-	if (terra_settle_check(p, inputs, &e) == 0)
+	if (terra_settle_check(p, inputs, snap, snaplen, &e) == 0)
 		snprintf(e.msg, sizeof e.msg, "(accepted)");
 	else if (e.kind != TERRA_E_VERIFY)
 		snprintf(e.msg, sizeof e.msg, "(wrong kind)");
@@ -132,9 +134,16 @@ int main(void)
 
 	payload = stored_payload(h.db);
 	ok(payload != NULL, "the entry is stored");
-	ok(terra_settle_inputs_load(h.db, PERIOD, &inputs, &e) == 0 && json_array_size(inputs) == 7,
-	   "its inputs: 4 holders and 3 units");
-	rc = terra_settle_check(payload, inputs, &e);
+	ok(terra_settle_inputs_load(h.db, PERIOD, &inputs, &e) == 0 && json_array_size(inputs) == 3,
+	   "its inputs: 3 units");
+	ok(terra_settle_snapshot_load(
+	       h.db, json_string_value(json_object_get(json_object_get(payload, "inputs"), "holders")),
+	       &snap, &snaplen, &e) == 0,
+	   "and the holders snapshot");
+	is_int(snaplen, 19 + 16 + 18 + 7,
+	       "the snapshot holds 4 holders: account, NUL, balance, newline");
+	ok(snap && !memcmp(snap, "alice\0" "100000000000\n", 19), "in account order");
+	rc = terra_settle_check(payload, inputs, snap, snaplen, &e);
 	if (!ok(rc == 0, "the settlement recomputes exactly"))
 		printf("#   %s\n", e.msg);
 
@@ -152,24 +161,33 @@ int main(void)
 	     "a changed meter digest: inputs_digest no longer matches");
 	like(check_changed(payload, inputs, "inputs.holders_count", json_integer(5)), "holders",
 	     "a changed holder count");
+	like(check_changed(payload, inputs, "holders.count", json_integer(4)), "holders: count",
+	     "a changed count of paid holders");
+	like(check_changed(payload, inputs, "holders.total", json_string("250.100000001")),
+	     "holders: total", "a changed holders total");
+	like(check_changed(payload, inputs, "holders.root",
+	                   json_string("0000000000000000000000000000000000000000000000000000000000000000")),
+	     "holders: root", "a changed holders root");
 	like(check_changed(payload, inputs, "revenue", json_string("1250.400000000")),
 	     "inputs_digest", "a changed revenue: inputs_digest no longer matches");
 
 	/* the inputs changed instead */
-	bad = json_deep_copy(inputs);
-	json_array_set_new(json_array_get(bad, 1), 3, json_integer(25000000001));
-	ok(terra_settle_check(payload, bad, &e) < 0 && e.kind == TERRA_E_VERIFY,
-	   "a changed holder balance is caught");
+	((char *)snap)[19 + 4] = '3'; /* bob's balance, 25000000000 -> 35000000000 */
+	ok(terra_settle_check(payload, inputs, snap, snaplen, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "a changed holder balance in the snapshot is caught");
 	like(e.msg, "holders digest", "by the holders digest");
-	json_decref(bad);
+	((char *)snap)[19 + 4] = '2';
+	ok(terra_settle_check(payload, inputs, snap, snaplen - 2, &e) < 0,
+	   "a truncated snapshot is caught");
+	ok(terra_settle_check(payload, inputs, snap, snaplen, &e) == 0, "the snapshot restored");
 	bad = json_deep_copy(inputs);
-	json_array_set_new(json_array_get(bad, 5), 3, json_integer(4));
-	ok(terra_settle_check(payload, bad, &e) < 0, "a changed unit weight is caught");
-	like(e.msg, "posting", "by the recomputed postings");
+	json_array_set_new(json_array_get(bad, 1), 3, json_integer(4));
+	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0, "a changed unit weight is caught");
+	like(e.msg, "unit_rows digest", "by the unit rows digest");
 	json_decref(bad);
 	bad = json_deep_copy(inputs);
 	json_array_remove(bad, 0);
-	ok(terra_settle_check(payload, bad, &e) < 0, "a missing input row is caught");
+	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0, "a missing input row is caught");
 	json_decref(bad);
 
 	/* the same inputs again: a no-op with the stored result */
@@ -192,6 +210,7 @@ int main(void)
 
 	json_decref(inputs);
 	json_decref(payload);
+	free(snap);
 	terra_home_close(&h);
 	{
 		char cmd[600];

@@ -1,0 +1,20 @@
+#ifndef TERRA_SHA256_H
+#define TERRA_SHA256_H
+/*
+ * One-shot SHA-256 (FIPS 180-4) for the settlement's bulk hashing: the
+ * holders snapshot and the holders' Merkle tree. On x86-64 CPUs with the
+ * SHA extensions it uses them (several times libsodium's portable code);
+ * elsewhere it is libsodium's crypto_hash_sha256. Same results either way.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+void terra_sha256(const void *data, size_t len, uint8_t out[32]);
+/* RFC 6962 leaf hash SHA-256(0x00 || data) and node hash SHA-256(0x01 || l || r),
+ * as lib/merkle.h computes them. */
+void terra_sha256_leaf(const void *data, size_t len, uint8_t out[32]);
+void terra_sha256_node(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]);
+/* 1 when the SHA extensions are in use (for the tests). */
+int terra_sha256_accelerated(void);
+
+#endif

@@ -1,0 +1,53 @@
+/* terra_sha256: the same digests as libsodium, for every length around the
+ * block and padding boundaries, with and without the RFC 6962 prefixes. */
+#include "lib/sha256.h"
+
+#include "lib/merkle.h"
+#include "tap.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void)
+{
+	static uint8_t buf[300000];
+	uint8_t a[32], b[32], l[32], r[32];
+	size_t len, bad = 0, badleaf = 0;
+	crypto_hash_sha256_state st;
+	unsigned char z = 0;
+
+	if (sodium_init() < 0)
+		return 1;
+	randombytes_buf(buf, sizeof buf);
+	printf("# SHA extensions %s\n", terra_sha256_accelerated() ? "in use" : "not available");
+	for (len = 0; len <= 300; len++) {
+		terra_sha256(buf, len, a);
+		crypto_hash_sha256(b, buf, len);
+		bad += memcmp(a, b, 32) != 0;
+		terra_sha256_leaf(buf, len, a);
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, &z, 1);
+		crypto_hash_sha256_update(&st, buf, len);
+		crypto_hash_sha256_final(&st, b);
+		badleaf += memcmp(a, b, 32) != 0;
+	}
+	is_int(bad, 0, "SHA-256 of 0 to 300 bytes: libsodium's digests");
+	is_int(badleaf, 0, "leaf hashes of 0 to 300 bytes: libsodium's digests");
+	terra_sha256(buf, sizeof buf, a);
+	crypto_hash_sha256(b, buf, sizeof buf);
+	ok(!memcmp(a, b, 32), "SHA-256 of 300000 bytes");
+	terra_sha256("abc", 3, a);
+	ok(!memcmp(a, "\xba\x78\x16\xbf\x8f\x01\xcf\xea\x41\x41\x40\xde\x5d\xae\x22\x23"
+	              "\xb0\x03\x61\xa3\x96\x17\x7a\x9c\xb4\x10\xff\x61\xf2\x00\x15\xad", 32),
+	   "SHA-256(\"abc\"): the FIPS 180-2 example");
+	memcpy(l, buf, 32);
+	memcpy(r, buf + 32, 32);
+	terra_sha256_node(l, r, a);
+	terra_merkle_node(l, r, b);
+	ok(!memcmp(a, b, 32), "node hashes: lib/merkle's");
+	terra_sha256_leaf(buf, 77, a);
+	terra_merkle_leaf(buf, 77, b);
+	ok(!memcmp(a, b, 32), "leaf hashes: lib/merkle's");
+	return done_testing();
+}
