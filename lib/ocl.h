@@ -9,7 +9,9 @@
 #include "err.h"
 
 #include <CL/cl.h>
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct terra_ocl_device {
 	cl_platform_id platform;
@@ -30,5 +32,37 @@ int terra_ocl_build(cl_context ctx, cl_device_id dev, const char *src, const cha
                     cl_program *prog, terra_err *e);
 /* "CL_OUT_OF_RESOURCES" etc. */
 const char *terra_ocl_strerror(cl_int status);
+
+/* The platforms; none (no ICD, no platform) is 0 and *n = 0. */
+int terra_ocl_platforms(cl_platform_id **ps, cl_uint *n, terra_err *e);
+/* A platform's devices; none is 0 and *n = 0. */
+int terra_ocl_devices(cl_platform_id p, cl_device_id **ds, cl_uint *n, terra_err *e);
+
+/*
+ * What terra-probe records of a platform and of a device: a JSON object of
+ * its properties (name, vendor, versions, kind, compute_units, clock_mhz,
+ * memory sizes, fp64, max_wg_size, preferred vector widths, extensions,
+ * pci_bus_id when the platform tells it). A property a device will not
+ * report is left out.
+ */
+int terra_ocl_describe_platform(cl_platform_id p, json_t **props, terra_err *e);
+int terra_ocl_describe_device(cl_device_id d, json_t **props, terra_err *e);
+/* "0000:65:00.0" through cl_khr_pci_bus_info or the NVIDIA and AMD
+ * attribute queries; 0 and out[0] = '\0' when the device has none. */
+int terra_ocl_pci_bus_id(cl_device_id d, char out[16]);
+
+/*
+ * The device fingerprint (DESIGN 4): lowercase hex SHA-256 over
+ * "terra-device-v1" and then machine, platform, vendor, name, locator and
+ * memory size, each written as its byte length in decimal, ':', the bytes
+ * and ',' (a netstring), so no two field lists hash the same input. The
+ * locator is "pci:" + pci_bus_id, or "index:" + the device's number on its
+ * platform when the bus id is absent (NULL or ""). The memory size is 0 for
+ * a CPU device (kind "cpu"): its memory is the host's, and the size a CPU
+ * runtime reports (PoCL) follows the host's free memory from run to run.
+ */
+void terra_ocl_fingerprint(const char *machine, const char *platform, const char *vendor,
+                           const char *name, const char *kind, const char *pci_bus_id,
+                           int platform_device_index, int64_t global_mem_bytes, char out[65]);
 
 #endif

@@ -1,0 +1,158 @@
+/* terra-probe: find, benchmark and health-check every compute device. */
+#include "lib/cli.h"
+#include "lib/probe.h"
+#include "lib/record.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "terra-probe [-q] [-d N] [-H DIR] [--bench full|quick|none] [--mem-test PERCENT]\n"
+    "                   [--record FILE | --replay FILE]";
+
+enum { OPT_BENCH = 256, OPT_MEMTEST, OPT_RECORD, OPT_REPLAY };
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static void progress(void *arg, int device, const char *what)
+{
+	(void)arg;
+	fprintf(stderr, "\r%s: device %d: %-12s", terra_progname, device, what);
+	fflush(stderr);
+}
+
+/* "device 1 (NVIDIA H100 80GB HBM3, 0000:18:00.0): sick: memory: ..." per failed check. */
+static void report_unhealthy(const json_t *d)
+{
+	const json_t *health = json_object_get(d, "health"), *c;
+	const char *status = json_string_value(json_object_get(health, "status"));
+	const char *pci = json_string_value(json_object_get(d, "pci_bus_id"));
+	size_t i;
+
+	for (i = 0; i < json_array_size(json_object_get(health, "checks")); i++) {
+		c = json_array_get(json_object_get(health, "checks"), i);
+		if (strcmp(json_string_value(json_object_get(c, "status")), "fail") != 0)
+			continue;
+		terra_warnf("device %lld (%s%s%s): %s: %s: %s",
+		            (long long)json_integer_value(json_object_get(d, "index")),
+		            json_string_value(json_object_get(d, "name")), pci ? ", " : "",
+		            pci ? pci : "", status, json_string_value(json_object_get(c, "name")),
+		            json_string_value(json_object_get(c, "detail")));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"home", required_argument, NULL, 'H'},
+	    {"device", required_argument, NULL, 'd'},
+	    {"quick", no_argument, NULL, 'q'},
+	    {"bench", required_argument, NULL, OPT_BENCH},
+	    {"mem-test", required_argument, NULL, OPT_MEMTEST},
+	    {"record", required_argument, NULL, OPT_RECORD},
+	    {"replay", required_argument, NULL, OPT_REPLAY},
+	    {NULL, 0, NULL, 0},
+	};
+	terra_probe_opts o = {.bench = TERRA_PROBE_BENCH_FULL, .mem_percent = 1, .device = -1};
+	terra_probe_result res;
+	terra_err e = {0};
+	size_t i;
+	json_t *v;
+	int c, status = TERRA_EXIT_OK;
+
+	terra_cli_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "hVH:d:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			terra_usage(usage_text, TERRA_EXIT_OK);
+		case 'V':
+			terra_version();
+		case 'H':
+			o.home = optarg;
+			break;
+		case 'd':
+			if (parse_int(optarg, 0, INT_MAX, &o.device) < 0)
+				terra_usage_error(usage_text, "-d: '%s' is not a device number",
+				                  optarg);
+			break;
+		case 'q':
+			o.bench = TERRA_PROBE_BENCH_QUICK;
+			break;
+		case OPT_BENCH:
+			if (strcmp(optarg, "full") == 0)
+				o.bench = TERRA_PROBE_BENCH_FULL;
+			else if (strcmp(optarg, "quick") == 0)
+				o.bench = TERRA_PROBE_BENCH_QUICK;
+			else if (strcmp(optarg, "none") == 0)
+				o.bench = TERRA_PROBE_BENCH_NONE;
+			else
+				terra_usage_error(
+				    usage_text, "--bench: '%s' is not full, quick or none", optarg);
+			break;
+		case OPT_MEMTEST:
+			if (parse_int(optarg, 0, 100, &o.mem_percent) < 0)
+				terra_usage_error(usage_text,
+				                  "--mem-test: '%s' is not a percentage 0-100",
+				                  optarg);
+			break;
+		case OPT_RECORD:
+			o.record = optarg;
+			break;
+		case OPT_REPLAY:
+			o.replay = optarg;
+			break;
+		default:
+			terra_usage(usage_text, TERRA_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		terra_usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (o.record && o.replay)
+		terra_usage_error(usage_text, "--record and --replay exclude each other");
+	if (!o.replay && isatty(STDERR_FILENO))
+		o.progress = progress;
+
+	if (terra_probe_run(&o, &res, &e) < 0) {
+		if (o.progress)
+			fprintf(stderr, "\r%60s\r", "");
+		terra_die_err(&e);
+	}
+	if (o.progress)
+		fprintf(stderr, "\r%60s\r", "");
+	for (i = 0; i < json_array_size(res.notes); i++)
+		terra_warnf("%s", json_string_value(json_array_get(res.notes, i)));
+	if (res.host && terra_rec_write(stdout, res.host, &e) < 0)
+		terra_die_err(&e);
+	for (i = 0; i < json_array_size(res.devices); i++) {
+		const json_t *health;
+
+		v = json_array_get(res.devices, i);
+		if (terra_rec_write(stdout, v, &e) < 0)
+			terra_die_err(&e);
+		health = json_object_get(v, "health");
+		if (strcmp(json_string_value(json_object_get(health, "status")), "ok") != 0) {
+			report_unhealthy(v);
+			status = TERRA_EXIT_FAIL;
+		}
+	}
+	terra_probe_result_free(&res);
+	return terra_cli_finish(status);
+}

@@ -1,0 +1,193 @@
+#!/bin/sh
+# terra-probe: real PoCL runs (one benchmark run, --quick; the rest
+# --bench none) and replayed recordings of other machines.
+. "$(dirname "$0")/setup"
+fx=$fixtures/probe
+
+# run OUT ERR CMD...: runs CMD, stdout to OUT, stderr to ERR; $rc its status
+run() {
+	_out=$1
+	_err=$2
+	shift 2
+	set +e
+	"$@" >"$_out" 2>"$_err"
+	rc=$?
+	set -e
+}
+field() { jq -r "$1" "$2"; }
+
+# --- options ---
+fails 0 "-h exits 0" terra-probe -h
+like "$(terra-probe -h)" '^usage: terra-probe' "-h prints usage on stdout"
+like "$(terra-probe -V)" '^terra-probe [0-9]' "-V prints the version"
+run "$tmp/o" "$tmp/e" terra-probe --frobnicate
+is "$rc" 2 "an unknown option exits 2"
+like "$(cat "$tmp/e")" '^usage: terra-probe' "an unknown option prints the usage line"
+fails 2 "--bench takes full, quick or none" terra-probe --bench fast
+fails 2 "--mem-test takes a percentage" terra-probe --mem-test 101
+fails 2 "--record and --replay exclude each other" terra-probe --record x --replay y
+fails 2 "-d takes a number" terra-probe -d one
+
+# --- the real device (PoCL's CPU device) ---
+run "$tmp/quick" "$tmp/e" terra-probe --quick
+is "$rc" 0 "a quick probe of the real device exits 0"
+is "$(cat "$tmp/e")" "" "nothing on stderr when it is not a terminal"
+is "$(sed -n 1p "$tmp/quick" | jq -r .type)" host "the host record comes first"
+is "$(sed -n 1p "$tmp/quick" | jq -r '[.cores,.threads,.numa_nodes,.packages,.memory_bytes] | map(. > 0) | all')" \
+	true "host: cores, threads, numa_nodes, packages, memory_bytes are positive"
+like "$(sed -n 1p "$tmp/quick" | jq -r .machine)" '^[0-9a-f]{64}$' "host: machine is 64 hex"
+sed -n 2p "$tmp/quick" >"$tmp/dev0"
+is "$(field .type "$tmp/dev0")" device "then a device record"
+is "$(field '.kind + " " + .platform' "$tmp/dev0")" "cpu Portable Computing Language" \
+	"device: PoCL's CPU device"
+is "$(field '[.compute_units,.clock_mhz,.global_mem_bytes,.max_alloc_bytes,.local_mem_bytes] | map(. > 0) | all' "$tmp/dev0")" \
+	true "device: sizes and counts are positive"
+is "$(field '[.bench.fp32_mflops,.bench.int32_mops,.bench.mem_bw_mbps] | map(type == "number" and . > 0) | all' "$tmp/dev0")" \
+	true "device: fp32, int32 and bandwidth figures measured"
+is "$(field '.bench.launch_us | type' "$tmp/dev0")" number "device: launch latency measured"
+is "$(field '.health.status' "$tmp/dev0")" ok "device: healthy"
+is "$(field '[.health.checks[] | .name + "=" + .status] | join(" ")' "$tmp/dev0")" \
+	"known-answer=ok memory=ok baseline=skip" "device: known-answer and memory checks pass"
+like "$(field .fingerprint "$tmp/dev0")" '^[0-9a-f]{64}$' "device: fingerprint is 64 hex"
+is "$(field .numa_node "$tmp/dev0")" 0 "device: NUMA node of a one-node machine"
+like "$(field .cpuset "$tmp/dev0")" '^[0-9]' "device: CPU set"
+is "$(field '.pci_bus_id // "absent"' "$tmp/dev0")" absent "device: no PCI bus id for a CPU device"
+
+run "$tmp/none" "$tmp/e" terra-probe --bench none --mem-test 0
+is "$rc" 0 "--bench none exits 0"
+is "$(sed -n 2p "$tmp/none" | jq -r 'has("bench")')" false "--bench none: no bench object"
+is "$(sed -n 2p "$tmp/none" | jq -r .fingerprint)" "$(field .fingerprint "$tmp/dev0")" \
+	"the fingerprint is the same run after run"
+is "$(sed -n 2p "$tmp/none" | jq -r '.health.checks[1].status')" skip "--mem-test 0 skips the memory check"
+
+# Two identical devices: different fingerprints, -d picks one.
+POCL_DEVICES="pthread pthread" terra-probe --bench none --mem-test 0 >"$tmp/two"
+is "$(grep -c '"type":"device"' "$tmp/two")" 2 'POCL_DEVICES="pthread pthread": two devices'
+is "$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/two" | sort -u | wc -l)" 2 \
+	"two identical devices have different fingerprints"
+POCL_DEVICES="pthread pthread" terra-probe -d 1 --bench none --mem-test 0 >"$tmp/one"
+is "$(jq -r 'select(.type == "device") | .index' "$tmp/one")" 1 "-d 1 probes device 1 only"
+is "$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/one")" \
+	"$(jq -r 'select(.index == 1) | .fingerprint' "$tmp/two")" "-d 1: the same device as in a full probe"
+run "$tmp/o" "$tmp/e" terra-probe -d 7 --bench none
+is "$rc" 1 "-d past the last device exits 1"
+like "$(cat "$tmp/e")" '^terra-probe: device 7: no such device \(1 found\)$' "-d past the last device says so"
+
+# No ICD at all (the loader finds no vendor file): empty, successful.
+mkdir "$tmp/no-icd"
+run "$tmp/o" "$tmp/e" env OCL_ICD_VENDORS="$tmp/no-icd" terra-probe
+is "$rc" 0 "no OpenCL ICD: exits 0"
+is "$(cat "$tmp/o")" "" "no OpenCL ICD: nothing on stdout"
+is "$(cat "$tmp/e")" "terra-probe: no OpenCL platform or device found" "no OpenCL ICD: a note on stderr"
+
+# A recording replays to the records of the run that made it.
+run "$tmp/live" "$tmp/e" terra-probe --bench none --mem-test 0 --record "$tmp/rec.ndjson"
+run "$tmp/replayed" "$tmp/e" terra-probe --replay "$tmp/rec.ndjson"
+is "$(cmp "$tmp/live" "$tmp/replayed" && echo same)" same "--replay gives the records of the --record run"
+
+# terra-probe | terra-register: the real device becomes a unit.
+terra-register init >/dev/null 2>&1
+run "$tmp/units" "$tmp/e" terra-register "$tmp/quick"
+is "$rc" 0 "terra-probe --quick | terra-register registers the device"
+is "$(jq -r 'select(.type == "unit") | .fingerprint' "$tmp/units")" "$(field .fingerprint "$tmp/dev0")" \
+	"the unit carries the device's fingerprint"
+is "$(terra-probe --bench none --mem-test 0 | terra-register | jq -r 'select(.type == "unit") | .fingerprint')" \
+	"$(field .fingerprint "$tmp/dev0")" "terra-probe | terra-register: the same unit again"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/rec.ndjson"
+is "$rc" 0 "a registered healthy device still exits 0"
+rm -rf "$TERRA_HOME"
+
+# --- replayed machines ---
+# PoCL's CPU device, as recorded on the development machine.
+run "$tmp/pocl" "$tmp/e" terra-probe --replay "$fx/pocl.ndjson"
+is "$rc" 0 "recorded PoCL device: exits 0"
+is "$(jq -r 'select(.type == "device") | .kind + " " + (.bench.fp32_mflops > 0 | tostring)' "$tmp/pocl")" \
+	"cpu true" "recorded PoCL device: a CPU device with its recorded figures"
+if [ "$(sed -n 1p "$tmp/pocl" | jq -r .machine)" = "$(sed -n 1p "$tmp/none" | jq -r .machine)" ]; then
+	is "$(sed -n 2p "$tmp/pocl" | jq -r .fingerprint)" "$(sed -n 2p "$tmp/none" | jq -r .fingerprint)" \
+		"the recording's device has the live device's fingerprint"
+else
+	skip "the recording's device has the live device's fingerprint" "recorded on another machine"
+fi
+
+# Four H100 SXM5 on two NUMA nodes.
+run "$tmp/h100" "$tmp/e" terra-probe --replay "$fx/h100x4.ndjson"
+is "$rc" 0 "4x H100: exits 0"
+is "$(sed -n 1p "$tmp/h100" | jq -c '[.host,.packages,.cores,.threads,.numa_nodes,.memory_bytes]')" \
+	'["gpu-node-07",2,112,224,2,2199023255552]' "4x H100: host record from the recorded topology"
+is "$(jq -r 'select(.type == "device") | [.index,.pci_bus_id,.numa_node,.cpuset] | map(tostring) | join(" ")' "$tmp/h100" | tr '\n' '|')" \
+	"0 0000:18:00.0 0 0-55,112-167|1 0000:2a:00.0 0 0-55,112-167|2 0000:9a:00.0 1 56-111,168-223|3 0000:ab:00.0 1 56-111,168-223|" \
+	"4x H100: PCI bus ids, nearest NUMA nodes and CPU sets"
+is "$(jq -r 'select(.index == 0) | [.name,.kind,.compute_units,.clock_mhz,.global_mem_bytes,.fp64] | map(tostring) | join(" ")' "$tmp/h100")" \
+	"NVIDIA H100 80GB HBM3 gpu 132 1980 85520809984 true" "4x H100: device properties"
+# SHA-256 over the netstrings of terra-device-v1, machine, platform, vendor,
+# name, pci:<bus id>, memory size (terra-probe(1)), computed independently.
+is "$(jq -r 'select(.index == 0) | .fingerprint' "$tmp/h100")" \
+	a022c1cab8402144c768e27c1007c2df642dc0244ab64e254fe4737925a45168 "4x H100: fingerprint as documented"
+is "$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/h100" | sort -u | wc -l)" 4 \
+	"4x H100: four identical GPUs, four fingerprints"
+is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/h100" | sort -u)" ok "4x H100: all healthy"
+terra-probe --replay "$fx/h100x4.ndjson" -d 2 --bench none >"$tmp/d2"
+is "$(jq -r 'select(.type == "device") | [.index,.pci_bus_id,(has("bench"))] | map(tostring) | join(" ")' "$tmp/d2")" \
+	"2 0000:9a:00.0 false" "-d 2 --bench none on a replay"
+
+# No OpenCL at all: an empty, successful answer.
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/no-opencl.ndjson"
+is "$rc" 0 "no OpenCL platform: exits 0"
+is "$(cat "$tmp/o")" "" "no OpenCL platform: nothing on stdout"
+is "$(cat "$tmp/e")" "terra-probe: no OpenCL platform or device found" "no OpenCL platform: a note on stderr"
+
+# A sick device: named with its reason, the others still probed.
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4-sick.ndjson"
+is "$rc" 1 "a sick device: exits 1"
+like "$(sed -n 1p "$tmp/e")" '^terra-probe: device 2 \(NVIDIA H100 80GB HBM3, 0000:9a:00.0\): sick: known-answer: 211 of 65536 results wrong' \
+	"a sick device: named on stderr with the reason"
+is "$(grep -c . "$tmp/e")" 2 "a sick device: one line per failed check"
+is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/o" | tr '\n' ' ')" "ok ok sick ok " \
+	"a sick device: status in its record, the others ok"
+is "$(jq -r 'select(.index == 2) | [.health.checks[] | select(.status == "fail") | .name] | join(" ")' "$tmp/o")" \
+	"known-answer memory" "a sick device: failed checks in its record"
+
+# A degraded device: slower than the baseline it was registered with.
+terra-register init >/dev/null 2>&1
+terra-probe --replay "$fx/h100x4.ndjson" | terra-register >/dev/null
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4.ndjson"
+is "$rc" 0 "registered devices at their baseline: exit 0"
+is "$(jq -r 'select(.index == 0) | .health.checks[-1] | .name + " " + .status' "$tmp/o")" "baseline ok" \
+	"registered devices at their baseline: baseline check ok"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4-degraded.ndjson"
+is "$rc" 1 "a degraded device: exits 1"
+is "$(cat "$tmp/e")" "terra-probe: device 1 (NVIDIA H100 80GB HBM3, 0000:2a:00.0): degraded: baseline: fp32_mflops 22416000 of 60388000 (37%), mem_bw_mbps 1307000 of 2917000 (44%): below 80% of the registered baseline" \
+	"a degraded device: named on stderr with its figures against the baseline"
+is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/o" | tr '\n' ' ')" "ok degraded ok ok " \
+	"a degraded device: status in its record"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4-degraded.ndjson" --bench none
+is "$rc" 0 "--bench none: no baseline to fall short of"
+rm -rf "$TERRA_HOME"
+
+# Bad recordings: file:line, exit 1.
+cp "$fx/h100x4-topology.xml" "$tmp/"
+head -3 "$fx/h100x4.ndjson" >"$tmp/bad.ndjson"
+sed -n 4p "$fx/h100x4.ndjson" | jq -c 'del(.name)' >>"$tmp/bad.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad.ndjson"
+is "$rc" 1 "a bad recording: exits 1"
+is "$(cat "$tmp/e")" "terra-probe: $tmp/bad.ndjson:4: probe-device record: missing field 'name'" \
+	"a bad recording: file:line and why"
+is "$(cat "$tmp/o")" "" "a bad recording: nothing on stdout"
+head -3 "$fx/h100x4.ndjson" >"$tmp/bad2.ndjson"
+echo '{"type":"probe-device","v":1,' >>"$tmp/bad2.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad2.ndjson"
+like "$(cat "$tmp/e")" "^terra-probe: $tmp/bad2.ndjson:4: " "a line that is not JSON: file:line"
+sed -n 4p "$fx/h100x4.ndjson" >"$tmp/bad3.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad3.ndjson"
+like "$(cat "$tmp/e")" "bad3.ndjson:1: probe-device record: the first line must be a probe-host line" \
+	"a recording must start with its host"
+sed 's/"device":1,/"device":5,/' "$fx/h100x4.ndjson" >"$tmp/bad4.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad4.ndjson"
+like "$(cat "$tmp/e")" "bad4.ndjson:5: probe-device record: device 5 out of order: expected 1" \
+	"devices of a platform come in order"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/nonexistent.ndjson"
+is "$rc" 1 "a missing recording: exits 1"
+like "$(cat "$tmp/e")" "nonexistent.ndjson" "a missing recording: named"
+
+done_testing

@@ -1,0 +1,130 @@
+/* Unit tests of terra-probe's pure parts: fingerprint, placement, health verdicts. */
+#include "lib/health.h"
+#include "lib/ocl.h"
+#include "lib/topo.h"
+#include "tap.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = (size_t)n;
+	}
+	return buf;
+}
+
+static void test_fingerprint(void)
+{
+	char a[65], b[65];
+	const char *m = "e4d1c4f3a7e2f2c5b8f1d0e9c6b3a2918f7e6d5c4b3a29180f1e2d3c4b5a6978";
+
+	terra_ocl_fingerprint(m, "NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H100 80GB HBM3",
+	                      "gpu", "0000:18:00.0", 0, 85520809984, a);
+	terra_ocl_fingerprint(m, "NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H100 80GB HBM3",
+	                      "gpu", "0000:18:00.0", 3, 85520809984, b);
+	is_str(a, b, "the platform index does not count when there is a PCI bus id");
+	terra_ocl_fingerprint(m, "NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H100 80GB HBM3",
+	                      "gpu", "0000:2a:00.0", 0, 85520809984, b);
+	ok(strcmp(a, b) != 0, "another slot, another fingerprint");
+	terra_ocl_fingerprint(m, "P", "V", "N", "cpu", NULL, 0, 1000, a);
+	terra_ocl_fingerprint(m, "P", "V", "N", "cpu", "", 0, 2000, b);
+	is_str(a, b, "a CPU device's memory size does not count");
+	terra_ocl_fingerprint(m, "P", "V", "N", "cpu", NULL, 1, 1000, b);
+	ok(strcmp(a, b) != 0, "without a bus id, the index on the platform counts");
+	terra_ocl_fingerprint(m, "ab", "c", "N", "gpu", NULL, 0, 1, a);
+	terra_ocl_fingerprint(m, "a", "bc", "N", "gpu", NULL, 0, 1, b);
+	ok(strcmp(a, b) != 0, "fields are separated unambiguously");
+	terra_ocl_fingerprint(m, "P", "V", "N", "gpu", NULL, 0, 1, a);
+	terra_ocl_fingerprint(m, "P", "V", "N", "gpu", NULL, 0, 2, b);
+	ok(strcmp(a, b) != 0, "a GPU's memory size counts");
+}
+
+static void test_place(const char *top)
+{
+	char path[4096], *xml;
+	size_t len = 0;
+	terra_topo *t = NULL;
+	terra_topo_place p;
+	terra_topo_host h;
+	terra_err e = {0};
+
+	snprintf(path, sizeof path, "%s/tests/fixtures/probe/h100x4-topology.xml", top);
+	xml = slurp(path, &len);
+	ok(xml != NULL, "read the H100 topology");
+	if (!xml)
+		return;
+	ok(terra_topo_load_xml(&t, xml, len, &e) == 0, "load the H100 topology");
+	terra_topo_host_info(t, &h);
+	is_int(h.numa_nodes, 2, "two NUMA nodes");
+	is_int(h.threads, 224, "224 threads");
+	ok(terra_topo_place_device(t, "0000:ab:00.0", &p, &e) == 0, "place a GPU");
+	is_int(p.numa_node, 1, "GPU ab:00.0 is on node 1");
+	is_str(p.cpuset, "56-111,168-223", "and next to package 1's CPUs");
+	ok(terra_topo_place_device(t, "0000:18:00.0", &p, &e) == 0 && p.numa_node == 0,
+	   "GPU 18:00.0 is on node 0");
+	ok(terra_topo_place_device(t, NULL, &p, &e) == 0, "place a CPU device");
+	is_int(p.numa_node, -1, "a CPU device on two nodes has no single node");
+	is_str(p.cpuset, "0-223", "a CPU device spans the machine");
+	ok(terra_topo_place_device(t, "0000:77:00.0", &p, &e) == 0 && !p.pci_found &&
+	       p.numa_node == -1,
+	   "an unknown bus id is unplaced");
+	ok(terra_topo_place_device(t, "nonsense", &p, &e) < 0, "a malformed bus id is refused");
+	like(e.msg, "pci bus id 'nonsense'", "and named");
+	terra_topo_free(t);
+	t = NULL;
+	ok(terra_topo_load_xml(&t, "<topology", 9, &e) < 0, "bad XML is refused");
+	free(xml);
+}
+
+static void test_health(void)
+{
+	json_t *checks = json_array(), *bench, *base;
+	terra_err e = {0};
+
+	is_str(terra_health_status(checks), "ok", "no checks: ok");
+	base = json_pack("{s:i, s:i}", "fp32_mflops", 1000, "mem_bw_mbps", 500);
+	bench = json_pack("{s:i, s:i}", "fp32_mflops", 800, "mem_bw_mbps", 400);
+	terra_health_baseline(bench, base, checks, &e);
+	is_str(terra_health_status(checks), "ok", "exactly 80% of the baseline: ok");
+	json_decref(bench);
+	bench = json_pack("{s:i, s:i}", "fp32_mflops", 1200, "mem_bw_mbps", 399);
+	terra_health_baseline(bench, base, checks, &e);
+	is_str(terra_health_status(checks), "degraded", "bandwidth under 80%: degraded");
+	like(json_string_value(json_object_get(json_array_get(checks, 1), "detail")),
+	     "mem_bw_mbps 399 of 500 (79%)", "the detail gives the figures");
+	terra_health_add(checks, "memory", "fail", "1 word wrong", &e);
+	is_str(terra_health_status(checks), "sick", "a failed memory check: sick");
+	json_decref(bench);
+	json_decref(base);
+	json_decref(checks);
+}
+
+int main(void)
+{
+	const char *top = getenv("TERRA_TOP");
+
+	if (sodium_init() < 0)
+		return 1;
+	test_fingerprint();
+	test_place(top ? top : ".");
+	test_health();
+	return done_testing();
+}
