@@ -167,9 +167,11 @@ static int write_table(FILE *f, const char *const *cols, const json_t *rows, ter
 		goto out;
 	}
 	for (c = 0; c < ncols; c++) {
+		/* A person reads "NAME", not the path "DEVICE.NAME" (CSV keeps paths). */
+		const char *leaf = strrchr(cols[c], '.');
 		char *p;
 
-		if (!(heads[c] = strdup(cols[c]))) {
+		if (!(heads[c] = strdup(leaf ? leaf + 1 : cols[c]))) {
 			terra_err_sys(e, "format table");
 			goto out;
 		}

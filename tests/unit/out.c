@@ -118,9 +118,9 @@ static void test_table(void)
 	out = render(TERRA_OUT_TABLE, cols, rows_json, &rc, &e);
 	is_int(rc, 0, "table rows");
 	is_str(out,
-	       "UNIT                              SCORE  DEVICE.NAME       BALANCE  FP64\n"
-	       "0123456789abcdef0123456789abcdef   1200  Tesla        12.500000000  true\n"
-	       "ffff                                  7  -            -1.000000000  false\n",
+	       "UNIT                              SCORE  NAME        BALANCE  FP64\n"
+	       "0123456789abcdef0123456789abcdef   1200  Tesla  12.500000000  true\n"
+	       "ffff                                  7  -      -1.000000000  false\n",
 	       "... capitals, aligned, numbers right, absent '-', ids whole");
 	free(out);
 	out = render(TERRA_OUT_TABLE, (const char *const[]){"name", "n", NULL},
