@@ -1,5 +1,7 @@
 #include "ledger.h"
 
+#include "buf.h"
+
 #include "db.h"
 #include "key.h"
 #include "merkle.h"
@@ -30,43 +32,13 @@ int terra_ledger_kind_ok(const char *kind)
 	return 0;
 }
 
-/* A growable byte buffer, reused across entries while verifying. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static int sb_puts(struct sbuf *b, const char *s)
-{
-	return sb_put(b, s, strlen(s));
-}
-
 /*
  * The canonical entry record, built as text: its keys in bytewise order
  * are created_at, kind, payload, prev, seq, type, v. kind is one of the
  * fixed names and created_at a formatted time, so neither needs escaping;
  * payload is already canonical JSON.
  */
-static int entry_line(struct sbuf *b, int64_t seq, const char *kind, const char *payload,
+static int entry_line(terra_buf *b, int64_t seq, const char *kind, const char *payload,
                       size_t plen, const uint8_t prev[HASH], const char *created_at)
 {
 	char hex[HEX_HASH], num[32];
@@ -74,11 +46,11 @@ static int entry_line(struct sbuf *b, int64_t seq, const char *kind, const char 
 	terra_hex(prev, HASH, hex);
 	snprintf(num, sizeof num, "%" PRId64, seq);
 	b->len = 0;
-	if (sb_puts(b, "{\"created_at\":\"") || sb_puts(b, created_at) ||
-	    sb_puts(b, "\",\"kind\":\"") || sb_puts(b, kind) || sb_puts(b, "\",\"payload\":") ||
-	    sb_put(b, payload, plen) || sb_puts(b, ",\"prev\":\"") || sb_puts(b, hex) ||
-	    sb_puts(b, "\",\"seq\":") || sb_puts(b, num) ||
-	    sb_puts(b, ",\"type\":\"entry\",\"v\":1}"))
+	if (terra_buf_puts(b, "{\"created_at\":\"") || terra_buf_puts(b, created_at) ||
+	    terra_buf_puts(b, "\",\"kind\":\"") || terra_buf_puts(b, kind) || terra_buf_puts(b, "\",\"payload\":") ||
+	    terra_buf_put(b, payload, plen) || terra_buf_puts(b, ",\"prev\":\"") || terra_buf_puts(b, hex) ||
+	    terra_buf_puts(b, "\",\"seq\":") || terra_buf_puts(b, num) ||
+	    terra_buf_puts(b, ",\"type\":\"entry\",\"v\":1}"))
 		return -1;
 	return 0;
 }
@@ -222,7 +194,7 @@ int terra_ledger_append(terra_home *h, const char *kind, const json_t *payload, 
 	char created_at[TERRA_TIME_MAX];
 	uint8_t prev[HASH], leaf[HASH];
 	terra_merkle_acc acc;
-	struct sbuf line = {NULL, 0, 0};
+	terra_buf line = {NULL, 0, 0};
 	sqlite3_stmt *st = NULL;
 	char *ptext = NULL;
 	size_t plen;
@@ -299,7 +271,7 @@ struct verifier {
 	uint8_t prev[HASH];   /* leaf hash of entry n */
 	terra_merkle_acc acc; /* tree of entries 1..n */
 	json_t *balances;     /* account -> integer */
-	struct sbuf line;
+	terra_buf line;
 	int64_t carry; /* carry_out of the last settlement verified */
 };
 
@@ -863,7 +835,7 @@ struct pending {
 	int64_t seq;
 	json_t *inputs; /* unit rows, from its settlement_inputs records */
 	int got_inputs;
-	struct sbuf snap; /* the snapshot body rebuilt from its holding records */
+	terra_buf snap; /* the snapshot body rebuilt from its holding records */
 	int64_t holdings;
 };
 
@@ -915,7 +887,7 @@ static int pending_holding(struct pending *p, const json_t *rec, terra_err *e)
 		return terra_err_wrap(e, "holding record");
 	}
 	snprintf(num, sizeof num, "%" PRId64 "\n", balance);
-	if (sb_put(&p->snap, account, strlen(account) + 1) || sb_puts(&p->snap, num))
+	if (terra_buf_put(&p->snap, account, strlen(account) + 1) || terra_buf_puts(&p->snap, num))
 		return terra_err_sys(e, "ledger: verify");
 	p->holdings++;
 	return 0;
@@ -1042,7 +1014,7 @@ static int each_entry(sqlite3 *db, const char *kind, int want_payload, entry_fn 
                       terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct sbuf line = {NULL, 0, 0};
+	terra_buf line = {NULL, 0, 0};
 	json_t *payload = NULL;
 	int row, ret = -1;
 

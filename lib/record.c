@@ -1,5 +1,7 @@
 #include "record.h"
 
+#include "buf.h"
+
 #include "money.h"
 #include "time.h"
 
@@ -507,33 +509,7 @@ int terra_rec_str_opt(const json_t *rec, const char *name, const char **out, ter
 
 /* ---- canonical form --------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-/* RFC 8785 strings: '"', '\\' and U+0000..U+001F escaped, all else raw. */
-static int put_string(struct buf *b, const char *s, size_t n)
+static int put_string(terra_buf *b, const char *s, size_t n)
 {
 	static const char hexd[] = "0123456789abcdef";
 	static const char short_form[0x20] = {
@@ -541,7 +517,7 @@ static int put_string(struct buf *b, const char *s, size_t n)
 	};
 	size_t i, run = 0;
 
-	if (put(b, "\"", 1) < 0)
+	if (terra_buf_put(b, "\"", 1) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -558,11 +534,11 @@ static int put_string(struct buf *b, const char *s, size_t n)
 			esc[5] = hexd[c & 15];
 			elen = 6;
 		}
-		if (put(b, s + run, i - run) < 0 || put(b, esc, elen) < 0)
+		if (terra_buf_put(b, s + run, i - run) < 0 || terra_buf_put(b, esc, elen) < 0)
 			return -1;
 		run = i + 1;
 	}
-	if (put(b, s + run, n - run) < 0 || put(b, "\"", 1) < 0)
+	if (terra_buf_put(b, s + run, n - run) < 0 || terra_buf_put(b, "\"", 1) < 0)
 		return -1;
 	return 0;
 }
@@ -572,9 +548,9 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b); /* bytewise, unsigned */
 }
 
-static int put_value(struct buf *b, const json_t *v, int depth, int drop_sig, terra_err *e);
+static int put_value(terra_buf *b, const json_t *v, int depth, int drop_sig, terra_err *e);
 
-static int put_object(struct buf *b, const json_t *obj, int depth, int drop_sig, terra_err *e)
+static int put_object(terra_buf *b, const json_t *obj, int depth, int drop_sig, terra_err *e)
 {
 	const char **keys = NULL;
 	const char *key;
@@ -593,17 +569,17 @@ static int put_object(struct buf *b, const json_t *obj, int depth, int drop_sig,
 			keys[n++] = key;
 	}
 	qsort(keys, n, sizeof *keys, cmp_keys);
-	if (put(b, "{", 1) < 0)
+	if (terra_buf_put(b, "{", 1) < 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
-		if ((!first && put(b, ",", 1) < 0) || put_string(b, keys[i], strlen(keys[i])) < 0 ||
-		    put(b, ":", 1) < 0)
+		if ((!first && terra_buf_put(b, ",", 1) < 0) || put_string(b, keys[i], strlen(keys[i])) < 0 ||
+		    terra_buf_put(b, ":", 1) < 0)
 			goto oom;
 		first = 0;
 		if (put_value(b, json_object_get(obj, keys[i]), depth + 1, 0, e) < 0)
 			goto out;
 	}
-	if (put(b, "}", 1) < 0)
+	if (terra_buf_put(b, "}", 1) < 0)
 		goto oom;
 	rc = 0;
 	goto out;
@@ -614,7 +590,7 @@ out:
 	return rc;
 }
 
-static int put_value(struct buf *b, const json_t *v, int depth, int drop_sig, terra_err *e)
+static int put_value(terra_buf *b, const json_t *v, int depth, int drop_sig, terra_err *e)
 {
 	char num[32];
 	size_t i;
@@ -626,15 +602,15 @@ static int put_value(struct buf *b, const json_t *v, int depth, int drop_sig, te
 	case JSON_OBJECT:
 		return put_object(b, v, depth, drop_sig, e);
 	case JSON_ARRAY:
-		if (put(b, "[", 1) < 0)
+		if (terra_buf_put(b, "[", 1) < 0)
 			break;
 		for (i = 0; i < json_array_size(v); i++) {
-			if (i > 0 && put(b, ",", 1) < 0)
+			if (i > 0 && terra_buf_put(b, ",", 1) < 0)
 				goto oom;
 			if (put_value(b, json_array_get(v, i), depth + 1, 0, e) < 0)
 				return -1;
 		}
-		if (put(b, "]", 1) < 0)
+		if (terra_buf_put(b, "]", 1) < 0)
 			break;
 		return 0;
 	case JSON_STRING:
@@ -643,17 +619,17 @@ static int put_value(struct buf *b, const json_t *v, int depth, int drop_sig, te
 		return 0;
 	case JSON_INTEGER:
 		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		if (put(b, num, strlen(num)) < 0)
+		if (terra_buf_put(b, num, strlen(num)) < 0)
 			break;
 		return 0;
 	case JSON_REAL:
 		return terra_err_set(e, TERRA_E_INPUT, "record: numbers must be integers");
 	case JSON_TRUE:
-		return put(b, "true", 4) < 0 ? terra_err_sys(e, "canonical form") : 0;
+		return terra_buf_put(b, "true", 4) < 0 ? terra_err_sys(e, "canonical form") : 0;
 	case JSON_FALSE:
-		return put(b, "false", 5) < 0 ? terra_err_sys(e, "canonical form") : 0;
+		return terra_buf_put(b, "false", 5) < 0 ? terra_err_sys(e, "canonical form") : 0;
 	case JSON_NULL:
-		return put(b, "null", 4) < 0 ? terra_err_sys(e, "canonical form") : 0;
+		return terra_buf_put(b, "null", 4) < 0 ? terra_err_sys(e, "canonical form") : 0;
 	}
 oom:
 	return terra_err_sys(e, "canonical form");
@@ -661,7 +637,7 @@ oom:
 
 static int serialize(const json_t *rec, int drop_sig, char **out, size_t *len, terra_err *e)
 {
-	struct buf b = {NULL, 0, 0};
+	terra_buf b = {NULL, 0, 0};
 
 	*out = NULL;
 	if (len)
