@@ -107,6 +107,14 @@ int terra_db_err(sqlite3 *db, terra_err *e, const char *what)
 		msg = "database is locked by another terra command";
 	} else if (code == SQLITE_CONSTRAINT) {
 		kind = TERRA_E_STATE;
+	} else if ((code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) &&
+	           sqlite3_system_errno(db)) {
+		/* "disk I/O error" alone hides a full disk: say what the system said. */
+		const char *sys = strerror(sqlite3_system_errno(db));
+
+		if (what && *what)
+			return terra_err_set(e, kind, "%s: %s (%s)", what, msg, sys);
+		return terra_err_set(e, kind, "%s (%s)", msg, sys);
 	}
 	if (what && *what)
 		return terra_err_set(e, kind, "%s: %s", what, msg);

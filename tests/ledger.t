@@ -118,6 +118,9 @@ fails 1 "another key does not verify it" \
 # Tampering with an export: change one byte at several places of every
 # entry and checkpoint line, drop, swap or reorder lines. Each fails,
 # naming the seq of the changed line.
+# Under valgrind every verify costs seconds: the same cases, sparser.
+stride=97
+[ "${TERRA_VALGRIND:-}" = 1 ] && stride=601
 n=$(wc -l <"$tmp/export.ndjson")
 bad=0
 tried=0
@@ -136,7 +139,7 @@ while [ "$i" -le "$n" ]; do
 			c = substr($0, C, 1); r = (c == "1") ? "2" : "1"
 			$0 = substr($0, 1, C - 1) r substr($0, C + 1) } { print }' \
 			"$tmp/export.ndjson" >"$tmp/t.ndjson"
-		col=$((col + 97))
+		col=$((col + stride))
 		cmp -s "$tmp/t.ndjson" "$tmp/export.ndjson" && continue
 		tried=$((tried + 1))
 		if terra-ledger verify --pubkey "$owner" <"$tmp/t.ndjson" >/dev/null 2>"$tmp/err"; then
@@ -276,7 +279,7 @@ for spec in "entries payload seq 2" "entries payload seq 4" "checkpoints body si
 			bad=$((bad + 1))
 			echo "# not named: $(cat "$tmp/err")"
 		fi
-		pos=$((pos + 53))
+		pos=$((pos + (stride == 97 ? 53 : 331)))
 	done
 done
 is "$bad" 0 "a changed byte anywhere in a stored payload or checkpoint is caught and named"
