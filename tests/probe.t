@@ -190,4 +190,17 @@ run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/nonexistent.ndjson"
 is "$rc" 1 "a missing recording: exits 1"
 like "$(cat "$tmp/e")" "nonexistent.ndjson" "a missing recording: named"
 
+# A kernel the device will not build, live: PoCL appends POCL_EXTRA_BUILD_FLAGS to
+# every build, and its compiler refuses an unknown OpenCL C version. Each of two real
+# devices is named with the reason, both are still probed, and the exit status is 1.
+run "$tmp/o" "$tmp/e" env POCL_EXTRA_BUILD_FLAGS=-cl-std=CL9.9 POCL_DEVICES="pthread pthread" \
+	terra-probe --bench none
+is "$rc" 1 "a kernel build failure: exit 1"
+is "$(grep -c '"type":"device"' "$tmp/o")" 2 "a kernel build failure: both devices still probed"
+is "$(grep -c '"status":"sick"' "$tmp/o")" 2 "a kernel build failure: each device record says sick"
+like "$(cat "$tmp/e")" "^terra-probe: device 0 .*: sick: known-answer: build health kernels: .*CL9.9" \
+	"a kernel build failure: device 0 named with the compiler's reason"
+like "$(cat "$tmp/e")" "terra-probe: device 1 .*: sick: known-answer: build health kernels" \
+	"a kernel build failure: device 1 named too"
+
 done_testing
