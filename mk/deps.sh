@@ -2,9 +2,10 @@
 # Installs the Debian packages the build and the tests need, and only those
 # that are missing. Silent when nothing is missing, so every make can run it.
 set -u
+# perl brings prove (the test runner); clang and libclang-rt-14-dev make fuzz.
 pkgs="pkg-config gcc make libsodium-dev libsqlite3-dev libjansson-dev libcsv-dev
 libhwloc-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo hwloc
-python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang"
+perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev"
 [ "${TERRA_NO_DEPS:-}" = 1 ] && exit 0
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=
