@@ -142,18 +142,34 @@ int terra_ocl_devices(cl_platform_id p, cl_device_id **ds, cl_uint *n, terra_err
 	return 0;
 }
 
-/* A string property, malloc'd and trimmed; NULL if the device will not tell. */
-static char *platform_str(cl_platform_id p, cl_platform_info what)
+/*
+ * String properties, malloc'd and trimmed; NULL if the platform or device will
+ * not tell. The two getters differ only in their handle's type, so each is
+ * wrapped to one signature and info_str does the rest.
+ */
+typedef cl_int (*info_fn)(const void *obj, cl_uint what, size_t size, void *out, size_t *len);
+
+static cl_int get_platform_info(const void *obj, cl_uint what, size_t size, void *out, size_t *len)
+{
+	return clGetPlatformInfo(*(const cl_platform_id *)obj, what, size, out, len);
+}
+
+static cl_int get_device_info(const void *obj, cl_uint what, size_t size, void *out, size_t *len)
+{
+	return clGetDeviceInfo(*(const cl_device_id *)obj, what, size, out, len);
+}
+
+static char *info_str(info_fn get, const void *obj, cl_uint what)
 {
 	size_t len = 0;
 	char *s;
 
-	if (clGetPlatformInfo(p, what, 0, NULL, &len) != CL_SUCCESS || len == 0)
+	if (get(obj, what, 0, NULL, &len) != CL_SUCCESS || len == 0)
 		return NULL;
 	s = malloc(len + 1);
 	if (!s)
 		return NULL;
-	if (clGetPlatformInfo(p, what, len, s, NULL) != CL_SUCCESS) {
+	if (get(obj, what, len, s, NULL) != CL_SUCCESS) {
 		free(s);
 		return NULL;
 	}
@@ -163,24 +179,14 @@ static char *platform_str(cl_platform_id p, cl_platform_info what)
 	return s;
 }
 
+static char *platform_str(cl_platform_id p, cl_platform_info what)
+{
+	return info_str(get_platform_info, &p, what);
+}
+
 static char *device_str(cl_device_id d, cl_device_info what)
 {
-	size_t len = 0;
-	char *s;
-
-	if (clGetDeviceInfo(d, what, 0, NULL, &len) != CL_SUCCESS || len == 0)
-		return NULL;
-	s = malloc(len + 1);
-	if (!s)
-		return NULL;
-	if (clGetDeviceInfo(d, what, len, s, NULL) != CL_SUCCESS) {
-		free(s);
-		return NULL;
-	}
-	s[len] = '\0';
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\0'))
-		s[--len] = '\0';
-	return s;
+	return info_str(get_device_info, &d, what);
 }
 
 static int set_str(json_t *o, const char *key, char *s)
