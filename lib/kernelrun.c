@@ -303,7 +303,7 @@ void terra_kernelrun_close(terra_kernelrun *kr)
 
 int terra_kernelrun_step(terra_kernelrun *kr, int64_t *work, int64_t *busy_us, terra_err *e)
 {
-	cl_ulong t0 = 0, t1 = 0;
+	cl_ulong ns;
 	cl_event ev = NULL;
 	cl_int rc;
 
@@ -315,13 +315,8 @@ int terra_kernelrun_step(terra_kernelrun *kr, int64_t *work, int64_t *busy_us, t
 	                            kr->has_local ? kr->local : NULL, 0, NULL, &ev);
 	if (rc == CL_SUCCESS)
 		rc = clWaitForEvents(1, &ev);
-	if (rc == CL_SUCCESS &&
-	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
-	        CL_SUCCESS &&
-	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
-	        CL_SUCCESS &&
-	    t1 > t0)
-		*busy_us = (int64_t)((t1 - t0) / 1000);
+	if (rc == CL_SUCCESS && terra_ocl_event_ns(ev, &ns) == CL_SUCCESS)
+		*busy_us = (int64_t)(ns / 1000);
 	if (ev)
 		clReleaseEvent(ev);
 	if (rc != CL_SUCCESS)

@@ -544,3 +544,17 @@ int terra_ocl_build(cl_context ctx, cl_device_id dev, const char *src, const cha
 	clReleaseProgram(p);
 	return -1;
 }
+
+cl_int terra_ocl_event_ns(cl_event ev, cl_ulong *ns)
+{
+	cl_ulong t0 = 0, t1 = 0;
+	cl_int rc;
+
+	rc = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+	if (rc == CL_SUCCESS)
+		rc = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+	if (rc == CL_SUCCESS && t1 < t0)
+		rc = CL_INVALID_VALUE;
+	*ns = rc == CL_SUCCESS ? t1 - t0 : 0;
+	return rc;
+}

@@ -30,6 +30,11 @@ int terra_ocl_find(const char *fingerprint, terra_ocl_device *dev, terra_err *e)
 /* Builds src for one device; on a build failure e->msg ends with the build log. */
 int terra_ocl_build(cl_context ctx, cl_device_id dev, const char *src, const char *options,
                     cl_program *prog, terra_err *e);
+/*
+ * Device time of a finished command from its profiling event: END - START in
+ * nanoseconds. CL_INVALID_VALUE when the device reports an end before the start.
+ */
+cl_int terra_ocl_event_ns(cl_event ev, cl_ulong *ns);
 /* "CL_OUT_OF_RESOURCES" etc. */
 const char *terra_ocl_strerror(cl_int status);
 

@@ -393,7 +393,7 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 	}
 	for (int64_t kb = 0; kb < g->kp && rc == CL_SUCCESS; kb += kblock) {
 		cl_int k0 = (cl_int)kb, k1 = (cl_int)(kb + kblock < g->kp ? kb + kblock : g->kp);
-		cl_ulong t0 = 0, t1 = 0;
+		cl_ulong ns;
 		cl_event ev = NULL;
 		int a = 0;
 
@@ -410,13 +410,8 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 			                            NULL, &ev);
 		if (rc == CL_SUCCESS)
 			rc = clWaitForEvents(1, &ev);
-		if (rc == CL_SUCCESS &&
-		    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
-		        CL_SUCCESS &&
-		    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
-		        CL_SUCCESS &&
-		    t1 > t0)
-			*busy_us += (int64_t)((t1 - t0) / 1000);
+		if (rc == CL_SUCCESS && terra_ocl_event_ns(ev, &ns) == CL_SUCCESS)
+			*busy_us += (int64_t)(ns / 1000);
 		if (ev)
 			clReleaseEvent(ev);
 	}

@@ -345,7 +345,7 @@ static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTE
 	cl_uint iters = s->iters;
 	size_t per_item = (size_t)s->vec * iters;
 	size_t global = ((count + per_item - 1) / per_item + s->local - 1) / s->local * s->local;
-	cl_ulong t0 = 0, t1 = 0;
+	cl_ulong ns;
 	cl_event ev = NULL;
 	cl_int rc;
 	int a = 0;
@@ -385,13 +385,8 @@ static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTE
 		                         (SCAN_MAX_HITS + 1) * sizeof(cl_uint), s->hits, 0, NULL,
 		                         NULL);
 	/* Device time from the kernel's event; -1 once a launch cannot tell. */
-	if (rc == CL_SUCCESS && *busy_ns >= 0 &&
-	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
-	        CL_SUCCESS &&
-	    clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
-	        CL_SUCCESS &&
-	    t1 >= t0)
-		*busy_ns += (int64_t)(t1 - t0);
+	if (rc == CL_SUCCESS && *busy_ns >= 0 && terra_ocl_event_ns(ev, &ns) == CL_SUCCESS)
+		*busy_ns += (int64_t)ns;
 	else
 		*busy_ns = -1;
 	if (ev)
