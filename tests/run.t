@@ -108,10 +108,65 @@ fails 1 "without a home it fails" terra-run -w sha256d -t 1 2>/dev/null
 err=$(terra-run -w sha256d -t 1 2>&1 >/dev/null || true)
 like "$err" "^terra-run: .*run 'terra-register init'" "the message names terra-register init"
 
-# Under valgrind, PoCL sees another CPU (so the device's fingerprint
-# changes) and compiles kernels far too slowly: the rest needs the device.
+# Under valgrind, PoCL sees another CPU (valgrind's: AVX2, no AVX-512, so
+# "haswell" and the avx2 kernel library to PoCL) and compiling a kernel there
+# takes minutes. So compile natively for that CPU into a private kernel
+# cache, PoCL then finds each kernel there under valgrind, and run every
+# workload and its errors under valgrind, comparing with the native run.
 if [ -n "${TERRA_VALGRIND:-}" ]; then
-	skip "workloads on the device" "not under valgrind"
+	export POCL_CACHE_DIR="$tmp/pocl" POCL_LLVM_CPU_NAME=haswell POCL_KERNELLIB_NAME=avx2 \
+		TERRA_SHA256D_VEC=8
+	terra-register init 2>/dev/null
+	terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
+	terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
+	pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson" | head -n 1)
+	fp=$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/devices.ndjson" | head -n 1)
+	printf '{"type":"job","v":1,"id":"big","workload":"kernel","params":{"file":"%s","entry":"scale","global":1,"args":[{"buffer":1125899906842624},{"buffer":4,"out":true},{"uint":1},{"uint":1},{"uint":1}]}}\n' \
+		"$top/examples/kernel-scale.cl" >"$tmp/big.json"
+	rc() { # rc FILE CMD...: runs CMD, its exit status into FILE (valgrind's errors: 99)
+		_f=$1
+		shift
+		if "$@"; then echo 0 >"$_f"; else echo "$?" >"$_f"; fi
+	}
+	jobs() { # jobs SUFFIX: each workload once, and two errors, into $tmp/*.SUFFIX
+		rc "$tmp/sha.rc.$1" terra-run -w sha256d --header "$tmpl" --work 4096 \
+			--nonce-start 1234567 --share-bits 8 >"$tmp/sha.$1"
+		rc "$tmp/sgemm.rc.$1" terra-run -w sgemm --size 19,23,37 --seed 11 >"$tmp/sgemm.$1"
+		rc "$tmp/kernel.rc.$1" sh -c "cd '$top' && terra-run <examples/job-kernel.json" \
+			>"$tmp/kernel.$1"
+		rc "$tmp/bad.rc.$1" env TERRA_TEST_SGEMM_CORRUPT=5,7 terra-run -w sgemm --size 64,64,64 \
+			>"$tmp/bad.$1" 2>"$tmp/bad.err.$1"
+		rc "$tmp/big.rc.$1" terra-run "$tmp/big.json" >"$tmp/big.$1" 2>"$tmp/big.err.$1"
+	}
+	tmpl=$(jq -r '.headers[0].header' "$fixtures/bitcoin-headers.json" | cut -c1-152)00000000
+	jobs native
+	export TERRA_VG_OCL=1
+	rc "$tmp/probe.rc" terra-probe --bench none --mem-test 1 >"$tmp/devices.vg" 2>"$tmp/probe.err"
+	if [ "$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/devices.vg" | head -n 1)" != "$fp" ]; then
+		skip "workloads under valgrind" "valgrind's CPU is not the one prepared for (haswell, avx2)"
+		done_testing
+		exit
+	fi
+	is "$(cat "$tmp/probe.rc") $(jq -r 'select(.type == "device") | .health.status' "$tmp/devices.vg")" \
+		"0 ok" "terra-probe under valgrind: exit 0, the device healthy"
+	jobs vg
+	what='del(.start, .end, .busy_us, .seq, .sig, .job)'
+	for w in sha sgemm kernel; do
+		is "$(cat "$tmp/$w.rc.vg")" 0 "$w under valgrind: exit 0, no memory error"
+		is "$(jq -c "$what" "$tmp/$w.vg")" "$(jq -c "$what" "$tmp/$w.native")" \
+			"$w under valgrind: the same usage as natively"
+		ok "$w under valgrind: the record verifies" verify "$pub" "$tmp/$w.vg"
+	done
+	ok "sha256d under valgrind: the shares are exactly those hashlib finds" \
+		check_sha256d exact "$tmp/sha.vg"
+	is "$(jq -r .result "$tmp/sgemm.vg")" "$("$py" "$tmp/sgemm_ref.py" 19 23 37 11)" \
+		"sgemm under valgrind: the digest equals the exact FP32 reference"
+	is "$(cat "$tmp/bad.rc.vg") $(lines "$tmp/bad.vg")" "1 0" \
+		"a wrong element under valgrind: exit 1, no usage"
+	like "$(cat "$tmp/bad.err.vg")" "row 5 fails Freivalds' check" "the message names the row"
+	is "$(cat "$tmp/big.rc.vg") $(lines "$tmp/big.vg")" "1 0" \
+		"a refused allocation under valgrind: exit 1, no usage"
+	like "$(cat "$tmp/big.err.vg")" "device refuses it" "the message says the device refuses it"
 	done_testing
 	exit
 fi
