@@ -110,6 +110,11 @@ static int process(struct run *run, json_t *rec, const char *line, size_t len, c
 	} else {
 		run->registered++;
 	}
+	state = json_string_value(json_object_get(json_object_get(rec, "health"), "status"));
+	if (state && !strcmp(state, "sick"))
+		terra_warnf("%s: unit %s is sick: terra-run will not use it until a probe finds it "
+		            "healthy",
+		            where, json_string_value(json_object_get(unit, "unit")));
 	if (terra_rec_write(stdout, unit, &e) < 0)
 		terra_die_err(&e);
 	json_decref(unit);

@@ -87,6 +87,14 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
 	"CREATE TRIGGER snapshots_no_delete BEFORE DELETE ON snapshots"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
+	/* 2: each unit's health as its latest probe saw it (terra-probe | terra-register);
+	 * an observation, not history: replaced on every registration of the device. */
+	"CREATE TABLE unit_health ("
+	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
+	"  checked_at TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	");",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

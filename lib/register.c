@@ -79,6 +79,35 @@ static int check_bench(const json_t *device, terra_err *e)
 	return 0;
 }
 
+/* health, when present: {"status": ok|degraded|sick, "checks": [{name, status, ..}]}. */
+static int check_health(const json_t *device, terra_err *e)
+{
+	const json_t *health = json_object_get(device, "health"), *checks, *c;
+	const char *status;
+	size_t i;
+
+	if (!health)
+		return 0;
+	status = json_string_value(json_object_get(health, "status"));
+	if (!json_is_object(health) || !status ||
+	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "sick")))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'health' must be an object whose 'status' is one of "
+		                     "ok, degraded, sick");
+	checks = json_object_get(health, "checks");
+	if (checks && !json_is_array(checks))
+		return terra_err_set(e, TERRA_E_INPUT, "field 'health.checks' must be an array");
+	json_array_foreach(checks, i, c)
+	{
+		if (!json_is_string(json_object_get(c, "name")) ||
+		    !json_is_string(json_object_get(c, "status")))
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "health check %zu must have string 'name' and 'status'",
+			                     i + 1);
+	}
+	return 0;
+}
+
 int terra_register_check_device(const json_t *device, terra_err *e)
 {
 	const char *s = NULL;
@@ -117,6 +146,8 @@ int terra_register_check_device(const json_t *device, terra_err *e)
 		return -1;
 	if (numa < -1)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'numa_node' must be -1 or more");
+	if (check_health(device, e) < 0)
+		return -1;
 	return check_bench(device, e);
 }
 
@@ -302,6 +333,58 @@ out:
 	return rc;
 }
 
+/* Appends "; name status: detail" to reason, cutting it at its size. */
+static void add_reason(char *reason, size_t size, const char *name, const char *status,
+                       const char *detail)
+{
+	size_t n = strlen(reason);
+
+	snprintf(reason + n, size - n, "%s%s %s%s%s", n ? "; " : "", name, status,
+	         detail ? ": " : "", detail ? detail : "");
+}
+
+/*
+ * Keeps the device's health as this probe saw it, replacing the last one:
+ * the status and the checks that did not pass. A device record without
+ * health (not written by terra-probe) leaves the last one in place.
+ */
+static int store_health(terra_home *h, const char *id, const json_t *device, terra_err *e)
+{
+	const json_t *health = json_object_get(device, "health"), *c;
+	const char *status = json_string_value(json_object_get(health, "status"));
+	char reason[256] = "", now[TERRA_TIME_MAX];
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (!status)
+		return 0;
+	json_array_foreach(json_object_get(health, "checks"), i, c)
+	{
+		const char *cs = json_string_value(json_object_get(c, "status"));
+
+		if (strcmp(cs, "ok") && strcmp(cs, "skip"))
+			add_reason(reason, sizeof reason, json_string_value(json_object_get(c, "name")),
+			           cs, json_string_value(json_object_get(c, "detail")));
+	}
+	if (now_string(now, e) < 0 ||
+	    terra_db_prepare(h->db,
+	                     "INSERT OR REPLACE INTO unit_health (unit, status, checked_at, reason)"
+	                     " VALUES (?, ?, ?, ?)",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		terra_db_err(h->db, e, "store unit health");
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int terra_register_device(terra_home *h, const json_t *device, json_t **unit, int *existed,
                           terra_err *e)
 {
@@ -322,6 +405,9 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit, in
 		goto out;
 	in_tx = 1;
 	if (terra_unit_get(h->db, id, &u, e) == 0) {
+		if (store_health(h, id, device, e) < 0 || terra_db_commit(h->db, e) < 0)
+			goto out;
+		in_tx = 0;
 		*unit = json_incref(u.record);
 		*existed = 1;
 		rc = 0;
@@ -335,7 +421,7 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit, in
 	if (!(rec = new_unit_record(device, id, h->owner.pk, k.pk, e)))
 		goto out;
 	if (terra_rec_sign(rec, &h->owner, e) < 0 || store_new(h, id, rec, e) < 0 ||
-	    terra_db_commit(h->db, e) < 0)
+	    store_health(h, id, device, e) < 0 || terra_db_commit(h->db, e) < 0)
 		goto out;
 	in_tx = 0;
 	*unit = rec;

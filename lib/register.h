@@ -26,7 +26,9 @@ int terra_register_check_device(const json_t *device, terra_err *e);
  * units/<id>.key (written before the transaction commits, removed if it
  * does not) and a signed unit record: *unit, *existed = 0. A device the
  * owner already registered is the same unit: *unit is its latest record,
- * *existed = 1, nothing changes. The caller json_decref's *unit.
+ * *existed = 1, nothing changes but its health. Either way the device
+ * record's health (if any) becomes the unit's latest (terra_unit.health).
+ * The caller json_decref's *unit.
  */
 int terra_register_device(terra_home *h, const json_t *device, json_t **unit, int *existed,
                           terra_err *e);

@@ -209,25 +209,30 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The unit's record says what the device is; a sick one is not eligible. */
+/*
+ * The unit's record says what the device is; its latest registered probe
+ * whether it is healthy: a sick one is not eligible (a degraded one is: it
+ * computes correctly, only slower than its baseline).
+ */
 static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
                        const terra_ocl_device *devs, size_t ndevs, terra_err *e)
 {
 	const json_t *device = json_object_get(u->record, "device");
-	const json_t *health = json_object_get(u->record, "health");
 	const char *kind = json_string_value(json_object_get(device, "kind"));
-	const char *status = json_string_value(json_object_get(health, "status"));
 	size_t i;
 
 	if (u->retired)
 		return terra_err_set(e, TERRA_E_STATE, "unit '%s' is retired", u->id);
-	if (status && !strcmp(status, "sick"))
-		return terra_err_set(e, TERRA_E_STATE, "unit '%s' is sick", u->id);
 	for (i = 0; i < ndevs && strcmp(devs[i].fingerprint, u->fingerprint); i++)
 		;
 	if (i == ndevs)
 		return terra_err_set(e, TERRA_E_NOTFOUND,
 		                     "unit '%s': its device is not on this machine", u->id);
+	if (!strcmp(u->health, "sick"))
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "unit '%s' is sick (%s, probed %s): once it is fixed, "
+		                     "run 'terra-probe | terra-register'",
+		                     u->id, u->health_reason, u->health_at);
 	memset(w, 0, sizeof *w);
 	snprintf(w->id, sizeof w->id, "%s", u->id);
 	w->dev = devs[i];
@@ -249,6 +254,7 @@ static int load_units(terra_sched *s, terra_err *e)
 {
 	terra_ocl_device *devs = NULL;
 	json_t *list = NULL, *rec;
+	terra_err sick = {0};
 	size_t ndevs = 0, i;
 	int ret = -1;
 
@@ -289,7 +295,13 @@ static int load_units(terra_sched *s, terra_err *e)
 		/* Units elsewhere, retired or sick are not this run's to use. */
 		if (worker_load(&s->w[s->nw], s->home, &u, devs, ndevs, &skip) == 0)
 			s->nw++;
+		else if (skip.kind == TERRA_E_STATE && !u.retired && !sick.msg[0]) /* sick */
+			sick = skip;
 		terra_unit_free(&u);
+	}
+	if (s->nw == 0 && sick.msg[0]) {
+		terra_err_set(e, TERRA_E_STATE, "no healthy unit on this machine: %s", sick.msg);
+		goto out;
 	}
 	if (s->nw == 0) {
 		terra_err_set(e, TERRA_E_NOTFOUND,

@@ -53,8 +53,10 @@ int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e)
 	if (check_id(id, e) < 0)
 		return -1;
 	if (terra_db_prepare(db,
-	                     "SELECT unit, owner, unit_pub, fingerprint, score, state, record"
-	                     " FROM units WHERE unit = ?",
+	                     "SELECT u.unit, owner, unit_pub, fingerprint, score, state, record,"
+	                     " h.status, h.checked_at, h.reason"
+	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " WHERE u.unit = ?",
 	                     &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -76,6 +78,9 @@ int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e)
 	snprintf(u->fingerprint, sizeof u->fingerprint, "%s", column_text(st, 3));
 	u->score = sqlite3_column_int64(st, 4);
 	u->retired = !strcmp(column_text(st, 5), "retired");
+	snprintf(u->health, sizeof u->health, "%s", column_text(st, 7));
+	snprintf(u->health_at, sizeof u->health_at, "%s", column_text(st, 8));
+	snprintf(u->health_reason, sizeof u->health_reason, "%s", column_text(st, 9));
 	u->record = json_loads(column_text(st, 6), JSON_REJECT_DUPLICATES, &jerr);
 	if (!u->record || !json_is_object(u->record)) {
 		terra_err_set(e, TERRA_E_INPUT, "unit '%s' in the database: bad record: %s", id,

@@ -23,12 +23,17 @@ typedef struct terra_unit {
 	int64_t score;
 	int retired;
 	json_t *record; /* the latest signed unit record */
+	/* Health as the device's latest registered probe saw it: "ok", "degraded",
+	 * "sick", or "" when no probe with health checks was registered; when and why. */
+	char health[10];
+	char health_at[40];
+	char health_reason[256];
 } terra_unit;
 
 /* Derives the unit id from an owner key and a device fingerprint. */
 void terra_unit_id(const uint8_t owner[TERRA_PK_BYTES], const char *fingerprint,
                    char out[TERRA_UNIT_ID_HEX]);
-/* Loads a unit; kind TERRA_E_NOTFOUND "unknown unit 'X'" when absent. */
+/* Loads a unit and its latest health; kind TERRA_E_NOTFOUND "unknown unit 'X'" when absent. */
 int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e);
 void terra_unit_free(terra_unit *u);
 /* All units' latest records (array), ordered by id. */

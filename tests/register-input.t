@@ -22,7 +22,8 @@ jq -c '.kind = "fpga"' "$dev/h100-ca.ndjson" >>"$in"                       # 6 b
 jq -c '.fingerprint = "XYZ"' "$dev/h100-ca.ndjson" >>"$in"                 # 7 bad fingerprint
 jq -c 'del(.name)' "$dev/h100-ca.ndjson" >>"$in"                           # 8 missing field
 jq -c '.bench.fp32_mflops = 1.5' "$dev/h100-ca.ndjson" >>"$in"             # 9 a real number
-cat "$dev/pocl-cpu.ndjson" >>"$in"                                         # 10 good
+jq -c '.health.status = "unwell"' "$dev/h100-ca.ndjson" >>"$in"           # 10 bad health
+cat "$dev/pocl-cpu.ndjson" >>"$in"                                         # 11 good
 
 fails 1 "bad lines make the exit status 1" sh -c 'terra-register --reject "$1" "$2" >"$3" 2>"$4"' sh \
 	"$tmp/rejects" "$in" "$tmp/out" "$tmp/err"
@@ -38,8 +39,10 @@ like "$err" "$in:7: device record: field 'fingerprint' must be 64 lowercase hex 
 	"a bad fingerprint is reported"
 like "$err" "$in:8: device record: .*'name'" "a missing field is reported"
 like "$err" "$in:9: " "a real number is reported"
-is "$(grep -v 'reject file' "$tmp/err" | grep -c "^terra-register: $in:[0-9]*: ")" 8 \
-	"eight bad lines, eight messages"
+like "$err" "$in:10: device record: field 'health' must be an object whose 'status' is one of ok, degraded, sick" \
+	"a bad health status is reported"
+is "$(grep -v 'reject file' "$tmp/err" | grep -c "^terra-register: $in:[0-9]*: ")" 9 \
+	"nine bad lines, nine messages"
 is "$(wc -l <"$tmp/out")" 2 "the two good devices are written"
 is "$(jq -r .device.pci_bus_id "$tmp/out" | head -1)" 0000:65:00.0 "the first good device is registered"
 is "$(jq -r .device.kind "$tmp/out" | tail -1)" cpu "the good device after the bad lines is registered"
@@ -48,7 +51,7 @@ is "$(ls "$TERRA_HOME/units" | wc -l)" 2 "only the good devices have keys"
 is "$(rows "SELECT count(*) FROM entries")" 2 "only the good devices are in the ledger"
 "$py" -c 'import sys
 lines = open(sys.argv[1], "rb").read().split(b"\n")
-sys.stdout.buffer.write(b"".join(lines[i] + b"\n" for i in (1, 2, 4, 5, 6, 7, 8)))' "$in" >"$tmp/want-rejects"
+sys.stdout.buffer.write(b"".join(lines[i] + b"\n" for i in (1, 2, 4, 5, 6, 7, 8, 9)))' "$in" >"$tmp/want-rejects"
 ok "--reject keeps the bad lines byte for byte (but the 2 MiB one)" cmp -s "$tmp/rejects" "$tmp/want-rejects"
 like "$err" "$in:4: line too long to copy to the reject file" "the 2 MiB line is said not to be kept"
 

@@ -301,6 +301,31 @@ is "$(jq -r 'select(.type == "usage") | .job' "$tmp/jobs.out" | sort | tr '\n' '
 	"the good jobs ran"
 is "$(grep -c '"type":"note"' "$tmp/jobs.out")" 1 "a record of another type passes through"
 
+# A unit whose latest registered probe found it sick runs nothing until a
+# probe finds it healthy again. Sick for real: PoCL appends
+# POCL_EXTRA_BUILD_FLAGS to every build and refuses an unknown OpenCL C
+# version, so the probe's known-answer kernel does not build.
+POCL_EXTRA_BUILD_FLAGS=-cl-std=CL9.9 terra-probe --bench none --mem-test 1 \
+	>"$tmp/sick.ndjson" 2>/dev/null || true
+is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/sick.ndjson")" sick \
+	"the probe finds the device sick"
+fails 0 "registering the sick probe exits 0" \
+	sh -c "terra-register <'$tmp/sick.ndjson' >'$tmp/sick.units' 2>'$tmp/sick.err'"
+like "$(cat "$tmp/sick.err")" "unit $unit is sick: terra-run will not use it" \
+	"terra-register warns that terra-run will not use it"
+is "$(jq -r 'select(.type == "unit") | .unit' "$tmp/sick.units")" "$unit" "it is still the same unit"
+fails 1 "a sick unit fails with -u" sh -c "terra-run -u '$unit' -w sha256d --work 1000 >'$tmp/s.ndjson' 2>'$tmp/s.err'"
+like "$(cat "$tmp/s.err")" "unit '$unit' is sick \(known-answer fail: .*probed 20[0-9-]+T" \
+	"the message names the failed check and when it was probed"
+is "$(lines "$tmp/s.ndjson")" 0 "no usage from a sick unit"
+fails 1 "without -u, a sick unit is not chosen" sh -c "terra-run -w sha256d --work 1000 >'$tmp/s.ndjson' 2>'$tmp/s.err'"
+like "$(cat "$tmp/s.err")" "no healthy unit on this machine: unit '$unit' is sick" \
+	"the message says no unit is healthy, and why"
+terra-register <"$tmp/devices.ndjson" >/dev/null 2>&1
+fails 0 "after a healthy probe is registered, the unit runs again" \
+	sh -c "terra-run -w sha256d --work 1000 >'$tmp/s.ndjson'"
+is "$(jq -r .unit "$tmp/s.ndjson")" "$unit" "on the same unit"
+
 # A retired unit runs nothing.
 terra-register retire "$unit" >/dev/null 2>&1
 fails 1 "a retired unit fails with -u" sh -c "terra-run -u '$unit' -w sha256d -t 1 >'$tmp/ret.ndjson' 2>'$tmp/ret.err'"

@@ -80,7 +80,7 @@ static void test_fresh(void)
 	ok(stat(tpath("missing.db"), &sb) < 0, "... and does not create it");
 
 	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
-	is_int(terra_db_schema_version(), 1, "schema version is 1");
+	is_int(terra_db_schema_version(), 2, "schema version is 2");
 	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
 	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
 	       "user_version is the schema version");
@@ -116,7 +116,25 @@ static void test_fresh(void)
 	ok(stat(tpath("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
 	ok(terra_db_open(&db, tpath("empty.db"), TERRA_DB_OPEN, &e) == 0,
 	   "an empty file is migrated on open");
-	is_int(pragma_int(db, "PRAGMA user_version"), 1, "... to version 1");
+	is_int(pragma_int(db, "PRAGMA user_version"), 2, "... to version 2");
+	terra_db_close(db);
+
+	/* A home of schema 1 (no unit_health) is migrated to 2 on open, its data kept. */
+	ok(terra_db_open(&db, tpath("v1.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	ok(terra_db_exec(db,
+	                 "DROP TABLE unit_health; PRAGMA user_version = 1;"
+	                 "INSERT INTO units VALUES ('u1', 'o', 'p', 'f', 1, 'active', 'cpu', 't', '{}',"
+	                 " '{}')",
+	                 &e) == 0,
+	   "make it a schema 1 database with a unit");
+	terra_db_close(db);
+	ok(terra_db_open(&db, tpath("v1.db"), TERRA_DB_OPEN, &e) == 0, "open the schema 1 database");
+	is_int(pragma_int(db, "PRAGMA user_version"), 2, "... migrated to version 2");
+	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'unit_health'"), 1,
+	       "... unit_health exists");
+	is_int(pragma_int(db, "SELECT count(*) FROM units"), 1, "... the unit is still there");
+	ok(terra_db_exec(db, "INSERT INTO unit_health VALUES ('u1', 'unwell', 't', '')", &e) < 0,
+	   "a health status other than ok, degraded, sick is refused");
 	terra_db_close(db);
 }
 
@@ -177,7 +195,7 @@ static void test_newer(void)
 	terra_db_close(db);
 	before = slurp(p, &nb);
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
-	like(e.msg, "schema version 99 is newer than this terra knows (1)", "... with the reason");
+	like(e.msg, "schema version 99 is newer than this terra knows (2)", "... with the reason");
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
 	after = slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
