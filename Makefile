@@ -122,8 +122,9 @@ lint-man:
 demo: all
 	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh
 
+# make bench QUICK=1: small sizes, table in build/bench/RESULTS.md (CI runs it).
 bench: all
-	TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) sh bench/run.sh
+	TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) BENCH_QUICK=$(QUICK) sh bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

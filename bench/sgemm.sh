@@ -1,6 +1,6 @@
 #!/bin/sh
 # terra-run's sgemm against CLBlast's sgemm on the same OpenCL device in the
-# same run, n = 1024 and 2048, in GFLOPS: terra's from its usage records
+# same run, n = 1024 and 2048 (BENCH_SGEMM_SIZES), in GFLOPS: terra's from its usage records
 # (work / busy_us, the device time of its kernels), CLBlast's from a small
 # C driver (bench/clblast-sgemm.c, timed call to clFinish); best of RUNS
 # each, after a warm-up. Also terra's figure as a fraction of the FP32 peak
@@ -11,6 +11,7 @@ top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 bin=${TERRA_BIN:-$top/build/rel/bin}
 machine=${BENCH_MACHINE:-"$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"}
 runs=${BENCH_RUNS:-3}
+sizes=${BENCH_SGEMM_SIZES:-1024 2048}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TERRA_HOME="$tmp/home"
@@ -24,7 +25,7 @@ unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)
 peak=$(jq -r 'select(.type == "device") | .bench.fp32_mflops / 1000' "$tmp/devices.ndjson" | head -n 1)
 name=$(jq -r 'select(.type == "device") | .name' "$tmp/devices.ndjson" | head -n 1)
 
-for n in 1024 2048; do
+for n in $sizes; do
 	best=0
 	"$bin/terra-run" -u "$unit" -w sgemm --size "$n,$n,$n" >/dev/null # warm the kernel cache
 	i=0
