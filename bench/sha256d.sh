@@ -3,15 +3,19 @@
 # OpenCL device in the same run, in SHA-256 compressions per second.
 # hashcat hashes short passwords: one compression per hash. terra's nonce
 # costs two (the header's second block, then the hash of the hash; the first
-# block's midstate is computed once on the host), so its hashes count twice.
+# block's midstate is computed once on the host), so its hashes count twice,
+# whatever rounds the kernel saves (those before the nonce, on the host; the
+# last three of the second hash, which cannot change the word it compares).
 # terra's rate: work / busy_us over a timed run's usage records.
-# BENCH_SECONDS (default 20) sets the length of each terra run.
+# BENCH_SECONDS (default 20) sets the length of each terra run, BENCH_RUNS
+# (default 3) how many times the two tools alternate.
 # Prints rows "| figure | terra | peer | ratio | machine |".
 set -eu
 top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 bin=${TERRA_BIN:-$top/build/rel/bin}
 machine=${BENCH_MACHINE:-"$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"}
 seconds=${BENCH_SECONDS:-20}
+runs=${BENCH_RUNS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TERRA_HOME="$tmp/home"
@@ -25,11 +29,11 @@ unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)
 name=$(jq -r 'select(.type == "device") | .name' "$tmp/devices.ndjson" | head -n 1)
 
 "$bin/terra-run" -u "$unit" -w sha256d -t 3 >/dev/null # warm the kernel cache
-# Alternate the two tools, twice each, and keep each one's best: the load of
-# a shared machine then weighs on both alike.
+# Alternate the two tools and keep each one's best: the load of a shared
+# machine then weighs on both alike.
 terra=0
 peer=0
-for round in 1 2; do
+for run in $(seq "$runs"); do
 	"$bin/terra-run" -u "$unit" -w sha256d -t "$seconds" --interval 1 >"$tmp/usage.ndjson"
 	t=$(jq -s '2 * (map(.work) | add) / (map(.busy_us) | add) * 1e6' "$tmp/usage.ndjson")
 	terra=$(echo "$terra $t" | awk '{ print ($2 > $1) ? $2 : $1 }')

@@ -52,7 +52,8 @@ int terra_sha256d_meets(const uint8_t hash[32], int bits)
 /*
  * The OpenCL scanner. Kernel source as short pieces (ISO C caps the length of
  * one string literal), joined at build time. u32x is uint or uintVEC: each
- * work-item hashes VEC consecutive nonces, LANES being (0, 1, .., VEC-1).
+ * work-item hashes VEC consecutive nonces as explicit vector lanes, LANES
+ * being (0, 1, .., VEC-1), so a CPU runtime need not vectorise on its own.
  */
 /* clang-format off */
 static const char *const scan_src[] = {
@@ -61,16 +62,29 @@ static const char *const scan_src[] = {
 	"#if VEC == 1\n"
 	"typedef uint u32x;\n"
 	"#else\n"
-	"#define VTYPE(n) CAT(uint, n)\n"
-	"typedef VTYPE(VEC) u32x;\n"
+	"typedef CAT(uint, VEC) u32x;\n"
 	"#endif\n"
 	"#define ROTR(x, n) rotate((x), (u32x)(32u - (n)))\n"
 	"#define BS0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))\n"
 	"#define BS1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))\n"
 	"#define SS0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))\n"
 	"#define SS1(x) (ROTR(x, 17) ^ ROTR(x, 19) ^ ((x) >> 10))\n"
-	"#define CH(e, f, g) bitselect((g), (f), (e))\n"
-	"#define MAJ(a, b, c) bitselect((a), (b), (c) ^ (a))\n"
+	/* Written with xor, not bitselect: a compiler turns the disjoint or of
+	 * bitselect into an add and then cannot fuse it into one logic op. */
+	"#define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))\n"
+	/*
+	 * Maj(a, b, c). AVX-512 computes any function of three words in one
+	 * instruction, but compilers fuse at most two logic operations, so the
+	 * 16-lane kernel asks for it by name where the compiler targets AVX-512.
+	 * Elsewhere Maj(a, b, c) is b ^ ((a ^ b) & (b ^ c)), and a round's b ^ c
+	 * is the last round's a ^ b: x carries it from round to round.
+	 */
+	"#if VEC == 16 && defined(__clang__) && defined(__AVX512F__)\n"
+	"#define MAJ(a, b, c, ab) as_uint16(__builtin_ia32_pternlogd512_mask( \\\n"
+	"	as_int16(a), as_int16(b), as_int16(c), 0xe8, (ushort)0xffff))\n"
+	"#else\n"
+	"#define MAJ(a, b, c, ab) ((b) ^ ((ab) & x))\n"
+	"#endif\n"
 	"#define BSWAP(x) (rotate((x) & (u32x)0x00ff00ffu, (u32x)24u) | \\\n"
 	"                  rotate((x) & (u32x)0xff00ff00u, (u32x)8u))\n",
 
@@ -88,7 +102,8 @@ static const char *const scan_src[] = {
 	/* One round; the caller rotates the names, so no moves are needed. */
 	"#define RND(a, b, c, d, e, f, g, h, w, i) { \\\n"
 	"	u32x t1 = (h) + BS1(e) + CH(e, f, g) + (u32x)K[i] + (w); \\\n"
-	"	(d) += t1; (h) = t1 + BS0(a) + MAJ(a, b, c); }\n"
+	"	u32x ab = (a) ^ (b); \\\n"
+	"	(d) += t1; (h) = t1 + BS0(a) + MAJ(a, b, c, ab); x = ab; }\n"
 	/* A round for its new e only: the last rounds' new a is never read. */
 	"#define RNDE(a, b, c, d, e, f, g, h, w, i) { \\\n"
 	"	(d) += (h) + BS1(e) + CH(e, f, g) + (u32x)K[i] + (w); }\n"
@@ -105,41 +120,51 @@ static const char *const scan_src[] = {
 	"                 w[i + 6], w[i + 7])\n",
 
 	/*
-	 * mid: the state after the header's first 64 bytes; st3: after rounds 0..2
-	 * of the second block, whose words 0..2 are tail. The first hash's
-	 * rounds 0..2 and the second hash's rounds 61..63 are not computed
-	 * (the last three rounds cannot change word 7, the only one compared).
+	 * mid: the state after the header's first 64 bytes. st4: the state after
+	 * rounds 0..3 of the second block computed with word 3, the nonce, at
+	 * zero: the nonce enters round 3 only as an addend to the new a and e.
+	 * pre: words 16..19 of that block less their nonce terms (SS0(w3) in 18,
+	 * w3 in 19). Words 4..15 are padding and length: constants the compiler
+	 * folds, as it does the second hash's words 8..15 and initial state; they
+	 * are set one by one, as a loop filling w can leave it in memory. The
+	 * second hash stops at round 60's new e, the last word of the hash before
+	 * the feed-forward (rounds 61..63 only move it along); mask is the share
+	 * mask byte-swapped to match. The host checks each reported nonce in full.
 	 */
-	"__kernel void sha256d_scan(uint8 mid, uint8 st3, uint4 tail, uint base, uint count,\n"
+	"__kernel void sha256d_scan(uint8 mid, uint8 st4, uint4 pre, uint base, uint count,\n"
 	"                           uint mask, __global uint *out, uint max, uint iters)\n"
 	"{\n"
 	"	uint gid = (uint)get_global_id(0);\n"
 	"	for (uint it = 0; it < iters; it++) {\n"
 	"	u32x off = (u32x)((gid * iters + it) * VEC) + LANES;\n"
-	"	u32x w[16];\n"
-	/* After three rounds the state's A..H sit in f, g, h, a, b, c, d, e. */
-	"	u32x f = st3.s0, g = st3.s1, h = st3.s2, a = st3.s3;\n"
-	"	u32x b = st3.s4, c = st3.s5, d = st3.s6, e = st3.s7;\n"
-	"	w[0] = tail.x; w[1] = tail.y; w[2] = tail.z; w[3] = BSWAP((u32x)base + off);\n"
+	"	u32x nonce = BSWAP((u32x)base + off);\n"
+	/* After four rounds the state's A..H sit in e, f, g, h, a, b, c, d. */
+	"	u32x e = st4.s0 + nonce, f = st4.s1, g = st4.s2, h = st4.s3;\n"
+	"	u32x a = st4.s4 + nonce, b = st4.s5, c = st4.s6, d = st4.s7;\n"
+	"	u32x w[16], x = f ^ g;\n"
+	"	w[3] = nonce;\n"
 	"	w[4] = 0x80000000u;\n"
-	"	for (int i = 5; i < 15; i++) w[i] = 0;\n"
+	"	w[5] = w[6] = w[7] = w[8] = w[9] = w[10] = w[11] = w[12] = w[13] = w[14] = 0;\n"
 	"	w[15] = 640;\n"
-	"	RND(f, g, h, a, b, c, d, e, w[3], 3)\n"
 	"	RND(e, f, g, h, a, b, c, d, w[4], 4) RND(d, e, f, g, h, a, b, c, w[5], 5)\n"
 	"	RND(c, d, e, f, g, h, a, b, w[6], 6) RND(b, c, d, e, f, g, h, a, w[7], 7)\n"
-	"	R8W(8) R8X(16) R8X(24) R8X(32) R8X(40) R8X(48) R8X(56)\n"
+	"	R8W(8)\n"
+	"	w[0] = pre.s0; w[1] = pre.s1; w[2] = pre.s2 + SS0(w[3]); w[3] += pre.s3;\n"
+	"	R8(16, w[0], w[1], w[2], w[3], EXP(20), EXP(21), EXP(22), EXP(23))\n"
+	"	R8X(24) R8X(32) R8X(40) R8X(48) R8X(56)\n"
 	"	w[0] = a + mid.s0; w[1] = b + mid.s1; w[2] = c + mid.s2; w[3] = d + mid.s3;\n"
 	"	w[4] = e + mid.s4; w[5] = f + mid.s5; w[6] = g + mid.s6; w[7] = h + mid.s7;\n"
 	"	w[8] = 0x80000000u;\n"
-	"	for (int i = 9; i < 15; i++) w[i] = 0;\n"
+	"	w[9] = w[10] = w[11] = w[12] = w[13] = w[14] = 0;\n"
 	"	w[15] = 256;\n"
 	"	a = 0x6a09e667u; b = 0xbb67ae85u; c = 0x3c6ef372u; d = 0xa54ff53au;\n"
 	"	e = 0x510e527fu; f = 0x9b05688cu; g = 0x1f83d9abu; h = 0x5be0cd19u;\n"
+	"	x = b ^ c;\n"
 	"	R8W(0) R8W(8) R8X(16) R8X(24) R8X(32) R8X(40) R8X(48)\n"
 	"	RND(a, b, c, d, e, f, g, h, EXP(56), 56) RNDE(h, a, b, c, d, e, f, g, EXP(57), 57)\n"
 	"	RNDE(g, h, a, b, c, d, e, f, EXP(58), 58) RNDE(f, g, h, a, b, c, d, e, EXP(59), 59)\n"
 	"	RNDE(e, f, g, h, a, b, c, d, EXP(60), 60)\n"
-	"	u32x top = BSWAP(h + (u32x)0x5be0cd19u);\n",
+	"	u32x top = h + (u32x)0x5be0cd19u;\n",
 
 	"#if VEC == 1\n"
 	"	if ((top & mask) == 0 && off < count) {\n"
@@ -197,6 +222,21 @@ static uint32_t rotr(uint32_t x, int n)
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t ss0(uint32_t x)
+{
+	return rotr(x, 7) ^ rotr(x, 18) ^ x >> 3;
+}
+
+static uint32_t ss1(uint32_t x)
+{
+	return rotr(x, 17) ^ rotr(x, 19) ^ x >> 10;
+}
+
+static uint32_t bswap32(uint32_t x)
+{
+	return x >> 24 | (x >> 8 & 0xff00u) | (x << 8 & 0xff0000u) | x << 24;
 }
 
 /* Rounds [0, n) of a compression from state s over words w (n <= 16). */
@@ -337,39 +377,48 @@ static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTE
 {
 	uint8_t header[TERRA_HEADER_BYTES];
 	crypto_hash_sha256_state st;
-	uint32_t mid[8], st3[8], tail[4] = {0};
-	cl_uint8 clmid, clst3;
-	cl_uint4 cltail;
+	uint32_t mid[8], st4[8], w[16] = {0}, pre[4];
+	cl_uint8 clmid, clst4;
+	cl_uint4 clpre;
 	cl_uint base = (cl_uint)(start & 0xffffffffu), clcount = count, zero = 0;
-	cl_uint mask = bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits), hmax = SCAN_MAX_HITS;
+	/* The kernel compares the hash's last word before its byte swap. */
+	cl_uint mask = bswap32(bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits));
+	cl_uint hmax = SCAN_MAX_HITS;
 	cl_uint iters = s->iters;
 	size_t per_item = (size_t)s->vec * iters;
 	size_t global = ((count + per_item - 1) / per_item + s->local - 1) / s->local * s->local;
 	cl_ulong ns;
 	cl_event ev = NULL;
 	cl_int rc;
-	int a = 0;
+	cl_uint a = 0;
 
 	terra_sha256d_header(tmpl, start, header);
 	/* libsodium's state after one whole block is the midstate (big-endian words). */
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, header, 64);
 	memcpy(mid, st.state, sizeof mid);
-	memcpy(st3, mid, sizeof st3);
+	/* The second block with the nonce (word 3) at zero, padded to 640 bits. */
 	for (int i = 0; i < 3; i++)
-		tail[i] = be32(header + 64 + 4 * i);
-	rounds(st3, tail, 3);
+		w[i] = be32(header + 64 + 4 * i);
+	w[4] = 0x80000000u;
+	w[15] = 640;
+	memcpy(st4, mid, sizeof st4);
+	rounds(st4, w, 4);
+	pre[0] = ss1(w[14]) + w[9] + ss0(w[1]) + w[0];
+	pre[1] = ss1(w[15]) + w[10] + ss0(w[2]) + w[1];
+	pre[2] = ss1(pre[0]) + w[11] + w[2];
+	pre[3] = ss1(pre[1]) + w[12] + ss0(w[4]);
 	for (int i = 0; i < 8; i++) {
 		clmid.s[i] = mid[i];
-		clst3.s[i] = st3[i];
+		clst4.s[i] = st4[i];
 	}
 	for (int i = 0; i < 4; i++)
-		cltail.s[i] = tail[i];
+		clpre.s[i] = pre[i];
 	rc = clEnqueueWriteBuffer(s->queue, s->out, CL_FALSE, 0, sizeof zero, &zero, 0, NULL, NULL);
 	if (rc == CL_SUCCESS) {
 		rc |= clSetKernelArg(s->kernel, a++, sizeof clmid, &clmid);
-		rc |= clSetKernelArg(s->kernel, a++, sizeof clst3, &clst3);
-		rc |= clSetKernelArg(s->kernel, a++, sizeof cltail, &cltail);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof clst4, &clst4);
+		rc |= clSetKernelArg(s->kernel, a++, sizeof clpre, &clpre);
 		rc |= clSetKernelArg(s->kernel, a++, sizeof base, &base);
 		rc |= clSetKernelArg(s->kernel, a++, sizeof clcount, &clcount);
 		rc |= clSetKernelArg(s->kernel, a++, sizeof mask, &mask);

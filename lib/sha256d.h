@@ -27,8 +27,10 @@ int terra_sha256d_meets(const uint8_t hash[32], int bits);
 /*
  * The OpenCL scanner (terra-run). The host computes the midstate of the
  * header's first 64 bytes and the first rounds of the second block; each
- * work-item hashes VEC nonces (two compressions for the first SHA-256, one
- * for the second) and reports those whose hash meets the share target.
+ * work-item hashes VEC nonces (per nonce two compressions: the header's
+ * second block, then the hash of its digest) as far as the hash's last word,
+ * and reports those whose last word meets the share target; the host checks
+ * each in full, so targets past 32 bits are exact too.
  */
 typedef struct terra_sha256d_cl terra_sha256d_cl;
 

@@ -160,6 +160,19 @@ static void scan_matches_host(terra_sha256d_cl *s, const uint8_t tmpl[80], uint6
 		printf("#   device found %zu, host %zu\n", ngot, nwant);
 }
 
+/* Leading zero bits of a hash read as a little-endian 256-bit number. */
+static int zero_bits(const uint8_t hash[32])
+{
+	int bits = 0;
+
+	for (int i = 31; i >= 0 && hash[i] == 0; i--)
+		bits += 8;
+	if (bits < 256)
+		for (uint8_t top = hash[31 - bits / 8]; !(top & 0x80); top = (uint8_t)(top << 1))
+			bits++;
+	return bits;
+}
+
 static void test_device(const char *vec)
 {
 	char path[4096], name[160];
@@ -180,7 +193,9 @@ static void test_device(const char *vec)
 	{
 		uint64_t nonce = (uint64_t)json_integer_value(json_object_get(hdr, "nonce"));
 		uint64_t shares[16];
+		uint8_t hash[32];
 		size_t n = 0;
+		int bits;
 
 		terra_unhex(json_string_value(json_object_get(hdr, "header")), tmpl, 80, &e);
 		memset(tmpl + 76, 0, 4);
@@ -191,9 +206,33 @@ static void test_device(const char *vec)
 		                         &e) == 0 &&
 		       n == 1 && shares[0] == nonce,
 		   name);
+		/* The device compares one word, 32 bits; the host the rest. At one
+		 * bit past the hash's zeros the nonce passes the device and must
+		 * fail on the host, without an error. */
+		terra_sha256d_hash(tmpl, nonce, hash);
+		bits = zero_bits(hash);
+		n = 0;
+		snprintf(name, sizeof name, "vec %s: block %lld's nonce meets its %d zero bits",
+		         vec, (long long)json_integer_value(json_object_get(hdr, "height")), bits);
+		ok(terra_sha256d_cl_scan(s, tmpl, nonce - 100, 201, bits, shares, 16, &n, NULL,
+		                         &e) == 0 &&
+		       n == 1 && shares[0] == nonce,
+		   name);
+		n = 0;
+		snprintf(name, sizeof name,
+		         "vec %s: block %lld's nonce passes the device's word, misses %d bits", vec,
+		         (long long)json_integer_value(json_object_get(hdr, "height")), bits + 1);
+		ok(bits >= 32 &&
+		       terra_sha256d_cl_scan(s, tmpl, nonce - 100, 201, bits + 1, shares, 16, &n,
+		                             NULL, &e) == 0 &&
+		       n == 0,
+		   name);
 	}
 	snprintf(name, sizeof name, "vec %s: 20000 nonces, 8 share bits: the host's shares", vec);
 	scan_matches_host(s, tmpl, 987654, 20000, 8, name);
+	snprintf(name, sizeof name, "vec %s: 12 share bits, a mask across bytes: the host's shares",
+	         vec);
+	scan_matches_host(s, tmpl, 5000000, 100000, 12, name);
 	snprintf(name, sizeof name, "vec %s: across 2^32 (ntime rolls): the host's shares", vec);
 	scan_matches_host(s, tmpl, (UINT64_C(1) << 32) - 3000, 6000, 8, name);
 	snprintf(name, sizeof name, "vec %s: an odd count (7 nonces): the host's shares", vec);
