@@ -1,9 +1,11 @@
 #include "meter.h"
 
+#include "canon.h"
 #include "key.h"
 #include "merkle.h"
 #include "money.h"
 #include "record.h"
+#include "sha256.h"
 #include "sha256d.h"
 #include "time.h"
 #include "unit.h"
@@ -73,6 +75,14 @@ struct item {
 	uint8_t leaf[TERRA_HASH_BYTES];
 };
 
+/* Room a batch's checker reuses from line to line: no allocation per record. */
+struct scratch {
+	char *canon; /* a line's canonical form, its "sig" cut out */
+	size_t cap_canon;
+	int64_t *nonces;
+	size_t cap_nonces;
+};
+
 struct batch {
 	char *buf;
 	size_t used, cap;
@@ -80,6 +90,7 @@ struct batch {
 	size_t n;
 	int done;
 	const char *name;
+	struct scratch scratch;
 };
 
 struct terra_meter {
@@ -631,19 +642,224 @@ static void check_line(const terra_meter *m, const char *line, struct item *it)
 	it->unit = (size_t)(u - m->units);
 	/* The signature verified, so its hex is well-formed: keep its first bytes. */
 	memcpy(it->sig, sig, SIG_KEPT);
-	terra_merkle_leaf(line, it->len, it->leaf);
+	terra_sha256_leaf(line, it->len, it->leaf);
 	it->kind = IT_USAGE;
 out:
 	it->msg = why;
 	json_decref(rec);
 }
 
+/* ---- the same checks on a line in written form (lib/canon.h) ------------ */
+
+static int str_ok(const terra_canon_member *f)
+{
+	return f && f->kind == TERRA_CANON_STRING && !f->escaped;
+}
+
+static int int_ok(const terra_canon_member *f)
+{
+	return f && f->kind == TERRA_CANON_INT;
+}
+
+/* 1 for '0'..'9' and 'a'..'f'; and their value: the low nibble, plus 9
+ * for a letter. Both without branches: signatures are random. */
+static unsigned is_hex(unsigned c)
+{
+	return (c - '0' < 10u) | (c - 'a' < 6u);
+}
+
+static unsigned hex_value(unsigned c)
+{
+	return (c & 15u) + 9u * (c >> 6);
+}
+
+/* A string member of exactly 2n lowercase hex digits (as terra_rec_hex
+ * takes it) into n bytes. */
+static int written_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
+{
+	const unsigned char *s;
+	unsigned good = 1;
+	size_t i;
+
+	if (!str_ok(f) || f->val_len != 2 * n)
+		return -1;
+	s = (const unsigned char *)text + f->val;
+	for (i = 0; i < n; i++) {
+		good &= is_hex(s[2 * i]) & is_hex(s[2 * i + 1]);
+		out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
+	}
+	return good ? 0 : -1;
+}
+
+/* A string member, NUL-terminated into out (cap bytes). */
+static int written_str(const char *text, const terra_canon_member *f, char *out, size_t cap)
+{
+	if (!str_ok(f) || f->val_len >= cap)
+		return -1;
+	memcpy(out, text + f->val, f->val_len);
+	out[f->val_len] = '\0';
+	return 0;
+}
+
+static int written_time(const char *text, const terra_canon_member *f, int64_t *us)
+{
+	char s[2 * TERRA_TIME_MAX];
+	terra_err e;
+
+	if (written_str(text, f, s, sizeof s) < 0)
+		return -1;
+	return terra_time_parse(s, us, &e);
+}
+
+/*
+ * check_sha256d on evidence in written form. 1 when the evidence holds, 0
+ * when check_sha256d must judge it (and word what is wrong).
+ */
+static int sha256d_written(const char *line, const terra_canon_member *ev, int64_t work,
+                           struct scratch *sc)
+{
+	terra_canon_member f[TERRA_CANON_MEMBERS];
+	const terra_canon_member *header, *start, *bits, *shares;
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	const char *text;
+	size_t need;
+	long n, i;
+	int nf;
+
+	if (!ev || ev->kind != TERRA_CANON_OBJECT)
+		return 0;
+	text = line + ev->val;
+	if ((nf = terra_canon_split(text, ev->val_len, f, TERRA_CANON_MEMBERS)) < 0)
+		return 0;
+	header = terra_canon_find(text, f, (size_t)nf, "header");
+	start = terra_canon_find(text, f, (size_t)nf, "nonce_start");
+	bits = terra_canon_find(text, f, (size_t)nf, "share_bits");
+	shares = terra_canon_find(text, f, (size_t)nf, "shares");
+	if (written_hex(text, header, tmpl, sizeof tmpl) < 0 || !int_ok(start) || !int_ok(bits) ||
+	    !shares || shares->kind != TERRA_CANON_ARRAY)
+		return 0;
+	if (bits->num < 1 || bits->num > TERRA_METER_SHARE_BITS_MAX)
+		return 0;
+	if (start->num < 0 || work > NONCE_LIMIT || start->num > NONCE_LIMIT - work)
+		return 0;
+	need = (shares->val_len + 1) / 2;
+	if (need > sc->cap_nonces) {
+		int64_t *p = realloc(sc->nonces, need * sizeof *p);
+
+		if (!p)
+			return 0;
+		sc->nonces = p;
+		sc->cap_nonces = need;
+	}
+	if ((n = terra_canon_ints(text, shares, sc->nonces)) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (sc->nonces[i] < start->num || sc->nonces[i] - start->num >= work)
+			return 0;
+	if (n > 1)
+		qsort(sc->nonces, (size_t)n, sizeof *sc->nonces, cmp_i64);
+	for (i = 1; i < n; i++)
+		if (sc->nonces[i] == sc->nonces[i - 1])
+			return 0;
+	for (i = 0; i < n; i++) {
+		terra_sha256d_hash(tmpl, (uint64_t)sc->nonces[i], hash);
+		if (!terra_sha256d_meets(hash, (int)bits->num))
+			return 0;
+	}
+	return terra_meter_shares_enough(work, (int)bits->num, n);
+}
+
+/*
+ * check_line for a line in written form, without a tree: fields read in
+ * place, the signature checked over the line's own bytes less its "sig".
+ * Returns 1 with it->kind IT_USAGE or IT_SKIP, or 0 to leave the line to
+ * check_line: another spelling, another type, or a fault of any kind,
+ * which check_line finds again and words as it always has.
+ */
+static int check_written(const terra_meter *m, const char *line, struct item *it,
+                         struct scratch *sc)
+{
+	terra_canon_member f[TERRA_CANON_MEMBERS];
+	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
+	const terra_canon_member *sig, *signer, *evidence;
+	char id[TERRA_UNIT_ID_HEX], name[16]; /* a longer workload name: check_line's */
+	uint8_t signer_pk[TERRA_PK_BYTES], sig_bytes[TERRA_SIG_BYTES];
+	const struct munit *u;
+	size_t nf, len;
+	int got = terra_canon_split(line, it->len, f, TERRA_CANON_MEMBERS);
+
+	if (got < 0)
+		return 0;
+	nf = (size_t)got;
+	type = terra_canon_find(line, f, nf, "type");
+	v = terra_canon_find(line, f, nf, "v");
+	unit = terra_canon_find(line, f, nf, "unit");
+	workload = terra_canon_find(line, f, nf, "workload");
+	seq = terra_canon_find(line, f, nf, "seq");
+	start = terra_canon_find(line, f, nf, "start");
+	end = terra_canon_find(line, f, nf, "end");
+	busy = terra_canon_find(line, f, nf, "busy_us");
+	work = terra_canon_find(line, f, nf, "work");
+	sig = terra_canon_find(line, f, nf, "sig");
+	signer = terra_canon_find(line, f, nf, "signer");
+	evidence = terra_canon_find(line, f, nf, "evidence");
+	if (!terra_canon_is(line, type, "usage") || !int_ok(v) || v->num != 1 || !str_ok(unit) ||
+	    written_str(line, workload, name, sizeof name) < 0 || !int_ok(seq) ||
+	    written_time(line, start, &it->start) < 0 || written_time(line, end, &it->end) < 0 ||
+	    !int_ok(busy) || !int_ok(work) ||
+	    written_hex(line, sig, sig_bytes, sizeof sig_bytes) < 0)
+		return 0;
+	it->seq = seq->num;
+	it->busy = busy->num;
+	it->work = work->num;
+	if (it->seq < 1 || it->work < 0 || it->start >= it->end || it->busy < 0 ||
+	    (u128)it->busy > (u128)((i128)it->end - it->start))
+		return 0;
+	if (it->end <= m->o.from || it->start >= m->o.to) {
+		it->kind = IT_SKIP;
+		return 1;
+	}
+	/* Every unit id is 32 characters: a longer string names no unit. */
+	if (written_str(line, unit, id, sizeof id) < 0 || !(u = find_unit(m, id)))
+		return 0;
+	if (written_hex(line, signer, signer_pk, sizeof signer_pk) < 0 ||
+	    memcmp(signer_pk, u->unit_pub, sizeof signer_pk))
+		return 0;
+	if (it->len > sc->cap_canon) {
+		char *p = realloc(sc->canon, it->len);
+
+		if (!p)
+			return 0;
+		sc->canon = p;
+		sc->cap_canon = it->len;
+	}
+	len = terra_canon_without(line, it->len, f, nf, (size_t)(sig - f), sc->canon);
+	if (terra_key_verify(signer_pk, sc->canon, len, sig_bytes) < 0)
+		return 0;
+	if (u->retired && (!u->has_retired_at || it->end > u->retired_at))
+		return 0;
+	if (!strcmp(name, "sha256d") && !sha256d_written(line, evidence, it->work, sc))
+		return 0;
+	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))
+		return 0;
+	it->unit = (size_t)(u - m->units);
+	memcpy(it->sig, line + sig->val, SIG_KEPT);
+	terra_sha256_leaf(line, it->len, it->leaf);
+	it->kind = IT_USAGE;
+	return 1;
+}
+
 static void check_batch(const terra_meter *m, struct batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
-		check_line(m, b->buf + b->items[i].off, &b->items[i]);
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->items[i];
+		const char *line = b->buf + it->off;
+
+		if (!check_written(m, line, it, &b->scratch))
+			check_line(m, line, it);
+	}
 }
 
 /* ---- seqs and busy time of one unit (main thread) ----------------------- */
@@ -775,7 +991,7 @@ static int tree_push(struct acc *a, const uint8_t leaf[TERRA_HASH_BYTES])
 	}
 	memcpy(h, leaf, sizeof h);
 	for (n = a->leaves; n & 1; n >>= 1) {
-		terra_merkle_node(a->stack[top - 1], h, h);
+		terra_sha256_node(a->stack[top - 1], h, h);
 		top--;
 	}
 	memcpy(a->stack[top], h, sizeof h);
@@ -793,7 +1009,7 @@ static void tree_root(const struct acc *a, uint8_t out[TERRA_HASH_BYTES])
 	}
 	memcpy(out, a->stack[i - 1], TERRA_HASH_BYTES);
 	while (--i > 0)
-		terra_merkle_node(a->stack[i - 1], out, out);
+		terra_sha256_node(a->stack[i - 1], out, out);
 }
 
 static uint64_t slot_hash(uint64_t key)
@@ -1172,8 +1388,11 @@ out:
 		fclose(l.f);
 	free(l.chunk);
 	if (p.b)
-		for (i = 0; i < p.nb; i++)
+		for (i = 0; i < p.nb; i++) {
 			free(p.b[i].buf);
+			free(p.b[i].scratch.canon);
+			free(p.b[i].scratch.nonces);
+		}
 	free(p.b);
 	free(th);
 	return rc;

@@ -1,5 +1,6 @@
 #!/bin/sh
-# terra-meter: verification, every rejection reason, duplicates, periods.
+# terra-meter: verification, every rejection reason, duplicates, written form
+# against other spellings, periods.
 . "$(dirname "$0")/setup"
 mk=$top/tests/tools/mkusage.py
 
@@ -161,6 +162,129 @@ is "$(wc -l <"$tmp/s.err")" 1 "--strict: stops at the first bad line"
 # records outside the range are skipped without verification
 usage "$gpu" 9 start=2026-11-21T13:00:00Z end=2026-11-21T14:00:00Z '!work=1' >"$tmp/out.nd"
 ok "a record outside the period is skipped" terra-meter -p $P "$tmp/out.nd"
+
+# ---- written form and other spellings -----------------------------------------
+# A line as the writer spells it is checked in place (lib/canon.h); any other
+# spelling of the same record is parsed in full. Both must give the same
+# verdicts, messages and sums; only usage_root differs, as it hashes the
+# lines as they were read.
+cat >"$tmp/respell.py" <<'EOF'
+import json, sys
+# Keys reversed, spaces after separators, non-ASCII as \u escapes, "/" as "\/".
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        print(line)
+        continue
+    print("{" + ", ".join(json.dumps(k) + ": " + json.dumps(v).replace("/", "\\/")
+                          for k, v in reversed(list(obj.items()))) + "}")
+EOF
+job='job="a/b \u00e9\n\t\u0001 \"q\" \\"'
+{
+	usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z "$job"
+	usage "$gpu" 2 start=2026-11-21T10:10:00Z end=2026-11-21T10:20:00Z work=4096 mine=8
+	usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:10:00Z "$job"
+	usage "$gpu" 3 start=2026-11-21T10:20:00Z end=2026-11-21T10:30:00Z '!busy_us=7'
+	usage "$gpu" 4 busy_us='"1"'
+	usage "$gpu" 5 start=2026-11-21T10:40:00Z end=2026-11-21T10:50:00Z
+	usage "$gpu" 6 start=2026-11-21T10:50:00Z end=2026-11-21T10:55:00Z |
+		sed 's/"work":1000,/"work":99999999999999999999,/'
+	usage "$gpu" 6 start=2026-11-21T10:50:00Z end=2026-11-21T10:55:00Z |
+		sed 's/"work":1000,/"work":1.5,/'
+	usage "$gpu" 6 start=2026-11-21T10:50:00Z end=2026-11-21T10:55:00Z v=2
+	$py "$mk" -k "$H2/units/$other.key" -u "$other"
+	usage "$gpu" 1 start=2026-11-21T10:50:00Z end=2026-11-21T11:00:00Z
+	usage "$gpu" 6 start=2026-11-21T10:45:00Z end=2026-11-21T10:55:00Z
+	usage "$cpu" 1 start=2026-11-21T11:00:00Z end=2026-11-21T11:30:00Z
+	usage "$gpu" 7 workload=sha256d work=4096 "$(ev "[5000]")"
+	usage "$gpu" 7 workload=sha256d work=4096 "$(ev '["5"]')"
+	usage "$gpu" 7 workload=sha256d work=4096
+	usage "$gpu" 7 workload=sgemm work=1000000000000000 busy_us=1000 end=2026-11-21T10:00:01Z
+	usage "$gpu" 9 start=2026-11-21T13:00:00Z end=2026-11-21T14:00:00Z '!work=1'
+	usage "$gpu" 0
+	usage "$gpu" 7 start=2026-11-21T10:00:00Z end=2026-11-21T10:00:00Z
+	$py "$mk" -k "$(key "$cpu")" -u "$gpu" seq=7
+	usage "$gpu" 7 start=2026-11-21T11:00:00Z end=2026-11-21T11:10:00Z |
+		sed 's/"sig":"\([0-9a-f]*\)"/"sig":"\U\1"/'
+	usage "$gpu2" 1 start=2026-11-21T11:00:00+00:00 end=2026-11-21T11:30:00.5Z busy_us=1800000000 \
+		work=1 'evidence={"z":[[],{}],"a":null,"sig":"nested, kept"}'
+	echo
+	echo '{"type":"usage","v":1}'
+} >"$tmp/sp.nd"
+$py "$tmp/respell.py" <"$tmp/sp.nd" >"$tmp/re.nd"
+is "$(grep -c '", "' "$tmp/re.nd")" 23 "every record respelled"
+for f in sp re; do
+	for j in 1 3; do
+		set +e
+		terra-meter -j $j -p $P --reject "$tmp/$f.rej.$j" "$tmp/$f.nd" >"$tmp/$f.out.$j" 2>"$tmp/$f.err.$j"
+		echo $? >"$tmp/$f.st.$j"
+		set -e
+	done
+done
+is "$(cat "$tmp/sp.st.1") $(cat "$tmp/re.st.1")" "1 1" "both spellings: exit 1"
+norm() { sed -e 's/[a-z]*\.nd:/FILE:/' -e 's/column [0-9]*/column N/' "$1"; }
+is "$(norm "$tmp/re.err.1")" "$(norm "$tmp/sp.err.1")" "both spellings: the same messages, line by line"
+is "$(jq -c 'del(.usage_root)' "$tmp/re.out.1")" "$(jq -c 'del(.usage_root)' "$tmp/sp.out.1")" \
+	"both spellings: the same meter records but for usage_root"
+is "$(wc -l <"$tmp/re.rej.1")" "$(wc -l <"$tmp/sp.rej.1")" "both spellings: as many lines rejected"
+ok "written form: -j 1 and -j 3 give the same records" cmp -s "$tmp/sp.out.1" "$tmp/sp.out.3"
+ok "written form: -j 1 and -j 3 give the same messages" cmp -s "$tmp/sp.err.1" "$tmp/sp.err.3"
+ok "written form: -j 1 and -j 3 reject the same lines" cmp -s "$tmp/sp.rej.1" "$tmp/sp.rej.3"
+ok "respelled: -j 1 and -j 3 give the same records" cmp -s "$tmp/re.out.1" "$tmp/re.out.3"
+e=$(cat "$tmp/sp.err.1")
+is "$(grep -c 'sp.nd' "$tmp/sp.err.1")" 19 "written form: every bad line and the duplicate reported"
+like "$e" "sp.nd:3: usage record: duplicate of an earlier record \(unit '$gpu' seq 1\), counted once" \
+	"written form: duplicate"
+like "$e" "sp.nd:4: usage record: bad signature$" "written form: bad signature"
+like "$e" "sp.nd:5: usage record: field 'busy_us' must be an integer" "written form: a field of the wrong type"
+like "$e" "sp.nd:7: malformed JSON at column [0-9]+: too big integer" "written form: a number beyond int64"
+like "$e" "sp.nd:8: usage record: numbers must be integers" "written form: a real number"
+like "$e" "sp.nd:9: usage record: unsupported version 2" "written form: another version"
+like "$e" "sp.nd:10: usage record: unknown unit '$other'" "written form: unknown unit"
+like "$e" "sp.nd:11: usage record: replayed seq 1 of unit '$gpu': another record was counted with it" \
+	"written form: replayed seq"
+like "$e" "sp.nd:12: usage record: overlapping busy time" "written form: overlap"
+like "$e" "sp.nd:13: usage record: retired unit '$cpu'" "written form: retired unit"
+like "$e" "sp.nd:14: usage record: bad share: nonce 5000 is outside" "written form: share outside the range"
+like "$e" "sp.nd:15: usage record: bad share: share 1 is not an integer" "written form: a share that is a string"
+like "$e" "sp.nd:16: usage record: evidence: missing field 'evidence'" "written form: no evidence"
+like "$e" "sp.nd:17: usage record: impossible rate" "written form: impossible rate"
+like "$e" "sp.nd:19: usage record: field 'seq' must be at least 1" "written form: seq 0"
+like "$e" "sp.nd:20: usage record: bad times: start is not before end" "written form: bad times"
+like "$e" "sp.nd:21: usage record: bad signature: signer is not unit '$gpu'" "written form: another unit's key"
+like "$e" "sp.nd:22: usage record: field 'sig' must be 128 lowercase hex characters" "written form: uppercase sig"
+like "$e" "sp.nd:25: usage record: missing field 'unit'" "written form: a bare usage record"
+is "$(jq -r '"\(.unit) \(.records) \(.busy_us) \(.work)"' "$tmp/sp.out.1" | sort | tr '\n' ,)" \
+	"$(printf '%s 1 1800000000 1\n%s 3 1800000000 6096\n' "$gpu2" "$gpu" | sort | tr '\n' ,)" \
+	"written form: the good records counted, escapes, offsets and nesting included"
+# A usage_root is over the lines as they were read, in either spelling.
+$py - "$tmp/re.nd" >"$tmp/re.root" <<'EOF'
+import hashlib, sys
+def h(b): return hashlib.sha256(b).digest()
+def root(leaves):
+    if len(leaves) == 1: return leaves[0]
+    k = 1
+    while k * 2 < len(leaves): k *= 2
+    return h(b"\1" + root(leaves[:k]) + root(leaves[k:]))
+lines = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb")]
+print(root([h(b"\0" + lines[i]) for i in (0, 1, 5)]).hex())
+EOF
+is "$(jq -r "select(.unit == \"$gpu\") | .usage_root" "$tmp/re.out.1")" "$(cat "$tmp/re.root")" \
+	"respelled: usage_root over the lines as read"
+# The same record in both spellings: the second is a duplicate.
+{
+	sed -n 1p "$tmp/sp.nd"
+	sed -n 1p "$tmp/re.nd"
+} >"$tmp/both.nd"
+terra-meter -p $P "$tmp/both.nd" >"$tmp/both.out" 2>"$tmp/both.err"
+is "$(jq -r .records "$tmp/both.out")" 1 "one record in two spellings: counted once"
+like "$(cat "$tmp/both.err")" "both.nd:2: usage record: duplicate" "one record in two spellings: a duplicate"
+is "$(jq -r .usage_root "$tmp/both.out")" "$(sed -n 1p "$tmp/sp.nd" | $py -c '
+import hashlib, sys
+print(hashlib.sha256(b"\0" + sys.stdin.buffer.read().rstrip(b"\n")).hexdigest())')" \
+	"one record in two spellings: usage_root over the first"
 
 # ---- periods: exact splits -----------------------------------------------------
 usage "$gpu" 1 start=2026-11-21T10:59:59Z end=2026-11-21T11:00:02Z busy_us=100 work=7 >"$tmp/x.nd"

@@ -1,7 +1,11 @@
-/* lib/meter.c: exact splits, the share bound, the rate bound. */
+/* lib/meter.c: exact splits, the share bound, the rate bound; lib/canon.c:
+ * the written form it reads usage lines in, against lib/record.c. */
+#include "lib/canon.h"
 #include "lib/meter.h"
+#include "lib/record.h"
 #include "tap.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 __extension__ typedef __int128 i128;
@@ -47,9 +51,281 @@ static int split_ok(int64_t amount, int64_t start, int64_t end, int64_t origin, 
 	return sum == amount;
 }
 
+/* ---- lib/canon.c -------------------------------------------------------- */
+
+/*
+ * What terra_canon_split accepts is JSON that jansson reads (duplicates
+ * refused) and terra_rec_dumps writes back byte for byte, with the members
+ * split where they are; cutting "sig" out gives terra_rec_canonical. A line
+ * it refuses makes no claim. Returns 1 when that holds, -1 when the line
+ * was refused, 0 on a disagreement.
+ */
+static int canon_agrees(const char *line, size_t len)
+{
+	terra_canon_member m[TERRA_CANON_MEMBERS];
+	const terra_canon_member *sig;
+	json_t *rec = NULL;
+	terra_err e;
+	char *back = NULL, *canon = NULL, *cut = NULL;
+	size_t back_len, canon_len, cut_len, i;
+	int n = terra_canon_split(line, len, m, TERRA_CANON_MEMBERS), good = 0;
+
+	if (n < 0)
+		return -1;
+	if (!(rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(rec) ||
+	    json_object_size(rec) != (size_t)n || terra_rec_dumps(rec, &back, &back_len, &e) < 0 ||
+	    back_len != len || memcmp(back, line, len))
+		goto out;
+	for (i = 0; i < (size_t)n; i++) {
+		char key[256];
+		json_t *v;
+
+		if (m[i].key_len >= sizeof key)
+			goto out;
+		memcpy(key, line + m[i].key, m[i].key_len);
+		key[m[i].key_len] = '\0';
+		v = json_object_get(rec, key);
+		if (!v || (m[i].kind == TERRA_CANON_INT &&
+		           (!json_is_integer(v) || json_integer_value(v) != m[i].num)))
+			goto out;
+		if (m[i].kind == TERRA_CANON_STRING && !m[i].escaped &&
+		    (!json_is_string(v) || json_string_length(v) != m[i].val_len ||
+		     memcmp(json_string_value(v), line + m[i].val, m[i].val_len)))
+			goto out;
+	}
+	if ((sig = terra_canon_find(line, m, (size_t)n, "sig"))) {
+		if (!(cut = malloc(len)) || terra_rec_canonical(rec, &canon, &canon_len, &e) < 0)
+			goto out;
+		cut_len = terra_canon_without(line, len, m, (size_t)n, (size_t)(sig - m), cut);
+		if (cut_len != canon_len || memcmp(cut, canon, canon_len))
+			goto out;
+	}
+	good = 1;
+out:
+	free(cut);
+	free(canon);
+	free(back);
+	json_decref(rec);
+	return good;
+}
+
+static const char *const keys[] = {
+    "",  "a", "ab", "b",        "sig",          "signer",           "type",
+    "v", "B", "_",  "\xc3\xa9", "\xef\xbc\xa1", "\xf0\x9f\x98\x80", "\x7f"};
+static const char *const pieces[] = {"x",    "\"",       "\\",           "/",
+                                     "\n",   "\t",       "\x01",         "\x1f",
+                                     "\x7f", "\xc3\xa9", "\xe2\x80\xa8", "\xf0\x9f\x98\x80",
+                                     " ",    "9"};
+
+static json_t *random_value(int depth);
+
+static json_t *random_object(int depth)
+{
+	json_t *o = json_object();
+	int n = (int)below(5), i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, keys[below(sizeof keys / sizeof *keys)],
+		                    random_value(depth + 1));
+	return o;
+}
+
+static json_t *random_value(int depth)
+{
+	static const int64_t ints[] = {0, 1, -1, 10, INT64_MAX, INT64_MIN, INT64_MAX - 1, -10};
+	char s[64];
+	json_t *a;
+	int n, i, len = 0;
+
+	switch (below(depth > 4 ? 6 : 8)) {
+	case 0:
+		return json_integer(ints[below(8)]);
+	case 1:
+		return json_integer((json_int_t)next());
+	case 2:
+		n = (int)below(6);
+		for (i = 0; i < n; i++)
+			len += snprintf(s + len, sizeof s - (size_t)len, "%s",
+			                pieces[below(sizeof pieces / sizeof *pieces)]);
+		return json_stringn(s, (size_t)len);
+	case 3:
+		return json_true();
+	case 4:
+		return json_false();
+	case 5:
+		return json_null();
+	case 6:
+		a = json_array();
+		n = (int)below(4);
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, random_value(depth + 1));
+		return a;
+	default:
+		return random_object(depth);
+	}
+}
+
+/* One byte changed, added, dropped or swapped with the next. */
+static size_t mutate(char *s, size_t len)
+{
+	static const char bytes[] =
+	    " \"\\0123456789-+.eE,:{}[]utfnl\x80\xbf\xc0\xc3\xed\xf4\xff\x01"
+	    "A";
+	size_t at = (size_t)below((int64_t)len);
+	char c = bytes[below(sizeof bytes)]; /* the final NUL too */
+
+	switch (below(4)) {
+	case 0:
+		s[at] = c;
+		return len;
+	case 1:
+		memmove(s + at + 1, s + at, len - at);
+		s[at] = c;
+		return len + 1;
+	case 2:
+		memmove(s + at, s + at + 1, len - at - 1);
+		return len - 1;
+	default:
+		if (at + 1 < len) {
+			c = s[at];
+			s[at] = s[at + 1];
+			s[at + 1] = c;
+		}
+		return len;
+	}
+}
+
+static void test_canon(void)
+{
+	static const struct {
+		const char *line;
+		int accepted;
+	} cases[] = {
+	    {"{}", 1},
+	    {"{\"a\":1,\"b\":[1,-2,{\"c\":null}],\"c\":\"x\"}", 1},
+	    {"{\"b\":1,\"a\":2}", 0},
+	    {"{\"a\":1,\"a\":2}", 0},
+	    {"{\"a\":1,\"ab\":2,\"b\":3}", 1},
+	    {"{\"a\" :1}", 0},
+	    {"{\"a\":1} ", 0},
+	    {"{\"a\":1}x", 0},
+	    {"{\"a\":1,}", 0},
+	    {"[1]", 0},
+	    {"{\"a\":-0}", 0},
+	    {"{\"a\":01}", 0},
+	    {"{\"a\":1.0}", 0},
+	    {"{\"a\":1e5}", 0},
+	    {"{\"a\":9223372036854775807,\"b\":-9223372036854775808}", 1},
+	    {"{\"a\":9223372036854775808}", 0},
+	    {"{\"a\":-9223372036854775809}", 0},
+	    {"{\"a\":99999999999999999999}", 0},
+	    {"{\"a\":\"\\\"\\\\\\b\\t\\n\\f\\r\\u0001\\u001f\\u000b\"}", 1},
+	    {"{\"a\":\"\\u0000\"}", 0},
+	    {"{\"a\":\"\\u001F\"}", 0},
+	    {"{\"a\":\"\\u0041\"}", 0},
+	    {"{\"a\":\"\\u000a\"}", 0},
+	    {"{\"a\":\"\\/\"}", 0},
+	    {"{\"a\":\"\x01\"}", 0},
+	    {"{\"a\":\"\x7f\xc3\xa9\xf0\x9f\x98\x80\"}", 1},
+	    {"{\"a\":\"\xc0\xaf\"}", 0},
+	    {"{\"a\":\"\xe0\x80\xaf\"}", 0},
+	    {"{\"a\":\"\xed\xa0\x80\"}", 0},
+	    {"{\"a\":\"\xf4\x90\x80\x80\"}", 0},
+	    {"{\"a\":\"\xc3\"}", 0},
+	    {"{\"a\":\"\xff\"}", 0},
+	    {"{\"\\n\":1}", 0},
+	    {"{\"a\":tru}", 0},
+	    {"{\"a\":\"x}", 0},
+	};
+	char deep[256], line[4096];
+	size_t i, len;
+	int good, accepted, d;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int got = canon_agrees(cases[i].line, strlen(cases[i].line));
+
+		if (!ok(got == (cases[i].accepted ? 1 : -1), "canon: a crafted line"))
+			printf("#   %s: got %d\n", cases[i].line, got);
+	}
+	/* A NUL inside, and a line cut short. */
+	is_int(canon_agrees("{\"a\":\"\0\"}", 7), -1, "canon: a NUL byte is refused");
+	is_int(canon_agrees("{\"a\":1}", 6), -1, "canon: a cut line is refused");
+	/* d objects, the record's own among them, around an integer: the writer
+	 * refuses a value deeper than TERRA_DEPTH_MAX, so d = TERRA_DEPTH_MAX is. */
+	for (d = TERRA_DEPTH_MAX - 1; d <= TERRA_DEPTH_MAX; d++) {
+		len = 0;
+		for (i = 0; i < (size_t)d; i++)
+			len += (size_t)sprintf(deep + len, "{\"a\":");
+		deep[len++] = '1';
+		for (i = 0; i < (size_t)d; i++)
+			deep[len++] = '}';
+		is_int(canon_agrees(deep, len), d < TERRA_DEPTH_MAX ? 1 : -1,
+		       d < TERRA_DEPTH_MAX ? "canon: deep nesting within the limit"
+		                           : "canon: nesting at the limit refused");
+	}
+
+	/* Random records as the writer spells them: all accepted (keys are
+	 * never escaped here), and every mutant either refused or agreed. */
+	good = 1;
+	accepted = 0;
+	for (i = 0; i < 3000 && good; i++) {
+		json_t *rec = random_object(1);
+		char *text;
+		int k;
+
+		if (below(2))
+			json_object_set_new(rec, "sig", json_string("00ff"));
+		if (terra_rec_dumps(rec, &text, &len, NULL) < 0 || len + 64 > sizeof line) {
+			json_decref(rec);
+			continue;
+		}
+		memcpy(line, text, len);
+		free(text);
+		json_decref(rec);
+		if (canon_agrees(line, len) != 1) {
+			printf("# written form refused or misread: %.*s\n", (int)len, line);
+			good = 0;
+		}
+		for (k = 0; k < 30 && good; k++) {
+			char mutant[4096];
+			size_t mlen;
+			int got;
+
+			memcpy(mutant, line, len);
+			mlen = mutate(mutant, len);
+			got = canon_agrees(mutant, mlen);
+			accepted += got == 1;
+			if (!got) {
+				printf("# mutant accepted but misread: %.*s\n", (int)mlen, mutant);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "canon: 3000 random written records accepted, 90000 mutants refused or agreed");
+	ok(accepted > 0, "canon: some mutants are written form too");
+
+	/* Arrays of integers. */
+	{
+		const char *t = "{\"s\":[5,-3,0,9223372036854775807],\"t\":[],\"u\":[1,\"2\"]}";
+		terra_canon_member m[4];
+		int64_t out[8];
+		int n = terra_canon_split(t, strlen(t), m, 4);
+
+		is_int(n, 3, "canon: three members");
+		is_int(terra_canon_ints(t, &m[0], out), 4, "canon: four integers");
+		ok(out[0] == 5 && out[1] == -3 && out[2] == 0 && out[3] == INT64_MAX,
+		   "canon: their values");
+		is_int(terra_canon_ints(t, &m[1], out), 0, "canon: an empty array");
+		is_int(terra_canon_ints(t, &m[2], out), -1, "canon: a string among them");
+		is_int(terra_canon_split(t, strlen(t), m, 2), -1, "canon: more members than room");
+	}
+}
+
 int main(void)
 {
 	int i, good;
+
+	test_canon();
 
 	/* 3 us over a boundary: 1 us before, 2 after; 100 units of busy time. */
 	is_int(terra_meter_part(100, 9, 12, 0, 10, 0), 33, "part before the boundary");

@@ -1,0 +1,74 @@
+#ifndef TERRA_CANON_H
+#define TERRA_CANON_H
+/*
+ * Record lines already in written form, read without building a tree.
+ *
+ * A line that terra_rec_write (or any careful signer) wrote is the record's
+ * canonical form (lib/record.h) with "sig" in its sorted place: keys unique
+ * and sorted bytewise at every depth, no whitespace, RFC 8785 escapes,
+ * int64 integers, valid UTF-8. Such a line is checked in one pass, its
+ * fields are read in place, and its signature is checked over its own
+ * bytes less the "sig" member, with no parse and no re-serialisation.
+ *
+ * terra_canon_split accepts a line only when it is exactly in that form
+ * (and, to keep the check simple, only when no key holds an escape and
+ * nesting stays below TERRA_DEPTH_MAX), so whatever it accepts is JSON that
+ * terra_record_parse reads (given "type" and "v") and terra_rec_dumps writes
+ * back byte for byte. A line it refuses may still be a good record in
+ * another spelling: the caller takes the general path for it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Top-level members one split returns at most; a longer object is refused. */
+#define TERRA_CANON_MEMBERS 64
+
+enum terra_canon_kind {
+	TERRA_CANON_STRING,
+	TERRA_CANON_INT,
+	TERRA_CANON_OBJECT,
+	TERRA_CANON_ARRAY,
+	TERRA_CANON_LITERAL, /* true, false, null */
+};
+
+/* Offsets are into the text given to terra_canon_split. */
+typedef struct terra_canon_member {
+	size_t at;           /* the key's opening quote */
+	size_t end;          /* just past the value */
+	size_t key, key_len; /* the key's bytes, without quotes */
+	size_t val, val_len; /* the value's bytes; a string's without its quotes */
+	enum terra_canon_kind kind;
+	int escaped; /* a string value that holds escapes */
+	int64_t num; /* the value of an integer */
+} terra_canon_member;
+
+/*
+ * Splits the object text[0, len) into its top-level members, in order.
+ * Returns how many, or -1 when the text is not one object in written form
+ * or has more than cap members.
+ */
+int terra_canon_split(const char *text, size_t len, terra_canon_member *m, size_t cap);
+
+/* The member whose key is `key` (no escapes), or NULL. */
+const terra_canon_member *terra_canon_find(const char *text, const terra_canon_member *m, size_t n,
+                                           const char *key);
+
+/* 1 when member m is a string without escapes equal to s. */
+int terra_canon_is(const char *text, const terra_canon_member *m, const char *s);
+
+/*
+ * The elements of array member m as integers, into out, which has room for
+ * (m->val_len + 1) / 2 of them, enough for any array of integers. Returns
+ * how many, or -1 when an element is not an integer.
+ */
+long terra_canon_ints(const char *text, const terra_canon_member *m, int64_t *out);
+
+/*
+ * text[0, len) without member i of the n that terra_canon_split found, nor
+ * the comma that joined it, written to out (room for len bytes): the
+ * canonical form when member i is "sig". Returns the length written.
+ */
+size_t terra_canon_without(const char *text, size_t len, const terra_canon_member *m, size_t n,
+                           size_t i, char *out);
+
+#endif
