@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const reserved[] = {"treasury", "carry", "revenue"};
 
@@ -80,28 +82,71 @@ void terra_holders_free(terra_holders *hs)
 	terra_holders_init(hs);
 }
 
-static uint64_t prefix_key(const char *s)
+/*
+ * malloc for the arrays that grow with the holders, tens of megabytes for a
+ * million: asks for transparent huge pages, so that first touching them
+ * takes one page fault per 2 MiB instead of one per 4 KiB (a tenth of the
+ * settlement's time otherwise). Only a hint; freed with free().
+ */
+static void *big_alloc(size_t size)
 {
-	uint64_t k = 0;
-	int i;
+	void *p = malloc(size);
+#ifdef MADV_HUGEPAGE
+	long page = sysconf(_SC_PAGESIZE);
 
-	for (i = 0; i < 8; i++) {
-		k <<= 8;
-		if (*s)
-			k |= (unsigned char)*s++;
+	if (p && page > 0 && size >= ((size_t)4 << 20)) {
+		uintptr_t mask = (uintptr_t)page - 1;
+		uintptr_t start = ((uintptr_t)p + mask) & ~mask,
+		          end = ((uintptr_t)p + size) & ~mask;
+
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 	}
-	return k;
+#endif
+	return p;
 }
 
-int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, long line,
-                      terra_err *e)
+/* 1 when account[0..len) is a valid, unreserved account: the common case, without a message. */
+static int account_ok(const char *account, size_t len)
 {
-	size_t len = strlen(account) + 1;
+	size_t i;
 
-	if (terra_account_check(account, e) < 0)
-		return -1;
-	if (balance < 0)
-		return terra_err_set(e, TERRA_E_INPUT, "account '%s': negative balance", account);
+	if (len == 0 || len > TERRA_ACCOUNT_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!account_char[(unsigned char)account[i]])
+			return 0;
+	if (len != 5 && len != 7 && len != 8) /* the lengths of the reserved names */
+		return 1;
+	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (strlen(reserved[i]) == len && !memcmp(account, reserved[i], len))
+			return 0;
+	return 1;
+}
+
+/* Room in the arena for an account of len bytes and its NUL, at arena + arena_len. */
+static int arena_room(terra_holders *hs, size_t len, terra_err *e)
+{
+	size_t cap;
+	char *a;
+
+	if (hs->arena_cap - hs->arena_len > len)
+		return 0;
+	cap = hs->arena_cap ? hs->arena_cap * 2 : 65536;
+	while (cap - hs->arena_len <= len)
+		cap *= 2;
+	a = realloc(hs->arena, cap);
+	if (!a)
+		return terra_err_sys(e, "holders: %zu bytes of accounts", cap);
+	hs->arena = a;
+	hs->arena_cap = cap;
+	return 0;
+}
+
+/* Appends the holder whose checked account (len bytes) was just put at arena + arena_len. */
+static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long line, terra_err *e)
+{
+	terra_holder *h;
+
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 1024;
 		terra_holder *v = realloc(hs->v, cap * sizeof *v);
@@ -111,115 +156,219 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
 		hs->v = v;
 		hs->cap = cap;
 	}
-	if (hs->arena_cap - hs->arena_len < len) {
-		size_t cap = hs->arena_cap ? hs->arena_cap * 2 : 65536;
-		char *a;
-
-		while (cap - hs->arena_len < len)
-			cap *= 2;
-		a = realloc(hs->arena, cap);
-		if (!a)
-			return terra_err_sys(e, "holders: %zu bytes of accounts", cap);
-		hs->arena = a;
-		hs->arena_cap = cap;
-	}
-	memcpy(hs->arena + hs->arena_len, account, len);
-	hs->v[hs->n].off = hs->arena_len;
-	hs->v[hs->n].balance = balance;
-	hs->v[hs->n].line = line;
-	hs->v[hs->n].key = prefix_key(account);
-	hs->arena_len += len;
-	hs->n++;
+	hs->arena[hs->arena_len + len] = '\0';
+	h = &hs->v[hs->n++];
+	h->off = hs->arena_len;
+	h->len = len;
+	h->balance = balance;
+	h->line = line;
+	hs->arena_len += len + 1;
+	hs->is_body = 0;
 	return 0;
 }
 
-static const char *sort_arena; /* qsort has no context argument in C11 */
-
-static int holder_cmp(const void *pa, const void *pb)
+/* Appends a checked holder: account[0..len) and its balance. */
+static int holders_push(terra_holders *hs, const char *account, size_t len, int64_t balance,
+                        long line, terra_err *e)
 {
-	const terra_holder *a = pa, *b = pb;
+	if (arena_room(hs, len, e) < 0)
+		return -1;
+	memcpy(hs->arena + hs->arena_len, account, len);
+	return holders_commit(hs, len, balance, line, e);
+}
 
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return strcmp(sort_arena + a->off, sort_arena + b->off);
+int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, long line,
+                      terra_err *e)
+{
+	size_t len = strlen(account);
+
+	if (!account_ok(account, len) && terra_account_check(account, e) < 0)
+		return -1;
+	if (balance < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "account '%s': negative balance", account);
+	return holders_push(hs, account, len, balance, line, e);
+}
+
+/* A holder in the sort: its account's first 8 bytes, big-endian (zeros past
+ * its end, so the key order is the bytewise order of those bytes), and its index. */
+struct sort_ent {
+	uint64_t key;
+	size_t i;
+};
+
+static uint64_t prefix_key(const char *s, size_t len)
+{
+	uint64_t k = 0;
+	size_t i;
+
+	if (len >= 8) {
+		memcpy(&k, s, 8);
+		return __builtin_bswap64(k);
+	}
+	for (i = 0; i < 8; i++)
+		k = k << 8 | (i < len ? (unsigned char)s[i] : 0);
+	return k;
+}
+
+/* qsort has no context argument in C11 */
+static const char *sort_arena;
+static const terra_holder *sort_v;
+
+static int ent_cmp(const void *pa, const void *pb)
+{
+	const struct sort_ent *a = pa, *b = pb;
+
+	return strcmp(sort_arena + sort_v[a->i].off, sort_arena + sort_v[b->i].off);
 }
 
 /*
- * Sorts by key with an LSD radix sort (a byte position where every key is
- * the same costs nothing), then each run of equal keys (accounts sharing
- * their first 8 bytes) by the whole account. Falls back to qsort when the
- * scratch array cannot be had.
+ * LSD radix sort of e[0..n) by key, tmp as scratch: the eight byte counts
+ * in one pass, then one pass per byte position, skipping those where every
+ * key has the same byte. The result is in e.
  */
-static void holders_radix(terra_holders *hs)
+static void radix_by_key(struct sort_ent *e, struct sort_ent *tmp, size_t n)
 {
-	terra_holder *tmp = malloc(hs->n * sizeof *tmp), *src = hs->v, *dst = tmp, *t;
-	char *arena;
-	size_t i, j, n = hs->n;
-	uint64_t and_all = ~(uint64_t)0, or_all = 0;
+	size_t count[8][256] = {{0}}, i, j;
+	struct sort_ent *src = e, *dst = tmp, *t;
 	int byte;
 
-	if (!tmp) {
-		qsort(hs->v, hs->n, sizeof *hs->v, holder_cmp);
-		return;
-	}
 	for (i = 0; i < n; i++) {
-		and_all &= hs->v[i].key;
-		or_all |= hs->v[i].key;
+		uint64_t k = e[i].key;
+
+		for (byte = 0; byte < 8; byte++)
+			count[byte][k >> (8 * byte) & 0xff]++;
 	}
 	for (byte = 0; byte < 8; byte++) {
-		size_t count[256] = {0}, pos[256], sum = 0;
+		size_t *c = count[byte], sum = 0, pos;
 		int shift = 8 * byte;
 
-		if (((and_all ^ or_all) >> shift & 0xff) == 0)
-			continue; /* the same byte in every key */
-		for (i = 0; i < n; i++)
-			count[src[i].key >> shift & 0xff]++;
+		if (c[e[0].key >> shift & 0xff] == n)
+			continue;
 		for (j = 0; j < 256; j++) {
-			pos[j] = sum;
-			sum += count[j];
+			pos = sum;
+			sum += c[j];
+			c[j] = pos;
 		}
 		for (i = 0; i < n; i++)
-			dst[pos[src[i].key >> shift & 0xff]++] = src[i];
+			dst[c[src[i].key >> shift & 0xff]++] = src[i];
 		t = src;
 		src = dst;
 		dst = t;
 	}
-	if (src != hs->v)
-		memcpy(hs->v, src, n * sizeof *src);
+	if (src != e)
+		memcpy(e, src, n * sizeof *e);
+}
+
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* Writes the balance's decimal digits at out, two at a time from the end; their count. */
+static size_t put_balance(char *out, int64_t balance)
+{
+	uint64_t v = (uint64_t)balance, t;
+	size_t n = 1;
+	char *d;
+
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	d = out + n;
+	for (; v >= 100; v /= 100) {
+		d -= 2;
+		memcpy(d, digit_pairs + 2 * (v % 100), 2);
+	}
+	if (v >= 10)
+		memcpy(d - 2, digit_pairs + 2 * v, 2);
+	else
+		d[-1] = (char)('0' + v);
+	return n;
+}
+
+/*
+ * Sorts by the 8-byte keys with a radix sort, then each run of equal keys
+ * (accounts sharing their first 8 bytes) by the whole account, and gathers
+ * the holders in that order, their accounts into a new arena that is the
+ * snapshot body: later passes read memory in order, and the body needs no
+ * copy of its own.
+ */
+static int holders_order(terra_holders *hs, terra_err *err)
+{
+	size_t i, j, n = hs->n, off = 0, cap = hs->arena_len + 20 * n + 1;
+	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
+	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
+	terra_holder *v = NULL;
+	char *body = NULL;
+	int rc = -1;
+
+	if (!e || !tmp) {
+		terra_err_sys(err, "holders: sort %zu rows", n);
+		goto out;
+	}
+	sort_arena = hs->arena;
+	sort_v = hs->v;
+	for (i = 0; i < n; i++) {
+		e[i].key = prefix_key(hs->arena + hs->v[i].off, hs->v[i].len);
+		e[i].i = i;
+	}
+	if (n > 1)
+		radix_by_key(e, tmp, n);
+	free(tmp);
+	tmp = NULL;
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && hs->v[j].key == hs->v[i].key; j++)
+		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
 			;
 		if (j - i > 1)
-			qsort(hs->v + i, j - i, sizeof *hs->v, holder_cmp);
+			qsort(e + i, j - i, sizeof *e, ent_cmp);
 	}
-	/* the accounts in sorted order too: later passes then read memory in order */
-	if (hs->arena_len && (arena = malloc(hs->arena_cap))) {
-		size_t off = 0;
-
-		for (i = 0; i < n; i++) {
-			size_t len = strlen(hs->arena + hs->v[i].off) + 1;
-
-			memcpy(arena + off, hs->arena + hs->v[i].off, len);
-			hs->v[i].off = off;
-			off += len;
-		}
-		free(hs->arena);
-		hs->arena = arena;
+	v = big_alloc((n ? n : 1) * sizeof *v);
+	body = big_alloc(cap);
+	if (!v || !body) {
+		terra_err_sys(err, "holders: sort %zu rows", n);
+		goto out;
 	}
+	/* random reads: ask for each holder, then its account, some rows ahead */
+	for (i = 0; i < n; i++) {
+		if (i + 16 < n)
+			__builtin_prefetch(&hs->v[e[i + 16].i]);
+		if (i + 8 < n)
+			__builtin_prefetch(hs->arena + hs->v[e[i + 8].i].off);
+		v[i] = hs->v[e[i].i];
+		memcpy(body + off, hs->arena + v[i].off, v[i].len + 1);
+		v[i].off = off;
+		off += v[i].len + 1;
+		off += put_balance(body + off, v[i].balance);
+		body[off++] = '\n';
+	}
+	free(hs->v);
+	free(hs->arena);
+	hs->v = v;
+	hs->cap = n ? n : 1;
+	hs->arena = body;
+	hs->arena_len = off;
+	hs->arena_cap = cap;
+	hs->is_body = 1;
+	v = NULL;
+	body = NULL;
+	rc = 0;
+out:
+	free(body);
+	free(v);
 	free(tmp);
+	free(e);
+	return rc;
 }
 
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 {
 	size_t i;
 
-	sort_arena = hs->arena;
-	if (hs->n > 1)
-		holders_radix(hs);
+	if (holders_order(hs, e) < 0)
+		return -1;
 	for (i = 1; i < hs->n; i++) {
 		const terra_holder *a = &hs->v[i - 1], *b = &hs->v[i];
 
-		if (a->key == b->key && !strcmp(hs->arena + a->off, hs->arena + b->off)) {
+		if (a->len == b->len && !memcmp(hs->arena + a->off, hs->arena + b->off, a->len)) {
 			const terra_holder *later = a->line > b->line ? a : b;
 			const terra_holder *first = later == a ? b : a;
 
@@ -241,60 +390,39 @@ void terra_holders_digest(const terra_holders *hs, uint8_t out[32])
 
 	crypto_hash_sha256_init(&st);
 	for (i = 0; i < hs->n; i++) {
-		const char *acct = terra_holders_account(hs, i);
-		size_t len = strlen(acct) + 1; /* with its NUL */
+		const terra_holder *h = &hs->v[i];
 
 		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
 		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
 			crypto_hash_sha256_update(&st, buf, used);
 			used = 0;
 		}
-		memcpy(buf + used, acct, len);
-		used += len;
-		used +=
-		    (size_t)snprintf((char *)buf + used, 24, "%lld\n", (long long)hs->v[i].balance);
+		memcpy(buf + used, hs->arena + h->off, h->len + 1); /* with its NUL */
+		used += h->len + 1;
+		used += put_balance((char *)buf + used, h->balance);
+		buf[used++] = '\n';
 	}
 	crypto_hash_sha256_update(&st, buf, used);
 	crypto_hash_sha256_final(&st, out);
 }
 
-int terra_holders_body(const terra_holders *hs, char **body, size_t *len, terra_err *e)
+int terra_holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e)
 {
-	size_t i, cap = hs->arena_len + hs->n * 21 + 1, used = 0;
-	char *b;
-
 	*body = NULL;
 	*len = 0;
 	if (hs->n == 0)
 		return 0;
-	b = malloc(cap);
-	if (!b)
-		return terra_err_sys(e, "holders snapshot: %zu bytes", cap);
-	for (i = 0; i < hs->n; i++) {
-		const char *acct = terra_holders_account(hs, i);
-		size_t alen = strlen(acct) + 1; /* with its NUL */
-		uint64_t v = (uint64_t)hs->v[i].balance;
-		char digits[24], *d = digits + sizeof digits;
-
-		memcpy(b + used, acct, alen);
-		used += alen;
-		do {
-			*--d = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		memcpy(b + used, d, (size_t)(digits + sizeof digits - d));
-		used += (size_t)(digits + sizeof digits - d);
-		b[used++] = '\n';
-	}
-	*body = b;
-	*len = used;
+	if (!hs->is_body)
+		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
+	*body = hs->arena;
+	*len = hs->arena_len;
 	return 0;
 }
 
 int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e)
 {
 	const char *p = body, *end, *prev = NULL;
-	size_t rec = 0;
+	size_t rec = 0, prev_len = 0;
 	terra_err sub = {0};
 
 	if (!len)
@@ -303,29 +431,42 @@ int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, ter
 
 	while (p < end) {
 		const char *acct = p, *nul = memchr(p, '\0', (size_t)(end - p)), *d, *nl;
+		size_t alen;
 		uint64_t v = 0;
+		int order;
 
 		rec++;
 		if (!nul)
-			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: no account end",
-			                     rec);
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "snapshot record %zu: no account end", rec);
+		alen = (size_t)(nul - acct);
 		nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1));
 		if (!nl || nl == nul + 1 || (nl - nul > 2 && nul[1] == '0') || nl - nul > 20)
 			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: bad balance",
 			                     rec);
 		for (d = nul + 1; d < nl; d++) {
-			if (*d < '0' || *d > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*d - '0')) / 10)
+			if (*d < '0' || *d > '9' ||
+			    v > ((uint64_t)INT64_MAX - (uint64_t)(*d - '0')) / 10)
 				return terra_err_set(e, TERRA_E_VERIFY,
 				                     "snapshot record %zu: bad balance", rec);
 			v = v * 10 + (uint64_t)(*d - '0');
 		}
-		if (prev && strcmp(prev, acct) >= 0)
-			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "snapshot record %zu: accounts out of order", rec);
-		if (terra_holders_add(hs, acct, (int64_t)v, (long)rec, &sub) < 0)
+		if (prev) {
+			/* bytewise, as strcmp: a prefix comes first */
+			order = memcmp(prev, acct, prev_len < alen ? prev_len : alen);
+			if (order > 0 || (order == 0 && prev_len >= alen))
+				return terra_err_set(e, TERRA_E_VERIFY,
+				                     "snapshot record %zu: accounts out of order",
+				                     rec);
+		}
+		if (!account_ok(acct, alen) && terra_account_check(acct, &sub) < 0)
+			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: %s", rec,
+			                     sub.msg);
+		if (holders_push(hs, acct, alen, (int64_t)v, (long)rec, &sub) < 0)
 			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: %s", rec,
 			                     sub.msg);
 		prev = acct;
+		prev_len = alen;
 		p = nl + 1;
 	}
 	return 0;
@@ -341,20 +482,72 @@ struct csv_state {
 	int rows;      /* rows seen, header included */
 	long row_line; /* first line of the row being read, 0 between rows */
 	long line;     /* the line being fed */
+	/*
+	 * A field that is what it should be is taken as it comes, without a
+	 * copy or a message: the account put in the arena (not yet counted in
+	 * arena_len), the balance parsed. Anything else is copied here for
+	 * on_row to judge and name.
+	 */
+	int quick[2];
+	size_t account_len;
+	int64_t balance;
 	char field[2][TERRA_ACCOUNT_MAX + 2];
 	size_t flen[2];
 	int too_long[2];
 };
 
+/*
+ * The usual balance, "DIGITS" or "DIGITS.DECIMALS" with at most 9 integer
+ * digits and 1 to 9 decimals, in base units; 0 for anything else, which
+ * terra_money_parse then decides (same value, and its refusals).
+ */
+static int balance_quick(const char *s, size_t len, int64_t *units)
+{
+	int64_t whole = 0, frac = 0;
+	size_t i = 0, nint, ndec;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		whole = whole * 10 + (s[i] - '0');
+	nint = i;
+	if (nint == 0 || nint > 9)
+		return 0;
+	if (i < len) {
+		if (s[i++] != '.')
+			return 0;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			frac = frac * 10 + (s[i] - '0');
+		ndec = i - nint - 1;
+		if (i < len || ndec == 0 || ndec > 9)
+			return 0;
+		for (; ndec < 9; ndec++)
+			frac *= 10;
+	}
+	*units = whole * 1000000000 + frac;
+	return 1;
+}
+
 static void on_field(void *data, size_t len, void *st_)
 {
 	struct csv_state *st = st_;
+	terra_holders *hs = st->hs;
 	int i = st->nfields++;
 
 	if (st->failed || i > 1)
 		return;
 	if (!st->row_line)
 		st->row_line = st->line;
+	/* the first row may be the header: on_row reads it from field[] */
+	if (i == 0)
+		st->quick[0] = st->rows && account_ok(data, len) && arena_room(hs, len, NULL) == 0;
+	else
+		st->quick[1] = st->rows && balance_quick(data, len, &st->balance);
+	if (st->quick[i]) {
+		if (i == 0) {
+			memcpy(hs->arena + hs->arena_len, data, len);
+			st->account_len = len;
+		}
+		return;
+	}
 	st->too_long[i] = len > TERRA_ACCOUNT_MAX;
 	if (st->too_long[i])
 		len = TERRA_ACCOUNT_MAX + 1;
@@ -389,6 +582,24 @@ static void on_row(int term, void *st_)
 			bad_row(st, "header: expected 'account,balance'");
 		goto done;
 	}
+	if (st->nfields == 2 && st->quick[0] && st->quick[1]) {
+		if (holders_commit(st->hs, st->account_len, st->balance, st->row_line, &sub) < 0)
+			bad_row(st, sub.msg);
+		goto done;
+	}
+	/* something to name: the quick fields back in field[] */
+	if (st->nfields >= 1 && st->quick[0]) {
+		memcpy(st->field[0], st->hs->arena + st->hs->arena_len, st->account_len);
+		st->field[0][st->account_len] = '\0';
+		st->flen[0] = st->account_len;
+		st->too_long[0] = 0;
+	}
+	if (st->nfields >= 2 && st->quick[1]) {
+		snprintf(st->field[1], sizeof st->field[1], "%lld.%09lld",
+		         (long long)(st->balance / 1000000000),
+		         (long long)(st->balance % 1000000000));
+		st->too_long[1] = 0;
+	}
 	if (st->nfields != 2) {
 		char why[64];
 
@@ -418,6 +629,7 @@ static void on_row(int term, void *st_)
 done:
 	st->nfields = 0;
 	st->row_line = 0;
+	st->quick[0] = st->quick[1] = 0;
 }
 
 /* Room for what a file of that size can hold, up front: no copying as it grows. */
@@ -433,10 +645,86 @@ static void reserve(terra_holders *hs, FILE *f)
 	rows = size / 4 + 1; /* a row is at least "a,0\n" */
 	if (rows > size / 24 + 1024)
 		rows = size / 24 + 1024; /* a likelier guess; it still grows past it */
-	if (!hs->arena && (hs->arena = malloc(size)))
+	if (!hs->arena && (hs->arena = big_alloc(size)))
 		hs->arena_cap = size;
-	if (!hs->v && (hs->v = malloc(rows * sizeof *hs->v)))
+	if (!hs->v && (hs->v = big_alloc(rows * sizeof *hs->v)))
 		hs->cap = rows;
+}
+
+/* One line (its '\n' included, if any) to the parser. */
+static void feed_line(struct csv_parser *p, struct csv_state *st, const char *s, size_t len)
+{
+	st->line++;
+	if (st->line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	/* a row starts on the first line that is not blank (s is not NUL-terminated) */
+	if (!st->row_line) {
+		size_t i = 0;
+
+		while (i < len && (s[i] == '\r' || s[i] == '\n'))
+			i++;
+		if (i < len)
+			st->row_line = st->line;
+	}
+	if (csv_parse(p, s, len, on_field, on_row, st) != len) {
+		st->row_line = st->row_line ? st->row_line : st->line;
+		bad_row(st, csv_strerror(csv_error(p)));
+	}
+}
+
+/*
+ * Feeds f to the parser line by line, so a row's line is known, from reads
+ * of a megabyte or more (a longer line grows the buffer). -1 on a read or
+ * memory error (e set), 0 otherwise (st->failed tells a bad row).
+ */
+static int feed_file(struct csv_parser *p, struct csv_state *st, FILE *f, terra_err *e)
+{
+	size_t cap = (size_t)1 << 20, have = 0, got;
+	char *buf = malloc(cap), *s, *nl, *end;
+	int eof = 0, rc = -1;
+
+	if (!buf)
+		return terra_err_sys(e, "holders: read buffer");
+	while (!eof && !st->failed) {
+		if (have == cap) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b) {
+				terra_err_sys(e, "holders: a line of over %zu bytes", cap);
+				goto out;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		got = fread(buf + have, 1, cap - have, f);
+		if (got < cap - have) {
+			if (ferror(f)) {
+				terra_err_sys(e, "read '%s'", st->name);
+				goto out;
+			}
+			eof = 1;
+		}
+		have += got;
+		end = buf + have;
+		for (s = buf; s < end && !st->failed; s = nl + 1) {
+			nl = memchr(s, '\n', (size_t)(end - s));
+			if (!nl) {
+				if (!eof)
+					break;
+				nl = end - 1;
+			}
+			feed_line(p, st, s, (size_t)(nl + 1 - s));
+		}
+		if (s < end)
+			memmove(buf, s, (size_t)(end - s));
+		have = s < end ? (size_t)(end - s) : 0;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
@@ -444,9 +732,6 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 	struct csv_parser p;
 	struct csv_state st;
 	FILE *f = NULL;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
 	int rc = -1, p_ok = 0;
 
 	memset(&st, 0, sizeof st);
@@ -464,28 +749,8 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 		goto out;
 	}
 	p_ok = 1;
-	while ((n = getline(&buf, &cap, f)) > 0) {
-		const char *s = buf;
-		size_t len = (size_t)n;
-
-		st.line++;
-		if (st.line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
-			s += 3;
-			len -= 3;
-		}
-		if (!st.row_line && len > strspn(s, "\r\n"))
-			st.row_line = st.line;
-		if (csv_parse(&p, s, len, on_field, on_row, &st) != len) {
-			st.row_line = st.row_line ? st.row_line : st.line;
-			bad_row(&st, csv_strerror(csv_error(&p)));
-		}
-		if (st.failed)
-			goto out;
-	}
-	if (ferror(f)) {
-		terra_err_sys(e, "read '%s'", path);
+	if (feed_file(&p, &st, f, e) < 0 || st.failed)
 		goto out;
-	}
 	if (csv_fini(&p, on_field, on_row, &st) != 0) {
 		if (!st.row_line)
 			st.row_line = st.line;
@@ -499,7 +764,6 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 out:
 	if (p_ok)
 		csv_free(&p);
-	free(buf);
 	if (f)
 		fclose(f);
 	if (rc < 0)

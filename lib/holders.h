@@ -27,19 +27,27 @@
 
 typedef struct terra_holder {
 	size_t off;      /* the account: arena + off, NUL-terminated */
+	size_t len;      /* its length */
 	int64_t balance; /* base units */
 	long line;       /* the row's line in the file (0 when not from a file) */
-	uint64_t key;    /* the account's first 8 bytes, big-endian: a fast sort key */
 } terra_holder;
 
 typedef struct terra_holders {
 	terra_holder *v;
 	size_t n, cap;
-	char *arena; /* all account names, back to back */
+	/*
+	 * The accounts, back to back. Once sorted (terra_holders_sort,
+	 * terra_holders_load) the arena is the snapshot body itself, each
+	 * account followed by 0x00, its balance's digits and '\n', and
+	 * is_body is 1 until a holder is added.
+	 */
+	char *arena;
 	size_t arena_len, arena_cap;
+	int is_body;
 } terra_holders;
 
-#define terra_holders_account(hs, i) ((hs)->arena + (hs)->v[(i)].off)
+#define terra_holders_account(hs, i)     ((hs)->arena + (hs)->v[(i)].off)
+#define terra_holders_account_len(hs, i) ((hs)->v[(i)].len)
 
 /* Checks an account name as above; the message names it. */
 int terra_account_check(const char *account, terra_err *e);
@@ -51,7 +59,8 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
                       terra_err *e);
 /* Reads a CSV snapshot as described above, sorted by account; duplicates refused. */
 int terra_holders_load(terra_holders *hs, const char *path, terra_err *e);
-/* Sorts by account (bytewise); a duplicate is TERRA_E_INPUT naming both lines. */
+/* Sorts by account (bytewise), the arena laid out as the snapshot body; a duplicate
+ * is TERRA_E_INPUT naming both lines. */
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
 /*
  * SHA-256 of the snapshot, independent of the file's layout: over the
@@ -61,15 +70,18 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
 void terra_holders_digest(const terra_holders *hs, uint8_t out[32]);
 /*
  * The snapshot body: exactly the bytes terra_holders_digest hashes (account,
- * 0x00, balance digits, '\n', in account order), in one malloc'd buffer
- * (*len bytes; NULL with len 0 for no holders). This is what terra-settle
- * stores (table snapshots) and what terra-ledger verify re-hashes.
+ * 0x00, balance digits, '\n', in account order), *len bytes at *body, which
+ * is the sorted holders' arena: no copy, valid while hs is unchanged (NULL
+ * with len 0 for no holders). TERRA_E_STATE when hs is not sorted. This is
+ * what terra-settle stores (table snapshots) and what terra-ledger verify
+ * re-hashes.
  */
-int terra_holders_body(const terra_holders *hs, char **body, size_t *len, terra_err *e);
+int terra_holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e);
 /*
- * Reads a snapshot body back into hs (empty on entry): every record well
- * formed (a valid account, a balance in canonical digits), accounts in
- * strictly ascending bytewise order. TERRA_E_VERIFY naming the record.
+ * Reads a snapshot body back into hs (empty on entry; the accounts alone in
+ * the arena, in order): every record well formed (a valid account, a balance
+ * in canonical digits), accounts in strictly ascending bytewise order.
+ * TERRA_E_VERIFY naming the record.
  */
 int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e);
 

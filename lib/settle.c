@@ -11,6 +11,7 @@
 #include "time.h"
 #include "unit.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -64,7 +65,7 @@ struct terra_settle {
 	struct calc calc;
 	char inputs_digest[HEX_HASH];
 	uint8_t meter_digest[32], holders_digest[32];
-	char *snap; /* the holders snapshot body (terra_holders_body) */
+	const char *snap; /* the holders snapshot body (terra_holders_body): in hs */
 	size_t snaplen;
 	int64_t entry_seq;
 };
@@ -168,7 +169,6 @@ void terra_settle_free(terra_settle *s)
 		return;
 	free(s->calc.post);
 	free(s->calc.hitems);
-	free(s->snap);
 	json_decref(s->meters);
 	free(s->units);
 	terra_holders_free(&s->hs);
@@ -314,48 +314,72 @@ static void add_posting(struct calc *c, const char *account, const char *role, i
 	c->npost++;
 }
 
-/* terra_money_format without printf (a million of these is common); the length. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/*
+ * terra_money_format without printf (a million of these is common), written
+ * from the end, two digits at a time, once its length is known; the length.
+ */
 static size_t fmt_amount(int64_t v, char out[TERRA_AMOUNT_MAX])
 {
-	char tmp[TERRA_AMOUNT_MAX], *p = tmp + sizeof tmp;
-	uint64_t u;
+	uint64_t whole, w;
+	uint32_t frac;
+	size_t len = 11; /* "0." and 9 decimals */
+	char *p;
 	int i;
 
 	if (v < 0) {
 		terra_money_format(v, out);
 		return strlen(out);
 	}
-	u = (uint64_t)v;
-	for (i = 0; i < 9; i++, u /= 10)
-		*--p = (char)('0' + u % 10);
+	whole = (uint64_t)v / TERRA_UNITS_PER_TERRA;
+	frac = (uint32_t)((uint64_t)v % TERRA_UNITS_PER_TERRA);
+	for (w = whole; w >= 10; w /= 10)
+		len++;
+	p = out + len;
+	*p = '\0';
+	for (i = 0; i < 4; i++, frac /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (frac % 100), 2);
+	}
+	*--p = (char)('0' + frac);
 	*--p = '.';
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	memcpy(out, p, (size_t)(tmp + sizeof tmp - p));
-	out[tmp + sizeof tmp - p] = '\0';
-	return (size_t)(tmp + sizeof tmp - p);
+	for (; whole >= 100; whole /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (whole % 100), 2);
+	}
+	if (whole >= 10)
+		memcpy(p - 2, digit_pairs + 2 * whole, 2);
+	else
+		p[-1] = (char)('0' + whole);
+	return len;
 }
 
-void terra_settle_holder_leaf(const char *account, int64_t amount, uint8_t out[32])
+/* terra_settle_holder_leaf with the account's length known (at most TERRA_ACCOUNT_MAX). */
+static void holder_leaf(const char *account, size_t alen, int64_t amount, uint8_t out[32])
 {
-	char buf[TERRA_ACCOUNT_MAX + TERRA_AMOUNT_MAX + 32], num[TERRA_AMOUNT_MAX];
-	size_t alen = strlen(account), nlen, len;
+	char buf[TERRA_ACCOUNT_MAX + TERRA_AMOUNT_MAX + 32];
+	size_t len;
 
-	if (alen > TERRA_ACCOUNT_MAX)
-		alen = TERRA_ACCOUNT_MAX;
-	nlen = fmt_amount(amount, num);
 	memcpy(buf, "{\"account\":\"", 12);
 	memcpy(buf + 12, account, alen);
 	len = 12 + alen;
 	memcpy(buf + len, "\",\"amount\":\"", 12);
 	len += 12;
-	memcpy(buf + len, num, nlen);
-	len += nlen;
+	len += fmt_amount(amount, buf + len);
 	memcpy(buf + len, "\"}", 2);
 	len += 2;
 	terra_sha256_leaf(buf, len, out);
+}
+
+void terra_settle_holder_leaf(const char *account, int64_t amount, uint8_t out[32])
+{
+	size_t alen = strlen(account);
+
+	holder_leaf(account, alen > TERRA_ACCOUNT_MAX ? TERRA_ACCOUNT_MAX : alen, amount, out);
 }
 
 /* An RFC 6962 tree's root in O(log n) memory, as lib/merkle.h's accumulator
@@ -421,7 +445,8 @@ static int holders_run(struct calc *c, int64_t part, int64_t *left, terra_err *e
 		c->htotal += c->hitems[i].amount; /* each <= part: no overflow */
 		c->hcount++;
 		if (acc) {
-			terra_settle_holder_leaf(c->hitems[i].id, c->hitems[i].amount, leaf);
+			holder_leaf(c->hitems[i].id, terra_holders_account_len(c->hs, i),
+			            c->hitems[i].amount, leaf);
 			hacc_push(acc, leaf);
 		}
 	}
@@ -512,25 +537,34 @@ static int str_ptr_cmp(const void *a, const void *b)
 
 int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out[32], terra_err *e)
 {
-	crypto_hash_sha256_state st;
-	char **canon = calloc(n ? n : 1, sizeof *canon);
-	size_t i, len;
+	char **canon = calloc(n ? n : 1, sizeof *canon), *all = NULL;
+	size_t i, len, total = 0, used = 0;
 	int rc = -1;
 
 	if (!canon)
 		return terra_err_sys(e, "meter digest");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (terra_rec_canonical(meters[i], &canon[i], &len, e) < 0)
 			goto out;
-	qsort(canon, n, sizeof *canon, str_ptr_cmp);
-	crypto_hash_sha256_init(&st);
-	for (i = 0; i < n; i++) {
-		crypto_hash_sha256_update(&st, (const unsigned char *)canon[i], strlen(canon[i]));
-		crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
+		total += len + 1;
 	}
-	crypto_hash_sha256_final(&st, out);
+	qsort(canon, n, sizeof *canon, str_ptr_cmp);
+	/* one buffer for the one-shot (accelerated) hash */
+	all = malloc(total ? total : 1);
+	if (!all) {
+		terra_err_sys(e, "meter digest");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		len = strlen(canon[i]);
+		memcpy(all + used, canon[i], len);
+		used += len;
+		all[used++] = '\n';
+	}
+	terra_sha256(all, used, out);
 	rc = 0;
 out:
+	free(all);
 	for (i = 0; i < n; i++)
 		free(canon[i]);
 	free(canon);
@@ -564,23 +598,27 @@ out:
 }
 
 /* SHA-256 over the unit inputs sorted by unit: unit, 0x00, owner, 0x00, weight digits, '\n'. */
-static void units_digest(const struct unit_in *u, size_t n, char out[HEX_HASH])
+static int units_digest(const struct unit_in *u, size_t n, char out[HEX_HASH], terra_err *e)
 {
-	crypto_hash_sha256_state st;
+	char *all = malloc((n ? n : 1) * (TERRA_UNIT_ID_HEX + TERRA_PK_HEX + 24));
+	size_t i, used = 0, len;
 	uint8_t h[32];
-	char w[24];
-	size_t i;
 
-	crypto_hash_sha256_init(&st);
+	if (!all)
+		return terra_err_sys(e, "unit inputs digest");
 	for (i = 0; i < n; i++) {
-		crypto_hash_sha256_update(&st, (const unsigned char *)u[i].unit, strlen(u[i].unit) + 1);
-		crypto_hash_sha256_update(&st, (const unsigned char *)u[i].owner,
-		                          strlen(u[i].owner) + 1);
-		snprintf(w, sizeof w, "%lld\n", (long long)u[i].weight);
-		crypto_hash_sha256_update(&st, (const unsigned char *)w, strlen(w));
+		len = strlen(u[i].unit) + 1;
+		memcpy(all + used, u[i].unit, len);
+		used += len;
+		len = strlen(u[i].owner) + 1;
+		memcpy(all + used, u[i].owner, len);
+		used += len;
+		used += (size_t)snprintf(all + used, 24, "%lld\n", (long long)u[i].weight);
 	}
-	crypto_hash_sha256_final(&st, h);
+	terra_sha256(all, used, h);
+	free(all);
 	terra_hex(h, sizeof h, out);
+	return 0;
 }
 
 /* ---- the payload ---------------------------------------------------------- */
@@ -622,7 +660,8 @@ static json_t *build_payload(const terra_settle *s)
 		goto fail;
 	terra_hex(s->meter_digest, 32, mhex);
 	terra_hex(s->holders_digest, 32, hhex);
-	units_digest(c->units, c->nunits, uhex);
+	if (units_digest(c->units, c->nunits, uhex, NULL) < 0)
+		goto fail;
 	if (set(inputs, "meter", json_string_nocheck(mhex)) ||
 	    set(inputs, "unit_rows", json_string_nocheck(uhex)) ||
 	    set(inputs, "holders", json_string_nocheck(hhex)) ||
@@ -743,6 +782,27 @@ out:
 	return rc;
 }
 
+/* Writes body into the (zero-filled, as long) body of the snapshots row rowid. */
+static int snapshot_write(sqlite3 *db, sqlite3_int64 rowid, const char *body, size_t len,
+                          terra_err *e)
+{
+	sqlite3_blob *blob = NULL;
+	int rc = -1;
+
+	/* SQLite holds no blob this long (SQLITE_MAX_LENGTH): the row was refused before */
+	if (len > INT_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "holders snapshot: %zu bytes", len);
+	if (sqlite3_blob_open(db, "main", "snapshots", "body", rowid, 1, &blob) != SQLITE_OK ||
+	    sqlite3_blob_write(blob, body, (int)len, 0) != SQLITE_OK) {
+		terra_db_err(db, e, "record holders snapshot");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_blob_close(blob);
+	return rc;
+}
+
 static int insert_inputs(sqlite3 *db, const terra_settle *s, terra_err *e)
 {
 	char hhex[HEX_HASH];
@@ -766,21 +826,26 @@ static int insert_inputs(sqlite3 *db, const terra_settle *s, terra_err *e)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	/* the snapshot, once per digest: the same snapshot may serve several periods */
+	/*
+	 * The snapshot, once per digest: the same snapshot may serve several
+	 * periods. The row is made with room for the body, which is then
+	 * written into its pages: bound as a value, SQLite would first copy
+	 * the tens of megabytes into a record of its own.
+	 */
 	if (terra_db_prepare(db, "INSERT OR IGNORE INTO snapshots(digest, body) VALUES (?, ?)", &st,
 	                     e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, hhex, -1, SQLITE_STATIC);
-	if (s->snaplen)
-		sqlite3_bind_blob64(st, 2, s->snap, s->snaplen, SQLITE_STATIC);
-	else
-		sqlite3_bind_zeroblob(st, 2, 0);
+	sqlite3_bind_zeroblob64(st, 2, s->snaplen);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		terra_db_err(db, e, "record holders snapshot");
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (sqlite3_changes(db) > 0 && s->snaplen &&
+	    snapshot_write(db, sqlite3_last_insert_rowid(db), s->snap, s->snaplen, e) < 0)
+		goto out;
 	crash_point("mid-insert");
 	if (terra_db_prepare(db,
 	                     "INSERT INTO settlement_inputs(period, role, id, owner, weight)"
@@ -842,7 +907,6 @@ static int prepare(terra_settle *s, terra_err *e)
 		return -1;
 	if (meters_digest(s, e) < 0)
 		return -1;
-	free(s->snap);
 	if (terra_holders_body(&s->hs, &s->snap, &s->snaplen, e) < 0)
 		return -1;
 	terra_sha256(s->snap, s->snaplen, s->holders_digest);
@@ -941,48 +1005,76 @@ static int plain(const char *s)
 	return 1;
 }
 
-/* Appends s to the line being built. */
-static char *put_str(char *p, const char *s)
+/* Appends n bytes of s at p; the end. */
+static char *put(char *p, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	memcpy(p, s, n);
 	return p + n;
 }
 
-/* One payout line, in the canonical key order, written directly: a million of these is common. */
-static int payout_line(FILE *f, const char *account, const char *role, int64_t amount,
-                       const char *entry, const char *period, terra_err *e)
-{
-	char amt[TERRA_AMOUNT_MAX], line[512], *q = line;
+#define put_lit(p, lit) put((p), (lit), sizeof(lit) - 1)
 
-	fmt_amount(amount, amt);
-	q = put_str(q, "{\"account\":\"");
-	q = put_str(q, account);
-	q = put_str(q, "\",\"amount\":\"");
-	q = put_str(q, amt);
-	q = put_str(q, "\",\"entry\":");
-	q = put_str(q, entry);
-	q = put_str(q, ",\"period\":\"");
-	q = put_str(q, period);
-	q = put_str(q, "\",\"role\":\"");
-	q = put_str(q, role);
-	q = put_str(q, "\",\"type\":\"payout\",\"v\":1}\n");
-	if (fwrite(line, 1, (size_t)(q - line), f) != (size_t)(q - line))
+/*
+ * Payout lines are built in one buffer that goes out in large writes: a
+ * million of them is common. Every line ends with the same bytes but for
+ * the role, made once.
+ */
+#define PAYOUT_LINE_MAX 512 /* account, amount, role and tail, with room to spare */
+#define PAYOUT_BUF      (1 << 20)
+
+struct payout_out {
+	FILE *f;
+	char *buf;
+	size_t used;
+	char tail[160]; /* ","entry":SEQ,"period":"P","role":" */
+	size_t tail_len;
+};
+
+static int payout_flush(struct payout_out *o, terra_err *e)
+{
+	if (o->used && fwrite(o->buf, 1, o->used, o->f) != o->used)
 		return terra_err_sys(e, "write");
+	o->used = 0;
+	return 0;
+}
+
+/* One payout line, in the canonical key order. */
+static int payout_line(struct payout_out *o, const char *account, size_t alen, const char *role,
+                       size_t rlen, int64_t amount, terra_err *e)
+{
+	char *q;
+
+	if (PAYOUT_BUF - o->used < PAYOUT_LINE_MAX && payout_flush(o, e) < 0)
+		return -1;
+	q = o->buf + o->used;
+	q = put_lit(q, "{\"account\":\"");
+	q = put(q, account, alen);
+	q = put_lit(q, "\",\"amount\":\"");
+	q += fmt_amount(amount, q);
+	q = put(q, o->tail, o->tail_len);
+	q = put(q, role, rlen);
+	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
+	o->used = (size_t)(q - o->buf);
 	return 0;
 }
 
 int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 {
 	const struct calc *c = &s->calc;
-	const char *period = s->period;
-	char entry[24];
+	struct payout_out o = {f, NULL, 0, "", 0};
 	size_t i, j;
+	int rc = -1, n;
 
-	if (!plain(period) || strlen(period) >= PERIOD_MAX)
+	if (!plain(s->period) || strlen(s->period) >= PERIOD_MAX)
 		return terra_err_set(e, TERRA_E_VERIFY, "settlement: bad period");
-	snprintf(entry, sizeof entry, "%lld", (long long)s->entry_seq);
+	n = snprintf(o.tail, sizeof o.tail, "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"",
+	             (long long)s->entry_seq, s->period);
+	if (n < 0 || (size_t)n >= sizeof o.tail)
+		return terra_err_set(e, TERRA_E_VERIFY, "settlement: bad period");
+	o.tail_len = (size_t)n;
+	o.buf = malloc(PAYOUT_BUF);
+	if (!o.buf)
+		return terra_err_sys(e, "payouts");
 	for (i = 0; i < c->npost; i++) {
 		const struct posting *p = &c->post[i];
 
@@ -992,19 +1084,30 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 			/* holder accounts passed terra_account_check: nothing to escape */
 			for (j = 0; j < c->hs->n; j++)
 				if (c->hitems[j].amount > 0 &&
-				    payout_line(f, c->hitems[j].id, "holder", c->hitems[j].amount,
-				                entry, period, e) < 0)
-					return -1;
+				    payout_line(&o, c->hitems[j].id,
+				                terra_holders_account_len(c->hs, j), "holder", 6,
+				                c->hitems[j].amount, e) < 0)
+					goto out;
 			continue;
 		}
 		if (!plain(p->account) || !plain(p->role) ||
-		    strlen(p->account) > TERRA_ACCOUNT_MAX || strlen(p->role) > 16)
-			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "settlement: posting %zu: bad account", i + 1);
-		if (payout_line(f, p->account, p->role, p->amount, entry, period, e) < 0)
-			return -1;
+		    strlen(p->account) > TERRA_ACCOUNT_MAX || strlen(p->role) > 16) {
+			/* the lines before it still go out */
+			if (payout_flush(&o, e) == 0)
+				terra_err_set(e, TERRA_E_VERIFY,
+				              "settlement: posting %zu: bad account", i + 1);
+			goto out;
+		}
+		if (payout_line(&o, p->account, strlen(p->account), p->role, strlen(p->role),
+		                p->amount, e) < 0)
+			goto out;
 	}
-	return 0;
+	if (payout_flush(&o, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(o.buf);
+	return rc;
 }
 
 /* ---- verification ------------------------------------------------------------ */
@@ -1392,7 +1495,8 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, const void *
 		              c.nunits, hs.n, (long long)n_units, (long long)n_holders);
 		goto out;
 	}
-	units_digest(units, c.nunits, uwant);
+	if (units_digest(units, c.nunits, uwant, e) < 0)
+		goto out;
 	if (strcmp(uhex, uwant)) {
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "settlement: unit_rows digest %s, the recorded unit inputs give %s", uhex,

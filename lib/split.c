@@ -5,97 +5,126 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-/* An item that may receive one of the leftover base units. */
-struct cand {
-	u128 rem;
-	const char *id;
-	size_t index;
-};
-
-/* Larger remainder first, then smaller id; the index only orders duplicate ids. */
-static int cand_before(const struct cand *a, const struct cand *b)
+static void rem_swap(u128 *a, u128 *b)
 {
-	int c;
-
-	if (a->rem != b->rem)
-		return a->rem > b->rem;
-	c = strcmp(a->id, b->id);
-	if (c)
-		return c < 0;
-	return a->index < b->index;
-}
-
-static int cand_cmp(const void *pa, const void *pb)
-{
-	const struct cand *a = pa, *b = pb;
-
-	if (cand_before(a, b))
-		return -1;
-	return cand_before(b, a) ? 1 : 0;
-}
-
-static void cand_swap(struct cand *a, struct cand *b)
-{
-	struct cand t = *a;
+	u128 t = *a;
 
 	*a = *b;
 	*b = t;
 }
 
-/*
- * Moves the k first candidates in cand_before order to c[0..k), in no
- * particular order among themselves: introselect (quickselect with a
- * median-of-three pivot, falling back to a full sort of the range when the
- * partitions keep coming out lopsided), so O(n) expected, O(n log n) worst.
- */
-static void select_first(struct cand *c, size_t n, size_t k)
+static int rem_desc(const void *pa, const void *pb)
 {
-	size_t lo = 0, hi = n; /* the k-th boundary lies in [lo, hi) */
+	u128 a = *(const u128 *)pa, b = *(const u128 *)pb;
+
+	return a > b ? -1 : a < b;
+}
+
+/*
+ * The k-th largest of r[0..n) (1 <= k <= n), reordering r: quickselect with
+ * a median-of-three pivot and a three-way partition (many equal remainders
+ * are common: equal balances), falling back to sorting the range when the
+ * partitions keep coming out lopsided. O(n) expected, O(n log n) worst.
+ */
+static u128 select_kth(u128 *r, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n, want = k - 1;
 	int budget = 2 * 64;
 
-	while (hi - lo > 16) {
-		size_t mid = lo + (hi - lo) / 2, i, j;
-		struct cand pivot;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2, gt = lo, i = lo, lt = hi;
+		u128 a = r[lo], b = r[mid], c = r[hi - 1], pivot;
 
 		if (budget-- == 0) {
-			qsort(c + lo, hi - lo, sizeof *c, cand_cmp);
-			return;
+			qsort(r + lo, hi - lo, sizeof *r, rem_desc);
+			return r[want];
 		}
-		if (cand_before(&c[mid], &c[lo]))
-			cand_swap(&c[mid], &c[lo]);
-		if (cand_before(&c[hi - 1], &c[lo]))
-			cand_swap(&c[hi - 1], &c[lo]);
-		if (cand_before(&c[hi - 1], &c[mid]))
-			cand_swap(&c[hi - 1], &c[mid]);
-		pivot = c[mid];
-		/* Hoare partition: [lo, j] before-or-equal pivot, [j+1, hi) after-or-equal. */
-		i = lo;
-		j = hi - 1;
-		for (;;) {
-			while (cand_before(&c[i], &pivot))
+		pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		/* [lo, gt) > pivot, [gt, i) == pivot, [lt, hi) < pivot */
+		while (i < lt) {
+			if (r[i] > pivot)
+				rem_swap(&r[gt++], &r[i++]);
+			else if (r[i] < pivot)
+				rem_swap(&r[i], &r[--lt]);
+			else
 				i++;
-			while (cand_before(&pivot, &c[j]))
-				j--;
-			if (i >= j)
-				break;
-			cand_swap(&c[i], &c[j]);
-			i++;
-			j--;
 		}
-		if (k <= j)
-			hi = j + 1;
+		if (want < gt)
+			hi = gt;
+		else if (want < lt)
+			return pivot;
 		else
-			lo = j + 1;
+			lo = lt;
 	}
-	qsort(c + lo, hi - lo, sizeof *c, cand_cmp);
+	return r[want];
+}
+
+#define SELECT_BITS 11
+
+/*
+ * The k-th largest of r[0..n), every one below total, reordering r: the
+ * remainders counted by their top bits first (a pass without a branch to
+ * mispredict), then only those in the bucket that holds it selected among.
+ */
+static u128 kth_largest(u128 *r, size_t n, size_t k, u128 total)
+{
+	size_t count[1 << SELECT_BITS] = {0}, above = 0, i, m = 0, b;
+	int shift = 0;
+	u128 top = total - 1;
+
+	while (top >> shift >> SELECT_BITS)
+		shift++;
+	for (i = 0; i < n; i++)
+		count[(size_t)(r[i] >> shift)]++;
+	for (b = (1 << SELECT_BITS) - 1; above + count[b] < k; b--)
+		above += count[b];
+	for (i = 0; i < n; i++)
+		if ((size_t)(r[i] >> shift) == b)
+			r[m++] = r[i];
+	return select_kth(r, m, k - above);
+}
+
+/* An item whose remainder ties with the last one to get a unit. */
+struct tie {
+	const char *id;
+	size_t index;
+};
+
+/* Smaller id first; the index only orders duplicate ids. */
+static int tie_cmp(const void *pa, const void *pb)
+{
+	const struct tie *a = pa, *b = pb;
+	int c = strcmp(a->id, b->id);
+
+	if (c)
+		return c;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/*
+ * Gives one unit to each of the `need` first ties by id. They come in item
+ * order, which is id order for sorted items (holders, units): then the first
+ * ones are the answer; otherwise they are sorted.
+ */
+static void give_ties(terra_split_item *items, struct tie *t, size_t nt, size_t need)
+{
+	size_t i;
+
+	for (i = 1; i < nt && need < nt; i++)
+		if (strcmp(t[i - 1].id, t[i].id) >= 0) {
+			qsort(t, nt, sizeof *t, tie_cmp);
+			break;
+		}
+	for (i = 0; i < need; i++)
+		items[t[i].index].amount++;
 }
 
 int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *left, terra_err *e)
 {
-	struct cand *c = NULL;
-	u128 total = 0;
+	u128 total = 0, *rem = NULL, last;
+	struct tie *ties;
 	int64_t given = 0;
-	size_t i, nc = 0, extra;
+	size_t i, nr = 0, nt = 0, extra, above = 0;
 
 	*left = 0;
 	if (pool < 0)
@@ -111,8 +140,9 @@ int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *le
 		*left = pool;
 		return 0;
 	}
-	c = malloc((n ? n : 1) * sizeof *c);
-	if (!c)
+	/* a remainder per item, or a tie: the larger of the two */
+	rem = malloc((n ? n : 1) * (sizeof *rem > sizeof *ties ? sizeof *rem : sizeof *ties));
+	if (!rem)
 		return terra_err_sys(e, "split: %zu items", n);
 	for (i = 0; i < n; i++) {
 		u128 prod = (u128)pool * (u128)items[i].weight;
@@ -121,21 +151,34 @@ int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *le
 		/* q <= pool because weight <= total, so it fits, as does the sum below. */
 		items[i].amount = (int64_t)q;
 		given += (int64_t)q;
-		if (r) {
-			c[nc].rem = r;
-			c[nc].id = items[i].id;
-			c[nc].index = i;
-			nc++;
+		if (r)
+			rem[nr++] = r;
+	}
+	/*
+	 * Sum of remainders = (pool - given) * total, each < total: fewer units
+	 * left than nr. They go to the items whose remainder is above the
+	 * extra-th largest, `last`, then to those equal to it, by id.
+	 */
+	extra = (size_t)(pool - given);
+	if (extra == 0)
+		goto out;
+	last = kth_largest(rem, nr, extra, total);
+	/* the remainders are done with: their room holds the ties */
+	ties = (struct tie *)(void *)rem;
+	for (i = 0; i < n; i++) {
+		u128 r = (u128)pool * (u128)items[i].weight - (u128)items[i].amount * total;
+
+		if (r > last) {
+			items[i].amount++;
+			above++;
+		} else if (r == last) {
+			ties[nt].id = items[i].id;
+			ties[nt].index = i;
+			nt++;
 		}
 	}
-	/* Sum of remainders = (pool - given) * total, each < total: fewer units left than nc. */
-	extra = (size_t)(pool - given);
-	if (extra > 0) {
-		if (extra < nc)
-			select_first(c, nc, extra);
-		for (i = 0; i < extra; i++)
-			items[c[i].index].amount++;
-	}
-	free(c);
+	give_ties(items, ties, nt, extra - above);
+out:
+	free(rem);
 	return 0;
 }

@@ -1,7 +1,9 @@
 /* The holders CSV reader: layouts it accepts, rows it refuses, and its digest. */
 #include "lib/holders.h"
+#include "lib/money.h"
 #include "tap.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -132,6 +134,156 @@ static void edges(void)
 	like(e.msg, "open '/nonexistent/h.csv'", "message names the file");
 }
 
+/* The sorted arena is the snapshot body: exact bytes, its digest, and back again. */
+static void body_form(void)
+{
+	static const char want[] = "abc\0"
+	                           "5\n"
+	                           "abcdefgh\0"
+	                           "1000000000\n"
+	                           "abcdefgh0\0"
+	                           "2\n"
+	                           "abcdefgh:\0"
+	                           "0\n"
+	                           "abcdefgi\0"
+	                           "123456789012\n"
+	                           "b\0"
+	                           "1\n";
+	terra_holders hs, back;
+	terra_err e = {0};
+	const char *body, *body2;
+	size_t len, len2;
+	uint8_t d[32], h[32];
+
+	ok(load("abcdefgh:,0\nabcdefgi,123.456789012\nabc,0.000000005\nabcdefgh0,0.000000002\n"
+	        "b,0.000000001\nabcdefgh,1\n",
+	        &hs, &e) == 0,
+	   "accounts sharing their first 8 bytes load");
+	ok(terra_holders_body(&hs, &body, &len, &e) == 0 && len == sizeof want - 1 &&
+	       !memcmp(body, want, len),
+	   "the body: account, NUL, digits, newline, in bytewise order");
+	terra_holders_digest(&hs, d);
+	crypto_hash_sha256(h, (const unsigned char *)body, len);
+	ok(!memcmp(d, h, 32), "the digest is the body's SHA-256");
+	terra_holders_init(&back);
+	ok(terra_holders_from_body(&back, body, len, &e) == 0 && back.n == hs.n &&
+	       back.v[4].balance == 123456789012 &&
+	       !strcmp(terra_holders_account(&back, 4), "abcdefgi") &&
+	       terra_holders_sort(&back, "test", &e) == 0 &&
+	       terra_holders_body(&back, &body2, &len2, &e) == 0 && len2 == len &&
+	       !memcmp(body2, body, len),
+	   "read back from the body: the same holders, and sorted, the same body");
+	terra_holders_free(&back);
+	ok(terra_holders_add(&hs, "zed", 1, 7, &e) == 0 &&
+	       terra_holders_body(&hs, &body, &len, &e) < 0 && e.kind == TERRA_E_STATE,
+	   "after an add, no body until sorted again");
+	ok(terra_holders_sort(&hs, "test", &e) == 0 &&
+	       terra_holders_body(&hs, &body, &len, &e) == 0 && len == sizeof want - 1 + 6 &&
+	       !memcmp(body + len - 6,
+	               "zed\0"
+	               "1\n",
+	               6),
+	   "sorted again: the body has it");
+	terra_holders_free(&hs);
+	refused("abcdefgh1,1\nabcdefgh,2\nabcdefgh1,3\n",
+	        "h.csv:3: account 'abcdefgh1' listed twice (first at line 1)",
+	        "a duplicate among accounts sharing 8 bytes");
+}
+
+/* Balances past the first row take a quick path: it must agree with terra_money_parse. */
+static void balances(void)
+{
+	static const char *const cases[] = {
+	    "0",
+	    "7",
+	    "007",
+	    "1.5",
+	    "0.000000001",
+	    "999999999.999999999",
+	    "1000000000",
+	    "9223372036.854775807",
+	    "9223372036.854775808",
+	    "-0",
+	    "-1",
+	    "1.",
+	    ".5",
+	    "1.0000000000",
+	    "1.000000000",
+	    "12a",
+	    "1e5",
+	    "+1",
+	    "0x10",
+	    "00000000000000000000001",
+	    "1..2",
+	    "\"2.5\"",
+	    " 3 ",
+	};
+	size_t i, bad = 0;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[128], plain[64];
+		terra_holders hs;
+		terra_err e = {0}, pe = {0};
+		int64_t want = -1;
+		int loaded, parsed;
+		size_t j, k = 0;
+
+		snprintf(text, sizeof text, "first,1\nsecond,%s\n", cases[i]);
+		/* what the field holds once libcsv is done: no quotes, no surrounding blanks */
+		for (j = 0; cases[i][j]; j++)
+			if (cases[i][j] != '"' && cases[i][j] != ' ')
+				plain[k++] = cases[i][j];
+		plain[k] = '\0';
+		parsed = terra_money_parse(plain, 0, &want, &pe) == 0 && want >= 0;
+		loaded = load(text, &hs, &e) == 0;
+		if (loaded != parsed || (loaded && hs.v[1].balance != want)) {
+			printf("# balance '%s': loaded %d, terra_money_parse %d\n", cases[i],
+			       loaded, parsed);
+			bad++;
+		} else if (!loaded && !strstr(e.msg, "h.csv:2: balance")) {
+			printf("# balance '%s': %s\n", cases[i], e.msg);
+			bad++;
+		}
+		terra_holders_free(&hs);
+	}
+	ok(bad == 0, "balances: the value or the refusal of terra_money_parse");
+}
+
+/* The file is read a megabyte at a time: line numbers hold across reads, and longer lines. */
+static void long_files(void)
+{
+	size_t rows = 40000, i, n = 0;
+	char *text = malloc(rows * 32 + (3 << 20)), *p;
+	terra_holders hs;
+	terra_err e = {0};
+
+	if (!ok(text != NULL, "long files: memory"))
+		return;
+	/* 32-byte rows, but row 32768, which straddles the first megabyte */
+	for (i = 1; i <= rows; i++)
+		n += (size_t)sprintf(
+		    text + n, i == 32768 ? "\"a%011zu\n%030zu\",1.5\n" : "acct%021zu,1.500\n", i,
+		    i);
+	ok(load(text, &hs, &e) < 0, "a multi-line row across the first megabyte refused");
+	like(e.msg, "h.csv:32768: account", "named by its first line");
+	terra_holders_free(&hs);
+	n = 0;
+	for (i = 1; i <= rows; i++)
+		n += (size_t)sprintf(text + n, "acct%021zu,1.500\n", i);
+	ok(load(text, &hs, &e) == 0 && hs.n == rows && hs.v[rows - 1].line == (long)rows,
+	   "40000 rows over two reads: all there, lines right");
+	terra_holders_free(&hs);
+	n = (size_t)sprintf(text, "a,1\n\"");
+	p = text + n;
+	memset(p, 'x', (size_t)2 << 20);
+	sprintf(p + ((size_t)2 << 20), "\",1\nb,2\n");
+	ok(load(text, &hs, &e) < 0, "a two-megabyte account refused");
+	like(e.msg, "h.csv:2: account 'xxxx", "named with its line");
+	like(e.msg, "longer than 128 characters", "and why");
+	terra_holders_free(&hs);
+	free(text);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -139,6 +291,9 @@ int main(void)
 	accepted_layouts();
 	refused_rows();
 	edges();
+	body_form();
+	balances();
+	long_files();
 	unlink(write_file("h.csv", ""));
 	rmdir(dir);
 	return done_testing();

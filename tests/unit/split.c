@@ -234,6 +234,117 @@ static void large_case(void)
 	free(it);
 }
 
+/* The rule written out plainly: every remainder sorted, the first `left over` get a unit. */
+struct ref_cand {
+	u128 rem;
+	const char *id;
+	size_t index;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct ref_cand *a = pa, *b = pb;
+	int c;
+
+	if (a->rem != b->rem)
+		return a->rem > b->rem ? -1 : 1;
+	c = strcmp(a->id, b->id);
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static void reference_split(int64_t pool, const terra_split_item *it, size_t n, int64_t *amount)
+{
+	struct ref_cand *c = calloc(n ? n : 1, sizeof *c);
+	u128 total = 0;
+	int64_t given = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total += (u128)it[i].weight;
+	for (i = 0; i < n; i++) {
+		u128 prod = (u128)pool * (u128)it[i].weight;
+
+		amount[i] = total ? (int64_t)(prod / total) : 0;
+		given += amount[i];
+		c[i] = (struct ref_cand){total ? prod % total : 0, it[i].id, i};
+	}
+	qsort(c, n, sizeof *c, ref_cmp);
+	for (i = 0; total && i < (size_t)(pool - given); i++)
+		amount[c[i].index]++;
+	free(c);
+}
+
+/*
+ * Against the plain rule, on splits where remainders tie a lot (few
+ * distinct weights), ids in order (holders, units) or not.
+ */
+static void reference_cases(void)
+{
+	size_t n, i, c, bad = 0;
+	char(*ids)[16] = calloc(3000, sizeof *ids);
+	terra_split_item *it = calloc(3000, sizeof *it);
+	int64_t *want = calloc(3000, sizeof *want), left;
+	terra_err e = {0};
+
+	if (!ids || !it || !want) {
+		ok(0, "reference cases: memory");
+		return;
+	}
+	for (c = 0; c < 300; c++) {
+		int sorted = (int)(c % 2);
+		uint64_t kinds = 1 + below(4);
+		int64_t pool = c % 3 == 0 ? (int64_t)below(5000) : (int64_t)(rng() >> 2);
+
+		n = (size_t)below(3000);
+		for (i = 0; i < n; i++) {
+			if (sorted)
+				snprintf(ids[i], sizeof ids[i], "h%06zu", i);
+			else
+				snprintf(ids[i], sizeof ids[i], "%02x-%zu", (unsigned)below(256),
+				         i);
+			it[i].id = ids[i];
+			it[i].weight = (int64_t)(below(kinds) * 1000 + 1);
+		}
+		reference_split(pool, it, n, want);
+		if (terra_split_run(pool, it, n, &left, &e) < 0) {
+			bad++;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (it[i].amount != want[i]) {
+				bad++;
+				break;
+			}
+	}
+	ok(bad == 0, "300 splits with many ties: the amounts of the plain rule");
+	{
+		/* a million equal weights, ids in order: every remainder ties */
+		size_t big = 1000000;
+		terra_split_item *b = calloc(big, sizeof *b);
+		char(*bids)[12] = calloc(big, sizeof *bids);
+		int first_ok;
+
+		if (!b || !bids) {
+			ok(0, "a million ties: memory");
+		} else {
+			for (i = 0; i < big; i++) {
+				snprintf(bids[i], sizeof bids[i], "h%07zu", i);
+				b[i] = (terra_split_item){bids[i], 5, 0};
+			}
+			first_ok = terra_split_run(999999, b, big, &left, &e) == 0 && left == 0;
+			for (i = 0; i < big && first_ok; i++)
+				first_ok = b[i].amount == (i < big - 1);
+			ok(first_ok,
+			   "999999 over a million equal weights: all but the last id get one");
+		}
+		free(bids);
+		free(b);
+	}
+	free(want);
+	free(it);
+	free(ids);
+}
+
 static void fixed_cases(void)
 {
 	terra_split_item it[3] = {{"b", 1, 0}, {"a", 1, 0}, {"c", 1, 0}};
@@ -277,5 +388,6 @@ int main(void)
 	random_cases(0, 5000, "small weights");
 	random_cases(1, 2000, "weights near INT64_MAX");
 	large_case();
+	reference_cases();
 	return done_testing();
 }
