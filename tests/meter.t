@@ -168,6 +168,23 @@ ok "a record outside the period is skipped" terra-meter -p $P "$tmp/out.nd"
 # spelling of the same record is parsed in full. Both must give the same
 # verdicts, messages and sums; only usage_root differs, as it hashes the
 # lines as they were read.
+# An independent RFC 6962 root over the lines of FILE (newlines cut): those
+# of one unit (unit ID), or those numbered from 0 (pick 0,1,5).
+cat >"$tmp/root.py" <<'EOF'
+import hashlib, json, sys
+def h(b): return hashlib.sha256(b).digest()
+def root(leaves):
+    if len(leaves) == 1: return leaves[0]
+    k = 1
+    while k * 2 < len(leaves): k *= 2
+    return h(b"\1" + root(leaves[:k]) + root(leaves[k:]))
+lines = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb")]
+if sys.argv[2] == "unit":
+    lines = [l for l in lines if json.loads(l)["unit"] == sys.argv[3]]
+else:
+    lines = [lines[int(i)] for i in sys.argv[3].split(",")]
+print(root([h(b"\0" + l) for l in lines]).hex())
+EOF
 cat >"$tmp/respell.py" <<'EOF'
 import json, sys
 # Keys reversed, spaces after separators, non-ASCII as \u escapes, "/" as "\/".
@@ -260,17 +277,7 @@ is "$(jq -r '"\(.unit) \(.records) \(.busy_us) \(.work)"' "$tmp/sp.out.1" | sort
 	"$(printf '%s 1 1800000000 1\n%s 3 1800000000 6096\n' "$gpu2" "$gpu" | sort | tr '\n' ,)" \
 	"written form: the good records counted, escapes, offsets and nesting included"
 # A usage_root is over the lines as they were read, in either spelling.
-$py - "$tmp/re.nd" >"$tmp/re.root" <<'EOF'
-import hashlib, sys
-def h(b): return hashlib.sha256(b).digest()
-def root(leaves):
-    if len(leaves) == 1: return leaves[0]
-    k = 1
-    while k * 2 < len(leaves): k *= 2
-    return h(b"\1" + root(leaves[:k]) + root(leaves[k:]))
-lines = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb")]
-print(root([h(b"\0" + lines[i]) for i in (0, 1, 5)]).hex())
-EOF
+$py "$tmp/root.py" "$tmp/re.nd" pick 0,1,5 >"$tmp/re.root"
 is "$(jq -r "select(.unit == \"$gpu\") | .usage_root" "$tmp/re.out.1")" "$(cat "$tmp/re.root")" \
 	"respelled: usage_root over the lines as read"
 # The same record in both spellings: the second is a duplicate.
@@ -360,18 +367,7 @@ is "$(jq -r 'select(.type == "meter") | "\(.start) \(.unit)"' "$tmp/a1" | sort -
 	"ordered by period, then unit"
 
 # usage_root over many lines: an independent RFC 6962 computation
-$py - "$tmp/rand.nd" "$gpu" >"$tmp/root" <<'EOF'
-import hashlib, json, sys
-def h(b): return hashlib.sha256(b).digest()
-def root(leaves):
-    if len(leaves) == 1: return leaves[0]
-    k = 1
-    while k * 2 < len(leaves): k *= 2
-    return h(b"\1" + root(leaves[:k]) + root(leaves[k:]))
-lines = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb")]
-mine = [l for l in lines if json.loads(l)["unit"] == sys.argv[2]]
-print(root([h(b"\0" + l) for l in mine]).hex())
-EOF
+$py "$tmp/root.py" "$tmp/rand.nd" unit "$gpu" >"$tmp/root"
 got=$(terra-meter --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z "$tmp/rand.nd" | jq -r "select(.unit == \"$gpu\") | .usage_root")
 is "$got" "$(cat "$tmp/root")" "usage_root matches an independent RFC 6962 root"
 
