@@ -2,7 +2,10 @@
 # terra-run and signals: SIGINT and SIGTERM end a run with a final usage
 # record for the work done; after a kill -9, no seq is ever used twice.
 . "$(dirname "$0")/setup"
-# Under valgrind, PoCL sees another CPU and compiles far too slowly.
+# Not under valgrind: with kernels compiled natively for its CPU (vg_ocl_env)
+# the runs work there, but memcheck reports an invalid write and read "on
+# thread 1's stack" in glibc's __futex_abstimed_wait_common whenever SIGINT
+# or SIGTERM lands in a futex wait, not yet triaged. ASan+UBSan cover this.
 if [ -n "${TERRA_VALGRIND:-}" ]; then
 	skip "terra-run on PoCL devices" "not under valgrind"
 	done_testing

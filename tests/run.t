@@ -114,8 +114,7 @@ like "$err" "^terra-run: .*run 'terra-register init'" "the message names terra-r
 # cache, PoCL then finds each kernel there under valgrind, and run every
 # workload and its errors under valgrind, comparing with the native run.
 if [ -n "${TERRA_VALGRIND:-}" ]; then
-	export POCL_CACHE_DIR="$tmp/pocl" POCL_LLVM_CPU_NAME=haswell POCL_KERNELLIB_NAME=avx2 \
-		TERRA_SHA256D_VEC=8
+	vg_ocl_env
 	terra-register init 2>/dev/null
 	terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
 	terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
