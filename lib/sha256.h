@@ -1,8 +1,8 @@
 #ifndef TERRA_SHA256_H
 #define TERRA_SHA256_H
 /*
- * One-shot SHA-256 (FIPS 180-4) for the settlement's bulk hashing: the
- * holders snapshot and the holders' Merkle tree. On x86-64 CPUs with the
+ * One-shot SHA-256 (FIPS 180-4) for bulk hashing: the holders snapshot and
+ * Merkle trees, usage leaves, re-hashed shares. On x86-64 CPUs with the
  * SHA extensions it uses them (several times libsodium's portable code);
  * elsewhere it is libsodium's crypto_hash_sha256. Same results either way.
  */

@@ -1,6 +1,7 @@
 #include "sha256d.h"
 
 #include "ocl.h"
+#include "sha256.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -25,11 +26,12 @@ void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
 void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[32])
 {
 	uint8_t header[TERRA_HEADER_BYTES];
-	uint8_t first[crypto_hash_sha256_BYTES];
+	uint8_t first[32];
 
+	/* lib/sha256.c: SHA-NI where the CPU has it (the meter re-hashes every share). */
 	terra_sha256d_header(tmpl, n, header);
-	crypto_hash_sha256(first, header, sizeof header);
-	crypto_hash_sha256(out, first, sizeof first);
+	terra_sha256(header, sizeof header, first);
+	terra_sha256(first, sizeof first, out);
 }
 
 int terra_sha256d_meets(const uint8_t hash[32], int bits)
