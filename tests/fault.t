@@ -8,12 +8,16 @@
 . "$(dirname "$0")/setup"
 
 inject=${TERRA_BUILD:-$top/build/rel}/tests/faultinject.so
-if [ -n "${TERRA_WRAP:-}" ] || [ ! -f "$inject" ]; then
-	skip "write faults under terra-settle and terra-ledger" \
-		"LD_PRELOAD does not mix with TERRA_WRAP, or no $inject"
+if [ ! -f "$inject" ]; then
+	skip "write faults under terra-settle and terra-ledger" "no $inject"
 	done_testing
 	exit
 fi
+# Under valgrind (TERRA_WRAP) the injector reaches the command through
+# valgrind, which passes LD_PRELOAD on; every third write count is tried
+# there, to keep the time.
+step=1
+[ -n "${TERRA_WRAP:-}" ] && step=3
 
 base=$tmp/base
 TERRA_HOME=$base terra-register init 2>/dev/null
@@ -73,7 +77,7 @@ for errno in ENOSPC EIO; do
 			bad=$((bad + 1))
 			echo "# settle, $errno after $n writes: exit $_rc, $s settlements: $(head -c 300 "$tmp/err")"
 		fi
-		n=$((n + 1))
+		n=$((n + step))
 	done
 	ok "terra-settle with $errno after 0..$n writes: $failed failed runs" test "$failed" -ge 3
 	is "$bad" 0 "each failed with a clear $errno message, exit 1, no settlement, and the ledger verifies"
