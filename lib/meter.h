@@ -38,7 +38,7 @@
  * bound (a real one takes about 6000; see terra-meter(1) for the margin). */
 #define TERRA_METER_SHA256D_OPS 64
 /* sgemm: FLOPs per microsecond allowed per benchmarked MFLOPS. */
-#define TERRA_METER_SGEMM_MARGIN 8
+#define TERRA_METER_SGEMM_MARGIN 32
 /* FLOPs in one TFLOP-hour: --price is per TFLOP-hour of weight. */
 #define TERRA_METER_TFLOP_HOUR INT64_C(3600000000000000)
 
