@@ -113,15 +113,17 @@ like "$err" "^terra-run: .*run 'terra-register init'" "the message names terra-r
 # takes minutes. So compile natively for that CPU into a private kernel
 # cache, PoCL then finds each kernel there under valgrind, and run every
 # workload and its errors under valgrind, comparing with the native run.
+[ -n "${TERRA_VALGRIND:-}" ] && vg_ocl_env
+terra-register init 2>/dev/null
+terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
+terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
+unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)
+pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson" | head -n 1)
+# A buffer of 2^50 bytes: more than any device will allocate.
+printf '{"type":"job","v":1,"id":"big","workload":"kernel","params":{"file":"%s","entry":"scale","global":1,"args":[{"buffer":1125899906842624},{"buffer":4,"out":true},{"uint":1},{"uint":1},{"uint":1}]}}\n' \
+	"$top/examples/kernel-scale.cl" >"$tmp/big.json"
 if [ -n "${TERRA_VALGRIND:-}" ]; then
-	vg_ocl_env
-	terra-register init 2>/dev/null
-	terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
-	terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
-	pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson" | head -n 1)
 	fp=$(jq -r 'select(.type == "device") | .fingerprint' "$tmp/devices.ndjson" | head -n 1)
-	printf '{"type":"job","v":1,"id":"big","workload":"kernel","params":{"file":"%s","entry":"scale","global":1,"args":[{"buffer":1125899906842624},{"buffer":4,"out":true},{"uint":1},{"uint":1},{"uint":1}]}}\n' \
-		"$top/examples/kernel-scale.cl" >"$tmp/big.json"
 	rc() { # rc FILE CMD...: runs CMD, its exit status into FILE (valgrind's errors: 99)
 		_f=$1
 		shift
@@ -170,11 +172,6 @@ if [ -n "${TERRA_VALGRIND:-}" ]; then
 	exit
 fi
 
-terra-register init 2>/dev/null
-terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
-terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
-unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)
-pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson" | head -n 1)
 like "$unit" '^[0-9a-f]{32}$' "the PoCL device is registered as a unit"
 
 # sha256d: bounded by time, interim records, shares checked by hashlib.
@@ -266,8 +263,6 @@ like "$(cat "$tmp/b.err")" "undeclared_thing" "the build log is shown"
 is "$(lines "$tmp/b.ndjson")" 0 "no usage for a failed build"
 
 # The device refuses an allocation: no usage.
-printf '{"type":"job","v":1,"id":"big","workload":"kernel","params":{"file":"%s","entry":"scale","global":1,"args":[{"buffer":1125899906842624},{"buffer":4,"out":true},{"uint":1},{"uint":1},{"uint":1}]}}\n' \
-	"$top/examples/kernel-scale.cl" >"$tmp/big.json"
 fails 1 "a buffer over the device's largest allocation fails" \
 	sh -c "terra-run '$tmp/big.json' >'$tmp/big.ndjson' 2>'$tmp/big.err'"
 like "$(cat "$tmp/big.err")" "device refuses it" "the message says the device refuses it"
