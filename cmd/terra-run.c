@@ -4,13 +4,12 @@
 #include "lib/record.h"
 #include "lib/run.h"
 #include "lib/sched.h"
+#include "lib/stop.h"
 #include "lib/time.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +20,6 @@ static const char usage_text[] =
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
     "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
-
-static volatile sig_atomic_t stop;
-static pthread_t main_thread;
-
-/*
- * The OpenCL runtime's own threads may take the signal: it is passed on
- * to the main thread, so a read of job records blocked there ends too.
- */
-static void on_signal(int sig)
-{
-	int saved = errno;
-
-	stop = 1;
-	if (!pthread_equal(pthread_self(), main_thread))
-		pthread_kill(main_thread, sig);
-	errno = saved;
-}
 
 static void on_job_error(void *arg, const terra_err *e)
 {
@@ -140,12 +122,13 @@ static int read_jobs(terra_sched *s, const char *path, int *failed)
 		terra_warn_err(&e);
 		return 1;
 	}
-	while (!stop && (got = terra_reader_next(r, &rec, &e)) != 0) {
+	terra_reader_cancel_fd(r, terra_stop_fd());
+	while (!terra_stop_requested() && (got = terra_reader_next(r, &rec, &e)) != 0) {
 		const char *type;
 		terra_job *job;
 
 		if (got == -2) {
-			if (!stop) {
+			if (!terra_stop_requested()) {
 				terra_warn_err(&e);
 				bad = 1;
 			}
@@ -176,9 +159,9 @@ static int read_jobs(terra_sched *s, const char *path, int *failed)
 			bad = 1;
 		} else if (terra_sched_submit(s, job, &e) < 0) {
 			/* A job left unstarted by -t or a signal is no failure. */
-			if (!stop)
+			if (!terra_stop_requested())
 				terra_warn_err(&e);
-			if (!stop && e.kind != TERRA_E_STATE)
+			if (!terra_stop_requested() && e.kind != TERRA_E_STATE)
 				(*failed)++;
 		}
 		json_decref(rec);
@@ -226,7 +209,6 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	terra_sched_opts so = {0};
-	struct sigaction sa;
 	terra_sched *s = NULL;
 	terra_home home;
 	terra_err e;
@@ -314,19 +296,16 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 
-	main_thread = pthread_self();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read of stdin ends */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* Before any thread starts: SIGINT and SIGTERM end the run (lib/stop.h). */
+	if (terra_stop_start(&e) < 0)
+		terra_die_err(&e);
 
 	if (terra_home_open(&home, o.home, 0, &e) < 0)
 		terra_die_err(&e);
 	so.unit = o.unit;
 	so.deadline_mono = o.seconds_us ? terra_time_mono() + o.seconds_us : 0;
 	so.interval_us = o.interval_us;
-	so.stop = &stop;
+	so.stop = terra_stop_requested;
 	so.out = stdout;
 	so.on_error = on_job_error;
 	if (terra_sched_open(&s, &home, &so, &e) < 0) {
@@ -341,12 +320,13 @@ int main(int argc, char **argv)
 	} else if (optind == argc) {
 		bad |= read_jobs(s, "-", &failed);
 	} else {
-		for (int i = optind; i < argc && !stop; i++)
+		for (int i = optind; i < argc && !terra_stop_requested(); i++)
 			bad |= read_jobs(s, argv[i], &failed);
 	}
 	failed += terra_sched_finish(s);
 	terra_sched_close(s);
 	terra_home_close(&home);
+	terra_stop_end();
 	json_decref(o.extra);
 	status = failed || bad ? TERRA_EXIT_FAIL : TERRA_EXIT_OK;
 	return terra_cli_finish(status);

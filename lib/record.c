@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct terra_reader {
 	int too_long;
 	int in_line; /* a line is begun: its bytes so far are in line */
 	long lineno;
+	int cancel_fd; /* a wait for input ends when it is readable; -1: none */
 };
 
 /* ---- the reader ------------------------------------------------------- */
@@ -37,6 +39,7 @@ int terra_reader_open(terra_reader **rp, const char *path, terra_err *e)
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return terra_err_sys(e, "open '%s'", path ? path : "<stdin>");
+	r->cancel_fd = -1;
 	if (!path || !strcmp(path, "-")) {
 		r->f = stdin;
 		r->name = strdup("<stdin>");
@@ -74,6 +77,11 @@ void terra_reader_close(terra_reader *r)
 	free(r);
 }
 
+void terra_reader_cancel_fd(terra_reader *r, int fd)
+{
+	r->cancel_fd = fd;
+}
+
 const char *terra_reader_name(const terra_reader *r)
 {
 	return r->name;
@@ -109,6 +117,18 @@ static int fill(terra_reader *r)
 		return 1;
 	if (r->eof)
 		return 0;
+	if (r->cancel_fd >= 0) {
+		struct pollfd p[2] = {{.fd = fileno(r->f), .events = POLLIN},
+		                      {.fd = r->cancel_fd, .events = POLLIN}};
+
+		while (poll(p, 2, -1) < 0)
+			if (errno != EINTR)
+				return -1;
+		if (p[1].revents) {
+			errno = ECANCELED;
+			return -1;
+		}
+	}
 	n = read(fileno(r->f), r->chunk, CHUNK);
 	if (n < 0)
 		return -1;

@@ -36,9 +36,9 @@ void terra_reader_close(terra_reader *r);
  *    1  a record in *rec (caller json_decref's it),
  *    0  end of input,
  *   -1  a bad line: e->msg is "FILE:LINE: why"; the reader stays usable,
- *   -2  the input could not be read (e->msg says why); stop. When a signal
- *       interrupted the read (a handler without SA_RESTART), a next call
- *       goes on where this one stopped.
+ *   -2  the input could not be read (e->msg says why), or the wait for it
+ *       was cancelled (errno ECANCELED, terra_reader_cancel_fd); a next
+ *       call goes on where this one stopped.
  * Blank lines are skipped, a final line without '\n' is read, "\r\n" is
  * taken as "\n". A line over TERRA_LINE_MAX is consumed whole and reported
  * as bad. Refused as bad: malformed JSON (NUL bytes, invalid UTF-8, a
@@ -52,6 +52,9 @@ int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e);
 const char *terra_reader_line(const terra_reader *r, size_t *len);
 int terra_reader_truncated(const terra_reader *r);
 const char *terra_reader_name(const terra_reader *r);
+/* While `fd` is readable (a stop, lib/stop.h), a read waiting for input
+ * returns -2 at once instead of waiting; -1 (the default): never. */
+void terra_reader_cancel_fd(terra_reader *r, int fd);
 long terra_reader_lineno(const terra_reader *r);
 /* Formats "FILE:LINE: <type> record: <why>" into e for a record that was
  * parsed but failed a field check; returns -1. A NULL or empty type gives

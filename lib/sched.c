@@ -39,7 +39,7 @@ struct terra_sched {
 
 static int stopping(const terra_sched *s)
 {
-	return (s->o.stop && *s->o.stop) ||
+	return (s->o.stop && s->o.stop()) ||
 	       (s->o.deadline_mono && terra_time_mono() >= s->o.deadline_mono);
 }
 
@@ -319,7 +319,6 @@ out:
 int terra_sched_open(terra_sched **sp, terra_home *h, const terra_sched_opts *o, terra_err *e)
 {
 	terra_sched *s = calloc(1, sizeof *s);
-	sigset_t block, old;
 
 	if (!s)
 		return terra_err_sys(e, "scheduler");
@@ -338,16 +337,10 @@ int terra_sched_open(terra_sched **sp, terra_home *h, const terra_sched_opts *o,
 		terra_sched_close(s);
 		return -1;
 	}
-	/* Signals are the main thread's to take: workers never see them. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (size_t i = 0; i < s->nw; i++) {
 		s->w[i].s = s;
 		if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0) {
 			errno = EAGAIN;
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			terra_err_sys(e, "start worker");
 			terra_sched_finish(s);
 			terra_sched_close(s);
@@ -355,7 +348,6 @@ int terra_sched_open(terra_sched **sp, terra_home *h, const terra_sched_opts *o,
 		}
 		s->w[i].started = 1;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	*sp = s;
 	return 0;
 }

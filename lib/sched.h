@@ -15,7 +15,6 @@
 #include "home.h"
 #include "run.h"
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,7 +22,7 @@ typedef struct terra_sched_opts {
 	const char *unit;            /* -u: only this unit; NULL: any eligible unit */
 	int64_t deadline_mono;       /* terra_time_mono() when the run ends; 0: none */
 	int64_t interval_us;         /* interim usage every so often; 0: one record per job */
-	volatile sig_atomic_t *stop; /* set (by a signal handler) to end the run */
+	int (*stop)(void);           /* nonzero: end the run (terra_stop_requested); NULL: never */
 	FILE *out;
 	/* A job that failed, called under the output lock (never NULL). */
 	void (*on_error)(void *arg, const terra_err *e);
