@@ -45,6 +45,14 @@ int terra_stop_start(terra_err *e)
 		errno = rc;
 		return terra_err_sys(e, "block SIGINT and SIGTERM");
 	}
+	/*
+	 * A shell starts a background job with SIGINT ignored, and an ignored
+	 * signal may be discarded even while blocked (POSIX leaves it open).
+	 * Blocked in every thread, the default action never runs: sigwait()
+	 * takes the signal.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return terra_err_sys(e, "pipe for SIGINT and SIGTERM");
 	if ((rc = pthread_create(&waiter, NULL, wait_signals, NULL))) {

@@ -12,8 +12,9 @@
 /*
  * Blocks SIGINT and SIGTERM in the calling thread and starts the thread
  * that waits for them. Call it before any other thread starts (they
- * inherit the blocked set). Signals after the first change nothing: the
- * run is already ending.
+ * inherit the blocked set). Both are taken even when the process started
+ * with them ignored (a shell's background job). Signals after the first
+ * change nothing: the run is already ending.
  */
 int terra_stop_start(terra_err *e);
 /* The signal that asked the run to end (SIGINT, SIGTERM), 0 while none did. */

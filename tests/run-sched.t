@@ -19,17 +19,21 @@ p1=$(sed -n 1p "$tmp/units.txt" | cut -d' ' -f2)
 u2=$(sed -n 2p "$tmp/units.txt" | cut -d' ' -f1)
 p2=$(sed -n 2p "$tmp/units.txt" | cut -d' ' -f2)
 
-# Six one-second jobs: both units busy at once.
-for i in 1 2 3 4 5 6; do
+# Six one-second jobs (four under valgrind, where each costs seconds more):
+# both units busy at once.
+n=6
+[ -n "${TERRA_VALGRIND:-}" ] && n=4
+want=
+for i in $(seq 1 $n); do
 	printf '{"type":"job","v":1,"id":"j%d","workload":"sha256d","seconds":1,"params":{"share_bits":12}}\n' $i
+	want="${want}j$i "
 done >"$tmp/jobs.ndjson"
 if [ -n "${TERRA_VALGRIND:-}" ]; then
 	terra-run <"$tmp/jobs.ndjson" >/dev/null
 	export TERRA_VG_OCL=1
 fi
-fails 0 "six jobs run" sh -c "terra-run <'$tmp/jobs.ndjson' >'$tmp/usage.ndjson'"
-is "$(jq -r .job "$tmp/usage.ndjson" | sort | tr '\n' ' ')" "j1 j2 j3 j4 j5 j6 " \
-	"one usage record per job"
+fails 0 "$n jobs run" sh -c "terra-run <'$tmp/jobs.ndjson' >'$tmp/usage.ndjson'"
+is "$(jq -r .job "$tmp/usage.ndjson" | sort | tr '\n' ' ')" "$want" "one usage record per job"
 is "$(jq -r .unit "$tmp/usage.ndjson" | sort -u | tr '\n' ' ')" "$u1 $u2 " "both units ran jobs"
 jq -c "select(.unit == \"$u1\")" "$tmp/usage.ndjson" >"$tmp/u1.ndjson"
 jq -c "select(.unit == \"$u2\")" "$tmp/usage.ndjson" >"$tmp/u2.ndjson"
@@ -64,7 +68,7 @@ is "$(jq -r .unit "$tmp/u.ndjson")" "$u2" "-u picks the unit"
 
 # A unit retired: the other takes every job.
 terra-register retire "$u1" >/dev/null 2>&1
-terra-run <"$tmp/jobs.ndjson" >"$tmp/after.ndjson" 2>/dev/null
+head -n 2 "$tmp/jobs.ndjson" | terra-run >"$tmp/after.ndjson" 2>/dev/null
 is "$(jq -r .unit "$tmp/after.ndjson" | sort -u)" "$u2" "after retiring one unit, the other runs all jobs"
 
 done_testing
