@@ -111,9 +111,9 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
            --suppressions=$(abspath tests/valgrind.supp)
 valgrind: all
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --exec '$(VALGRIND)' $(UNITS)
+	    prove -j$(PROVE_JOBS) --timer --exec '$(VALGRIND)' $(UNITS)
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --exec '' $(SHELL_TESTS)
+	    prove -j$(PROVE_JOBS) --timer --exec '' $(SHELL_TESTS)
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MANS) 2>&1); \
