@@ -6,7 +6,7 @@
 #include "money.h"
 #include "record.h"
 #include "sha256.h"
-#include "sha256d.h"
+#include "pow.h"
 #include "time.h"
 #include "unit.h"
 
