@@ -8,6 +8,7 @@
 #include "time.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,34 +344,16 @@ static int int_ok(const terra_canon_member *f)
 	return f && f->kind == TERRA_CANON_INT;
 }
 
-/* 1 for '0'..'9' and 'a'..'f'; and their value: the low nibble, plus 9
- * for a letter. Both without branches: signatures are random. */
-static unsigned is_hex(unsigned c)
-{
-	return (c - '0' < 10u) | (c - 'a' < 6u);
-}
-
-static unsigned hex_value(unsigned c)
-{
-	return (c & 15u) + 9u * (c >> 6);
-}
-
 /* A string member of exactly 2n lowercase hex digits (as terra_rec_hex
- * takes it) into n bytes. */
+ * takes it) into n bytes. The closing quote ends the digits. */
 static int written_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
 {
-	const unsigned char *s;
-	unsigned good = 1;
-	size_t i;
+	size_t got;
 
-	if (!str_ok(f) || f->val_len != 2 * n)
+	if (!str_ok(f) || f->val_len != 2 * n ||
+	    strspn(text + f->val, "0123456789abcdef") != 2 * n)
 		return -1;
-	s = (const unsigned char *)text + f->val;
-	for (i = 0; i < n; i++) {
-		good &= is_hex(s[2 * i]) & is_hex(s[2 * i + 1]);
-		out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
-	}
-	return good ? 0 : -1;
+	return sodium_hex2bin(out, n, text + f->val, 2 * n, NULL, &got, NULL) == 0 && got == n ? 0 : -1;
 }
 
 /* A string member, NUL-terminated into out (cap bytes). */
