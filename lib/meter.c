@@ -429,7 +429,8 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, ter
 		       NULL;
 	if (__builtin_mul_overflow(u->score, a->busy, &weight))
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "unit '%s': weight (score x busy_us) overflows int64", u->c.id),
+		                     "unit '%s': weight (score x busy_us) overflows int64",
+		                     u->c.id),
 		       NULL;
 	terra_period_format(start, end, period);
 	terra_time_format(start, ts);

@@ -289,10 +289,8 @@ int terra_tally_count(terra_tally *m, const terra_usage_verdict *it)
 		c1 = m->nperiods - 1;
 	for (c = c0; c <= c1; c++) {
 		struct acc *a = acc_get(m, (uint32_t)it->unit, (uint32_t)c);
-		int64_t busy =
-		    terra_meter_part(it->busy, it->start, it->end, m->from, m->every, c);
-		int64_t work =
-		    terra_meter_part(it->work, it->start, it->end, m->from, m->every, c);
+		int64_t busy = terra_meter_part(it->busy, it->start, it->end, m->from, m->every, c);
+		int64_t work = terra_meter_part(it->work, it->start, it->end, m->from, m->every, c);
 
 		if (!a)
 			return -1;

@@ -147,7 +147,6 @@ int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int
 	return 1;
 }
 
-
 /* ---- one usage line, checked on its own (worker threads) --------------- */
 
 static int cmp_i64(const void *a, const void *b)
@@ -236,7 +235,8 @@ static int blank(const char *s, size_t n)
 }
 
 /* Fills it->kind and, for a bad line, it->msg ("why", without the place). */
-static void check_line(const terra_usage_rules *r, const char *line, size_t len, terra_usage_verdict *it)
+static void check_line(const terra_usage_rules *r, const char *line, size_t len,
+                       terra_usage_verdict *it)
 {
 	terra_err e;
 	json_t *rec = NULL;
@@ -350,10 +350,11 @@ static int written_hex(const char *text, const terra_canon_member *f, uint8_t *o
 {
 	size_t got;
 
-	if (!str_ok(f) || f->val_len != 2 * n ||
-	    strspn(text + f->val, "0123456789abcdef") != 2 * n)
+	if (!str_ok(f) || f->val_len != 2 * n || strspn(text + f->val, "0123456789abcdef") != 2 * n)
 		return -1;
-	return sodium_hex2bin(out, n, text + f->val, 2 * n, NULL, &got, NULL) == 0 && got == n ? 0 : -1;
+	if (sodium_hex2bin(out, n, text + f->val, 2 * n, NULL, &got, NULL) < 0 || got != n)
+		return -1;
+	return 0;
 }
 
 /* A string member, NUL-terminated into out (cap bytes). */
@@ -441,8 +442,8 @@ static int sha256d_written(const char *line, const terra_canon_member *ev, int64
  * check_line: another spelling, another type, or a fault of any kind,
  * which check_line finds again and words as it always has.
  */
-static int check_written(const terra_usage_rules *r, const char *line, size_t len, terra_usage_verdict *it,
-                         terra_usage_scratch *sc)
+static int check_written(const terra_usage_rules *r, const char *line, size_t len,
+                         terra_usage_verdict *it, terra_usage_scratch *sc)
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
@@ -513,8 +514,8 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	return 1;
 }
 
-void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len, terra_usage_verdict *u,
-                       terra_usage_scratch **sc)
+void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
+                       terra_usage_verdict *u, terra_usage_scratch **sc)
 {
 	if (sc && !*sc)
 		*sc = calloc(1, sizeof **sc);

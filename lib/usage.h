@@ -53,7 +53,7 @@ enum terra_usage_kind {
 
 typedef struct terra_usage_verdict {
 	int kind;
-	char *msg; /* TERRA_USAGE_BAD: "usage record: why" (malloc'd; NULL: out of memory) */
+	char *msg;   /* TERRA_USAGE_BAD: "usage record: why" (malloc'd; NULL: out of memory) */
 	size_t unit; /* index among the rules' units */
 	int64_t seq, start, end, busy, work;
 	char sig[TERRA_USAGE_SIG_KEPT];
@@ -68,8 +68,8 @@ void terra_usage_scratch_free(terra_usage_scratch *sc);
  * Checks one line (len bytes, NUL at line[len]) into u, which starts zeroed.
  * *sc is created on first use (NULL: no reuse).
  */
-void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len, terra_usage_verdict *u,
-                       terra_usage_scratch **sc);
+void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
+                       terra_usage_verdict *u, terra_usage_scratch **sc);
 
 /*
  * The part of `amount` (busy_us or work of a record over [start, end)) that

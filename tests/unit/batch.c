@@ -68,8 +68,7 @@ static int consume(void *ctx, const terra_batch_line *l, terra_err *e)
 	if (!res->bad && res->value != l->lineno)
 		r->wrong_value = 1;
 	if (res->bad && !r->first_bad[0])
-		snprintf(r->first_bad, sizeof r->first_bad, "%s:%ld: bad line", l->name,
-		         l->lineno);
+		snprintf(r->first_bad, sizeof r->first_bad, "%s:%ld: bad line", l->name, l->lineno);
 	snprintf(r->last_text, sizeof r->last_text, "%.*s", (int)(l->len < 60 ? l->len : 60),
 	         l->text);
 	r->last_len = l->len;
@@ -102,8 +101,15 @@ static void scratch_free(void *ctx, void *scratch)
 static int read_text(const char *text, size_t len, int threads, size_t line_max, struct run *r,
                      terra_err *e)
 {
-	terra_batch_opts o = {threads, sizeof(struct result), line_max, "test", check,
-	                      consume,  drop,                 scratch_free, r};
+	terra_batch_opts o = {.threads = threads,
+	                      .slot_size = sizeof(struct result),
+	                      .line_max = line_max,
+	                      .what = "test",
+	                      .check = check,
+	                      .consume = consume,
+	                      .drop = drop,
+	                      .scratch_free = scratch_free,
+	                      .ctx = r};
 	FILE *f = fmemopen((void *)text, len ? len : 1, "r");
 	int rc;
 
@@ -155,7 +161,8 @@ static void test_bad_line(void)
 	struct run r = {0};
 	terra_err e;
 
-	is_int(read_text(text, strlen(text), 4, 0, &r, &e), 0, "a bad line does not stop the input");
+	is_int(read_text(text, strlen(text), 4, 0, &r, &e), 0,
+	       "a bad line does not stop the input");
 	is_int(r.consumed, 4, "... all four lines consumed");
 	is_str(r.first_bad, "in:3: bad line", "... the bad one known by name:line");
 }
@@ -222,8 +229,13 @@ static void test_edges(void)
 
 static void test_read_error(void)
 {
-	terra_batch_opts o = {2, sizeof(struct result), 0, "test", check, consume, drop, scratch_free,
-	                      NULL};
+	terra_batch_opts o = {.threads = 2,
+	                      .slot_size = sizeof(struct result),
+	                      .what = "test",
+	                      .check = check,
+	                      .consume = consume,
+	                      .drop = drop,
+	                      .scratch_free = scratch_free};
 	struct run r = {.expect_lineno = 1};
 	FILE *dir = fopen("/", "r");
 	terra_err e;

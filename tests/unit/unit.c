@@ -146,12 +146,14 @@ static void test_registry(void)
 	json_decref(list);
 
 	ok(terra_unit_finder_open(h.db, &finder, &e) == 0, "finder: opened");
-	found = terra_unit_finder_active(finder, json_string_value(json_object_get(dev, "fingerprint")));
+	found = terra_unit_finder_active(finder,
+	                                 json_string_value(json_object_get(dev, "fingerprint")));
 	ok(found && json_equal(found, unit), "finder: the active unit of a fingerprint");
 	json_decref(found);
 	ok(!terra_unit_finder_active(finder, "cdcd"), "finder: none for an unknown fingerprint");
 	ok(terra_db_exec(h.db, "UPDATE units SET state = 'retired'", &e) == 0, "retire by hand");
-	found = terra_unit_finder_active(finder, json_string_value(json_object_get(dev, "fingerprint")));
+	found = terra_unit_finder_active(finder,
+	                                 json_string_value(json_object_get(dev, "fingerprint")));
 	ok(!found, "finder: a retired unit is not a baseline");
 	json_decref(found);
 	ok(terra_db_exec(h.db, "UPDATE units SET state = 'active'", &e) == 0, "active again");
