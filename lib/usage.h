@@ -66,7 +66,8 @@ void terra_usage_scratch_free(terra_usage_scratch *sc);
 
 /*
  * Checks one line (len bytes, NUL at line[len]) into u, which starts zeroed.
- * *sc is created on first use (NULL: no reuse).
+ * *sc is created on first use. With sc NULL only the jansson path runs (so
+ * tests can hold the two paths against each other).
  */
 void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
                        terra_usage_verdict *u, terra_usage_scratch **sc);
