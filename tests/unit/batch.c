@@ -41,7 +41,7 @@ static void check(void *ctx, const terra_batch_line *l, void **scratch)
 	res->value = strtol(l->text, &end, 10);
 	res->bad = end == l->text || *end != '\0';
 	/* Uneven work, so the threads finish their batches out of order. */
-	n = (unsigned)(res->value * 7919 % 997) * 50;
+	n = (unsigned)((unsigned long)res->value * 7919u % 997u) * 50;
 	for (i = 0; i < n; i++)
 		spin += i;
 	if ((res->note = malloc(16)))
