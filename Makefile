@@ -61,6 +61,7 @@ MANS     = $(sort $(wildcard man/*.[157]))
 
 .SECONDARY:
 .PHONY: all check test unit fuzz fuzz-run valgrind demo install uninstall clean bench lint-man \
+        lint-layers \
         format help fuzz
 FAULTINJECT = $(BUILD)/tests/faultinject.so
 all: $(CMDS) $(UNITS) $(FAULTINJECT)
@@ -118,6 +119,11 @@ valgrind: all
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MANS) 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "man pages: mandoc -Tlint found problems"; exit 1; fi
+
+# Includes point down the layers of lib/LAYERS, without cycles; no lib/*.c
+# over 800 lines (mk/layers.sh names file and line).
+lint-layers:
+	@sh mk/layers.sh
 
 demo: all
 	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "db.h"
+
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@ void terra_cli_init(const char *progname)
 	const char *slash = strrchr(progname, '/');
 
 	terra_progname = slash ? slash + 1 : progname;
+	terra_db_set_program(terra_progname);
 	if (sodium_init() < 0)
 		terra_dief("libsodium: initialisation failed");
 }

@@ -1,6 +1,5 @@
 #include "db.h"
 
-#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -294,6 +293,13 @@ out:
 	return ret;
 }
 
+static const char *program = "terra";
+
+void terra_db_set_program(const char *name)
+{
+	program = name ? name : "terra";
+}
+
 /* Refuses, without changing anything, a file that is not ours or is too new. */
 static int check_file(sqlite3 *db, const char *path, int flags, int64_t *version, terra_err *e)
 {
@@ -324,7 +330,7 @@ static int check_file(sqlite3 *db, const char *path, int flags, int64_t *version
 		return terra_err_set(e, TERRA_E_STATE,
 		                     "'%s': schema version %" PRId64
 		                     " is newer than this %s knows (%d)",
-		                     path, ver, terra_progname ? terra_progname : "terra",
+		                     path, ver, program,
 		                     N_MIGRATIONS);
 	if (ver < N_MIGRATIONS && (flags & TERRA_DB_READONLY))
 		return terra_err_set(e, TERRA_E_STATE,

@@ -26,6 +26,9 @@
 
 enum { TERRA_DB_OPEN = 0, TERRA_DB_CREATE = 1, TERRA_DB_READONLY = 2 };
 
+/* Names the program in "schema version N is newer than this PROGRAM knows"
+ * ("terra" until set; terra_cli_init sets the command's name). */
+void terra_db_set_program(const char *name);
 /* Opens (and with TERRA_DB_CREATE creates) the database at path and migrates it. */
 int terra_db_open(sqlite3 **db, const char *path, int flags, terra_err *e);
 void terra_db_close(sqlite3 *db);

@@ -21,6 +21,7 @@
  * Records that do not touch [from, to) are skipped without verification.
  */
 #include "err.h"
+#include "usage.h" /* the rules: terra_meter_part, _shares_enough, _rate_ok */
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -30,15 +31,6 @@
 
 /* Most periods one run may cut (--every). */
 #define TERRA_METER_PERIODS_MAX 1000000
-/* Seqs per unit whose signatures are kept to tell a duplicate from a replay. */
-#define TERRA_METER_SEQ_WINDOW 4096
-/* sha256d: share_bits must lie in [1, TERRA_METER_SHARE_BITS_MAX]. */
-#define TERRA_METER_SHARE_BITS_MAX 32
-/* Benchmark integer operations credited to one double SHA-256 for the rate
- * bound (a real one takes about 6000; see terra-meter(1) for the margin). */
-#define TERRA_METER_SHA256D_OPS 64
-/* sgemm: FLOPs per microsecond allowed per benchmarked MFLOPS. */
-#define TERRA_METER_SGEMM_MARGIN 32
 /* FLOPs in one TFLOP-hour: --price is per TFLOP-hour of weight. */
 #define TERRA_METER_TFLOP_HOUR INT64_C(3600000000000000)
 
@@ -110,29 +102,5 @@ long terra_meter_bad(const terra_meter *m);
 int terra_meter_write(terra_meter *m, FILE *out, terra_err *e);
 /* The same records appended to the JSON array rows (for a table or CSV). */
 int terra_meter_rows(terra_meter *m, json_t *rows, terra_err *e);
-
-/*
- * The part of `amount` (busy_us or work of a record over [start, end)) that
- * falls into grid cell `cell`, the cells being [origin + k*every,
- * origin + (k+1)*every) for every integer k. Each cell first gets
- * floor(amount * overlap / (end - start)); the units left over go one each to
- * the cells with the largest remainders, ties to the earlier cell. The parts
- * of all cells sum to amount exactly. start < end, every > 0, amount >= 0.
- */
-int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t origin, int64_t every,
-                         int64_t cell);
-/*
- * sha256d: 1 when `shares` shares under `bits` back `work` hashes: with
- * E = work / 2^bits shares expected, refused when shares < E - 6 sqrt(E) - 6.
- */
-int terra_meter_shares_enough(int64_t work, int bits, int64_t shares);
-/*
- * 1 when `work` in `busy_us` is within the benchmark: sha256d needs
- * work * TERRA_METER_SHA256D_OPS <= int32_mops * busy_us; sgemm needs
- * work <= TERRA_METER_SGEMM_MARGIN * fp32_mflops * busy_us. A bound of 0
- * (no benchmark) or another workload allows anything.
- */
-int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int64_t int32_mops,
-                        int64_t fp32_mflops);
 
 #endif

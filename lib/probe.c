@@ -8,6 +8,7 @@
 #include "record.h"
 #include "time.h"
 #include "topo.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -470,7 +471,7 @@ out:
 
 typedef struct baseline_db {
 	sqlite3 *db;
-	sqlite3_stmt *find;
+	terra_unit_finder *find;
 	const char *why_not; /* why there is no baseline to compare with */
 } baseline_db;
 
@@ -488,10 +489,7 @@ static int baseline_open(const terra_probe_opts *o, baseline_db *b, terra_err *e
 		return 0;
 	if (terra_db_open(&b->db, path, TERRA_DB_READONLY, e) < 0)
 		return terra_err_wrap(e, "registered baselines");
-	if (terra_db_prepare(b->db,
-	                     "SELECT record FROM units WHERE fingerprint = ?1 AND "
-	                     "state = 'active' ORDER BY registered_at DESC LIMIT 1",
-	                     &b->find, e) < 0) {
+	if (terra_unit_finder_open(b->db, &b->find, e) < 0) {
 		terra_db_close(b->db);
 		b->db = NULL;
 		return terra_err_wrap(e, "registered baselines");
@@ -502,8 +500,7 @@ static int baseline_open(const terra_probe_opts *o, baseline_db *b, terra_err *e
 
 static void baseline_close(baseline_db *b)
 {
-	if (b->find)
-		sqlite3_finalize(b->find);
+	terra_unit_finder_close(b->find);
 	if (b->db)
 		terra_db_close(b->db);
 }
@@ -511,18 +508,12 @@ static void baseline_close(baseline_db *b)
 /* The registered bench object of a fingerprint (new reference) or NULL. */
 static json_t *baseline_find(baseline_db *b, const char *fingerprint)
 {
-	json_t *unit = NULL, *bench = NULL;
-	const unsigned char *text;
+	json_t *unit, *bench;
 
-	if (!b->find)
+	if (!b->find || !(unit = terra_unit_finder_active(b->find, fingerprint)))
 		return NULL;
-	sqlite3_reset(b->find);
-	sqlite3_bind_text(b->find, 1, fingerprint, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(b->find) == SQLITE_ROW && (text = sqlite3_column_text(b->find, 0))) {
-		unit = json_loads((const char *)text, 0, NULL);
-		bench = json_incref(json_object_get(unit, "bench"));
-		json_decref(unit);
-	}
+	bench = json_incref(json_object_get(unit, "bench"));
+	json_decref(unit);
 	return bench;
 }
 

@@ -1,28 +1,16 @@
 #ifndef TERRA_SHA256D_H
 #define TERRA_SHA256D_H
 /*
- * Bitcoin-style double SHA-256 over 80-byte block headers (DESIGN 5), on the
- * host (share checks, tests) and through OpenCL (terra-run). Nonce n of a
- * scan: header bytes 76..79 = n & 0xffffffff (LE), header bytes 68..71
- * (ntime, LE) = template ntime + (n >> 32). The 32-byte hash is read as a
- * little-endian 256-bit number; it meets `bits` when that number is below
- * 2^(256 - bits).
+ * Double SHA-256 over block headers through OpenCL (terra-run). The host
+ * side (header, hash, target check) is lib/pow.h, included here so callers
+ * of the scanner have both; accounting includes pow.h alone.
  */
 #include "err.h"
+#include "pow.h"
 
 #include <CL/cl.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define TERRA_HEADER_BYTES 80
-
-/* Writes the header of nonce n from the template into out. */
-void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
-                          uint8_t out[TERRA_HEADER_BYTES]);
-/* SHA-256(SHA-256(header of nonce n)). */
-void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[32]);
-/* 1 when hash has at least `bits` leading zero bits as a LE 256-bit number. */
-int terra_sha256d_meets(const uint8_t hash[32], int bits);
 
 /*
  * The OpenCL scanner (terra-run). The host computes the midstate of the

@@ -212,3 +212,45 @@ out:
 		terra_db_rollback(db);
 	return rc;
 }
+
+struct terra_unit_finder {
+	sqlite3_stmt *active;
+};
+
+int terra_unit_finder_open(sqlite3 *db, terra_unit_finder **fp, terra_err *e)
+{
+	terra_unit_finder *f;
+
+	*fp = NULL;
+	if (!(f = calloc(1, sizeof *f)))
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	if (terra_db_prepare(db,
+	                     "SELECT record FROM units WHERE fingerprint = ?1 AND "
+	                     "state = 'active' ORDER BY registered_at DESC LIMIT 1",
+	                     &f->active, e) < 0) {
+		free(f);
+		return -1;
+	}
+	*fp = f;
+	return 0;
+}
+
+json_t *terra_unit_finder_active(terra_unit_finder *f, const char *fingerprint)
+{
+	const unsigned char *text;
+	json_t *rec = NULL;
+
+	sqlite3_reset(f->active);
+	sqlite3_bind_text(f->active, 1, fingerprint, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(f->active) == SQLITE_ROW && (text = sqlite3_column_text(f->active, 0)))
+		rec = json_loads((const char *)text, 0, NULL);
+	return rec;
+}
+
+void terra_unit_finder_close(terra_unit_finder *f)
+{
+	if (!f)
+		return;
+	sqlite3_finalize(f->active);
+	free(f);
+}

@@ -38,6 +38,16 @@ int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e);
 void terra_unit_free(terra_unit *u);
 /* All units' latest records (array), ordered by id. */
 int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e);
+/*
+ * Looks up registered units by device fingerprint (terra-probe's baselines):
+ * prepared once, then asked once per device.
+ */
+typedef struct terra_unit_finder terra_unit_finder;
+int terra_unit_finder_open(sqlite3 *db, terra_unit_finder **f, terra_err *e);
+/* The latest record of the active unit of that fingerprint (a new
+ * reference), or NULL when there is none. */
+json_t *terra_unit_finder_active(terra_unit_finder *f, const char *fingerprint);
+void terra_unit_finder_close(terra_unit_finder *f);
 /* Loads units/<id>.key (secret, sodium_malloc'd). */
 int terra_unit_key(const terra_home *h, const char *id, terra_key *k, terra_err *e);
 /* Reserves n usage seqs for a unit in its own committed transaction, so a

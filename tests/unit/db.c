@@ -197,6 +197,10 @@ static void test_newer(void)
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
 	like(e.msg, "schema version 99 is newer than this terra knows (2)", "... with the reason");
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
+	terra_db_set_program("terra-meter");
+	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "refused again");
+	like(e.msg, "is newer than this terra-meter knows (2)", "... naming the program it was given");
+	terra_db_set_program(NULL);
 	after = slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
 	free(before);

@@ -1,12 +1,16 @@
-/* lib/meter.c: exact splits, the share bound, the rate bound; lib/canon.c:
- * the written form it reads usage lines in, against lib/record.c. */
+/* lib/usage.c: exact splits, the share bound, the rate bound, and the two
+ * paths that check a usage line agreeing; lib/canon.c: the written form it
+ * reads usage lines in, against lib/record.c. */
 #include "lib/canon.h"
 #include "lib/meter.h"
 #include "lib/record.h"
+#include "lib/usage.h"
 #include "tap.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 __extension__ typedef __int128 i128;
 
@@ -321,11 +325,91 @@ static void test_canon(void)
 	}
 }
 
+static int same_verdict(const terra_usage_verdict *a, const terra_usage_verdict *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind != TERRA_USAGE_OK)
+		return 1;
+	return a->unit == b->unit && a->seq == b->seq && a->start == b->start &&
+	       a->end == b->end && a->busy == b->busy && a->work == b->work &&
+	       !memcmp(a->sig, b->sig, sizeof a->sig) && !memcmp(a->leaf, b->leaf, sizeof a->leaf);
+}
+
+/* The written-form path (with scratch) and the jansson path (without) give
+ * the same verdict on a signed line and on every one-byte mutant of it:
+ * hex in upper case, a digit out of range, a quote or a brace in its place. */
+static void test_usage_paths(void)
+{
+	static const char subst[] = "0aAfFgG\"}:,";
+	terra_usage_unit unit = {.id = "00112233445566778899aabbccddeeff"};
+	terra_usage_rules rules = {&unit, 1, sizeof unit, 0, INT64_MAX};
+	terra_usage_scratch *sc = NULL;
+	terra_usage_verdict fast, slow;
+	terra_key k;
+	terra_err e;
+	json_t *rec;
+	char *line = NULL, *mut;
+	size_t len = 0, i, j;
+	int good = 1, ok_fast = 0;
+
+	if (terra_key_generate(&k, &e) < 0) {
+		ok(0, e.msg);
+		return;
+	}
+	memcpy(unit.unit_pub, k.pk, sizeof unit.unit_pub);
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage", "v", 1,
+	                "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
+	                "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us", 1000,
+	                "work", 5);
+	if (!rec || terra_rec_sign(rec, &k, &e) < 0 || terra_rec_dumps(rec, &line, &len, &e) < 0) {
+		ok(0, "usage: a signed line");
+		json_decref(rec);
+		terra_key_wipe(&k);
+		return;
+	}
+	memset(&fast, 0, sizeof fast);
+	memset(&slow, 0, sizeof slow);
+	terra_usage_check(&rules, line, len, &fast, &sc);
+	terra_usage_check(&rules, line, len, &slow, NULL);
+	is_int(fast.kind, TERRA_USAGE_OK, "usage: a signed line is accepted in written form");
+	ok(same_verdict(&fast, &slow), "usage: ... with the verdict of the jansson path");
+	mut = malloc(len + 1);
+	for (i = 0; mut && i < len && good; i++)
+		for (j = 0; j < sizeof subst - 1 && good; j++) {
+			memcpy(mut, line, len + 1);
+			if (mut[i] == subst[j])
+				continue;
+			mut[i] = subst[j];
+			memset(&fast, 0, sizeof fast);
+			memset(&slow, 0, sizeof slow);
+			terra_usage_check(&rules, mut, len, &fast, &sc);
+			terra_usage_check(&rules, mut, len, &slow, NULL);
+			ok_fast += fast.kind == TERRA_USAGE_OK;
+			if (!same_verdict(&fast, &slow)) {
+				printf("# paths disagree (%d, %d): %s\n", fast.kind, slow.kind, mut);
+				good = 0;
+			}
+			free(fast.msg);
+			free(slow.msg);
+		}
+	ok(good, "usage: every one-byte mutant gets the same verdict on both paths");
+	ok(ok_fast == 0, "usage: no mutant is accepted (the signature covers it)");
+	free(mut);
+	free(line);
+	terra_usage_scratch_free(sc);
+	json_decref(rec);
+	terra_key_wipe(&k);
+}
+
 int main(void)
 {
 	int i, good;
 
+	if (sodium_init() < 0)
+		return 1;
 	test_canon();
+	test_usage_paths();
 
 	/* 3 us over a boundary: 1 us before, 2 after; 100 units of busy time. */
 	is_int(terra_meter_part(100, 9, 12, 0, 10, 0), 33, "part before the boundary");

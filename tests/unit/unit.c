@@ -101,7 +101,8 @@ static void test_registry(void)
 	terra_err e = {0};
 	terra_unit u;
 	terra_key k = {0};
-	json_t *dev = device(), *unit = NULL, *again = NULL, *list = NULL;
+	json_t *dev = device(), *unit = NULL, *again = NULL, *list = NULL, *found;
+	terra_unit_finder *finder = NULL;
 	char id[TERRA_UNIT_ID_HEX], prefix[8], owner_hex[TERRA_PK_HEX];
 	int64_t first = 0;
 	int created = 0, existed = -1;
@@ -143,6 +144,20 @@ static void test_registry(void)
 	ok(terra_unit_list(h.db, &list, &e) == 0, "list");
 	is_int(json_array_size(list), 1, "list: one unit");
 	json_decref(list);
+
+	ok(terra_unit_finder_open(h.db, &finder, &e) == 0, "finder: opened");
+	found = terra_unit_finder_active(finder,
+	                                 json_string_value(json_object_get(dev, "fingerprint")));
+	ok(found && json_equal(found, unit), "finder: the active unit of a fingerprint");
+	json_decref(found);
+	ok(!terra_unit_finder_active(finder, "cdcd"), "finder: none for an unknown fingerprint");
+	ok(terra_db_exec(h.db, "UPDATE units SET state = 'retired'", &e) == 0, "retire by hand");
+	found = terra_unit_finder_active(finder,
+	                                 json_string_value(json_object_get(dev, "fingerprint")));
+	ok(!found, "finder: a retired unit is not a baseline");
+	json_decref(found);
+	ok(terra_db_exec(h.db, "UPDATE units SET state = 'active'", &e) == 0, "active again");
+	terra_unit_finder_close(finder);
 
 	ok(terra_unit_seq_reserve(h.db, id, 1, &first, &e) == 0, "reserve 1 seq");
 	is_int(first, 1, "seqs start at 1");

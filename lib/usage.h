@@ -1,0 +1,101 @@
+#ifndef TERRA_USAGE_H
+#define TERRA_USAGE_H
+/*
+ * The metering rules (terra-meter(1)) and the check of one usage record
+ * against them, each on its own line, so any number of threads can check
+ * lines at once (lib/meter.c through lib/batch.h). Two paths give the same
+ * verdict: one reads the line in place in its written form (lib/canon.h),
+ * the fast path for records as terra-run writes them; the other parses it
+ * with jansson and words every fault; a line the first does not accept goes
+ * to the second.
+ */
+#include "key.h"
+#include "merkle.h"
+#include "unit.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* sha256d: share_bits must lie in [1, TERRA_METER_SHARE_BITS_MAX]. */
+#define TERRA_METER_SHARE_BITS_MAX 32
+/* Benchmark integer operations credited to one double SHA-256 for the rate
+ * bound (a real one takes about 6000; see terra-meter(1) for the margin). */
+#define TERRA_METER_SHA256D_OPS 64
+/* sgemm: FLOPs per microsecond allowed per benchmarked MFLOPS. */
+#define TERRA_METER_SGEMM_MARGIN 32
+/* Hex digits of a signature kept per record to tell a duplicate from a replay. */
+#define TERRA_USAGE_SIG_KEPT 32
+
+/* A known unit, as the checks need it. */
+typedef struct terra_usage_unit {
+	char id[TERRA_UNIT_ID_HEX];
+	uint8_t unit_pub[TERRA_PK_BYTES];
+	int64_t int32_mops, fp32_mflops;
+	int retired, has_retired_at;
+	int64_t retired_at;
+} terra_usage_unit;
+
+/* What the checks see: the units sorted by id (stride bytes apart, the
+ * first at units) and the metered range [from, to). */
+typedef struct terra_usage_rules {
+	const void *units;
+	size_t nunits, stride;
+	int64_t from, to;
+} terra_usage_rules;
+
+enum terra_usage_kind {
+	TERRA_USAGE_BLANK, /* an empty line */
+	TERRA_USAGE_BAD,   /* msg says why */
+	TERRA_USAGE_PASS,  /* a record of another type */
+	TERRA_USAGE_SKIP,  /* outside [from, to): not verified */
+	TERRA_USAGE_OK,    /* a verified usage record, the fields below set */
+};
+
+typedef struct terra_usage_verdict {
+	int kind;
+	char *msg;   /* TERRA_USAGE_BAD: "usage record: why" (malloc'd; NULL: out of memory) */
+	size_t unit; /* index among the rules' units */
+	int64_t seq, start, end, busy, work;
+	char sig[TERRA_USAGE_SIG_KEPT];
+	uint8_t leaf[TERRA_HASH_BYTES];
+} terra_usage_verdict;
+
+/* Room one thread's checks reuse from line to line. */
+typedef struct terra_usage_scratch terra_usage_scratch;
+void terra_usage_scratch_free(terra_usage_scratch *sc);
+
+/*
+ * Checks one line (len bytes, NUL at line[len]) into u, which starts zeroed.
+ * *sc is created on first use. With sc NULL only the jansson path runs (so
+ * tests can hold the two paths against each other).
+ */
+void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
+                       terra_usage_verdict *u, terra_usage_scratch **sc);
+
+/*
+ * The part of `amount` (busy_us or work of a record over [start, end)) that
+ * falls into grid cell `cell`, the cells being [origin + k*every,
+ * origin + (k+1)*every) for every integer k. Each cell first gets
+ * floor(amount * overlap / (end - start)); the units left over go one each to
+ * the cells with the largest remainders, ties to the earlier cell. The parts
+ * of all cells sum to amount exactly. start < end, every > 0, amount >= 0.
+ */
+/* The grid cell holding time t: floor((t - origin) / every). */
+int64_t terra_meter_cell(int64_t t, int64_t origin, int64_t every);
+int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t origin, int64_t every,
+                         int64_t cell);
+/*
+ * sha256d: 1 when `shares` shares under `bits` back `work` hashes: with
+ * E = work / 2^bits shares expected, refused when shares < E - 6 sqrt(E) - 6.
+ */
+int terra_meter_shares_enough(int64_t work, int bits, int64_t shares);
+/*
+ * 1 when `work` in `busy_us` is within the benchmark: sha256d needs
+ * work * TERRA_METER_SHA256D_OPS <= int32_mops * busy_us; sgemm needs
+ * work <= TERRA_METER_SGEMM_MARGIN * fp32_mflops * busy_us. A bound of 0
+ * (no benchmark) or another workload allows anything.
+ */
+int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int64_t int32_mops,
+                        int64_t fp32_mflops);
+
+#endif
