@@ -10,16 +10,38 @@ BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
 COMPDIR   = $(PREFIX)/share/bash-completion/completions
 
-NODEPS_GOALS = clean distclean format help
+# mk/deps.sh installs what building and running need (make, make install,
+# make demo), and for the test targets what the tests and tools need too.
+NODEPS_GOALS = clean distclean format help uninstall
+TEST_GOALS   = check test unit valgrind fuzz fuzz-run bench lint-man
+DEPS_SET    := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),test,build)
 ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+NEED_PKGS :=
 else
-DEPS_STATUS := $(shell sh mk/deps.sh 1>&2; echo $$?)
+NEED_PKGS := 1
+DEPS_STATUS := $(shell sh mk/deps.sh $(DEPS_SET) 1>&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error the Debian packages above could not be installed)
 endif
 endif
 
-PKGS      = libsodium sqlite3 jansson hwloc OpenCL
+# pkg-config module = the Debian package that brings it.
+PKGS      = libsodium sqlite3 jansson hwloc OpenCL smartcols
+DEB_libsodium = libsodium-dev
+DEB_sqlite3   = libsqlite3-dev
+DEB_jansson   = libjansson-dev
+DEB_hwloc     = libhwloc-dev
+DEB_OpenCL    = ocl-icd-opencl-dev
+DEB_smartcols = libsmartcols-dev
+ifneq ($(NEED_PKGS),)
+MISSING_PKGS := $(strip $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) && echo y),,$(m))))
+ifneq ($(MISSING_PKGS),)
+$(error $(foreach m,$(MISSING_PKGS),$(or $(DEB_$(m):-dev=),$(m))) not found: apt-get install $(foreach m,$(MISSING_PKGS),$(or $(DEB_$(m)),$(m)-dev)))
+endif
+ifeq ($(wildcard /usr/include/csv.h),)
+$(error libcsv not found: apt-get install libcsv-dev)
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 
@@ -70,9 +92,13 @@ $(FAULTINJECT): tests/tools/faultinject.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -O1 -g -fPIC -shared $< -o $@ -ldl
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+# Each object depends on the headers it includes (-MMD writes them to its .d
+# file; -MP keeps make going when a header is removed).
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/tests/unit/*.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
