@@ -76,7 +76,8 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A    = $(BUILD)/libterra.a
 CMD_SRC  = $(sort $(wildcard cmd/terra-*.c))
 CMDS     = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
-UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT_SRC = $(filter-out tests/unit/fixture.c,$(sort $(wildcard tests/unit/*.c)))
+FIXTURE  = $(BUILD)/tests/unit/fixture.o
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 SHELL_TESTS = $(sort $(wildcard tests/*.t))
 MANS     = $(sort $(wildcard man/*.[157]))
@@ -108,8 +109,8 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB_A)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
+$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(FIXTURE) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(FIXTURE) $(LIB_A) $(PKG_LIBS) -o $@
 
 # Tests see the commands of this build first on PATH; TERRA_WRAP runs each
 # under a tool (valgrind) through wrappers that tests/setup writes.
