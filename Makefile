@@ -148,6 +148,8 @@ lint-man:
 
 demo: all
 	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh
+	@echo "terra: the commands are in $(abspath $(BUILD)/bin); to run them: make install," \
+	    "or export PATH=$(abspath $(BUILD)/bin):\$$PATH" >&2
 
 # make bench QUICK=1: small sizes, table in build/bench/RESULTS.md (CI runs it).
 bench: all
