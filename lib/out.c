@@ -485,8 +485,8 @@ out:
 	return ret;
 }
 
-int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols,
-                    const json_t *rows, terra_err *e)
+int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols, const json_t *rows,
+                    terra_err *e)
 {
 	size_t i;
 	const json_t *row;

@@ -7,13 +7,14 @@
  * table for a person (libsmartcols). Columns name fields of each row; a
  * dotted name ("device.name") reaches into nested objects.
  *
- * A table fits the terminal: $COLUMNS, else the width of the terminal f is
- * on (80 when it does not say); off a terminal without $COLUMNS (a file, a
- * pipe) it keeps its full width. Long text columns are cut when the row is too long
- * (unit ids never), the main column wraps; times drop zero microseconds. Numbers show in human units (busy_us as seconds,
- * *_ppm as percent, score as GFLOPS, amounts in TERRA), exactly: the
- * figure is the record's, only the decimal point moves. JSON and CSV keep
- * the record's integers and amounts as they are.
+ * A table fits the terminal: $COLUMNS, else the width of the terminal f
+ * is on (80 when it does not say); off a terminal without $COLUMNS (a
+ * file, a pipe) it keeps its full width. To fit, long text is cut first,
+ * ids and times last; numbers never. They show in human units, exactly:
+ * the figure is the record's, only the decimal point moves (busy_us in s,
+ * *_ppm in %, score in GFLOPS, weight in TFLOP, amounts in TERRA), and
+ * times drop zero microseconds. JSON and CSV keep the records' integers
+ * and amounts as they are.
  */
 #include "cli.h"
 #include "err.h"
@@ -25,8 +26,8 @@
 enum terra_col_kind {
 	TERRA_COL_AUTO = 0,
 	TERRA_COL_TEXT,   /* cut when the table is too wide */
-	TERRA_COL_ID,     /* never cut: a person types it into a command */
-	TERRA_COL_MAIN,   /* wraps rather than being cut */
+	TERRA_COL_ID,     /* cut last: a person types it into a command */
+	TERRA_COL_MAIN,   /* the row's name: cut like text */
 	TERRA_COL_NUMBER, /* right-aligned, as is */
 	TERRA_COL_US,     /* microseconds, shown in s */
 	TERRA_COL_PPM,    /* parts per million, shown in % */
@@ -41,8 +42,8 @@ struct terra_col {
 };
 
 /* rows: a JSON array of objects. cols: terminated by a NULL name. */
-int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols,
-                    const json_t *rows, terra_err *e);
+int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols, const json_t *rows,
+                    terra_err *e);
 
 /* As terra_out_table with every column AUTO. cols: NULL-terminated names. */
 int terra_out_rows(FILE *f, enum terra_out mode, const char *const *cols, const json_t *rows,

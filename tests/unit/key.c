@@ -57,7 +57,8 @@ static void test_save_load(void)
 	ok(terra_key_generate(&k, &e) == 0 && k.sk, "generate a key");
 	ok(terra_key_generate(&k2, &e) == 0 && memcmp(k.pk, k2.pk, 32), "two keys differ");
 
-	ok(terra_key_save(&k, fixture_path("owner.key"), fixture_path("owner.pub"), 0, &e) == 0, "save a key");
+	ok(terra_key_save(&k, fixture_path("owner.key"), fixture_path("owner.pub"), 0, &e) == 0,
+	   "save a key");
 	is_int(mode_of(fixture_path("owner.key")), 0600, "secret key file is 0600");
 	is_int(mode_of(fixture_path("owner.pub")), 0644, "public key file is 0644");
 	n = fixture_read(fixture_path("owner.key"), buf, sizeof buf);
@@ -91,7 +92,8 @@ static void test_save_load(void)
 	ok(terra_key_load(&l, fixture_path("owner.key"), &e) == 0 && !memcmp(l.pk, k2.pk, 32),
 	   "the new key is loaded after force");
 	terra_key_wipe(&l);
-	ok(terra_key_load_pub(&l, fixture_path("owner.pub"), &e) == 0 && !memcmp(l.pk, k2.pk, 32) && !l.sk,
+	ok(terra_key_load_pub(&l, fixture_path("owner.pub"), &e) == 0 && !memcmp(l.pk, k2.pk, 32) &&
+	       !l.sk,
 	   "public file holds the new public key");
 
 	/* pk file exists but not the secret: no half key left behind */
@@ -105,7 +107,8 @@ static void test_save_load(void)
 
 	terra_key_wipe(&k);
 	terra_key_wipe(&k2);
-	ok(terra_key_save(&k, fixture_path("none.key"), NULL, 0, &e) < 0, "save without a secret fails");
+	ok(terra_key_save(&k, fixture_path("none.key"), NULL, 0, &e) < 0,
+	   "save without a secret fails");
 }
 
 static void test_refusals(void)
@@ -170,7 +173,8 @@ static void test_refusals(void)
 	ok(terra_key_load(&l, fixture_dir(), &e) < 0, "a directory is refused");
 
 	spew(fixture_path("bad.pub"), "abcd\n", 0644);
-	ok(terra_key_load_pub(&l, fixture_path("bad.pub"), &e) < 0, "a short public key file is refused");
+	ok(terra_key_load_pub(&l, fixture_path("bad.pub"), &e) < 0,
+	   "a short public key file is refused");
 	terra_key_wipe(&k);
 }
 

@@ -95,7 +95,8 @@ int main(void)
 			terra_db_commit(h.db, &e);
 	}
 	is_int(bad_appends, 0, "300 appends, seqs 1..300, in transactions of 37");
-	is_int(fixture_sql_int(h.db, "SELECT count(*) FROM checkpoints"), N, "one checkpoint per append");
+	is_int(fixture_sql_int(h.db, "SELECT count(*) FROM checkpoints"), N,
+	       "one checkpoint per append");
 
 	sqlite3_prepare_v2(h.db, "SELECT leaf_hash FROM entries ORDER BY seq", -1, &st, NULL);
 	for (i = 0; i < N && sqlite3_step(st) == SQLITE_ROW; i++)
