@@ -10,16 +10,38 @@ BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
 COMPDIR   = $(PREFIX)/share/bash-completion/completions
 
-NODEPS_GOALS = clean distclean format help
+# mk/deps.sh installs what building and running need (make, make install,
+# make demo), and for the test targets what the tests and tools need too.
+NODEPS_GOALS = clean distclean format help uninstall
+TEST_GOALS   = check test unit valgrind fuzz fuzz-run bench lint-man
+DEPS_SET    := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),test,build)
 ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+NEED_PKGS :=
 else
-DEPS_STATUS := $(shell sh mk/deps.sh 1>&2; echo $$?)
+NEED_PKGS := 1
+DEPS_STATUS := $(shell sh mk/deps.sh $(DEPS_SET) 1>&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error the Debian packages above could not be installed)
 endif
 endif
 
-PKGS      = libsodium sqlite3 jansson hwloc OpenCL
+# pkg-config module = the Debian package that brings it.
+PKGS      = libsodium sqlite3 jansson hwloc OpenCL smartcols
+DEB_libsodium = libsodium-dev
+DEB_sqlite3   = libsqlite3-dev
+DEB_jansson   = libjansson-dev
+DEB_hwloc     = libhwloc-dev
+DEB_OpenCL    = ocl-icd-opencl-dev
+DEB_smartcols = libsmartcols-dev
+ifneq ($(NEED_PKGS),)
+MISSING_PKGS := $(strip $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) && echo y),,$(m))))
+ifneq ($(MISSING_PKGS),)
+$(error $(foreach m,$(MISSING_PKGS),$(or $(DEB_$(m):-dev=),$(m))) not found: apt-get install $(foreach m,$(MISSING_PKGS),$(or $(DEB_$(m)),$(m)-dev)))
+endif
+ifeq ($(wildcard /usr/include/csv.h),)
+$(error libcsv not found: apt-get install libcsv-dev)
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 
@@ -54,7 +76,8 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A    = $(BUILD)/libterra.a
 CMD_SRC  = $(sort $(wildcard cmd/terra-*.c))
 CMDS     = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
-UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT_SRC = $(filter-out tests/unit/fixture.c,$(sort $(wildcard tests/unit/*.c)))
+FIXTURE  = $(BUILD)/tests/unit/fixture.o
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 SHELL_TESTS = $(sort $(wildcard tests/*.t))
 MANS     = $(sort $(wildcard man/*.[157]))
@@ -71,9 +94,13 @@ $(FAULTINJECT): tests/tools/faultinject.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -O1 -g -fPIC -shared $< -o $@ -ldl
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+# Each object depends on the headers it includes (-MMD writes them to its .d
+# file; -MP keeps make going when a header is removed).
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/tests/unit/*.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -83,8 +110,8 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB_A)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
+$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(FIXTURE) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(FIXTURE) $(LIB_A) $(PKG_LIBS) -o $@
 
 # Tests see the commands of this build first on PATH; TERRA_WRAP runs each
 # under a tool (valgrind) through wrappers that tests/setup writes.
@@ -127,6 +154,8 @@ lint-layers:
 
 demo: all
 	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh
+	@echo "terra: the commands are in $(abspath $(BUILD)/bin); to run them: make install," \
+	    "or export PATH=$(abspath $(BUILD)/bin):\$$PATH" >&2
 
 # make bench QUICK=1: small sizes, table in build/bench/RESULTS.md (CI runs it).
 bench: all

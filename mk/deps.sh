@@ -1,11 +1,27 @@
 #!/bin/sh
-# Installs the Debian packages the build and the tests need, and only those
-# that are missing. Silent when nothing is missing, so every make can run it.
+# Installs the Debian packages that are missing, and only those. Silent when
+# nothing is missing, so every make can run it.
+#   sh mk/deps.sh build   what building and running need (make, install, demo)
+#   sh mk/deps.sh test    that and what the tests, fuzz and bench need
 set -u
-# perl brings prove (the test runner); clang and libclang-rt-14-dev make fuzz.
-pkgs="pkg-config gcc make libsodium-dev libsqlite3-dev libjansson-dev libcsv-dev
-libhwloc-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo hwloc
-perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev"
+# Build: compiler, headers and pkg-config files; pocl-opencl-icd is the
+# OpenCL device every machine has (the demo runs on it).
+build="pkg-config gcc make libsodium-dev libsqlite3-dev libjansson-dev libcsv-dev
+libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd"
+# Test: perl brings prove (the test runner); python3-nacl signs test records;
+# mandoc lints the man pages; jq, sqlite3 and hledger read outputs and are
+# bench peers; clang and libclang-rt-14-dev make fuzz; clinfo and hwloc show
+# what the machine has when a probe test fails.
+test="perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev
+clinfo hwloc"
+case ${1:-build} in
+build) pkgs=$build ;;
+test) pkgs="$build $test" ;;
+*)
+	echo "usage: sh mk/deps.sh [build|test]" >&2
+	exit 2
+	;;
+esac
 [ "${TERRA_NO_DEPS:-}" = 1 ] && exit 0
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=

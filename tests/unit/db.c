@@ -1,5 +1,6 @@
 #include "lib/db.h"
 
+#include "fixture.h"
 #include "tap.h"
 
 #include <stdint.h>
@@ -9,18 +10,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char dir[256];
-
-static const char *tpath(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-	return buf[i];
-}
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)
 {
@@ -33,23 +22,6 @@ static int64_t pragma_int(sqlite3 *db, const char *sql)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, f);
-	fclose(f);
-	return buf;
 }
 
 /* A plain SQLite file written with the sqlite3 API, as another program would. */
@@ -70,16 +42,16 @@ static void test_fresh(void)
 	sqlite3_stmt *st;
 	struct stat sb;
 
-	ok(terra_db_open(&db, tpath("missing.db"), TERRA_DB_OPEN, &e) < 0,
+	ok(terra_db_open(&db, fixture_path("missing.db"), TERRA_DB_OPEN, &e) < 0,
 	   "open without CREATE of a missing file fails");
 	is_int(e.kind, TERRA_E_NOTFOUND, "... as not found");
 	like(e.msg, "missing.db", "... naming the file");
-	ok(stat(tpath("missing.db"), &sb) < 0, "... and does not create it");
-	ok(terra_db_open(&db, tpath("missing.db"), TERRA_DB_READONLY, &e) < 0,
+	ok(stat(fixture_path("missing.db"), &sb) < 0, "... and does not create it");
+	ok(terra_db_open(&db, fixture_path("missing.db"), TERRA_DB_READONLY, &e) < 0,
 	   "read-only open of a missing file fails");
-	ok(stat(tpath("missing.db"), &sb) < 0, "... and does not create it");
+	ok(stat(fixture_path("missing.db"), &sb) < 0, "... and does not create it");
 
-	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
 	is_int(terra_db_schema_version(), 2, "schema version is 2");
 	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
 	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
@@ -100,27 +72,27 @@ static void test_fresh(void)
 	   "foreign keys enforced");
 	terra_db_close(db);
 
-	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_OPEN, &e) == 0, "reopen");
+	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_OPEN, &e) == 0, "reopen");
 	terra_db_close(db);
-	ok(terra_db_open(&db, tpath("fresh.db"), TERRA_DB_READONLY, &e) == 0, "reopen read-only");
+	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_READONLY, &e) == 0, "reopen read-only");
 	ok(terra_db_exec(db, "INSERT INTO entries VALUES (1, 'x', '{}', x'00', x'00', 't')", &e) <
 	       0,
 	   "read-only connection refuses writes");
 	terra_db_close(db);
 
 	/* An empty SQLite file (0 bytes) is a new database: migrated on a normal open. */
-	fclose(fopen(tpath("empty.db"), "w"));
-	ok(terra_db_open(&db, tpath("empty.db"), TERRA_DB_READONLY, &e) < 0,
+	fclose(fopen(fixture_path("empty.db"), "w"));
+	ok(terra_db_open(&db, fixture_path("empty.db"), TERRA_DB_READONLY, &e) < 0,
 	   "read-only open of an unmigrated file refused");
 	like(e.msg, "read-only", "... saying why");
-	ok(stat(tpath("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
-	ok(terra_db_open(&db, tpath("empty.db"), TERRA_DB_OPEN, &e) == 0,
+	ok(stat(fixture_path("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
+	ok(terra_db_open(&db, fixture_path("empty.db"), TERRA_DB_OPEN, &e) == 0,
 	   "an empty file is migrated on open");
 	is_int(pragma_int(db, "PRAGMA user_version"), 2, "... to version 2");
 	terra_db_close(db);
 
 	/* A home of schema 1 (no unit_health) is migrated to 2 on open, its data kept. */
-	ok(terra_db_open(&db, tpath("v1.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
 	ok(terra_db_exec(db,
 	                 "DROP TABLE unit_health; PRAGMA user_version = 1;"
 	                 "INSERT INTO units VALUES ('u1', 'o', 'p', 'f', 1, 'active', 'cpu', 't', '{}',"
@@ -128,7 +100,7 @@ static void test_fresh(void)
 	                 &e) == 0,
 	   "make it a schema 1 database with a unit");
 	terra_db_close(db);
-	ok(terra_db_open(&db, tpath("v1.db"), TERRA_DB_OPEN, &e) == 0, "open the schema 1 database");
+	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_OPEN, &e) == 0, "open the schema 1 database");
 	is_int(pragma_int(db, "PRAGMA user_version"), 2, "... migrated to version 2");
 	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'unit_health'"), 1,
 	       "... unit_health exists");
@@ -140,28 +112,28 @@ static void test_fresh(void)
 
 static void test_foreign(void)
 {
-	const char *p = tpath("foreign.db"), *q = tpath("otherapp.db"), *t = tpath("text.db");
+	const char *p = fixture_path("foreign.db"), *q = fixture_path("otherapp.db"), *t = fixture_path("text.db");
 	char *before, *after;
 	size_t nb, na;
 	sqlite3 *db = NULL;
 	terra_err e = {0};
 
 	make_foreign(p, "CREATE TABLE t(x); INSERT INTO t VALUES (42);");
-	before = slurp(p, &nb);
+	before = fixture_slurp(p, &nb);
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "foreign SQLite file refused");
 	like(e.msg, "is not a Terra database (application_id 0x00000000)", "... with the reason");
 	like(e.msg, p, "... naming the file");
 	ok(terra_db_open(&db, p, TERRA_DB_CREATE, &e) < 0, "... also with CREATE");
-	after = slurp(p, &na);
+	after = fixture_slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
 	free(before);
 	free(after);
 
 	make_foreign(q, "PRAGMA application_id = 305419896;");
-	before = slurp(q, &nb);
+	before = fixture_slurp(q, &nb);
 	ok(terra_db_open(&db, q, TERRA_DB_CREATE, &e) < 0, "file of another application refused");
 	like(e.msg, "(application_id 0x12345678)", "... naming its application_id");
-	after = slurp(q, &na);
+	after = fixture_slurp(q, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
 	free(before);
 	free(after);
@@ -173,10 +145,10 @@ static void test_foreign(void)
 		      f);
 		fclose(f);
 	}
-	before = slurp(t, &nb);
+	before = fixture_slurp(t, &nb);
 	ok(terra_db_open(&db, t, TERRA_DB_OPEN, &e) < 0, "a text file is refused");
 	like(e.msg, t, "... naming the file");
-	after = slurp(t, &na);
+	after = fixture_slurp(t, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
 	free(before);
 	free(after);
@@ -184,7 +156,7 @@ static void test_foreign(void)
 
 static void test_newer(void)
 {
-	const char *p = tpath("newer.db");
+	const char *p = fixture_path("newer.db");
 	sqlite3 *db = NULL;
 	terra_err e = {0};
 	char *before, *after;
@@ -193,7 +165,7 @@ static void test_newer(void)
 	ok(terra_db_open(&db, p, TERRA_DB_CREATE, &e) == 0, "create for the newer test");
 	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
 	terra_db_close(db);
-	before = slurp(p, &nb);
+	before = fixture_slurp(p, &nb);
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
 	like(e.msg, "schema version 99 is newer than this terra knows (2)", "... with the reason");
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
@@ -201,7 +173,7 @@ static void test_newer(void)
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "refused again");
 	like(e.msg, "is newer than this terra-meter knows (2)", "... naming the program it was given");
 	terra_db_set_program(NULL);
-	after = slurp(p, &na);
+	after = fixture_slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
 	free(before);
 	free(after);
@@ -223,7 +195,7 @@ static void test_triggers(void)
 		"DELETE FROM settlement_inputs",
 	};
 
-	ok(terra_db_open(&db, tpath("trig.db"), TERRA_DB_CREATE, &e) == 0, "create for triggers");
+	ok(terra_db_open(&db, fixture_path("trig.db"), TERRA_DB_CREATE, &e) == 0, "create for triggers");
 	ok(terra_db_exec(db,
 	                 "INSERT INTO entries VALUES (1, 'unit', '{}', x'00', x'01', 't');"
 	                 "INSERT INTO checkpoints (size, root, signer, sig, body, frontier)"
@@ -251,8 +223,8 @@ static void test_busy(void)
 	terra_err e = {0};
 
 	setenv("TERRA_BUSY_TIMEOUT_MS", "50", 1);
-	ok(terra_db_open(&a, tpath("busy.db"), TERRA_DB_CREATE, &e) == 0, "open first");
-	ok(terra_db_open(&b, tpath("busy.db"), TERRA_DB_OPEN, &e) == 0, "open second");
+	ok(terra_db_open(&a, fixture_path("busy.db"), TERRA_DB_CREATE, &e) == 0, "open first");
+	ok(terra_db_open(&b, fixture_path("busy.db"), TERRA_DB_OPEN, &e) == 0, "open second");
 	ok(terra_db_begin(a, &e) == 0, "first begins");
 	ok(terra_db_exec(a, "INSERT INTO entries VALUES (1, 'k', '{}', x'00', x'01', 't')", &e) ==
 	       0,
@@ -260,7 +232,7 @@ static void test_busy(void)
 	ok(terra_db_begin(b, &e) < 0, "second cannot begin while the first holds the lock");
 	is_int(e.kind, TERRA_E_BUSY, "... kind BUSY");
 	like(e.msg, "database is locked by another terra command", "... with the message");
-	ok(terra_db_open(&c, tpath("busy.db"), TERRA_DB_OPEN, &e) == 0,
+	ok(terra_db_open(&c, fixture_path("busy.db"), TERRA_DB_OPEN, &e) == 0,
 	   "opening while another holds the write lock works");
 	terra_db_close(c);
 	ok(terra_db_commit(a, &e) == 0, "first commits");
@@ -283,7 +255,7 @@ static void test_race(void)
 		const char *p;
 
 		snprintf(name, sizeof name, "race%d.db", round);
-		p = tpath(name);
+		p = fixture_path(name);
 		fflush(stdout);
 		for (i = 0; i < 4; i++) {
 			if (fork() == 0) {
@@ -306,22 +278,12 @@ static void test_race(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char cmd[300];
-
-	snprintf(dir, sizeof dir, "%s/terra-db.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_tmpdir("db");
 	test_fresh();
 	test_foreign();
 	test_newer();
 	test_triggers();
 	test_busy();
 	test_race();
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
 	return done_testing();
 }

@@ -1,31 +1,18 @@
 /* The holders CSV reader: layouts it accepts, rows it refuses, and its digest. */
 #include "lib/holders.h"
 #include "lib/money.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/terra-holders.XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fputs(text, f) == EOF || fclose(f))
-		abort();
-	return path;
-}
-
 /* Loads text; 0 on success with hs filled, else -1 with e. */
 static int load(const char *text, terra_holders *hs, terra_err *e)
 {
 	terra_holders_init(hs);
-	return terra_holders_load(hs, write_file("h.csv", text), e);
+	return terra_holders_load(hs, fixture_write("h.csv", text, strlen(text)), e);
 }
 
 static void digest_hex(const terra_holders *hs, char out[65])
@@ -286,15 +273,12 @@ static void long_files(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir))
-		return 1;
+	fixture_tmpdir("holders");
 	accepted_layouts();
 	refused_rows();
 	edges();
 	body_form();
 	balances();
 	long_files();
-	unlink(write_file("h.csv", ""));
-	rmdir(dir);
 	return done_testing();
 }

@@ -1,6 +1,7 @@
 #include "lib/home.h"
 
 #include "lib/db.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -8,36 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[256];
-
-static const char *tpath(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-	return buf[i];
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static int mode_of(const char *path)
 {
@@ -87,20 +58,20 @@ static void test_missing(void)
 	terra_err e = {0};
 	char want[600];
 
-	ok(terra_home_open(&h, tpath("nohome"), 0, &e) < 0, "open without a home fails");
+	ok(terra_home_open(&h, fixture_path("nohome"), 0, &e) < 0, "open without a home fails");
 	is_int(e.kind, TERRA_E_NOTFOUND, "... kind NOTFOUND");
 	snprintf(want, sizeof want, "no Terra home at '%s': run 'terra-register init' first",
-	         tpath("nohome"));
+	         fixture_path("nohome"));
 	is_str(e.msg, want, "... telling to run terra-register init");
-	ok(!is_there(tpath("nohome")), "... and creates nothing");
-	mkdir(tpath("emptyhome"), 0700);
-	ok(terra_home_open(&h, tpath("emptyhome"), 0, &e) < 0, "open of an empty dir fails");
+	ok(!is_there(fixture_path("nohome")), "... and creates nothing");
+	mkdir(fixture_path("emptyhome"), 0700);
+	ok(terra_home_open(&h, fixture_path("emptyhome"), 0, &e) < 0, "open of an empty dir fails");
 	like(e.msg, "run 'terra-register init' first", "... with the same advice");
 }
 
 static void test_init(void)
 {
-	const char *home = tpath("a/b/home");
+	const char *home = fixture_path("a/b/home");
 	char keyp[600], pubp[600], dbp[600], unitsp[600], file[PATH_MAX], hex[TERRA_PK_HEX];
 	char *key1, *pub1, *db1, *key2, *pub2, *db2;
 	size_t nk1, np1, nd1, nk2, np2, nd2;
@@ -118,15 +89,15 @@ static void test_init(void)
 		printf("# %s\n", e.msg);
 	is_int(created, 1, "... created = 1");
 	is_int(mode_of(home), 0700, "home is 0700");
-	is_int(mode_of(tpath("a")), 0700, "parents created 0700");
+	is_int(mode_of(fixture_path("a")), 0700, "parents created 0700");
 	is_int(mode_of(keyp), 0600, "owner.key is 0600");
 	ok(is_there(pubp), "owner.pub exists");
 	is_int(mode_of(unitsp), 0700, "units/ is 0700");
 	ok(is_there(dbp), "terra.db exists");
 
-	key1 = slurp(keyp, &nk1);
-	pub1 = slurp(pubp, &np1);
-	db1 = slurp(dbp, &nd1);
+	key1 = fixture_slurp(keyp, &nk1);
+	pub1 = fixture_slurp(pubp, &np1);
+	db1 = fixture_slurp(dbp, &nd1);
 	stat(keyp, &sk1);
 	stat(pubp, &sp1);
 	stat(dbp, &sd1);
@@ -135,9 +106,9 @@ static void test_init(void)
 	created = -1;
 	ok(terra_home_init(home, 0, &created, &e) == 0, "init again succeeds");
 	is_int(created, 0, "... created = 0");
-	key2 = slurp(keyp, &nk2);
-	pub2 = slurp(pubp, &np2);
-	db2 = slurp(dbp, &nd2);
+	key2 = fixture_slurp(keyp, &nk2);
+	pub2 = fixture_slurp(pubp, &np2);
+	db2 = fixture_slurp(dbp, &nd2);
 	stat(keyp, &sk2);
 	stat(pubp, &sp2);
 	stat(dbp, &sd2);
@@ -173,10 +144,10 @@ static void test_init(void)
 	unlink(pubp);
 	ok(terra_home_init(home, 0, &created, &e) == 0 && created == 1,
 	   "owner.pub missing: init completes");
-	pub2 = slurp(pubp, &np2);
+	pub2 = fixture_slurp(pubp, &np2);
 	ok(pub2 && np1 == np2 && !memcmp(pub1, pub2, np1), "... owner.pub re-derived from the key");
 	free(pub2);
-	key2 = slurp(keyp, &nk2);
+	key2 = fixture_slurp(keyp, &nk2);
 	ok(nk1 == nk2 && !memcmp(key1, key2, nk1), "... owner.key unchanged");
 	free(key2);
 	rmdir(unitsp);
@@ -200,10 +171,10 @@ static void test_init(void)
 	like(e.msg, "owner.pub does not match owner.key", "... saying so");
 	ok(terra_home_open(&h, home, TERRA_HOME_SECRET, &e) < 0, "... also by open with the secret");
 	ok(terra_home_init(home, 1, &created, &e) == 0, "... --force rewrites owner.pub");
-	pub2 = slurp(pubp, &np2);
+	pub2 = fixture_slurp(pubp, &np2);
 	ok(pub2 && np1 == np2 && !memcmp(pub1, pub2, np1), "... from owner.key");
 	free(pub2);
-	key2 = slurp(keyp, &nk2);
+	key2 = fixture_slurp(keyp, &nk2);
 	ok(nk1 == nk2 && !memcmp(key1, key2, nk1), "... owner.key never replaced");
 	free(key2);
 	free(key1);
@@ -213,7 +184,7 @@ static void test_init(void)
 
 static void test_inconsistent(void)
 {
-	const char *home = tpath("incons");
+	const char *home = fixture_path("incons");
 	char keyp[600], pubp[600], dbp[600];
 	terra_err e = {0};
 	terra_home h;
@@ -256,27 +227,17 @@ static void test_inconsistent(void)
 	ok(!is_there(keyp), "... nothing created");
 
 	/* A file where the home should be. */
-	fclose(fopen(tpath("afile"), "w"));
-	ok(terra_home_init(tpath("afile"), 0, &created, &e) < 0, "home path that is a file refused");
+	fclose(fopen(fixture_path("afile"), "w"));
+	ok(terra_home_init(fixture_path("afile"), 0, &created, &e) < 0, "home path that is a file refused");
 	like(e.msg, "not a directory", "... saying so");
 }
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char cmd[300];
-
-	snprintf(dir, sizeof dir, "%s/terra-home.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_tmpdir("home");
 	test_path();
 	test_missing();
 	test_init();
 	test_inconsistent();
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
 	return done_testing();
 }

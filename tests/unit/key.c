@@ -1,6 +1,7 @@
 /* Unit tests for lib/key: generate, save, load, file modes, sign, hex. */
 #include "lib/key.h"
 
+#include "fixture.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -9,36 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static const char *path(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-	return buf[i];
-}
-
 static int mode_of(const char *p)
 {
 	struct stat st;
 
 	return stat(p, &st) < 0 ? -1 : (int)(st.st_mode & 07777);
-}
-
-static size_t slurp(const char *p, char *buf, size_t cap)
-{
-	FILE *f = fopen(p, "rb");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, cap - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return n;
 }
 
 static void spew(const char *p, const char *text, int mode)
@@ -50,19 +26,6 @@ static void spew(const char *p, const char *text, int mode)
 	fputs(text, f);
 	fclose(f);
 	chmod(p, (mode_t)mode);
-}
-
-static int count_entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 static void test_hex(void)
@@ -94,26 +57,27 @@ static void test_save_load(void)
 	ok(terra_key_generate(&k, &e) == 0 && k.sk, "generate a key");
 	ok(terra_key_generate(&k2, &e) == 0 && memcmp(k.pk, k2.pk, 32), "two keys differ");
 
-	ok(terra_key_save(&k, path("owner.key"), path("owner.pub"), 0, &e) == 0, "save a key");
-	is_int(mode_of(path("owner.key")), 0600, "secret key file is 0600");
-	is_int(mode_of(path("owner.pub")), 0644, "public key file is 0644");
-	n = slurp(path("owner.key"), buf, sizeof buf);
+	ok(terra_key_save(&k, fixture_path("owner.key"), fixture_path("owner.pub"), 0, &e) == 0,
+	   "save a key");
+	is_int(mode_of(fixture_path("owner.key")), 0600, "secret key file is 0600");
+	is_int(mode_of(fixture_path("owner.pub")), 0644, "public key file is 0644");
+	n = fixture_read(fixture_path("owner.key"), buf, sizeof buf);
 	is_int(n, 20 + 128 + 1, "secret file is one line of magic and 128 hex");
 	ok(!strncmp(buf, "terra-secret-key-v1 ", 20), "secret file starts with its magic");
 	terra_hex(k.pk, 32, hex);
 	ok(!strncmp(buf + 20 + 64, hex, 64), "secret file ends with the public key");
-	n = slurp(path("owner.pub"), buf, sizeof buf);
+	n = fixture_read(fixture_path("owner.pub"), buf, sizeof buf);
 	ok(n == 65 && !strncmp(buf, hex, 64) && buf[64] == '\n', "public file is 64 hex and \\n");
 
-	slurp(path("owner.key"), before, sizeof before);
-	ok(terra_key_save(&k2, path("owner.key"), path("owner.pub"), 0, &e) < 0,
+	fixture_read(fixture_path("owner.key"), before, sizeof before);
+	ok(terra_key_save(&k2, fixture_path("owner.key"), fixture_path("owner.pub"), 0, &e) < 0,
 	   "saving over an existing key is refused without force");
 	is_int(e.kind, TERRA_E_EXISTS, "... as 'exists'");
 	like(e.msg, "owner.key", "... naming the file");
-	slurp(path("owner.key"), buf, sizeof buf);
+	fixture_read(fixture_path("owner.key"), buf, sizeof buf);
 	is_str(buf, before, "... and the old key is untouched");
 
-	ok(terra_key_load(&l, path("owner.key"), &e) == 0, "load the key");
+	ok(terra_key_load(&l, fixture_path("owner.key"), &e) == 0, "load the key");
 	ok(!memcmp(l.pk, k.pk, 32) && l.sk && !memcmp(l.sk, k.sk, 64),
 	   "loaded key is the saved one");
 	terra_key_wipe(&l);
@@ -121,28 +85,30 @@ static void test_save_load(void)
 	terra_key_wipe(&l);
 	ok(1, "wipe twice is safe");
 
-	ok(terra_key_save(&k2, path("owner.key"), path("owner.pub"), 1, &e) == 0,
+	ok(terra_key_save(&k2, fixture_path("owner.key"), fixture_path("owner.pub"), 1, &e) == 0,
 	   "force overwrites a key");
-	is_int(mode_of(path("owner.key")), 0600, "overwritten secret is still 0600");
-	is_int(count_entries(), 2, "no temporary file is left behind");
-	ok(terra_key_load(&l, path("owner.key"), &e) == 0 && !memcmp(l.pk, k2.pk, 32),
+	is_int(mode_of(fixture_path("owner.key")), 0600, "overwritten secret is still 0600");
+	is_int(fixture_entries(fixture_dir()), 2, "no temporary file is left behind");
+	ok(terra_key_load(&l, fixture_path("owner.key"), &e) == 0 && !memcmp(l.pk, k2.pk, 32),
 	   "the new key is loaded after force");
 	terra_key_wipe(&l);
-	ok(terra_key_load_pub(&l, path("owner.pub"), &e) == 0 && !memcmp(l.pk, k2.pk, 32) && !l.sk,
+	ok(terra_key_load_pub(&l, fixture_path("owner.pub"), &e) == 0 && !memcmp(l.pk, k2.pk, 32) &&
+	       !l.sk,
 	   "public file holds the new public key");
 
 	/* pk file exists but not the secret: no half key left behind */
-	ok(terra_key_save(&k, path("other.key"), path("owner.pub"), 0, &e) < 0,
+	ok(terra_key_save(&k, fixture_path("other.key"), fixture_path("owner.pub"), 0, &e) < 0,
 	   "save fails when the public file exists");
-	ok(access(path("other.key"), F_OK) < 0, "... and leaves no secret file");
+	ok(access(fixture_path("other.key"), F_OK) < 0, "... and leaves no secret file");
 
-	ok(terra_key_save(&k, path("nodir/x.key"), NULL, 0, &e) < 0,
+	ok(terra_key_save(&k, fixture_path("nodir/x.key"), NULL, 0, &e) < 0,
 	   "save into a missing dir fails");
 	is_int(e.kind, TERRA_E_SYS, "... as a system error");
 
 	terra_key_wipe(&k);
 	terra_key_wipe(&k2);
-	ok(terra_key_save(&k, path("none.key"), NULL, 0, &e) < 0, "save without a secret fails");
+	ok(terra_key_save(&k, fixture_path("none.key"), NULL, 0, &e) < 0,
+	   "save without a secret fails");
 }
 
 static void test_refusals(void)
@@ -150,11 +116,11 @@ static void test_refusals(void)
 	terra_key k = {{0}, NULL}, l = {{0}, NULL};
 	terra_err e = {0};
 	char buf[1024], good[1024];
-	const char *p = path("t.key");
+	const char *p = fixture_path("t.key");
 
 	terra_key_generate(&k, &e);
 	terra_key_save(&k, p, NULL, 0, &e);
-	slurp(p, good, sizeof good);
+	fixture_read(p, good, sizeof good);
 
 	chmod(p, 0640);
 	ok(terra_key_load(&l, p, &e) < 0 && !l.sk, "group-readable secret is refused");
@@ -202,12 +168,13 @@ static void test_refusals(void)
 	strcat(buf, "extra\n");
 	spew(p, buf, 0600);
 	ok(terra_key_load(&l, p, &e) < 0, "trailing garbage is refused");
-	ok(terra_key_load(&l, path("missing.key"), &e) < 0, "a missing file fails");
+	ok(terra_key_load(&l, fixture_path("missing.key"), &e) < 0, "a missing file fails");
 	is_int(e.kind, TERRA_E_NOTFOUND, "... as not found");
-	ok(terra_key_load(&l, dir, &e) < 0, "a directory is refused");
+	ok(terra_key_load(&l, fixture_dir(), &e) < 0, "a directory is refused");
 
-	spew(path("bad.pub"), "abcd\n", 0644);
-	ok(terra_key_load_pub(&l, path("bad.pub"), &e) < 0, "a short public key file is refused");
+	spew(fixture_path("bad.pub"), "abcd\n", 0644);
+	ok(terra_key_load_pub(&l, fixture_path("bad.pub"), &e) < 0,
+	   "a short public key file is refused");
 	terra_key_wipe(&k);
 }
 
@@ -249,27 +216,14 @@ static void test_key_id(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-
 	umask(022);
 	if (sodium_init() < 0)
 		return 1;
-	snprintf(dir, sizeof dir, "%s/terra-key.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_tmpdir("key");
 	test_hex();
 	test_key_id();
 	test_save_load();
 	test_refusals();
 	test_sign();
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
 	return done_testing();
 }

@@ -9,7 +9,8 @@
 #include "lib/ledger.h"
 #include "lib/merkle.h"
 #include "lib/record.h"
-#include "tests/unit/tap.h"
+#include "fixture.h"
+#include "tap.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -23,18 +24,6 @@ static json_t *meter_payload(int i)
 {
 	return json_pack("{s:s, s:i, s:s, s:I}", "type", "meter", "v", 1, "note", "bench", "i",
 	                 (json_int_t)i);
-}
-
-static int count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int n = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 /* The signed root of checkpoint `size`, from its body. */
@@ -61,7 +50,7 @@ static int checkpoint_root(sqlite3 *db, int size, uint8_t root[TERRA_HASH_BYTES]
 
 int main(void)
 {
-	char dir[] = "/tmp/terra-ledger-unit.XXXXXX", cmd[64];
+	const char *dir;
 	terra_ledger_report rep = {0};
 	terra_err e = {0};
 	terra_home h;
@@ -73,8 +62,9 @@ int main(void)
 	int64_t seq = 0;
 	size_t len;
 
-	if (sodium_init() < 0 || !mkdtemp(dir))
+	if (sodium_init() < 0)
 		return 1;
+	dir = fixture_tmpdir("ledger-unit");
 	setenv("TERRA_NOW", "2026-11-21T10:00:00Z", 1);
 	if (!ok(terra_home_init(dir, 0, &created, &e) == 0, "a home to append to"))
 		printf("#   %s\n", e.msg);
@@ -105,7 +95,8 @@ int main(void)
 			terra_db_commit(h.db, &e);
 	}
 	is_int(bad_appends, 0, "300 appends, seqs 1..300, in transactions of 37");
-	is_int(count(h.db, "SELECT count(*) FROM checkpoints"), N, "one checkpoint per append");
+	is_int(fixture_sql_int(h.db, "SELECT count(*) FROM checkpoints"), N,
+	       "one checkpoint per append");
 
 	sqlite3_prepare_v2(h.db, "SELECT leaf_hash FROM entries ORDER BY seq", -1, &st, NULL);
 	for (i = 0; i < N && sqlite3_step(st) == SQLITE_ROW; i++)
@@ -132,8 +123,5 @@ int main(void)
 	terra_ledger_report_free(&rep);
 
 	terra_home_close(&h);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		return 1;
 	return done_testing();
 }

@@ -3,6 +3,7 @@
 #include "tap.h"
 
 #include <csv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,22 +116,80 @@ static void test_table(void)
 	char *out;
 	int rc;
 
+	unsetenv("COLUMNS");
 	out = render(TERRA_OUT_TABLE, cols, rows_json, &rc, &e);
 	is_int(rc, 0, "table rows");
 	is_str(out,
-	       "UNIT                              SCORE  NAME        BALANCE  FP64\n"
-	       "0123456789abcdef0123456789abcdef   1200  Tesla  12.500000000  true\n"
-	       "ffff                                  7  -      -1.000000000  false\n",
-	       "... capitals, aligned, numbers right, absent '-', ids whole");
+	       "UNIT                                    SCORE NAME       BALANCE FP64\n"
+	       "0123456789abcdef0123456789abcdef   1.2 GFLOPS Tesla 12.500000000 true\n"
+	       "ffff                             0.007 GFLOPS -     -1.000000000 false\n",
+	       "... capitals, aligned, numbers right, score in GFLOPS, absent '-', ids whole");
 	free(out);
+	setenv("LC_ALL", "C.UTF-8", 1);
 	out = render(TERRA_OUT_TABLE, (const char *const[]){"name", "n", NULL},
 	             "[{\"name\":\"caf\xc3\xa9\",\"n\":1},{\"name\":\"a\\tb\",\"n\":22}]", &rc, &e);
 	is_str(out,
-	       "NAME   N\n"
-	       "caf\xc3\xa9   1\n"
-	       "a?b   22\n",
-	       "... UTF-8 counted by characters, control characters kept off the line");
+	       "NAME    N\n"
+	       "caf\xc3\xa9    1\n"
+	       "a\\x09b 22\n",
+	       "... UTF-8 counted by characters, control characters escaped off the line");
 	free(out);
+	unsetenv("LC_ALL");
+}
+
+/* Every line of s at most w characters (bytes: the text here is ASCII). */
+static int lines_within(const char *s, size_t w)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		if (n > w)
+			return 0;
+		s += n + (s[n] == '\n');
+	}
+	return 1;
+}
+
+static void test_units_and_width(void)
+{
+	static const char *const cols[] = {"period", "unit",   "busy_us", "utilization_ppm",
+	                                   "weight", "charge", "owner",   NULL};
+	const char *rows =
+	    "[{\"period\":\"2026-11-21T10:00:00.000000Z/2026-11-21T12:00:00.000000Z\","
+	    "\"unit\":\"35cbf276f53cb8e5fca5ab52171a0409\",\"busy_us\":1200000001,"
+	    "\"utilization_ppm\":166666,\"weight\":61480800000000000,\"charge\":\"17.077999999\","
+	    "\"owner\":\"ab94f1e0d31b57b1f0f1d80e1ec7b34ba8d3f2a5b1c3d8e9f7a6b5c4d3e2f1a0\"}]";
+	terra_err e = {0};
+	FILE *f;
+	char *out;
+	int rc;
+
+	setenv("COLUMNS", "100", 1);
+	is_int((int)terra_out_width(stdout), 100, "COLUMNS sets the width");
+	out = render(TERRA_OUT_TABLE, cols, rows, &rc, &e);
+	is_int(rc, 0, "meter-like table");
+	ok(lines_within(out, 100), "... fits 100 columns");
+	like(out, "\n2026-11-21T10", "... the period cut, not dropped");
+	like(out, " 35cbf276", "... the unit cut, not dropped");
+	like(out, " 1200.000001 s ", "... busy_us in seconds, exactly");
+	like(out, " 16.6666 % ", "... utilization in percent, exactly");
+	like(out, " 61480.8 TFLOP ", "... weight in TFLOP");
+	like(out, " 17.077999999 TERRA", "... amounts in TERRA");
+	like(out, " ab94f1e0", "... a long key cut, not dropped");
+	free(out);
+	setenv("COLUMNS", "40", 1);
+	out = render(TERRA_OUT_TABLE, (const char *const[]){"owner", "n", NULL}, rows, &rc, &e);
+	ok(lines_within(out, 40), "a long text column is cut to fit 40 columns");
+	free(out);
+	out = render(TERRA_OUT_CSV, cols, rows, &rc, &e);
+	like(out, ",1200000001,166666,61480800000000000,17.077999999,",
+	     "CSV keeps the exact integers and amounts");
+	free(out);
+	setenv("COLUMNS", "junk", 1);
+	f = fopen("/dev/null", "w");
+	ok(terra_out_width(f) == SIZE_MAX, "a bad COLUMNS, no terminal: no limit");
+	fclose(f);
+	unsetenv("COLUMNS");
 }
 
 int main(void)
@@ -138,5 +197,6 @@ int main(void)
 	test_json();
 	test_csv();
 	test_table();
+	test_units_and_width();
 	return done_testing();
 }

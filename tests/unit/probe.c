@@ -2,34 +2,11 @@
 #include "lib/health.h"
 #include "lib/ocl.h"
 #include "lib/topo.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <sodium.h>
 #include <stdlib.h>
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
 
 static void test_fingerprint(void)
 {
@@ -67,7 +44,7 @@ static void test_place(const char *top)
 	terra_err e = {0};
 
 	snprintf(path, sizeof path, "%s/tests/fixtures/probe/h100x4-topology.xml", top);
-	xml = slurp(path, &len);
+	xml = fixture_slurp(path, &len);
 	ok(xml != NULL, "read the H100 topology");
 	if (!xml)
 		return;

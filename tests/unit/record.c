@@ -10,6 +10,7 @@
  */
 #include "lib/record.h"
 
+#include "fixture.h"
 #include "tap.h"
 
 #include <signal.h>
@@ -17,22 +18,6 @@
 #include <stdlib.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-static char dir[256];
-
-static const char *tmpfile_with(const char *name, const char *data, size_t len)
-{
-	static char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	f = fopen(p, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		perror(p);
-		exit(1);
-	}
-	return p;
-}
 
 static json_t *parse_or_die(const char *text)
 {
@@ -161,7 +146,7 @@ static void test_write(void)
 	       "canonical drops only the top sig");
 	free(s);
 
-	p = tmpfile_with("w.ndjson", "", 0);
+	p = fixture_write("w.ndjson", "", 0);
 	f = fopen(p, "w");
 	ok(terra_rec_write(f, j, &e) == 0, "write a record");
 	ok(terra_rec_write_raw(f, "{\"raw\" : 1}", 11, &e) == 0, "write a raw line");
@@ -390,7 +375,7 @@ static void read_file_expect(const char *name, const char *data, size_t len, con
 {
 	terra_reader *r;
 	terra_err e = {0};
-	const char *p = tmpfile_with("in.ndjson", data, len);
+	const char *p = fixture_write("in.ndjson", data, len);
 
 	if (!ok(terra_reader_open(&r, p, &e) == 0, name))
 		return;
@@ -548,7 +533,7 @@ static void test_reader(void)
 		read_file_expect("2 MiB line between good lines", big, n, w);
 	}
 	{
-		const char *p = tmpfile_with("in.ndjson", big, n);
+		const char *p = fixture_write("in.ndjson", big, n);
 		size_t len;
 
 		terra_reader_open(&r, p, &e);
@@ -580,7 +565,7 @@ static void test_reader(void)
 	/* stdin, and terra_reader_reject */
 	{
 		const char d[] = GOOD(1) "\n";
-		const char *p = tmpfile_with("stdin.ndjson", d, sizeof d - 1);
+		const char *p = fixture_write("stdin.ndjson", d, sizeof d - 1);
 
 		if (!freopen(p, "r", stdin)) {
 			perror(p);
@@ -756,18 +741,14 @@ static void test_getters(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR"), *canon_out = getenv("TERRA_CANON_OUT");
+	const char *canon_out = getenv("TERRA_CANON_OUT");
 	terra_key k = {{0}, NULL};
 	terra_err e = {0};
 	FILE *signed_out = NULL;
 
 	if (sodium_init() < 0)
 		return 1;
-	snprintf(dir, sizeof dir, "%s/terra-record.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_tmpdir("record");
 	if (canon_out) {
 		signed_out = fopen(canon_out, "w");
 		if (!signed_out || terra_key_generate(&k, &e) < 0) {
@@ -791,12 +772,5 @@ int main(void)
 	test_reader();
 	test_pipe();
 	test_getters();
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
 	return done_testing();
 }

@@ -5,6 +5,7 @@
 #include "lib/db.h"
 #include "lib/home.h"
 #include "lib/record.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <sodium.h>
@@ -13,7 +14,6 @@
 
 #define PERIOD "2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z"
 
-static char dir[] = "/tmp/terra-settle.XXXXXX";
 static void *snap; /* the stored holders snapshot */
 static size_t snaplen;
 
@@ -97,10 +97,11 @@ int main(void)
 	size_t npay;
 	FILE *out;
 
-	if (sodium_init() < 0 || !mkdtemp(dir))
+	if (sodium_init() < 0)
 		return 1;
+	fixture_tmpdir("settle");
 	setenv("TERRA_NOW", "2026-11-21T10:00:00Z", 1);
-	snprintf(home_path, sizeof home_path, "%s/home", dir);
+	snprintf(home_path, sizeof home_path, "%s", fixture_path("home"));
 	ok(terra_home_init(home_path, 0, &created, &e) == 0, "a home");
 	ok(terra_home_open(&h, home_path, TERRA_HOME_SECRET, &e) == 0, "opened with its key");
 	terra_hex(h.owner.pk, sizeof h.owner.pk, owner);
@@ -212,12 +213,5 @@ int main(void)
 	json_decref(payload);
 	free(snap);
 	terra_home_close(&h);
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
 	return done_testing();
 }

@@ -4,6 +4,7 @@
 #include "lib/db.h"
 #include "lib/record.h"
 #include "lib/register.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <sodium.h>
@@ -203,23 +204,13 @@ static void test_registry(void)
 
 int main(void)
 {
-	char cmd[512];
-
 	if (sodium_init() < 0)
 		return 1;
-	snprintf(dir, sizeof dir, "%s/terra-unit.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fixture_tmpdir("unit");
+	snprintf(dir, sizeof dir, "%s", fixture_path("home"));
 	setenv("TERRA_NOW", "2026-11-21T10:00:00Z", 1);
-	strcat(dir, "/home");
 	test_id();
 	test_check();
 	test_registry();
-	snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
-	if (system(cmd))
-		return 1;
 	return done_testing();
 }
