@@ -1,5 +1,6 @@
 /* terra-register: give devices a signed identity (units); list, show, transfer, retire them. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/out.h"
 #include "lib/record.h"
@@ -47,60 +48,30 @@ struct opts {
 	int force;
 };
 
-/* One input line kept for --strict, which checks all before registering any. */
-struct item {
-	json_t *rec; /* NULL for a record passed through */
-	char *line;
-	size_t len;
-	char *where; /* "FILE:LINE" */
-};
-
-struct batch {
-	struct item *items;
-	size_t n, cap;
-};
-
 struct run {
 	terra_home home;
-	FILE *reject;
 	int status;
 	int registered;
 };
 
-static void reject_line(struct run *run, const terra_reader *r)
+static int check(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_err e = {0};
-	const char *line;
-	size_t len;
-
-	if (!run->reject)
-		return;
-	line = terra_reader_line(r, &len);
-	if (terra_reader_truncated(r)) {
-		terra_warnf("%s:%ld: line too long to copy to the reject file",
-		            terra_reader_name(r), terra_reader_lineno(r));
-		return;
-	}
-	if (terra_rec_write_raw(run->reject, line, len, &e) < 0)
-		terra_die_err(&e);
+	(void)arg;
+	(void)where;
+	return terra_register_check_device(rec, e) < 0 ? TERRA_FILTER_BAD : 0;
 }
 
-/* Registers a checked device record, or passes another record through. */
-static int process(struct run *run, json_t *rec, const char *line, size_t len, const char *where)
+/* Registers a checked device record; a failure here (a locked database) stops the run. */
+static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_err e = {0};
+	struct run *run = arg;
 	json_t *unit = NULL;
 	const char *state;
 	int existed = 0;
 
-	if (!rec) {
-		if (terra_rec_write_raw(stdout, line, len, &e) < 0)
-			terra_die_err(&e);
-		return 0;
-	}
-	if (terra_register_device(&run->home, rec, &unit, &existed, &e) < 0) {
-		terra_warnf("%s: register device: %s", where, e.msg);
-		return -1;
+	if (terra_register_device(&run->home, rec, &unit, &existed, e) < 0) {
+		terra_err_wrap(e, "%s: register device", where);
+		return TERRA_FILTER_STOP;
 	}
 	if (existed) {
 		state = json_string_value(json_object_get(unit, "state"));
@@ -115,175 +86,38 @@ static int process(struct run *run, json_t *rec, const char *line, size_t len, c
 		terra_warnf("%s: unit %s is sick: terra-run will not use it until a probe finds it "
 		            "healthy",
 		            where, json_string_value(json_object_get(unit, "unit")));
-	if (terra_rec_write(stdout, unit, &e) < 0)
-		terra_die_err(&e);
+	if (terra_rec_write(stdout, unit, e) < 0) {
+		json_decref(unit);
+		return TERRA_FILTER_STOP;
+	}
 	json_decref(unit);
 	return 0;
 }
 
-/*
- * Reads the next good record of r: a device record that passed its checks
- * (*rec), or another record to pass through (*rec NULL, the raw line).
- * Bad lines are reported, copied to the reject file and skipped. Returns 1,
- * 0 at the end, -1 when the input cannot be read.
- */
-static int next_good(struct run *run, terra_reader *r, json_t **rec, int strict)
+static void report(void *arg, const terra_err *e)
 {
-	terra_err e = {0};
-	const char *type;
-	int rc;
-
-	for (;;) {
-		*rec = NULL;
-		rc = terra_reader_next(r, rec, &e);
-		if (rc == 0)
-			return 0;
-		if (rc == -2) {
-			terra_warn_err(&e);
-			return -1;
-		}
-		if (rc == 1) {
-			if (terra_rec_type(*rec, &type, &e) < 0)
-				terra_reader_reject(r, &e, "", e.msg);
-			else if (strcmp(type, "device")) {
-				json_decref(*rec);
-				*rec = NULL;
-				return 1;
-			} else if (terra_register_check_device(*rec, &e) == 0) {
-				return 1;
-			} else {
-				char why[TERRA_ERR_MAX];
-
-				memcpy(why, e.msg, sizeof why);
-				terra_reader_reject(r, &e, "device", why);
-			}
-			json_decref(*rec);
-			*rec = NULL;
-		}
-		terra_warn_err(&e);
-		run->status = TERRA_EXIT_FAIL;
-		reject_line(run, r);
-		if (strict)
-			return -1;
-	}
-}
-
-static char *where_of(const terra_reader *r)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r)) < 0)
-		terra_dief("out of memory");
-	return s;
-}
-
-/* Processes the record just read, without keeping it. */
-static int process_now(struct run *run, const terra_reader *r, json_t *rec)
-{
-	char *where = where_of(r);
-	const char *line = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (!rec)
-		line = terra_reader_line(r, &len);
-	rc = process(run, rec, line, len, where);
-	free(where);
-	return rc;
-}
-
-static void batch_add(struct batch *b, json_t *rec, const terra_reader *r)
-{
-	struct item *it;
-	const char *line;
-	size_t len;
-
-	if (b->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 64;
-		if (!(b->items = realloc(b->items, b->cap * sizeof *b->items)))
-			terra_dief("out of memory");
-	}
-	it = &b->items[b->n++];
-	memset(it, 0, sizeof *it);
-	it->rec = rec;
-	it->where = where_of(r);
-	if (!rec) {
-		line = terra_reader_line(r, &len);
-		if (!(it->line = malloc(len + 1)))
-			terra_dief("out of memory");
-		memcpy(it->line, line, len);
-		it->line[len] = '\0';
-		it->len = len;
-	}
-}
-
-static void batch_free(struct batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		json_decref(b->items[i].rec);
-		free(b->items[i].line);
-		free(b->items[i].where);
-	}
-	free(b->items);
+	terra_cli_report(&((struct run *)arg)->status, e);
 }
 
 /* Registers the devices of every input; with --strict only if all are good. */
-static int cmd_register(struct run *run, const char *const *files, int nfiles, int strict)
+static int cmd_register(struct run *run, const struct opts *o, char *const *files, int nfiles)
 {
-	static const char *const stdin_only[] = {"-"};
-	struct batch batch = {0};
-	terra_reader *r;
-	terra_err e = {0};
-	json_t *rec;
-	size_t i;
-	int f, rc;
+	terra_filter_opts fo = {.type = "device", .strict = o->strict, .reject_name = o->reject};
 
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
+	fo.check = check;
+	fo.apply = apply;
+	fo.report = report;
+	fo.arg = run;
+	if (o->reject && !(fo.reject = fopen(o->reject, "w")))
+		terra_dief("open '%s': %s", o->reject, strerror(errno));
+	terra_cli_stdin_notice_args("device records", files, nfiles);
+	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
+	if (fo.reject && fclose(fo.reject) != 0) {
+		terra_warnf("write '%s': %s", o->reject, strerror(errno));
+		run->status = terra_exit_worse(run->status, TERRA_EXIT_FAIL);
 	}
-	for (f = 0; f < nfiles; f++) {
-		if (terra_reader_open(&r, files[f], &e) < 0) {
-			terra_warn_err(&e);
-			run->status = TERRA_EXIT_FAIL;
-			if (strict)
-				goto out;
-			continue;
-		}
-		while ((rc = next_good(run, r, &rec, strict)) == 1) {
-			if (strict) {
-				batch_add(&batch, rec, r);
-				continue;
-			}
-			rc = process_now(run, r, rec);
-			json_decref(rec);
-			if (rc < 0) {
-				terra_reader_close(r);
-				run->status = TERRA_EXIT_FAIL;
-				goto out;
-			}
-		}
-		terra_reader_close(r);
-		if (rc < 0) {
-			run->status = TERRA_EXIT_FAIL;
-			if (strict)
-				goto out;
-		}
-	}
-	for (i = 0; i < batch.n; i++) {
-		struct item *it = &batch.items[i];
-
-		if (process(run, it->rec, it->line, it->len, it->where) < 0) {
-			run->status = TERRA_EXIT_FAIL;
-			break;
-		}
-	}
-out:
-	if (strict && run->status != TERRA_EXIT_OK && !run->registered)
+	if (o->strict && run->status != TERRA_EXIT_OK && !run->registered)
 		terra_warnf("--strict: nothing registered");
-	batch_free(&batch);
 	return run->status;
 }
 
@@ -385,7 +219,7 @@ static int cmd_change(struct run *run, const struct opts *o, const char *arg, co
 		rc = terra_register_retire(&run->home, id, &unit, &e);
 	if (rc < 0) {
 		terra_warn_err(&e);
-		return TERRA_EXIT_FAIL;
+		return terra_exit_status(&e);
 	}
 	if (terra_rec_write(stdout, unit, &e) < 0)
 		terra_die_err(&e);
@@ -479,13 +313,7 @@ int main(int argc, char **argv)
 		if (o.force)
 			terra_usage_error(usage_text, "--force applies to init only");
 		open_home(&run, &o, TERRA_HOME_SECRET);
-		if (o.reject && !(run.reject = fopen(o.reject, "w")))
-			terra_dief("open '%s': %s", o.reject, strerror(errno));
-		status = cmd_register(&run, (const char *const *)args, nargs, o.strict);
-		if (run.reject && fclose(run.reject) != 0) {
-			terra_warnf("write '%s': %s", o.reject, strerror(errno));
-			status = TERRA_EXIT_FAIL;
-		}
+		status = cmd_register(&run, &o, args, nargs);
 	}
 	terra_home_close(&run.home);
 	return terra_cli_finish(status);

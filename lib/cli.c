@@ -40,6 +40,31 @@ void terra_warn_err(const terra_err *e)
 	terra_warnf("%s", e->msg[0] ? e->msg : "unknown error");
 }
 
+void terra_cli_report(void *status, const terra_err *e)
+{
+	int *st = status;
+
+	terra_warn_err(e);
+	*st = terra_exit_worse(*st, terra_exit_status(e));
+}
+
+void terra_cli_stdin_notice(const char *what)
+{
+	if (isatty(STDIN_FILENO))
+		terra_warnf("reading %s from standard input (a terminal); end with Ctrl-D", what);
+}
+
+void terra_cli_stdin_notice_args(const char *what, char *const *files, int nfiles)
+{
+	int i;
+
+	for (i = 0; i < nfiles; i++)
+		if (!strcmp(files[i], "-"))
+			break;
+	if (nfiles == 0 || i < nfiles)
+		terra_cli_stdin_notice(what);
+}
+
 _Noreturn void terra_dief(const char *fmt, ...)
 {
 	va_list ap;
@@ -50,10 +75,43 @@ _Noreturn void terra_dief(const char *fmt, ...)
 	exit(terra_cli_finish(TERRA_EXIT_FAIL));
 }
 
+int terra_exit_status(const terra_err *e)
+{
+	switch (e ? e->kind : TERRA_E_NONE) {
+	case TERRA_E_VERIFY:
+		return TERRA_EXIT_VERIFY;
+	case TERRA_E_BUSY:
+		return TERRA_EXIT_TEMPFAIL;
+	default:
+		return TERRA_EXIT_FAIL;
+	}
+}
+
+static int severity(int status)
+{
+	switch (status) {
+	case TERRA_EXIT_OK:
+		return 0;
+	case TERRA_EXIT_TEMPFAIL:
+		return 1;
+	case TERRA_EXIT_VERIFY:
+		return 3;
+	case TERRA_EXIT_USAGE:
+		return 4;
+	default:
+		return 2;
+	}
+}
+
+int terra_exit_worse(int a, int b)
+{
+	return severity(b) > severity(a) ? b : a;
+}
+
 _Noreturn void terra_die_err(const terra_err *e)
 {
 	terra_warn_err(e);
-	exit(terra_cli_finish(TERRA_EXIT_FAIL));
+	exit(terra_cli_finish(terra_exit_status(e)));
 }
 
 _Noreturn void terra_usage(const char *usage_text, int status)
@@ -62,6 +120,12 @@ _Noreturn void terra_usage(const char *usage_text, int status)
 
 	fprintf(f, "usage: %s\n", usage_text);
 	exit(terra_cli_finish(status));
+}
+
+_Noreturn void terra_help(const char *usage_text, const char *options_text)
+{
+	printf("usage: %s\noptions:\n%s", usage_text, options_text);
+	exit(terra_cli_finish(TERRA_EXIT_OK));
 }
 
 _Noreturn void terra_usage_error(const char *usage_text, const char *fmt, ...)
@@ -105,7 +169,7 @@ int terra_cli_finish(int status)
 		int saved = errno;
 		fprintf(stderr, "%s: write standard output: %s\n", terra_progname,
 		        strerror(saved ? saved : EIO));
-		return TERRA_EXIT_FAIL;
+		return terra_exit_worse(status, TERRA_EXIT_FAIL);
 	}
 	return status;
 }

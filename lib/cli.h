@@ -5,13 +5,34 @@
  * and exits, on behalf of a command's main(). Everything else in lib/
  * returns errors through terra_err.
  *
- * Exit statuses (DESIGN 8): 0 success, 1 failure, 2 usage error.
+ * Exit statuses (DESIGN 8), chosen here only, from terra_err.kind:
+ *   0  success
+ *   1  failure (a bad input line, a refused change, a system error)
+ *   2  usage error
+ *   3  a verification failed: tampered or inconsistent data, a signature
+ *      or proof that does not check (TERRA_E_VERIFY)
+ *  75  EX_TEMPFAIL: worth retrying later, e.g. a database locked by
+ *      another process (TERRA_E_BUSY)
  */
 #include "err.h"
 
 #include <stdio.h>
 
-enum { TERRA_EXIT_OK = 0, TERRA_EXIT_FAIL = 1, TERRA_EXIT_USAGE = 2 };
+enum {
+	TERRA_EXIT_OK = 0,
+	TERRA_EXIT_FAIL = 1,
+	TERRA_EXIT_USAGE = 2,
+	TERRA_EXIT_VERIFY = 3,
+	TERRA_EXIT_TEMPFAIL = 75
+};
+
+/* The exit status for a failure of e's kind: the one map of kinds to statuses. */
+int terra_exit_status(const terra_err *e);
+/*
+ * The status of a run that met both: usage over verification over failure
+ * over a retryable failure over success (retrying cannot mend a bad line).
+ */
+int terra_exit_worse(int a, int b);
 
 /* Output form chosen by -o; AUTO is a table on a terminal, records otherwise. */
 enum terra_out { TERRA_OUT_AUTO = 0, TERRA_OUT_JSON, TERRA_OUT_CSV, TERRA_OUT_TABLE };
@@ -24,12 +45,29 @@ void terra_cli_init(const char *progname);
 /* "terra-X: <fmt>" on stderr. */
 void terra_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void terra_warn_err(const terra_err *e);
-/* As above, then exit 1. */
+/* As above, then exit 1 (terra_dief) or e's status (terra_die_err). */
 _Noreturn void terra_dief(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void terra_die_err(const terra_err *e);
 
+/*
+ * A report function for lib/filter.h and the like: prints e and worsens
+ * *(int *)status by e's exit status.
+ */
+void terra_cli_report(void *status, const terra_err *e);
+/*
+ * When standard input is a terminal, says on stderr that the command waits
+ * there for `what`: "terra-X: reading WHAT from standard input (a
+ * terminal); end with Ctrl-D". Silent otherwise.
+ */
+void terra_cli_stdin_notice(const char *what);
+/* As terra_cli_stdin_notice when the operands name standard input: none, or "-". */
+void terra_cli_stdin_notice_args(const char *what, char *const *files, int nfiles);
+
 /* Usage: "usage: <text>" on stderr (or stdout for -h) and exit 2 (0 for -h). */
 _Noreturn void terra_usage(const char *usage_text, int status);
+/* -h: the usage line, then "options:" and options_text (one line an option)
+ * on stdout; exit 0. */
+_Noreturn void terra_help(const char *usage_text, const char *options_text);
 /* "terra-X: <why>" then the usage line, exit 2: for a bad option or operand. */
 _Noreturn void terra_usage_error(const char *usage_text, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
