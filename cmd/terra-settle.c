@@ -1,5 +1,6 @@
 /* terra-settle: split a period's revenue exactly and append it to the ledger, once. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/holders.h"
 #include "lib/home.h"
 #include "lib/money.h"
@@ -38,77 +39,46 @@ static int64_t parse_bps(const char *opt, const char *arg)
 	return v;
 }
 
-/* Where bad meter lines go, besides the message on stderr. */
-struct rejects {
-	FILE *f;
-	const char *path;
-	long bad;
-	int strict;
+struct reading {
+	terra_settle *s;
+	int status;
 };
 
-static void reject(struct rejects *rj, const terra_reader *r, const terra_err *e)
+static int add_meter(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	const char *line;
-	size_t len;
-	terra_err we;
-
-	terra_warn_err(e);
-	rj->bad++;
-	if (!rj->f)
-		return;
-	line = terra_reader_line(r, &len);
-	if (terra_rec_write_raw(rj->f, line, len, &we) < 0)
-		terra_dief("write '%s': %s", rj->path, we.msg);
+	(void)where;
+	return terra_settle_add_meter(((struct reading *)arg)->s, rec, e) < 0 ? TERRA_FILTER_BAD
+	                                                                       : 0;
 }
 
-/*
- * Reads the meter records of every input into s; other records pass
- * through. Counts the bad lines (each reported) in rj->bad; stops at the
- * first with strict.
- */
-static void read_meters(terra_settle *s, char **files, int nfiles, struct rejects *rj)
+static void report(void *arg, const terra_err *e)
 {
-	static char dash[] = "-", *stdin_only[] = {dash};
-	int i;
+	terra_cli_report(&((struct reading *)arg)->status, e);
+}
 
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
+/* Reads the meter records of every input into s; other records pass through. */
+static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict)
+{
+	terra_filter_opts fo = {.type = "meter", .strict = strict, .reject_name = reject};
+	terra_filter_counts c;
+	struct reading rd = {s, TERRA_EXIT_OK};
+
+	fo.check = add_meter;
+	fo.report = report;
+	fo.arg = &rd;
+	if (reject && !(fo.reject = fopen(reject, "w")))
+		terra_dief("open '%s': %s", reject, strerror(errno));
+	terra_cli_stdin_notice_args("meter records", files, nfiles);
+	if (terra_filter_run((const char *const *)files, nfiles, &fo, &c) < 0) {
+		if (c.bad)
+			terra_warnf("%ld bad meter record%s: nothing settled", c.bad,
+			            c.bad == 1 ? "" : "s");
+		else
+			terra_warnf("nothing settled");
 	}
-	for (i = 0; i < nfiles && !(rj->strict && rj->bad); i++) {
-		terra_reader *r = NULL;
-		terra_err e;
-		json_t *rec;
-		int got;
-
-		if (terra_reader_open(&r, files[i], &e) < 0)
-			terra_die_err(&e);
-		while ((got = terra_reader_next(r, &rec, &e)) != 0) {
-			const char *type;
-			size_t len;
-			const char *line;
-
-			if (got == -2)
-				terra_die_err(&e);
-			if (got == -1) {
-				reject(rj, r, &e);
-			} else if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "meter")) {
-				line = terra_reader_line(r, &len);
-				if (terra_rec_write_raw(stdout, line, len, &e) < 0)
-					terra_die_err(&e);
-			} else if (terra_settle_add_meter(s, rec, &e) < 0) {
-				terra_err why = e;
-
-				terra_reader_reject(r, &e, "meter", why.msg);
-				reject(rj, r, &e);
-			}
-			if (got == 1)
-				json_decref(rec);
-			if (rj->strict && rj->bad)
-				break;
-		}
-		terra_reader_close(r);
-	}
+	if (fo.reject && fclose(fo.reject))
+		terra_dief("write '%s': %s", reject, strerror(errno));
+	return rd.status;
 }
 
 int main(int argc, char **argv)
@@ -135,8 +105,8 @@ int main(int argc, char **argv)
 	terra_err e;
 	const char *home_dir = NULL, *holders = NULL, *policy_file = NULL, *period = NULL;
 	int64_t revenue = 0, pool, seq;
-	struct rejects rj = {0};
-	int has_revenue = 0, nbps = 0, c, rc, status;
+	const char *reject = NULL;
+	int strict = 0, has_revenue = 0, nbps = 0, c, rc, status;
 	size_t npay;
 
 	terra_cli_init(argv[0]);
@@ -173,10 +143,10 @@ int main(int argc, char **argv)
 			nbps |= 4;
 			break;
 		case OPT_STRICT:
-			rj.strict = 1;
+			strict = 1;
 			break;
 		case OPT_REJECT:
-			rj.path = optarg;
+			reject = optarg;
 			break;
 		case 'H':
 			home_dir = optarg;
@@ -215,14 +185,9 @@ int main(int argc, char **argv)
 	if (terra_holders_load(&hs, holders, &e) < 0)
 		terra_die_err(&e);
 	terra_settle_set_holders(s, &hs);
-	if (rj.path && !(rj.f = fopen(rj.path, "w")))
-		terra_dief("open '%s': %s", rj.path, strerror(errno));
-	read_meters(s, argv + optind, argc - optind, &rj);
-	if (rj.f && fclose(rj.f))
-		terra_dief("write '%s': %s", rj.path, strerror(errno));
-	if (rj.bad)
-		terra_dief("%ld bad meter record%s: nothing settled", rj.bad,
-		           rj.bad == 1 ? "" : "s");
+	status = read_meters(s, argv + optind, argc - optind, reject, strict);
+	if (status != TERRA_EXIT_OK)
+		return terra_cli_finish(status);
 
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
@@ -231,7 +196,7 @@ int main(int argc, char **argv)
 		terra_warn_err(&e);
 		terra_home_close(&home);
 		terra_settle_free(s);
-		return terra_cli_finish(TERRA_EXIT_FAIL);
+		return terra_cli_finish(terra_exit_status(&e));
 	}
 	terra_settle_result(s, &pool, &seq, &npay);
 	(void)pool;
@@ -242,7 +207,7 @@ int main(int argc, char **argv)
 	status = TERRA_EXIT_OK;
 	if (terra_settle_write_payouts(stdout, s, &e) < 0) {
 		terra_warn_err(&e);
-		status = TERRA_EXIT_FAIL;
+		status = terra_exit_status(&e);
 	}
 	terra_home_close(&home);
 	terra_settle_free(s);
