@@ -1,10 +1,12 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/key.h"
 #include "lib/ledger.h"
 #include "lib/money.h"
 #include "lib/out.h"
+#include "lib/receipt.h"
 #include "lib/record.h"
 #include "lib/time.h"
 
@@ -69,36 +71,19 @@ static void open_home(terra_home *h, const struct opts *o)
 		terra_die_err(&e);
 }
 
-static void write_summary(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES])
-{
-	char root[2 * 32 + 1], pkhex[TERRA_PK_HEX], origin[6 + TERRA_PK_HEX];
-	terra_err e = {0};
-	json_t *rec;
-
-	terra_hex(rep->root, 32, root);
-	terra_hex(pk, TERRA_PK_BYTES, pkhex);
-	snprintf(origin, sizeof origin, "terra:%s", pkhex);
-	rec = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I, s:I, s:I}", "type", "verified", "v", 1,
-	                "origin", origin, "size", (json_int_t)rep->entries, "root", root,
-	                "checkpoints", (json_int_t)rep->checkpoints, "settlements",
-	                (json_int_t)rep->settlements, "accounts",
-	                (json_int_t)json_object_size(rep->balances));
-	if (!rec || terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-}
-
 static int cmd_verify(const struct opts *o)
 {
 	terra_ledger_report rep;
 	terra_reader *r = NULL;
 	terra_err e = {0};
 	terra_home h;
+	json_t *rec;
 	uint8_t pk[TERRA_PK_BYTES];
 	int rc;
 
 	if (o->pubkey) {
 		load_pubkey(o->pubkey, pk);
+		terra_cli_stdin_notice("a ledger export");
 		if (terra_reader_open(&r, NULL, &e) < 0)
 			terra_die_err(&e);
 		rc = terra_ledger_verify_export(r, pk, &rep, &e);
@@ -111,10 +96,13 @@ static int cmd_verify(const struct opts *o)
 	}
 	if (rc < 0) {
 		terra_warnf("verify: %s", e.msg);
-		return TERRA_EXIT_FAIL;
+		return terra_exit_status(&e);
 	}
-	write_summary(&rep, pk);
+	rc = terra_receipt_verified(&rep, pk, &rec, &e);
 	terra_ledger_report_free(&rep);
+	if (rc < 0 || terra_rec_write(stdout, rec, &e) < 0)
+		terra_die_err(&e);
+	json_decref(rec);
 	return TERRA_EXIT_OK;
 }
 
@@ -191,63 +179,63 @@ static int cmd_prove(const struct opts *o)
 	return TERRA_EXIT_OK;
 }
 
-static int cmd_verify_proof(const struct opts *o, const char *file)
-{
-	terra_reader *r = NULL;
-	terra_err e = {0};
-	json_t *rec = NULL, *payouts = NULL, *p;
-	const char *type;
+struct proofs {
 	uint8_t pk[TERRA_PK_BYTES];
+	int status;
+};
+
+/* A proof that checks: its payouts out. */
+static int check_proof(void *arg, json_t *rec, const char *where, terra_err *e)
+{
+	struct proofs *p = arg;
+	json_t *payouts = NULL, *pay;
 	size_t i;
-	int rc, status = TERRA_EXIT_OK, n = 0;
+
+	(void)where;
+	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0)
+		return TERRA_FILTER_BAD;
+	json_array_foreach(payouts, i, pay)
+	{
+		if (terra_rec_write(stdout, pay, e) < 0) {
+			json_decref(payouts);
+			return TERRA_FILTER_STOP;
+		}
+	}
+	json_decref(payouts);
+	return 0;
+}
+
+static void report(void *arg, const terra_err *e)
+{
+	terra_cli_report(&((struct proofs *)arg)->status, e);
+}
+
+static int cmd_verify_proof(const struct opts *o, char *file)
+{
+	terra_filter_opts fo = {.type = "proof", .others_bad = 1, .apply = check_proof};
+	struct proofs p = {.status = TERRA_EXIT_OK};
+	terra_filter_counts c;
 
 	if (!o->pubkey)
 		terra_usage_error(usage_text, "verify-proof needs --pubkey KEY");
-	load_pubkey(o->pubkey, pk);
-	if (terra_reader_open(&r, file, &e) < 0)
-		terra_die_err(&e);
-	while ((rc = terra_reader_next(r, &rec, &e)) != 0) {
-		if (rc == -2)
-			terra_die_err(&e);
-		if (rc < 0) {
-			terra_warn_err(&e);
-			status = TERRA_EXIT_FAIL;
-			continue;
-		}
-		n++;
-		type = json_string_value(json_object_get(rec, "type"));
-		if (strcmp(type, "proof")) {
-			terra_warnf("%s:%ld: not a proof record", terra_reader_name(r),
-			            terra_reader_lineno(r));
-			status = TERRA_EXIT_FAIL;
-		} else if (terra_ledger_verify_proof(rec, pk, &payouts, &e) < 0) {
-			terra_warnf("%s:%ld: %s", terra_reader_name(r), terra_reader_lineno(r),
-			            e.msg);
-			status = TERRA_EXIT_FAIL;
-		} else {
-			json_array_foreach(payouts, i, p) if (terra_rec_write(stdout, p, &e) < 0)
-			    terra_die_err(&e);
-			json_decref(payouts);
-			payouts = NULL;
-		}
-		json_decref(rec);
-		rec = NULL;
-	}
-	terra_reader_close(r);
-	if (n == 0) {
+	load_pubkey(o->pubkey, p.pk);
+	fo.report = report;
+	fo.arg = &p;
+	terra_cli_stdin_notice_args("proof records", &file, file ? 1 : 0);
+	terra_filter_run((const char *const *)&file, file ? 1 : 0, &fo, &c);
+	if (c.records == 0 && c.bad == 0 && c.failed == 0) {
 		terra_warnf("verify-proof: no proof record in the input");
-		status = TERRA_EXIT_FAIL;
+		p.status = terra_exit_worse(p.status, TERRA_EXIT_FAIL);
 	}
-	return status;
+	return p.status;
 }
 
 static int cmd_pay(const struct opts *o, const char *account, const char *amount_arg)
 {
-	char amount[TERRA_AMOUNT_MAX];
 	terra_err e = {0};
 	terra_home h;
 	int64_t units, seq;
-	json_t *rec;
+	json_t *rec = NULL;
 
 	if (terra_money_parse(amount_arg, 0, &units, &e) < 0)
 		terra_usage_error(usage_text, "bad amount '%s': %s", amount_arg, e.msg);
@@ -255,12 +243,8 @@ static int cmd_pay(const struct opts *o, const char *account, const char *amount
 		terra_die_err(&e);
 	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)
 		terra_die_err(&e);
-	terra_money_format(units, amount);
-	rec = json_pack("{s:s, s:i, s:s, s:s, s:I}", "type", "payment", "v", 1, "account", account,
-	                "amount", amount, "entry", (json_int_t)seq);
-	if (o->ref)
-		json_object_set_new(rec, "ref", json_string(o->ref));
-	if (terra_rec_write(stdout, rec, &e) < 0)
+	if (terra_receipt_payment(account, units, o->ref, seq, &rec, &e) < 0 ||
+	    terra_rec_write(stdout, rec, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rec);
 	terra_home_close(&h);

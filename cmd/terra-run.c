@@ -1,8 +1,9 @@
 /* terra-run: run workloads on the best-suited units through OpenCL, writing signed usage. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/record.h"
-#include "lib/run.h"
+#include "lib/job.h"
 #include "lib/sched.h"
 #include "lib/stop.h"
 #include "lib/time.h"
@@ -21,10 +22,20 @@ static const char usage_text[] =
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
     "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
 
+/* Called from the workers, under the output lock: the failures are counted there. */
 static void on_job_error(void *arg, const terra_err *e)
 {
 	(void)arg;
 	terra_warn_err(e);
+}
+
+/* A workload option, merged into the job's params. */
+static void set_extra(json_t *extra, const char *key, json_t *value)
+{
+	terra_err e;
+
+	if (terra_rec_set(extra, key, value, &e) < 0)
+		terra_die_err(&e);
 }
 
 /* Seconds as a positive decimal ("10", "0.5") into microseconds. */
@@ -64,110 +75,82 @@ struct opts {
 /* The job of -w and its options. */
 static terra_job *job_from_opts(const struct opts *o)
 {
-	json_t *rec = json_object(), *params, *req = json_object();
+	terra_job_spec spec = {.workload = o->workload, .id = o->job_id, .params = o->params};
 	terra_job *job = calloc(1, sizeof *job);
-	json_error_t jerr;
-	char id[64], when[TERRA_TIME_MAX];
 	terra_err e;
-	int64_t now;
+	json_t *rec;
 
-	if (!rec || !req || !job)
+	if (!job)
 		terra_dief("out of memory");
-	if (o->params) {
-		params = json_loads(o->params, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(params))
-			terra_usage_error(usage_text, "--params: not a JSON object: %s",
-			                  params ? "another kind of value" : jerr.text);
-	} else {
-		params = json_object();
+	spec.extra = o->extra;
+	spec.kind = o->kind;
+	spec.min_mem_bytes = o->min_mem;
+	spec.fp64 = o->fp64;
+	spec.work = o->work;
+	if (!o->job_id && terra_time_now(&spec.now_us, &e) < 0)
+		terra_die_err(&e);
+	if (terra_job_record(&spec, &rec, &e) < 0) {
+		if (e.kind == TERRA_E_INPUT)
+			terra_usage_error(usage_text, "%s", e.msg);
+		terra_die_err(&e);
 	}
-	json_object_update(params, o->extra);
-	if (o->job_id) {
-		snprintf(id, sizeof id, "%s", o->job_id);
-	} else {
-		if (terra_time_now(&now, &e) < 0)
-			terra_die_err(&e);
-		terra_time_format(now, when);
-		snprintf(id, sizeof id, "%s-%s", o->workload, when);
-	}
-	json_object_set_new(rec, "type", json_string("job"));
-	json_object_set_new(rec, "v", json_integer(1));
-	json_object_set_new(rec, "id", json_string(id));
-	json_object_set_new(rec, "workload", json_string(o->workload));
-	json_object_set_new(rec, "params", params);
-	if (o->kind)
-		json_object_set_new(req, "kind", json_string(o->kind));
-	if (o->fp64)
-		json_object_set_new(req, "fp64", json_true());
-	if (o->min_mem)
-		json_object_set_new(req, "min_mem_bytes", json_integer(o->min_mem));
-	json_object_set_new(rec, "requires", req);
-	if (o->work)
-		json_object_set_new(rec, "work", json_integer(o->work));
 	if (terra_job_from_record(rec, job, &e) < 0)
-		terra_usage_error(usage_text, "%s", e.msg);
+		terra_die_err(&e);
 	json_decref(rec);
 	return job;
 }
 
-/* Job records from one input; others pass through. Returns 1 on a bad line. */
-static int read_jobs(terra_sched *s, const char *path, int *failed)
+struct reading {
+	terra_sched *s;
+	int status;
+	int failed;
+};
+
+/* A job record: checked, then handed to a unit. */
+static int submit(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_reader *r = NULL;
-	terra_err e;
-	json_t *rec;
-	int bad = 0, got;
+	struct reading *rd = arg;
+	terra_job *job = calloc(1, sizeof *job);
 
-	if (terra_reader_open(&r, path, &e) < 0) {
-		terra_warn_err(&e);
-		return 1;
+	(void)where;
+	if (!job) {
+		terra_err_sys(e, "%s: job", where);
+		return TERRA_FILTER_STOP;
 	}
-	terra_reader_cancel_fd(r, terra_stop_fd());
-	while (!terra_stop_requested() && (got = terra_reader_next(r, &rec, &e)) != 0) {
-		const char *type;
-		terra_job *job;
+	if (terra_job_from_record(rec, job, e) < 0) {
+		free(job);
+		return TERRA_FILTER_BAD;
+	}
+	if (terra_sched_submit(rd->s, job, e) < 0) {
+		/* A job left unstarted by -t or a signal is no failure. */
+		if (!terra_stop_requested())
+			terra_warn_err(e);
+		if (!terra_stop_requested() && e->kind != TERRA_E_STATE)
+			rd->failed++;
+	}
+	return 0;
+}
 
-		if (got == -2) {
-			if (!terra_stop_requested()) {
-				terra_warn_err(&e);
-				bad = 1;
-			}
-			break;
-		}
-		if (got < 0) {
-			terra_warn_err(&e);
-			bad = 1;
-			continue;
-		}
-		terra_rec_type(rec, &type, &e);
-		if (strcmp(type, "job")) {
-			size_t len;
-			const char *line = terra_reader_line(r, &len);
-			if (terra_sched_write_raw(s, line, len, &e) < 0)
-				terra_die_err(&e);
-			json_decref(rec);
-			continue;
-		}
-		if (!(job = calloc(1, sizeof *job)))
-			terra_dief("out of memory");
-		if (terra_job_from_record(rec, job, &e) < 0) {
-			char why[TERRA_ERR_MAX];
-			snprintf(why, sizeof why, "%s", e.msg);
-			terra_reader_reject(r, &e, "job", why);
-			terra_warn_err(&e);
-			free(job);
-			bad = 1;
-		} else if (terra_sched_submit(s, job, &e) < 0) {
-			/* A job left unstarted by -t or a signal is no failure. */
-			if (!terra_stop_requested())
-				terra_warn_err(&e);
-			if (!terra_stop_requested() && e.kind != TERRA_E_STATE)
-				(*failed)++;
-		}
-		json_decref(rec);
-	}
-	terra_reader_close(r);
-	return bad;
+static int pass(void *arg, const char *line, size_t len, terra_err *e)
+{
+	return terra_sched_write_raw(((struct reading *)arg)->s, line, len, e);
+}
+
+static void report(void *arg, const terra_err *e)
+{
+	terra_cli_report(&((struct reading *)arg)->status, e);
+}
+
+/* The job records of every input; other records pass through. */
+static void read_jobs(struct reading *rd, char **files, int nfiles)
+{
+	terra_filter_opts fo = {.type = "job", .apply = submit, .pass = pass, .report = report};
+
+	fo.arg = rd;
+	fo.stop = terra_stop_requested;
+	fo.cancel_fd = terra_stop_fd();
+	terra_cli_stdin_notice_args("job records", files, nfiles);
+	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
 }
 
 int main(int argc, char **argv)
@@ -209,11 +192,11 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	terra_sched_opts so = {0};
-	terra_sched *s = NULL;
+	struct reading rd = {0};
 	terra_home home;
 	terra_err e;
 	long long m, n, k;
-	int c, failed = 0, bad = 0, status;
+	int c;
 
 	terra_cli_init(argv[0]);
 	if (!(o.extra = json_object()))
@@ -249,14 +232,14 @@ int main(int argc, char **argv)
 			o.params = optarg;
 			break;
 		case O_HEADER:
-			json_object_set_new(o.extra, "header", json_string(optarg));
+			set_extra(o.extra, "header", json_string(optarg));
 			break;
 		case O_NONCE:
-			json_object_set_new(o.extra, "nonce_start",
+			set_extra(o.extra, "nonce_start",
 			                    json_integer(parse_count(optarg, "--nonce-start", 0)));
 			break;
 		case O_BITS:
-			json_object_set_new(o.extra, "share_bits",
+			set_extra(o.extra, "share_bits",
 			                    json_integer(parse_count(optarg, "--share-bits", 1)));
 			break;
 		case O_SIZE:
@@ -264,12 +247,12 @@ int main(int argc, char **argv)
 			    sscanf(optarg, "%lldx%lldx%lld", &m, &n, &k) != 3)
 				terra_usage_error(usage_text, "--size '%s': expected M,N,K",
 				                  optarg);
-			json_object_set_new(o.extra, "m", json_integer(m));
-			json_object_set_new(o.extra, "n", json_integer(n));
-			json_object_set_new(o.extra, "k", json_integer(k));
+			set_extra(o.extra, "m", json_integer(m));
+			set_extra(o.extra, "n", json_integer(n));
+			set_extra(o.extra, "k", json_integer(k));
 			break;
 		case O_SEED:
-			json_object_set_new(o.extra, "seed",
+			set_extra(o.extra, "seed",
 			                    json_integer(parse_count(optarg, "--seed", 0)));
 			break;
 		case O_KIND:
@@ -308,26 +291,21 @@ int main(int argc, char **argv)
 	so.stop = terra_stop_requested;
 	so.out = stdout;
 	so.on_error = on_job_error;
-	if (terra_sched_open(&s, &home, &so, &e) < 0) {
+	if (terra_sched_open(&rd.s, &home, &so, &e) < 0) {
 		terra_home_close(&home);
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		if (terra_sched_submit(s, job_from_opts(&o), &e) < 0) {
-			terra_warn_err(&e);
-			failed++;
-		}
-	} else if (optind == argc) {
-		bad |= read_jobs(s, "-", &failed);
+		if (terra_sched_submit(rd.s, job_from_opts(&o), &e) < 0)
+			terra_cli_report(&rd.status, &e);
 	} else {
-		for (int i = optind; i < argc && !terra_stop_requested(); i++)
-			bad |= read_jobs(s, argv[i], &failed);
+		read_jobs(&rd, argv + optind, argc - optind);
 	}
-	failed += terra_sched_finish(s);
-	terra_sched_close(s);
+	if (rd.failed + terra_sched_finish(rd.s))
+		rd.status = terra_exit_worse(rd.status, TERRA_EXIT_FAIL);
+	terra_sched_close(rd.s);
 	terra_home_close(&home);
 	terra_stop_end();
 	json_decref(o.extra);
-	status = failed || bad ? TERRA_EXIT_FAIL : TERRA_EXIT_OK;
-	return terra_cli_finish(status);
+	return terra_cli_finish(rd.status);
 }
