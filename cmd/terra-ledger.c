@@ -24,6 +24,18 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] pay ACCOUNT AMOUNT [--ref REF]\n"
     "       terra-ledger verify-proof --pubkey KEY [FILE]";
 
+static const char options_text[] =
+    "  -H, --home DIR        the Terra home (terra(7))\n"
+    "  -o, --output FORMAT   log and balance as json, csv or table\n"
+    "  -f, --format FORMAT   export: ndjson, csv, hledger or payouts\n"
+    "  -p, --period PERIOD   export -f payouts and prove: the period\n"
+    "      --account ACCOUNT prove: the account\n"
+    "      --pubkey KEY      verify and verify-proof: the owner key, hex or file\n"
+    "      --kind KIND       log: only entries of this kind\n"
+    "      --ref REF         pay: the transfer's reference\n"
+    "  -h, --help            print this help and exit\n"
+    "  -V, --version         print the version and exit\n";
+
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
 static const char *const balance_cols[] = {"account", "amount", NULL};
@@ -306,7 +318,7 @@ int main(int argc, char **argv)
 			o.ref = optarg;
 			break;
 		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		default:

@@ -16,7 +16,23 @@
 
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
-    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-H DIR] [FILE...]";
+    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-o json|csv|table]\n"
+    "       [-H DIR] [FILE...]";
+
+static const char options_text[] =
+    "  -p, --period PERIOD     the period metered\n"
+    "      --from TIME         the period's start, with --to\n"
+    "      --to TIME           the period's end\n"
+    "      --every DURATION    one meter record per unit and DURATION\n"
+    "  -u, --units FILE        unit records from FILE, not the home\n"
+    "      --price AMOUNT      charge AMOUNT per TFLOP-hour\n"
+    "  -j, --jobs N            verify in N threads\n"
+    "      --reject FILE       also write each bad line to FILE\n"
+    "      --strict            check all input first; at a bad line meter nothing\n"
+    "  -o, --output FORMAT     json, csv or table\n"
+    "  -H, --home DIR          the Terra home (terra(7))\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
 
@@ -98,6 +114,7 @@ int main(int argc, char **argv)
 	    {"price", required_argument, NULL, OPT_PRICE},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"reject", required_argument, NULL, OPT_REJECT},
+	    {"output", required_argument, NULL, 'o'},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"home", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
@@ -175,7 +192,7 @@ int main(int argc, char **argv)
 			home_dir = optarg;
 			break;
 		case 'h':
-			terra_usage(usage_text, 0);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		default:

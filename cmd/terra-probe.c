@@ -15,6 +15,17 @@ static const char usage_text[] =
     "terra-probe [-q] [-d N] [-H DIR] [--bench full|quick|none] [--mem-test PERCENT]\n"
     "                   [--record FILE | --replay FILE]";
 
+static const char options_text[] =
+    "  -q, --quick             a short benchmark (--bench quick)\n"
+    "  -d, --device N          probe device N only\n"
+    "  -H, --home DIR          the Terra home, for the baselines (terra(7))\n"
+    "      --bench MODE        benchmark full, quick or none\n"
+    "      --mem-test PERCENT  test PERCENT of each device's memory\n"
+    "      --record FILE       record what OpenCL says to FILE\n"
+    "      --replay FILE       probe a recording instead of the hardware\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n";
+
 enum { OPT_BENCH = 256, OPT_MEMTEST, OPT_RECORD, OPT_REPLAY };
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -82,7 +93,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hVH:d:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		case 'H':

@@ -19,6 +19,15 @@ static const char usage_text[] =
     "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
     "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
 
+static const char options_text[] =
+    "  -H, --home DIR      the Terra home (terra(7))\n"
+    "  -o, --output FORMAT list and show as json, csv or table\n"
+    "      --reject FILE   also write each bad input line to FILE\n"
+    "      --strict        check all input first; at a bad line register nothing\n"
+    "      --force         init: repair a home whose owner.pub is missing or wrong\n"
+    "  -h, --help          print this help and exit\n"
+    "  -V, --version       print the version and exit\n";
+
 /* Columns of list and show: a short table for a person, more in CSV. */
 static const char *const table_cols[] = {
     "unit",  "state",         "device.kind", "device.name", "device.pci_bus_id",
@@ -281,7 +290,7 @@ int main(int argc, char **argv)
 			o.force = 1;
 			break;
 		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		default:

@@ -22,6 +22,26 @@ static const char usage_text[] =
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
     "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
 
+static const char options_text[] =
+    "  -H, --home DIR          the Terra home (terra(7))\n"
+    "  -u, --unit UNIT         run on this unit only\n"
+    "  -t, --time SECONDS      end the run after SECONDS\n"
+    "      --interval SECONDS  an interim usage record every SECONDS\n"
+    "  -w, --workload NAME     run one job of sha256d, sgemm or kernel\n"
+    "      --work N            -w: stop the job after N units of work\n"
+    "      --job ID            -w: the job's id\n"
+    "      --params JSON       -w: the job's params object\n"
+    "      --header HEX        -w sha256d: the block header\n"
+    "      --nonce-start N     -w sha256d: the first nonce\n"
+    "      --share-bits N      -w sha256d: leading zero bits of a share\n"
+    "      --size M,N,K        -w sgemm: the matrix sizes\n"
+    "      --seed N            -w sgemm: the seed of the inputs\n"
+    "      --kind KIND         -w: only a gpu, cpu or accelerator unit\n"
+    "      --min-mem BYTES     -w: only a unit with this much memory\n"
+    "      --fp64              -w: only a unit with double precision\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n";
+
 /* Called from the workers, under the output lock: the failures are counted there. */
 static void on_job_error(void *arg, const terra_err *e)
 {
@@ -204,7 +224,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hVH:u:t:w:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			terra_usage(usage_text, 0);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		case 'H':

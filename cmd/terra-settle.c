@@ -17,6 +17,20 @@ static const char usage_text[] =
     "       [--policy FILE | --contributors BPS --holders-share BPS --treasury BPS]\n"
     "       [--strict] [--reject FILE] [-H DIR] [FILE...]";
 
+static const char options_text[] =
+    "  -p, --period PERIOD       the period settled\n"
+    "      --revenue AMOUNT      the period's revenue, in TERRA\n"
+    "      --holders FILE        the holders snapshot (CSV: account,balance)\n"
+    "      --policy FILE         the policy, from a file\n"
+    "      --contributors BPS    contributors' share, with the two below\n"
+    "      --holders-share BPS   holders' share\n"
+    "      --treasury BPS        treasury's share\n"
+    "      --strict              check all input first; at a bad line settle nothing\n"
+    "      --reject FILE         also write each bad meter line to FILE\n"
+    "  -H, --home DIR            the Terra home (terra(7))\n"
+    "  -h, --help                print this help and exit\n"
+    "  -V, --version             print the version and exit\n";
+
 enum {
 	OPT_REVENUE = 256,
 	OPT_HOLDERS,
@@ -152,7 +166,7 @@ int main(int argc, char **argv)
 			home_dir = optarg;
 			break;
 		case 'h':
-			terra_usage(usage_text, 0);
+			terra_help(usage_text, options_text);
 		case 'V':
 			terra_version();
 		default:

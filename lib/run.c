@@ -264,14 +264,21 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 		uint8_t hash[32];
 		terra_sha256d_hash(t->header, t->shares[i], hash);
 		crypto_hash_sha256_update(&st, hash, sizeof hash);
-		json_array_append_new(shares, json_integer((json_int_t)t->shares[i]));
+		if (json_array_append_new(shares, json_integer((json_int_t)t->shares[i])) < 0) {
+			json_decref(shares);
+			return terra_err_set(e, TERRA_E_SYS, "usage record: shares: out of memory");
+		}
 	}
 	crypto_hash_sha256_final(&st, digest);
 	terra_hex(t->header, TERRA_HEADER_BYTES, hex);
-	json_object_set_new(ev, "header", json_string(hex));
-	json_object_set_new(ev, "nonce_start", json_integer(t->stretch_nonce));
-	json_object_set_new(ev, "share_bits", json_integer(t->share_bits));
-	json_object_set_new(ev, "shares", shares);
+	if (terra_rec_set(ev, "header", json_string(hex), e) < 0 ||
+	    terra_rec_set(ev, "nonce_start", json_integer(t->stretch_nonce), e) < 0 ||
+	    terra_rec_set(ev, "share_bits", json_integer(t->share_bits), e) < 0) {
+		json_decref(shares);
+		return -1;
+	}
+	if (terra_rec_set(ev, "shares", shares, e) < 0)
+		return -1;
 	t->nshares = 0;
 	t->stretch_nonce = t->nonce_next;
 	return 0;
@@ -295,25 +302,33 @@ int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 		break;
 	case TERRA_WL_SGEMM:
 		terra_sgemm_take(t->gemm, digest, &r0, &r1);
-		json_object_set_new(ev, "m", json_integer(t->m));
-		json_object_set_new(ev, "n", json_integer(t->n));
-		json_object_set_new(ev, "k", json_integer(t->k));
-		json_object_set_new(ev, "seed", json_integer(t->seed));
-		json_object_set_new(ev, "row_start", json_integer(r0));
-		json_object_set_new(ev, "row_end", json_integer(r1));
+		if (terra_rec_set(ev, "m", json_integer(t->m), e) < 0 ||
+		    terra_rec_set(ev, "n", json_integer(t->n), e) < 0 ||
+		    terra_rec_set(ev, "k", json_integer(t->k), e) < 0 ||
+		    terra_rec_set(ev, "seed", json_integer(t->seed), e) < 0 ||
+		    terra_rec_set(ev, "row_start", json_integer(r0), e) < 0 ||
+		    terra_rec_set(ev, "row_end", json_integer(r1), e) < 0) {
+			json_decref(ev);
+			return -1;
+		}
 		break;
 	default:
 		if (terra_kernelrun_digest(t->kr, digest, e) < 0) {
 			json_decref(ev);
 			return -1;
 		}
-		json_object_set_new(ev, "entry", json_string(t->entry ? t->entry : ""));
-		json_object_set_new(ev, "launches", json_integer(t->launches));
+		if (terra_rec_set(ev, "entry", json_string(t->entry ? t->entry : ""), e) < 0 ||
+		    terra_rec_set(ev, "launches", json_integer(t->launches), e) < 0) {
+			json_decref(ev);
+			return -1;
+		}
 		t->launches = 0;
 		break;
 	}
 	terra_hex(digest, sizeof digest, hex);
-	json_object_set_new(rec, "result", json_string(hex));
-	json_object_set_new(rec, "evidence", ev);
-	return 0;
+	if (terra_rec_set(rec, "result", json_string(hex), e) < 0) {
+		json_decref(ev);
+		return -1;
+	}
+	return terra_rec_set(rec, "evidence", ev, e);
 }
