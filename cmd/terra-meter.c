@@ -41,6 +41,9 @@ struct sink {
 	const char *reject_path;
 	int strict;
 	int write_failed;
+	FILE *held; /* --strict: records passed through, written once all input is good */
+	char *held_buf;
+	size_t held_len;
 };
 
 static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t len,
@@ -61,10 +64,10 @@ static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t
 
 static int pass(void *ctx, const char *line, size_t len)
 {
+	struct sink *s = ctx;
 	terra_err e;
 
-	(void)ctx;
-	if (terra_rec_write_raw(stdout, line, len, &e) < 0)
+	if (terra_rec_write_raw(s->held ? s->held : stdout, line, len, &e) < 0)
 		terra_die_err(&e);
 	return 0;
 }
@@ -212,6 +215,9 @@ int main(int argc, char **argv)
 
 	if (sink.reject_path && !(sink.reject = fopen(sink.reject_path, "w")))
 		terra_dief("open '%s': %s", sink.reject_path, strerror(errno));
+	if (sink.strict && !(sink.held = open_memstream(&sink.held_buf, &sink.held_len)))
+		terra_dief("--strict: %s", strerror(errno));
+	terra_cli_stdin_notice_args("usage records", argv + optind, argc - optind);
 	io.report = report;
 	io.pass = pass;
 	io.ctx = &sink;
@@ -239,11 +245,17 @@ int main(int argc, char **argv)
 	}
 	if (got < 0) {
 		terra_warn_err(&e);
-		status = TERRA_EXIT_FAIL;
+		status = terra_exit_status(&e);
 		goto done;
 	}
 	if (got > 0)
 		goto done; /* --strict: no meter record from a bad input */
+	if (sink.held) {
+		if (fclose(sink.held) != 0)
+			terra_dief("--strict: %s", strerror(errno));
+		sink.held = NULL;
+		fwrite(sink.held_buf, 1, sink.held_len, stdout);
+	}
 	out_mode = terra_out_resolve(out_mode);
 	if (out_mode == TERRA_OUT_JSON) {
 		if (terra_meter_write(m, stdout, &e) < 0) {
@@ -254,8 +266,11 @@ int main(int argc, char **argv)
 		status = TERRA_EXIT_FAIL;
 	}
 done:
+	if (sink.held)
+		fclose(sink.held);
+	free(sink.held_buf);
 	if (terra_meter_bad(m) || sink.write_failed)
-		status = TERRA_EXIT_FAIL;
+		status = terra_exit_worse(status, TERRA_EXIT_FAIL);
 	if (sink.reject && fclose(sink.reject) != 0) {
 		terra_warnf("write '%s': %s", sink.reject_path, strerror(errno));
 		status = TERRA_EXIT_FAIL;
