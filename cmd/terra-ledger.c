@@ -10,7 +10,6 @@
 #include "lib/record.h"
 #include "lib/time.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,6 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] prove --account ACCOUNT -p PERIOD\n"
     "       terra-ledger [-H DIR] pay ACCOUNT AMOUNT [--ref REF]\n"
     "       terra-ledger verify-proof --pubkey KEY [FILE]";
-
-static const char options_text[] =
-    "  -H, --home DIR        the Terra home (terra(7))\n"
-    "  -o, --output FORMAT   log and balance as json, csv or table\n"
-    "  -f, --format FORMAT   export: ndjson, csv, hledger or payouts\n"
-    "  -p, --period PERIOD   export -f payouts and prove: the period\n"
-    "      --account ACCOUNT prove: the account\n"
-    "      --pubkey KEY      verify and verify-proof: the owner key, hex or file\n"
-    "      --kind KIND       log: only entries of this kind\n"
-    "      --ref REF         pay: the transfer's reference\n"
-    "  -h, --help            print this help and exit\n"
-    "  -V, --version         print the version and exit\n";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -50,30 +37,6 @@ struct opts {
 	const char *ref;
 	enum terra_out out;
 };
-
-/* --pubkey: 64 hex characters, or a file holding them (owner.pub). */
-static void load_pubkey(const char *arg, uint8_t pk[TERRA_PK_BYTES])
-{
-	terra_key k = {{0}, NULL};
-	terra_err e = {0};
-
-	if (strlen(arg) == 2 * TERRA_PK_BYTES && terra_unhex(arg, pk, TERRA_PK_BYTES, &e) == 0)
-		return;
-	if (terra_key_load_pub(&k, arg, &e) < 0)
-		terra_die_err(&e);
-	memcpy(pk, k.pk, TERRA_PK_BYTES);
-}
-
-/* The period as the ledger stores it: "START/END" in canonical form. */
-static void canonical_period(const char *arg, char out[2 * TERRA_TIME_MAX])
-{
-	terra_err e = {0};
-	int64_t start, end;
-
-	if (terra_period_parse(arg, &start, &end, &e) < 0)
-		terra_usage_error(usage_text, "bad period '%s': %s", arg, e.msg);
-	terra_period_format(start, end, out);
-}
 
 static void open_home(terra_home *h, const struct opts *o)
 {
@@ -94,7 +57,7 @@ static int cmd_verify(const struct opts *o)
 	int rc;
 
 	if (o->pubkey) {
-		load_pubkey(o->pubkey, pk);
+		terra_cli_pubkey(o->pubkey, pk);
 		terra_cli_stdin_notice("a ledger export");
 		if (terra_reader_open(&r, NULL, &e) < 0)
 			terra_die_err(&e);
@@ -118,32 +81,21 @@ static int cmd_verify(const struct opts *o)
 	return TERRA_EXIT_OK;
 }
 
-static int cmd_log(const struct opts *o)
+/* log and balance: rows as records, CSV or a table. */
+static int cmd_rows(const struct opts *o, const char *account)
 {
 	terra_err e = {0};
 	json_t *rows = NULL;
 	terra_home h;
+	int rc;
 
-	if (o->kind && !terra_ledger_kind_ok(o->kind))
+	if (!account && o->kind && !terra_ledger_kind_ok(o->kind))
 		terra_usage_error(usage_text, "unknown entry kind '%s'", o->kind);
 	open_home(&h, o);
-	if (terra_ledger_log(h.db, o->kind, &rows, &e) < 0 ||
-	    terra_out_rows(stdout, terra_out_resolve(o->out), log_cols, rows, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rows);
-	terra_home_close(&h);
-	return TERRA_EXIT_OK;
-}
-
-static int cmd_balance(const struct opts *o, const char *account)
-{
-	terra_err e = {0};
-	json_t *rows = NULL;
-	terra_home h;
-
-	open_home(&h, o);
-	if (terra_ledger_balance_rows(h.db, account, &rows, &e) < 0 ||
-	    terra_out_rows(stdout, terra_out_resolve(o->out), balance_cols, rows, &e) < 0)
+	rc = account ? terra_ledger_balance_rows(h.db, *account ? account : NULL, &rows, &e)
+	             : terra_ledger_log(h.db, o->kind, &rows, &e);
+	if (rc < 0 || terra_out_rows(stdout, terra_out_resolve(o->out),
+	                             account ? balance_cols : log_cols, rows, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rows);
 	terra_home_close(&h);
@@ -164,7 +116,7 @@ static int cmd_export(const struct opts *o)
 	if (o->period && strcmp(o->format, "payouts"))
 		terra_usage_error(usage_text, "-p is only for -f payouts");
 	if (o->period)
-		canonical_period(o->period, period);
+		terra_cli_period(usage_text, o->period, period);
 	open_home(&h, o);
 	if (terra_ledger_export(h.db, stdout, o->format, o->period ? period : NULL, &e) < 0)
 		terra_die_err(&e);
@@ -181,7 +133,7 @@ static int cmd_prove(const struct opts *o)
 
 	if (!o->account || !o->period)
 		terra_usage_error(usage_text, "prove needs --account ACCOUNT and -p PERIOD");
-	canonical_period(o->period, period);
+	terra_cli_period(usage_text, o->period, period);
 	open_home(&h, o);
 	if (terra_ledger_prove(h.db, o->account, period, &proof, &e) < 0 ||
 	    terra_rec_write(stdout, proof, &e) < 0)
@@ -230,7 +182,7 @@ static int cmd_verify_proof(const struct opts *o, char *file)
 
 	if (!o->pubkey)
 		terra_usage_error(usage_text, "verify-proof needs --pubkey KEY");
-	load_pubkey(o->pubkey, p.pk);
+	terra_cli_pubkey(o->pubkey, p.pk);
 	fo.report = report;
 	fo.arg = &p;
 	terra_cli_stdin_notice_args("proof records", &file, file ? 1 : 0);
@@ -269,29 +221,29 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))"},
+    {'o', "output", "FORMAT", "log and balance as json, csv or table"},
+    {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts"},
+    {'p', "period", "PERIOD", "export -f payouts and prove: the period"},
+    {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account"},
+    {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file"},
+    {OPT_KIND, "kind", "KIND", "log: only entries of this kind"},
+    {OPT_REF, "ref", "REF", "pay: the transfer's reference"},
+    {0, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
-	static const struct option longopts[] = {
-	    {"home", required_argument, NULL, 'H'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"period", required_argument, NULL, 'p'},
-	    {"account", required_argument, NULL, OPT_ACCOUNT},
-	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
-	    {"kind", required_argument, NULL, OPT_KIND},
-	    {"ref", required_argument, NULL, OPT_REF},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct opts o = {0};
 	const char *sub;
 	char **args;
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "H:o:f:p:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'H':
 			o.home = optarg;
@@ -317,12 +269,6 @@ int main(int argc, char **argv)
 		case OPT_REF:
 			o.ref = optarg;
 			break;
-		case 'h':
-			terra_help(usage_text, options_text);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	args = argv + optind;
@@ -335,10 +281,10 @@ int main(int argc, char **argv)
 		status = cmd_verify(&o);
 	} else if (!strcmp(sub, "log")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_log(&o);
+		status = cmd_rows(&o, NULL);
 	} else if (!strcmp(sub, "balance")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_balance(&o, nargs > 1 ? args[1] : NULL);
+		status = cmd_rows(&o, nargs > 1 ? args[1] : "");
 	} else if (!strcmp(sub, "export")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = cmd_export(&o);

@@ -8,7 +8,6 @@
 #include "lib/time.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +17,6 @@ static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
     "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-o json|csv|table]\n"
     "       [-H DIR] [FILE...]";
-
-static const char options_text[] =
-    "  -p, --period PERIOD     the period metered\n"
-    "      --from TIME         the period's start, with --to\n"
-    "      --to TIME           the period's end\n"
-    "      --every DURATION    one meter record per unit and DURATION\n"
-    "  -u, --units FILE        unit records from FILE, not the home\n"
-    "      --price AMOUNT      charge AMOUNT per TFLOP-hour\n"
-    "  -j, --jobs N            verify in N threads\n"
-    "      --reject FILE       also write each bad line to FILE\n"
-    "      --strict            check all input first; at a bad line meter nothing\n"
-    "  -o, --output FORMAT     json, csv or table\n"
-    "  -H, --home DIR          the Terra home (terra(7))\n"
-    "  -h, --help              print this help and exit\n"
-    "  -V, --version           print the version and exit\n";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
 
@@ -106,24 +90,23 @@ static int64_t parse_time(const char *opt, const char *arg)
 	return us;
 }
 
+static const terra_cli_opt options[] = {
+    {'p', "period", "PERIOD", "the period metered"},
+    {OPT_FROM, "from", "TIME", "the period's start, with --to"},
+    {OPT_TO, "to", "TIME", "the period's end"},
+    {OPT_EVERY, "every", "DURATION", "one meter record per unit and DURATION"},
+    {'u', "units", "FILE", "unit records from FILE, not the home"},
+    {OPT_PRICE, "price", "AMOUNT", "charge AMOUNT per TFLOP-hour"},
+    {'j', "jobs", "N", "verify in N threads"},
+    {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE"},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing"},
+    {'o', "output", "FORMAT", "json, csv or table"},
+    {'H', "home", "DIR", "the Terra home (terra(7))"},
+    {0, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"period", required_argument, NULL, 'p'},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"every", required_argument, NULL, OPT_EVERY},
-	    {"units", required_argument, NULL, 'u'},
-	    {"price", required_argument, NULL, OPT_PRICE},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"output", required_argument, NULL, 'o'},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"home", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	terra_meter_opts o = {0};
 	terra_meter_io io;
 	struct sink sink = {0};
@@ -134,11 +117,10 @@ int main(int argc, char **argv)
 	int nunits = 0, have_from = 0, have_to = 0, have_period = 0, c, i, status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	enum terra_out out_mode = TERRA_OUT_AUTO;
-	char *end;
 
 	terra_cli_init(argv[0]);
 	o.threads = ncpu > 0 ? (int)ncpu : 1;
-	while ((c = getopt_long(argc, argv, "p:u:j:o:H:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'p':
 			if (terra_period_parse(optarg, &o.from, &o.to, &e) < 0)
@@ -173,15 +155,10 @@ int main(int argc, char **argv)
 				                  optarg);
 			o.has_price = 1;
 			break;
-		case 'j': {
-			long n = strtol(optarg, &end, 10);
-
-			if (end == optarg || *end || n < 1 || n > 1024)
-				terra_usage_error(usage_text, "-j '%s': expected 1 to 1024",
-				                  optarg);
-			o.threads = (int)n;
+		case 'j':
+			o.threads =
+			    (int)terra_cli_int(usage_text, "-j", optarg, 1, 1024, "1 to 1024");
 			break;
-		}
 		case OPT_REJECT:
 			sink.reject_path = optarg;
 			break;
@@ -194,12 +171,6 @@ int main(int argc, char **argv)
 		case 'H':
 			home_dir = optarg;
 			break;
-		case 'h':
-			terra_help(usage_text, options_text);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (have_period && (have_from || have_to))
@@ -213,8 +184,7 @@ int main(int argc, char **argv)
 	if (terra_meter_new(&m, &o, &e) < 0)
 		terra_usage_error(usage_text, "%s", e.msg);
 
-	if (sink.reject_path && !(sink.reject = fopen(sink.reject_path, "w")))
-		terra_dief("open '%s': %s", sink.reject_path, strerror(errno));
+	sink.reject = terra_cli_reject_open(sink.reject_path);
 	if (sink.strict && !(sink.held = open_memstream(&sink.held_buf, &sink.held_len)))
 		terra_dief("--strict: %s", strerror(errno));
 	terra_cli_stdin_notice_args("usage records", argv + optind, argc - optind);
@@ -271,10 +241,7 @@ done:
 	free(sink.held_buf);
 	if (terra_meter_bad(m) || sink.write_failed)
 		status = terra_exit_worse(status, TERRA_EXIT_FAIL);
-	if (sink.reject && fclose(sink.reject) != 0) {
-		terra_warnf("write '%s': %s", sink.reject_path, strerror(errno));
-		status = TERRA_EXIT_FAIL;
-	}
+	terra_cli_reject_close(sink.reject, sink.reject_path, &status);
 	terra_meter_free(m);
 	return terra_cli_finish(status);
 }

@@ -8,7 +8,6 @@
 #include "lib/unit.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +17,6 @@ static const char usage_text[] =
     "       terra-register [-H DIR] init [--force]\n"
     "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
     "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
-
-static const char options_text[] =
-    "  -H, --home DIR      the Terra home (terra(7))\n"
-    "  -o, --output FORMAT list and show as json, csv or table\n"
-    "      --reject FILE   also write each bad input line to FILE\n"
-    "      --strict        check all input first; at a bad line register nothing\n"
-    "      --force         init: repair a home whose owner.pub is missing or wrong\n"
-    "  -h, --help          print this help and exit\n"
-    "  -V, --version       print the version and exit\n";
 
 /* Columns of list and show: a short table for a person, more in CSV. */
 static const char *const table_cols[] = {
@@ -117,14 +107,10 @@ static int cmd_register(struct run *run, const struct opts *o, char *const *file
 	fo.apply = apply;
 	fo.report = report;
 	fo.arg = run;
-	if (o->reject && !(fo.reject = fopen(o->reject, "w")))
-		terra_dief("open '%s': %s", o->reject, strerror(errno));
+	fo.reject = terra_cli_reject_open(o->reject);
 	terra_cli_stdin_notice_args("device records", files, nfiles);
 	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
-	if (fo.reject && fclose(fo.reject) != 0) {
-		terra_warnf("write '%s': %s", o->reject, strerror(errno));
-		run->status = terra_exit_worse(run->status, TERRA_EXIT_FAIL);
-	}
+	terra_cli_reject_close(fo.reject, o->reject, &run->status);
 	if (o->strict && run->status != TERRA_EXIT_OK && !run->registered)
 		terra_warnf("--strict: nothing registered");
 	return run->status;
@@ -251,19 +237,19 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
 }
 
+enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))"},
+    {'o', "output", "FORMAT", "list and show as json, csv or table"},
+    {OPT_REJECT, "reject", "FILE", "also write each bad input line to FILE"},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line register nothing"},
+    {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong"},
+    {0, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
-	static const struct option longopts[] = {
-	    {"home", required_argument, NULL, 'H'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct opts o = {0};
 	struct run run = {0};
 	const char *sub;
@@ -271,7 +257,7 @@ int main(int argc, char **argv)
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "H:o:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'H':
 			o.home = optarg;
@@ -289,12 +275,6 @@ int main(int argc, char **argv)
 		case OPT_FORCE:
 			o.force = 1;
 			break;
-		case 'h':
-			terra_help(usage_text, options_text);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	args = argv + optind;

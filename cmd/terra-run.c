@@ -9,7 +9,6 @@
 #include "lib/time.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,26 +20,6 @@ static const char usage_text[] =
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
     "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
-
-static const char options_text[] =
-    "  -H, --home DIR          the Terra home (terra(7))\n"
-    "  -u, --unit UNIT         run on this unit only\n"
-    "  -t, --time SECONDS      end the run after SECONDS\n"
-    "      --interval SECONDS  an interim usage record every SECONDS\n"
-    "  -w, --workload NAME     run one job of sha256d, sgemm or kernel\n"
-    "      --work N            -w: stop the job after N units of work\n"
-    "      --job ID            -w: the job's id\n"
-    "      --params JSON       -w: the job's params object\n"
-    "      --header HEX        -w sha256d: the block header\n"
-    "      --nonce-start N     -w sha256d: the first nonce\n"
-    "      --share-bits N      -w sha256d: leading zero bits of a share\n"
-    "      --size M,N,K        -w sgemm: the matrix sizes\n"
-    "      --seed N            -w sgemm: the seed of the inputs\n"
-    "      --kind KIND         -w: only a gpu, cpu or accelerator unit\n"
-    "      --min-mem BYTES     -w: only a unit with this much memory\n"
-    "      --fp64              -w: only a unit with double precision\n"
-    "  -h, --help              print this help and exit\n"
-    "  -V, --version           print the version and exit\n";
 
 /* Called from the workers, under the output lock: the failures are counted there. */
 static void on_job_error(void *arg, const terra_err *e)
@@ -56,33 +35,6 @@ static void set_extra(json_t *extra, const char *key, json_t *value)
 
 	if (terra_rec_set(extra, key, value, &e) < 0)
 		terra_die_err(&e);
-}
-
-/* Seconds as a positive decimal ("10", "0.5") into microseconds. */
-static int64_t parse_seconds(const char *arg, const char *opt)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (end == arg || *end || errno || !(v > 0) || v > 1e9)
-		terra_usage_error(usage_text, "%s '%s': expected a positive number of seconds", opt,
-		                  arg);
-	return (int64_t)llround(v * 1e6);
-}
-
-static int64_t parse_count(const char *arg, const char *opt, int64_t min)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (end == arg || *end || errno || v < min)
-		terra_usage_error(usage_text, "%s '%s': expected an integer of at least %lld", opt,
-		                  arg, (long long)min);
-	return v;
 }
 
 struct opts {
@@ -173,43 +125,43 @@ static void read_jobs(struct reading *rd, char **files, int nfiles)
 	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
 }
 
+enum {
+	O_WORK = 256,
+	O_INTERVAL,
+	O_JOB,
+	O_PARAMS,
+	O_HEADER,
+	O_NONCE,
+	O_BITS,
+	O_SIZE,
+	O_SEED,
+	O_KIND,
+	O_MINMEM,
+	O_FP64
+};
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))"},
+    {'u', "unit", "UNIT", "run on this unit only"},
+    {'t', "time", "SECONDS", "end the run after SECONDS"},
+    {O_INTERVAL, "interval", "SECONDS", "an interim usage record every SECONDS"},
+    {'w', "workload", "NAME", "run one job of sha256d, sgemm or kernel"},
+    {O_WORK, "work", "N", "-w: stop the job after N units of work"},
+    {O_JOB, "job", "ID", "-w: the job's id"},
+    {O_PARAMS, "params", "JSON", "-w: the job's params object"},
+    {O_HEADER, "header", "HEX", "-w sha256d: the block header"},
+    {O_NONCE, "nonce-start", "N", "-w sha256d: the first nonce"},
+    {O_BITS, "share-bits", "N", "-w sha256d: leading zero bits of a share"},
+    {O_SIZE, "size", "M,N,K", "-w sgemm: the matrix sizes"},
+    {O_SEED, "seed", "N", "-w sgemm: the seed of the inputs"},
+    {O_KIND, "kind", "KIND", "-w: only a gpu, cpu or accelerator unit"},
+    {O_MINMEM, "min-mem", "BYTES", "-w: only a unit with this much memory"},
+    {O_FP64, "fp64", NULL, "-w: only a unit with double precision"},
+    {0, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	enum {
-		O_WORK = 256,
-		O_INTERVAL,
-		O_JOB,
-		O_PARAMS,
-		O_HEADER,
-		O_NONCE,
-		O_BITS,
-		O_SIZE,
-		O_SEED,
-		O_KIND,
-		O_MINMEM,
-		O_FP64
-	};
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"home", required_argument, NULL, 'H'},
-	    {"unit", required_argument, NULL, 'u'},
-	    {"time", required_argument, NULL, 't'},
-	    {"workload", required_argument, NULL, 'w'},
-	    {"work", required_argument, NULL, O_WORK},
-	    {"interval", required_argument, NULL, O_INTERVAL},
-	    {"job", required_argument, NULL, O_JOB},
-	    {"params", required_argument, NULL, O_PARAMS},
-	    {"header", required_argument, NULL, O_HEADER},
-	    {"nonce-start", required_argument, NULL, O_NONCE},
-	    {"share-bits", required_argument, NULL, O_BITS},
-	    {"size", required_argument, NULL, O_SIZE},
-	    {"seed", required_argument, NULL, O_SEED},
-	    {"kind", required_argument, NULL, O_KIND},
-	    {"min-mem", required_argument, NULL, O_MINMEM},
-	    {"fp64", no_argument, NULL, O_FP64},
-	    {NULL, 0, NULL, 0},
-	};
 	struct opts o = {0};
 	terra_sched_opts so = {0};
 	struct reading rd = {0};
@@ -221,12 +173,8 @@ int main(int argc, char **argv)
 	terra_cli_init(argv[0]);
 	if (!(o.extra = json_object()))
 		terra_dief("out of memory");
-	while ((c = getopt_long(argc, argv, "hVH:u:t:w:", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
-		case 'h':
-			terra_help(usage_text, options_text);
-		case 'V':
-			terra_version();
 		case 'H':
 			o.home = optarg;
 			break;
@@ -234,16 +182,17 @@ int main(int argc, char **argv)
 			o.unit = optarg;
 			break;
 		case 't':
-			o.seconds_us = parse_seconds(optarg, "-t");
+			o.seconds_us = terra_cli_seconds(usage_text, "-t", optarg);
 			break;
 		case 'w':
 			o.workload = optarg;
 			break;
 		case O_WORK:
-			o.work = parse_count(optarg, "--work", 1);
+			o.work = terra_cli_int(usage_text, "--work", optarg, 1, INT64_MAX,
+			                       "an integer of at least 1");
 			break;
 		case O_INTERVAL:
-			o.interval_us = parse_seconds(optarg, "--interval");
+			o.interval_us = terra_cli_seconds(usage_text, "--interval", optarg);
 			break;
 		case O_JOB:
 			o.job_id = optarg;
@@ -255,12 +204,16 @@ int main(int argc, char **argv)
 			set_extra(o.extra, "header", json_string(optarg));
 			break;
 		case O_NONCE:
-			set_extra(o.extra, "nonce_start",
-			                    json_integer(parse_count(optarg, "--nonce-start", 0)));
+			set_extra(
+			    o.extra, "nonce_start",
+			    json_integer(terra_cli_int(usage_text, "--nonce-start", optarg, 0,
+			                               INT64_MAX, "an integer of at least 0")));
 			break;
 		case O_BITS:
-			set_extra(o.extra, "share_bits",
-			                    json_integer(parse_count(optarg, "--share-bits", 1)));
+			set_extra(
+			    o.extra, "share_bits",
+			    json_integer(terra_cli_int(usage_text, "--share-bits", optarg, 1,
+			                               INT64_MAX, "an integer of at least 1")));
 			break;
 		case O_SIZE:
 			if (sscanf(optarg, "%lld,%lld,%lld", &m, &n, &k) != 3 &&
@@ -272,20 +225,21 @@ int main(int argc, char **argv)
 			set_extra(o.extra, "k", json_integer(k));
 			break;
 		case O_SEED:
-			set_extra(o.extra, "seed",
-			                    json_integer(parse_count(optarg, "--seed", 0)));
+			set_extra(
+			    o.extra, "seed",
+			    json_integer(terra_cli_int(usage_text, "--seed", optarg, 0, INT64_MAX,
+			                               "an integer of at least 0")));
 			break;
 		case O_KIND:
 			o.kind = optarg;
 			break;
 		case O_MINMEM:
-			o.min_mem = parse_count(optarg, "--min-mem", 0);
+			o.min_mem = terra_cli_int(usage_text, "--min-mem", optarg, 0, INT64_MAX,
+			                          "an integer of at least 0");
 			break;
 		case O_FP64:
 			o.fp64 = 1;
 			break;
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (o.workload) {

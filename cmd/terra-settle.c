@@ -8,7 +8,6 @@
 #include "lib/settle.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,20 +15,6 @@ static const char usage_text[] =
     "terra-settle [-p PERIOD] [--revenue AMOUNT] --holders FILE\n"
     "       [--policy FILE | --contributors BPS --holders-share BPS --treasury BPS]\n"
     "       [--strict] [--reject FILE] [-H DIR] [FILE...]";
-
-static const char options_text[] =
-    "  -p, --period PERIOD       the period settled\n"
-    "      --revenue AMOUNT      the period's revenue, in TERRA\n"
-    "      --holders FILE        the holders snapshot (CSV: account,balance)\n"
-    "      --policy FILE         the policy, from a file\n"
-    "      --contributors BPS    contributors' share, with the two below\n"
-    "      --holders-share BPS   holders' share\n"
-    "      --treasury BPS        treasury's share\n"
-    "      --strict              check all input first; at a bad line settle nothing\n"
-    "      --reject FILE         also write each bad meter line to FILE\n"
-    "  -H, --home DIR            the Terra home (terra(7))\n"
-    "  -h, --help                print this help and exit\n"
-    "  -V, --version             print the version and exit\n";
 
 enum {
 	OPT_REVENUE = 256,
@@ -42,17 +27,6 @@ enum {
 	OPT_REJECT
 };
 
-static int64_t parse_bps(const char *opt, const char *arg)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end == arg || *end || v < 0 || v > TERRA_SETTLE_BPS)
-		terra_usage_error(usage_text, "%s '%s': expected basis points, 0 to 10000", opt,
-		                  arg);
-	return v;
-}
-
 struct reading {
 	terra_settle *s;
 	int status;
@@ -62,7 +36,7 @@ static int add_meter(void *arg, json_t *rec, const char *where, terra_err *e)
 {
 	(void)where;
 	return terra_settle_add_meter(((struct reading *)arg)->s, rec, e) < 0 ? TERRA_FILTER_BAD
-	                                                                       : 0;
+	                                                                      : 0;
 }
 
 static void report(void *arg, const terra_err *e)
@@ -80,8 +54,7 @@ static int read_meters(terra_settle *s, char **files, int nfiles, const char *re
 	fo.check = add_meter;
 	fo.report = report;
 	fo.arg = &rd;
-	if (reject && !(fo.reject = fopen(reject, "w")))
-		terra_dief("open '%s': %s", reject, strerror(errno));
+	fo.reject = terra_cli_reject_open(reject);
 	terra_cli_stdin_notice_args("meter records", files, nfiles);
 	if (terra_filter_run((const char *const *)files, nfiles, &fo, &c) < 0) {
 		if (c.bad)
@@ -90,28 +63,26 @@ static int read_meters(terra_settle *s, char **files, int nfiles, const char *re
 		else
 			terra_warnf("nothing settled");
 	}
-	if (fo.reject && fclose(fo.reject))
-		terra_dief("write '%s': %s", reject, strerror(errno));
+	terra_cli_reject_close(fo.reject, reject, &rd.status);
 	return rd.status;
 }
 
+static const terra_cli_opt options[] = {
+    {'p', "period", "PERIOD", "the period settled"},
+    {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA"},
+    {OPT_HOLDERS, "holders", "FILE", "the holders snapshot (CSV: account,balance)"},
+    {OPT_POLICY, "policy", "FILE", "the policy, from a file"},
+    {OPT_CONTRIB, "contributors", "BPS", "contributors' share, with the two below"},
+    {OPT_HSHARE, "holders-share", "BPS", "holders' share"},
+    {OPT_TREASURY, "treasury", "BPS", "treasury's share"},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing"},
+    {OPT_REJECT, "reject", "FILE", "also write each bad meter line to FILE"},
+    {'H', "home", "DIR", "the Terra home (terra(7))"},
+    {0, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"period", required_argument, NULL, 'p'},
-	    {"revenue", required_argument, NULL, OPT_REVENUE},
-	    {"holders", required_argument, NULL, OPT_HOLDERS},
-	    {"policy", required_argument, NULL, OPT_POLICY},
-	    {"contributors", required_argument, NULL, OPT_CONTRIB},
-	    {"holders-share", required_argument, NULL, OPT_HSHARE},
-	    {"treasury", required_argument, NULL, OPT_TREASURY},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"home", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	terra_settle_policy policy;
 	terra_holders hs;
 	terra_settle *s = NULL;
@@ -125,7 +96,7 @@ int main(int argc, char **argv)
 
 	terra_cli_init(argv[0]);
 	terra_settle_policy_default(&policy);
-	while ((c = getopt_long(argc, argv, "p:H:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'p':
 			period = optarg;
@@ -145,15 +116,21 @@ int main(int argc, char **argv)
 			policy_file = optarg;
 			break;
 		case OPT_CONTRIB:
-			policy.contributors = parse_bps("--contributors", optarg);
+			policy.contributors =
+			    terra_cli_int(usage_text, "--contributors", optarg, 0, TERRA_SETTLE_BPS,
+			                  "basis points, 0 to 10000");
 			nbps |= 1;
 			break;
 		case OPT_HSHARE:
-			policy.holders = parse_bps("--holders-share", optarg);
+			policy.holders =
+			    terra_cli_int(usage_text, "--holders-share", optarg, 0,
+			                  TERRA_SETTLE_BPS, "basis points, 0 to 10000");
 			nbps |= 2;
 			break;
 		case OPT_TREASURY:
-			policy.treasury = parse_bps("--treasury", optarg);
+			policy.treasury =
+			    terra_cli_int(usage_text, "--treasury", optarg, 0, TERRA_SETTLE_BPS,
+			                  "basis points, 0 to 10000");
 			nbps |= 4;
 			break;
 		case OPT_STRICT:
@@ -165,12 +142,6 @@ int main(int argc, char **argv)
 		case 'H':
 			home_dir = optarg;
 			break;
-		case 'h':
-			terra_help(usage_text, options_text);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (!holders)

@@ -16,6 +16,8 @@
  */
 #include "err.h"
 
+#include <getopt.h> /* optarg, optind of terra_cli_getopt */
+#include <stdint.h>
 #include <stdio.h>
 
 enum {
@@ -65,14 +67,45 @@ void terra_cli_stdin_notice_args(const char *what, char *const *files, int nfile
 
 /* Usage: "usage: <text>" on stderr (or stdout for -h) and exit 2 (0 for -h). */
 _Noreturn void terra_usage(const char *usage_text, int status);
-/* -h: the usage line, then "options:" and options_text (one line an option)
- * on stdout; exit 0. */
-_Noreturn void terra_help(const char *usage_text, const char *options_text);
 /* "terra-X: <why>" then the usage line, exit 2: for a bad option or operand. */
 _Noreturn void terra_usage_error(const char *usage_text, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints "terra-X <version>" and exits 0. */
 _Noreturn void terra_version(void);
+
+/* An integer option argument from min to max, else exit 2 saying
+ * "OPT 'ARG': expected WHAT". */
+int64_t terra_cli_int(const char *usage_text, const char *opt, const char *arg, int64_t min,
+                      int64_t max, const char *what);
+/* A positive number of seconds ("10", "0.5") as microseconds, else exit 2. */
+int64_t terra_cli_seconds(const char *usage_text, const char *opt, const char *arg);
+/* --reject FILE opened for writing (NULL for no path), else exit 1. */
+FILE *terra_cli_reject_open(const char *path);
+/* Closes it; a write error is reported and worsens *status. */
+void terra_cli_reject_close(FILE *f, const char *path, int *status);
+
+/*
+ * A command's options, one table for the parser and -h alike, so the two
+ * cannot disagree. Ends with a zeroed entry; -h and -V are added.
+ */
+typedef struct terra_cli_opt {
+	int val;          /* the short option character, or a value from 256 for a long one only */
+	const char *name; /* the long name */
+	const char *arg;  /* the argument's name in -h; NULL: none */
+	const char *help; /* one line */
+} terra_cli_opt;
+/*
+ * getopt_long over opts: returns the next option's val (optarg set), -1 at
+ * the end. -h prints the usage and every option (exit 0), -V the version;
+ * an unknown option or a missing argument prints the usage (exit 2).
+ */
+int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const char *usage_text);
+
+/* --pubkey: 64 hex digits, or a file holding them (owner.pub); else exit 1. */
+void terra_cli_pubkey(const char *arg, uint8_t pk[32]);
+/* A period in canonical "START/END" form (out: 2 * TERRA_TIME_MAX bytes),
+ * else exit 2 saying "bad period 'ARG': why". */
+void terra_cli_period(const char *usage_text, const char *arg, char *out);
 
 /* Parses the argument of -o; exits 2 with a message on a bad value. */
 enum terra_out terra_cli_out(const char *arg, const char *usage_text);

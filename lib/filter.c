@@ -74,8 +74,8 @@ static void bad_record(struct filter *f, terra_err *e, const char *where, const 
 	char why[TERRA_ERR_MAX];
 
 	memcpy(why, e->msg, sizeof why);
-	terra_err_set(e, e->kind ? e->kind : TERRA_E_INPUT, "%s: %s record: %s", where,
-	              f->o->type, why);
+	terra_err_set(e, e->kind ? e->kind : TERRA_E_INPUT, "%s: %s record: %s", where, f->o->type,
+	              why);
 	bad_line(f, e, where, line, len, 0);
 }
 

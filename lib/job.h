@@ -35,8 +35,8 @@ void terra_job_free(terra_job *job);
 /* What terra-run's -w options say about a job; unset fields are NULL or 0. */
 typedef struct terra_job_spec {
 	const char *workload;
-	const char *id;     /* NULL: WORKLOAD-TIME of now_us */
-	const char *params; /* JSON object text, or NULL */
+	const char *id;      /* NULL: WORKLOAD-TIME of now_us */
+	const char *params;  /* JSON object text, or NULL */
 	const json_t *extra; /* workload options, merged into params; may be NULL */
 	const char *kind;
 	int64_t min_mem_bytes;

@@ -40,7 +40,7 @@ open(sys.argv[2], "w").write("held\n")
 open(sys.argv[3]).read()
 db.execute("ROLLBACK")' "$TERRA_HOME/terra.db" "$tmp/held" "$tmp/go" &
 holder=$!
-trap 'kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill "$holder" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 read -r _ <"$tmp/held"
 owner=$(cat "$TERRA_HOME/owner.pub")
 printf '{"type":"meter","v":1,"period":"%s","unit":"%s","owner":"%s","weight":100}\n' \
