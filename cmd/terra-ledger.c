@@ -223,54 +223,31 @@ static void want_args(const char *sub, int got, int min, int max)
 
 enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
 
+static struct opts opt;
+
 static const terra_cli_opt options[] = {
-    {'H', "home", "DIR", "the Terra home (terra(7))"},
-    {'o', "output", "FORMAT", "log and balance as json, csv or table"},
-    {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts"},
-    {'p', "period", "PERIOD", "export -f payouts and prove: the period"},
-    {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account"},
-    {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file"},
-    {OPT_KIND, "kind", "KIND", "log: only entries of this kind"},
-    {OPT_REF, "ref", "REF", "pay: the transfer's reference"},
-    {0, NULL, NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
+    {'o', "output", "FORMAT", "log and balance as json, csv or table", NULL, NULL},
+    {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
+    {'p', "period", "PERIOD", "export -f payouts and prove: the period", &opt.period, NULL},
+    {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
+    {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
+     &opt.pubkey, NULL},
+    {OPT_KIND, "kind", "KIND", "log: only entries of this kind", &opt.kind, NULL},
+    {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
 	const char *sub;
 	char **args;
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
-		switch (c) {
-		case 'H':
-			o.home = optarg;
-			break;
-		case 'o':
-			o.out = terra_cli_out(optarg, usage_text);
-			break;
-		case 'f':
-			o.format = optarg;
-			break;
-		case 'p':
-			o.period = optarg;
-			break;
-		case OPT_ACCOUNT:
-			o.account = optarg;
-			break;
-		case OPT_PUBKEY:
-			o.pubkey = optarg;
-			break;
-		case OPT_KIND:
-			o.kind = optarg;
-			break;
-		case OPT_REF:
-			o.ref = optarg;
-			break;
-		}
-	}
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1)
+		if (c == 'o')
+			opt.out = terra_cli_out(optarg, usage_text);
 	args = argv + optind;
 	nargs = argc - optind;
 	if (nargs < 1)
@@ -278,25 +255,25 @@ int main(int argc, char **argv)
 	sub = args[0];
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_verify(&o);
+		status = cmd_verify(&opt);
 	} else if (!strcmp(sub, "log")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_rows(&o, NULL);
+		status = cmd_rows(&opt, NULL);
 	} else if (!strcmp(sub, "balance")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_rows(&o, nargs > 1 ? args[1] : "");
+		status = cmd_rows(&opt, nargs > 1 ? args[1] : "");
 	} else if (!strcmp(sub, "export")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_export(&o);
+		status = cmd_export(&opt);
 	} else if (!strcmp(sub, "prove")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_prove(&o);
+		status = cmd_prove(&opt);
 	} else if (!strcmp(sub, "pay")) {
 		want_args(sub, nargs - 1, 2, 2);
-		status = cmd_pay(&o, args[1], args[2]);
+		status = cmd_pay(&opt, args[1], args[2]);
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_verify_proof(&o, nargs > 1 ? args[1] : NULL);
+		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
 	} else {
 		terra_usage_error(usage_text, "unknown command '%s'", sub);
 	}

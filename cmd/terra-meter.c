@@ -91,18 +91,18 @@ static int64_t parse_time(const char *opt, const char *arg)
 }
 
 static const terra_cli_opt options[] = {
-    {'p', "period", "PERIOD", "the period metered"},
-    {OPT_FROM, "from", "TIME", "the period's start, with --to"},
-    {OPT_TO, "to", "TIME", "the period's end"},
-    {OPT_EVERY, "every", "DURATION", "one meter record per unit and DURATION"},
-    {'u', "units", "FILE", "unit records from FILE, not the home"},
-    {OPT_PRICE, "price", "AMOUNT", "charge AMOUNT per TFLOP-hour"},
-    {'j', "jobs", "N", "verify in N threads"},
-    {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE"},
-    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing"},
-    {'o', "output", "FORMAT", "json, csv or table"},
-    {'H', "home", "DIR", "the Terra home (terra(7))"},
-    {0, NULL, NULL, NULL},
+    {'p', "period", "PERIOD", "the period metered", NULL, NULL},
+    {OPT_FROM, "from", "TIME", "the period's start, with --to", NULL, NULL},
+    {OPT_TO, "to", "TIME", "the period's end", NULL, NULL},
+    {OPT_EVERY, "every", "DURATION", "one meter record per unit and DURATION", NULL, NULL},
+    {'u', "units", "FILE", "unit records from FILE, not the home", NULL, NULL},
+    {OPT_PRICE, "price", "AMOUNT", "charge AMOUNT per TFLOP-hour", NULL, NULL},
+    {'j', "jobs", "N", "verify in N threads", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE", NULL, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing", NULL, NULL},
+    {'o', "output", "FORMAT", "json, csv or table", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

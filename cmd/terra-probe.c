@@ -57,14 +57,14 @@ static void report_unhealthy(const json_t *d)
 }
 
 static const terra_cli_opt options[] = {
-    {'q', "quick", NULL, "a short benchmark (--bench quick)"},
-    {'d', "device", "N", "probe device N only"},
-    {'H', "home", "DIR", "the Terra home, for the baselines (terra(7))"},
-    {OPT_BENCH, "bench", "MODE", "benchmark full, quick or none"},
-    {OPT_MEMTEST, "mem-test", "PERCENT", "test PERCENT of each device's memory"},
-    {OPT_RECORD, "record", "FILE", "record what OpenCL says to FILE"},
-    {OPT_REPLAY, "replay", "FILE", "probe a recording instead of the hardware"},
-    {0, NULL, NULL, NULL},
+    {'q', "quick", NULL, "a short benchmark (--bench quick)", NULL, NULL},
+    {'d', "device", "N", "probe device N only", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home, for the baselines (terra(7))", NULL, NULL},
+    {OPT_BENCH, "bench", "MODE", "benchmark full, quick or none", NULL, NULL},
+    {OPT_MEMTEST, "mem-test", "PERCENT", "test PERCENT of each device's memory", NULL, NULL},
+    {OPT_RECORD, "record", "FILE", "record what OpenCL says to FILE", NULL, NULL},
+    {OPT_REPLAY, "replay", "FILE", "probe a recording instead of the hardware", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

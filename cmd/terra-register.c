@@ -239,18 +239,21 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 
 enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
 
+static struct opts opt;
+
 static const terra_cli_opt options[] = {
-    {'H', "home", "DIR", "the Terra home (terra(7))"},
-    {'o', "output", "FORMAT", "list and show as json, csv or table"},
-    {OPT_REJECT, "reject", "FILE", "also write each bad input line to FILE"},
-    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line register nothing"},
-    {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong"},
-    {0, NULL, NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
+    {'o', "output", "FORMAT", "list and show as json, csv or table", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad input line to FILE", &opt.reject, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line register nothing", NULL,
+     &opt.strict},
+    {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong", NULL,
+     &opt.force},
+    {0, NULL, NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
 	struct run run = {0};
 	const char *sub;
 	char **args;
@@ -259,21 +262,9 @@ int main(int argc, char **argv)
 	terra_cli_init(argv[0]);
 	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
-		case 'H':
-			o.home = optarg;
-			break;
 		case 'o':
-			o.out = terra_cli_out(optarg, usage_text);
-			o.out_set = 1;
-			break;
-		case OPT_REJECT:
-			o.reject = optarg;
-			break;
-		case OPT_STRICT:
-			o.strict = 1;
-			break;
-		case OPT_FORCE:
-			o.force = 1;
+			opt.out = terra_cli_out(optarg, usage_text);
+			opt.out_set = 1;
 			break;
 		}
 	}
@@ -281,28 +272,28 @@ int main(int argc, char **argv)
 	nargs = argc - optind;
 	sub = nargs > 0 ? args[0] : "";
 	if (!strcmp(sub, "init")) {
-		want_args(&o, sub, nargs - 1, 0, 0);
-		return terra_cli_finish(cmd_init(&o));
+		want_args(&opt, sub, nargs - 1, 0, 0);
+		return terra_cli_finish(cmd_init(&opt));
 	}
 	if (!strcmp(sub, "list")) {
-		want_args(&o, sub, nargs - 1, 0, 1);
-		status = cmd_list(&run, &o);
+		want_args(&opt, sub, nargs - 1, 0, 1);
+		status = cmd_list(&run, &opt);
 	} else if (!strcmp(sub, "show")) {
-		want_args(&o, sub, nargs - 1, 1, 1);
-		status = cmd_show(&run, &o, args[1]);
+		want_args(&opt, sub, nargs - 1, 1, 1);
+		status = cmd_show(&run, &opt, args[1]);
 	} else if (!strcmp(sub, "transfer")) {
-		want_args(&o, sub, nargs - 1, 2, 0);
-		status = cmd_change(&run, &o, args[1], args[2]);
+		want_args(&opt, sub, nargs - 1, 2, 0);
+		status = cmd_change(&run, &opt, args[1], args[2]);
 	} else if (!strcmp(sub, "retire")) {
-		want_args(&o, sub, nargs - 1, 1, 0);
-		status = cmd_change(&run, &o, args[1], NULL);
+		want_args(&opt, sub, nargs - 1, 1, 0);
+		status = cmd_change(&run, &opt, args[1], NULL);
 	} else {
-		if (o.out_set)
+		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
-		if (o.force)
+		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
-		open_home(&run, &o, TERRA_HOME_SECRET);
-		status = cmd_register(&run, &o, args, nargs);
+		open_home(&run, &opt, TERRA_HOME_SECRET);
+		status = cmd_register(&run, &opt, args, nargs);
 	}
 	terra_home_close(&run.home);
 	return terra_cli_finish(status);

@@ -68,17 +68,17 @@ static int read_meters(terra_settle *s, char **files, int nfiles, const char *re
 }
 
 static const terra_cli_opt options[] = {
-    {'p', "period", "PERIOD", "the period settled"},
-    {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA"},
-    {OPT_HOLDERS, "holders", "FILE", "the holders snapshot (CSV: account,balance)"},
-    {OPT_POLICY, "policy", "FILE", "the policy, from a file"},
-    {OPT_CONTRIB, "contributors", "BPS", "contributors' share, with the two below"},
-    {OPT_HSHARE, "holders-share", "BPS", "holders' share"},
-    {OPT_TREASURY, "treasury", "BPS", "treasury's share"},
-    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing"},
-    {OPT_REJECT, "reject", "FILE", "also write each bad meter line to FILE"},
-    {'H', "home", "DIR", "the Terra home (terra(7))"},
-    {0, NULL, NULL, NULL},
+    {'p', "period", "PERIOD", "the period settled", NULL, NULL},
+    {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA", NULL, NULL},
+    {OPT_HOLDERS, "holders", "FILE", "the holders snapshot (CSV: account,balance)", NULL, NULL},
+    {OPT_POLICY, "policy", "FILE", "the policy, from a file", NULL, NULL},
+    {OPT_CONTRIB, "contributors", "BPS", "contributors' share, with the two below", NULL, NULL},
+    {OPT_HSHARE, "holders-share", "BPS", "holders' share", NULL, NULL},
+    {OPT_TREASURY, "treasury", "BPS", "treasury's share", NULL, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad meter line to FILE", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -222,9 +222,10 @@ void terra_cli_reject_close(FILE *f, const char *path, int *status)
 
 static void help(const char *usage_text, const terra_cli_opt *opts)
 {
-	static const terra_cli_opt std[] = {{'h', "help", NULL, "print this help and exit"},
-	                                    {'V', "version", NULL, "print the version and exit"},
-	                                    {0, NULL, NULL, NULL}};
+	static const terra_cli_opt std[] = {
+	    {'h', "help", NULL, "print this help and exit", NULL, NULL},
+	    {'V', "version", NULL, "print the version and exit", NULL, NULL},
+	    {0, NULL, NULL, NULL, NULL, NULL}};
 	const terra_cli_opt *o;
 	char col[64];
 	int pass;
@@ -268,7 +269,19 @@ int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const cha
 		memcpy(shortopts + k, "hV", 3);
 		built = opts;
 	}
-	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	for (;;) {
+		const terra_cli_opt *o;
+
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		for (o = opts; o->name && o->val != c; o++)
+			;
+		if (!o->name || !(o->str || o->flag))
+			break;
+		if (o->str)
+			*o->str = optarg;
+		else
+			*o->flag = 1;
+	}
 	if (c == 'h')
 		help(usage_text, opts);
 	if (c == 'V')

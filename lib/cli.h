@@ -93,10 +93,12 @@ typedef struct terra_cli_opt {
 	const char *name; /* the long name */
 	const char *arg;  /* the argument's name in -h; NULL: none */
 	const char *help; /* one line */
+	const char **str; /* where the argument goes, without returning; or NULL */
+	int *flag;        /* set to 1, without returning; or NULL */
 } terra_cli_opt;
 /*
- * getopt_long over opts: returns the next option's val (optarg set), -1 at
- * the end. -h prints the usage and every option (exit 0), -V the version;
+ * getopt_long over opts: stores the options that have str or flag, returns
+ * the next other option's val (optarg set), -1 at the end. -h prints the usage and every option (exit 0), -V the version;
  * an unknown option or a missing argument prints the usage (exit 2).
  */
 int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const char *usage_text);
