@@ -18,7 +18,6 @@ static const char usage_text[] =
     "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
     "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
 
-/* Columns of list and show: a short table for a person, more in CSV. */
 static const char *const table_cols[] = {
     "unit",  "state",         "device.kind", "device.name", "device.pci_bus_id",
     "score", "registered_at", NULL};
@@ -146,31 +145,6 @@ static int cmd_init(const struct opts *o)
 	return TERRA_EXIT_OK;
 }
 
-static int show_rows(const struct opts *o, const json_t *rows)
-{
-	enum terra_out mode = terra_out_resolve(o->out);
-	terra_err e = {0};
-
-	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
-	                   &e) < 0)
-		terra_die_err(&e);
-	return TERRA_EXIT_OK;
-}
-
-static int cmd_list(struct run *run, const struct opts *o)
-{
-	terra_err e = {0};
-	json_t *rows = NULL;
-	int status;
-
-	open_home(run, o, TERRA_HOME_READONLY);
-	if (terra_unit_list(run->home.db, &rows, &e) < 0)
-		terra_die_err(&e);
-	status = show_rows(o, rows);
-	json_decref(rows);
-	return status;
-}
-
 static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX])
 {
 	terra_err e = {0};
@@ -179,24 +153,31 @@ static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HE
 		terra_die_err(&e);
 }
 
-static int cmd_show(struct run *run, const struct opts *o, const char *arg)
+/* list (arg NULL) or show UNIT: a short table for a person, more in CSV. */
+static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
 {
+	enum terra_out mode = terra_out_resolve(o->out);
 	char id[TERRA_UNIT_ID_HEX];
-	terra_unit u;
+	terra_unit u = {0};
 	terra_err e = {0};
-	json_t *rows;
-	int status;
+	json_t *rows = NULL;
 
 	open_home(run, o, TERRA_HOME_READONLY);
-	find_unit(run, arg, id);
-	if (terra_unit_get(run->home.db, id, &u, &e) < 0)
+	if (!arg && terra_unit_list(run->home.db, &rows, &e) < 0)
 		terra_die_err(&e);
-	if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
-		terra_dief("out of memory");
-	status = show_rows(o, rows);
+	if (arg) {
+		find_unit(run, arg, id);
+		if (terra_unit_get(run->home.db, id, &u, &e) < 0)
+			terra_die_err(&e);
+		if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
+			terra_dief("out of memory");
+		terra_unit_free(&u);
+	}
+	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
+	                   &e) < 0)
+		terra_die_err(&e);
 	json_decref(rows);
-	terra_unit_free(&u);
-	return status;
+	return TERRA_EXIT_OK;
 }
 
 static int cmd_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner)
@@ -277,10 +258,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		want_args(&opt, sub, nargs - 1, 0, 1);
-		status = cmd_list(&run, &opt);
+		status = cmd_rows(&run, &opt, NULL);
 	} else if (!strcmp(sub, "show")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
-		status = cmd_show(&run, &opt, args[1]);
+		status = cmd_rows(&run, &opt, args[1]);
 	} else if (!strcmp(sub, "transfer")) {
 		want_args(&opt, sub, nargs - 1, 2, 0);
 		status = cmd_change(&run, &opt, args[1], args[2]);

@@ -28,15 +28,6 @@ static void on_job_error(void *arg, const terra_err *e)
 	terra_warn_err(e);
 }
 
-/* A workload option, merged into the job's params. */
-static void set_extra(json_t *extra, const char *key, json_t *value)
-{
-	terra_err e;
-
-	if (terra_rec_set(extra, key, value, &e) < 0)
-		terra_die_err(&e);
-}
-
 struct opts {
 	const char *home, *unit, *workload, *job_id, *params, *kind;
 	int64_t seconds_us, interval_us, work, min_mem;
@@ -165,9 +156,9 @@ int main(int argc, char **argv)
 	struct opts o = {0};
 	terra_sched_opts so = {0};
 	struct reading rd = {0};
+	terra_job *job;
 	terra_home home;
 	terra_err e;
-	long long m, n, k;
 	int c;
 
 	terra_cli_init(argv[0]);
@@ -201,34 +192,16 @@ int main(int argc, char **argv)
 			o.params = optarg;
 			break;
 		case O_HEADER:
-			set_extra(o.extra, "header", json_string(optarg));
-			break;
 		case O_NONCE:
-			set_extra(
-			    o.extra, "nonce_start",
-			    json_integer(terra_cli_int(usage_text, "--nonce-start", optarg, 0,
-			                               INT64_MAX, "an integer of at least 0")));
-			break;
 		case O_BITS:
-			set_extra(
-			    o.extra, "share_bits",
-			    json_integer(terra_cli_int(usage_text, "--share-bits", optarg, 1,
-			                               INT64_MAX, "an integer of at least 1")));
-			break;
 		case O_SIZE:
-			if (sscanf(optarg, "%lld,%lld,%lld", &m, &n, &k) != 3 &&
-			    sscanf(optarg, "%lldx%lldx%lld", &m, &n, &k) != 3)
-				terra_usage_error(usage_text, "--size '%s': expected M,N,K",
-				                  optarg);
-			set_extra(o.extra, "m", json_integer(m));
-			set_extra(o.extra, "n", json_integer(n));
-			set_extra(o.extra, "k", json_integer(k));
-			break;
 		case O_SEED:
-			set_extra(
-			    o.extra, "seed",
-			    json_integer(terra_cli_int(usage_text, "--seed", optarg, 0, INT64_MAX,
-			                               "an integer of at least 0")));
+			if (terra_job_param(o.extra, terra_cli_optname(options, c), optarg, &e) <
+			    0) {
+				if (e.kind != TERRA_E_INPUT)
+					terra_die_err(&e);
+				terra_usage_error(usage_text, "%s", e.msg);
+			}
 			break;
 		case O_KIND:
 			o.kind = optarg;
@@ -253,6 +226,7 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 
+	job = o.workload ? job_from_opts(&o) : NULL;
 	/* Before any thread starts: SIGINT and SIGTERM end the run (lib/stop.h). */
 	if (terra_stop_start(&e) < 0)
 		terra_die_err(&e);
@@ -267,10 +241,13 @@ int main(int argc, char **argv)
 	so.on_error = on_job_error;
 	if (terra_sched_open(&rd.s, &home, &so, &e) < 0) {
 		terra_home_close(&home);
+		if (job)
+			terra_job_free(job);
+		free(job);
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		if (terra_sched_submit(rd.s, job_from_opts(&o), &e) < 0)
+		if (terra_sched_submit(rd.s, job, &e) < 0)
 			terra_cli_report(&rd.status, &e);
 	} else {
 		read_jobs(&rd, argv + optind, argc - optind);

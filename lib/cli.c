@@ -312,3 +312,11 @@ void terra_cli_period(const char *usage_text, const char *arg, char *out)
 		terra_usage_error(usage_text, "bad period '%s': %s", arg, e.msg);
 	terra_period_format(start, end, out);
 }
+
+const char *terra_cli_optname(const terra_cli_opt *opts, int val)
+{
+	for (; opts->name; opts++)
+		if (opts->val == val)
+			return opts->name;
+	return "";
+}

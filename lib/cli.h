@@ -103,6 +103,9 @@ typedef struct terra_cli_opt {
  */
 int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const char *usage_text);
 
+/* The long name of the option of opts whose val is val. */
+const char *terra_cli_optname(const terra_cli_opt *opts, int val);
+
 /* --pubkey: 64 hex digits, or a file holding them (owner.pub); else exit 1. */
 void terra_cli_pubkey(const char *arg, uint8_t pk[32]);
 /* A period in canonical "START/END" form (out: 2 * TERRA_TIME_MAX bytes),

@@ -3,6 +3,8 @@
 #include "record.h"
 #include "time.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,4 +137,42 @@ out:
 	json_decref(req);
 	json_decref(rec);
 	return rc;
+}
+
+int terra_job_param(json_t *params, const char *option, const char *arg, terra_err *e)
+{
+	static const struct {
+		const char *option, *field;
+		long long min;
+	} ints[] = {{"nonce-start", "nonce_start", 0},
+	            {"share-bits", "share_bits", 1},
+	            {"seed", "seed", 0}};
+	long long m, n, k, v;
+	char *end;
+	size_t i;
+
+	if (!strcmp(option, "header"))
+		return terra_rec_set(params, "header", json_string(arg), e);
+	if (!strcmp(option, "size")) {
+		if (sscanf(arg, "%lld,%lld,%lld", &m, &n, &k) != 3 &&
+		    sscanf(arg, "%lldx%lldx%lld", &m, &n, &k) != 3)
+			return terra_err_set(e, TERRA_E_INPUT, "--size '%s': expected M,N,K", arg);
+		return terra_rec_set(params, "m", json_integer(m), e) < 0 ||
+		               terra_rec_set(params, "n", json_integer(n), e) < 0 ||
+		               terra_rec_set(params, "k", json_integer(k), e) < 0
+		           ? -1
+		           : 0;
+	}
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		if (strcmp(option, ints[i].option))
+			continue;
+		errno = 0;
+		v = strtoll(arg, &end, 10);
+		if (end == arg || *end || errno || v < ints[i].min)
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "--%s '%s': expected an integer of at least %lld",
+			                     option, arg, ints[i].min);
+		return terra_rec_set(params, ints[i].field, json_integer(v), e);
+	}
+	return terra_err_set(e, TERRA_E_INPUT, "--%s: not a workload option", option);
 }

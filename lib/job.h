@@ -45,6 +45,13 @@ typedef struct terra_job_spec {
 	int64_t now_us;
 } terra_job_spec;
 
+/*
+ * terra-run's workload option --OPTION ARG (header, nonce-start, share-bits,
+ * size, seed) into the params object: a bad ARG fails with TERRA_E_INPUT,
+ * "--OPTION 'ARG': expected ...".
+ */
+int terra_job_param(json_t *params, const char *option, const char *arg, terra_err *e);
+
 /* Builds the job record of spec and checks it as terra_job_from_record
  * does (*rec to json_decref). Nothing half-built is returned. */
 int terra_job_record(const terra_job_spec *spec, json_t **rec, terra_err *e);
