@@ -171,8 +171,10 @@ int main(int argc, char **argv)
 		terra_die_err(&e);
 	terra_settle_set_holders(s, &hs);
 	status = read_meters(s, argv + optind, argc - optind, reject, strict);
-	if (status != TERRA_EXIT_OK)
+	if (status != TERRA_EXIT_OK) {
+		terra_settle_free(s);
 		return terra_cli_finish(status);
+	}
 
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);

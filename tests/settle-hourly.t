@@ -11,8 +11,8 @@ terra-register init 2>/dev/null
 : >"$tmp/usage.ndjson"
 
 # terra-settle locked out LOCKED times, then the real one.
-mkdir "$tmp/wrap"
-cat >"$tmp/wrap/terra-settle" <<EOF2
+mkdir "$tmp/locking"
+cat >"$tmp/locking/terra-settle" <<EOF2
 #!/bin/sh
 n=\$(cat "$tmp/locked")
 if [ "\$n" -gt 0 ]; then
@@ -22,17 +22,17 @@ if [ "\$n" -gt 0 ]; then
 fi
 exec "$bin/terra-settle" "\$@"
 EOF2
-chmod +x "$tmp/wrap/terra-settle"
+chmod +x "$tmp/locking/terra-settle"
 export TERRA_RETRY_DELAY=0
 echo 5 >"$tmp/locked"
-fails 75 "locked past the retries: exit 75" env PATH="$tmp/wrap:$PATH" TERRA_RETRIES=2 sh -c \
+fails 75 "locked past the retries: exit 75" env PATH="$tmp/locking:$PATH" TERRA_RETRIES=2 sh -c \
 	'sh "$1" -r 1 -k "$2" "$3" >/dev/null 2>"$4"' - "$script" "$holders" "$tmp/usage.ndjson" \
 	"$tmp/err"
 is "$(cat "$tmp/locked")" 2 "after the first try and two retries"
 like "$(cat "$tmp/err")" "stayed locked: try again later" "saying to try again later"
 is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT count(*) FROM settlements")" 0 "nothing settled"
 echo 1 >"$tmp/locked"
-fails 0 "locked once: the retry settles" env PATH="$tmp/wrap:$PATH" sh -c \
+fails 0 "locked once: the retry settles" env PATH="$tmp/locking:$PATH" sh -c \
 	'sh "$1" -r 1 -k "$2" "$3" >/dev/null 2>"$4"' - "$script" "$holders" "$tmp/usage.ndjson" \
 	"$tmp/err"
 like "$(cat "$tmp/err")" "database locked, trying again" "saying it tries again"
