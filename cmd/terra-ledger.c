@@ -1,14 +1,15 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/key.h"
 #include "lib/ledger.h"
 #include "lib/money.h"
 #include "lib/out.h"
+#include "lib/receipt.h"
 #include "lib/record.h"
 #include "lib/time.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,30 +38,6 @@ struct opts {
 	enum terra_out out;
 };
 
-/* --pubkey: 64 hex characters, or a file holding them (owner.pub). */
-static void load_pubkey(const char *arg, uint8_t pk[TERRA_PK_BYTES])
-{
-	terra_key k = {{0}, NULL};
-	terra_err e = {0};
-
-	if (strlen(arg) == 2 * TERRA_PK_BYTES && terra_unhex(arg, pk, TERRA_PK_BYTES, &e) == 0)
-		return;
-	if (terra_key_load_pub(&k, arg, &e) < 0)
-		terra_die_err(&e);
-	memcpy(pk, k.pk, TERRA_PK_BYTES);
-}
-
-/* The period as the ledger stores it: "START/END" in canonical form. */
-static void canonical_period(const char *arg, char out[2 * TERRA_TIME_MAX])
-{
-	terra_err e = {0};
-	int64_t start, end;
-
-	if (terra_period_parse(arg, &start, &end, &e) < 0)
-		terra_usage_error(usage_text, "bad period '%s': %s", arg, e.msg);
-	terra_period_format(start, end, out);
-}
-
 static void open_home(terra_home *h, const struct opts *o)
 {
 	terra_err e = {0};
@@ -69,36 +46,19 @@ static void open_home(terra_home *h, const struct opts *o)
 		terra_die_err(&e);
 }
 
-static void write_summary(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES])
-{
-	char root[2 * 32 + 1], pkhex[TERRA_PK_HEX], origin[6 + TERRA_PK_HEX];
-	terra_err e = {0};
-	json_t *rec;
-
-	terra_hex(rep->root, 32, root);
-	terra_hex(pk, TERRA_PK_BYTES, pkhex);
-	snprintf(origin, sizeof origin, "terra:%s", pkhex);
-	rec = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I, s:I, s:I}", "type", "verified", "v", 1,
-	                "origin", origin, "size", (json_int_t)rep->entries, "root", root,
-	                "checkpoints", (json_int_t)rep->checkpoints, "settlements",
-	                (json_int_t)rep->settlements, "accounts",
-	                (json_int_t)json_object_size(rep->balances));
-	if (!rec || terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-}
-
 static int cmd_verify(const struct opts *o)
 {
 	terra_ledger_report rep;
 	terra_reader *r = NULL;
 	terra_err e = {0};
 	terra_home h;
+	json_t *rec;
 	uint8_t pk[TERRA_PK_BYTES];
 	int rc;
 
 	if (o->pubkey) {
-		load_pubkey(o->pubkey, pk);
+		terra_cli_pubkey(o->pubkey, pk);
+		terra_cli_stdin_notice("a ledger export");
 		if (terra_reader_open(&r, NULL, &e) < 0)
 			terra_die_err(&e);
 		rc = terra_ledger_verify_export(r, pk, &rep, &e);
@@ -111,39 +71,31 @@ static int cmd_verify(const struct opts *o)
 	}
 	if (rc < 0) {
 		terra_warnf("verify: %s", e.msg);
-		return TERRA_EXIT_FAIL;
+		return terra_exit_status(&e);
 	}
-	write_summary(&rep, pk);
+	rc = terra_receipt_verified(&rep, pk, &rec, &e);
 	terra_ledger_report_free(&rep);
+	if (rc < 0 || terra_rec_write(stdout, rec, &e) < 0)
+		terra_die_err(&e);
+	json_decref(rec);
 	return TERRA_EXIT_OK;
 }
 
-static int cmd_log(const struct opts *o)
+/* log and balance: rows as records, CSV or a table. */
+static int cmd_rows(const struct opts *o, const char *account)
 {
 	terra_err e = {0};
 	json_t *rows = NULL;
 	terra_home h;
+	int rc;
 
-	if (o->kind && !terra_ledger_kind_ok(o->kind))
+	if (!account && o->kind && !terra_ledger_kind_ok(o->kind))
 		terra_usage_error(usage_text, "unknown entry kind '%s'", o->kind);
 	open_home(&h, o);
-	if (terra_ledger_log(h.db, o->kind, &rows, &e) < 0 ||
-	    terra_out_rows(stdout, terra_out_resolve(o->out), log_cols, rows, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rows);
-	terra_home_close(&h);
-	return TERRA_EXIT_OK;
-}
-
-static int cmd_balance(const struct opts *o, const char *account)
-{
-	terra_err e = {0};
-	json_t *rows = NULL;
-	terra_home h;
-
-	open_home(&h, o);
-	if (terra_ledger_balance_rows(h.db, account, &rows, &e) < 0 ||
-	    terra_out_rows(stdout, terra_out_resolve(o->out), balance_cols, rows, &e) < 0)
+	rc = account ? terra_ledger_balance_rows(h.db, *account ? account : NULL, &rows, &e)
+	             : terra_ledger_log(h.db, o->kind, &rows, &e);
+	if (rc < 0 || terra_out_rows(stdout, terra_out_resolve(o->out),
+	                             account ? balance_cols : log_cols, rows, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rows);
 	terra_home_close(&h);
@@ -164,7 +116,7 @@ static int cmd_export(const struct opts *o)
 	if (o->period && strcmp(o->format, "payouts"))
 		terra_usage_error(usage_text, "-p is only for -f payouts");
 	if (o->period)
-		canonical_period(o->period, period);
+		terra_cli_period(usage_text, o->period, period);
 	open_home(&h, o);
 	if (terra_ledger_export(h.db, stdout, o->format, o->period ? period : NULL, &e) < 0)
 		terra_die_err(&e);
@@ -181,7 +133,7 @@ static int cmd_prove(const struct opts *o)
 
 	if (!o->account || !o->period)
 		terra_usage_error(usage_text, "prove needs --account ACCOUNT and -p PERIOD");
-	canonical_period(o->period, period);
+	terra_cli_period(usage_text, o->period, period);
 	open_home(&h, o);
 	if (terra_ledger_prove(h.db, o->account, period, &proof, &e) < 0 ||
 	    terra_rec_write(stdout, proof, &e) < 0)
@@ -191,63 +143,63 @@ static int cmd_prove(const struct opts *o)
 	return TERRA_EXIT_OK;
 }
 
-static int cmd_verify_proof(const struct opts *o, const char *file)
-{
-	terra_reader *r = NULL;
-	terra_err e = {0};
-	json_t *rec = NULL, *payouts = NULL, *p;
-	const char *type;
+struct proofs {
 	uint8_t pk[TERRA_PK_BYTES];
+	int status;
+};
+
+/* A proof that checks: its payouts out. */
+static int check_proof(void *arg, json_t *rec, const char *where, terra_err *e)
+{
+	struct proofs *p = arg;
+	json_t *payouts = NULL, *pay;
 	size_t i;
-	int rc, status = TERRA_EXIT_OK, n = 0;
+
+	(void)where;
+	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0)
+		return TERRA_FILTER_BAD;
+	json_array_foreach(payouts, i, pay)
+	{
+		if (terra_rec_write(stdout, pay, e) < 0) {
+			json_decref(payouts);
+			return TERRA_FILTER_STOP;
+		}
+	}
+	json_decref(payouts);
+	return 0;
+}
+
+static void report(void *arg, const terra_err *e)
+{
+	terra_cli_report(&((struct proofs *)arg)->status, e);
+}
+
+static int cmd_verify_proof(const struct opts *o, char *file)
+{
+	terra_filter_opts fo = {.type = "proof", .others_bad = 1, .apply = check_proof};
+	struct proofs p = {.status = TERRA_EXIT_OK};
+	terra_filter_counts c;
 
 	if (!o->pubkey)
 		terra_usage_error(usage_text, "verify-proof needs --pubkey KEY");
-	load_pubkey(o->pubkey, pk);
-	if (terra_reader_open(&r, file, &e) < 0)
-		terra_die_err(&e);
-	while ((rc = terra_reader_next(r, &rec, &e)) != 0) {
-		if (rc == -2)
-			terra_die_err(&e);
-		if (rc < 0) {
-			terra_warn_err(&e);
-			status = TERRA_EXIT_FAIL;
-			continue;
-		}
-		n++;
-		type = json_string_value(json_object_get(rec, "type"));
-		if (strcmp(type, "proof")) {
-			terra_warnf("%s:%ld: not a proof record", terra_reader_name(r),
-			            terra_reader_lineno(r));
-			status = TERRA_EXIT_FAIL;
-		} else if (terra_ledger_verify_proof(rec, pk, &payouts, &e) < 0) {
-			terra_warnf("%s:%ld: %s", terra_reader_name(r), terra_reader_lineno(r),
-			            e.msg);
-			status = TERRA_EXIT_FAIL;
-		} else {
-			json_array_foreach(payouts, i, p) if (terra_rec_write(stdout, p, &e) < 0)
-			    terra_die_err(&e);
-			json_decref(payouts);
-			payouts = NULL;
-		}
-		json_decref(rec);
-		rec = NULL;
-	}
-	terra_reader_close(r);
-	if (n == 0) {
+	terra_cli_pubkey(o->pubkey, p.pk);
+	fo.report = report;
+	fo.arg = &p;
+	terra_cli_stdin_notice_args("proof records", &file, file ? 1 : 0);
+	terra_filter_run((const char *const *)&file, file ? 1 : 0, &fo, &c);
+	if (c.records == 0 && c.bad == 0 && c.failed == 0) {
 		terra_warnf("verify-proof: no proof record in the input");
-		status = TERRA_EXIT_FAIL;
+		p.status = terra_exit_worse(p.status, TERRA_EXIT_FAIL);
 	}
-	return status;
+	return p.status;
 }
 
 static int cmd_pay(const struct opts *o, const char *account, const char *amount_arg)
 {
-	char amount[TERRA_AMOUNT_MAX];
 	terra_err e = {0};
 	terra_home h;
 	int64_t units, seq;
-	json_t *rec;
+	json_t *rec = NULL;
 
 	if (terra_money_parse(amount_arg, 0, &units, &e) < 0)
 		terra_usage_error(usage_text, "bad amount '%s': %s", amount_arg, e.msg);
@@ -255,12 +207,8 @@ static int cmd_pay(const struct opts *o, const char *account, const char *amount
 		terra_die_err(&e);
 	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)
 		terra_die_err(&e);
-	terra_money_format(units, amount);
-	rec = json_pack("{s:s, s:i, s:s, s:s, s:I}", "type", "payment", "v", 1, "account", account,
-	                "amount", amount, "entry", (json_int_t)seq);
-	if (o->ref)
-		json_object_set_new(rec, "ref", json_string(o->ref));
-	if (terra_rec_write(stdout, rec, &e) < 0)
+	if (terra_receipt_payment(account, units, o->ref, seq, &rec, &e) < 0 ||
+	    terra_rec_write(stdout, rec, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rec);
 	terra_home_close(&h);
@@ -273,62 +221,33 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
+
+static struct opts opt;
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
+    {'o', "output", "FORMAT", "log and balance as json, csv or table", NULL, NULL},
+    {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
+    {'p', "period", "PERIOD", "export -f payouts and prove: the period", &opt.period, NULL},
+    {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
+    {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
+     &opt.pubkey, NULL},
+    {OPT_KIND, "kind", "KIND", "log: only entries of this kind", &opt.kind, NULL},
+    {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
-	static const struct option longopts[] = {
-	    {"home", required_argument, NULL, 'H'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"period", required_argument, NULL, 'p'},
-	    {"account", required_argument, NULL, OPT_ACCOUNT},
-	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
-	    {"kind", required_argument, NULL, OPT_KIND},
-	    {"ref", required_argument, NULL, OPT_REF},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct opts o = {0};
 	const char *sub;
 	char **args;
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "H:o:f:p:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'H':
-			o.home = optarg;
-			break;
-		case 'o':
-			o.out = terra_cli_out(optarg, usage_text);
-			break;
-		case 'f':
-			o.format = optarg;
-			break;
-		case 'p':
-			o.period = optarg;
-			break;
-		case OPT_ACCOUNT:
-			o.account = optarg;
-			break;
-		case OPT_PUBKEY:
-			o.pubkey = optarg;
-			break;
-		case OPT_KIND:
-			o.kind = optarg;
-			break;
-		case OPT_REF:
-			o.ref = optarg;
-			break;
-		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
-		}
-	}
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1)
+		if (c == 'o')
+			opt.out = terra_cli_out(optarg, usage_text);
 	args = argv + optind;
 	nargs = argc - optind;
 	if (nargs < 1)
@@ -336,25 +255,25 @@ int main(int argc, char **argv)
 	sub = args[0];
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_verify(&o);
+		status = cmd_verify(&opt);
 	} else if (!strcmp(sub, "log")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_log(&o);
+		status = cmd_rows(&opt, NULL);
 	} else if (!strcmp(sub, "balance")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_balance(&o, nargs > 1 ? args[1] : NULL);
+		status = cmd_rows(&opt, nargs > 1 ? args[1] : "");
 	} else if (!strcmp(sub, "export")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_export(&o);
+		status = cmd_export(&opt);
 	} else if (!strcmp(sub, "prove")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_prove(&o);
+		status = cmd_prove(&opt);
 	} else if (!strcmp(sub, "pay")) {
 		want_args(sub, nargs - 1, 2, 2);
-		status = cmd_pay(&o, args[1], args[2]);
+		status = cmd_pay(&opt, args[1], args[2]);
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_verify_proof(&o, nargs > 1 ? args[1] : NULL);
+		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
 	} else {
 		terra_usage_error(usage_text, "unknown command '%s'", sub);
 	}

@@ -8,7 +8,6 @@
 #include "lib/time.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,8 @@
 
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
-    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-H DIR] [FILE...]";
+    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-o json|csv|table]\n"
+    "       [-H DIR] [FILE...]";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
 
@@ -25,6 +25,9 @@ struct sink {
 	const char *reject_path;
 	int strict;
 	int write_failed;
+	FILE *held; /* --strict: records passed through, written once all input is good */
+	char *held_buf;
+	size_t held_len;
 };
 
 static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t len,
@@ -45,10 +48,10 @@ static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t
 
 static int pass(void *ctx, const char *line, size_t len)
 {
+	struct sink *s = ctx;
 	terra_err e;
 
-	(void)ctx;
-	if (terra_rec_write_raw(stdout, line, len, &e) < 0)
+	if (terra_rec_write_raw(s->held ? s->held : stdout, line, len, &e) < 0)
 		terra_die_err(&e);
 	return 0;
 }
@@ -87,23 +90,23 @@ static int64_t parse_time(const char *opt, const char *arg)
 	return us;
 }
 
+static const terra_cli_opt options[] = {
+    {'p', "period", "PERIOD", "the period metered", NULL, NULL},
+    {OPT_FROM, "from", "TIME", "the period's start, with --to", NULL, NULL},
+    {OPT_TO, "to", "TIME", "the period's end", NULL, NULL},
+    {OPT_EVERY, "every", "DURATION", "one meter record per unit and DURATION", NULL, NULL},
+    {'u', "units", "FILE", "unit records from FILE, not the home", NULL, NULL},
+    {OPT_PRICE, "price", "AMOUNT", "charge AMOUNT per TFLOP-hour", NULL, NULL},
+    {'j', "jobs", "N", "verify in N threads", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE", NULL, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing", NULL, NULL},
+    {'o', "output", "FORMAT", "json, csv or table", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"period", required_argument, NULL, 'p'},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"every", required_argument, NULL, OPT_EVERY},
-	    {"units", required_argument, NULL, 'u'},
-	    {"price", required_argument, NULL, OPT_PRICE},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"home", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	terra_meter_opts o = {0};
 	terra_meter_io io;
 	struct sink sink = {0};
@@ -114,11 +117,10 @@ int main(int argc, char **argv)
 	int nunits = 0, have_from = 0, have_to = 0, have_period = 0, c, i, status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	enum terra_out out_mode = TERRA_OUT_AUTO;
-	char *end;
 
 	terra_cli_init(argv[0]);
 	o.threads = ncpu > 0 ? (int)ncpu : 1;
-	while ((c = getopt_long(argc, argv, "p:u:j:o:H:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'p':
 			if (terra_period_parse(optarg, &o.from, &o.to, &e) < 0)
@@ -153,15 +155,10 @@ int main(int argc, char **argv)
 				                  optarg);
 			o.has_price = 1;
 			break;
-		case 'j': {
-			long n = strtol(optarg, &end, 10);
-
-			if (end == optarg || *end || n < 1 || n > 1024)
-				terra_usage_error(usage_text, "-j '%s': expected 1 to 1024",
-				                  optarg);
-			o.threads = (int)n;
+		case 'j':
+			o.threads =
+			    (int)terra_cli_int(usage_text, "-j", optarg, 1, 1024, "1 to 1024");
 			break;
-		}
 		case OPT_REJECT:
 			sink.reject_path = optarg;
 			break;
@@ -174,12 +171,6 @@ int main(int argc, char **argv)
 		case 'H':
 			home_dir = optarg;
 			break;
-		case 'h':
-			terra_usage(usage_text, 0);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (have_period && (have_from || have_to))
@@ -193,8 +184,10 @@ int main(int argc, char **argv)
 	if (terra_meter_new(&m, &o, &e) < 0)
 		terra_usage_error(usage_text, "%s", e.msg);
 
-	if (sink.reject_path && !(sink.reject = fopen(sink.reject_path, "w")))
-		terra_dief("open '%s': %s", sink.reject_path, strerror(errno));
+	sink.reject = terra_cli_reject_open(sink.reject_path);
+	if (sink.strict && !(sink.held = open_memstream(&sink.held_buf, &sink.held_len)))
+		terra_dief("--strict: %s", strerror(errno));
+	terra_cli_stdin_notice_args("usage records", argv + optind, argc - optind);
 	io.report = report;
 	io.pass = pass;
 	io.ctx = &sink;
@@ -222,11 +215,17 @@ int main(int argc, char **argv)
 	}
 	if (got < 0) {
 		terra_warn_err(&e);
-		status = TERRA_EXIT_FAIL;
+		status = terra_exit_status(&e);
 		goto done;
 	}
 	if (got > 0)
 		goto done; /* --strict: no meter record from a bad input */
+	if (sink.held) {
+		if (fclose(sink.held) != 0)
+			terra_dief("--strict: %s", strerror(errno));
+		sink.held = NULL;
+		fwrite(sink.held_buf, 1, sink.held_len, stdout);
+	}
 	out_mode = terra_out_resolve(out_mode);
 	if (out_mode == TERRA_OUT_JSON) {
 		if (terra_meter_write(m, stdout, &e) < 0) {
@@ -237,12 +236,12 @@ int main(int argc, char **argv)
 		status = TERRA_EXIT_FAIL;
 	}
 done:
+	if (sink.held)
+		fclose(sink.held);
+	free(sink.held_buf);
 	if (terra_meter_bad(m) || sink.write_failed)
-		status = TERRA_EXIT_FAIL;
-	if (sink.reject && fclose(sink.reject) != 0) {
-		terra_warnf("write '%s': %s", sink.reject_path, strerror(errno));
-		status = TERRA_EXIT_FAIL;
-	}
+		status = terra_exit_worse(status, TERRA_EXIT_FAIL);
+	terra_cli_reject_close(sink.reject, sink.reject_path, &status);
 	terra_meter_free(m);
 	return terra_cli_finish(status);
 }

@@ -4,7 +4,6 @@
 #include "lib/record.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,20 +56,19 @@ static void report_unhealthy(const json_t *d)
 	}
 }
 
+static const terra_cli_opt options[] = {
+    {'q', "quick", NULL, "a short benchmark (--bench quick)", NULL, NULL},
+    {'d', "device", "N", "probe device N only", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home, for the baselines (terra(7))", NULL, NULL},
+    {OPT_BENCH, "bench", "MODE", "benchmark full, quick or none", NULL, NULL},
+    {OPT_MEMTEST, "mem-test", "PERCENT", "test PERCENT of each device's memory", NULL, NULL},
+    {OPT_RECORD, "record", "FILE", "record what OpenCL says to FILE", NULL, NULL},
+    {OPT_REPLAY, "replay", "FILE", "probe a recording instead of the hardware", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"home", required_argument, NULL, 'H'},
-	    {"device", required_argument, NULL, 'd'},
-	    {"quick", no_argument, NULL, 'q'},
-	    {"bench", required_argument, NULL, OPT_BENCH},
-	    {"mem-test", required_argument, NULL, OPT_MEMTEST},
-	    {"record", required_argument, NULL, OPT_RECORD},
-	    {"replay", required_argument, NULL, OPT_REPLAY},
-	    {NULL, 0, NULL, 0},
-	};
 	terra_probe_opts o = {.bench = TERRA_PROBE_BENCH_FULL, .mem_percent = 1, .device = -1};
 	terra_probe_result res;
 	terra_err e = {0};
@@ -79,12 +77,8 @@ int main(int argc, char **argv)
 	int c, status = TERRA_EXIT_OK;
 
 	terra_cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "hVH:d:q", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
-		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
-		case 'V':
-			terra_version();
 		case 'H':
 			o.home = optarg;
 			break;
@@ -119,8 +113,6 @@ int main(int argc, char **argv)
 		case OPT_REPLAY:
 			o.replay = optarg;
 			break;
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (optind < argc)

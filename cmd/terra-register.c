@@ -1,5 +1,6 @@
 /* terra-register: give devices a signed identity (units); list, show, transfer, retire them. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/out.h"
 #include "lib/record.h"
@@ -7,7 +8,6 @@
 #include "lib/unit.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@ static const char usage_text[] =
     "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
     "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
 
-/* Columns of list and show: a short table for a person, more in CSV. */
 static const char *const table_cols[] = {
     "unit",  "state",         "device.kind", "device.name", "device.pci_bus_id",
     "score", "registered_at", NULL};
@@ -47,60 +46,30 @@ struct opts {
 	int force;
 };
 
-/* One input line kept for --strict, which checks all before registering any. */
-struct item {
-	json_t *rec; /* NULL for a record passed through */
-	char *line;
-	size_t len;
-	char *where; /* "FILE:LINE" */
-};
-
-struct batch {
-	struct item *items;
-	size_t n, cap;
-};
-
 struct run {
 	terra_home home;
-	FILE *reject;
 	int status;
 	int registered;
 };
 
-static void reject_line(struct run *run, const terra_reader *r)
+static int check(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_err e = {0};
-	const char *line;
-	size_t len;
-
-	if (!run->reject)
-		return;
-	line = terra_reader_line(r, &len);
-	if (terra_reader_truncated(r)) {
-		terra_warnf("%s:%ld: line too long to copy to the reject file",
-		            terra_reader_name(r), terra_reader_lineno(r));
-		return;
-	}
-	if (terra_rec_write_raw(run->reject, line, len, &e) < 0)
-		terra_die_err(&e);
+	(void)arg;
+	(void)where;
+	return terra_register_check_device(rec, e) < 0 ? TERRA_FILTER_BAD : 0;
 }
 
-/* Registers a checked device record, or passes another record through. */
-static int process(struct run *run, json_t *rec, const char *line, size_t len, const char *where)
+/* Registers a checked device record; a failure here (a locked database) stops the run. */
+static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_err e = {0};
+	struct run *run = arg;
 	json_t *unit = NULL;
 	const char *state;
 	int existed = 0;
 
-	if (!rec) {
-		if (terra_rec_write_raw(stdout, line, len, &e) < 0)
-			terra_die_err(&e);
-		return 0;
-	}
-	if (terra_register_device(&run->home, rec, &unit, &existed, &e) < 0) {
-		terra_warnf("%s: register device: %s", where, e.msg);
-		return -1;
+	if (terra_register_device(&run->home, rec, &unit, &existed, e) < 0) {
+		terra_err_wrap(e, "%s: register device", where);
+		return TERRA_FILTER_STOP;
 	}
 	if (existed) {
 		state = json_string_value(json_object_get(unit, "state"));
@@ -115,175 +84,34 @@ static int process(struct run *run, json_t *rec, const char *line, size_t len, c
 		terra_warnf("%s: unit %s is sick: terra-run will not use it until a probe finds it "
 		            "healthy",
 		            where, json_string_value(json_object_get(unit, "unit")));
-	if (terra_rec_write(stdout, unit, &e) < 0)
-		terra_die_err(&e);
+	if (terra_rec_write(stdout, unit, e) < 0) {
+		json_decref(unit);
+		return TERRA_FILTER_STOP;
+	}
 	json_decref(unit);
 	return 0;
 }
 
-/*
- * Reads the next good record of r: a device record that passed its checks
- * (*rec), or another record to pass through (*rec NULL, the raw line).
- * Bad lines are reported, copied to the reject file and skipped. Returns 1,
- * 0 at the end, -1 when the input cannot be read.
- */
-static int next_good(struct run *run, terra_reader *r, json_t **rec, int strict)
+static void report(void *arg, const terra_err *e)
 {
-	terra_err e = {0};
-	const char *type;
-	int rc;
-
-	for (;;) {
-		*rec = NULL;
-		rc = terra_reader_next(r, rec, &e);
-		if (rc == 0)
-			return 0;
-		if (rc == -2) {
-			terra_warn_err(&e);
-			return -1;
-		}
-		if (rc == 1) {
-			if (terra_rec_type(*rec, &type, &e) < 0)
-				terra_reader_reject(r, &e, "", e.msg);
-			else if (strcmp(type, "device")) {
-				json_decref(*rec);
-				*rec = NULL;
-				return 1;
-			} else if (terra_register_check_device(*rec, &e) == 0) {
-				return 1;
-			} else {
-				char why[TERRA_ERR_MAX];
-
-				memcpy(why, e.msg, sizeof why);
-				terra_reader_reject(r, &e, "device", why);
-			}
-			json_decref(*rec);
-			*rec = NULL;
-		}
-		terra_warn_err(&e);
-		run->status = TERRA_EXIT_FAIL;
-		reject_line(run, r);
-		if (strict)
-			return -1;
-	}
-}
-
-static char *where_of(const terra_reader *r)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r)) < 0)
-		terra_dief("out of memory");
-	return s;
-}
-
-/* Processes the record just read, without keeping it. */
-static int process_now(struct run *run, const terra_reader *r, json_t *rec)
-{
-	char *where = where_of(r);
-	const char *line = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (!rec)
-		line = terra_reader_line(r, &len);
-	rc = process(run, rec, line, len, where);
-	free(where);
-	return rc;
-}
-
-static void batch_add(struct batch *b, json_t *rec, const terra_reader *r)
-{
-	struct item *it;
-	const char *line;
-	size_t len;
-
-	if (b->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 64;
-		if (!(b->items = realloc(b->items, b->cap * sizeof *b->items)))
-			terra_dief("out of memory");
-	}
-	it = &b->items[b->n++];
-	memset(it, 0, sizeof *it);
-	it->rec = rec;
-	it->where = where_of(r);
-	if (!rec) {
-		line = terra_reader_line(r, &len);
-		if (!(it->line = malloc(len + 1)))
-			terra_dief("out of memory");
-		memcpy(it->line, line, len);
-		it->line[len] = '\0';
-		it->len = len;
-	}
-}
-
-static void batch_free(struct batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		json_decref(b->items[i].rec);
-		free(b->items[i].line);
-		free(b->items[i].where);
-	}
-	free(b->items);
+	terra_cli_report(&((struct run *)arg)->status, e);
 }
 
 /* Registers the devices of every input; with --strict only if all are good. */
-static int cmd_register(struct run *run, const char *const *files, int nfiles, int strict)
+static int cmd_register(struct run *run, const struct opts *o, char *const *files, int nfiles)
 {
-	static const char *const stdin_only[] = {"-"};
-	struct batch batch = {0};
-	terra_reader *r;
-	terra_err e = {0};
-	json_t *rec;
-	size_t i;
-	int f, rc;
+	terra_filter_opts fo = {.type = "device", .strict = o->strict, .reject_name = o->reject};
 
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
-	for (f = 0; f < nfiles; f++) {
-		if (terra_reader_open(&r, files[f], &e) < 0) {
-			terra_warn_err(&e);
-			run->status = TERRA_EXIT_FAIL;
-			if (strict)
-				goto out;
-			continue;
-		}
-		while ((rc = next_good(run, r, &rec, strict)) == 1) {
-			if (strict) {
-				batch_add(&batch, rec, r);
-				continue;
-			}
-			rc = process_now(run, r, rec);
-			json_decref(rec);
-			if (rc < 0) {
-				terra_reader_close(r);
-				run->status = TERRA_EXIT_FAIL;
-				goto out;
-			}
-		}
-		terra_reader_close(r);
-		if (rc < 0) {
-			run->status = TERRA_EXIT_FAIL;
-			if (strict)
-				goto out;
-		}
-	}
-	for (i = 0; i < batch.n; i++) {
-		struct item *it = &batch.items[i];
-
-		if (process(run, it->rec, it->line, it->len, it->where) < 0) {
-			run->status = TERRA_EXIT_FAIL;
-			break;
-		}
-	}
-out:
-	if (strict && run->status != TERRA_EXIT_OK && !run->registered)
+	fo.check = check;
+	fo.apply = apply;
+	fo.report = report;
+	fo.arg = run;
+	fo.reject = terra_cli_reject_open(o->reject);
+	terra_cli_stdin_notice_args("device records", files, nfiles);
+	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
+	terra_cli_reject_close(fo.reject, o->reject, &run->status);
+	if (o->strict && run->status != TERRA_EXIT_OK && !run->registered)
 		terra_warnf("--strict: nothing registered");
-	batch_free(&batch);
 	return run->status;
 }
 
@@ -317,31 +145,6 @@ static int cmd_init(const struct opts *o)
 	return TERRA_EXIT_OK;
 }
 
-static int show_rows(const struct opts *o, const json_t *rows)
-{
-	enum terra_out mode = terra_out_resolve(o->out);
-	terra_err e = {0};
-
-	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
-	                   &e) < 0)
-		terra_die_err(&e);
-	return TERRA_EXIT_OK;
-}
-
-static int cmd_list(struct run *run, const struct opts *o)
-{
-	terra_err e = {0};
-	json_t *rows = NULL;
-	int status;
-
-	open_home(run, o, TERRA_HOME_READONLY);
-	if (terra_unit_list(run->home.db, &rows, &e) < 0)
-		terra_die_err(&e);
-	status = show_rows(o, rows);
-	json_decref(rows);
-	return status;
-}
-
 static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX])
 {
 	terra_err e = {0};
@@ -350,24 +153,31 @@ static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HE
 		terra_die_err(&e);
 }
 
-static int cmd_show(struct run *run, const struct opts *o, const char *arg)
+/* list (arg NULL) or show UNIT: a short table for a person, more in CSV. */
+static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
 {
+	enum terra_out mode = terra_out_resolve(o->out);
 	char id[TERRA_UNIT_ID_HEX];
-	terra_unit u;
+	terra_unit u = {0};
 	terra_err e = {0};
-	json_t *rows;
-	int status;
+	json_t *rows = NULL;
 
 	open_home(run, o, TERRA_HOME_READONLY);
-	find_unit(run, arg, id);
-	if (terra_unit_get(run->home.db, id, &u, &e) < 0)
+	if (!arg && terra_unit_list(run->home.db, &rows, &e) < 0)
 		terra_die_err(&e);
-	if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
-		terra_dief("out of memory");
-	status = show_rows(o, rows);
+	if (arg) {
+		find_unit(run, arg, id);
+		if (terra_unit_get(run->home.db, id, &u, &e) < 0)
+			terra_die_err(&e);
+		if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
+			terra_dief("out of memory");
+		terra_unit_free(&u);
+	}
+	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
+	                   &e) < 0)
+		terra_die_err(&e);
 	json_decref(rows);
-	terra_unit_free(&u);
-	return status;
+	return TERRA_EXIT_OK;
 }
 
 static int cmd_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner)
@@ -385,7 +195,7 @@ static int cmd_change(struct run *run, const struct opts *o, const char *arg, co
 		rc = terra_register_retire(&run->home, id, &unit, &e);
 	if (rc < 0) {
 		terra_warn_err(&e);
-		return TERRA_EXIT_FAIL;
+		return terra_exit_status(&e);
 	}
 	if (terra_rec_write(stdout, unit, &e) < 0)
 		terra_die_err(&e);
@@ -408,84 +218,63 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
 }
 
+enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
+
+static struct opts opt;
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
+    {'o', "output", "FORMAT", "list and show as json, csv or table", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad input line to FILE", &opt.reject, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line register nothing", NULL,
+     &opt.strict},
+    {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong", NULL,
+     &opt.force},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
+
 int main(int argc, char **argv)
 {
-	enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
-	static const struct option longopts[] = {
-	    {"home", required_argument, NULL, 'H'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct opts o = {0};
 	struct run run = {0};
 	const char *sub;
 	char **args;
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "H:o:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
-		case 'H':
-			o.home = optarg;
-			break;
 		case 'o':
-			o.out = terra_cli_out(optarg, usage_text);
-			o.out_set = 1;
+			opt.out = terra_cli_out(optarg, usage_text);
+			opt.out_set = 1;
 			break;
-		case OPT_REJECT:
-			o.reject = optarg;
-			break;
-		case OPT_STRICT:
-			o.strict = 1;
-			break;
-		case OPT_FORCE:
-			o.force = 1;
-			break;
-		case 'h':
-			terra_usage(usage_text, TERRA_EXIT_OK);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	args = argv + optind;
 	nargs = argc - optind;
 	sub = nargs > 0 ? args[0] : "";
 	if (!strcmp(sub, "init")) {
-		want_args(&o, sub, nargs - 1, 0, 0);
-		return terra_cli_finish(cmd_init(&o));
+		want_args(&opt, sub, nargs - 1, 0, 0);
+		return terra_cli_finish(cmd_init(&opt));
 	}
 	if (!strcmp(sub, "list")) {
-		want_args(&o, sub, nargs - 1, 0, 1);
-		status = cmd_list(&run, &o);
+		want_args(&opt, sub, nargs - 1, 0, 1);
+		status = cmd_rows(&run, &opt, NULL);
 	} else if (!strcmp(sub, "show")) {
-		want_args(&o, sub, nargs - 1, 1, 1);
-		status = cmd_show(&run, &o, args[1]);
+		want_args(&opt, sub, nargs - 1, 1, 1);
+		status = cmd_rows(&run, &opt, args[1]);
 	} else if (!strcmp(sub, "transfer")) {
-		want_args(&o, sub, nargs - 1, 2, 0);
-		status = cmd_change(&run, &o, args[1], args[2]);
+		want_args(&opt, sub, nargs - 1, 2, 0);
+		status = cmd_change(&run, &opt, args[1], args[2]);
 	} else if (!strcmp(sub, "retire")) {
-		want_args(&o, sub, nargs - 1, 1, 0);
-		status = cmd_change(&run, &o, args[1], NULL);
+		want_args(&opt, sub, nargs - 1, 1, 0);
+		status = cmd_change(&run, &opt, args[1], NULL);
 	} else {
-		if (o.out_set)
+		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
-		if (o.force)
+		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
-		open_home(&run, &o, TERRA_HOME_SECRET);
-		if (o.reject && !(run.reject = fopen(o.reject, "w")))
-			terra_dief("open '%s': %s", o.reject, strerror(errno));
-		status = cmd_register(&run, (const char *const *)args, nargs, o.strict);
-		if (run.reject && fclose(run.reject) != 0) {
-			terra_warnf("write '%s': %s", o.reject, strerror(errno));
-			status = TERRA_EXIT_FAIL;
-		}
+		open_home(&run, &opt, TERRA_HOME_SECRET);
+		status = cmd_register(&run, &opt, args, nargs);
 	}
 	terra_home_close(&run.home);
 	return terra_cli_finish(status);

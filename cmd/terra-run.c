@@ -1,14 +1,14 @@
 /* terra-run: run workloads on the best-suited units through OpenCL, writing signed usage. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/record.h"
-#include "lib/run.h"
+#include "lib/job.h"
 #include "lib/sched.h"
 #include "lib/stop.h"
 #include "lib/time.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,37 +21,11 @@ static const char usage_text[] =
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
     "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
 
+/* Called from the workers, under the output lock: the failures are counted there. */
 static void on_job_error(void *arg, const terra_err *e)
 {
 	(void)arg;
 	terra_warn_err(e);
-}
-
-/* Seconds as a positive decimal ("10", "0.5") into microseconds. */
-static int64_t parse_seconds(const char *arg, const char *opt)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (end == arg || *end || errno || !(v > 0) || v > 1e9)
-		terra_usage_error(usage_text, "%s '%s': expected a positive number of seconds", opt,
-		                  arg);
-	return (int64_t)llround(v * 1e6);
-}
-
-static int64_t parse_count(const char *arg, const char *opt, int64_t min)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (end == arg || *end || errno || v < min)
-		terra_usage_error(usage_text, "%s '%s': expected an integer of at least %lld", opt,
-		                  arg, (long long)min);
-	return v;
 }
 
 struct opts {
@@ -64,166 +38,134 @@ struct opts {
 /* The job of -w and its options. */
 static terra_job *job_from_opts(const struct opts *o)
 {
-	json_t *rec = json_object(), *params, *req = json_object();
+	terra_job_spec spec = {.workload = o->workload, .id = o->job_id, .params = o->params};
 	terra_job *job = calloc(1, sizeof *job);
-	json_error_t jerr;
-	char id[64], when[TERRA_TIME_MAX];
 	terra_err e;
-	int64_t now;
+	json_t *rec;
 
-	if (!rec || !req || !job)
+	if (!job)
 		terra_dief("out of memory");
-	if (o->params) {
-		params = json_loads(o->params, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(params))
-			terra_usage_error(usage_text, "--params: not a JSON object: %s",
-			                  params ? "another kind of value" : jerr.text);
-	} else {
-		params = json_object();
+	spec.extra = o->extra;
+	spec.kind = o->kind;
+	spec.min_mem_bytes = o->min_mem;
+	spec.fp64 = o->fp64;
+	spec.work = o->work;
+	if (!o->job_id && terra_time_now(&spec.now_us, &e) < 0)
+		terra_die_err(&e);
+	if (terra_job_record(&spec, &rec, &e) < 0) {
+		if (e.kind == TERRA_E_INPUT)
+			terra_usage_error(usage_text, "%s", e.msg);
+		terra_die_err(&e);
 	}
-	json_object_update(params, o->extra);
-	if (o->job_id) {
-		snprintf(id, sizeof id, "%s", o->job_id);
-	} else {
-		if (terra_time_now(&now, &e) < 0)
-			terra_die_err(&e);
-		terra_time_format(now, when);
-		snprintf(id, sizeof id, "%s-%s", o->workload, when);
-	}
-	json_object_set_new(rec, "type", json_string("job"));
-	json_object_set_new(rec, "v", json_integer(1));
-	json_object_set_new(rec, "id", json_string(id));
-	json_object_set_new(rec, "workload", json_string(o->workload));
-	json_object_set_new(rec, "params", params);
-	if (o->kind)
-		json_object_set_new(req, "kind", json_string(o->kind));
-	if (o->fp64)
-		json_object_set_new(req, "fp64", json_true());
-	if (o->min_mem)
-		json_object_set_new(req, "min_mem_bytes", json_integer(o->min_mem));
-	json_object_set_new(rec, "requires", req);
-	if (o->work)
-		json_object_set_new(rec, "work", json_integer(o->work));
 	if (terra_job_from_record(rec, job, &e) < 0)
-		terra_usage_error(usage_text, "%s", e.msg);
+		terra_die_err(&e);
 	json_decref(rec);
 	return job;
 }
 
-/* Job records from one input; others pass through. Returns 1 on a bad line. */
-static int read_jobs(terra_sched *s, const char *path, int *failed)
+struct reading {
+	terra_sched *s;
+	int status;
+	int failed;
+};
+
+/* A job record: checked, then handed to a unit. */
+static int submit(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	terra_reader *r = NULL;
-	terra_err e;
-	json_t *rec;
-	int bad = 0, got;
+	struct reading *rd = arg;
+	terra_job *job = calloc(1, sizeof *job);
 
-	if (terra_reader_open(&r, path, &e) < 0) {
-		terra_warn_err(&e);
-		return 1;
+	(void)where;
+	if (!job) {
+		terra_err_sys(e, "%s: job", where);
+		return TERRA_FILTER_STOP;
 	}
-	terra_reader_cancel_fd(r, terra_stop_fd());
-	while (!terra_stop_requested() && (got = terra_reader_next(r, &rec, &e)) != 0) {
-		const char *type;
-		terra_job *job;
-
-		if (got == -2) {
-			if (!terra_stop_requested()) {
-				terra_warn_err(&e);
-				bad = 1;
-			}
-			break;
-		}
-		if (got < 0) {
-			terra_warn_err(&e);
-			bad = 1;
-			continue;
-		}
-		terra_rec_type(rec, &type, &e);
-		if (strcmp(type, "job")) {
-			size_t len;
-			const char *line = terra_reader_line(r, &len);
-			if (terra_sched_write_raw(s, line, len, &e) < 0)
-				terra_die_err(&e);
-			json_decref(rec);
-			continue;
-		}
-		if (!(job = calloc(1, sizeof *job)))
-			terra_dief("out of memory");
-		if (terra_job_from_record(rec, job, &e) < 0) {
-			char why[TERRA_ERR_MAX];
-			snprintf(why, sizeof why, "%s", e.msg);
-			terra_reader_reject(r, &e, "job", why);
-			terra_warn_err(&e);
-			free(job);
-			bad = 1;
-		} else if (terra_sched_submit(s, job, &e) < 0) {
-			/* A job left unstarted by -t or a signal is no failure. */
-			if (!terra_stop_requested())
-				terra_warn_err(&e);
-			if (!terra_stop_requested() && e.kind != TERRA_E_STATE)
-				(*failed)++;
-		}
-		json_decref(rec);
+	if (terra_job_from_record(rec, job, e) < 0) {
+		free(job);
+		return TERRA_FILTER_BAD;
 	}
-	terra_reader_close(r);
-	return bad;
+	if (terra_sched_submit(rd->s, job, e) < 0) {
+		/* A job left unstarted by -t or a signal is no failure. */
+		if (!terra_stop_requested())
+			terra_warn_err(e);
+		if (!terra_stop_requested() && e->kind != TERRA_E_STATE)
+			rd->failed++;
+	}
+	return 0;
 }
+
+static int pass(void *arg, const char *line, size_t len, terra_err *e)
+{
+	return terra_sched_write_raw(((struct reading *)arg)->s, line, len, e);
+}
+
+static void report(void *arg, const terra_err *e)
+{
+	terra_cli_report(&((struct reading *)arg)->status, e);
+}
+
+/* The job records of every input; other records pass through. */
+static void read_jobs(struct reading *rd, char **files, int nfiles)
+{
+	terra_filter_opts fo = {.type = "job", .apply = submit, .pass = pass, .report = report};
+
+	fo.arg = rd;
+	fo.stop = terra_stop_requested;
+	fo.cancel_fd = terra_stop_fd();
+	terra_cli_stdin_notice_args("job records", files, nfiles);
+	terra_filter_run((const char *const *)files, nfiles, &fo, NULL);
+}
+
+enum {
+	O_WORK = 256,
+	O_INTERVAL,
+	O_JOB,
+	O_PARAMS,
+	O_HEADER,
+	O_NONCE,
+	O_BITS,
+	O_SIZE,
+	O_SEED,
+	O_KIND,
+	O_MINMEM,
+	O_FP64
+};
+
+static const terra_cli_opt options[] = {
+    {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
+    {'u', "unit", "UNIT", "run on this unit only", NULL, NULL},
+    {'t', "time", "SECONDS", "end the run after SECONDS", NULL, NULL},
+    {O_INTERVAL, "interval", "SECONDS", "an interim usage record every SECONDS", NULL, NULL},
+    {'w', "workload", "NAME", "run one job of sha256d, sgemm or kernel", NULL, NULL},
+    {O_WORK, "work", "N", "-w: stop the job after N units of work", NULL, NULL},
+    {O_JOB, "job", "ID", "-w: the job's id", NULL, NULL},
+    {O_PARAMS, "params", "JSON", "-w: the job's params object", NULL, NULL},
+    {O_HEADER, "header", "HEX", "-w sha256d: the block header", NULL, NULL},
+    {O_NONCE, "nonce-start", "N", "-w sha256d: the first nonce", NULL, NULL},
+    {O_BITS, "share-bits", "N", "-w sha256d: leading zero bits of a share", NULL, NULL},
+    {O_SIZE, "size", "M,N,K", "-w sgemm: the matrix sizes", NULL, NULL},
+    {O_SEED, "seed", "N", "-w sgemm: the seed of the inputs", NULL, NULL},
+    {O_KIND, "kind", "KIND", "-w: only a gpu, cpu or accelerator unit", NULL, NULL},
+    {O_MINMEM, "min-mem", "BYTES", "-w: only a unit with this much memory", NULL, NULL},
+    {O_FP64, "fp64", NULL, "-w: only a unit with double precision", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
 
 int main(int argc, char **argv)
 {
-	enum {
-		O_WORK = 256,
-		O_INTERVAL,
-		O_JOB,
-		O_PARAMS,
-		O_HEADER,
-		O_NONCE,
-		O_BITS,
-		O_SIZE,
-		O_SEED,
-		O_KIND,
-		O_MINMEM,
-		O_FP64
-	};
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"home", required_argument, NULL, 'H'},
-	    {"unit", required_argument, NULL, 'u'},
-	    {"time", required_argument, NULL, 't'},
-	    {"workload", required_argument, NULL, 'w'},
-	    {"work", required_argument, NULL, O_WORK},
-	    {"interval", required_argument, NULL, O_INTERVAL},
-	    {"job", required_argument, NULL, O_JOB},
-	    {"params", required_argument, NULL, O_PARAMS},
-	    {"header", required_argument, NULL, O_HEADER},
-	    {"nonce-start", required_argument, NULL, O_NONCE},
-	    {"share-bits", required_argument, NULL, O_BITS},
-	    {"size", required_argument, NULL, O_SIZE},
-	    {"seed", required_argument, NULL, O_SEED},
-	    {"kind", required_argument, NULL, O_KIND},
-	    {"min-mem", required_argument, NULL, O_MINMEM},
-	    {"fp64", no_argument, NULL, O_FP64},
-	    {NULL, 0, NULL, 0},
-	};
 	struct opts o = {0};
 	terra_sched_opts so = {0};
-	terra_sched *s = NULL;
+	struct reading rd = {0};
+	terra_job *job;
 	terra_home home;
 	terra_err e;
-	long long m, n, k;
-	int c, failed = 0, bad = 0, status;
+	int c;
 
 	terra_cli_init(argv[0]);
 	if (!(o.extra = json_object()))
 		terra_dief("out of memory");
-	while ((c = getopt_long(argc, argv, "hVH:u:t:w:", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
-		case 'h':
-			terra_usage(usage_text, 0);
-		case 'V':
-			terra_version();
 		case 'H':
 			o.home = optarg;
 			break;
@@ -231,16 +173,17 @@ int main(int argc, char **argv)
 			o.unit = optarg;
 			break;
 		case 't':
-			o.seconds_us = parse_seconds(optarg, "-t");
+			o.seconds_us = terra_cli_seconds(usage_text, "-t", optarg);
 			break;
 		case 'w':
 			o.workload = optarg;
 			break;
 		case O_WORK:
-			o.work = parse_count(optarg, "--work", 1);
+			o.work = terra_cli_int(usage_text, "--work", optarg, 1, INT64_MAX,
+			                       "an integer of at least 1");
 			break;
 		case O_INTERVAL:
-			o.interval_us = parse_seconds(optarg, "--interval");
+			o.interval_us = terra_cli_seconds(usage_text, "--interval", optarg);
 			break;
 		case O_JOB:
 			o.job_id = optarg;
@@ -249,40 +192,27 @@ int main(int argc, char **argv)
 			o.params = optarg;
 			break;
 		case O_HEADER:
-			json_object_set_new(o.extra, "header", json_string(optarg));
-			break;
 		case O_NONCE:
-			json_object_set_new(o.extra, "nonce_start",
-			                    json_integer(parse_count(optarg, "--nonce-start", 0)));
-			break;
 		case O_BITS:
-			json_object_set_new(o.extra, "share_bits",
-			                    json_integer(parse_count(optarg, "--share-bits", 1)));
-			break;
 		case O_SIZE:
-			if (sscanf(optarg, "%lld,%lld,%lld", &m, &n, &k) != 3 &&
-			    sscanf(optarg, "%lldx%lldx%lld", &m, &n, &k) != 3)
-				terra_usage_error(usage_text, "--size '%s': expected M,N,K",
-				                  optarg);
-			json_object_set_new(o.extra, "m", json_integer(m));
-			json_object_set_new(o.extra, "n", json_integer(n));
-			json_object_set_new(o.extra, "k", json_integer(k));
-			break;
 		case O_SEED:
-			json_object_set_new(o.extra, "seed",
-			                    json_integer(parse_count(optarg, "--seed", 0)));
+			if (terra_job_param(o.extra, terra_cli_optname(options, c), optarg, &e) <
+			    0) {
+				if (e.kind != TERRA_E_INPUT)
+					terra_die_err(&e);
+				terra_usage_error(usage_text, "%s", e.msg);
+			}
 			break;
 		case O_KIND:
 			o.kind = optarg;
 			break;
 		case O_MINMEM:
-			o.min_mem = parse_count(optarg, "--min-mem", 0);
+			o.min_mem = terra_cli_int(usage_text, "--min-mem", optarg, 0, INT64_MAX,
+			                          "an integer of at least 0");
 			break;
 		case O_FP64:
 			o.fp64 = 1;
 			break;
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (o.workload) {
@@ -296,6 +226,7 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 
+	job = o.workload ? job_from_opts(&o) : NULL;
 	/* Before any thread starts: SIGINT and SIGTERM end the run (lib/stop.h). */
 	if (terra_stop_start(&e) < 0)
 		terra_die_err(&e);
@@ -308,26 +239,24 @@ int main(int argc, char **argv)
 	so.stop = terra_stop_requested;
 	so.out = stdout;
 	so.on_error = on_job_error;
-	if (terra_sched_open(&s, &home, &so, &e) < 0) {
+	if (terra_sched_open(&rd.s, &home, &so, &e) < 0) {
 		terra_home_close(&home);
+		if (job)
+			terra_job_free(job);
+		free(job);
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		if (terra_sched_submit(s, job_from_opts(&o), &e) < 0) {
-			terra_warn_err(&e);
-			failed++;
-		}
-	} else if (optind == argc) {
-		bad |= read_jobs(s, "-", &failed);
+		if (terra_sched_submit(rd.s, job, &e) < 0)
+			terra_cli_report(&rd.status, &e);
 	} else {
-		for (int i = optind; i < argc && !terra_stop_requested(); i++)
-			bad |= read_jobs(s, argv[i], &failed);
+		read_jobs(&rd, argv + optind, argc - optind);
 	}
-	failed += terra_sched_finish(s);
-	terra_sched_close(s);
+	if (rd.failed + terra_sched_finish(rd.s))
+		rd.status = terra_exit_worse(rd.status, TERRA_EXIT_FAIL);
+	terra_sched_close(rd.s);
 	terra_home_close(&home);
 	terra_stop_end();
 	json_decref(o.extra);
-	status = failed || bad ? TERRA_EXIT_FAIL : TERRA_EXIT_OK;
-	return terra_cli_finish(status);
+	return terra_cli_finish(rd.status);
 }

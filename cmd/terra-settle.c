@@ -1,5 +1,6 @@
 /* terra-settle: split a period's revenue exactly and append it to the ledger, once. */
 #include "lib/cli.h"
+#include "lib/filter.h"
 #include "lib/holders.h"
 #include "lib/home.h"
 #include "lib/money.h"
@@ -7,7 +8,6 @@
 #include "lib/settle.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,107 +27,62 @@ enum {
 	OPT_REJECT
 };
 
-static int64_t parse_bps(const char *opt, const char *arg)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end == arg || *end || v < 0 || v > TERRA_SETTLE_BPS)
-		terra_usage_error(usage_text, "%s '%s': expected basis points, 0 to 10000", opt,
-		                  arg);
-	return v;
-}
-
-/* Where bad meter lines go, besides the message on stderr. */
-struct rejects {
-	FILE *f;
-	const char *path;
-	long bad;
-	int strict;
+struct reading {
+	terra_settle *s;
+	int status;
 };
 
-static void reject(struct rejects *rj, const terra_reader *r, const terra_err *e)
+static int add_meter(void *arg, json_t *rec, const char *where, terra_err *e)
 {
-	const char *line;
-	size_t len;
-	terra_err we;
-
-	terra_warn_err(e);
-	rj->bad++;
-	if (!rj->f)
-		return;
-	line = terra_reader_line(r, &len);
-	if (terra_rec_write_raw(rj->f, line, len, &we) < 0)
-		terra_dief("write '%s': %s", rj->path, we.msg);
+	(void)where;
+	return terra_settle_add_meter(((struct reading *)arg)->s, rec, e) < 0 ? TERRA_FILTER_BAD
+	                                                                      : 0;
 }
 
-/*
- * Reads the meter records of every input into s; other records pass
- * through. Counts the bad lines (each reported) in rj->bad; stops at the
- * first with strict.
- */
-static void read_meters(terra_settle *s, char **files, int nfiles, struct rejects *rj)
+static void report(void *arg, const terra_err *e)
 {
-	static char dash[] = "-", *stdin_only[] = {dash};
-	int i;
-
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
-	for (i = 0; i < nfiles && !(rj->strict && rj->bad); i++) {
-		terra_reader *r = NULL;
-		terra_err e;
-		json_t *rec;
-		int got;
-
-		if (terra_reader_open(&r, files[i], &e) < 0)
-			terra_die_err(&e);
-		while ((got = terra_reader_next(r, &rec, &e)) != 0) {
-			const char *type;
-			size_t len;
-			const char *line;
-
-			if (got == -2)
-				terra_die_err(&e);
-			if (got == -1) {
-				reject(rj, r, &e);
-			} else if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "meter")) {
-				line = terra_reader_line(r, &len);
-				if (terra_rec_write_raw(stdout, line, len, &e) < 0)
-					terra_die_err(&e);
-			} else if (terra_settle_add_meter(s, rec, &e) < 0) {
-				terra_err why = e;
-
-				terra_reader_reject(r, &e, "meter", why.msg);
-				reject(rj, r, &e);
-			}
-			if (got == 1)
-				json_decref(rec);
-			if (rj->strict && rj->bad)
-				break;
-		}
-		terra_reader_close(r);
-	}
+	terra_cli_report(&((struct reading *)arg)->status, e);
 }
+
+/* Reads the meter records of every input into s; other records pass through. */
+static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict)
+{
+	terra_filter_opts fo = {.type = "meter", .strict = strict, .reject_name = reject};
+	terra_filter_counts c;
+	struct reading rd = {s, TERRA_EXIT_OK};
+
+	fo.check = add_meter;
+	fo.report = report;
+	fo.arg = &rd;
+	fo.reject = terra_cli_reject_open(reject);
+	terra_cli_stdin_notice_args("meter records", files, nfiles);
+	if (terra_filter_run((const char *const *)files, nfiles, &fo, &c) < 0) {
+		if (c.bad)
+			terra_warnf("%ld bad meter record%s: nothing settled", c.bad,
+			            c.bad == 1 ? "" : "s");
+		else
+			terra_warnf("nothing settled");
+	}
+	terra_cli_reject_close(fo.reject, reject, &rd.status);
+	return rd.status;
+}
+
+static const terra_cli_opt options[] = {
+    {'p', "period", "PERIOD", "the period settled", NULL, NULL},
+    {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA", NULL, NULL},
+    {OPT_HOLDERS, "holders", "FILE", "the holders snapshot (CSV: account,balance)", NULL, NULL},
+    {OPT_POLICY, "policy", "FILE", "the policy, from a file", NULL, NULL},
+    {OPT_CONTRIB, "contributors", "BPS", "contributors' share, with the two below", NULL, NULL},
+    {OPT_HSHARE, "holders-share", "BPS", "holders' share", NULL, NULL},
+    {OPT_TREASURY, "treasury", "BPS", "treasury's share", NULL, NULL},
+    {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "also write each bad meter line to FILE", NULL, NULL},
+    {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL, NULL},
+};
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"period", required_argument, NULL, 'p'},
-	    {"revenue", required_argument, NULL, OPT_REVENUE},
-	    {"holders", required_argument, NULL, OPT_HOLDERS},
-	    {"policy", required_argument, NULL, OPT_POLICY},
-	    {"contributors", required_argument, NULL, OPT_CONTRIB},
-	    {"holders-share", required_argument, NULL, OPT_HSHARE},
-	    {"treasury", required_argument, NULL, OPT_TREASURY},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"reject", required_argument, NULL, OPT_REJECT},
-	    {"home", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	terra_settle_policy policy;
 	terra_holders hs;
 	terra_settle *s = NULL;
@@ -135,13 +90,13 @@ int main(int argc, char **argv)
 	terra_err e;
 	const char *home_dir = NULL, *holders = NULL, *policy_file = NULL, *period = NULL;
 	int64_t revenue = 0, pool, seq;
-	struct rejects rj = {0};
-	int has_revenue = 0, nbps = 0, c, rc, status;
+	const char *reject = NULL;
+	int strict = 0, has_revenue = 0, nbps = 0, c, rc, status;
 	size_t npay;
 
 	terra_cli_init(argv[0]);
 	terra_settle_policy_default(&policy);
-	while ((c = getopt_long(argc, argv, "p:H:hV", longopts, NULL)) != -1) {
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		switch (c) {
 		case 'p':
 			period = optarg;
@@ -161,32 +116,32 @@ int main(int argc, char **argv)
 			policy_file = optarg;
 			break;
 		case OPT_CONTRIB:
-			policy.contributors = parse_bps("--contributors", optarg);
+			policy.contributors =
+			    terra_cli_int(usage_text, "--contributors", optarg, 0, TERRA_SETTLE_BPS,
+			                  "basis points, 0 to 10000");
 			nbps |= 1;
 			break;
 		case OPT_HSHARE:
-			policy.holders = parse_bps("--holders-share", optarg);
+			policy.holders =
+			    terra_cli_int(usage_text, "--holders-share", optarg, 0,
+			                  TERRA_SETTLE_BPS, "basis points, 0 to 10000");
 			nbps |= 2;
 			break;
 		case OPT_TREASURY:
-			policy.treasury = parse_bps("--treasury", optarg);
+			policy.treasury =
+			    terra_cli_int(usage_text, "--treasury", optarg, 0, TERRA_SETTLE_BPS,
+			                  "basis points, 0 to 10000");
 			nbps |= 4;
 			break;
 		case OPT_STRICT:
-			rj.strict = 1;
+			strict = 1;
 			break;
 		case OPT_REJECT:
-			rj.path = optarg;
+			reject = optarg;
 			break;
 		case 'H':
 			home_dir = optarg;
 			break;
-		case 'h':
-			terra_usage(usage_text, 0);
-		case 'V':
-			terra_version();
-		default:
-			terra_usage(usage_text, TERRA_EXIT_USAGE);
 		}
 	}
 	if (!holders)
@@ -215,14 +170,11 @@ int main(int argc, char **argv)
 	if (terra_holders_load(&hs, holders, &e) < 0)
 		terra_die_err(&e);
 	terra_settle_set_holders(s, &hs);
-	if (rj.path && !(rj.f = fopen(rj.path, "w")))
-		terra_dief("open '%s': %s", rj.path, strerror(errno));
-	read_meters(s, argv + optind, argc - optind, &rj);
-	if (rj.f && fclose(rj.f))
-		terra_dief("write '%s': %s", rj.path, strerror(errno));
-	if (rj.bad)
-		terra_dief("%ld bad meter record%s: nothing settled", rj.bad,
-		           rj.bad == 1 ? "" : "s");
+	status = read_meters(s, argv + optind, argc - optind, reject, strict);
+	if (status != TERRA_EXIT_OK) {
+		terra_settle_free(s);
+		return terra_cli_finish(status);
+	}
 
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
@@ -231,7 +183,7 @@ int main(int argc, char **argv)
 		terra_warn_err(&e);
 		terra_home_close(&home);
 		terra_settle_free(s);
-		return terra_cli_finish(TERRA_EXIT_FAIL);
+		return terra_cli_finish(terra_exit_status(&e));
 	}
 	terra_settle_result(s, &pool, &seq, &npay);
 	(void)pool;
@@ -242,7 +194,7 @@ int main(int argc, char **argv)
 	status = TERRA_EXIT_OK;
 	if (terra_settle_write_payouts(stdout, s, &e) < 0) {
 		terra_warn_err(&e);
-		status = TERRA_EXIT_FAIL;
+		status = terra_exit_status(&e);
 	}
 	terra_home_close(&home);
 	terra_settle_free(s);

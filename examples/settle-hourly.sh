@@ -30,7 +30,15 @@
 # rejected-HOUR.ndjson, and the script exits 1 so cron mails it and systemd
 # marks the unit failed. Move the line out of the spool and rerun with -p.
 #
-# Exit status: 0 settled (or nothing to settle), 1 failure, 2 usage error.
+# A database locked by another terra command (exit 75, EX_TEMPFAIL) is
+# retried: TERRA_RETRIES more times (default 3), TERRA_RETRY_DELAY seconds
+# apart (default 60); still locked, the script exits 75 and the next run
+# settles the hour. A verification that fails (exit 3: a tampered ledger or
+# input) is an alert: the message says ALERT, TERRA_ALERT (a command, given
+# the message as its argument) is run if set, and the script exits 3.
+#
+# Exit status: 0 settled (or nothing to settle), 1 failure, 2 usage error,
+# 3 a verification failed (alert), 75 the database stayed locked (retry later).
 set -eu
 prog=${0##*/}
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
@@ -42,6 +50,36 @@ usage() {
 die() {
 	echo "$prog: $*" >&2
 	exit 1
+}
+alert() {
+	echo "$prog: ALERT: $*" >&2
+	[ -z "${TERRA_ALERT:-}" ] || "$TERRA_ALERT" "$prog: $*" || true
+	exit 3
+}
+# try OUT CMD...: runs CMD with stdout to OUT, again while it exits 75
+# (a locked database); returns its last status.
+try() {
+	_out=$1
+	shift
+	_left=${TERRA_RETRIES:-3}
+	while :; do
+		_st=0
+		"$@" >"$_out" || _st=$?
+		[ "$_st" = 75 ] && [ "$_left" -gt 0 ] || return "$_st"
+		echo "$prog: $1: database locked, trying again in ${TERRA_RETRY_DELAY:-60}s" >&2
+		sleep "${TERRA_RETRY_DELAY:-60}"
+		_left=$((_left - 1))
+	done
+}
+# failed STEP STATUS: exits as the status of STEP says.
+failed() {
+	case $2 in
+	3) alert "$period: $1: a verification failed: nothing settled" ;;
+	75)
+		echo "$prog: $period: $1: the database stayed locked: try again later" >&2
+		exit 75
+		;;
+	esac
 }
 
 home='' units='' revenue='' price='' holders='' period='' outdir=''
@@ -112,7 +150,10 @@ IFS='
 set -- "$@" $files
 IFS=$old_ifs
 [ -n "$files" ] || set -- "$@" /dev/null
-if ! terra-meter -o json "$@" >"$work/meter.ndjson"; then
+st=0
+try "$work/meter.ndjson" terra-meter -o json "$@" || st=$?
+if [ "$st" != 0 ]; then
+	failed terra-meter "$st"
 	if [ -s "$reject" ] && [ -n "$outdir" ]; then
 		mkdir -p "$outdir"
 		cp "$reject" "$outdir/rejected-$tag.ndjson"
@@ -129,11 +170,14 @@ if [ ! -s "$work/meter.ndjson" ] && [ -z "$revenue" ]; then
 fi
 set -- -p "$period" --holders "$holders"
 [ -n "$revenue" ] && set -- "$@" --revenue "$revenue"
-terra-settle "$@" <"$work/meter.ndjson" >"$work/payouts.ndjson" ||
-	die "$period: terra-settle failed"
+st=0
+try "$work/payouts.ndjson" terra-settle "$@" "$work/meter.ndjson" || st=$?
+[ "$st" = 0 ] || { failed terra-settle "$st"; die "$period: terra-settle failed"; }
 
 # Verify the whole ledger: chain, signatures, checkpoints, every settlement.
-terra-ledger verify >/dev/null || die "$period: terra-ledger verify failed"
+st=0
+try /dev/null terra-ledger verify || st=$?
+[ "$st" = 0 ] || { failed "terra-ledger verify" "$st"; die "$period: terra-ledger verify failed"; }
 
 if [ -n "$outdir" ]; then
 	mkdir -p "$outdir"

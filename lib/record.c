@@ -763,3 +763,10 @@ out:
 	free(canon);
 	return rc;
 }
+
+int terra_rec_set(json_t *rec, const char *field, json_t *value, terra_err *e)
+{
+	if (!value || json_object_set_new(rec, field, value) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "record field '%s': out of memory", field);
+	return 0;
+}

@@ -84,6 +84,14 @@ int terra_rec_amount(const json_t *rec, const char *field, int64_t *units, terra
 int terra_rec_int_opt(const json_t *rec, const char *field, int64_t *out, terra_err *e);
 int terra_rec_str_opt(const json_t *rec, const char *field, const char **out, terra_err *e);
 
+/*
+ * json_object_set_new that never leaves a record silently short of a
+ * field: fails (TERRA_E_SYS, naming the field) when value is NULL or could
+ * not be set; value is consumed either way. Builders of records that get
+ * signed use it for every field.
+ */
+int terra_rec_set(json_t *rec, const char *field, json_t *value, terra_err *e);
+
 /* Canonical form as above (without "sig"), malloc'd, NUL-terminated. */
 int terra_rec_canonical(const json_t *rec, char **out, size_t *len, terra_err *e);
 /* Writes a record as one line: canonical key order, with "sig" kept. */

@@ -14,79 +14,6 @@
 #define NONCE_LIMIT    (INT64_C(1) << 40)
 #define STEP_TARGET_US 250000 /* a step's length: short enough for -t and signals */
 
-static const char *const workload_names[] = {"sha256d", "sgemm", "kernel"};
-
-const char *terra_workload_name(enum terra_workload w)
-{
-	return workload_names[w];
-}
-
-int terra_workload_parse(const char *name, enum terra_workload *w, terra_err *e)
-{
-	for (size_t i = 0; i < sizeof workload_names / sizeof *workload_names; i++) {
-		if (!strcmp(name, workload_names[i])) {
-			*w = (enum terra_workload)i;
-			return 0;
-		}
-	}
-	return terra_err_set(e, TERRA_E_INPUT,
-	                     "unknown workload '%s': expected sha256d, sgemm or kernel", name);
-}
-
-int terra_job_from_record(const json_t *rec, terra_job *job, terra_err *e)
-{
-	const char *id, *workload, *unit = NULL, *kind = NULL;
-	json_t *params = NULL, *req = NULL, *fp64;
-
-	memset(job, 0, sizeof *job);
-	if (terra_rec_str(rec, "id", &id, e) < 0 ||
-	    terra_rec_str(rec, "workload", &workload, e) < 0 ||
-	    terra_workload_parse(workload, &job->workload, e) < 0 ||
-	    terra_rec_str_opt(rec, "unit", &unit, e) < 0 ||
-	    terra_rec_int_opt(rec, "seconds", &job->seconds, e) < 0 ||
-	    terra_rec_int_opt(rec, "work", &job->work, e) < 0)
-		return -1;
-	if (json_object_get(rec, "params") && terra_rec_obj(rec, "params", &params, e) < 0)
-		return -1;
-	if (json_object_get(rec, "requires")) {
-		if (terra_rec_obj(rec, "requires", &req, e) < 0 ||
-		    terra_rec_int_opt(req, "min_mem_bytes", &job->min_mem_bytes, e) < 0 ||
-		    terra_rec_str_opt(req, "kind", &kind, e) < 0)
-			return -1;
-		fp64 = json_object_get(req, "fp64");
-		if (fp64 && !json_is_boolean(fp64))
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "field 'requires.fp64' must be a boolean");
-		job->fp64 = json_is_true(fp64);
-		if (kind && strcmp(kind, "gpu") && strcmp(kind, "cpu") &&
-		    strcmp(kind, "accelerator"))
-			return terra_err_set(
-			    e, TERRA_E_INPUT,
-			    "field 'requires.kind' must be gpu, cpu or accelerator");
-	}
-	if (job->seconds < 0 || job->work < 0 || job->min_mem_bytes < 0)
-		return terra_err_set(
-		    e, TERRA_E_INPUT,
-		    "fields 'seconds', 'work' and 'min_mem_bytes' must not be negative");
-	if (unit && strlen(unit) >= sizeof job->unit)
-		return terra_err_set(e, TERRA_E_INPUT, "unknown unit '%s'", unit);
-	snprintf(job->kind, sizeof job->kind, "%s", kind ? kind : "");
-	snprintf(job->unit, sizeof job->unit, "%s", unit ? unit : "");
-	job->params = params ? json_incref(params) : json_object();
-	if (!(job->id = strdup(id)) || !job->params) {
-		terra_job_free(job);
-		return terra_err_sys(e, "job");
-	}
-	return 0;
-}
-
-void terra_job_free(terra_job *job)
-{
-	free(job->id);
-	json_decref(job->params);
-	memset(job, 0, sizeof *job);
-}
-
 struct terra_task {
 	enum terra_workload workload;
 	int64_t work_bound; /* 0: none */
@@ -337,14 +264,21 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 		uint8_t hash[32];
 		terra_sha256d_hash(t->header, t->shares[i], hash);
 		crypto_hash_sha256_update(&st, hash, sizeof hash);
-		json_array_append_new(shares, json_integer((json_int_t)t->shares[i]));
+		if (json_array_append_new(shares, json_integer((json_int_t)t->shares[i])) < 0) {
+			json_decref(shares);
+			return terra_err_set(e, TERRA_E_SYS, "usage record: shares: out of memory");
+		}
 	}
 	crypto_hash_sha256_final(&st, digest);
 	terra_hex(t->header, TERRA_HEADER_BYTES, hex);
-	json_object_set_new(ev, "header", json_string(hex));
-	json_object_set_new(ev, "nonce_start", json_integer(t->stretch_nonce));
-	json_object_set_new(ev, "share_bits", json_integer(t->share_bits));
-	json_object_set_new(ev, "shares", shares);
+	if (terra_rec_set(ev, "header", json_string(hex), e) < 0 ||
+	    terra_rec_set(ev, "nonce_start", json_integer(t->stretch_nonce), e) < 0 ||
+	    terra_rec_set(ev, "share_bits", json_integer(t->share_bits), e) < 0) {
+		json_decref(shares);
+		return -1;
+	}
+	if (terra_rec_set(ev, "shares", shares, e) < 0)
+		return -1;
 	t->nshares = 0;
 	t->stretch_nonce = t->nonce_next;
 	return 0;
@@ -368,25 +302,33 @@ int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 		break;
 	case TERRA_WL_SGEMM:
 		terra_sgemm_take(t->gemm, digest, &r0, &r1);
-		json_object_set_new(ev, "m", json_integer(t->m));
-		json_object_set_new(ev, "n", json_integer(t->n));
-		json_object_set_new(ev, "k", json_integer(t->k));
-		json_object_set_new(ev, "seed", json_integer(t->seed));
-		json_object_set_new(ev, "row_start", json_integer(r0));
-		json_object_set_new(ev, "row_end", json_integer(r1));
+		if (terra_rec_set(ev, "m", json_integer(t->m), e) < 0 ||
+		    terra_rec_set(ev, "n", json_integer(t->n), e) < 0 ||
+		    terra_rec_set(ev, "k", json_integer(t->k), e) < 0 ||
+		    terra_rec_set(ev, "seed", json_integer(t->seed), e) < 0 ||
+		    terra_rec_set(ev, "row_start", json_integer(r0), e) < 0 ||
+		    terra_rec_set(ev, "row_end", json_integer(r1), e) < 0) {
+			json_decref(ev);
+			return -1;
+		}
 		break;
 	default:
 		if (terra_kernelrun_digest(t->kr, digest, e) < 0) {
 			json_decref(ev);
 			return -1;
 		}
-		json_object_set_new(ev, "entry", json_string(t->entry ? t->entry : ""));
-		json_object_set_new(ev, "launches", json_integer(t->launches));
+		if (terra_rec_set(ev, "entry", json_string(t->entry ? t->entry : ""), e) < 0 ||
+		    terra_rec_set(ev, "launches", json_integer(t->launches), e) < 0) {
+			json_decref(ev);
+			return -1;
+		}
 		t->launches = 0;
 		break;
 	}
 	terra_hex(digest, sizeof digest, hex);
-	json_object_set_new(rec, "result", json_string(hex));
-	json_object_set_new(rec, "evidence", ev);
-	return 0;
+	if (terra_rec_set(rec, "result", json_string(hex), e) < 0) {
+		json_decref(ev);
+		return -1;
+	}
+	return terra_rec_set(rec, "evidence", ev, e);
 }

@@ -8,33 +8,11 @@
  * ends in the result and evidence of a usage record (terra-records(5)).
  */
 #include "err.h"
+#include "job.h"
 
 #include <CL/cl.h>
 #include <jansson.h>
 #include <stdint.h>
-
-enum terra_workload { TERRA_WL_SHA256D = 0, TERRA_WL_SGEMM, TERRA_WL_KERNEL };
-
-#define TERRA_SHARE_BITS_DEFAULT 24
-
-typedef struct terra_job {
-	char *id;
-	enum terra_workload workload;
-	json_t *params;        /* the record's params object (a reference), never NULL */
-	int64_t min_mem_bytes; /* requires: 0 any */
-	int fp64;              /* requires: 1 needs fp64, 0 any */
-	char kind[16];         /* requires: "" any, else gpu, cpu or accelerator */
-	char unit[64];         /* "" any unit */
-	int64_t seconds;       /* 0: no time bound */
-	int64_t work;          /* 0: no work bound */
-} terra_job;
-
-const char *terra_workload_name(enum terra_workload w);
-int terra_workload_parse(const char *name, enum terra_workload *w, terra_err *e);
-
-/* Checks a job record's fields and fills job (free with terra_job_free). */
-int terra_job_from_record(const json_t *rec, terra_job *job, terra_err *e);
-void terra_job_free(terra_job *job);
 
 typedef struct terra_task terra_task;
 

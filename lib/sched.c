@@ -5,6 +5,7 @@
 #include "time.h"
 #include "topo.h"
 #include "unit.h"
+#include "usagerec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -54,35 +55,28 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
                 int64_t work, int64_t busy, int final, terra_err *e)
 {
 	struct terra_sched *s = w->s;
-	char start[TERRA_TIME_MAX], end[TERRA_TIME_MAX];
-	json_t *rec = json_object();
+	terra_usage_fields u = {.unit = w->id, .job = job->id, .work = work, .final = final};
+	json_t *rec = NULL;
 	int64_t seq;
 	int ret = -1;
 
-	if (!rec)
-		return terra_err_sys(e, "usage record");
 	if (to <= from)
 		to = from + 1;
 	if (busy > to - from)
 		busy = to - from;
-	terra_time_format(from, start);
-	terra_time_format(to, end);
-	json_object_set_new(rec, "type", json_string("usage"));
-	json_object_set_new(rec, "v", json_integer(1));
-	json_object_set_new(rec, "unit", json_string(w->id));
-	json_object_set_new(rec, "job", json_string(job->id));
-	json_object_set_new(rec, "workload", json_string(terra_workload_name(job->workload)));
-	json_object_set_new(rec, "start", json_string(start));
-	json_object_set_new(rec, "end", json_string(end));
-	json_object_set_new(rec, "busy_us", json_integer(busy));
-	json_object_set_new(rec, "work", json_integer(work));
-	json_object_set_new(rec, "final", json_boolean(final));
+	u.workload = terra_workload_name(job->workload);
+	u.start_us = from;
+	u.end_us = to;
+	u.busy_us = busy;
+	if (terra_usage_record(&u, &rec, e) < 0)
+		return -1;
 	if (terra_task_take(task, rec, e) < 0)
 		goto out;
 	/* The seq is committed before the record exists: a crash skips it, never reuses it. */
 	if (terra_unit_seq_reserve(s->home->db, w->id, 1, &seq, e) < 0)
 		goto out;
-	json_object_set_new(rec, "seq", json_integer(seq));
+	if (terra_rec_set(rec, "seq", json_integer(seq), e) < 0)
+		goto out;
 	if (terra_rec_sign(rec, &w->key, e) < 0 || terra_rec_write(s->o.out, rec, e) < 0)
 		goto out;
 	if (fflush(s->o.out) != 0) {

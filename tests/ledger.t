@@ -112,7 +112,7 @@ fails 0 "and with the owner.pub file, no home needed" \
 is "$(terra-ledger verify --pubkey "$owner" <"$tmp/export.ndjson" | jq -r .root)" \
 	"$(terra-ledger verify | jq -r .root)" "the export's root is the ledger's"
 other=$(printf '%064x' 7)
-fails 1 "another key does not verify it" \
+fails 3 "another key does not verify it (exit 3)" \
 	sh -c 'terra-ledger verify --pubkey "$1" <"$2" 2>/dev/null' - "$other" "$tmp/export.ndjson"
 
 # Tampering with an export: change one byte at several places of every
@@ -209,7 +209,7 @@ tamper() { # tamper NAME SQL PATTERN
 	db "$tmp/t" "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;
 		DROP TRIGGER checkpoints_no_update; DROP TRIGGER checkpoints_no_delete;
 		DROP TRIGGER settlement_inputs_no_update; DROP TRIGGER snapshots_no_update; $2"
-	fails 1 "$1: verify fails" sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$tmp/t" "$tmp/err"
+	fails 3 "$1: verify fails (exit 3)" sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$tmp/t" "$tmp/err"
 	like "$(cat "$tmp/err")" "$3" "$1: names it"
 }
 ok "the triggers refuse an UPDATE" sh -c '! sqlite3 "$1" "UPDATE entries SET kind = '"'meter'"' WHERE seq = 1" 2>/dev/null' \
@@ -289,7 +289,7 @@ rm -rf "$tmp/t"
 cp -r "$TERRA_HOME" "$tmp/t"
 db "$tmp/t" "DROP TRIGGER checkpoints_no_update; UPDATE checkpoints SET frontier = zeroblob(64) WHERE size = 5"
 jq -c '.fingerprint = "'"$(printf '%064x' 42)"'"' "$dev/h100-65.ndjson" >"$tmp/newdev.ndjson"
-fails 1 "an append on a damaged frontier is refused" \
+fails 3 "an append on a damaged frontier is refused as tampered (exit 3)" \
 	sh -c 'terra-register -H "$1" "$2" >/dev/null 2>&1' - "$tmp/t" "$tmp/newdev.ndjson"
 is "$(db "$tmp/t" 'SELECT count(*) FROM entries')" 5 "and nothing was appended"
 
@@ -303,7 +303,7 @@ is "$(echo "$out" | jq -r '[.type, .account, .amount, .entry] | join(" ")')" \
 	"payout alice 187.575000000 4" "verify-proof checks it without a home and writes the payout"
 mutate() { # mutate NAME JQ-FILTER
 	jq -c "$2" "$tmp/proof.json" >"$tmp/bad.json"
-	fails 1 "verify-proof rejects $1" sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' \
+	fails 3 "verify-proof rejects $1 (exit 3)" sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' \
 		- "$owner" "$tmp/bad.json"
 }
 mutate "another amount" '.amount = "187.575000001"'
@@ -317,7 +317,7 @@ mutate "a changed entry" '.entry.payload.postings[2].amount = "200.000000000"'
 mutate "a changed checkpoint root" '.checkpoint.root = .path[0]'
 mutate "an unsigned checkpoint" 'del(.checkpoint.sig)'
 mutate "another period" '.period = "2026-11-21T11:00:00.000000Z/2026-11-21T12:00:00.000000Z"'
-fails 1 "verify-proof with another key fails" \
+fails 3 "verify-proof with another key fails (exit 3)" \
 	sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' - "$other" "$tmp/proof.json"
 fails 1 "no proof for an account without a payout" terra-ledger prove --account carol -p 2026-11-21T10:00:00Z/PT1H
 fails 1 "no proof for an unsettled period" terra-ledger prove --account alice -p 2026-01-01T00:00:00Z/PT1H
@@ -394,7 +394,7 @@ is "$(echo "$out" | jq -r '[.account, .role, .amount, .entry] | join(" ")')" "ho
 ok "the proof line is small" test "$(wc -c <"$tmp/hproof.json")" -lt 8192
 hmutate() { # hmutate NAME JQ-FILTER
 	jq -c "$2" "$tmp/hproof.json" >"$tmp/bad.json"
-	fails 1 "verify-proof rejects $1" sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' \
+	fails 3 "verify-proof rejects $1 (exit 3)" sh -c 'terra-ledger verify-proof --pubkey "$1" <"$2" >/dev/null 2>&1' \
 		- "$bigowner" "$tmp/bad.json"
 }
 hmutate "another holder amount" '.holder.amount = "1.000000000" | .amount = "1.000000000"'

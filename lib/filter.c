@@ -1,0 +1,271 @@
+#include "filter.h"
+
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A line kept by --strict until every input is checked. */
+struct item {
+	json_t *rec; /* NULL for a line passed through */
+	char *line;
+	size_t len;
+	char *where;
+};
+
+struct filter {
+	const terra_filter_opts *o;
+	terra_filter_counts c;
+	struct item *items;
+	size_t n, cap;
+	int reject_failed;
+	int done; /* stop reading every input */
+};
+
+static void report(struct filter *f, const terra_err *e)
+{
+	f->o->report(f->o->arg, e);
+}
+
+/* A failure that ends the run: reported, counted, no more reading. */
+static void fail(struct filter *f, const terra_err *e)
+{
+	report(f, e);
+	f->c.failed++;
+	f->done = 1;
+}
+
+static void copy_to_reject(struct filter *f, const char *where, const char *line, size_t len,
+                           int truncated)
+{
+	terra_err e = {0};
+
+	if (!f->o->reject || f->reject_failed)
+		return;
+	if (truncated) {
+		terra_err_set(&e, TERRA_E_INPUT, "%s: line too long to copy to the reject file",
+		              where);
+		report(f, &e);
+		return;
+	}
+	if (terra_rec_write_raw(f->o->reject, line, len, &e) < 0) {
+		terra_err_wrap(&e, "write '%s'", f->o->reject_name ? f->o->reject_name : "reject");
+		report(f, &e);
+		f->reject_failed = 1;
+		f->c.failed++;
+	}
+}
+
+/* A bad line: e->msg is its whole message. */
+static void bad_line(struct filter *f, const terra_err *e, const char *where, const char *line,
+                     size_t len, int truncated)
+{
+	report(f, e);
+	f->c.bad++;
+	copy_to_reject(f, where, line, len, truncated);
+	if (f->o->strict)
+		f->done = 1;
+}
+
+/* A record its function refused: "FILE:LINE: TYPE record: why", e's kind kept. */
+static void bad_record(struct filter *f, terra_err *e, const char *where, const char *line,
+                       size_t len)
+{
+	char why[TERRA_ERR_MAX];
+
+	memcpy(why, e->msg, sizeof why);
+	terra_err_set(e, e->kind ? e->kind : TERRA_E_INPUT, "%s: %s record: %s", where, f->o->type,
+	              why);
+	bad_line(f, e, where, line, len, 0);
+}
+
+static void pass(struct filter *f, const char *line, size_t len)
+{
+	terra_err e = {0};
+	int rc;
+
+	rc = f->o->pass ? f->o->pass(f->o->arg, line, len, &e)
+	                : terra_rec_write_raw(stdout, line, len, &e);
+	if (rc < 0)
+		fail(f, &e);
+}
+
+/* Runs fn on a record; 0 when it may go on. */
+static int call(struct filter *f, int (*fn)(void *, json_t *, const char *, terra_err *),
+                json_t *rec, const char *where, const char *line, size_t len)
+{
+	terra_err e = {0};
+	int rc;
+
+	if (!fn)
+		return 0;
+	rc = fn(f->o->arg, rec, where, &e);
+	if (rc == TERRA_FILTER_STOP) {
+		fail(f, &e);
+		return -1;
+	}
+	if (rc < 0) {
+		bad_record(f, &e, where, line, len);
+		return -1;
+	}
+	return 0;
+}
+
+static int keep(struct filter *f, json_t *rec, const char *line, size_t len, const char *where)
+{
+	struct item *it;
+	terra_err e = {0};
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct item *items = realloc(f->items, cap * sizeof *items);
+
+		if (!items)
+			goto nomem;
+		f->items = items;
+		f->cap = cap;
+	}
+	it = &f->items[f->n];
+	it->rec = rec;
+	it->len = len;
+	it->where = strdup(where);
+	it->line = malloc(len + 1);
+	if (!it->where || !it->line) {
+		free(it->where);
+		free(it->line);
+		goto nomem;
+	}
+	memcpy(it->line, line, len);
+	it->line[len] = '\0';
+	f->n++;
+	return 0;
+nomem:
+	terra_err_sys(&e, "%s: keep the record for --strict", where);
+	fail(f, &e);
+	return -1;
+}
+
+/* One line read: handled now, or kept with --strict. Takes rec. */
+static void one(struct filter *f, const terra_reader *r, json_t *rec)
+{
+	char where[TERRA_ERR_MAX / 2];
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	const char *line;
+	terra_err e = {0};
+	size_t len;
+
+	line = terra_reader_line(r, &len);
+	snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r));
+	if (strcmp(type, f->o->type)) {
+		json_decref(rec);
+		rec = NULL;
+		if (f->o->others_bad) {
+			terra_err_set(&e, TERRA_E_INPUT, "%s: not a %s record", where, f->o->type);
+			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
+		} else if (f->o->strict) {
+			keep(f, NULL, line, len, where);
+		} else {
+			pass(f, line, len);
+		}
+		return;
+	}
+	if (call(f, f->o->check, rec, where, line, len) < 0) {
+		json_decref(rec);
+		return;
+	}
+	if (f->o->strict) {
+		if (keep(f, rec, line, len, where) < 0)
+			json_decref(rec);
+		return;
+	}
+	if (call(f, f->o->apply, rec, where, line, len) == 0)
+		f->c.records++;
+	json_decref(rec);
+}
+
+static int stopped(const struct filter *f)
+{
+	return f->done || (f->o->stop && f->o->stop());
+}
+
+static void read_input(struct filter *f, const char *path)
+{
+	terra_reader *r = NULL;
+	terra_err e = {0};
+	json_t *rec;
+	int rc;
+
+	if (terra_reader_open(&r, path, &e) < 0) {
+		report(f, &e);
+		f->c.failed++;
+		if (f->o->strict)
+			f->done = 1;
+		return;
+	}
+	if (f->o->stop)
+		terra_reader_cancel_fd(r, f->o->cancel_fd);
+	while (!stopped(f) && (rc = terra_reader_next(r, &rec, &e)) != 0) {
+		const char *line;
+		size_t len;
+
+		if (rc == -2) {
+			if (!(f->o->stop && f->o->stop())) {
+				report(f, &e);
+				f->c.failed++;
+				if (f->o->strict)
+					f->done = 1;
+			}
+			break;
+		}
+		if (rc < 0) {
+			char where[TERRA_ERR_MAX / 2];
+
+			snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r),
+			         terra_reader_lineno(r));
+			line = terra_reader_line(r, &len);
+			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
+			continue;
+		}
+		one(f, r, rec);
+	}
+	terra_reader_close(r);
+}
+
+/* --strict, every input checked: act on the records kept, in order. */
+static void apply_kept(struct filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n && !f->done; i++) {
+		struct item *it = &f->items[i];
+
+		if (!it->rec)
+			pass(f, it->line, it->len);
+		else if (call(f, f->o->apply, it->rec, it->where, it->line, it->len) == 0)
+			f->c.records++;
+	}
+}
+
+int terra_filter_run(const char *const *files, int nfiles, const terra_filter_opts *o,
+                     terra_filter_counts *c)
+{
+	struct filter f = {.o = o};
+	size_t i;
+	int k;
+
+	if (nfiles == 0)
+		read_input(&f, "-");
+	for (k = 0; k < nfiles && !stopped(&f); k++)
+		read_input(&f, files[k]);
+	if (o->strict && !f.c.bad && !f.c.failed && !f.done)
+		apply_kept(&f);
+	for (i = 0; i < f.n; i++) {
+		json_decref(f.items[i].rec);
+		free(f.items[i].line);
+		free(f.items[i].where);
+	}
+	free(f.items);
+	if (c)
+		*c = f.c;
+	return f.c.bad || f.c.failed ? -1 : 0;
+}
