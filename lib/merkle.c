@@ -1,5 +1,7 @@
 #include "merkle.h"
 
+#include "sha256.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -9,24 +11,13 @@ typedef uint8_t hash_t[TERRA_HASH_BYTES];
 
 void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
-	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
-
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, data, len);
-	crypto_hash_sha256_final(&st, out);
+	terra_sha256_leaf(data, len, out);
 }
 
 void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES])
 {
-	uint8_t buf[1 + 2 * TERRA_HASH_BYTES];
-
-	buf[0] = 0x01;
-	memcpy(buf + 1, left, TERRA_HASH_BYTES);
-	memcpy(buf + 1 + TERRA_HASH_BYTES, right, TERRA_HASH_BYTES);
-	crypto_hash_sha256(out, buf, sizeof buf);
+	terra_sha256_node(left, right, out);
 }
 
 /* The largest power of two smaller than n (n >= 2): where RFC 6962 splits. */
@@ -68,7 +59,7 @@ void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_B
 	hash_t r;
 
 	if (top == 0) {
-		crypto_hash_sha256(out, (const unsigned char *)"", 0);
+		terra_sha256("", 0, out);
 		return;
 	}
 	memcpy(r, acc->stack[top - 1], TERRA_HASH_BYTES);
@@ -230,7 +221,7 @@ int terra_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m
 		if (sodium_memcmp(root_m, root_n, TERRA_HASH_BYTES) != 0)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "consistency proof: equal sizes with different roots");
-		crypto_hash_sha256(empty, (const unsigned char *)"", 0);
+		terra_sha256("", 0, empty);
 		if (m == 0 && sodium_memcmp(root_m, empty, TERRA_HASH_BYTES) != 0)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "consistency proof: wrong root for the empty tree");

@@ -12,7 +12,10 @@
 #include <stdint.h>
 
 #define TERRA_HASH_BYTES 32
+#define TERRA_HASH_HEX   (2 * TERRA_HASH_BYTES + 1) /* lowercase hex and its NUL */
 
+/* The one RFC 6962 leaf and node hash of the toolkit, on lib/sha256.h's
+ * accelerated SHA-256. */
 void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
 void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES]);
@@ -21,7 +24,8 @@ void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right
 void terra_merkle_root(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n,
                        uint8_t out[TERRA_HASH_BYTES]);
 
-/* Streaming root in O(log n) memory: push leaf hashes in order. */
+/* Streaming root in O(log n) memory: push leaf hashes in order (a
+ * million leaves is common: it is the one accumulator to use). */
 typedef struct terra_merkle_acc {
 	uint8_t stack[64][TERRA_HASH_BYTES];
 	uint64_t n;

@@ -1,6 +1,7 @@
 /* terra_settle_run and terra_settle_check: a settlement recomputes from its
  * recorded inputs, and any change to the entry or the inputs is caught. */
 #include "lib/settle.h"
+#include "lib/settlestore.h"
 
 #include "lib/db.h"
 #include "lib/home.h"
