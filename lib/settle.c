@@ -295,8 +295,7 @@ void terra_settle_result(const terra_settle *s, int64_t *pool, int64_t *entry_se
 		*npayouts = n;
 }
 
-/* Accounts and roles written without escaping must need none. */
-static int plain(const char *s)
+int terra_settle_plain(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ||
@@ -314,19 +313,47 @@ static char *put(char *p, const char *s, size_t n)
 
 #define put_lit(p, lit) put((p), (lit), sizeof(lit) - 1)
 
+int terra_settle_payout_tail(int64_t entry, const char *period,
+                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX])
+{
+	int n;
+
+	if (!terra_settle_plain(period) || strlen(period) >= TERRA_PERIOD_MAX)
+		return -1;
+	n = snprintf(out, TERRA_SETTLE_PAYOUT_TAIL_MAX,
+	             "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"", (long long)entry, period);
+	if (n < 0 || n >= TERRA_SETTLE_PAYOUT_TAIL_MAX)
+		return -1;
+	return n;
+}
+
+size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
+                                size_t rlen, int64_t amount, const char *tail, size_t tail_len)
+{
+	char *q = out;
+
+	q = put_lit(q, "{\"account\":\"");
+	q = put(q, account, alen);
+	q = put_lit(q, "\",\"amount\":\"");
+	q += terra_money_format_len(amount, q);
+	q = put(q, tail, tail_len);
+	q = put(q, role, rlen);
+	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
+	return (size_t)(q - out);
+}
+
 /*
  * Payout lines are built in one buffer that goes out in large writes: a
  * million of them is common. Every line ends with the same bytes but for
  * the role, made once.
  */
-#define PAYOUT_LINE_MAX 512 /* account, amount, role and tail, with room to spare */
-#define PAYOUT_BUF      (1 << 20)
+#define PAYOUT_BUF (1 << 20)
 
 struct payout_out {
 	FILE *f;
 	char *buf;
 	size_t used;
-	char tail[160]; /* ","entry":SEQ,"period":"P","role":" */
+	char tail[TERRA_SETTLE_PAYOUT_TAIL_MAX]; /* ","entry":SEQ,"period":"P","role":" */
 	size_t tail_len;
 };
 
@@ -338,23 +365,13 @@ static int payout_flush(struct payout_out *o, terra_err *e)
 	return 0;
 }
 
-/* One payout line, in the canonical key order. */
 static int payout_line(struct payout_out *o, const char *account, size_t alen, const char *role,
                        size_t rlen, int64_t amount, terra_err *e)
 {
-	char *q;
-
-	if (PAYOUT_BUF - o->used < PAYOUT_LINE_MAX && payout_flush(o, e) < 0)
+	if (PAYOUT_BUF - o->used < TERRA_SETTLE_PAYOUT_LINE_MAX && payout_flush(o, e) < 0)
 		return -1;
-	q = o->buf + o->used;
-	q = put_lit(q, "{\"account\":\"");
-	q = put(q, account, alen);
-	q = put_lit(q, "\",\"amount\":\"");
-	q += terra_money_format_len(amount, q);
-	q = put(q, o->tail, o->tail_len);
-	q = put(q, role, rlen);
-	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
-	o->used = (size_t)(q - o->buf);
+	o->used += terra_settle_payout_line(o->buf + o->used, account, alen, role, rlen, amount,
+	                                    o->tail, o->tail_len);
 	return 0;
 }
 
@@ -365,11 +382,8 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 	size_t i, j;
 	int rc = -1, n;
 
-	if (!plain(s->period) || strlen(s->period) >= TERRA_PERIOD_MAX)
-		return terra_err_set(e, TERRA_E_VERIFY, "settlement: bad period");
-	n = snprintf(o.tail, sizeof o.tail, "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"",
-	             (long long)s->entry_seq, s->period);
-	if (n < 0 || (size_t)n >= sizeof o.tail)
+	n = terra_settle_payout_tail(s->entry_seq, s->period, o.tail);
+	if (n < 0)
 		return terra_err_set(e, TERRA_E_VERIFY, "settlement: bad period");
 	o.tail_len = (size_t)n;
 	o.buf = malloc(PAYOUT_BUF);
@@ -390,7 +404,7 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 					goto out;
 			continue;
 		}
-		if (!plain(p->account) || !plain(p->role) ||
+		if (!terra_settle_plain(p->account) || !terra_settle_plain(p->role) ||
 		    strlen(p->account) > TERRA_ACCOUNT_MAX || strlen(p->role) > 16) {
 			/* the lines before it still go out */
 			if (payout_flush(&o, e) == 0)
