@@ -9,6 +9,7 @@
  * refused.
  */
 #include "err.h"
+#include "hex.h" /* terra_hex, terra_unhex: keys are written in hex */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,11 +40,6 @@ int terra_key_sign(const terra_key *k, const void *msg, size_t len, uint8_t sig[
                    terra_err *e);
 int terra_key_verify(const uint8_t pk[TERRA_PK_BYTES], const void *msg, size_t len,
                      const uint8_t sig[TERRA_SIG_BYTES]);
-
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void terra_hex(const uint8_t *in, size_t n, char *out);
-/* Exactly 2n lowercase-or-uppercase hex chars into n bytes; fails otherwise. */
-int terra_unhex(const char *hex, uint8_t *out, size_t n, terra_err *e);
 
 #define TERRA_KEY_ID_HEX 17
 /* A short id for a public key, for people: the first 8 bytes of

@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "ledger.h"
+#include "hex.h"
 #include "record.h"
 #include "time.h"
 
@@ -25,16 +26,6 @@ static const char *const summary_fields[] = {
     "host",      "platform",         "name", "vendor",     "kind",      "compute_units",
     "clock_mhz", "global_mem_bytes", "fp64", "pci_bus_id", "numa_node", "index",
     NULL};
-
-static int is_lower_hex(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[len] == '\0';
-}
 
 static int check_count(const json_t *rec, const char *field, int optional, terra_err *e)
 {
@@ -126,7 +117,7 @@ int terra_register_check_device(const json_t *device, terra_err *e)
 			return -1;
 	if (terra_rec_str(device, "fingerprint", &s, e) < 0)
 		return -1;
-	if (!is_lower_hex(s, 64))
+	if (strlen(s) != 64 || !terra_hex_is_lower(s, 64))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "field 'fingerprint' must be 64 lowercase hex digits");
 	if (terra_rec_str(device, "kind", &s, e) < 0)
@@ -448,7 +439,7 @@ int terra_register_find(sqlite3 *db, const char *arg, char id[TERRA_UNIT_ID_HEX]
 	for (i = 0; i < len && i < sizeof prefix - 1; i++)
 		prefix[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ? arg[i] - 'A' + 'a' : arg[i]);
 	prefix[i] = '\0';
-	if (len == 0 || len >= sizeof prefix || !is_lower_hex(prefix, len))
+	if (len == 0 || len >= sizeof prefix || !terra_hex_is_lower(prefix, len))
 		return terra_err_set(
 		    e, TERRA_E_INPUT,
 		    "unit '%s': expected a unit id (32 hex digits) or a prefix of one", arg);
