@@ -139,11 +139,19 @@ out:
 	return rc;
 }
 
+int terra_key_save_pub(const terra_key *k, const char *pk_path, int force, terra_err *e)
+{
+	char pk_text[PK_TEXT_LEN + 1];
+
+	terra_hex(k->pk, TERRA_PK_BYTES, pk_text);
+	pk_text[PK_TEXT_LEN - 1] = '\n';
+	return write_file(pk_path, pk_text, PK_TEXT_LEN, 0644, force, e);
+}
+
 int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path, int force,
                    terra_err *e)
 {
 	char *text = NULL;
-	char pk_text[PK_TEXT_LEN + 1];
 	int rc = -1;
 
 	if (!k->sk)
@@ -159,9 +167,7 @@ int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path,
 	if (write_file(sk_path, text, SK_TEXT_LEN, 0600, force, e) < 0)
 		goto out;
 	if (pk_path) {
-		terra_hex(k->pk, TERRA_PK_BYTES, pk_text);
-		pk_text[PK_TEXT_LEN - 1] = '\n';
-		if (write_file(pk_path, pk_text, PK_TEXT_LEN, 0644, force, e) < 0) {
+		if (terra_key_save_pub(k, pk_path, force, e) < 0) {
 			/* A secret without its public file is half a key: take it back. */
 			if (!force)
 				unlink(sk_path);

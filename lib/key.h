@@ -26,9 +26,13 @@ typedef struct terra_key {
 } terra_key;
 
 int terra_key_generate(terra_key *k, terra_err *e);
-/* Writes the secret (0600, O_EXCL unless `force`) and, if pk_path, the public key. */
+/* Writes the secret (0600, O_EXCL unless `force`) and, if pk_path, the public key.
+ * Every key file is written whole or not at all: with `force` a temporary
+ * file is synced and renamed over the old one, and the directory synced. */
 int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path, int force,
                    terra_err *e);
+/* The public key file alone (0644), the same way. */
+int terra_key_save_pub(const terra_key *k, const char *pk_path, int force, terra_err *e);
 /* Loads a secret key file (refused if group/other can read it). */
 int terra_key_load(terra_key *k, const char *sk_path, terra_err *e);
 /* Loads a public key file into k->pk, k->sk = NULL. */

@@ -7,7 +7,6 @@
 #include "time.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,22 +218,6 @@ static int unit_exists(sqlite3 *db, const char *id)
 	return found;
 }
 
-static void sync_dir(const char *file)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof dir, "%s", file);
-	if (!(slash = strrchr(dir, '/')))
-		return;
-	*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 /*
  * The unit's key: a fresh one, or one left by a registration that was
  * killed between writing the key and committing. Such a key was never in a
@@ -260,8 +243,7 @@ static int make_unit_key(const terra_home *h, const char *id, terra_key *k, char
 		terra_key_wipe(k);
 		return -1;
 	}
-	*created = 1;
-	sync_dir(path);
+	*created = 1; /* terra_key_save synced the directory */
 	return 0;
 }
 
