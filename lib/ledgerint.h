@@ -54,7 +54,7 @@ int terra_ledger_apply_postings(json_t *balances, const json_t *payload, const v
 int terra_ledger_load_snapshot(sqlite3 *db, const json_t *payload, int64_t seq, void **snap,
                                size_t *len, terra_err *e);
 
-/* A 32-byte blob column. */
+/* A hash (TERRA_HASH_BYTES) blob column. */
 int terra_ledger_blob32(sqlite3_stmt *st, int col, uint8_t out[TERRA_HASH_BYTES]);
 /* sqlite3_step: *row 1 on a row, 0 when done; -1 on an error. */
 int terra_ledger_step(sqlite3 *db, sqlite3_stmt *st, int *row, terra_err *e);

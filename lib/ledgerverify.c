@@ -523,7 +523,7 @@ static int pending_holding(struct pending *p, const json_t *rec, terra_err *e)
 	return 0;
 }
 
-int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
+int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
                                terra_ledger_report *rep, terra_err *e)
 {
 	struct verifier v;

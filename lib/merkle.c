@@ -5,8 +5,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#define PATH_MAX_HASHES 64
-
 typedef uint8_t hash_t[TERRA_HASH_BYTES];
 
 void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
@@ -92,13 +90,13 @@ static int inclusion_path(const hash_t *leaves, size_t n, size_t m, hash_t *path
 	if (m < k) {
 		if (inclusion_path(leaves, k, m, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "inclusion proof: tree too deep");
 		terra_merkle_root(leaves + k, n - k, path[(*len)++]);
 	} else {
 		if (inclusion_path(leaves + k, n - k, m - k, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "inclusion proof: tree too deep");
 		terra_merkle_root(leaves, k, path[(*len)++]);
 	}
@@ -163,7 +161,7 @@ static int subproof(const hash_t *leaves, size_t m, size_t n, int whole, hash_t 
 	if (m == n) {
 		if (whole)
 			return 0;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves, n, path[(*len)++]);
 		return 0;
@@ -172,13 +170,13 @@ static int subproof(const hash_t *leaves, size_t m, size_t n, int whole, hash_t 
 	if (m <= k) {
 		if (subproof(leaves, m, k, whole, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves + k, n - k, path[(*len)++]);
 	} else {
 		if (subproof(leaves + k, m - k, n - k, 0, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves, k, path[(*len)++]);
 	}

@@ -101,7 +101,7 @@ static int holder_part(sqlite3 *db, const json_t *payload, int64_t seq, const ch
                        json_t *payouts, int64_t *sum, json_t **holder, terra_err *e)
 {
 	const char *period = json_string_value(json_object_get(payload, "period"));
-	uint8_t path[64][TERRA_HASH_BYTES];
+	uint8_t path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	char amount[TERRA_AMOUNT_MAX];
 	uint64_t index, count;
 	int64_t units;
@@ -150,7 +150,7 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 {
 	struct find_ctx f = {period, 0, NULL};
 	sqlite3_stmt *st = NULL;
-	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL, path[64][TERRA_HASH_BYTES];
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL, path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	char hex[TERRA_HASH_HEX], amount[TERRA_AMOUNT_MAX];
 	json_t *payouts = NULL, *cp = NULL, *jpath = NULL, *holder = NULL;
 	const char *body;
@@ -252,7 +252,8 @@ static int check_holder(const json_t *proof, const json_t *payload, const char *
 	const json_t *h = json_object_get(proof, "holder"),
 	             *eh = json_object_get(payload, "holders");
 	json_t *jpath, *rec;
-	uint8_t root[TERRA_HASH_BYTES], leaf[TERRA_HASH_BYTES], path[64][TERRA_HASH_BYTES];
+	uint8_t root[TERRA_HASH_BYTES], leaf[TERRA_HASH_BYTES],
+	    path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	int64_t units, index, count, ecount;
 	size_t len, k;
 
@@ -268,7 +269,7 @@ static int check_holder(const json_t *proof, const json_t *payload, const char *
 		    e, TERRA_E_VERIFY,
 		    "proof: holder: not a leaf of entry %" PRId64 "'s holders tree", seq);
 	len = json_array_size(jpath);
-	if (len > 64)
+	if (len > TERRA_MERKLE_PATH_MAX)
 		return terra_err_set(e, TERRA_E_VERIFY, "proof: holder: path too long");
 	for (k = 0; k < len; k++) {
 		const char *hx = json_string_value(json_array_get(jpath, k));
@@ -297,13 +298,14 @@ static int check_holder(const json_t *proof, const json_t *payload, const char *
 	return 0;
 }
 
-int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t **payouts,
-                              terra_err *e)
+int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[TERRA_PK_BYTES],
+                              json_t **payouts, terra_err *e)
 {
 	char origin[TERRA_ORIGIN_MAX], *line = NULL;
 	const char *account, *period, *kind, *origin_got, *pperiod;
 	json_t *cp, *entry, *jpath, *payload, *mine = NULL;
-	uint8_t root[TERRA_HASH_BYTES], leaf[TERRA_HASH_BYTES], path[64][TERRA_HASH_BYTES];
+	uint8_t root[TERRA_HASH_BYTES], leaf[TERRA_HASH_BYTES],
+	    path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	int64_t size, index, seq, amount, sum, cpsize;
 	size_t len, k;
 	int ret = -1;
@@ -347,7 +349,7 @@ int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t 
 		              period);
 		goto out;
 	}
-	if (json_array_size(jpath) > 64) {
+	if (json_array_size(jpath) > TERRA_MERKLE_PATH_MAX) {
 		terra_err_set(e, TERRA_E_VERIFY, "proof: path too long");
 		goto out;
 	}

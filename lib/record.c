@@ -725,7 +725,7 @@ out:
 	return rc;
 }
 
-int terra_rec_verify(const json_t *rec, const uint8_t pk[32], terra_err *e)
+int terra_rec_verify(const json_t *rec, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES], sig[TERRA_SIG_BYTES];
 	char *canon = NULL;

@@ -181,7 +181,7 @@ int terra_settle_holders_each(const json_t *payload, const void *snap, size_t le
 /*
  * The inclusion proof of account's holder payout in the entry's holders
  * tree: its amount, index among the paid holders, their count, and the
- * audit path (64 hashes of room). TERRA_E_NOTFOUND if it is not paid.
+ * audit path (TERRA_MERKLE_PATH_MAX hashes of room). TERRA_E_NOTFOUND if it is not paid.
  */
 int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t len,
                               const char *account, int64_t *amount, uint64_t *index,
