@@ -143,7 +143,7 @@ out:
 /* Signs and stores the checkpoint for the tree in acc. */
 static int put_checkpoint(terra_home *h, const terra_merkle_acc *acc, terra_err *e)
 {
-	char origin[6 + TERRA_PK_HEX], hex[TERRA_HASH_HEX];
+	char origin[TERRA_ORIGIN_MAX], hex[TERRA_HASH_HEX];
 	uint8_t root[TERRA_HASH_BYTES];
 	sqlite3_stmt *st = NULL;
 	json_t *cp = NULL;

@@ -38,32 +38,42 @@ void terra_merkle_acc_init(terra_merkle_acc *acc)
  * so far, one per set bit of n, largest at the bottom: pushing a leaf
  * merges it with every full subtree of the same height, like a carry.
  */
-void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES])
+void terra_merkle_stack_push(uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             const uint8_t leaf[TERRA_HASH_BYTES])
 {
-	unsigned top = (unsigned)__builtin_popcountll(acc->n);
+	unsigned top = (unsigned)__builtin_popcountll(n);
 	hash_t h;
-	uint64_t i;
 
 	memcpy(h, leaf, TERRA_HASH_BYTES);
-	for (i = acc->n; i & 1; i >>= 1)
-		terra_merkle_node(acc->stack[--top], h, h);
-	memcpy(acc->stack[top], h, TERRA_HASH_BYTES);
-	acc->n++;
+	for (; n & 1; n >>= 1)
+		terra_merkle_node(stack[--top], h, h);
+	memcpy(stack[top], h, TERRA_HASH_BYTES);
 }
 
-void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES])
+void terra_merkle_stack_root(const uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             uint8_t out[TERRA_HASH_BYTES])
 {
-	unsigned top = (unsigned)__builtin_popcountll(acc->n);
+	unsigned top = (unsigned)__builtin_popcountll(n);
 	hash_t r;
 
 	if (top == 0) {
 		terra_sha256("", 0, out);
 		return;
 	}
-	memcpy(r, acc->stack[top - 1], TERRA_HASH_BYTES);
+	memcpy(r, stack[top - 1], TERRA_HASH_BYTES);
 	while (--top > 0)
-		terra_merkle_node(acc->stack[top - 1], r, r);
+		terra_merkle_node(stack[top - 1], r, r);
 	memcpy(out, r, TERRA_HASH_BYTES);
+}
+
+void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES])
+{
+	terra_merkle_stack_push(acc->stack, acc->n++, leaf);
+}
+
+void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES])
+{
+	terra_merkle_stack_root((const uint8_t(*)[TERRA_HASH_BYTES])acc->stack, acc->n, out);
 }
 
 void terra_merkle_root(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n,

@@ -32,6 +32,16 @@ typedef struct terra_merkle_acc {
 	uint64_t n;
 } terra_merkle_acc;
 void terra_merkle_acc_init(terra_merkle_acc *acc);
+/*
+ * The accumulator's two steps on a stack the caller holds, for many small
+ * trees at once: before pushing the leaf number n (from 0) the stack needs
+ * popcount(n) + 1 slots; it holds the roots of the perfect subtrees so far,
+ * largest first. terra_merkle_acc_push and _root are these on 64 slots.
+ */
+void terra_merkle_stack_push(uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             const uint8_t leaf[TERRA_HASH_BYTES]);
+void terra_merkle_stack_root(const uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             uint8_t out[TERRA_HASH_BYTES]);
 void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES]);
 void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES]);
 
