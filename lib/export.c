@@ -68,12 +68,22 @@ out:
 	return ret;
 }
 
+int terra_ledger_holding_write(FILE *f, const char *account, int64_t units, int64_t seq)
+{
+	char amount[TERRA_AMOUNT_MAX];
+
+	terra_money_format(units, amount);
+	return fprintf(f,
+	               "{\"account\":\"%s\",\"balance\":\"%s\",\"entry\":%" PRId64
+	               ",\"type\":\"holding\",\"v\":1}\n",
+	               account, amount, seq);
+}
+
 /* The snapshot body as holding records, one per holder, in body order. */
 static int write_holdings(struct export_ctx *x, int64_t seq, const char *snap, size_t len,
                           terra_err *e)
 {
 	const char *p = snap, *end = snap + len;
-	char amount[TERRA_AMOUNT_MAX];
 
 	while (p < end) {
 		const char *nul = memchr(p, '\0', (size_t)(end - p)), *nl;
@@ -95,11 +105,7 @@ static int write_holdings(struct export_ctx *x, int64_t seq, const char *snap, s
 			    "entry %" PRId64
 			    ": holders snapshot is malformed; run 'terra-ledger verify'",
 			    seq);
-		terra_money_format((int64_t)units, amount);
-		if (fprintf(x->f,
-		            "{\"account\":\"%s\",\"balance\":\"%s\",\"entry\":%" PRId64
-		            ",\"type\":\"holding\",\"v\":1}\n",
-		            p, amount, seq) < 0)
+		if (terra_ledger_holding_write(x->f, p, (int64_t)units, seq) < 0)
 			return terra_err_sys(e, "ledger: write");
 		p = nl + 1;
 	}

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define TERRA_ORIGIN_MAX (6 + TERRA_PK_HEX) /* "terra:" and the owner key in hex */
 
@@ -27,6 +28,12 @@
 int terra_ledger_entry_line(terra_buf *b, int64_t seq, const char *kind, const char *payload,
                             size_t plen, const uint8_t prev[TERRA_HASH_BYTES],
                             const char *created_at);
+/*
+ * A holding record of the ndjson export, with its '\n', written by hand
+ * (one per holder, a million is common) as the canonical writer would:
+ * account must need no escape (terra_ledger_safe_text). fprintf's result.
+ */
+int terra_ledger_holding_write(FILE *f, const char *account, int64_t units, int64_t seq);
 /* "terra:<pk hex>", the checkpoints' origin. */
 void terra_ledger_origin(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_ORIGIN_MAX]);
 /* 1 when s needs no JSON escape. */
