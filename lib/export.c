@@ -4,9 +4,7 @@
 #include "ledgerint.h"
 #include "money.h"
 #include "record.h"
-#include "settlement.h"
 #include "settlestore.h"
-#include "time.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -7,8 +7,6 @@
 #include "money.h"
 #include "record.h"
 #include "settlement.h"
-#include "settlestore.h"
-#include "time.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
