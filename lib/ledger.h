@@ -108,7 +108,7 @@ int terra_ledger_export(sqlite3 *db, FILE *f, const char *format, const char *pe
  * and, when account is a paid holder (whose payout is recomputed from the
  * stored snapshot, not a posting), "holder":{"amount","index","count",
  * "path"}: the inclusion path of its payout leaf in the entry's holders
- * tree (lib/settle.h). TERRA_E_NOTFOUND when there is no such settlement
+ * tree (lib/settlement.h). TERRA_E_NOTFOUND when there is no such settlement
  * or payout.
  */
 int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, json_t **proof,
