@@ -1,5 +1,6 @@
 #include "canon.h"
 
+#include "hex.h"
 #include "record.h"
 
 #include <string.h>
@@ -19,11 +20,6 @@ static unsigned peek(const struct cursor *c)
 	return c->pos < c->len ? c->s[c->pos] : 0;
 }
 
-static int lower_hex_digit(unsigned c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 /* Length of the escape at the cursor as the canonical writer spells it, or
  * 0: a short form, or \u00xx in lowercase for a control without one
  * (jansson refuses \u0000, so it is refused here too). */
@@ -38,7 +34,7 @@ static size_t escape_len(const struct cursor *c)
 	if (p[1] && strchr("\"\\btnfr", p[1]))
 		return 2;
 	if (p[1] != 'u' || left < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1') ||
-	    !lower_hex_digit(p[5]))
+	    !terra_hex_is_lower((const char *)p + 5, 1))
 		return 0;
 	code = (p[4] - '0') * 16u + (unsigned)(p[5] <= '9' ? p[5] - '0' : p[5] - 'a' + 10);
 	if (code == 0 || code == '\b' || code == '\t' || code == '\n' || code == '\f' ||

@@ -382,7 +382,7 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 	return 0;
 }
 
-void terra_holders_digest(const terra_holders *hs, uint8_t out[32])
+void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES])
 {
 	crypto_hash_sha256_state st;
 	unsigned char buf[1 << 16];

@@ -19,6 +19,7 @@
  * line), so nothing is settled from a partly read snapshot.
  */
 #include "err.h"
+#include "merkle.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -67,7 +68,7 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
  * holders in account order, each as account bytes, one 0x00 byte, the
  * balance in base units as decimal digits, one '\n'. Needs sorted holders.
  */
-void terra_holders_digest(const terra_holders *hs, uint8_t out[32]);
+void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES]);
 /*
  * The snapshot body: exactly the bytes terra_holders_digest hashes (account,
  * 0x00, balance digits, '\n', in account order), *len bytes at *body, which

@@ -83,46 +83,6 @@ static int make_dirs(const char *dir, terra_err *e)
 	return 0;
 }
 
-/* Writes the public key file: one line of 64 hex chars. */
-static int write_pub(const terra_key *k, const char *path, int replace, terra_err *e)
-{
-	char hex[TERRA_PK_HEX + 1], tmp[PATH_MAX];
-	const char *target = path;
-	size_t len;
-	int fd, ret = -1;
-
-	terra_hex(k->pk, TERRA_PK_BYTES, hex);
-	len = strlen(hex);
-	hex[len++] = '\n';
-	if (replace) {
-		if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-			return terra_err_set(e, TERRA_E_INPUT, "path too long: '%s'", path);
-		unlink(tmp);
-		target = tmp;
-	}
-	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return terra_err_sys(e, "create '%s'", target);
-	if (write(fd, hex, len) != (ssize_t)len) {
-		terra_err_sys(e, "write '%s'", target);
-		goto out;
-	}
-	if (fsync(fd)) {
-		terra_err_sys(e, "write '%s'", target);
-		goto out;
-	}
-	if (replace && rename(tmp, path)) {
-		terra_err_sys(e, "replace '%s'", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	close(fd);
-	if (ret && replace)
-		unlink(tmp);
-	return ret;
-}
-
 /* Counts rows that tie the database to an owner key (units, ledger entries). */
 static int db_has_rows(sqlite3 *db, int *has, terra_err *e)
 {
@@ -235,7 +195,7 @@ int terra_home_init(const char *dir_opt, int force, int *created, terra_err *e)
 		made = 1;
 	}
 	if (!has_pk || rewrite_pub) {
-		if (write_pub(&key, pkp, has_pk, e))
+		if (terra_key_save_pub(&key, pkp, has_pk, e))
 			goto out;
 		made = 1;
 	}

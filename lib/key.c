@@ -23,53 +23,6 @@ static int sodium_ready(terra_err *e)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-void terra_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int unhex_n(const char *hex, size_t len, uint8_t *out, size_t n)
-{
-	size_t i;
-
-	if (len != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		int hi = hexval((unsigned char)hex[2 * i]),
-		    lo = hexval((unsigned char)hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-int terra_unhex(const char *hex, uint8_t *out, size_t n, terra_err *e)
-{
-	if (!hex || unhex_n(hex, strlen(hex), out, n) < 0)
-		return terra_err_set(e, TERRA_E_INPUT, "bad hex: want %zu hex characters", 2 * n);
-	return 0;
-}
-
 int terra_key_generate(terra_key *k, terra_err *e)
 {
 	k->sk = NULL;
@@ -186,11 +139,19 @@ out:
 	return rc;
 }
 
+int terra_key_save_pub(const terra_key *k, const char *pk_path, int force, terra_err *e)
+{
+	char pk_text[PK_TEXT_LEN + 1];
+
+	terra_hex(k->pk, TERRA_PK_BYTES, pk_text);
+	pk_text[PK_TEXT_LEN - 1] = '\n';
+	return write_file(pk_path, pk_text, PK_TEXT_LEN, 0644, force, e);
+}
+
 int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path, int force,
                    terra_err *e)
 {
 	char *text = NULL;
-	char pk_text[PK_TEXT_LEN + 1];
 	int rc = -1;
 
 	if (!k->sk)
@@ -206,9 +167,7 @@ int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path,
 	if (write_file(sk_path, text, SK_TEXT_LEN, 0600, force, e) < 0)
 		goto out;
 	if (pk_path) {
-		terra_hex(k->pk, TERRA_PK_BYTES, pk_text);
-		pk_text[PK_TEXT_LEN - 1] = '\n';
-		if (write_file(pk_path, pk_text, PK_TEXT_LEN, 0644, force, e) < 0) {
+		if (terra_key_save_pub(k, pk_path, force, e) < 0) {
 			/* A secret without its public file is half a key: take it back. */
 			if (!force)
 				unlink(sk_path);
@@ -299,7 +258,7 @@ int terra_key_load(terra_key *k, const char *sk_path, terra_err *e)
 		goto out;
 	len = chomp(buf, len);
 	if (len != SK_MAGIC_LEN + 2 * TERRA_SK_BYTES || memcmp(buf, SK_MAGIC, SK_MAGIC_LEN) != 0 ||
-	    unhex_n(buf + SK_MAGIC_LEN, 2 * TERRA_SK_BYTES, k->sk, TERRA_SK_BYTES) < 0) {
+	    terra_unhex_n(buf + SK_MAGIC_LEN, 2 * TERRA_SK_BYTES, k->sk, TERRA_SK_BYTES) < 0) {
 		terra_err_set(e, TERRA_E_INPUT, "%s: not a terra secret key file", sk_path);
 		goto out;
 	}
@@ -342,7 +301,7 @@ int terra_key_load_pub(terra_key *k, const char *pk_path, terra_err *e)
 	if (read_small(fd, pk_path, buf, sizeof buf, &len, e) < 0)
 		goto out;
 	len = chomp(buf, len);
-	if (unhex_n(buf, len, k->pk, TERRA_PK_BYTES) < 0) {
+	if (terra_unhex_n(buf, len, k->pk, TERRA_PK_BYTES) < 0) {
 		terra_err_set(e, TERRA_E_INPUT,
 		              "%s: not a public key file (want 64 hex characters)", pk_path);
 		goto out;

@@ -9,6 +9,7 @@
  * refused.
  */
 #include "err.h"
+#include "hex.h" /* terra_hex, terra_unhex: keys are written in hex */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,9 +26,13 @@ typedef struct terra_key {
 } terra_key;
 
 int terra_key_generate(terra_key *k, terra_err *e);
-/* Writes the secret (0600, O_EXCL unless `force`) and, if pk_path, the public key. */
+/* Writes the secret (0600, O_EXCL unless `force`) and, if pk_path, the public key.
+ * Every key file is written whole or not at all: with `force` a temporary
+ * file is synced and renamed over the old one, and the directory synced. */
 int terra_key_save(const terra_key *k, const char *sk_path, const char *pk_path, int force,
                    terra_err *e);
+/* The public key file alone (0644), the same way. */
+int terra_key_save_pub(const terra_key *k, const char *pk_path, int force, terra_err *e);
 /* Loads a secret key file (refused if group/other can read it). */
 int terra_key_load(terra_key *k, const char *sk_path, terra_err *e);
 /* Loads a public key file into k->pk, k->sk = NULL. */
@@ -39,11 +44,6 @@ int terra_key_sign(const terra_key *k, const void *msg, size_t len, uint8_t sig[
                    terra_err *e);
 int terra_key_verify(const uint8_t pk[TERRA_PK_BYTES], const void *msg, size_t len,
                      const uint8_t sig[TERRA_SIG_BYTES]);
-
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void terra_hex(const uint8_t *in, size_t n, char *out);
-/* Exactly 2n lowercase-or-uppercase hex chars into n bytes; fails otherwise. */
-int terra_unhex(const char *hex, uint8_t *out, size_t n, terra_err *e);
 
 #define TERRA_KEY_ID_HEX 17
 /* A short id for a public key, for people: the first 8 bytes of

@@ -22,6 +22,8 @@
  */
 #include "err.h"
 #include "home.h"
+#include "key.h"
+#include "merkle.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -44,7 +46,7 @@ typedef struct terra_ledger_report {
 	int64_t entries;
 	int64_t checkpoints;
 	int64_t settlements;
-	uint8_t root[32]; /* root of all entries */
+	uint8_t root[TERRA_HASH_BYTES]; /* root of all entries */
 	json_t *balances;
 } terra_ledger_report;
 void terra_ledger_report_free(terra_ledger_report *rep);
@@ -63,7 +65,7 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e);
 struct terra_reader;
 /* The same checks over an ndjson export (terra_ledger_export, "ndjson")
  * read from r, against the owner public key pk; messages name the line. */
-int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[32],
+int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
                                terra_ledger_report *rep, terra_err *e);
 
 /*
@@ -106,7 +108,7 @@ int terra_ledger_export(sqlite3 *db, FILE *f, const char *format, const char *pe
  * and, when account is a paid holder (whose payout is recomputed from the
  * stored snapshot, not a posting), "holder":{"amount","index","count",
  * "path"}: the inclusion path of its payout leaf in the entry's holders
- * tree (lib/settle.h). TERRA_E_NOTFOUND when there is no such settlement
+ * tree (lib/settlement.h). TERRA_E_NOTFOUND when there is no such settlement
  * or payout.
  */
 int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, json_t **proof,
@@ -115,7 +117,7 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
  * signature and origin, the inclusion path, the holder leaf's path to the
  * entry's holders root if any, and that the entry pays account amount in
  * period. *payouts (may be NULL) gets payout records. */
-int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[32], json_t **payouts,
-                              terra_err *e);
+int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[TERRA_PK_BYTES],
+                              json_t **payouts, terra_err *e);
 
 #endif

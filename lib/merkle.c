@@ -1,32 +1,21 @@
 #include "merkle.h"
 
+#include "sha256.h"
+
 #include <sodium.h>
 #include <string.h>
-
-#define PATH_MAX_HASHES 64
 
 typedef uint8_t hash_t[TERRA_HASH_BYTES];
 
 void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
-	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
-
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, data, len);
-	crypto_hash_sha256_final(&st, out);
+	terra_sha256_leaf(data, len, out);
 }
 
 void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES])
 {
-	uint8_t buf[1 + 2 * TERRA_HASH_BYTES];
-
-	buf[0] = 0x01;
-	memcpy(buf + 1, left, TERRA_HASH_BYTES);
-	memcpy(buf + 1 + TERRA_HASH_BYTES, right, TERRA_HASH_BYTES);
-	crypto_hash_sha256(out, buf, sizeof buf);
+	terra_sha256_node(left, right, out);
 }
 
 /* The largest power of two smaller than n (n >= 2): where RFC 6962 splits. */
@@ -49,32 +38,42 @@ void terra_merkle_acc_init(terra_merkle_acc *acc)
  * so far, one per set bit of n, largest at the bottom: pushing a leaf
  * merges it with every full subtree of the same height, like a carry.
  */
-void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES])
+void terra_merkle_stack_push(uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             const uint8_t leaf[TERRA_HASH_BYTES])
 {
-	unsigned top = (unsigned)__builtin_popcountll(acc->n);
+	unsigned top = (unsigned)__builtin_popcountll(n);
 	hash_t h;
-	uint64_t i;
 
 	memcpy(h, leaf, TERRA_HASH_BYTES);
-	for (i = acc->n; i & 1; i >>= 1)
-		terra_merkle_node(acc->stack[--top], h, h);
-	memcpy(acc->stack[top], h, TERRA_HASH_BYTES);
-	acc->n++;
+	for (; n & 1; n >>= 1)
+		terra_merkle_node(stack[--top], h, h);
+	memcpy(stack[top], h, TERRA_HASH_BYTES);
+}
+
+void terra_merkle_stack_root(const uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             uint8_t out[TERRA_HASH_BYTES])
+{
+	unsigned top = (unsigned)__builtin_popcountll(n);
+	hash_t r;
+
+	if (top == 0) {
+		terra_sha256("", 0, out);
+		return;
+	}
+	memcpy(r, stack[top - 1], TERRA_HASH_BYTES);
+	while (--top > 0)
+		terra_merkle_node(stack[top - 1], r, r);
+	memcpy(out, r, TERRA_HASH_BYTES);
+}
+
+void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES])
+{
+	terra_merkle_stack_push(acc->stack, acc->n++, leaf);
 }
 
 void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES])
 {
-	unsigned top = (unsigned)__builtin_popcountll(acc->n);
-	hash_t r;
-
-	if (top == 0) {
-		crypto_hash_sha256(out, (const unsigned char *)"", 0);
-		return;
-	}
-	memcpy(r, acc->stack[top - 1], TERRA_HASH_BYTES);
-	while (--top > 0)
-		terra_merkle_node(acc->stack[top - 1], r, r);
-	memcpy(out, r, TERRA_HASH_BYTES);
+	terra_merkle_stack_root((const uint8_t(*)[TERRA_HASH_BYTES])acc->stack, acc->n, out);
 }
 
 void terra_merkle_root(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n,
@@ -101,13 +100,13 @@ static int inclusion_path(const hash_t *leaves, size_t n, size_t m, hash_t *path
 	if (m < k) {
 		if (inclusion_path(leaves, k, m, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "inclusion proof: tree too deep");
 		terra_merkle_root(leaves + k, n - k, path[(*len)++]);
 	} else {
 		if (inclusion_path(leaves + k, n - k, m - k, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "inclusion proof: tree too deep");
 		terra_merkle_root(leaves, k, path[(*len)++]);
 	}
@@ -172,7 +171,7 @@ static int subproof(const hash_t *leaves, size_t m, size_t n, int whole, hash_t 
 	if (m == n) {
 		if (whole)
 			return 0;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves, n, path[(*len)++]);
 		return 0;
@@ -181,13 +180,13 @@ static int subproof(const hash_t *leaves, size_t m, size_t n, int whole, hash_t 
 	if (m <= k) {
 		if (subproof(leaves, m, k, whole, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves + k, n - k, path[(*len)++]);
 	} else {
 		if (subproof(leaves + k, m - k, n - k, 0, path, len, e) < 0)
 			return -1;
-		if (*len >= PATH_MAX_HASHES)
+		if (*len >= TERRA_MERKLE_PATH_MAX)
 			return terra_err_set(e, TERRA_E_INPUT, "consistency proof: tree too deep");
 		terra_merkle_root(leaves, k, path[(*len)++]);
 	}
@@ -230,7 +229,7 @@ int terra_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m
 		if (sodium_memcmp(root_m, root_n, TERRA_HASH_BYTES) != 0)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "consistency proof: equal sizes with different roots");
-		crypto_hash_sha256(empty, (const unsigned char *)"", 0);
+		terra_sha256("", 0, empty);
 		if (m == 0 && sodium_memcmp(root_m, empty, TERRA_HASH_BYTES) != 0)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "consistency proof: wrong root for the empty tree");

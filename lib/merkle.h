@@ -11,8 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_HASH_BYTES 32
+#define TERRA_HASH_BYTES      32
+#define TERRA_MERKLE_PATH_MAX 64 /* hashes in an audit path: a tree of up to 2^64 leaves */
+#define TERRA_HASH_HEX        (2 * TERRA_HASH_BYTES + 1) /* lowercase hex and its NUL */
 
+/* The one RFC 6962 leaf and node hash of the toolkit, on lib/sha256.h's
+ * accelerated SHA-256. */
 void terra_merkle_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
 void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES]);
@@ -21,17 +25,28 @@ void terra_merkle_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right
 void terra_merkle_root(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n,
                        uint8_t out[TERRA_HASH_BYTES]);
 
-/* Streaming root in O(log n) memory: push leaf hashes in order. */
+/* Streaming root in O(log n) memory: push leaf hashes in order (a
+ * million leaves is common: it is the one accumulator to use). */
 typedef struct terra_merkle_acc {
-	uint8_t stack[64][TERRA_HASH_BYTES];
+	uint8_t stack[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	uint64_t n;
 } terra_merkle_acc;
 void terra_merkle_acc_init(terra_merkle_acc *acc);
+/*
+ * The accumulator's two steps on a stack the caller holds, for many small
+ * trees at once: before pushing the leaf number n (from 0) the stack needs
+ * popcount(n) + 1 slots; it holds the roots of the perfect subtrees so far,
+ * largest first. terra_merkle_acc_push and _root are these on 64 slots.
+ */
+void terra_merkle_stack_push(uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             const uint8_t leaf[TERRA_HASH_BYTES]);
+void terra_merkle_stack_root(const uint8_t (*stack)[TERRA_HASH_BYTES], uint64_t n,
+                             uint8_t out[TERRA_HASH_BYTES]);
 void terra_merkle_acc_push(terra_merkle_acc *acc, const uint8_t leaf[TERRA_HASH_BYTES]);
 void terra_merkle_acc_root(const terra_merkle_acc *acc, uint8_t out[TERRA_HASH_BYTES]);
 
 /* Inclusion proof (audit path) of leaf `index` in a tree of n leaves;
- * path must hold 64 hashes; *len gets the number used. */
+ * path must hold TERRA_MERKLE_PATH_MAX hashes; *len gets the number used. */
 int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, size_t index,
                            uint8_t (*path)[TERRA_HASH_BYTES], size_t *len, terra_err *e);
 /* 0 if the path proves leaf at index in a tree of `size` with `root`, else -1. */

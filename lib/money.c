@@ -48,9 +48,9 @@ int terra_money_parse(const char *s, int strict, int64_t *units, terra_err *e)
 	if (*p)
 		goto out;
 	if (strict && ndec != DECIMALS)
-		return terra_err_set(e, TERRA_E_INPUT,
-		                     "amount '%.64s': must have exactly 9 decimals, like \"12.500000000\"",
-		                     s);
+		return terra_err_set(
+		    e, TERRA_E_INPUT,
+		    "amount '%.64s': must have exactly 9 decimals, like \"12.500000000\"", s);
 	if (v > (neg ? max_neg : max_pos)) {
 		range = 1;
 		goto out;
@@ -61,15 +61,56 @@ out:
 	if (range)
 		return terra_err_set(e, TERRA_E_INPUT, "amount out of range: '%.64s'", s);
 	return terra_err_set(e, TERRA_E_INPUT,
-	                     "amount '%.64s': expected digits, optionally '.' and 1 to 9 decimals", s);
+	                     "amount '%.64s': expected digits, optionally '.' and 1 to 9 decimals",
+	                     s);
+}
+
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/*
+ * Without printf (a million amounts in a settlement is common): written
+ * from the end, two digits at a time, once the length is known.
+ */
+size_t terra_money_format_len(int64_t units, char out[TERRA_AMOUNT_MAX])
+{
+	uint64_t mag = units < 0 ? 0 - (uint64_t)units : (uint64_t)units;
+	uint64_t whole = mag / (uint64_t)TERRA_UNITS_PER_TERRA, w;
+	uint32_t frac = (uint32_t)(mag % (uint64_t)TERRA_UNITS_PER_TERRA);
+	size_t len = 11 + (units < 0); /* sign, "0." and 9 decimals */
+	char *p;
+	int i;
+
+	for (w = whole; w >= 10; w /= 10)
+		len++;
+	p = out + len;
+	*p = '\0';
+	for (i = 0; i < 4; i++, frac /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (frac % 100), 2);
+	}
+	*--p = (char)('0' + frac);
+	*--p = '.';
+	for (; whole >= 100; whole /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (whole % 100), 2);
+	}
+	if (whole >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * whole, 2);
+	} else {
+		*--p = (char)('0' + whole);
+	}
+	if (units < 0)
+		*--p = '-';
+	return len;
 }
 
 void terra_money_format(int64_t units, char out[TERRA_AMOUNT_MAX])
 {
-	uint64_t mag = units < 0 ? 0 - (uint64_t)units : (uint64_t)units;
-
-	snprintf(out, TERRA_AMOUNT_MAX, "%s%" PRIu64 ".%09" PRIu64, units < 0 ? "-" : "",
-	         mag / (uint64_t)TERRA_UNITS_PER_TERRA, mag % (uint64_t)TERRA_UNITS_PER_TERRA);
+	terra_money_format_len(units, out);
 }
 
 static int overflow(terra_err *e, int64_t a, const char *op, int64_t b)

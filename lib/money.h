@@ -7,6 +7,7 @@
  */
 #include "err.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TERRA_UNITS_PER_TERRA INT64_C(1000000000)
@@ -19,6 +20,8 @@
 int terra_money_parse(const char *s, int strict, int64_t *units, terra_err *e);
 /* Always 9 decimals: 12500000000 -> "12.500000000". */
 void terra_money_format(int64_t units, char out[TERRA_AMOUNT_MAX]);
+/* The same, returning the length written (without the NUL). */
+size_t terra_money_format_len(int64_t units, char out[TERRA_AMOUNT_MAX]);
 int terra_money_add(int64_t a, int64_t b, int64_t *sum, terra_err *e);
 int terra_money_sub(int64_t a, int64_t b, int64_t *diff, terra_err *e);
 /* q = floor(a * b / c), r = a * b - q * c, 128-bit intermediate; a,b >= 0, c > 0. */

@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include "buf.h"
+#include "hex.h"
 
 #include "money.h"
 #include "time.h"
@@ -464,18 +465,6 @@ int terra_rec_arr(const json_t *rec, const char *name, json_t **out, terra_err *
 	return 0;
 }
 
-static int lower_hex(const char *s, size_t len, size_t want)
-{
-	size_t i;
-
-	if (len != want)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int terra_rec_hex(const json_t *rec, const char *name, uint8_t *out, size_t len, terra_err *e)
 {
 	json_t *v = field(rec, name);
@@ -484,7 +473,8 @@ int terra_rec_hex(const json_t *rec, const char *name, uint8_t *out, size_t len,
 	if (!v)
 		return missing(name, e);
 	if (!json_is_string(v) ||
-	    !lower_hex(json_string_value(v), json_string_length(v), 2 * len)) {
+	    json_string_length(v) != 2 * len ||
+	    !terra_hex_is_lower(json_string_value(v), 2 * len)) {
 		snprintf(what, sizeof what, "%zu lowercase hex characters", 2 * len);
 		return mistyped(name, what, e);
 	}
@@ -735,7 +725,7 @@ out:
 	return rc;
 }
 
-int terra_rec_verify(const json_t *rec, const uint8_t pk[32], terra_err *e)
+int terra_rec_verify(const json_t *rec, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES], sig[TERRA_SIG_BYTES];
 	char *canon = NULL;

@@ -108,6 +108,6 @@ int terra_rec_sign(json_t *rec, const terra_key *k, terra_err *e);
  * key. Fails with kind TERRA_E_VERIFY ("bad signature", "signer is not ...")
  * or TERRA_E_INPUT (missing or malformed fields).
  */
-int terra_rec_verify(const json_t *rec, const uint8_t pk[32], terra_err *e);
+int terra_rec_verify(const json_t *rec, const uint8_t pk[TERRA_PK_BYTES], terra_err *e);
 
 #endif

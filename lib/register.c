@@ -2,11 +2,11 @@
 
 #include "db.h"
 #include "ledger.h"
+#include "hex.h"
 #include "record.h"
 #include "time.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +25,6 @@ static const char *const summary_fields[] = {
     "host",      "platform",         "name", "vendor",     "kind",      "compute_units",
     "clock_mhz", "global_mem_bytes", "fp64", "pci_bus_id", "numa_node", "index",
     NULL};
-
-static int is_lower_hex(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[len] == '\0';
-}
 
 static int check_count(const json_t *rec, const char *field, int optional, terra_err *e)
 {
@@ -126,7 +116,7 @@ int terra_register_check_device(const json_t *device, terra_err *e)
 			return -1;
 	if (terra_rec_str(device, "fingerprint", &s, e) < 0)
 		return -1;
-	if (!is_lower_hex(s, 64))
+	if (strlen(s) != 64 || !terra_hex_is_lower(s, 64))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "field 'fingerprint' must be 64 lowercase hex digits");
 	if (terra_rec_str(device, "kind", &s, e) < 0)
@@ -228,22 +218,6 @@ static int unit_exists(sqlite3 *db, const char *id)
 	return found;
 }
 
-static void sync_dir(const char *file)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof dir, "%s", file);
-	if (!(slash = strrchr(dir, '/')))
-		return;
-	*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 /*
  * The unit's key: a fresh one, or one left by a registration that was
  * killed between writing the key and committing. Such a key was never in a
@@ -269,8 +243,7 @@ static int make_unit_key(const terra_home *h, const char *id, terra_key *k, char
 		terra_key_wipe(k);
 		return -1;
 	}
-	*created = 1;
-	sync_dir(path);
+	*created = 1; /* terra_key_save synced the directory */
 	return 0;
 }
 
@@ -448,7 +421,7 @@ int terra_register_find(sqlite3 *db, const char *arg, char id[TERRA_UNIT_ID_HEX]
 	for (i = 0; i < len && i < sizeof prefix - 1; i++)
 		prefix[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ? arg[i] - 'A' + 'a' : arg[i]);
 	prefix[i] = '\0';
-	if (len == 0 || len >= sizeof prefix || !is_lower_hex(prefix, len))
+	if (len == 0 || len >= sizeof prefix || !terra_hex_is_lower(prefix, len))
 		return terra_err_set(
 		    e, TERRA_E_INPUT,
 		    "unit '%s': expected a unit id (32 hex digits) or a prefix of one", arg);

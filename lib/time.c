@@ -326,11 +326,21 @@ int terra_period_parse(const char *s, int64_t *start, int64_t *end, terra_err *e
 	return 0;
 }
 
-void terra_period_format(int64_t start, int64_t end, char out[2 * TERRA_TIME_MAX])
+void terra_period_format(int64_t start, int64_t end, char out[TERRA_PERIOD_MAX])
 {
 	char a[TERRA_TIME_MAX], b[TERRA_TIME_MAX];
 
 	terra_time_format(start, a);
 	terra_time_format(end, b);
-	snprintf(out, 2 * TERRA_TIME_MAX, "%s/%s", a, b);
+	snprintf(out, TERRA_PERIOD_MAX, "%s/%s", a, b);
+}
+
+int terra_period_canonical(const char *s, char out[TERRA_PERIOD_MAX], terra_err *e)
+{
+	int64_t start, end;
+
+	if (terra_period_parse(s, &start, &end, e) < 0)
+		return -1;
+	terra_period_format(start, end, out);
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #define TERRA_TIME_MAX 32
 #define TERRA_US_PER_S INT64_C(1000000)
+#define TERRA_PERIOD_MAX (2 * TERRA_TIME_MAX) /* "START/END" and its NUL */
 
 /* The clock, or TERRA_NOW when set (a bad TERRA_NOW is an error). */
 int terra_time_now(int64_t *us, terra_err *e);
@@ -27,6 +28,9 @@ int terra_duration_parse(const char *s, int64_t *us, terra_err *e);
 /* ISO 8601 interval "START/DURATION" or "START/END" -> [start, end). */
 int terra_period_parse(const char *s, int64_t *start, int64_t *end, terra_err *e);
 /* Canonical form "START/END" with both times formatted. */
-void terra_period_format(int64_t start, int64_t end, char out[2 * TERRA_TIME_MAX]);
+void terra_period_format(int64_t start, int64_t end, char out[TERRA_PERIOD_MAX]);
+/* Any form terra_period_parse takes, in the canonical form: the one
+ * spelling of a period that records and the ledger hold. */
+int terra_period_canonical(const char *s, char out[TERRA_PERIOD_MAX], terra_err *e);
 
 #endif

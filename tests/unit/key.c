@@ -45,6 +45,17 @@ static void test_hex(void)
 	ok(terra_unhex("00ab7fgf", out, 4, &e) < 0, "unhex refuses a non-hex digit");
 	is_int(e.kind, TERRA_E_INPUT, "bad hex is an input error");
 	ok(terra_unhex(" 0ab7fff", out, 4, &e) < 0, "unhex refuses a space");
+	ok(terra_unhex("00ab7ff:", out, 4, &e) < 0, "unhex refuses a colon (no separators)");
+	ok(terra_unhex("00ab7f\0f", out, 4, &e) < 0, "unhex stops at a NUL: too short");
+	ok(terra_unhex_n("00ab7fffzz", 8, out, 4) == 0 && !memcmp(in, out, 4),
+	   "unhex_n reads just its length");
+	ok(terra_unhex_n("00ab7fff", 6, out, 4) < 0, "unhex_n refuses a length not 2n");
+	ok(terra_hex_is_lower("0123456789abcdef", 16), "lowercase digits are written hex");
+	ok(!terra_hex_is_lower("00AB", 4) && !terra_hex_is_lower("0g", 2) &&
+	       !terra_hex_is_lower("0/", 2) && !terra_hex_is_lower("0:", 2) &&
+	       !terra_hex_is_lower("0`", 2),
+	   "uppercase and the bytes around the digit ranges are not");
+	ok(terra_hex_is_lower("zz", 0), "the empty string is");
 }
 
 static void test_save_load(void)

@@ -7,7 +7,9 @@
 #include "lib/db.h"
 #include "lib/home.h"
 #include "lib/ledger.h"
+#include "lib/ledgerint.h"
 #include "lib/merkle.h"
+#include "lib/money.h"
 #include "lib/record.h"
 #include "fixture.h"
 #include "tap.h"
@@ -46,6 +48,105 @@ static int checkpoint_root(sqlite3 *db, int size, uint8_t root[TERRA_HASH_BYTES]
 	json_decref(cp);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* The canonical writer's line for rec, with no '\n'; malloc'd. */
+static char *dumps(json_t *rec, size_t *len)
+{
+	terra_err e = {0};
+	char *s = NULL;
+
+	if (!rec || terra_rec_dumps(rec, &s, len, &e) < 0)
+		s = NULL;
+	json_decref(rec);
+	return s;
+}
+
+/*
+ * The entry record (the leaf data of every entry) and the export's holding
+ * records are canonical JSON written by hand: byte for byte what the
+ * canonical writer makes of the same records.
+ */
+static void test_hand_writers(void)
+{
+	static const char *const kinds[] = {"unit", "transfer", "retire", "meter", "settlement",
+	                                    "payment"};
+	static const char *const payloads[] = {
+	    "{}",
+	    "{\"account\":\"alice\",\"amount\":\"1.000000000\",\"postings\":[]}",
+	    "{\"a\":[1,-2,{\"b\":null,\"c\":true}],\"s\":\"tab\\tq\\\"\\\\ caf\xc3\xa9 \xe2\x82\xac\"}",
+	    "{\"n\":-9223372036854775808,\"x\":9223372036854775807}"};
+	static const char *const times[] = {"2026-11-21T10:00:00.000000Z",
+	                                    "1970-01-01T00:00:00.000000Z"};
+	static const int64_t seqs[] = {1, 2, 300, INT64_MAX};
+	static const char *const accounts[] = {"a", "alice", "A-Z.a_z:0@9+x",
+	                                       "0123456789abcdef0123456789abcdef"};
+	static const int64_t units[] = {0, 1, 1000000000, INT64_MAX, -1, INT64_MIN};
+	uint8_t prev[TERRA_HASH_BYTES];
+	char hex[TERRA_HASH_HEX];
+	terra_buf b = {NULL, 0, 0};
+	size_t k, p, t, q, a, u, n = 0, bad = 0, len;
+
+	for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
+		for (p = 0; p < sizeof payloads / sizeof *payloads; p++)
+			for (t = 0; t < sizeof times / sizeof *times; t++)
+				for (q = 0; q < sizeof seqs / sizeof *seqs; q++) {
+					json_t *pl = json_loads(payloads[p], 0, NULL);
+					char *want;
+
+					memset(prev, (int)(k * 16 + q), sizeof prev);
+					terra_hex(prev, sizeof prev, hex);
+					want = dumps(json_pack("{s:s,s:i,s:I,s:s,s:o,s:s,s:s}", "type",
+					                       "entry", "v", 1, "seq", (json_int_t)seqs[q],
+					                       "kind", kinds[k], "payload", pl, "prev",
+					                       hex, "created_at", times[t]),
+					             &len);
+					/* the payload as the ledger stores it: canonical text */
+					{
+						char *ptext = dumps(json_loads(payloads[p], 0, NULL),
+						                    &(size_t){0});
+
+						n++;
+						if (!want || !ptext ||
+						    terra_ledger_entry_line(&b, seqs[q], kinds[k], ptext,
+						                            strlen(ptext), prev,
+						                            times[t]) < 0 ||
+						    b.len != len || memcmp(b.p, want, len)) {
+							if (!bad++)
+								printf("#   got  %.*s\n#   want %s\n",
+								       (int)b.len, b.p,
+								       want ? want : "(null)");
+						}
+						free(ptext);
+					}
+					free(want);
+				}
+	ok(n == 192 && !bad, "hand-written entry records equal the canonical writer's bytes");
+	free(b.p);
+
+	for (a = 0, bad = 0; a < sizeof accounts / sizeof *accounts; a++)
+		for (u = 0; u < sizeof units / sizeof *units; u++)
+			for (q = 0; q < sizeof seqs / sizeof *seqs; q++) {
+				char amount[TERRA_AMOUNT_MAX], *want, *got = NULL;
+				size_t glen = 0;
+				FILE *f = open_memstream(&got, &glen);
+
+				terra_money_format(units[u], amount);
+				want = dumps(json_pack("{s:s,s:i,s:s,s:s,s:I}", "type", "holding", "v", 1,
+				                       "account", accounts[a], "balance", amount,
+				                       "entry", (json_int_t)seqs[q]),
+				             &len);
+				if (!f || terra_ledger_holding_write(f, accounts[a], units[u], seqs[q]) < 0)
+					bad++;
+				if (f)
+					fclose(f);
+				if (!want || !got || glen != len + 1 || memcmp(got, want, len) ||
+				    got[len] != '\n')
+					bad++;
+				free(want);
+				free(got);
+			}
+	ok(!bad, "hand-written holding records equal the canonical writer's bytes");
 }
 
 int main(void)
@@ -123,5 +224,6 @@ int main(void)
 	terra_ledger_report_free(&rep);
 
 	terra_home_close(&h);
+	test_hand_writers();
 	return done_testing();
 }

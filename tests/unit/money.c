@@ -114,9 +114,48 @@ static void test_arith(void)
 	ok(terra_money_muldiv(5, 3, 2, &q, NULL, &e) == 0 && q == 7, "r may be NULL");
 }
 
+/* The formatter writes digits by hand (settlements format a million
+ * amounts): it must agree with printf everywhere, edges and signs included. */
+static void test_format_printf(void)
+{
+	static const int64_t edge[] = {0,          1,          -1,          9,         10,
+	                               99,         100,        999999999,   1000000000, -1000000000,
+	                               1000000001, 9999999999, 10000000000, INT64_MAX, INT64_MIN,
+	                               INT64_MIN + 1, INT64_MAX - 1};
+	char got[TERRA_AMOUNT_MAX], want[TERRA_AMOUNT_MAX];
+	uint64_t x = 88172645463325252u;
+	size_t i, len, nedge = sizeof edge / sizeof *edge;
+	int bad = 0;
+
+	for (i = 0; i < nedge + 200000; i++) {
+		int64_t v;
+		uint64_t mag;
+
+		if (i < nedge) {
+			v = edge[i];
+		} else { /* xorshift, shifted to give every magnitude and both signs */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			v = (int64_t)x >> (i % 64);
+		}
+		mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+		snprintf(want, sizeof want, "%s%" PRIu64 ".%09" PRIu64, v < 0 ? "-" : "",
+		         mag / 1000000000u, mag % 1000000000u);
+		memset(got, 'x', sizeof got);
+		len = terra_money_format_len(v, got);
+		if ((strcmp(got, want) || len != strlen(want)) && !bad++)
+			printf("#   %" PRId64 ": got '%s' (%zu), want '%s'\n", v, got, len, want);
+	}
+	ok(!bad, "terra_money_format_len agrees with printf on edges and 200000 random amounts");
+	terra_money_format(-1, got);
+	is_str(got, "-0.000000001", "format -1 unit");
+}
+
 int main(void)
 {
 	test_parse();
 	test_arith();
+	test_format_printf();
 	return done_testing();
 }

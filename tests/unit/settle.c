@@ -1,6 +1,8 @@
 /* terra_settle_run and terra_settle_check: a settlement recomputes from its
  * recorded inputs, and any change to the entry or the inputs is caught. */
 #include "lib/settle.h"
+#include "lib/settlestore.h"
+#include "lib/settlestore.h"
 
 #include "lib/db.h"
 #include "lib/home.h"
@@ -84,6 +86,135 @@ static const char *check_changed(const json_t *payload, const json_t *inputs, co
 	return e.msg;
 }
 
+/* The canonical writer's line for a payout record, with its '\n'. */
+static char *canonical_payout(const char *account, const char *role, int64_t amount, int64_t entry,
+                              const char *period)
+{
+	char amt[TERRA_AMOUNT_MAX], *line = NULL, *nl;
+	size_t len;
+	terra_err e = {0};
+	json_t *o;
+
+	terra_money_format(amount, amt);
+	o = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:I}", "type", "payout", "v", 1, "period", period,
+	              "account", account, "role", role, "amount", amt, "entry", (json_int_t)entry);
+	if (!o || terra_rec_dumps(o, &line, &len, &e) < 0 || !(nl = malloc(len + 2))) {
+		json_decref(o);
+		free(line);
+		return NULL;
+	}
+	memcpy(nl, line, len);
+	memcpy(nl + len, "\n", 2);
+	free(line);
+	json_decref(o);
+	return nl;
+}
+
+/*
+ * The payout lines and holder leaves are canonical JSON written by hand:
+ * byte for byte what the canonical writer (lib/record.c) makes of the same
+ * records, over every kind of account, role, amount and entry; and what
+ * the hand writers cannot write (escapes, non-ASCII) is refused before
+ * them, since it would come out differently.
+ */
+static void test_hand_writers(void)
+{
+	static const char *const accounts[] = {
+	    "a",
+	    "alice",
+	    "treasury",
+	    "carry",
+	    "holders",
+	    "A-Z.a_z:0@9+x",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+	static const char *const roles[] = {"holder", "contributor", "treasury", "carry"};
+	static const char *const periods[] = {
+	    "2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z",
+	    "1970-01-01T00:00:00.000000Z/9999-12-31T23:59:59.999999Z"};
+	static const int64_t amounts[] = {1, 999999999, 1000000000, 1250500000000, -1, -1000000000,
+	                                  0, INT64_MAX, INT64_MIN,  INT64_MIN + 1};
+	static const int64_t entries[] = {0, 1, 42, INT64_MAX};
+	static const char *const unplain[] = {"a\"b",  "a\\b", "caf\xc3\xa9", "\xe2\x82\xac",
+	                                      "tab\t", "nl\n", "\x01",        "del\x7f"};
+	char long_acct[TERRA_ACCOUNT_MAX + 1], tail[TERRA_SETTLE_PAYOUT_TAIL_MAX];
+	char line[TERRA_SETTLE_PAYOUT_LINE_MAX], leaf[TERRA_SETTLE_LEAF_MAX];
+	uint8_t h1[32], h2[32];
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	size_t a, r, p, k, t, len, n = 0, bad = 0, badleaf = 0;
+	terra_err e = {0};
+
+	memset(long_acct, 'z', TERRA_ACCOUNT_MAX);
+	long_acct[TERRA_ACCOUNT_MAX] = '\0';
+	for (a = 0; a <= sizeof accounts / sizeof *accounts; a++) {
+		const char *acct = a < sizeof accounts / sizeof *accounts ? accounts[a] : long_acct;
+
+		for (k = 0; k < sizeof amounts / sizeof *amounts + 64; k++) {
+			int64_t amount = amounts[k % (sizeof amounts / sizeof *amounts)];
+			char *want, *canon = NULL;
+			json_t *o;
+
+			if (k >= sizeof amounts / sizeof *amounts) { /* random, any size and sign */
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				amount = (int64_t)x >> (k % 64);
+			}
+			for (p = 0; p < 2; p++)
+				for (t = 0; t < sizeof entries / sizeof *entries; t++) {
+					int tl =
+					    terra_settle_payout_tail(entries[t], periods[p], tail);
+
+					for (r = 0; r < sizeof roles / sizeof *roles; r++) {
+						want = canonical_payout(acct, roles[r], amount,
+						                        entries[t], periods[p]);
+						len = terra_settle_payout_line(
+						    line, acct, strlen(acct), roles[r],
+						    strlen(roles[r]), amount, tail, (size_t)tl);
+						n++;
+						if (tl < 0 || !want || len != strlen(want) ||
+						    memcmp(line, want, len)) {
+							if (!bad++)
+								printf("#   got  %.*s#   want %s",
+								       (int)len, line,
+								       want ? want : "(null)\n");
+						}
+						free(want);
+					}
+				}
+			/* the holder leaf's data and hash */
+			len = terra_settle_holder_leaf_data(acct, strlen(acct), amount, leaf);
+			{
+				char amt[TERRA_AMOUNT_MAX];
+				size_t clen = 0;
+
+				terra_money_format(amount, amt);
+				o = json_pack("{s:s,s:s}", "account", acct, "amount", amt);
+				if (!o || terra_rec_canonical(o, &canon, &clen, &e) < 0 ||
+				    clen != len || memcmp(canon, leaf, len))
+					badleaf++;
+				terra_settle_holder_leaf(acct, amount, h1);
+				terra_merkle_leaf(canon ? canon : "", clen, h2);
+				if (memcmp(h1, h2, 32))
+					badleaf++;
+				free(canon);
+				json_decref(o);
+			}
+		}
+	}
+	ok(n > 10000 && !bad, "hand-written payout lines equal the canonical writer's bytes");
+	printf("#   %zu payout lines compared\n", n);
+	ok(!badleaf, "hand-written holder leaves equal the canonical writer's bytes and hash");
+
+	/* JSON-escaped or non-ASCII bytes: the hand writer would copy them raw */
+	for (k = 0, bad = 0; k < sizeof unplain / sizeof *unplain; k++)
+		bad += terra_settle_plain(unplain[k]) != 0;
+	ok(!bad, "accounts with escapes, controls, DEL or UTF-8 are not plain: refused before the "
+	         "hand writer");
+	ok(terra_settle_plain("A-Z.a_z:0@9+x") && terra_settle_plain(""),
+	   "plain accounts are plain");
+	ok(terra_settle_payout_tail(1, "a\"b", tail) < 0, "a period needing escapes has no tail");
+}
+
 int main(void)
 {
 	terra_home h;
@@ -127,10 +258,31 @@ int main(void)
 	terra_settle_result(s, &pool, &seq, &npay);
 	is_int(pool, 1250500000000, "pool = revenue");
 	is_int(npay, 6, "two owners, three holders, the treasury");
-	out = fopen("/dev/null", "w");
+	out = tmpfile();
 	ok(out && terra_settle_write_payouts(out, s, &e) == 0, "payouts written");
-	if (out)
+	if (out) {
+		char buf[1024], *canon = NULL;
+		size_t lines = 0, same = 0, clen;
+		json_t *rec = NULL;
+
+		rewind(out);
+		while (fgets(buf, sizeof buf, out)) {
+			size_t len = strlen(buf) - 1;
+
+			lines++;
+			if (terra_record_parse(buf, len, &rec, &e) == 0 &&
+			    terra_rec_dumps(rec, &canon, &clen, &e) == 0 && clen == len &&
+			    !memcmp(canon, buf, len))
+				same++;
+			free(canon);
+			canon = NULL;
+			json_decref(rec);
+			rec = NULL;
+		}
+		is_int(lines, 6, "six payout lines");
+		is_int(same, lines, "each one exactly as the canonical writer writes its record");
 		fclose(out);
+	}
 	terra_settle_free(s);
 
 	payload = stored_payload(h.db);
@@ -213,5 +365,6 @@ int main(void)
 	json_decref(payload);
 	free(snap);
 	terra_home_close(&h);
+	test_hand_writers();
 	return done_testing();
 }

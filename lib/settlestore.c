@@ -1,0 +1,265 @@
+#include "settlestore.h"
+
+#include "db.h"
+#include "key.h"
+#include "money.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int terra_settle_stored(sqlite3 *db, const char *period, char digest[TERRA_HASH_HEX], int64_t *seq,
+                        json_t **payload, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_error_t jerr;
+	int rc = -1, step;
+
+	*payload = NULL;
+	if (terra_db_prepare(db,
+	                     "SELECT s.inputs_digest, s.entry_seq, e.payload FROM settlements s"
+	                     " JOIN entries e ON e.seq = s.entry_seq WHERE s.period = ?",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		terra_db_err(db, e, "read settlements");
+		goto out;
+	}
+	snprintf(digest, TERRA_HASH_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
+	*seq = sqlite3_column_int64(st, 1);
+	*payload = json_loadb((const char *)sqlite3_column_blob(st, 2),
+	                      (size_t)sqlite3_column_bytes(st, 2), 0, &jerr);
+	if (!*payload) {
+		terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement payload: %s",
+		              (long long)*seq, jerr.text);
+		goto out;
+	}
+	rc = 1;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_settle_carry_balance(sqlite3 *db, int64_t *carry, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	terra_err sub = {0};
+
+	*carry = 0;
+	if (terra_db_prepare(db,
+	                     "SELECT s.entry_seq, json_extract(e.payload, '$.carry_out')"
+	                     " FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
+	                     " ORDER BY s.entry_seq DESC LIMIT 1",
+	                     &st, e) < 0)
+		return -1;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (!v || terra_money_parse(v, 1, carry, &sub) < 0 || *carry < 0) {
+			terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement carry_out: %s",
+			              (long long)sqlite3_column_int64(st, 0),
+			              v ? sub.msg : "missing");
+			goto out;
+		}
+	} else if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "read carry balance");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Writes body into the (zero-filled, as long) body of the snapshots row rowid. */
+static int snapshot_write(sqlite3 *db, sqlite3_int64 rowid, const char *body, size_t len,
+                          terra_err *e)
+{
+	sqlite3_blob *blob = NULL;
+	int rc = -1;
+
+	/* SQLite holds no blob this long (SQLITE_MAX_LENGTH): the row was refused before */
+	if (len > INT_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "holders snapshot: %zu bytes", len);
+	if (sqlite3_blob_open(db, "main", "snapshots", "body", rowid, 1, &blob) != SQLITE_OK ||
+	    sqlite3_blob_write(blob, body, (int)len, 0) != SQLITE_OK) {
+		terra_db_err(db, e, "record holders snapshot");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_blob_close(blob);
+	return rc;
+}
+
+int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
+                             int64_t entry_seq, const uint8_t holders_digest[TERRA_HASH_BYTES],
+                             const char *snap, size_t snaplen, terra_err *e)
+{
+	char hhex[TERRA_HASH_HEX];
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (terra_db_prepare(db,
+	                     "INSERT INTO settlements(period, inputs_digest, entry_seq)"
+	                     " VALUES (?, ?, ?)",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, inputs_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, entry_seq);
+	terra_hex(holders_digest, TERRA_HASH_BYTES, hhex);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		terra_db_err(db, e, "record settlement");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/*
+	 * The snapshot, once per digest: the same snapshot may serve several
+	 * periods. The row is made with room for the body, which is then
+	 * written into its pages: bound as a value, SQLite would first copy
+	 * the tens of megabytes into a record of its own.
+	 */
+	if (terra_db_prepare(db, "INSERT OR IGNORE INTO snapshots(digest, body) VALUES (?, ?)", &st,
+	                     e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, hhex, -1, SQLITE_STATIC);
+	sqlite3_bind_zeroblob64(st, 2, snaplen);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		terra_db_err(db, e, "record holders snapshot");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_changes(db) > 0 && snaplen &&
+	    snapshot_write(db, sqlite3_last_insert_rowid(db), snap, snaplen, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_settle_store_units(sqlite3 *db, const char *period, const terra_settle_unit *units,
+                             size_t n, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (terra_db_prepare(db,
+	                     "INSERT INTO settlement_inputs(period, role, id, owner, weight)"
+	                     " VALUES (?1, 'unit', ?2, ?3, ?4)",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 2, units[i].unit, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, units[i].owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, units[i].weight);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			terra_db_err(db, e, "record settlement inputs");
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_settle_inputs_load(sqlite3 *db, const char *period, json_t **inputs, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *rows = json_array(), *jrole = NULL;
+	int rc = -1, step;
+
+	*inputs = NULL;
+	if (!rows)
+		return terra_err_sys(e, "settlement inputs");
+	if (terra_db_prepare(db,
+	                     "SELECT role, id, owner, weight FROM settlement_inputs"
+	                     " WHERE period = ? ORDER BY role, id",
+	                     &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *role = (const char *)sqlite3_column_text(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+		const char *owner = (const char *)sqlite3_column_text(st, 2);
+		json_t *row = json_array();
+
+		/* rows come by role: they share its string */
+		if (!jrole || strcmp(json_string_value(jrole), role ? role : "")) {
+			json_decref(jrole);
+			jrole = json_string(role ? role : "");
+		}
+		/* json_pack would parse its format a million times over */
+		if (!row || json_array_append_new(rows, row) < 0 ||
+		    json_array_append_new(row, json_incref(jrole)) < 0 ||
+		    json_array_append_new(row, json_string(id ? id : "")) < 0 ||
+		    json_array_append_new(row, owner ? json_string(owner) : json_null()) < 0 ||
+		    json_array_append_new(row, json_integer(sqlite3_column_int64(st, 3))) < 0) {
+			terra_err_sys(e, "settlement inputs");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "read settlement inputs");
+		goto out;
+	}
+	*inputs = rows;
+	rows = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(jrole);
+	json_decref(rows);
+	return rc;
+}
+
+int terra_settle_snapshot_load(sqlite3 *db, const char *digest, void **body, size_t *len,
+                               terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	*body = NULL;
+	*len = 0;
+	if (terra_db_prepare(db, "SELECT body FROM snapshots WHERE digest = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, digest ? digest : "", -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "holders snapshot %.16s...: missing",
+		              digest ? digest : "");
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		terra_db_err(db, e, "read holders snapshot");
+		goto out;
+	}
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*body = malloc(*len ? *len : 1);
+	if (!*body) {
+		terra_err_sys(e, "holders snapshot: %zu bytes", *len);
+		goto out;
+	}
+	if (*len)
+		memcpy(*body, sqlite3_column_blob(st, 0), *len);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}

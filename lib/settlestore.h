@@ -1,0 +1,56 @@
+#ifndef TERRA_SETTLESTORE_H
+#define TERRA_SETTLESTORE_H
+/*
+ * Settlement storage in terra.db, beside the ledger entries: what
+ * terra-settle writes (lib/settle.h) and terra-ledger verify reads back to
+ * recompute each settlement (lib/settlement.h).
+ *
+ * The settlements row: (period, inputs_digest, entry_seq). inputs_digest is
+ * the SHA-256 hex of the canonical JSON (lib/record.h) of
+ *   {"holders":HEX,"meter":HEX,"period":P,"policy":{...},"revenue":AMOUNT}
+ * so the same period settled again with the same inputs is recognised.
+ *
+ * The holders snapshot is stored once per digest: the snapshots row
+ * (digest, body), body exactly the bytes whose SHA-256 is the digest.
+ * The settlement_inputs rows (period, role, id, owner, weight): one per unit
+ * (role "unit", id the unit, owner its owner, weight its meter weight),
+ * zero weights included.
+ */
+#include "err.h"
+#include "merkle.h"
+#include "settlement.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The settlement of period, if any: 1 with its inputs digest (hex), entry
+ * seq and payload (caller json_decref's it), 0 when there is none.
+ */
+int terra_settle_stored(sqlite3 *db, const char *period, char digest[TERRA_HASH_HEX], int64_t *seq,
+                        json_t **payload, terra_err *e);
+/* The carry balance: carry_out of the latest settlement, 0 when none. */
+int terra_settle_carry_balance(sqlite3 *db, int64_t *carry, terra_err *e);
+/* The settlements row and the holders snapshot (once per digest), inside
+ * the caller's transaction. */
+int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
+                             int64_t entry_seq, const uint8_t holders_digest[TERRA_HASH_BYTES],
+                             const char *snap, size_t snaplen, terra_err *e);
+/* The settlement_inputs rows of the units, inside the caller's transaction. */
+int terra_settle_store_units(sqlite3 *db, const char *period, const terra_settle_unit *units,
+                             size_t n, terra_err *e);
+
+/*
+ * The recorded unit inputs of the settlement of `period` (from
+ * settlement_inputs), as a JSON array in the form terra_settle_check reads:
+ * one array per row, ["unit", ID, OWNER, WEIGHT], ordered by id.
+ */
+int terra_settle_inputs_load(sqlite3 *db, const char *period, json_t **inputs, terra_err *e);
+/* The holders snapshot body of that digest (hex), malloc'd; TERRA_E_NOTFOUND
+ * when there is none. */
+int terra_settle_snapshot_load(sqlite3 *db, const char *digest, void **body, size_t *len,
+                               terra_err *e);
+
+#endif
