@@ -3,6 +3,7 @@
 #include "db.h"
 #include "key.h"
 #include "ledger.h"
+#include "limit.h"
 #include "merkle.h"
 #include "money.h"
 #include "record.h"
@@ -957,6 +958,8 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		rc = 1;
 		goto out;
 	}
+	if (terra_limit_revenue(db, s->revenue, e) < 0)
+		goto out;
 	if (carry_balance(db, &s->calc.carry_in, e) < 0 || compute(&s->calc, e) < 0)
 		goto out;
 	payload = build_payload(s);
