@@ -1,6 +1,7 @@
 #include "ledger.h"
 
 #include "buf.h"
+#include "csvcell.h"
 
 #include "db.h"
 #include "key.h"
@@ -1519,6 +1520,8 @@ static const char **sorted_keys(const json_t *obj, size_t *n)
 /* A CSV field, quoted (libcsv) only when it needs to be. */
 static int csv_field(FILE *f, const char *s)
 {
+	if (terra_csvcell_is_formula(s))
+		return terra_csvcell_put_text(f, s);
 	if (strpbrk(s, ",\"\r\n"))
 		return csv_fwrite(f, s, strlen(s));
 	return fputs(s, f) == EOF ? -1 : 0;

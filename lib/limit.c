@@ -37,9 +37,9 @@ int terra_limit_revenue(sqlite3 *db, int64_t revenue, terra_err *e)
 		terra_money_format(total, have);
 		terra_money_format(revenue, add);
 		terra_err_set(e, TERRA_E_STATE,
-		              "revenue %s on top of the %s already settled exceeds the ledger's "
-		              "limit of 9223372036.854775807 in all",
-		              add, have);
+		              "revenue: amount out of range: %s already settled + %s exceeds the "
+		              "ledger's limit of 9223372036.854775807 in all",
+		              have, add);
 		goto out;
 	}
 	rc = 0;
