@@ -16,10 +16,12 @@
 
 static const char usage_text[] =
     "terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--work N] [--interval SECONDS]\n"
+    "                 [--kernel-dir DIR]\n"
     "                 -w sha256d|sgemm|kernel [--job ID] [--params JSON]\n"
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
-    "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
+    "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS]\n"
+    "                 [--kernel-dir DIR] [FILE...]";
 
 static void on_job_error(void *arg, const terra_err *e)
 {
@@ -184,7 +186,8 @@ int main(int argc, char **argv)
 		O_SEED,
 		O_KIND,
 		O_MINMEM,
-		O_FP64
+		O_FP64,
+		O_KDIR
 	};
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -205,6 +208,7 @@ int main(int argc, char **argv)
 	    {"kind", required_argument, NULL, O_KIND},
 	    {"min-mem", required_argument, NULL, O_MINMEM},
 	    {"fp64", no_argument, NULL, O_FP64},
+	    {"kernel-dir", required_argument, NULL, O_KDIR},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
@@ -256,6 +260,9 @@ int main(int argc, char **argv)
 			                    json_integer(parse_count(optarg, "--nonce-start", 0)));
 			break;
 		case O_BITS:
+			if (parse_count(optarg, "--share-bits", 1) > TERRA_SHARE_BITS_MAX)
+				terra_usage_error(usage_text, "--share-bits '%s': at most %d",
+				                  optarg, TERRA_SHARE_BITS_MAX);
 			json_object_set_new(o.extra, "share_bits",
 			                    json_integer(parse_count(optarg, "--share-bits", 1)));
 			break;
@@ -280,6 +287,9 @@ int main(int argc, char **argv)
 			break;
 		case O_FP64:
 			o.fp64 = 1;
+			break;
+		case O_KDIR:
+			so.kernel_dir = optarg;
 			break;
 		default:
 			terra_usage(usage_text, TERRA_EXIT_USAGE);

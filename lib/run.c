@@ -2,6 +2,7 @@
 
 #include "kernelrun.h"
 #include "key.h"
+#include "meter.h"
 #include "record.h"
 #include "sgemm.h"
 #include "sha256d.h"
@@ -12,6 +13,9 @@
 #include <string.h>
 
 #define NONCE_LIMIT    (INT64_C(1) << 40)
+
+/* a share the meter would refuse is not worth finding */
+_Static_assert(TERRA_SHARE_BITS_MAX == TERRA_METER_SHARE_BITS_MAX, "share_bits: run and meter differ");
 #define STEP_TARGET_US 250000 /* a step's length: short enough for -t and signals */
 
 static const char *const workload_names[] = {"sha256d", "sgemm", "kernel"};
@@ -156,7 +160,8 @@ static int open_sha256d(terra_task *t, const terra_job *job, const terra_task_en
 
 	if (terra_rec_str_opt(p, "header", &hex, e) < 0 ||
 	    param_int(p, "nonce_start", 0, 0, NONCE_LIMIT - 1, &t->nonce_next, e) < 0 ||
-	    param_int(p, "share_bits", TERRA_SHARE_BITS_DEFAULT, 1, 64, &bits, e) < 0)
+	    param_int(p, "share_bits", TERRA_SHARE_BITS_DEFAULT, 1, TERRA_SHARE_BITS_MAX, &bits,
+	              e) < 0)
 		return -1;
 	if (hex && terra_unhex(hex, t->header, TERRA_HEADER_BYTES, e) < 0)
 		return terra_err_wrap(e, "field 'header'");
@@ -202,7 +207,8 @@ int terra_task_open(terra_task **tp, const terra_job *job, const terra_task_env 
 		break;
 	default:
 		t->entry = json_string_value(json_object_get(job->params, "entry"));
-		r = terra_kernelrun_open(&t->kr, env->ctx, env->dev, env->queue, job->params, e);
+		r = terra_kernelrun_open(&t->kr, env->ctx, env->dev, env->queue, job->params,
+		                         &(terra_kernel_fence){env->kernel_dir, env->home_dir}, e);
 		break;
 	}
 	if (r < 0) {

@@ -16,6 +16,7 @@
 enum terra_workload { TERRA_WL_SHA256D = 0, TERRA_WL_SGEMM, TERRA_WL_KERNEL };
 
 #define TERRA_SHARE_BITS_DEFAULT 24
+#define TERRA_SHARE_BITS_MAX     32 /* what terra-meter accepts (TERRA_METER_SHARE_BITS_MAX) */
 
 typedef struct terra_job {
 	char *id;
@@ -46,6 +47,8 @@ typedef struct terra_task_env {
 	cl_command_queue queue; /* with profiling enabled */
 	const char *unit;
 	int64_t start_us;
+	const char *kernel_dir; /* where kernel jobs' files may be; NULL: none (kernelrun.h) */
+	const char *home_dir;   /* never a kernel file from there (may be NULL) */
 } terra_task_env;
 
 /* Builds the workload's kernel and inputs; errors name the job's params. */
