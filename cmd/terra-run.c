@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 	if (terra_stop_start(&e) < 0)
 		terra_die_err(&e);
 
+	terra_cli_note_clock();
 	if (terra_home_open(&home, o.home, 0, &e) < 0)
 		terra_die_err(&e);
 	so.unit = o.unit;

@@ -224,6 +224,7 @@ int main(int argc, char **argv)
 		terra_dief("%ld bad meter record%s: nothing settled", rj.bad,
 		           rj.bad == 1 ? "" : "s");
 
+	terra_cli_note_clock();
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
 	rc = terra_settle_run(&home, s, &e);

@@ -28,6 +28,13 @@ void terra_warn_err(const terra_err *e);
 _Noreturn void terra_dief(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void terra_die_err(const terra_err *e);
 
+/*
+ * For a command that signs: when TERRA_NOW is set, one line on stderr
+ * saying that the clock is fixed, so signed times that are not the real
+ * time never pass unnoticed.
+ */
+void terra_cli_note_clock(void);
+
 /* Usage: "usage: <text>" on stderr (or stdout for -h) and exit 2 (0 for -h). */
 _Noreturn void terra_usage(const char *usage_text, int status);
 /* "terra-X: <why>" then the usage line, exit 2: for a bad option or operand. */
