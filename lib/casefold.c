@@ -57,10 +57,9 @@ static int twins(const terra_holders *hs, size_t a, size_t b, const char *name, 
 	const terra_holder *x = &hs->v[a], *y = &hs->v[b];
 	const terra_holder *later = x->line > y->line ? x : y, *first = later == x ? y : x;
 
-	return terra_err_set(e, TERRA_E_INPUT,
-	                     "%s:%ld: account '%s' differs only by case from '%s' at line %ld",
-	                     name, later->line, hs->arena + later->off, hs->arena + first->off,
-	                     first->line);
+	return terra_err_set(
+	    e, TERRA_E_INPUT, "%s:%ld: account '%s' differs only by case from '%s' at line %ld",
+	    name, later->line, hs->arena + later->off, hs->arena + first->off, first->line);
 }
 
 int terra_holders_case_check(const terra_holders *hs, const char *name, terra_err *e)
@@ -91,7 +90,8 @@ int terra_holders_case_check(const terra_holders *hs, const char *name, terra_er
 		if (!has_upper(s, len))
 			continue;
 		for (size_t c = 0; c <= len; c++)
-			arena[off + c] = (char)(s[c] >= 'A' && s[c] <= 'Z' ? s[c] - 'A' + 'a' : s[c]);
+			arena[off + c] =
+			    (char)(s[c] >= 'A' && s[c] <= 'Z' ? s[c] - 'A' + 'a' : s[c]);
 		if ((j = find(hs, arena + off)) >= 0) {
 			twins(hs, i, (size_t)j, name, e);
 			goto out;

@@ -45,8 +45,7 @@ static int under(const char *path, const char *dir)
 }
 
 /* The file the job names, resolved, into real; refused outside the fence. */
-static int fenced_path(const char *file, const terra_kernel_fence *fence, char *real,
-                       terra_err *e)
+static int fenced_path(const char *file, const terra_kernel_fence *fence, char *real, terra_err *e)
 {
 	char dir[PATH_MAX], home[PATH_MAX];
 
@@ -64,8 +63,8 @@ static int fenced_path(const char *file, const terra_kernel_fence *fence, char *
 		                     "kernel: '%s': outside the kernel directory '%s'", file,
 		                     fence->kernel_dir);
 	if (fence->home_dir && realpath(fence->home_dir, home) && under(real, home))
-		return terra_err_set(e, TERRA_E_INPUT, "kernel: '%s': in the Terra home '%s'",
-		                     file, fence->home_dir);
+		return terra_err_set(e, TERRA_E_INPUT, "kernel: '%s': in the Terra home '%s'", file,
+		                     fence->home_dir);
 	return 0;
 }
 

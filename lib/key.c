@@ -340,9 +340,9 @@ int terra_key_load_pub(terra_key *k, const char *pk_path, terra_err *e)
 	fd = open(pk_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "open '%s': a symbolic link, refused: a key must be a file",
-			                     pk_path);
+			return terra_err_set(
+			    e, TERRA_E_INPUT,
+			    "open '%s': a symbolic link, refused: a key must be a file", pk_path);
 		if (errno == ENOENT)
 			return terra_err_set(e, TERRA_E_NOTFOUND, "open '%s': %s", pk_path,
 			                     strerror(errno));

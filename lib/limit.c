@@ -25,7 +25,8 @@ int terra_limit_revenue(sqlite3 *db, int64_t revenue, terra_err *e)
 		if (!s || terra_money_parse(s, 1, &v, &sub) < 0 || v < 0 ||
 		    terra_money_add(total, v, &total, &sub) < 0) {
 			terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement revenue: %s",
-			              (long long)sqlite3_column_int64(st, 0), s ? sub.msg : "missing");
+			              (long long)sqlite3_column_int64(st, 0),
+			              s ? sub.msg : "missing");
 			goto out;
 		}
 	}

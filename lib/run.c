@@ -13,10 +13,11 @@
 #include <string.h>
 
 #define NONCE_LIMIT    (INT64_C(1) << 40)
+#define STEP_TARGET_US 250000 /* a step's length: short enough for -t and signals */
 
 /* a share the meter would refuse is not worth finding */
-_Static_assert(TERRA_SHARE_BITS_MAX == TERRA_METER_SHARE_BITS_MAX, "share_bits: run and meter differ");
-#define STEP_TARGET_US 250000 /* a step's length: short enough for -t and signals */
+_Static_assert(TERRA_SHARE_BITS_MAX == TERRA_METER_SHARE_BITS_MAX,
+               "share_bits: run and meter differ");
 
 static const char *const workload_names[] = {"sha256d", "sgemm", "kernel"};
 

@@ -109,7 +109,8 @@ static void refused_rows(void)
 	refused("x,1\nAlice,1\nalice,2\n",
 	        "h.csv:3: account 'alice' differs only by case from 'Alice' at line 2",
 	        "accounts differing by case refused");
-	refused("BOB,1\nx,1\nBob,2\n", "h.csv:3: account 'Bob' differs only by case from 'BOB' at line 1",
+	refused("BOB,1\nx,1\nBob,2\n",
+	        "h.csv:3: account 'Bob' differs only by case from 'BOB' at line 1",
 	        "two upper-case spellings refused");
 	refused("a,9223372036.854775808\n", "h.csv:1: balance '9223372036.854775808': out of range",
 	        "a balance past the limit is out of range");
@@ -119,8 +120,9 @@ static void refused_rows(void)
 
 		/* stored before ':' was refused: verification still reads it */
 		terra_holders_init(&stored);
-		ok(terra_holders_from_body(&stored, "a:b\0"
-		                                    "1\n",
+		ok(terra_holders_from_body(&stored,
+		                           "a:b\0"
+		                           "1\n",
 		                           6, &e) == 0 &&
 		       stored.n == 1,
 		   "a stored snapshot's account with ':' still reads back");
