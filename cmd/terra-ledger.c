@@ -203,6 +203,7 @@ static int cmd_pay(const struct opts *o, const char *account, const char *amount
 
 	if (terra_money_parse(amount_arg, 0, &units, &e) < 0)
 		terra_usage_error(usage_text, "bad amount '%s': %s", amount_arg, e.msg);
+	terra_cli_note_clock();
 	if (terra_home_open(&h, o->home, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
 	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)

@@ -119,6 +119,8 @@ static void open_home(struct run *run, const struct opts *o, unsigned flags)
 {
 	terra_err e = {0};
 
+	if (flags & TERRA_HOME_SECRET)
+		terra_cli_note_clock();
 	if (terra_home_open(&run->home, o->home, flags, &e) < 0)
 		terra_die_err(&e);
 }

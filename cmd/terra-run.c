@@ -16,10 +16,12 @@
 
 static const char usage_text[] =
     "terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--work N] [--interval SECONDS]\n"
+    "                 [--kernel-dir DIR]\n"
     "                 -w sha256d|sgemm|kernel [--job ID] [--params JSON]\n"
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
-    "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS] [FILE...]";
+    "       terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--interval SECONDS]\n"
+    "                 [--kernel-dir DIR] [FILE...]";
 
 /* Called from the workers, under the output lock: the failures are counted there. */
 static void on_job_error(void *arg, const terra_err *e)
@@ -128,7 +130,8 @@ enum {
 	O_SEED,
 	O_KIND,
 	O_MINMEM,
-	O_FP64
+	O_FP64,
+	O_KDIR
 };
 
 static const terra_cli_opt options[] = {
@@ -148,6 +151,7 @@ static const terra_cli_opt options[] = {
     {O_KIND, "kind", "KIND", "-w: only a gpu, cpu or accelerator unit", NULL, NULL},
     {O_MINMEM, "min-mem", "BYTES", "-w: only a unit with this much memory", NULL, NULL},
     {O_FP64, "fp64", NULL, "-w: only a unit with double precision", NULL, NULL},
+    {O_KDIR, "kernel-dir", "DIR", "kernel jobs' OpenCL files only from DIR", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -213,6 +217,9 @@ int main(int argc, char **argv)
 		case O_FP64:
 			o.fp64 = 1;
 			break;
+		case O_KDIR:
+			so.kernel_dir = optarg;
+			break;
 		}
 	}
 	if (o.workload) {
@@ -231,6 +238,7 @@ int main(int argc, char **argv)
 	if (terra_stop_start(&e) < 0)
 		terra_die_err(&e);
 
+	terra_cli_note_clock();
 	if (terra_home_open(&home, o.home, 0, &e) < 0)
 		terra_die_err(&e);
 	so.unit = o.unit;

@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		return terra_cli_finish(status);
 	}
 
+	terra_cli_note_clock();
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
 	rc = terra_settle_run(&home, s, &e);

@@ -42,6 +42,14 @@ void terra_warnf(const char *fmt, ...)
 	va_end(ap);
 }
 
+void terra_cli_note_clock(void)
+{
+	const char *now = getenv("TERRA_NOW");
+
+	if (now && *now)
+		terra_warnf("TERRA_NOW is set: the clock is fixed at '%.64s'", now);
+}
+
 void terra_warn_err(const terra_err *e)
 {
 	terra_warnf("%s", e->msg[0] ? e->msg : "unknown error");

@@ -64,6 +64,12 @@ void terra_cli_report(void *status, const terra_err *e);
 void terra_cli_stdin_notice(const char *what);
 /* As terra_cli_stdin_notice when the operands name standard input: none, or "-". */
 void terra_cli_stdin_notice_args(const char *what, char *const *files, int nfiles);
+/*
+ * For a command that signs: when TERRA_NOW is set, one line on stderr
+ * saying that the clock is fixed, so signed times that are not the real
+ * time never pass unnoticed.
+ */
+void terra_cli_note_clock(void);
 
 /* Usage: "usage: <text>" on stderr (or stdout for -h) and exit 2 (0 for -h). */
 _Noreturn void terra_usage(const char *usage_text, int status);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * SCHEMA: one SQL string per schema version; migrations[i] takes the
@@ -341,8 +343,50 @@ static int check_file(sqlite3 *db, const char *path, int flags, int64_t *version
 	return 0;
 }
 
+/*
+ * A read-only open of a database in WAL mode needs the -shm file, which
+ * SQLite creates next to it: in a directory this process cannot write (a
+ * read-only mount, another user's home) that fails with "unable to open
+ * database file". There, when no WAL holds changes that are not yet in
+ * the database (a clean close removes it), the file is opened as
+ * immutable: no lock, no -shm. Fills uri (a "file:" URI, the path
+ * percent-encoded) and returns 1 then, else 0.
+ */
+static int immutable_uri(const char *path, char *uri, size_t len)
+{
+	char dir[PATH_MAX], wal[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	size_t n = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if ((size_t)snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path) >=
+	         sizeof dir)
+		return 0;
+	if (access(dir, W_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal ||
+	    (stat(wal, &sb) == 0 && sb.st_size > 0))
+		return 0;
+	n = (size_t)snprintf(uri, len, "file:");
+	for (; *path && n + 4 < len; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (strchr("?#%", c) || c < 0x21 || c >= 0x7f)
+			n += (size_t)snprintf(uri + n, len - n, "%%%02X", c);
+		else
+			uri[n++] = (char)c;
+	}
+	if (*path || (size_t)snprintf(uri + n, len - n, "?immutable=1") >= len - n)
+		return 0;
+	return 1;
+}
+
 int terra_db_open(sqlite3 **dbp, const char *path, int flags, terra_err *e)
 {
+	char uri[3 * PATH_MAX + 32];
+	int immutable = 0;
 	sqlite3 *db = NULL;
 	struct stat sb;
 	int64_t version = 0;
@@ -361,7 +405,10 @@ int terra_db_open(sqlite3 **dbp, const char *path, int flags, terra_err *e)
 			e->kind = TERRA_E_NOTFOUND;
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &db, oflags, NULL) != SQLITE_OK) {
+	if (flags & TERRA_DB_READONLY)
+		immutable = immutable_uri(path, uri, sizeof uri);
+	if (sqlite3_open_v2(immutable ? uri : path, &db,
+	                    oflags | (immutable ? SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
 		terra_db_err(db, e, NULL);
 		terra_err_wrap(e, "open '%s'", path);
 		goto out;

@@ -1,5 +1,6 @@
 #include "ledger.h"
 
+#include "csvcell.h"
 #include "db.h"
 #include "ledgerint.h"
 #include "money.h"
@@ -283,6 +284,8 @@ static int payouts_fn(void *ctx, int64_t seq, const char *kind, const char *line
 /* A CSV field, quoted (libcsv) only when it needs to be. */
 static int csv_field(FILE *f, const char *s)
 {
+	if (terra_csvcell_is_formula(s))
+		return terra_csvcell_put_text(f, s);
 	if (strpbrk(s, ",\"\r\n"))
 		return csv_fwrite(f, s, strlen(s));
 	return fputs(s, f) == EOF ? -1 : 0;

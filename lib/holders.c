@@ -13,11 +13,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const reserved[] = {"treasury", "carry", "revenue"};
+/* the toolkit's own accounts: the ledger posts to them */
+static const char *const reserved[] = {"treasury", "carry", "revenue", "paid", "holders"};
+/* lengths of the reserved names, to skip the comparisons for the others */
+#define RESERVED_LEN(n) ((n) == 4 || (n) == 5 || (n) == 7 || (n) == 8)
 
-/* The characters an account may hold: A-Z a-z 0-9 . _ - : @ + */
+/*
+ * The characters an account may hold: A-Z a-z 0-9 . _ - @ +. Not ':',
+ * which hledger reads as a subaccount separator ("a:b" would roll up into
+ * "a"); snapshots stored before it was refused still verify (stored_ok).
+ */
 static const unsigned char account_char[256] = {
-    ['.'] = 1, ['_'] = 1, ['-'] = 1, [':'] = 1, ['@'] = 1, ['+'] = 1,
+    ['.'] = 1, ['_'] = 1, ['-'] = 1, ['@'] = 1, ['+'] = 1,
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
     ['8'] = 1, ['9'] = 1,
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
@@ -38,7 +45,7 @@ int terra_account_check(const char *account, terra_err *e)
 	for (n = 0; n <= TERRA_ACCOUNT_MAX && account_char[(unsigned char)account[n]]; n++)
 		;
 	if (n && n <= TERRA_ACCOUNT_MAX && !account[n]) {
-		if (n != 5 && n != 7 && n != 8) /* the lengths of the reserved names */
+		if (!RESERVED_LEN(n))
 			return 0;
 		for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 			if (!strcmp(account, reserved[i]))
@@ -57,11 +64,11 @@ int terra_account_check(const char *account, terra_err *e)
 		unsigned char c = (unsigned char)account[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("._-:@+", c)))
+		      strchr("._-@+", c)))
 			return terra_err_set(
 			    e, TERRA_E_INPUT,
 			    "account '%.*s': character %zu is not one of A-Z a-z 0-9 "
-			    ". _ - : @ +",
+			    ". _ - @ +",
 			    (int)(c < 0x20 || c >= 0x7f ? i : n), account, i + 1);
 	}
 	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
@@ -115,9 +122,29 @@ static int account_ok(const char *account, size_t len)
 	for (i = 0; i < len; i++)
 		if (!account_char[(unsigned char)account[i]])
 			return 0;
-	if (len != 5 && len != 7 && len != 8) /* the lengths of the reserved names */
+	if (!RESERVED_LEN(len))
 		return 1;
 	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (strlen(reserved[i]) == len && !memcmp(account, reserved[i], len))
+			return 0;
+	return 1;
+}
+
+/*
+ * 1 when a stored snapshot's account passes the rules it was written
+ * under: ':' allowed, only the first three names reserved. Verification
+ * must not turn down a settlement the toolkit once made.
+ */
+static int stored_ok(const char *account, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > TERRA_ACCOUNT_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!account_char[(unsigned char)account[i]] && account[i] != ':')
+			return 0;
+	for (i = 0; i < 3; i++)
 		if (strlen(reserved[i]) == len && !memcmp(account, reserved[i], len))
 			return 0;
 	return 1;
@@ -459,7 +486,7 @@ int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, ter
 				                     "snapshot record %zu: accounts out of order",
 				                     rec);
 		}
-		if (!account_ok(acct, alen) && terra_account_check(acct, &sub) < 0)
+		if (!stored_ok(acct, alen) && terra_account_check(acct, &sub) < 0)
 			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: %s", rec,
 			                     sub.msg);
 		if (holders_push(hs, acct, alen, (int64_t)v, (long)rec, &sub) < 0)
@@ -494,6 +521,7 @@ struct csv_state {
 	char field[2][TERRA_ACCOUNT_MAX + 2];
 	size_t flen[2];
 	int too_long[2];
+	int nul[2]; /* the field holds a NUL byte: refused, never cut short there */
 };
 
 /*
@@ -541,6 +569,7 @@ static void on_field(void *data, size_t len, void *st_)
 		st->quick[0] = st->rows && account_ok(data, len) && arena_room(hs, len, NULL) == 0;
 	else
 		st->quick[1] = st->rows && balance_quick(data, len, &st->balance);
+	st->nul[i] = !st->quick[i] && len && memchr(data, '\0', len);
 	if (st->quick[i]) {
 		if (i == 0) {
 			memcpy(hs->arena + hs->arena_len, data, len);
@@ -577,6 +606,10 @@ static void on_row(int term, void *st_)
 	if (!st->row_line)
 		st->row_line = st->line;
 	st->rows++;
+	if (st->nul[0] || st->nul[1]) {
+		bad_row(st, st->nul[0] ? "account: holds a NUL byte" : "balance: holds a NUL byte");
+		goto done;
+	}
 	if (st->rows == 1 && st->nfields >= 1 && !strcasecmp(st->field[0], "account")) {
 		if (st->nfields != 2 || strcasecmp(st->field[1], "balance"))
 			bad_row(st, "header: expected 'account,balance'");
@@ -612,6 +645,14 @@ static void on_row(int term, void *st_)
 	    balance < 0) {
 		char why[256];
 
+		if (strspn(st->field[1], "0123456789.") == st->flen[1] &&
+		    (st->too_long[1] || !strncmp(sub.msg, "amount out of range", 19))) {
+			snprintf(why, sizeof why,
+			         "balance '%.64s': out of range (at most 9223372036.854775807)",
+			         st->field[1]);
+			bad_row(st, why);
+			goto done;
+		}
 		snprintf(why, sizeof why,
 		         "balance '%.64s': expected a non-negative amount "
 		         "(digits, optionally '.' and 1 to 9 decimals)",
@@ -630,6 +671,7 @@ done:
 	st->nfields = 0;
 	st->row_line = 0;
 	st->quick[0] = st->quick[1] = 0;
+	st->nul[0] = st->nul[1] = 0;
 }
 
 /* Room for what a file of that size can hold, up front: no copying as it grows. */
@@ -758,7 +800,7 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 	}
 	if (st.failed)
 		goto out;
-	if (terra_holders_sort(hs, path, e) < 0)
+	if (terra_holders_sort(hs, path, e) < 0 || terra_holders_case_check(hs, path, e) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -8,8 +8,11 @@
  *   - quoted fields, CRLF or LF line ends, a leading UTF-8 byte order mark
  *     and blank lines are accepted;
  *   - account: 1 to TERRA_ACCOUNT_MAX characters from A-Z a-z 0-9 and
- *     . _ - : @ + (an owner public key in hex is one); "treasury", "carry"
- *     and "revenue" are the toolkit's own accounts and are refused;
+ *     . _ - @ + (an owner public key in hex is one; not ':', hledger's
+ *     subaccount separator); "treasury", "carry", "revenue", "paid" and
+ *     "holders" are the toolkit's own accounts and are refused; two
+ *     accounts that differ only by case are refused; a NUL byte anywhere
+ *     in a field is refused;
  *   - balance: a non-negative TERRA amount, an integer or a decimal with at
  *     most 9 decimals ("100", "2.5", "0.000000001"), held exactly as base
  *     units; the split is pro rata to it;
@@ -63,6 +66,9 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e);
 /* Sorts by account (bytewise), the arena laid out as the snapshot body; a duplicate
  * is TERRA_E_INPUT naming both lines. */
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
+/* Refuses (TERRA_E_INPUT, "NAME:LINE: ...", both lines) two accounts that differ
+ * only by case; needs sorted holders. terra_holders_load calls it. */
+int terra_holders_case_check(const terra_holders *hs, const char *name, terra_err *e);
 /*
  * SHA-256 of the snapshot, independent of the file's layout: over the
  * holders in account order, each as account bytes, one 0x00 byte, the

@@ -59,6 +59,41 @@ static int exists(const char *path, struct stat *sb, terra_err *e)
 	return terra_err_sys(e, "'%s'", path);
 }
 
+/*
+ * Refuses a home, or its units directory, that someone else could change:
+ * writable by group or others (they could swap terra.db or plant a unit
+ * key), or units/ a symbolic link (to anywhere). The message has the fix.
+ */
+static int check_dirs(const char *dir, terra_err *e)
+{
+	char units[PATH_MAX];
+	struct stat sb;
+
+	if (stat(dir, &sb))
+		return terra_err_sys(e, "home '%s'", dir);
+	if (sb.st_mode & 022)
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "home '%s' is writable by %s: chmod go-w '%s'", dir,
+		                     sb.st_mode & 002 ? "others" : "its group", dir);
+	if (join(units, sizeof units, dir, TERRA_UNITS_DIR, e))
+		return -1;
+	if (lstat(units, &sb)) {
+		if (errno == ENOENT)
+			return 0;
+		return terra_err_sys(e, "home '%s': '%s'", dir, units);
+	}
+	if (S_ISLNK(sb.st_mode))
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "home '%s': '%s' is a symbolic link: make it a directory "
+		                     "of the home",
+		                     dir, units);
+	if (S_ISDIR(sb.st_mode) && (sb.st_mode & 022))
+		return terra_err_set(e, TERRA_E_STATE,
+		                     "home '%s': '%s' is writable by %s: chmod go-w '%s'", dir,
+		                     units, sb.st_mode & 002 ? "others" : "its group", units);
+	return 0;
+}
+
 /* mkdir -p with mode 0700 for every directory it creates. */
 static int make_dirs(const char *dir, terra_err *e)
 {
@@ -144,6 +179,8 @@ int terra_home_init(const char *dir_opt, int force, int *created, terra_err *e)
 	}
 
 	/* Look at everything before changing anything. */
+	if (check_dirs(dir, e))
+		return -1;
 	if ((has_sk = exists(skp, &sb, e)) < 0 || (has_pk = exists(pkp, &sb, e)) < 0 ||
 	    (has_units = exists(unitsp, &sb, e)) < 0)
 		goto out;
@@ -234,6 +271,8 @@ int terra_home_open(terra_home *h, const char *opt_dir, unsigned flags, terra_er
 	if (stat(h->dir, &sb) || !S_ISDIR(sb.st_mode))
 		return terra_err_set(e, TERRA_E_NOTFOUND,
 		                     "no Terra home at '%s': run 'terra-register init' first", h->dir);
+	if (check_dirs(h->dir, e))
+		goto out;
 	if (join(path, sizeof path, h->dir, TERRA_DB_FILE, e))
 		goto out;
 	if (stat(path, &sb)) {

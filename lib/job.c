@@ -172,6 +172,9 @@ int terra_job_param(json_t *params, const char *option, const char *arg, terra_e
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "--%s '%s': expected an integer of at least %lld",
 			                     option, arg, ints[i].min);
+		if (!strcmp(option, "share-bits") && v > TERRA_SHARE_BITS_MAX)
+			return terra_err_set(e, TERRA_E_INPUT, "--share-bits '%s': at most %d", arg,
+			                     TERRA_SHARE_BITS_MAX);
 		return terra_rec_set(params, ints[i].field, json_integer(v), e);
 	}
 	return terra_err_set(e, TERRA_E_INPUT, "--%s: not a workload option", option);

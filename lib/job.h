@@ -5,6 +5,7 @@
  * terra-run's -w options, so both come through the same checks.
  */
 #include "err.h"
+#include "pow.h" /* TERRA_SHARE_BITS_MAX */
 
 #include <jansson.h>
 #include <stdint.h>

@@ -4,10 +4,14 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define KR_MAX_ARGS   64
 #define KR_SOURCE_MAX (4 * 1024 * 1024)
@@ -30,14 +34,59 @@ struct terra_kernelrun {
 	int64_t items, iterations, done;
 };
 
+/* 1 when path (resolved) is dir or under it. */
+static int under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* The file the job names, resolved, into real; refused outside the fence. */
+static int fenced_path(const char *file, const terra_kernel_fence *fence, char *real, terra_err *e)
+{
+	char dir[PATH_MAX], home[PATH_MAX];
+
+	if (!fence || !fence->kernel_dir)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "kernel: '%s': kernel jobs are off: the operator allows them "
+		                     "with terra-run --kernel-dir DIR",
+		                     file);
+	if (!realpath(fence->kernel_dir, dir))
+		return terra_err_sys(e, "kernel: directory '%s'", fence->kernel_dir);
+	if (!realpath(file, real))
+		return terra_err_sys(e, "kernel: open '%s'", file);
+	if (!under(real, dir))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "kernel: '%s': outside the kernel directory '%s'", file,
+		                     fence->kernel_dir);
+	if (fence->home_dir && realpath(fence->home_dir, home) && under(real, home))
+		return terra_err_set(e, TERRA_E_INPUT, "kernel: '%s': in the Terra home '%s'", file,
+		                     fence->home_dir);
+	return 0;
+}
+
 static int read_source(const char *path, char **src, terra_err *e)
 {
-	FILE *f = fopen(path, "rb");
+	/* resolved already: a link put there since is refused, not followed */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+	struct stat sb;
 	size_t len = 0, n;
 	char *buf = NULL;
 
-	if (!f)
-		return terra_err_sys(e, "kernel: open '%s'", path);
+	if (!f) {
+		terra_err_sys(e, "kernel: open '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return terra_err_set(e, TERRA_E_INPUT, "kernel: '%s': not a regular file", path);
+	}
 	if (!(buf = malloc(KR_SOURCE_MAX + 1))) {
 		fclose(f);
 		return terra_err_sys(e, "kernel: read '%s'", path);
@@ -209,10 +258,12 @@ static int set_scalar_arg(terra_kernelrun *kr, cl_uint i, const json_t *arg, ter
 }
 
 int terra_kernelrun_open(terra_kernelrun **krp, cl_context ctx, cl_device_id dev,
-                         cl_command_queue queue, const json_t *params, terra_err *e)
+                         cl_command_queue queue, const json_t *params,
+                         const terra_kernel_fence *fence, terra_err *e)
 {
 	terra_kernelrun *kr = NULL;
 	const char *file, *entry, *options = "";
+	char real[PATH_MAX];
 	json_t *args, *arg;
 	char *src = NULL;
 	cl_uint ldims;
@@ -253,7 +304,7 @@ int terra_kernelrun_open(terra_kernelrun **krp, cl_context ctx, cl_device_id dev
 		goto out;
 	}
 	kr->items = (int64_t)(kr->global[0] * kr->global[1] * kr->global[2]);
-	if (read_source(file, &src, e) < 0)
+	if (fenced_path(file, fence, real, e) < 0 || read_source(real, &src, e) < 0)
 		goto out;
 	if (terra_ocl_build(ctx, dev, src, options, &kr->prog, e) < 0) {
 		terra_err_wrap(e, "kernel '%s'", file);

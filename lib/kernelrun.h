@@ -21,10 +21,24 @@
 
 typedef struct terra_kernelrun terra_kernelrun;
 
-/* Reads the file, builds it (a failed build's message ends with the log),
- * allocates and fills the buffers. */
+/*
+ * Where a job's file may be: the job names it by path (relative to the
+ * working directory), and a renter's job must not read the operator's
+ * files (a failed build's log quotes the source it read, owner.key
+ * included). So the file, its symbolic links followed, must be a regular
+ * file under kernel_dir (the operator's terra-run --kernel-dir; NULL: no
+ * kernel job is allowed) and not in the home directory home_dir (may be NULL).
+ */
+typedef struct terra_kernel_fence {
+	const char *kernel_dir;
+	const char *home_dir;
+} terra_kernel_fence;
+
+/* Reads the file (within the fence), builds it (a failed build's message
+ * ends with the log), allocates and fills the buffers. */
 int terra_kernelrun_open(terra_kernelrun **kr, cl_context ctx, cl_device_id dev,
-                         cl_command_queue queue, const json_t *params, terra_err *e);
+                         cl_command_queue queue, const json_t *params,
+                         const terra_kernel_fence *fence, terra_err *e);
 void terra_kernelrun_close(terra_kernelrun *kr);
 /* One launch; *work the work-items it ran, *busy_us its device time. */
 int terra_kernelrun_step(terra_kernelrun *kr, int64_t *work, int64_t *busy_us, terra_err *e);

@@ -225,9 +225,14 @@ int terra_key_load(terra_key *k, const char *sk_path, terra_err *e)
 	k->sk = NULL;
 	if (sodium_ready(e) < 0)
 		return -1;
-	fd = open(sk_path, O_RDONLY | O_CLOEXEC);
+	/* a link could point anywhere, another user's key or a file that changes */
+	fd = open(sk_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ELOOP)
+			terra_err_set(e, TERRA_E_INPUT,
+			              "open '%s': a symbolic link, refused: a key must be a file",
+			              sk_path);
+		else if (errno == ENOENT)
 			terra_err_set(e, TERRA_E_NOTFOUND, "open '%s': %s", sk_path,
 			              strerror(errno));
 		else
@@ -291,8 +296,12 @@ int terra_key_load_pub(terra_key *k, const char *pk_path, terra_err *e)
 	int fd, rc = -1;
 
 	k->sk = NULL;
-	fd = open(pk_path, O_RDONLY | O_CLOEXEC);
+	fd = open(pk_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
+		if (errno == ELOOP)
+			return terra_err_set(
+			    e, TERRA_E_INPUT,
+			    "open '%s': a symbolic link, refused: a key must be a file", pk_path);
 		if (errno == ENOENT)
 			return terra_err_set(e, TERRA_E_NOTFOUND, "open '%s': %s", pk_path,
 			                     strerror(errno));

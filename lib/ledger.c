@@ -4,6 +4,7 @@
 #include "db.h"
 #include "key.h"
 #include "ledgerint.h"
+#include "limit.h"
 #include "merkle.h"
 #include "money.h"
 #include "record.h"
@@ -215,6 +216,8 @@ int terra_ledger_append(terra_home *h, const char *kind, const json_t *payload, 
 	if (terra_rec_dumps(payload, &ptext, &plen, e))
 		return terra_err_wrap(e, "ledger: entry payload");
 	if (load_tip(h->db, &n, prev, &acc, e))
+		goto out;
+	if (terra_limit_created_at(h->db, now, e))
 		goto out;
 	if (terra_ledger_entry_line(&line, n + 1, kind, ptext, plen, prev, created_at)) {
 		terra_err_sys(e, "ledger: entry");

@@ -1,5 +1,6 @@
 #include "out.h"
 
+#include "csvcell.h"
 #include "record.h"
 
 #include <csv.h>
@@ -95,7 +96,9 @@ static void csv_field(FILE *f, const char *s, int first)
 
 	if (!first)
 		putc(',', f);
-	if (n && !strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ')
+	if (terra_csvcell_is_formula(s))
+		terra_csvcell_put_text(f, s);
+	else if (n && !strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ')
 		fwrite(s, 1, n, f);
 	else if (n)
 		csv_fwrite(f, s, n);

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define TERRA_HEADER_BYTES 80
+/* A share has 1 to this many leading zero bits: what terra-run looks for and
+ * terra-meter accepts, one constant for both. */
+#define TERRA_SHARE_BITS_MAX 32
 
 /* Writes the header of nonce n from the template into out. */
 void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,

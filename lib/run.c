@@ -83,7 +83,8 @@ static int open_sha256d(terra_task *t, const terra_job *job, const terra_task_en
 
 	if (terra_rec_str_opt(p, "header", &hex, e) < 0 ||
 	    param_int(p, "nonce_start", 0, 0, NONCE_LIMIT - 1, &t->nonce_next, e) < 0 ||
-	    param_int(p, "share_bits", TERRA_SHARE_BITS_DEFAULT, 1, 64, &bits, e) < 0)
+	    param_int(p, "share_bits", TERRA_SHARE_BITS_DEFAULT, 1, TERRA_SHARE_BITS_MAX, &bits,
+	              e) < 0)
 		return -1;
 	if (hex && terra_unhex(hex, t->header, TERRA_HEADER_BYTES, e) < 0)
 		return terra_err_wrap(e, "field 'header'");
@@ -129,7 +130,8 @@ int terra_task_open(terra_task **tp, const terra_job *job, const terra_task_env 
 		break;
 	default:
 		t->entry = json_string_value(json_object_get(job->params, "entry"));
-		r = terra_kernelrun_open(&t->kr, env->ctx, env->dev, env->queue, job->params, e);
+		r = terra_kernelrun_open(&t->kr, env->ctx, env->dev, env->queue, job->params,
+		                         &(terra_kernel_fence){env->kernel_dir, env->home_dir}, e);
 		break;
 	}
 	if (r < 0) {

@@ -24,6 +24,8 @@ typedef struct terra_task_env {
 	cl_command_queue queue; /* with profiling enabled */
 	const char *unit;
 	int64_t start_us;
+	const char *kernel_dir; /* where kernel jobs' files may be; NULL: none (kernelrun.h) */
+	const char *home_dir;   /* never a kernel file from there (may be NULL) */
 } terra_task_env;
 
 /* Builds the workload's kernel and inputs; errors name the job's params. */

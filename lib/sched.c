@@ -100,6 +100,8 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	int emitted = 0, ret = -1, r;
 
 	env.start_us = s->wall0 + (terra_time_mono() - mono0);
+	env.kernel_dir = s->o.kernel_dir;
+	env.home_dir = s->home->dir;
 	if (terra_task_open(&task, job, &env, e) < 0)
 		return -1;
 	from = terra_time_mono();

@@ -24,6 +24,7 @@ typedef struct terra_sched_opts {
 	int64_t interval_us;         /* interim usage every so often; 0: one record per job */
 	int (*stop)(void);           /* nonzero: end the run (terra_stop_requested); NULL: never */
 	FILE *out;
+	const char *kernel_dir; /* --kernel-dir: kernel jobs' files only from there; NULL: none */
 	/* A job that failed, called under the output lock (never NULL). */
 	void (*on_error)(void *arg, const terra_err *e);
 	void *arg;

@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "ledger.h"
+#include "limit.h"
 #include "money.h"
 #include "record.h"
 #include "settlestore.h"
@@ -251,6 +252,8 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		rc = 1;
 		goto out;
 	}
+	if (terra_limit_revenue(db, s->revenue, e) < 0)
+		goto out;
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;

@@ -168,6 +168,9 @@ int terra_time_now(int64_t *us, terra_err *e)
 	if (env && *env) {
 		if (terra_time_parse(env, us, e))
 			return terra_err_wrap(e, "TERRA_NOW");
+		if (*us < 0)
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "TERRA_NOW: time '%.64s': before 1970", env);
 		return 0;
 	}
 	if (clock_gettime(CLOCK_REALTIME, &ts))
@@ -321,6 +324,9 @@ int terra_period_parse(const char *s, int64_t *start, int64_t *end, terra_err *e
 	if (en <= st)
 		return terra_err_set(e, TERRA_E_INPUT, "period '%.64s': the end must be after the start",
 		                     s);
+	if (st < 0 || en > days_from_civil(10000, 1, 1) * US_PER_DAY)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "period '%.64s': outside the years 1970 to 9999", s);
 	*start = st;
 	*end = en;
 	return 0;

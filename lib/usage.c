@@ -173,9 +173,9 @@ static char *check_sha256d(const json_t *rec, int64_t work)
 	    terra_rec_int(ev, "share_bits", &bits, &e) < 0 ||
 	    terra_rec_arr(ev, "shares", &shares, &e) < 0)
 		return fmt_msg("evidence: %s", e.msg);
-	if (bits < 1 || bits > TERRA_METER_SHARE_BITS_MAX)
+	if (bits < 1 || bits > TERRA_SHARE_BITS_MAX)
 		return fmt_msg("bad share: share_bits %lld is not in [1, %d]", (long long)bits,
-		               TERRA_METER_SHARE_BITS_MAX);
+		               TERRA_SHARE_BITS_MAX);
 	if (start < 0 || work > NONCE_LIMIT || start > NONCE_LIMIT - work)
 		return fmt_msg("bad share: nonces [%lld, %lld + %lld) go beyond 2^40",
 		               (long long)start, (long long)start, (long long)work);
@@ -404,7 +404,7 @@ static int sha256d_written(const char *line, const terra_canon_member *ev, int64
 	if (written_hex(text, header, tmpl, sizeof tmpl) < 0 || !int_ok(start) || !int_ok(bits) ||
 	    !shares || shares->kind != TERRA_CANON_ARRAY)
 		return 0;
-	if (bits->num < 1 || bits->num > TERRA_METER_SHARE_BITS_MAX)
+	if (bits->num < 1 || bits->num > TERRA_SHARE_BITS_MAX)
 		return 0;
 	if (start->num < 0 || work > NONCE_LIMIT || start->num > NONCE_LIMIT - work)
 		return 0;

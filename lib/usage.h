@@ -11,13 +11,13 @@
  */
 #include "key.h"
 #include "merkle.h"
+#include "pow.h"
 #include "unit.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* sha256d: share_bits must lie in [1, TERRA_METER_SHARE_BITS_MAX]. */
-#define TERRA_METER_SHARE_BITS_MAX 32
+/* sha256d: share_bits must lie in [1, TERRA_SHARE_BITS_MAX] (pow.h). */
 /* Benchmark integer operations credited to one double SHA-256 for the rate
  * bound (a real one takes about 6000; see terra-meter(1) for the margin). */
 #define TERRA_METER_SHA256D_OPS 64

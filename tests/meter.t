@@ -404,7 +404,8 @@ like "$(cat "$tmp/f.err")" "forged.nd:[0-9]+: unit record: bad signature" "forge
 like "$(cat "$tmp/f.err")" "unknown unit '$gpu'" "forged unit record: its usage has no unit"
 ok "no output for the store" test ! -e "$H3/units/$gpu.key"
 # a transferred unit: the record signed by the previous owner, the new owner paid
-TERRA_NOW=2026-11-21T10:30:00Z terra-register transfer "$gpu2" "$(cat "$H3/owner.pub")" >/dev/null 2>&1
+# (at 11:00, not before the retirement: ledger times never go backwards)
+TERRA_NOW=2026-11-21T11:00:00Z terra-register transfer "$gpu2" "$(cat "$H3/owner.pub")" >/dev/null 2>&1
 terra-register list -o json >"$tmp/units2.nd"
 ok "the transfer record names the previous owner" \
 	test "$(jq -r "select(.unit == \"$gpu2\") | .transferred_from" "$tmp/units2.nd")" = "$(cat "$TERRA_HOME/owner.pub")"

@@ -60,7 +60,7 @@ like "$err" "$in:4: line too long to copy to the reject file" "the 2 MiB line is
 fails 0 "an empty file is not an error" sh -c 'terra-register "$1" >"$2" 2>"$3"' sh \
 	"$tmp/empty.ndjson" "$tmp/out" "$tmp/err"
 is "$(wc -c <"$tmp/out")" 0 "an empty file writes nothing"
-is "$(wc -c <"$tmp/err")" 0 "an empty file says nothing"
+is "$(errs "$tmp/err" | wc -c)" 0 "an empty file says nothing"
 printf '\n\n' >"$tmp/blank.ndjson"
 fails 0 "blank lines are skipped" quiet terra-register "$tmp/blank.ndjson"
 

@@ -83,7 +83,7 @@ cp "$TERRA_HOME/units/$unit.key" "$tmp/unit.key.before"
 # The same device again.
 fails 0 "the same device again exits 0" sh -c 'terra-register "$1" >"$2" 2>"$3"' sh \
 	"$dev/h100-65.ndjson" "$tmp/u2" "$tmp/e2"
-is "$(cat "$tmp/e2")" \
+is "$(errs "$tmp/e2")" \
 	"terra-register: $dev/h100-65.ndjson:1: device already registered as unit $unit" \
 	"the same device again is reported as already registered"
 ok "the same device again writes the existing unit record" cmp -s "$tmp/u1" "$tmp/u2"

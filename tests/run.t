@@ -133,11 +133,11 @@ if [ -n "${TERRA_VALGRIND:-}" ]; then
 		rc "$tmp/sha.rc.$1" terra-run -w sha256d --header "$tmpl" --work 4096 \
 			--nonce-start 1234567 --share-bits 8 >"$tmp/sha.$1"
 		rc "$tmp/sgemm.rc.$1" terra-run -w sgemm --size 19,23,37 --seed 11 >"$tmp/sgemm.$1"
-		rc "$tmp/kernel.rc.$1" sh -c "cd '$top' && terra-run <examples/job-kernel.json" \
+		rc "$tmp/kernel.rc.$1" sh -c "cd '$top' && terra-run --kernel-dir examples <examples/job-kernel.json" \
 			>"$tmp/kernel.$1"
 		rc "$tmp/bad.rc.$1" env TERRA_TEST_SGEMM_CORRUPT=5,7 terra-run -w sgemm --size 64,64,64 \
 			>"$tmp/bad.$1" 2>"$tmp/bad.err.$1"
-		rc "$tmp/big.rc.$1" terra-run "$tmp/big.json" >"$tmp/big.$1" 2>"$tmp/big.err.$1"
+		rc "$tmp/big.rc.$1" terra-run --kernel-dir "$top/examples" "$tmp/big.json" >"$tmp/big.$1" 2>"$tmp/big.err.$1"
 	}
 	tmpl=$(jq -r '.headers[0].header' "$fixtures/bitcoin-headers.json" | cut -c1-152)00000000
 	jobs native
@@ -246,7 +246,7 @@ is "$(lines "$tmp/bad.ndjson")" 0 "no usage for it"
 
 # kernel: the example kernel, digest checked in Python.
 cd "$top"
-fails 0 "the example kernel job runs" sh -c "terra-run <examples/job-kernel.json >'$tmp/kernel.ndjson'"
+fails 0 "the example kernel job runs" sh -c "terra-run --kernel-dir examples <examples/job-kernel.json >'$tmp/kernel.ndjson'"
 cd - >/dev/null
 want=$("$py" -c "import hashlib, struct; print(hashlib.sha256(b''.join(struct.pack('<I', (3 * i + 7) & 0xffffffff) for i in range(4096))).hexdigest())")
 is "$(jq -r .result "$tmp/kernel.ndjson")" "$want" "the result is the digest of y = 3x + 7"
@@ -258,13 +258,13 @@ ok "kernel usage verifies" verify "$pub" "$tmp/kernel.ndjson"
 printf '__kernel void broken(__global uint *x) { x[0] = undeclared_thing; }\n' >"$tmp/broken.cl"
 printf '{"type":"job","v":1,"id":"b","workload":"kernel","params":{"file":"%s","entry":"broken","global":1,"args":[{"buffer":4}]}}\n' \
 	"$tmp/broken.cl" >"$tmp/broken.json"
-fails 1 "a kernel that does not compile fails" sh -c "terra-run '$tmp/broken.json' >'$tmp/b.ndjson' 2>'$tmp/b.err'"
+fails 1 "a kernel that does not compile fails" sh -c "terra-run --kernel-dir '$tmp' '$tmp/broken.json' >'$tmp/b.ndjson' 2>'$tmp/b.err'"
 like "$(cat "$tmp/b.err")" "undeclared_thing" "the build log is shown"
 is "$(lines "$tmp/b.ndjson")" 0 "no usage for a failed build"
 
 # The device refuses an allocation: no usage.
 fails 1 "a buffer over the device's largest allocation fails" \
-	sh -c "terra-run '$tmp/big.json' >'$tmp/big.ndjson' 2>'$tmp/big.err'"
+	sh -c "terra-run --kernel-dir '$top/examples' '$tmp/big.json' >'$tmp/big.ndjson' 2>'$tmp/big.err'"
 like "$(cat "$tmp/big.err")" "device refuses it" "the message says the device refuses it"
 is "$(lines "$tmp/big.ndjson")" 0 "no usage for a refused allocation"
 fails 1 "an sgemm too large for the device fails" \
