@@ -125,7 +125,7 @@ TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
 PROVE_JOBS ?= 2
-check: all lint-man
+check: all lint-man lint-layers
 	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
 
 # make test T="tests/register.t build/rel/tests/unit/record.t": just those.
