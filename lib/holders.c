@@ -13,70 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* the toolkit's own accounts: the ledger posts to them */
-static const char *const reserved[] = {"treasury", "carry", "revenue", "paid", "holders"};
-/* lengths of the reserved names, to skip the comparisons for the others */
-#define RESERVED_LEN(n) ((n) == 4 || (n) == 5 || (n) == 7 || (n) == 8)
-
-/*
- * The characters an account may hold: A-Z a-z 0-9 . _ - @ +. Not ':',
- * which hledger reads as a subaccount separator ("a:b" would roll up into
- * "a"); snapshots stored before it was refused still verify (stored_ok).
- */
-static const unsigned char account_char[256] = {
-    ['.'] = 1, ['_'] = 1, ['-'] = 1, ['@'] = 1, ['+'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
-};
-
-int terra_account_check(const char *account, terra_err *e)
-{
-	size_t i, n;
-
-	/* the common case, in one pass: every character allowed, not too long */
-	for (n = 0; n <= TERRA_ACCOUNT_MAX && account_char[(unsigned char)account[n]]; n++)
-		;
-	if (n && n <= TERRA_ACCOUNT_MAX && !account[n]) {
-		if (!RESERVED_LEN(n))
-			return 0;
-		for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-			if (!strcmp(account, reserved[i]))
-				return terra_err_set(e, TERRA_E_INPUT, "account '%s' is reserved",
-				                     account);
-		return 0;
-	}
-	n = strlen(account);
-	if (n == 0)
-		return terra_err_set(e, TERRA_E_INPUT, "empty account");
-	if (n > TERRA_ACCOUNT_MAX)
-		return terra_err_set(e, TERRA_E_INPUT,
-		                     "account '%.32s...': longer than %d characters", account,
-		                     TERRA_ACCOUNT_MAX);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)account[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("._-@+", c)))
-			return terra_err_set(
-			    e, TERRA_E_INPUT,
-			    "account '%.*s': character %zu is not one of A-Z a-z 0-9 "
-			    ". _ - @ +",
-			    (int)(c < 0x20 || c >= 0x7f ? i : n), account, i + 1);
-	}
-	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-		if (!strcmp(account, reserved[i]))
-			return terra_err_set(e, TERRA_E_INPUT, "account '%s' is reserved", account);
-	return 0;
-}
-
 void terra_holders_init(terra_holders *hs)
 {
 	memset(hs, 0, sizeof *hs);
@@ -110,44 +46,6 @@ static void *big_alloc(size_t size)
 	}
 #endif
 	return p;
-}
-
-/* 1 when account[0..len) is a valid, unreserved account: the common case, without a message. */
-static int account_ok(const char *account, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > TERRA_ACCOUNT_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!account_char[(unsigned char)account[i]])
-			return 0;
-	if (!RESERVED_LEN(len))
-		return 1;
-	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-		if (strlen(reserved[i]) == len && !memcmp(account, reserved[i], len))
-			return 0;
-	return 1;
-}
-
-/*
- * 1 when a stored snapshot's account passes the rules it was written
- * under: ':' allowed, only the first three names reserved. Verification
- * must not turn down a settlement the toolkit once made.
- */
-static int stored_ok(const char *account, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > TERRA_ACCOUNT_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!account_char[(unsigned char)account[i]] && account[i] != ':')
-			return 0;
-	for (i = 0; i < 3; i++)
-		if (strlen(reserved[i]) == len && !memcmp(account, reserved[i], len))
-			return 0;
-	return 1;
 }
 
 /* Room in the arena for an account of len bytes and its NUL, at arena + arena_len. */
@@ -209,7 +107,7 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
 {
 	size_t len = strlen(account);
 
-	if (!account_ok(account, len) && terra_account_check(account, e) < 0)
+	if (!terra_account_ok(account, len) && terra_account_check(account, e) < 0)
 		return -1;
 	if (balance < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "account '%s': negative balance", account);
@@ -486,7 +384,7 @@ int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, ter
 				                     "snapshot record %zu: accounts out of order",
 				                     rec);
 		}
-		if (!stored_ok(acct, alen) && terra_account_check(acct, &sub) < 0)
+		if (!terra_account_stored_ok(acct, alen) && terra_account_check(acct, &sub) < 0)
 			return terra_err_set(e, TERRA_E_VERIFY, "snapshot record %zu: %s", rec,
 			                     sub.msg);
 		if (holders_push(hs, acct, alen, (int64_t)v, (long)rec, &sub) < 0)
@@ -566,7 +464,7 @@ static void on_field(void *data, size_t len, void *st_)
 		st->row_line = st->line;
 	/* the first row may be the header: on_row reads it from field[] */
 	if (i == 0)
-		st->quick[0] = st->rows && account_ok(data, len) && arena_room(hs, len, NULL) == 0;
+		st->quick[0] = st->rows && terra_account_ok(data, len) && arena_room(hs, len, NULL) == 0;
 	else
 		st->quick[1] = st->rows && balance_quick(data, len, &st->balance);
 	st->nul[i] = !st->quick[i] && len && memchr(data, '\0', len);

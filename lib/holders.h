@@ -54,6 +54,12 @@ typedef struct terra_holders {
 #define terra_holders_account_len(hs, i) ((hs)->v[(i)].len)
 
 /* Checks an account name as above; the message names it. */
+/* 1 when account[0..len) is a valid, unreserved account: the common case, no message. */
+int terra_account_ok(const char *account, size_t len);
+/* 1 when a stored snapshot's account passes the rules it was written under:
+ * ':' allowed, only treasury, carry and revenue reserved. Verification must
+ * not turn down a settlement the toolkit once made. */
+int terra_account_stored_ok(const char *account, size_t len);
 int terra_account_check(const char *account, terra_err *e);
 
 void terra_holders_init(terra_holders *hs);
