@@ -96,8 +96,16 @@ TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_
             ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
+# The Go verifier of tests/tlog.t: Go's own sumdb/note and tlog from Debian's
+# golang-golang-x-mod-dev, built offline in GOPATH mode.
+TLOGCHECK = $(BUILD)/tests/tlogcheck
+$(TLOGCHECK): tests/tools/tlogcheck/main.go
+	@mkdir -p $(@D)
+	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$(abspath $(BUILD))/gocache \
+	    go build -o $@ ./tests/tools/tlogcheck
+
 PROVE_JOBS ?= 2
-check: all lint-man
+check: all lint-man $(TLOGCHECK)
 	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
 
 # make test T="tests/register.t build/rel/tests/unit/record.t": just those.
@@ -109,7 +117,7 @@ unit: all
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --suppressions=$(abspath tests/valgrind.supp)
-valgrind: all
+valgrind: all $(TLOGCHECK)
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
 	    prove -j$(PROVE_JOBS) --timer --exec '$(VALGRIND)' $(UNITS)
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
