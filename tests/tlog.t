@@ -100,12 +100,18 @@ i=0
 while [ "$i" -lt "$size" ]; do
 	"$py" -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); i=int(sys.argv[2]); b[i]^=1; open(sys.argv[3],"wb").write(b)' \
 		"$tmp/cp.note" "$i" "$tmp/m.note"
-	"$gocheck" note "$vkey" "$tmp/m.note" >/dev/null 2>&1 && go_ok=$((go_ok + 1))
+	# Go decodes base64 leniently: a changed unused bit of the signature's last
+	# character still gives the same signature of the same text. Only a
+	# change of what is signed, accepted, would be a failure.
+	if out=$("$gocheck" note "$vkey" "$tmp/m.note" 2>/dev/null) &&
+		[ "$out" != "terra:$owner $n $root64" ] || cmp -s "$tmp/m.note" "$tmp/cp.note"; then
+		go_ok=$((go_ok + 1))
+	fi
 	terra-ledger verify --since "$tmp/m.note" >/dev/null 2>&1 && terra_ok=$((terra_ok + 1))
 	i=$((i + stride))
 done
-is "$go_ok" 0 "no one-bit change of the note passes Go's note.Open"
-is "$terra_ok" 0 "nor terra-ledger verify --since"
+is "$go_ok" 0 "no one-bit change of what the note says passes Go's note.Open"
+is "$terra_ok" 0 "no one-bit change at all passes terra-ledger verify --since"
 
 # --- static tiles ---
 terra-ledger export -f tiles "$tmp/tiles" 2>"$tmp/e"
