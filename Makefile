@@ -106,9 +106,11 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# A command's subcommands may live in cmd/<name>/*.c (cmd/ledger for terra-ledger).
+$(BUILD)/bin/terra-ledger: $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ledger/*.c))
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIB_A) $(PKG_LIBS) -o $@
 
 $(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(FIXTURE) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(FIXTURE) $(LIB_A) $(PKG_LIBS) -o $@
@@ -124,8 +126,16 @@ TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_
             ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
+# The Go verifier of tests/tlog.t: Go's own sumdb/note and tlog from Debian's
+# golang-golang-x-mod-dev, built offline in GOPATH mode.
+TLOGCHECK = $(BUILD)/tests/tlogcheck
+$(TLOGCHECK): tests/tools/tlogcheck/main.go
+	@mkdir -p $(@D)
+	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=$(abspath $(BUILD))/gocache \
+	    go build -o $@ ./tests/tools/tlogcheck
+
 PROVE_JOBS ?= 2
-check: all lint-man lint-layers
+check: all lint-man lint-layers $(TLOGCHECK)
 	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
 
 # make test T="tests/register.t build/rel/tests/unit/record.t": just those.
@@ -137,7 +147,7 @@ unit: all
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --suppressions=$(abspath tests/valgrind.supp)
-valgrind: all
+valgrind: all $(TLOGCHECK)
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
 	    prove -j$(PROVE_JOBS) --timer --exec '$(VALGRIND)' $(UNITS)
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \

@@ -1,4 +1,5 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
+#include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
 #include "lib/filter.h"
 #include "lib/home.h"
@@ -21,7 +22,12 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] export -f ndjson|csv|hledger|payouts [-p PERIOD]\n"
     "       terra-ledger [-H DIR] prove --account ACCOUNT -p PERIOD\n"
     "       terra-ledger [-H DIR] pay ACCOUNT AMOUNT [--ref REF]\n"
-    "       terra-ledger verify-proof --pubkey KEY [FILE]";
+    "       terra-ledger verify-proof --pubkey KEY [FILE]\n"
+    "       terra-ledger [-H DIR] vkey | checkpoint [--size N] | consistency OLD [NEW]\n"
+    "                    | inclusion SEQ [SIZE] | export -f tiles DIR\n"
+    "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
+    "       terra-ledger [-H DIR] verify --tiles DIR [--pubkey KEY]\n"
+    "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -36,6 +42,7 @@ struct opts {
 	const char *kind;
 	const char *ref;
 	enum terra_out out;
+	struct tlog_opts t;
 };
 
 static void open_home(terra_home *h, const struct opts *o)
@@ -56,6 +63,8 @@ static int cmd_verify(const struct opts *o)
 	uint8_t pk[TERRA_PK_BYTES];
 	int rc;
 
+	if (o->t.since || o->t.tiles)
+		return tlog_verify(&o->t, usage_text);
 	if (o->pubkey) {
 		terra_cli_pubkey(o->pubkey, pk);
 		terra_cli_stdin_notice("a ledger export");
@@ -102,7 +111,7 @@ static int cmd_rows(const struct opts *o, const char *account)
 	return TERRA_EXIT_OK;
 }
 
-static int cmd_export(const struct opts *o)
+static int cmd_export(const struct opts *o, const char *dir)
 {
 	char period[2 * TERRA_TIME_MAX];
 	terra_err e = {0};
@@ -110,6 +119,10 @@ static int cmd_export(const struct opts *o)
 
 	if (!o->format)
 		terra_usage_error(usage_text, "export needs -f FORMAT");
+	if ((dir != NULL) != !strcmp(o->format, "tiles"))
+		terra_usage_error(usage_text, "export: a directory with -f tiles, and only there");
+	if (dir)
+		return tlog_export_tiles(&o->t, dir);
 	if (strcmp(o->format, "ndjson") && strcmp(o->format, "csv") &&
 	    strcmp(o->format, "hledger") && strcmp(o->format, "payouts"))
 		terra_usage_error(usage_text, "unknown export format '%s'", o->format);
@@ -222,7 +235,7 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF };
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS };
 
 static struct opts opt;
 
@@ -236,6 +249,13 @@ static const terra_cli_opt options[] = {
      &opt.pubkey, NULL},
     {OPT_KIND, "kind", "KIND", "log: only entries of this kind", &opt.kind, NULL},
     {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
+    {0x100 + 's', "since", "NOTE", "verify: the ledger must extend this kept checkpoint note",
+     &opt.t.since, NULL},
+    {OPT_WITNESS, "witness", "VKEY", "verify --since: a witness's key (repeatable)", NULL, NULL},
+    {0x100 + 'q', "quorum", "K", "verify --since: how many witnesses must have cosigned",
+     &opt.t.quorum, NULL},
+    {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
+    {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -246,9 +266,16 @@ int main(int argc, char **argv)
 	int c, nargs, status;
 
 	terra_cli_init(argv[0]);
-	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1)
+	while ((c = terra_cli_getopt(argc, argv, options, usage_text)) != -1) {
 		if (c == 'o')
 			opt.out = terra_cli_out(optarg, usage_text);
+		if (c == OPT_WITNESS && opt.t.nwitness == 63)
+			terra_usage_error(usage_text, "--witness: at most 63 keys");
+		if (c == OPT_WITNESS)
+			opt.t.witness[opt.t.nwitness++] = optarg;
+	}
+	opt.t.home = opt.home;
+	opt.t.pubkey = opt.pubkey;
 	args = argv + optind;
 	nargs = argc - optind;
 	if (nargs < 1)
@@ -264,14 +291,23 @@ int main(int argc, char **argv)
 		want_args(sub, nargs - 1, 0, 1);
 		status = cmd_rows(&opt, nargs > 1 ? args[1] : "");
 	} else if (!strcmp(sub, "export")) {
-		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_export(&opt);
+		want_args(sub, nargs - 1, 0, 1);
+		status = cmd_export(&opt, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "prove")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = cmd_prove(&opt);
 	} else if (!strcmp(sub, "pay")) {
 		want_args(sub, nargs - 1, 2, 2);
 		status = cmd_pay(&opt, args[1], args[2]);
+	} else if (!strcmp(sub, "vkey") || !strcmp(sub, "checkpoint")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = tlog_cmd(&opt.t, usage_text, sub, args + 1, nargs - 1);
+	} else if (!strcmp(sub, "consistency") || !strcmp(sub, "inclusion")) {
+		want_args(sub, nargs - 1, 1, 2);
+		status = tlog_cmd(&opt.t, usage_text, sub, args + 1, nargs - 1);
+	} else if (!strcmp(sub, "witness")) {
+		want_args(sub, nargs - 1, 2, 3);
+		status = tlog_witness(usage_text, args + 1, nargs - 1);
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
 		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);

@@ -43,11 +43,8 @@ static size_t escape_len(const struct cursor *c)
 	return 6;
 }
 
-/* Length of the UTF-8 sequence of a code point >= U+0080 at the cursor, or
- * 0 when it is not valid UTF-8 (overlong, a surrogate, past U+10FFFF). */
-static size_t utf8_len(const struct cursor *c)
+size_t terra_utf8_len(const unsigned char *p, size_t left)
 {
-	const unsigned char *p = c->s + c->pos;
 	unsigned lead = p[0];
 	size_t n, i;
 	uint32_t cp;
@@ -55,7 +52,7 @@ static size_t utf8_len(const struct cursor *c)
 	if (lead < 0xc2 || lead > 0xf4)
 		return 0;
 	n = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-	if (c->len - c->pos < n)
+	if (left < n)
 		return 0;
 	cp = lead & (0x7fu >> n);
 	for (i = 1; i < n; i++) {
@@ -93,7 +90,7 @@ static int scan_string(struct cursor *c, int *escaped)
 			n = escape_len(c);
 			*escaped = 1;
 		} else {
-			n = utf8_len(c);
+			n = terra_utf8_len(c->s + c->pos, c->len - c->pos);
 		}
 		if (!n)
 			return -1;

@@ -71,4 +71,9 @@ long terra_canon_ints(const char *text, const terra_canon_member *m, int64_t *ou
 size_t terra_canon_without(const char *text, size_t len, const terra_canon_member *m, size_t n,
                            size_t i, char *out);
 
+/* Length of the UTF-8 sequence of a code point >= U+0080 at p (left bytes
+ * there), or 0 when it is not valid UTF-8 (overlong, a surrogate, past
+ * U+10FFFF, cut short). */
+size_t terra_utf8_len(const unsigned char *p, size_t left);
+
 #endif

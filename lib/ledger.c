@@ -631,3 +631,55 @@ const char **terra_ledger_sorted_keys(const json_t *obj, size_t *n)
 	qsort(keys, *n, sizeof *keys, cmp_str);
 	return keys;
 }
+
+int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[32], int64_t *n,
+                      terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t(*out)[32] = NULL;
+	int64_t count = 0, cap = 0;
+	int row, ret = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT seq, leaf_hash FROM entries WHERE ?1 = 0 OR seq <= ?1 "
+	                     "ORDER BY seq",
+	                     &st, e))
+		return -1;
+	sqlite3_bind_int64(st, 1, size);
+	for (;;) {
+		if (terra_ledger_step(db, st, &row, e))
+			goto out;
+		if (!row)
+			break;
+		if (count == cap) {
+			void *p;
+			cap = cap ? cap * 2 : 1024;
+			p = realloc(out, (size_t)cap * 32);
+			if (!p) {
+				terra_err_sys(e, "ledger");
+				goto out;
+			}
+			out = p;
+		}
+		if (sqlite3_column_int64(st, 0) != count + 1 || terra_ledger_blob32(st, 1, out[count])) {
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "entry %" PRId64 ": missing or malformed; run 'terra-ledger verify'",
+			              count + 1);
+			goto out;
+		}
+		count++;
+	}
+	if (size && count != size) {
+		terra_err_set(e, TERRA_E_NOTFOUND, "the ledger has %" PRId64 " entries, not %" PRId64,
+		              count, size);
+		goto out;
+	}
+	*leaves = out;
+	*n = count;
+	out = NULL;
+	ret = 0;
+out:
+	free(out);
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -33,7 +33,9 @@ struct verifier {
 	terra_merkle_acc acc;           /* tree of entries 1..n */
 	json_t *balances;               /* account -> integer */
 	terra_buf line;
-	int64_t carry; /* carry_out of the last settlement verified */
+	int64_t carry;            /* carry_out of the last settlement verified */
+	int64_t since_size;       /* the caller's kept checkpoint size, or -1 */
+	uint8_t since_root[TERRA_HASH_BYTES]; /* the root of entries 1..since_size */
 };
 
 static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
@@ -57,6 +59,7 @@ static void verifier_free(struct verifier *v)
 static int verifier_report(struct verifier *v, terra_ledger_report *rep)
 {
 	rep->entries = v->n;
+	memcpy(rep->since_root, v->since_root, TERRA_HASH_BYTES);
 	rep->checkpoints = v->checkpoints;
 	rep->settlements = v->settlements;
 	terra_merkle_acc_root(&v->acc, rep->root);
@@ -152,6 +155,8 @@ static int verify_entry(struct verifier *v, int64_t seq, const char *kind, const
 	if (!strcmp(kind, "settlement"))
 		v->settlements++;
 	terra_merkle_acc_push(&v->acc, leaf);
+	if (seq == v->since_size)
+		terra_merkle_acc_root(&v->acc, v->since_root);
 	memcpy(v->prev, leaf, TERRA_HASH_BYTES);
 	v->n = seq;
 	*payload_out = payload;
@@ -337,10 +342,12 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 	void *snap = NULL;
 	size_t snaplen = 0;
 	int erow, crow, ret = -1;
+	int64_t since = rep->since_size;
 
 	memset(rep, 0, sizeof *rep);
 	if (verifier_init(&v, h->owner.pk, e))
 		return -1;
+	v.since_size = since;
 	/* One read transaction: a consistent snapshot while others append. */
 	if (terra_db_exec(h->db, "BEGIN", e))
 		goto out;
@@ -534,11 +541,13 @@ int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK
 	char *canon = NULL;
 	size_t rawlen, clen;
 	int rc, ret = -1;
+	int64_t since = rep->since_size;
 
 	memset(rep, 0, sizeof *rep);
 	memset(&pend, 0, sizeof pend);
 	if (verifier_init(&v, pk, e))
 		return -1;
+	v.since_size = since;
 	while ((rc = terra_reader_next(r, &rec, e)) != 0) {
 		if (rc == -2)
 			goto out;

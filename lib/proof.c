@@ -152,7 +152,7 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	char hex[TERRA_HASH_HEX], amount[TERRA_AMOUNT_MAX];
 	json_t *payouts = NULL, *cp = NULL, *jpath = NULL, *holder = NULL;
 	const char *body;
-	int64_t size = 0, sum, i;
+	int64_t size = 0, sum;
 	size_t len, k;
 	int row, ret = -1;
 
@@ -187,30 +187,10 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	leaves = malloc((size_t)size * TERRA_HASH_BYTES);
-	if (!leaves) {
-		terra_err_sys(e, "ledger: proof");
-		goto out;
-	}
-	if (terra_db_prepare(db, "SELECT seq, leaf_hash FROM entries WHERE seq <= ? ORDER BY seq",
-	                     &st, e))
-		goto out;
-	sqlite3_bind_int64(st, 1, size);
-	for (i = 0;; i++) {
-		if (terra_ledger_step(db, st, &row, e))
-			goto out;
-		if (!row)
-			break;
-		if (i >= size || sqlite3_column_int64(st, 0) != i + 1 ||
-		    terra_ledger_blob32(st, 1, leaves[i])) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": malformed; run 'terra-ledger verify'",
-			              i + 1);
-			goto out;
-		}
-	}
-	if (i != size) {
-		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": missing", i + 1);
+	if (terra_ledger_leaves(db, size, &leaves, &size, e)) {
+		if (e->kind == TERRA_E_NOTFOUND) /* the checkpoint covers entries that are gone */
+			terra_err_set(e, TERRA_E_VERIFY, "entries missing below checkpoint %" PRId64,
+			              size);
 		goto out;
 	}
 	if (terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)size,

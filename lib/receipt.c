@@ -1,6 +1,7 @@
 #include "receipt.h"
 
 #include "key.h"
+#include "ledgerint.h"
 #include "money.h"
 #include "record.h"
 
@@ -9,15 +10,14 @@
 int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[32], json_t **out,
                            terra_err *e)
 {
-	char root[2 * 32 + 1], pkhex[TERRA_PK_HEX], origin[6 + TERRA_PK_HEX];
+	char root[TERRA_HASH_HEX], origin[TERRA_ORIGIN_MAX];
 	json_t *rec = json_object();
 
 	*out = NULL;
 	if (!rec)
 		return terra_err_sys(e, "verified record");
-	terra_hex(rep->root, 32, root);
-	terra_hex(pk, TERRA_PK_BYTES, pkhex);
-	snprintf(origin, sizeof origin, "terra:%s", pkhex);
+	terra_hex(rep->root, TERRA_HASH_BYTES, root);
+	terra_ledger_origin(pk, origin);
 	if (terra_rec_set(rec, "type", json_string("verified"), e) < 0 ||
 	    terra_rec_set(rec, "v", json_integer(1), e) < 0 ||
 	    terra_rec_set(rec, "origin", json_string(origin), e) < 0 ||

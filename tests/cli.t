@@ -77,11 +77,11 @@ EOF
 	is "$(completes terra-register '')" "init list retire show transfer" \
 		"terra-register: the subcommands (no files here)"
 	is "$(completes terra-register tr)" "transfer" "terra-register tr -> transfer"
-	is "$(completes terra-ledger '')" "balance export log pay prove verify verify-proof" \
+	is "$(completes terra-ledger '')" "balance checkpoint consistency export inclusion log pay prove verify verify-proof vkey witness" \
 		"terra-ledger: the subcommands"
 	is "$(completes terra-ledger ver)" "verify verify-proof" \
 		"terra-ledger ver -> verify, verify-proof"
-	is "$(completes terra-ledger export -f '')" "csv hledger ndjson payouts" \
+	is "$(completes terra-ledger export -f '')" "csv hledger ndjson payouts tiles" \
 		"terra-ledger export -f: the formats"
 	is "$(completes terra-ledger -o '')" "csv json table" "terra-ledger -o: the output forms"
 	is "$(completes terra-register -o t)" "table" "terra-register -o t -> table"

@@ -1,0 +1,31 @@
+#ifndef TERRA_CMD_LEDGER_TLOG_H
+#define TERRA_CMD_LEDGER_TLOG_H
+/*
+ * terra-ledger's transparency-log commands (cmd/ledger/tlog.c, linked into
+ * terra-ledger only): vkey, checkpoint, consistency, inclusion, export -f
+ * tiles, verify --since and --tiles, and the witness mode.
+ */
+#include "lib/note.h"
+
+struct tlog_opts {
+	const char *home;
+	const char *pubkey;
+	const char *since;   /* verify --since NOTE */
+	const char *tiles;   /* verify --tiles DIR */
+	const char *size;    /* checkpoint --size N */
+	const char *quorum;  /* verify --quorum K */
+	const char *witness[63];
+	unsigned nwitness;
+};
+
+/* vkey | checkpoint | consistency OLD [NEW] | inclusion SEQ [SIZE]. */
+int tlog_cmd(const struct tlog_opts *o, const char *usage_text, const char *sub, char **args,
+             int nargs);
+/* export -f tiles DIR. */
+int tlog_export_tiles(const struct tlog_opts *o, const char *dir);
+/* verify with --since or --tiles (the plain verify otherwise is the caller's). */
+int tlog_verify(const struct tlog_opts *o, const char *usage_text);
+/* witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]. */
+int tlog_witness(const char *usage_text, char **args, int nargs);
+
+#endif
