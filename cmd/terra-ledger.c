@@ -20,9 +20,9 @@ static const char usage_text[] =
     "       terra-ledger verify --pubkey KEY < export.ndjson\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] log [--kind KIND] | balance [ACCOUNT]\n"
     "       terra-ledger [-H DIR] export -f ndjson|csv|hledger|payouts [-p PERIOD]\n"
-    "       terra-ledger [-H DIR] prove --account ACCOUNT -p PERIOD\n"
+    "       terra-ledger [-H DIR] prove --account ACCOUNT -p PERIOD [--since NOTE]\n"
     "       terra-ledger [-H DIR] pay ACCOUNT AMOUNT [--ref REF]\n"
-    "       terra-ledger verify-proof --pubkey KEY [FILE]\n"
+    "       terra-ledger verify-proof --pubkey KEY [--since NOTE] [FILE]\n"
     "       terra-ledger [-H DIR] vkey | checkpoint [--size N] | consistency OLD [NEW]\n"
     "                    | inclusion SEQ [SIZE] | export -f tiles DIR\n"
     "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
@@ -149,6 +149,7 @@ static int cmd_prove(const struct opts *o)
 	terra_cli_period(usage_text, o->period, period);
 	open_home(&h, o);
 	if (terra_ledger_prove(h.db, o->account, period, &proof, &e) < 0 ||
+	    (o->t.since && tlog_prove_since(&o->t, h.db, h.owner.pk, proof) < 0) ||
 	    terra_rec_write(stdout, proof, &e) < 0)
 		terra_die_err(&e);
 	json_decref(proof);
@@ -159,6 +160,7 @@ static int cmd_prove(const struct opts *o)
 struct proofs {
 	uint8_t pk[TERRA_PK_BYTES];
 	int status;
+	const struct tlog_opts *t; /* --since: the kept note the proofs must extend */
 };
 
 /* A proof that checks: its payouts out. */
@@ -169,8 +171,11 @@ static int check_proof(void *arg, json_t *rec, const char *where, terra_err *e)
 	size_t i;
 
 	(void)where;
-	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0)
+	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0 ||
+	    (p->t->since && tlog_proof_extends(p->t, p->pk, rec, e) < 0)) {
+		json_decref(payouts);
 		return TERRA_FILTER_BAD;
+	}
 	json_array_foreach(payouts, i, pay)
 	{
 		if (terra_rec_write(stdout, pay, e) < 0) {
@@ -190,7 +195,7 @@ static void report(void *arg, const terra_err *e)
 static int cmd_verify_proof(const struct opts *o, char *file)
 {
 	terra_filter_opts fo = {.type = "proof", .others_bad = 1, .apply = check_proof};
-	struct proofs p = {.status = TERRA_EXIT_OK};
+	struct proofs p = {.status = TERRA_EXIT_OK, .t = &o->t};
 	terra_filter_counts c;
 
 	if (!o->pubkey)
@@ -249,7 +254,7 @@ static const terra_cli_opt options[] = {
      &opt.pubkey, NULL},
     {OPT_KIND, "kind", "KIND", "log: only entries of this kind", &opt.kind, NULL},
     {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
-    {0x100 + 's', "since", "NOTE", "verify: the ledger must extend this kept checkpoint note",
+    {0x100 + 's', "since", "NOTE", "verify, prove, verify-proof: a checkpoint note kept earlier",
      &opt.t.since, NULL},
     {OPT_WITNESS, "witness", "VKEY", "verify --since: a witness's key (repeatable)", NULL, NULL},
     {0x100 + 'q', "quorum", "K", "verify --since: how many witnesses must have cosigned",

@@ -403,3 +403,96 @@ int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[32], int64_t *size
 	*size = (int64_t)k.cp.size;
 	return 0;
 }
+
+int terra_tlog_prove_since(sqlite3 *db, json_t *proof, int64_t since, terra_err *e)
+{
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL, path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
+	char hex[TERRA_HASH_HEX];
+	json_t *jpath = NULL, *c = NULL;
+	int64_t size, n;
+	size_t len = 0;
+	int ret = -1;
+
+	if (terra_rec_int(proof, "size", &size, e))
+		return -1;
+	if (since < 1 || since > size)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "prove --since %" PRId64 ": not within 1..%" PRId64
+		                     " (the proof's tree)",
+		                     since, size);
+	if (terra_ledger_leaves(db, size, &leaves, &n, e) ||
+	    terra_merkle_consistency((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)since,
+	                             (size_t)n, path, &len, e))
+		goto out;
+	if (!(jpath = json_array()))
+		goto oom;
+	for (size_t k = 0; k < len; k++) {
+		terra_hex(path[k], TERRA_HASH_BYTES, hex);
+		if (json_array_append_new(jpath, json_string(hex)))
+			goto oom;
+	}
+	c = json_pack("{s:I, s:O}", "from", (json_int_t)since, "path", jpath);
+	if (!c || terra_rec_set(proof, "consistency", c, e) < 0) {
+		c = NULL;
+		goto out;
+	}
+	c = NULL;
+	ret = 0;
+	goto out;
+oom:
+	terra_err_sys(e, "prove");
+out:
+	json_decref(c);
+	json_decref(jpath);
+	free(leaves);
+	return ret;
+}
+
+int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terra_err *e)
+{
+	uint8_t root[TERRA_HASH_BYTES], path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
+	json_t *cp, *c, *jpath, *h;
+	int64_t size, from;
+	size_t i, len;
+
+	if (terra_rec_obj(proof, "checkpoint", &cp, e) || terra_rec_int(cp, "size", &size, e) ||
+	    terra_rec_hex(cp, "root", root, TERRA_HASH_BYTES, e))
+		return terra_err_wrap(e, "proof");
+	if ((uint64_t)size < k->cp.size)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "rollback: the kept checkpoint has %" PRIu64
+		                     " entries, the proof's ledger only %" PRId64,
+		                     k->cp.size, size);
+	if ((uint64_t)size == k->cp.size)
+		return memcmp(root, k->cp.root, TERRA_HASH_BYTES)
+		           ? terra_err_set(e, TERRA_E_VERIFY,
+		                           "fork: the proof's checkpoint has the kept size, another root")
+		           : 0;
+	c = json_object_get(proof, "consistency");
+	if (!c || terra_rec_int(c, "from", &from, e) || terra_rec_arr(c, "path", &jpath, e))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "proof: no consistency proof from the kept checkpoint (make it "
+		                     "with prove --since %" PRIu64 ")",
+		                     k->cp.size);
+	if ((uint64_t)from != k->cp.size)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "proof: its consistency proof starts at size %" PRId64
+		                     ", the kept checkpoint has %" PRIu64,
+		                     from, k->cp.size);
+	len = json_array_size(jpath);
+	if (len > TERRA_MERKLE_PATH_MAX)
+		return terra_err_set(e, TERRA_E_VERIFY, "proof: consistency path too long");
+	json_array_foreach(jpath, i, h)
+	{
+		const char *s = json_string_value(h);
+		if (!s || strlen(s) != 2 * TERRA_HASH_BYTES ||
+		    terra_unhex(s, path[i], TERRA_HASH_BYTES, e))
+			return terra_err_set(e, TERRA_E_VERIFY, "proof: bad consistency hash %zu",
+			                     i + 1);
+	}
+	if (terra_merkle_verify_consistency(k->cp.size, (uint64_t)size, k->cp.root, root,
+	                                    (const uint8_t(*)[TERRA_HASH_BYTES])path, len, e))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "fork: the proof's ledger does not extend the kept checkpoint");
+	return 0;
+}

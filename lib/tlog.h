@@ -12,6 +12,7 @@
 #include "home.h"
 #include "note.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -71,5 +72,19 @@ int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, i
  */
 int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[32], int64_t *size,
                             uint8_t root[32], terra_err *e);
+
+/*
+ * A holder's proof made for a kept note: adds to the proof record (from
+ * terra_ledger_prove) "consistency": {"from": since, "path": [hex...]}, the
+ * RFC 6962 proof from tree size `since` to the proof's checkpoint.
+ */
+int terra_tlog_prove_since(sqlite3 *db, json_t *proof, int64_t since, terra_err *e);
+/*
+ * Checks that a proof record's checkpoint (already verified by
+ * terra_ledger_verify_proof) extends the kept note: not smaller (rollback),
+ * the same root at the same size, or a consistency proof from the note's
+ * size that verifies (else a fork). Kind TERRA_E_VERIFY.
+ */
+int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terra_err *e);
 
 #endif

@@ -261,4 +261,50 @@ else
 fi
 ok "the witness then takes the growth" q terra-ledger witness "$w" add-checkpoint "$tmp/req3"
 
+# --- a holder's proof, checked against the holder's kept note ---
+# A second home from the golden fixture's keys: signed usage, metered,
+# settled for two hours; the holder keeps the note after the first.
+TERRA_HOME=$tmp/hh
+mkdir -p "$TERRA_HOME/units"
+cp "$fixtures/golden-home/owner.key" "$fixtures/golden-home/owner.pub" "$TERRA_HOME/"
+cp "$fixtures/golden-home/units/"*.key "$TERRA_HOME/units/"
+chmod 700 "$TERRA_HOME" "$TERRA_HOME/units"
+chmod 600 "$TERRA_HOME/owner.key" "$TERRA_HOME/units/"*.key
+terra-register init 2>/dev/null
+terra-register "$fixtures/devices/node.ndjson" >/dev/null 2>&1
+hpk=$(cat "$TERRA_HOME/owner.pub")
+gpu=$(terra-register list -o json | jq -r 'select(.device.pci_bus_id == "0000:65:00.0") | .unit')
+printf 'account,balance\nalice,300\nbob,100\n' >"$tmp/holders.csv"
+for h in 10 11; do
+	$py "$top/tests/tools/mkusage.py" -k "$TERRA_HOME/units/$gpu.key" -u "$gpu" seq=$((h - 9)) \
+		start=2026-11-21T$h:00:00Z end=2026-11-21T$h:30:00Z busy_us=1800000000 work=5000 >"$tmp/u$h"
+	terra-meter -p 2026-11-21T$h:00:00Z/PT1H "$tmp/u$h" 2>/dev/null |
+		terra-settle --revenue 100 --holders "$tmp/holders.csv" >/dev/null 2>&1
+	if [ "$h" = 10 ]; then
+		terra-ledger checkpoint >"$tmp/holder.note"
+		terra-ledger prove --account alice -p 2026-11-21T10:00:00Z/PT1H >"$tmp/proof.early"
+	fi
+done
+is "$(terra-ledger log -o json | jq -r 'select(.kind == "settlement") | .kind' | wc -l | tr -d ' ')" 2 \
+	"two hours settled"
+terra-ledger prove --account alice -p 2026-11-21T11:00:00Z/PT1H --since "$tmp/holder.note" >"$tmp/proof"
+is "$(jq -r '.consistency.from' "$tmp/proof")" "$(sed -n 2p "$tmp/holder.note")" \
+	"prove --since NOTE adds the consistency proof from the note's size"
+ok "verify-proof --since the kept note accepts it" \
+	q terra-ledger verify-proof --pubkey "$hpk" --since "$tmp/holder.note" "$tmp/proof"
+jq -c '.consistency.path[0] = ("00" + .consistency.path[0][2:])' "$tmp/proof" >"$tmp/proof.bad"
+fails 3 "a changed consistency hash: refused" \
+	q terra-ledger verify-proof --pubkey "$hpk" --since "$tmp/holder.note" "$tmp/proof.bad"
+jq -c 'del(.consistency)' "$tmp/proof" >"$tmp/proof.nocons"
+fails 3 "a proof without the consistency proof: refused with --since" \
+	q terra-ledger verify-proof --pubkey "$hpk" --since "$tmp/holder.note" "$tmp/proof.nocons"
+ok "and accepted without --since (it proves inclusion only)" \
+	q terra-ledger verify-proof --pubkey "$hpk" "$tmp/proof.nocons"
+terra-ledger checkpoint >"$tmp/later.note"
+like "$(terra-ledger verify-proof --pubkey "$hpk" --since "$tmp/later.note" "$tmp/proof.early" 2>&1 || true)" \
+	"rollback" "a proof from a ledger behind the kept note is refused as a rollback"
+ok "an old proof of the same hour, made anew, extends the later note" \
+	sh -c "terra-ledger prove --account alice -p 2026-11-21T10:00:00Z/PT1H |
+		terra-ledger verify-proof --pubkey '$hpk' --since '$tmp/later.note' >/dev/null"
+
 done_testing

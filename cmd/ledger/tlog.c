@@ -165,6 +165,27 @@ print:
 	return TERRA_EXIT_OK;
 }
 
+int tlog_prove_since(const struct tlog_opts *o, sqlite3 *db, const uint8_t pk[32], json_t *proof)
+{
+	terra_tlog_kept kept;
+	terra_err e = {0};
+
+	if (terra_tlog_kept_open(o->since, pk, NULL, 0, 0, &kept, &e) < 0 ||
+	    terra_tlog_prove_since(db, proof, (int64_t)kept.cp.size, &e) < 0)
+		terra_die_err(&e);
+	return 0;
+}
+
+int tlog_proof_extends(const struct tlog_opts *o, const uint8_t pk[32], const json_t *proof,
+                       terra_err *e)
+{
+	terra_tlog_kept kept;
+
+	if (terra_tlog_kept_open(o->since, pk, NULL, 0, 0, &kept, e) < 0)
+		return -1;
+	return terra_tlog_proof_extends(proof, &kept, e);
+}
+
 /* add-checkpoint: the protocol's answers as exit statuses (terra-ledger(1)). */
 static int add_checkpoint(const char *dir, const char *file)
 {

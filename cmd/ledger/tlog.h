@@ -5,7 +5,12 @@
  * terra-ledger only): vkey, checkpoint, consistency, inclusion, export -f
  * tiles, verify --since and --tiles, and the witness mode.
  */
+#include "lib/err.h"
 #include "lib/note.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
 
 struct tlog_opts {
 	const char *home;
@@ -25,6 +30,11 @@ int tlog_cmd(const struct tlog_opts *o, const char *usage_text, const char *sub,
 int tlog_export_tiles(const struct tlog_opts *o, const char *dir);
 /* verify with --since or --tiles (the plain verify otherwise is the caller's). */
 int tlog_verify(const struct tlog_opts *o, const char *usage_text);
+/* prove --since NOTE: adds the consistency proof from the note's size; -1 on error (printed). */
+int tlog_prove_since(const struct tlog_opts *o, sqlite3 *db, const uint8_t pk[32], json_t *proof);
+/* verify-proof --since NOTE: the proof's checkpoint extends the note (e filled otherwise). */
+int tlog_proof_extends(const struct tlog_opts *o, const uint8_t pk[32], const json_t *proof,
+                       terra_err *e);
 /* witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]. */
 int tlog_witness(const char *usage_text, char **args, int nargs);
 
