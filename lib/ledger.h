@@ -47,8 +47,9 @@ typedef struct terra_ledger_report {
 	int64_t checkpoints;
 	int64_t settlements;
 	uint8_t root[TERRA_HASH_BYTES]; /* root of all entries */
-	/* In: a tree size (-1 for none); out: the root of its first entries,
-	 * to check that the ledger extends a checkpoint kept earlier. */
+	/* In (set it before verifying; 0 for none): a tree size; out: the root
+	 * of its first entries, to check that the ledger extends a checkpoint
+	 * kept earlier. */
 	int64_t since_size;
 	uint8_t since_root[TERRA_HASH_BYTES];
 	json_t *balances;
