@@ -123,13 +123,13 @@ cp "$inbox/units/prov1.ndjson" "$tmp/inbox-bad/units/"
 sed '1s/"job":"sha256d/"job":"tampered/' "$tmp/usage.ndjson" >"$tmp/inbox-bad/usage/prov1.ndjson"
 ok "(the usage line was changed)" sh -c '! cmp -s "$1" "$2"' - "$tmp/usage.ndjson" \
 	"$tmp/inbox-bad/usage/prov1.ndjson"
-err=$(terra-meter -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
+quiet terra-register -H "$tmp/settlement2" init
+err=$(terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
 	"$tmp/inbox-bad/usage/prov1.ndjson" 2>&1 >/dev/null || true)
 like "$err" 'prov1.ndjson:1: .*sig' "terra-meter names the tampered line and its signature"
 fails 1 "terra-meter exits 1 on the tampered line" \
-	quiet terra-meter -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
-	"$tmp/inbox-bad/usage/prov1.ndjson"
-quiet terra-register -H "$tmp/settlement2" init
+	quiet terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" \
+	-p 2026-11-21T10:00:00Z/PT1H "$tmp/inbox-bad/usage/prov1.ndjson"
 fails 1 "settlement.sh refuses the hour with a tampered line" \
 	quiet env TERRA_NOW="$later" sh "$ex/two-host/settlement.sh" -H "$tmp/settlement2" \
 	-r 1250.5 -k "$holders" -o "$tmp/hourly2" "$tmp/inbox-bad"
