@@ -23,7 +23,11 @@
 # Running it again for an hour already settled changes nothing: terra-settle
 # settles a period exactly once and answers a repeat with the same inputs
 # with the same payouts. If usage for the hour changed (a late file), the
-# repeat fails and changes nothing; settle that usage in a later hour.
+# repeat fails and changes nothing; a later hour cannot pay it either (its
+# meter records count only the usage inside their own hour, and settled
+# periods never overlap), so keep such a file out of the spool and send it
+# before the hour is settled: settle a few minutes after the hour, once
+# every provider has shipped.
 #
 # A usage line that does not verify (bad signature, unknown unit, replayed
 # seq) stops the hour: nothing is settled, the line is kept in
