@@ -9,7 +9,6 @@
 #include "settlestore.h"
 #include "sha256.h"
 #include "time.h"
-#include "unit.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@ struct terra_settle {
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
 	sqlite3 *registry; /* the units registered, or NULL */
+	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
 	json_t *covers;    /* [[UNIT, FIRST, LAST], ...] from the meter records */
 	int dry;
 };
@@ -69,6 +69,7 @@ void terra_settle_free(terra_settle *s)
 	terra_settle_calc_free(&s->calc);
 	json_decref(s->meters);
 	json_decref(s->covers);
+	sqlite3_finalize(s->owner_of);
 	free(s->keys);
 	free(s->units);
 	terra_holders_free(&s->hs);
@@ -136,12 +137,13 @@ void terra_settle_set_dry(terra_settle *s, int dry)
 
 /* The meter record is signed by a trusted key, its weight is score x busy_us,
  * and its unit, when registered, has that owner. */
-static int meter_trusted(const terra_settle *s, const json_t *meter, const char *unit,
+static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
                          const uint8_t owner[TERRA_PK_BYTES], int64_t weight, terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES];
+	char owner_hex[TERRA_PK_HEX];
+	const char *registered;
 	int64_t score, busy, want;
-	terra_unit u;
 	size_t i;
 	int got;
 
@@ -167,12 +169,21 @@ static int meter_trusted(const terra_settle *s, const json_t *meter, const char 
 		                     "field 'weight' %lld is not score x busy_us", (long long)weight);
 	if (!s->registry)
 		return 0;
-	got = terra_unit_get(s->registry, unit, &u, e);
-	if (got < 0)
-		return e->kind == TERRA_E_NOTFOUND ? 0 : -1; /* a unit of a -u file: the meter checked it */
-	got = memcmp(u.owner, owner, TERRA_PK_BYTES);
-	terra_unit_free(&u);
-	if (got)
+	/* one lookup per record: terra_unit_get would load the whole record */
+	if (!s->owner_of &&
+	    terra_db_prepare(s->registry, "SELECT owner FROM units WHERE unit = ?", &s->owner_of,
+	                     e) < 0)
+		return -1;
+	sqlite3_reset(s->owner_of);
+	sqlite3_bind_text(s->owner_of, 1, unit, -1, SQLITE_TRANSIENT);
+	got = sqlite3_step(s->owner_of);
+	if (got == SQLITE_DONE)
+		return 0; /* a unit of a -u file: the meter that signed checked it */
+	if (got != SQLITE_ROW)
+		return terra_db_err(s->registry, e, "units");
+	registered = (const char *)sqlite3_column_text(s->owner_of, 0);
+	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
+	if (!registered || strcmp(registered, owner_hex))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s' is registered to another owner", unit);
 	return 0;
