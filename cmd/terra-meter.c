@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 	terra_home home;
 	terra_err e;
 	const char *home_dir = NULL, *units[64];
-	int nunits = 0, have_home = 0, have_from = 0, have_to = 0, have_period = 0, c, i, status = 0, got;
+	int nunits = 0, have_home = 0, have_from = 0, have_to = 0, have_period = 0, c, i,
+	    status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	enum terra_out out_mode = TERRA_OUT_AUTO;
 
@@ -194,9 +195,9 @@ int main(int argc, char **argv)
 	/* Meter records are signed by the home's owner key: the home is needed
 	 * for it even with -u. A table or CSV is for reading: no key. */
 	out_mode = terra_out_resolve(out_mode);
-	if (terra_home_open(&home, home_dir,
-	                    TERRA_HOME_READONLY | (out_mode == TERRA_OUT_JSON ? TERRA_HOME_SECRET : 0),
-	                    &e) < 0)
+	if (terra_home_open(
+	        &home, home_dir,
+	        TERRA_HOME_READONLY | (out_mode == TERRA_OUT_JSON ? TERRA_HOME_SECRET : 0), &e) < 0)
 		terra_die_err(&e);
 	have_home = 1;
 	if (out_mode == TERRA_OUT_JSON)

@@ -54,8 +54,8 @@ static void report(void *arg, const terra_err *e)
 static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict,
                        int *quarantined)
 {
-	terra_filter_opts fo = {.type = "meter", .refuse_trusted = 1, .strict = strict,
-	                        .reject_name = reject};
+	terra_filter_opts fo = {
+	    .type = "meter", .refuse_trusted = 1, .strict = strict, .reject_name = reject};
 	terra_filter_counts c;
 	struct reading rd = {s, TERRA_EXIT_OK};
 
@@ -92,8 +92,8 @@ static const terra_cli_opt options[] = {
     {OPT_TREASURY, "treasury", "BPS", "treasury's share", NULL, NULL},
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing", NULL, NULL},
     {OPT_REJECT, "reject", "FILE", "quarantine bad lines in FILE and settle the rest", NULL, NULL},
-    {OPT_METER_KEY, "meter-key", "KEY", "also trust meter records signed by KEY, hex or file",
-     NULL, NULL},
+    {OPT_METER_KEY, "meter-key", "KEY", "also trust meter records signed by KEY, hex or file", NULL,
+     NULL},
     {'n', "dry-run", NULL, "print what would be appended and paid; change nothing", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},

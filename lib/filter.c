@@ -7,9 +7,9 @@
 
 int terra_filter_trusted_type(const char *type)
 {
-	static const char *const trusted[] = {"meter",   "payout",  "entry",
-	                                      "checkpoint", "settlement_inputs", "holding",
-	                                      "verified", "balance", "payment"};
+	static const char *const trusted[] = {
+	    "meter",   "payout",   "entry",   "checkpoint", "settlement_inputs",
+	    "holding", "verified", "balance", "payment"};
 	size_t i;
 
 	for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++)

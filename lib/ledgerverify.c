@@ -34,9 +34,9 @@ struct verifier {
 	terra_merkle_acc acc;           /* tree of entries 1..n */
 	json_t *balances;               /* account -> integer */
 	terra_buf line;
-	int64_t carry;            /* carry_out of the last settlement verified */
-	terra_settle_periods *periods; /* settled so far: none may overlap */
-	int64_t since_size;       /* the caller's kept checkpoint size, or -1 */
+	int64_t carry;                        /* carry_out of the last settlement verified */
+	terra_settle_periods *periods;        /* settled so far: none may overlap */
+	int64_t since_size;                   /* the caller's kept checkpoint size, or -1 */
 	uint8_t since_root[TERRA_HASH_BYTES]; /* the root of entries 1..since_size */
 };
 

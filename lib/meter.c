@@ -421,8 +421,7 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 
 /* ---- output --------------------------------------------------------------- */
 
-static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign,
-                            terra_err *e)
+static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
 	const struct munit *u = &m->units[a->unit];
 	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;

@@ -100,9 +100,10 @@ long terra_meter_bad(const terra_meter *m);
 
 /*
  * Writes the meter records, ordered by period then unit id, one per unit and
- * period with counted usage, each signed by opts.signer when set. A record that cannot be made (weight or work
- * overflowing int64) is left out and makes the call return -1 with e set,
- * after the others are written.
+ * period with counted usage, each signed by the terra_meter_set_signer key
+ * when set. A record that cannot be made (weight or work overflowing int64)
+ * is left out and makes the call return -1 with e set, after the others are
+ * written.
  */
 int terra_meter_write(terra_meter *m, FILE *out, terra_err *e);
 /* The same records appended to the JSON array rows (for a table or CSV). */

@@ -33,9 +33,9 @@ struct terra_settle {
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
-	sqlite3 *registry; /* the units registered, or NULL */
+	sqlite3 *registry;      /* the units registered, or NULL */
 	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
-	json_t *covers;    /* [[UNIT, FIRST, LAST], ...] from the meter records */
+	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
 	int dry;
 };
 
@@ -163,16 +163,15 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 		                     json_string_value(json_object_get(meter, "signer")));
 	if (terra_rec_int(meter, "score", &score, e) || terra_rec_int(meter, "busy_us", &busy, e))
 		return -1;
-	if (score < 0 || busy < 0 || __builtin_mul_overflow(score, busy, &want) ||
-	    want != weight)
+	if (score < 0 || busy < 0 || __builtin_mul_overflow(score, busy, &want) || want != weight)
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "field 'weight' %lld is not score x busy_us", (long long)weight);
+		                     "field 'weight' %lld is not score x busy_us",
+		                     (long long)weight);
 	if (!s->registry)
 		return 0;
 	/* one lookup per record: terra_unit_get would load the whole record */
-	if (!s->owner_of &&
-	    terra_db_prepare(s->registry, "SELECT owner FROM units WHERE unit = ?", &s->owner_of,
-	                     e) < 0)
+	if (!s->owner_of && terra_db_prepare(s->registry, "SELECT owner FROM units WHERE unit = ?",
+	                                     &s->owner_of, e) < 0)
 		return -1;
 	sqlite3_reset(s->owner_of);
 	sqlite3_bind_text(s->owner_of, 1, unit, -1, SQLITE_TRANSIENT);
@@ -184,8 +183,8 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	registered = (const char *)sqlite3_column_text(s->owner_of, 0);
 	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
 	if (!registered || strcmp(registered, owner_hex))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "unit '%s' is registered to another owner", unit);
+		return terra_err_set(e, TERRA_E_VERIFY, "unit '%s' is registered to another owner",
+		                     unit);
 	return 0;
 }
 
@@ -199,8 +198,8 @@ static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, 
 		return -1;
 	if (first < 1 || last < first)
 		return terra_err_set(e, TERRA_E_INPUT, "first_seq and last_seq: not a range");
-	if (json_array_append_new(s->covers, json_pack("[s,I,I]", unit, (json_int_t)first,
-	                                               (json_int_t)last)) < 0)
+	if (json_array_append_new(
+	        s->covers, json_pack("[s,I,I]", unit, (json_int_t)first, (json_int_t)last)) < 0)
 		return terra_err_sys(e, "settle: covers");
 	return 0;
 }

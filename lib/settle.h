@@ -59,9 +59,10 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e);
  * already settled with the same inputs (nothing changed, the stored result
  * is loaded), -1 on error: kind TERRA_E_STATE "period P already settled with
  * other inputs", "period P already settled (entry N)" or "period P overlaps
- * period Q, settled in entry N" (lib/settlecover.h), TERRA_E_BUSY when another command held the database past
- * the busy timeout, TERRA_E_INPUT for inputs that cannot be settled. The
- * home must be open with TERRA_HOME_SECRET.
+ * period Q, settled in entry N" (lib/settlecover.h), TERRA_E_BUSY when
+ * another command held the database past the busy timeout, TERRA_E_INPUT
+ * for inputs that cannot be settled. The home must be open with
+ * TERRA_HOME_SECRET.
  */
 int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e);
 /*

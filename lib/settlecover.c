@@ -137,9 +137,8 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
 {
 	const char *period = json_string_value(json_object_get(payload, "period"));
 
-	if (!period ||
-	    add(p, period, json_is_true(json_object_get(payload, "late")),
-	        json_object_get(payload, "covers"), seq, e) < 0) {
+	if (!period || add(p, period, json_is_true(json_object_get(payload, "late")),
+	                   json_object_get(payload, "covers"), seq, e) < 0) {
 		if (!period)
 			terra_err_set(e, TERRA_E_VERIFY, "settlement without a period");
 		e->kind = TERRA_E_VERIFY;

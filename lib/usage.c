@@ -257,8 +257,8 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "usage")) {
 		if (terra_filter_trusted_type(type))
-			why = fmt_msg("%s record: made only by a trusted stage, refused here",
-			                  type);
+			why =
+			    fmt_msg("%s record: made only by a trusted stage, refused here", type);
 		else
 			it->kind = TERRA_USAGE_PASS;
 		goto out;
