@@ -147,20 +147,51 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
 	return 0;
 }
 
+/*
+ * The settlements rows index the settlement entries: when every settlement
+ * entry has its row (two counts that read no payload), the rows' periods
+ * are the entries' (terra-ledger verify checks each). Otherwise, a row
+ * deleted, the periods are read from the entries themselves: slow on a
+ * large ledger, but a missing row never lets a period be settled twice.
+ */
+static int rows_complete(sqlite3 *db, int *complete, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT (SELECT count(*) FROM entries WHERE kind = 'settlement'), "
+	                     "(SELECT count(DISTINCT s.entry_seq) FROM settlements s JOIN entries "
+	                     "e ON e.seq = s.entry_seq WHERE e.kind = 'settlement')",
+	                     &st, e) < 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		terra_db_err(db, e, "settled periods");
+		goto out;
+	}
+	*complete = sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int terra_settle_periods_free_in(sqlite3 *db, const char *period, int late, const json_t *covers,
                                  terra_err *e)
 {
 	terra_settle_periods *p = terra_settle_periods_new();
 	sqlite3_stmt *st = NULL;
-	int rc = -1, step;
+	int rc = -1, step, complete;
 
 	if (!p)
 		return terra_err_sys(e, "settled periods");
-	/* only the period of each entry: a payload can be large */
+	if (rows_complete(db, &complete, e) < 0)
+		goto out;
 	if (terra_db_prepare(db,
-	                     "SELECT seq, json_extract(payload, '$.period'), "
-	                     "json_extract(payload, '$.late') FROM entries "
-	                     "WHERE kind = 'settlement' ORDER BY seq",
+	                     complete ? "SELECT entry_seq, period, NULL FROM settlements"
+	                              : "SELECT seq, json_extract(payload, '$.period'), "
+	                                "json_extract(payload, '$.late') FROM entries "
+	                                "WHERE kind = 'settlement' ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

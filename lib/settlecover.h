@@ -31,7 +31,9 @@ void terra_settle_periods_free(terra_settle_periods *p);
 int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int64_t seq,
                              terra_err *e);
 /* The same checks for a settlement about to be appended to db's ledger:
- * period and covers as its payload will hold them. Message without "entry". */
+ * period and covers as its payload will hold them. Message without "entry".
+ * The settled periods come from the settlements rows while every settlement
+ * entry has its row (cheap), else from the entries' payloads. */
 int terra_settle_periods_free_in(sqlite3 *db, const char *period, int late, const json_t *covers,
                                  terra_err *e);
 
