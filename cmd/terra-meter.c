@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 	terra_home home;
 	terra_err e;
 	const char *home_dir = NULL, *units[64];
-	int nunits = 0, have_from = 0, have_to = 0, have_period = 0, c, i, status = 0, got;
+	int nunits = 0, have_home = 0, have_from = 0, have_to = 0, have_period = 0, c, i,
+	    status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	enum terra_out out_mode = TERRA_OUT_AUTO;
 
@@ -191,6 +192,16 @@ int main(int argc, char **argv)
 	io.report = report;
 	io.pass = pass;
 	io.ctx = &sink;
+	/* Meter records are signed by the home's owner key: the home is needed
+	 * for it even with -u. A table or CSV is for reading: no key. */
+	out_mode = terra_out_resolve(out_mode);
+	if (terra_home_open(
+	        &home, home_dir,
+	        TERRA_HOME_READONLY | (out_mode == TERRA_OUT_JSON ? TERRA_HOME_SECRET : 0), &e) < 0)
+		terra_die_err(&e);
+	have_home = 1;
+	if (out_mode == TERRA_OUT_JSON)
+		terra_meter_set_signer(m, &home.owner);
 	if (nunits) {
 		for (i = 0; i < nunits; i++) {
 			got = terra_meter_units_file(m, units[i], &io, &e);
@@ -199,13 +210,8 @@ int main(int argc, char **argv)
 			if (got > 0)
 				goto done;
 		}
-	} else {
-		if (terra_home_open(&home, home_dir, TERRA_HOME_READONLY, &e) < 0)
-			terra_die_err(&e);
-		got = terra_meter_units_db(m, home.db, &e);
-		terra_home_close(&home);
-		if (got < 0)
-			terra_die_err(&e);
+	} else if (terra_meter_units_db(m, home.db, &e) < 0) {
+		terra_die_err(&e);
 	}
 	if (optind == argc) {
 		got = terra_meter_feed(m, NULL, &io, &e);
@@ -226,7 +232,6 @@ int main(int argc, char **argv)
 		sink.held = NULL;
 		fwrite(sink.held_buf, 1, sink.held_len, stdout);
 	}
-	out_mode = terra_out_resolve(out_mode);
 	if (out_mode == TERRA_OUT_JSON) {
 		if (terra_meter_write(m, stdout, &e) < 0) {
 			terra_warn_err(&e);
@@ -243,5 +248,7 @@ done:
 		status = terra_exit_worse(status, TERRA_EXIT_FAIL);
 	terra_cli_reject_close(sink.reject, sink.reject_path, &status);
 	terra_meter_free(m);
+	if (have_home)
+		terra_home_close(&home);
 	return terra_cli_finish(status);
 }

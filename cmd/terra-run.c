@@ -109,7 +109,8 @@ static void report(void *arg, const terra_err *e)
 /* The job records of every input; other records pass through. */
 static void read_jobs(struct reading *rd, char **files, int nfiles)
 {
-	terra_filter_opts fo = {.type = "job", .apply = submit, .pass = pass, .report = report};
+	terra_filter_opts fo = {
+	    .type = "job", .refuse_trusted = 1, .apply = submit, .pass = pass, .report = report};
 
 	fo.arg = rd;
 	fo.stop = terra_stop_requested;

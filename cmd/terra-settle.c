@@ -14,7 +14,7 @@
 static const char usage_text[] =
     "terra-settle [-p PERIOD] [--revenue AMOUNT] --holders FILE\n"
     "       [--policy FILE | --contributors BPS --holders-share BPS --treasury BPS]\n"
-    "       [--strict] [--reject FILE] [-H DIR] [FILE...]";
+    "       [--meter-key KEY]... [--strict] [--reject FILE] [-n] [-H DIR] [FILE...]";
 
 enum {
 	OPT_REVENUE = 256,
@@ -24,7 +24,8 @@ enum {
 	OPT_HSHARE,
 	OPT_TREASURY,
 	OPT_STRICT,
-	OPT_REJECT
+	OPT_REJECT,
+	OPT_METER_KEY
 };
 
 struct reading {
@@ -44,10 +45,17 @@ static void report(void *arg, const terra_err *e)
 	terra_cli_report(&((struct reading *)arg)->status, e);
 }
 
-/* Reads the meter records of every input into s; other records pass through. */
-static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict)
+/*
+ * Reads the meter records of every input into s; other records pass
+ * through, but for the types only a trusted stage makes (payout, entry...),
+ * refused. With --reject (not --strict) bad lines are quarantined there and
+ * the rest is settled; the exit status still says there were some.
+ */
+static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict,
+                       int *quarantined)
 {
-	terra_filter_opts fo = {.type = "meter", .strict = strict, .reject_name = reject};
+	terra_filter_opts fo = {
+	    .type = "meter", .refuse_trusted = 1, .strict = strict, .reject_name = reject};
 	terra_filter_counts c;
 	struct reading rd = {s, TERRA_EXIT_OK};
 
@@ -56,13 +64,20 @@ static int read_meters(terra_settle *s, char **files, int nfiles, const char *re
 	fo.arg = &rd;
 	fo.reject = terra_cli_reject_open(reject);
 	terra_cli_stdin_notice_args("meter records", files, nfiles);
+	*quarantined = 0;
 	if (terra_filter_run((const char *const *)files, nfiles, &fo, &c) < 0) {
-		if (c.bad)
+		if (c.bad && !c.failed && reject && !strict) {
+			terra_warnf("%ld bad line%s quarantined in '%s': settling the rest", c.bad,
+			            c.bad == 1 ? "" : "s", reject);
+			*quarantined = 1;
+		} else if (c.bad)
 			terra_warnf("%ld bad meter record%s: nothing settled", c.bad,
 			            c.bad == 1 ? "" : "s");
 		else
 			terra_warnf("nothing settled");
 	}
+	if (fo.reject && (fflush(fo.reject) != 0 || ferror(fo.reject)))
+		*quarantined = 0; /* the bad lines are not kept: nothing settled */
 	terra_cli_reject_close(fo.reject, reject, &rd.status);
 	return rd.status;
 }
@@ -76,7 +91,10 @@ static const terra_cli_opt options[] = {
     {OPT_HSHARE, "holders-share", "BPS", "holders' share", NULL, NULL},
     {OPT_TREASURY, "treasury", "BPS", "treasury's share", NULL, NULL},
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line settle nothing", NULL, NULL},
-    {OPT_REJECT, "reject", "FILE", "also write each bad meter line to FILE", NULL, NULL},
+    {OPT_REJECT, "reject", "FILE", "quarantine bad lines in FILE and settle the rest", NULL, NULL},
+    {OPT_METER_KEY, "meter-key", "KEY", "also trust meter records signed by KEY, hex or file", NULL,
+     NULL},
+    {'n', "dry-run", NULL, "print what would be appended and paid; change nothing", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
@@ -91,7 +109,9 @@ int main(int argc, char **argv)
 	const char *home_dir = NULL, *holders = NULL, *policy_file = NULL, *period = NULL;
 	int64_t revenue = 0, pool, seq;
 	const char *reject = NULL;
-	int strict = 0, has_revenue = 0, nbps = 0, c, rc, status;
+	int strict = 0, has_revenue = 0, nbps = 0, c, rc, status, dry = 0, quarantined, i;
+	uint8_t keys[16][32];
+	int nkeys = 0;
 	size_t npay;
 
 	terra_cli_init(argv[0]);
@@ -139,6 +159,14 @@ int main(int argc, char **argv)
 		case OPT_REJECT:
 			reject = optarg;
 			break;
+		case OPT_METER_KEY:
+			if (nkeys == 16)
+				terra_usage_error(usage_text, "--meter-key: at most 16 keys");
+			terra_cli_pubkey(optarg, keys[nkeys++]);
+			break;
+		case 'n':
+			dry = 1;
+			break;
 		case 'H':
 			home_dir = optarg;
 			break;
@@ -165,20 +193,28 @@ int main(int argc, char **argv)
 	if (has_revenue && terra_settle_set_revenue(s, revenue, &e) < 0)
 		terra_die_err(&e);
 
-	/* Every input is read and checked before the ledger is touched. */
+	/* Every input is read and checked before the ledger is touched; the
+	 * home is open first for the keys and units the meter records need. */
 	terra_holders_init(&hs);
 	if (terra_holders_load(&hs, holders, &e) < 0)
 		terra_die_err(&e);
 	terra_settle_set_holders(s, &hs);
-	status = read_meters(s, argv + optind, argc - optind, reject, strict);
-	if (status != TERRA_EXIT_OK) {
-		terra_settle_free(s);
-		return terra_cli_finish(status);
-	}
-
 	terra_cli_note_clock();
 	if (terra_home_open(&home, home_dir, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
+	if (terra_settle_trust(s, home.owner.pk, &e) < 0)
+		terra_die_err(&e);
+	for (i = 0; i < nkeys; i++)
+		if (terra_settle_trust(s, keys[i], &e) < 0)
+			terra_die_err(&e);
+	terra_settle_set_registry(s, home.db);
+	terra_settle_set_dry(s, dry);
+	status = read_meters(s, argv + optind, argc - optind, reject, strict, &quarantined);
+	if (status != TERRA_EXIT_OK && !quarantined) {
+		terra_home_close(&home);
+		terra_settle_free(s);
+		return terra_cli_finish(status);
+	}
 	rc = terra_settle_run(&home, s, &e);
 	if (rc < 0) {
 		terra_warn_err(&e);
@@ -187,12 +223,20 @@ int main(int argc, char **argv)
 		return terra_cli_finish(terra_exit_status(&e));
 	}
 	terra_settle_result(s, &pool, &seq, &npay);
-	(void)pool;
+	if (dry && rc == 0) {
+		char amount[TERRA_AMOUNT_MAX];
+
+		terra_money_format(pool, amount);
+		terra_warnf("dry run: would append settlement entry %lld, pool %s, and pay the "
+		            "%zu payouts on stdout: nothing changed",
+		            (long long)seq, amount, npay);
+	}
 	if (rc == 1)
 		terra_warnf(
 		    "period already settled with the same inputs (entry %lld): nothing changed",
 		    (long long)seq);
-	status = TERRA_EXIT_OK;
+	if (!quarantined)
+		status = TERRA_EXIT_OK; /* else the bad lines' status stays */
 	if (terra_settle_write_payouts(stdout, s, &e) < 0) {
 		terra_warn_err(&e);
 		status = terra_exit_status(&e);

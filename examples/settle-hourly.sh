@@ -23,12 +23,19 @@
 # Running it again for an hour already settled changes nothing: terra-settle
 # settles a period exactly once and answers a repeat with the same inputs
 # with the same payouts. If usage for the hour changed (a late file), the
-# repeat fails and changes nothing; settle that usage in a later hour.
+# repeat fails and changes nothing; a later hour cannot pay it either (its
+# meter records count only the usage inside their own hour, and settled
+# periods never overlap), so keep such a file out of the spool and send it
+# before the hour is settled: settle a few minutes after the hour, once
+# every provider has shipped.
 #
 # A usage line that does not verify (bad signature, unknown unit, replayed
-# seq) stops the hour: nothing is settled, the line is kept in
-# rejected-HOUR.ndjson, and the script exits 1 so cron mails it and systemd
-# marks the unit failed. Move the line out of the spool and rerun with -p.
+# seq, a meter or payout line that only a trusted stage may write) is
+# quarantined: it is kept in rejected-HOUR.ndjson, with the reasons in
+# rejected-HOUR.txt, it is not paid, and the rest of the hour (every other
+# line, of every provider) is settled. The script then exits 1 so cron
+# mails it and systemd marks the unit failed. A quarantined line is not
+# paid later: check the reasons before the hour is settled if in doubt.
 #
 # A database locked by another terra command (exit 75, EX_TEMPFAIL) is
 # retried: TERRA_RETRIES more times (default 3), TERRA_RETRY_DELAY seconds
@@ -151,15 +158,22 @@ set -- "$@" $files
 IFS=$old_ifs
 [ -n "$files" ] || set -- "$@" /dev/null
 st=0
-try "$work/meter.ndjson" terra-meter -o json "$@" || st=$?
-if [ "$st" != 0 ]; then
-	failed terra-meter "$st"
-	if [ -s "$reject" ] && [ -n "$outdir" ]; then
+try "$work/meter.ndjson" terra-meter -o json "$@" 2>"$work/meter.err" || st=$?
+cat "$work/meter.err" >&2
+quarantined=0
+if [ "$st" = 1 ] && [ -s "$reject" ]; then
+	# one provider's bad lines do not stop the others: quarantine them
+	quarantined=$(wc -l <"$reject" | tr -d ' ')
+	where="(the reasons above)"
+	if [ -n "$outdir" ]; then
 		mkdir -p "$outdir"
 		cp "$reject" "$outdir/rejected-$tag.ndjson"
-		die "$period: usage lines were rejected (kept in $outdir/rejected-$tag.ndjson):" \
-			"nothing settled"
+		grep -v ': TERRA_NOW is set' "$work/meter.err" >"$outdir/rejected-$tag.txt" || :
+		where="in $outdir/rejected-$tag.ndjson (reasons in rejected-$tag.txt)"
 	fi
+	echo "$prog: $period: $quarantined usage lines quarantined $where: settling the rest" >&2
+elif [ "$st" != 0 ]; then
+	failed terra-meter "$st"
 	die "$period: terra-meter failed: nothing settled"
 fi
 
@@ -189,3 +203,4 @@ if [ -n "$outdir" ]; then
 else
 	cat "$work/payouts.ndjson"
 fi
+[ "$quarantined" = 0 ] || die "$period: settled, but $quarantined usage lines were quarantined"

@@ -5,6 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int terra_filter_trusted_type(const char *type)
+{
+	static const char *const trusted[] = {
+	    "meter",   "payout",   "entry",   "checkpoint", "settlement_inputs",
+	    "holding", "verified", "balance", "payment"};
+	size_t i;
+
+	for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++)
+		if (!strcmp(type, trusted[i]))
+			return 1;
+	return 0;
+}
+
 /* A line kept by --strict until every input is checked. */
 struct item {
 	json_t *rec; /* NULL for a line passed through */
@@ -157,10 +170,19 @@ static void one(struct filter *f, const terra_reader *r, json_t *rec)
 	line = terra_reader_line(r, &len);
 	snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r));
 	if (strcmp(type, f->o->type)) {
+		int trusted = f->o->refuse_trusted && terra_filter_trusted_type(type);
+		char tname[32];
+
+		snprintf(tname, sizeof tname, "%s", type);
 		json_decref(rec);
 		rec = NULL;
 		if (f->o->others_bad) {
 			terra_err_set(&e, TERRA_E_INPUT, "%s: not a %s record", where, f->o->type);
+			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
+		} else if (trusted) {
+			terra_err_set(&e, TERRA_E_INPUT,
+			              "%s: %s record: made only by a trusted stage, refused here",
+			              where, tname);
 			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
 		} else if (f->o->strict) {
 			keep(f, NULL, line, len, where);

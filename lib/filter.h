@@ -22,9 +22,19 @@ enum {
 	TERRA_FILTER_STOP = -2, /* stop reading everything: e holds the whole message */
 };
 
+/*
+ * The record types only a trusted stage makes (terra-meter, terra-settle,
+ * terra-ledger): meter, payout, entry, checkpoint, settlement_inputs,
+ * holding, verified, balance, payment. 1 when type is one of them.
+ */
+int terra_filter_trusted_type(const char *type);
+
 typedef struct terra_filter_opts {
 	const char *type; /* the records handled; other records pass through */
 	int others_bad;   /* 1: a record of another type is a bad line instead */
+	/* 1: a record of a trusted type other than `type` is a bad line
+	 * ("made only by a trusted stage"), never passed through */
+	int refuse_trusted;
 	int strict;
 	FILE *reject; /* where bad lines are copied, verbatim; NULL: nowhere */
 	const char *reject_name;

@@ -6,6 +6,7 @@
 #include "merkle.h"
 #include "money.h"
 #include "record.h"
+#include "settlecover.h"
 #include "settlement.h"
 #include "settlestore.h"
 #include "time.h"
@@ -33,8 +34,9 @@ struct verifier {
 	terra_merkle_acc acc;           /* tree of entries 1..n */
 	json_t *balances;               /* account -> integer */
 	terra_buf line;
-	int64_t carry;            /* carry_out of the last settlement verified */
-	int64_t since_size;       /* the caller's kept checkpoint size, or -1 */
+	int64_t carry;                        /* carry_out of the last settlement verified */
+	terra_settle_periods *periods;        /* settled so far: none may overlap */
+	int64_t since_size;                   /* the caller's kept checkpoint size, or -1 */
 	uint8_t since_root[TERRA_HASH_BYTES]; /* the root of entries 1..since_size */
 };
 
@@ -45,7 +47,8 @@ static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], t
 	terra_ledger_origin(pk, v->origin);
 	terra_merkle_acc_init(&v->acc);
 	v->balances = json_object();
-	if (!v->balances)
+	v->periods = terra_settle_periods_new();
+	if (!v->balances || !v->periods)
 		return terra_err_sys(e, "ledger: verify");
 	return 0;
 }
@@ -53,6 +56,7 @@ static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], t
 static void verifier_free(struct verifier *v)
 {
 	json_decref(v->balances);
+	terra_settle_periods_free(v->periods);
 	free(v->line.p);
 }
 
@@ -234,6 +238,8 @@ static int verify_settlement(struct verifier *v, const json_t *payload, const js
 		e->kind = TERRA_E_VERIFY;
 		return terra_err_wrap(e, "entry %" PRId64, seq);
 	}
+	if (terra_settle_periods_add(v->periods, payload, seq, e))
+		return -1;
 	if (terra_rec_amount(payload, "carry_in", &carry_in, e) ||
 	    terra_rec_amount(payload, "carry_out", &carry_out, e)) {
 		e->kind = TERRA_E_VERIFY;
@@ -284,6 +290,34 @@ static int db_checkpoint(struct verifier *v, sqlite3_stmt *cs, terra_err *e)
 out:
 	free(canon);
 	json_decref(cp);
+	return ret;
+}
+
+/* Every settlement entry has its settlements row: a deleted row would let
+ * terra-settle's fast path forget the period (it looks at the entries too). */
+static int verify_settlement_entries(sqlite3 *db, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int row, ret = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT e.seq, json_extract(e.payload, '$.period') FROM entries e "
+	                     "WHERE e.kind = 'settlement' AND NOT EXISTS (SELECT 1 FROM "
+	                     "settlements s WHERE s.entry_seq = e.seq) ORDER BY e.seq LIMIT 1",
+	                     &st, e) ||
+	    terra_ledger_step(db, st, &row, e))
+		goto out;
+	if (row) {
+		const char *period = (const char *)sqlite3_column_text(st, 1);
+
+		terra_err_set(e, TERRA_E_VERIFY,
+		              "entry %" PRId64 ": settlement of period %s has no settlements row",
+		              (int64_t)sqlite3_column_int64(st, 0), period ? period : "?");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -417,7 +451,7 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 		              (int64_t)sqlite3_column_int64(cs, 0), v.n);
 		goto out;
 	}
-	if (verify_settlement_rows(h->db, v.n, e))
+	if (verify_settlement_rows(h->db, v.n, e) || verify_settlement_entries(h->db, e))
 		goto out;
 	verifier_report(&v, rep);
 	ret = 0;

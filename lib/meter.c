@@ -32,6 +32,7 @@ struct terra_meter {
 	long unit_order;
 	terra_tally *tally;
 	long bad;
+	const terra_key *signer;
 };
 
 static int cmp_unit_id(const void *a, const void *b)
@@ -83,6 +84,11 @@ void terra_meter_free(terra_meter *m)
 	free(m->units);
 	terra_tally_free(m->tally);
 	free(m);
+}
+
+void terra_meter_set_signer(terra_meter *m, const terra_key *k)
+{
+	m->signer = k;
 }
 
 long terra_meter_bad(const terra_meter *m)
@@ -415,7 +421,7 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 
 /* ---- output --------------------------------------------------------------- */
 
-static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, terra_err *e)
+static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
 	const struct munit *u = &m->units[a->unit];
 	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;
@@ -455,6 +461,10 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, ter
 		terra_money_format(charge, amount);
 		json_object_set_new(r, "charge", json_string(amount));
 	}
+	if (sign && m->signer && terra_rec_sign(r, m->signer, e) < 0) {
+		json_decref(r);
+		return terra_err_wrap(e, "unit '%s': sign the meter record", u->c.id), NULL;
+	}
 	return r;
 }
 
@@ -485,7 +495,7 @@ static int emit(terra_meter *m, FILE *out, json_t *rows, terra_err *e)
 		json_t *r;
 
 		terra_tally_cell_at(m->tally, i, &cell);
-		r = meter_record(m, &cell, e);
+		r = meter_record(m, &cell, out != NULL, e);
 		if (!r || put(out, rows, r, e) < 0) {
 			if (!rc)
 				first = *e;

@@ -21,6 +21,7 @@
  * Records that do not touch [from, to) are skipped without verification.
  */
 #include "err.h"
+#include "key.h"
 #include "usage.h" /* the rules: terra_meter_part, _shares_enough, _rate_ok */
 
 #include <jansson.h>
@@ -68,6 +69,10 @@ typedef struct terra_meter_io {
 /* Checks the options (range, every dividing it, period count). */
 int terra_meter_new(terra_meter **m, const terra_meter_opts *o, terra_err *e);
 void terra_meter_free(terra_meter *m);
+/* Signs every meter record terra_meter_write writes with k (the metering
+ * home's owner key: terra-settle trusts only signed meter records); k must
+ * outlive m. */
+void terra_meter_set_signer(terra_meter *m, const terra_key *k);
 
 /* Units from the home's registry (terra_unit_list), trusted as stored.
  * Units are loaded before the first terra_meter_feed. */
@@ -95,9 +100,10 @@ long terra_meter_bad(const terra_meter *m);
 
 /*
  * Writes the meter records, ordered by period then unit id, one per unit and
- * period with counted usage. A record that cannot be made (weight or work
- * overflowing int64) is left out and makes the call return -1 with e set,
- * after the others are written.
+ * period with counted usage, each signed by the terra_meter_set_signer key
+ * when set. A record that cannot be made (weight or work overflowing int64)
+ * is left out and makes the call return -1 with e set, after the others are
+ * written.
  */
 int terra_meter_write(terra_meter *m, FILE *out, terra_err *e);
 /* The same records appended to the JSON array rows (for a table or CSV). */

@@ -5,6 +5,7 @@
 #include "limit.h"
 #include "money.h"
 #include "record.h"
+#include "settlecover.h"
 #include "settlestore.h"
 #include "sha256.h"
 #include "time.h"
@@ -30,6 +31,12 @@ struct terra_settle {
 	const char *snap; /* the holders snapshot body (terra_holders_body): in hs */
 	size_t snaplen;
 	int64_t entry_seq;
+	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
+	size_t nkeys;
+	sqlite3 *registry;      /* the units registered, or NULL */
+	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
+	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
+	int dry;
 };
 
 /* ---- gathering the inputs ------------------------------------------------ */
@@ -42,7 +49,10 @@ int terra_settle_new(terra_settle **sp, terra_err *e)
 	if (!s)
 		return terra_err_sys(e, "settle");
 	s->meters = json_array();
-	if (!s->meters) {
+	s->covers = json_array();
+	if (!s->meters || !s->covers) {
+		json_decref(s->meters);
+		json_decref(s->covers);
 		free(s);
 		return terra_err_sys(e, "settle");
 	}
@@ -58,6 +68,9 @@ void terra_settle_free(terra_settle *s)
 		return;
 	terra_settle_calc_free(&s->calc);
 	json_decref(s->meters);
+	json_decref(s->covers);
+	sqlite3_finalize(s->owner_of);
+	free(s->keys);
 	free(s->units);
 	terra_holders_free(&s->hs);
 	free(s);
@@ -101,6 +114,96 @@ void terra_settle_set_holders(terra_settle *s, terra_holders *hs)
 	terra_holders_init(hs);
 }
 
+int terra_settle_trust(terra_settle *s, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
+{
+	uint8_t(*v)[TERRA_PK_BYTES] = realloc(s->keys, (s->nkeys + 1) * sizeof *v);
+
+	if (!v)
+		return terra_err_sys(e, "meter keys");
+	s->keys = v;
+	memcpy(s->keys[s->nkeys++], pk, TERRA_PK_BYTES);
+	return 0;
+}
+
+void terra_settle_set_registry(terra_settle *s, sqlite3 *db)
+{
+	s->registry = db;
+}
+
+void terra_settle_set_dry(terra_settle *s, int dry)
+{
+	s->dry = dry;
+}
+
+/* The meter record is signed by a trusted key, its weight is score x busy_us,
+ * and its unit, when registered, has that owner. */
+static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
+                         const uint8_t owner[TERRA_PK_BYTES], int64_t weight, terra_err *e)
+{
+	uint8_t signer[TERRA_PK_BYTES];
+	char owner_hex[TERRA_PK_HEX];
+	const char *registered;
+	int64_t score, busy, want;
+	size_t i;
+	int got;
+
+	if (!json_object_get(meter, "sig"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "not signed: only meter records signed by a trusted meter "
+		                     "key are settled (terra-meter signs them; --meter-key)");
+	if (terra_rec_verify(meter, NULL, e) < 0 ||
+	    terra_rec_hex(meter, "signer", signer, sizeof signer, e) < 0)
+		return -1;
+	for (i = 0; i < s->nkeys && memcmp(s->keys[i], signer, TERRA_PK_BYTES); i++)
+		;
+	if (i == s->nkeys)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "signer %s is not a trusted meter key (this home's owner, "
+		                     "or --meter-key)",
+		                     json_string_value(json_object_get(meter, "signer")));
+	if (terra_rec_int(meter, "score", &score, e) || terra_rec_int(meter, "busy_us", &busy, e))
+		return -1;
+	if (score < 0 || busy < 0 || __builtin_mul_overflow(score, busy, &want) || want != weight)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "field 'weight' %lld is not score x busy_us",
+		                     (long long)weight);
+	if (!s->registry)
+		return 0;
+	/* one lookup per record: terra_unit_get would load the whole record */
+	if (!s->owner_of && terra_db_prepare(s->registry, "SELECT owner FROM units WHERE unit = ?",
+	                                     &s->owner_of, e) < 0)
+		return -1;
+	sqlite3_reset(s->owner_of);
+	sqlite3_bind_text(s->owner_of, 1, unit, -1, SQLITE_TRANSIENT);
+	got = sqlite3_step(s->owner_of);
+	if (got == SQLITE_DONE)
+		return 0; /* a unit of a -u file: the meter that signed checked it */
+	if (got != SQLITE_ROW)
+		return terra_db_err(s->registry, e, "units");
+	registered = (const char *)sqlite3_column_text(s->owner_of, 0);
+	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
+	if (!registered || strcmp(registered, owner_hex))
+		return terra_err_set(e, TERRA_E_VERIFY, "unit '%s' is registered to another owner",
+		                     unit);
+	return 0;
+}
+
+/* The seqs the record covers, [[UNIT, FIRST, LAST]]: kept for the entry. */
+static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, terra_err *e)
+{
+	int64_t first, last;
+
+	if (terra_rec_int(meter, "first_seq", &first, e) ||
+	    terra_rec_int(meter, "last_seq", &last, e))
+		return -1;
+	if (first < 1 || last < first)
+		return terra_err_set(e, TERRA_E_INPUT, "first_seq and last_seq: not a range");
+	if (json_array_append_new(
+	        s->covers, json_pack("[s,I,I]", unit, (json_int_t)first, (json_int_t)last)) < 0)
+		return terra_err_sys(e, "settle: covers");
+	return 0;
+}
+
 int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 {
 	const char *period, *unit, *owner;
@@ -118,6 +221,8 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		return -1;
 	if (weight < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'weight' must not be negative");
+	if (meter_trusted(s, meter, unit, raw, weight, e) < 0)
+		return -1;
 	if (has_charge && terra_rec_amount(meter, "charge", &charge, e) < 0)
 		return -1;
 	if (charge < 0)
@@ -137,6 +242,8 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		s->units = v;
 		s->capunits = cap;
 	}
+	if (meter_covers(s, meter, unit, e) < 0)
+		return -1;
 	if (json_array_append((json_t *)s->meters, (json_t *)meter) < 0)
 		return terra_err_sys(e, "settle: meter records");
 	memcpy(s->period, canon, sizeof canon);
@@ -178,6 +285,41 @@ static int meters_digest(terra_settle *s, terra_err *e)
 	return rc;
 }
 
+static int cmp_cover(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
+	              json_string_value(json_array_get(*(json_t *const *)b, 0)));
+}
+
+/* covers in unit order (units_sort refused a unit twice). */
+static int covers_sort(terra_settle *s, terra_err *e)
+{
+	size_t i, n = json_array_size(s->covers);
+	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array();
+	int rc = -1;
+
+	if (!v || !sorted) {
+		terra_err_sys(e, "settle: covers");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(s->covers, i);
+	qsort(v, n, sizeof *v, cmp_cover);
+	for (i = 0; i < n; i++)
+		if (json_array_append(sorted, v[i]) < 0) {
+			terra_err_sys(e, "settle: covers");
+			goto out;
+		}
+	json_decref(s->covers);
+	s->covers = sorted;
+	sorted = NULL;
+	rc = 0;
+out:
+	json_decref(sorted);
+	free(v);
+	return rc;
+}
+
 /* Everything that does not need the database: the digests and the checks. */
 static int prepare(terra_settle *s, terra_err *e)
 {
@@ -197,7 +339,7 @@ static int prepare(terra_settle *s, terra_err *e)
 			    "no revenue: give --revenue, or meter records with charges");
 		s->revenue = s->charges;
 	}
-	if (terra_settle_units_sort(s->units, s->nunits, e) < 0)
+	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 || covers_sort(s, e) < 0)
 		return -1;
 	if (meters_digest(s, e) < 0)
 		return -1;
@@ -252,14 +394,16 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		rc = 1;
 		goto out;
 	}
-	if (terra_limit_revenue(db, s->revenue, e) < 0)
+	/* the ledger's entries, not only the settlements rows: no overlap */
+	if (terra_settle_periods_free_in(db, s->period, 0, s->covers, e) < 0 ||
+	    terra_limit_revenue(db, s->revenue, e) < 0)
 		goto out;
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
 	payload = terra_settle_payload(&s->calc, s->period, s->meter_digest, s->holders_digest,
 	                               s->inputs_digest);
-	if (!payload) {
+	if (!payload || json_object_set(payload, "covers", s->covers) < 0) {
 		terra_err_sys(e, "settlement payload");
 		goto out;
 	}
@@ -271,10 +415,14 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	if (terra_settle_store_units(db, s->period, s->units, s->nunits, e) < 0)
 		goto out;
 	crash_point("before-commit");
-	if (terra_db_commit(db, e) < 0)
-		goto out;
-	began = 0;
 	rc = 0;
+	if (s->dry)
+		goto out; /* -n: all of it computed and checked, then rolled back */
+	if (terra_db_commit(db, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	began = 0;
 out:
 	if (began)
 		terra_db_rollback(db);

@@ -35,20 +35,34 @@ int terra_settle_set_revenue(terra_settle *s, int64_t revenue, terra_err *e);
 int terra_settle_set_policy(terra_settle *s, const terra_settle_policy *p, terra_err *e);
 /* Takes the (sorted) holders over; *hs is left empty. */
 void terra_settle_set_holders(terra_settle *s, terra_holders *hs);
+/* Trusts meter records signed by pk (the home's owner key, --meter-key). */
+int terra_settle_trust(terra_settle *s, const uint8_t pk[TERRA_PK_BYTES], terra_err *e);
+/* The home's database: a meter record's unit, when registered there, must
+ * be registered to the record's owner. */
+void terra_settle_set_registry(terra_settle *s, sqlite3 *db);
+/* Nonzero: terra_settle_run computes, checks and rolls back (-n). */
+void terra_settle_set_dry(terra_settle *s, int dry);
 /*
  * Adds one meter record: period (all the same, and equal to -p), unit,
  * owner, weight, and charge (needed when no revenue is set). A unit twice
- * is refused. The message names the field, without FILE:LINE.
+ * is refused. The record must be signed by a trusted key (kind
+ * TERRA_E_VERIFY otherwise), its weight must be score x busy_us and its
+ * unit registered to its owner when registered at all; first_seq and
+ * last_seq go into the entry's covers (lib/settlecover.h). The message
+ * names the field, without FILE:LINE.
  */
 int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e);
 
 /*
- * Settles: returns 0 when it appended the settlement, 1 when the period was
+ * Settles: returns 0 when it appended the settlement (with dry: would have,
+ * and rolled it back), 1 when the period was
  * already settled with the same inputs (nothing changed, the stored result
  * is loaded), -1 on error: kind TERRA_E_STATE "period P already settled with
- * other inputs", TERRA_E_BUSY when another command held the database past
- * the busy timeout, TERRA_E_INPUT for inputs that cannot be settled. The
- * home must be open with TERRA_HOME_SECRET.
+ * other inputs", "period P already settled (entry N)" or "period P overlaps
+ * period Q, settled in entry N" (lib/settlecover.h), TERRA_E_BUSY when
+ * another command held the database past the busy timeout, TERRA_E_INPUT
+ * for inputs that cannot be settled. The home must be open with
+ * TERRA_HOME_SECRET.
  */
 int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e);
 /*

@@ -1,6 +1,7 @@
 #include "usage.h"
 
 #include "canon.h"
+#include "filter.h"
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
@@ -255,7 +256,11 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		return;
 	}
 	if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "usage")) {
-		it->kind = TERRA_USAGE_PASS;
+		if (terra_filter_trusted_type(type))
+			why =
+			    fmt_msg("%s record: made only by a trusted stage, refused here", type);
+		else
+			it->kind = TERRA_USAGE_PASS;
 		goto out;
 	}
 	if (terra_rec_str(rec, "unit", &unit_id, &e) < 0 ||

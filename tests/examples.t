@@ -123,19 +123,20 @@ cp "$inbox/units/prov1.ndjson" "$tmp/inbox-bad/units/"
 sed '1s/"job":"sha256d/"job":"tampered/' "$tmp/usage.ndjson" >"$tmp/inbox-bad/usage/prov1.ndjson"
 ok "(the usage line was changed)" sh -c '! cmp -s "$1" "$2"' - "$tmp/usage.ndjson" \
 	"$tmp/inbox-bad/usage/prov1.ndjson"
-err=$(terra-meter -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
+quiet terra-register -H "$tmp/settlement2" init
+err=$(terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
 	"$tmp/inbox-bad/usage/prov1.ndjson" 2>&1 >/dev/null || true)
 like "$err" 'prov1.ndjson:1: .*sig' "terra-meter names the tampered line and its signature"
 fails 1 "terra-meter exits 1 on the tampered line" \
-	quiet terra-meter -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
-	"$tmp/inbox-bad/usage/prov1.ndjson"
-quiet terra-register -H "$tmp/settlement2" init
-fails 1 "settlement.sh refuses the hour with a tampered line" \
+	quiet terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" \
+	-p 2026-11-21T10:00:00Z/PT1H "$tmp/inbox-bad/usage/prov1.ndjson"
+fails 1 "settlement.sh quarantines a tampered line: exit 1" \
 	quiet env TERRA_NOW="$later" sh "$ex/two-host/settlement.sh" -H "$tmp/settlement2" \
 	-r 1250.5 -k "$holders" -o "$tmp/hourly2" "$tmp/inbox-bad"
-is "$(ledger_size "$tmp/settlement2")" 0 "and settles nothing"
-ok "and keeps the rejected line" cmp -s "$tmp/hourly2/rejected-$tag.ndjson" \
-	"$tmp/inbox-bad/usage/prov1.ndjson"
+ok "and settles the rest of the hour" test "$(ledger_size "$tmp/settlement2")" -gt 0
+ok "and keeps the rejected line" sh -c 'head -n 1 "$2" | cmp -s "$1" -' - \
+	"$tmp/hourly2/rejected-$tag.ndjson" "$tmp/inbox-bad/usage/prov1.ndjson"
+like "$(cat "$tmp/hourly2/rejected-$tag.txt")" 'prov1.ndjson:1: .*sig' "with its reason"
 
 # settle-hourly.sh on one host (the units of the home), twice.
 TERRA_HOME=$prov

@@ -44,7 +44,7 @@ trap 'kill "$holder" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 read -r _ <"$tmp/held"
 owner=$(cat "$TERRA_HOME/owner.pub")
 printf '{"type":"meter","v":1,"period":"%s","unit":"%s","owner":"%s","weight":100}\n' \
-	"$p1" "0123456789abcdef0123456789abcdef" "$owner" >"$tmp/meter.ndjson"
+	"$p1" "0123456789abcdef0123456789abcdef" "$owner" | signmeter >"$tmp/meter.ndjson"
 fails 75 "terra-settle on a locked database exits 75" env TERRA_BUSY_TIMEOUT_MS=200 \
 	sh -c 'terra-settle --revenue 1 --holders "$1" -p "$2" "$3" >/dev/null 2>"$4"' - \
 	"$top/examples/holders.csv" "$p1" "$tmp/meter.ndjson" "$tmp/err"

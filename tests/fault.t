@@ -26,7 +26,7 @@ unit=$(sqlite3 "$base/terra.db" 'SELECT unit FROM units')
 owner=$(cat "$base/owner.pub")
 printf 'account,balance\nalice,300\nbob,100\n' >"$tmp/holders.csv"
 printf '{"type":"meter","v":1,"period":"2026-11-21T10:00:00Z/PT1H","unit":"%s","owner":"%s","weight":1000,"busy_us":10,"score":100}\n' \
-	"$unit" "$owner" >"$tmp/meter.ndjson"
+	"$unit" "$owner" | signmeter "$base" >"$tmp/meter.ndjson"
 
 # A second home, settled once without faults, for terra-ledger's writers.
 settled=$tmp/settled

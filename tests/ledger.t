@@ -58,7 +58,7 @@ is "$(jq -r .origin "$tmp/cps.ndjson" | sort -u)" "terra:$owner" "checkpoint ori
 unit=$(db "$TERRA_HOME" "SELECT unit FROM units ORDER BY unit LIMIT 1")
 printf 'account,balance\nalice,300\nbob,100\n' >"$tmp/holders.csv"
 printf '{"type":"meter","v":1,"period":"2026-11-21T10:00:00Z/PT1H","unit":"%s","owner":"%s","weight":1000,"busy_us":10,"score":100}\n' \
-	"$unit" "$owner" >"$tmp/m1.ndjson"
+	"$unit" "$owner" | signmeter >"$tmp/m1.ndjson"
 fails 0 "terra-settle appends a settlement" \
 	sh -c 'terra-settle --revenue 1250.5 --holders "$1" <"$2" >/dev/null' - "$tmp/holders.csv" "$tmp/m1.ndjson"
 fails 0 "an empty period settles too" \

@@ -243,8 +243,8 @@ done
 is "$(cat "$tmp/sp.st.1") $(cat "$tmp/re.st.1")" "1 1" "both spellings: exit 1"
 norm() { sed -e 's/[a-z]*\.nd:/FILE:/' -e 's/column [0-9]*/column N/' "$1"; }
 is "$(norm "$tmp/re.err.1")" "$(norm "$tmp/sp.err.1")" "both spellings: the same messages, line by line"
-is "$(jq -c 'del(.usage_root)' "$tmp/re.out.1")" "$(jq -c 'del(.usage_root)' "$tmp/sp.out.1")" \
-	"both spellings: the same meter records but for usage_root"
+is "$(jq -c 'del(.usage_root, .sig)' "$tmp/re.out.1")" "$(jq -c 'del(.usage_root, .sig)' "$tmp/sp.out.1")" \
+	"both spellings: the same meter records but for usage_root (and so sig)"
 is "$(wc -l <"$tmp/re.rej.1")" "$(wc -l <"$tmp/sp.rej.1")" "both spellings: as many lines rejected"
 ok "written form: -j 1 and -j 3 give the same records" cmp -s "$tmp/sp.out.1" "$tmp/sp.out.3"
 ok "written form: -j 1 and -j 3 give the same messages" cmp -s "$tmp/sp.err.1" "$tmp/sp.err.3"
@@ -395,7 +395,10 @@ set +e
 terra-meter -H "$H3" --units "$tmp/units.nd" --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z \
 	--every PT1H "$tmp/all.nd" >"$tmp/u1" 2>/dev/null
 set -e
-ok "--units: the same output as the registering home" cmp -s "$tmp/a1" "$tmp/u1"
+nosig() { jq -c 'del(.sig, .signer)' "$1"; }
+is "$(nosig "$tmp/u1")" "$(nosig "$tmp/a1")" "--units: the same output as the registering home"
+is "$(jq -r 'select(.type == "meter") | .signer' "$tmp/u1" | sort -u)" "$(cat "$H3/owner.pub")" \
+	"--units: signed by the metering home's owner key"
 fails 1 "no --units: the empty home knows no unit" terra-meter -H "$H3" -p $P "$tmp/one.nd" 2>/dev/null
 jq -c "if .unit == \"$gpu\" then .score = 99999999999 else . end" "$tmp/units.nd" >"$tmp/forged.nd"
 fails 1 "--units: a forged unit record is refused" to "$tmp/f.out" "$tmp/f.err" \

@@ -19,8 +19,8 @@ settle() { # settle HOME [ARGS]: the settlement of $period, payouts to $tmp/out
 terra-register init 2>/dev/null
 terra-register <"$fixtures/devices/node.ndjson" >"$tmp/units.ndjson" 2>/dev/null
 jq -c --arg p "$period" 'select(.type == "unit") | {type: "meter", v: 1, period: $p, unit,
-	owner, weight: (.score * 1800000), charge: "10.000000000"}' "$tmp/units.ndjson" \
-	>"$tmp/meter.ndjson"
+	owner, score, busy_us: 1800000, weight: (.score * 1800000), charge: "10.000000000"}' \
+	"$tmp/units.ndjson" | signmeter >"$tmp/meter.ndjson"
 awk 'BEGIN { print "account,balance"
 	for (i = 0; i < 5000; i++) printf "h%05d,%d.%03d\n", i, (i * 7919) % 1000, i % 1000 }' \
 	>"$tmp/holders.csv"

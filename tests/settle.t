@@ -15,9 +15,9 @@ print(sum(int(json.loads(l)["amount"].replace(".", "")) for l in sys.stdin if l.
 meter() {
 	jq -c --arg p "$1" --argjson f "$2" 'select(.type == "unit") | {type: "meter", v: 1,
 		period: $p, start: ($p | split("/")[0]), end: ($p | split("/")[1]), unit, owner,
-		busy_us: 1800000000, utilization_ppm: 500000, score, weight: (.score * 1800000 * $f),
+		busy_us: (1800000 * $f), utilization_ppm: 500000, score, weight: (.score * 1800000 * $f),
 		records: 3, first_seq: 1, last_seq: 3, usage_root: ("00" * 32), work: 5,
-		charge: "10.000000000"}'
+		charge: "10.000000000"}' | signmeter
 }
 
 # Options.
@@ -48,7 +48,7 @@ is "$(wc -l <"$tmp/m1.ndjson" | tr -d ' ')" 3 "three units metered"
 other=$(printf 'b%.0s' $(seq 64))
 printf '{"type":"meter","v":1,"period":"%s","unit":"%s","owner":"%s","weight":%s,"charge":"1.000000000"}\n' \
 	"$p1" 0123456789abcdef0123456789abcdef "$other" 40000000000000 \
-	"$p1" fedcba9876543210fedcba9876543210 "$other" 0 >>"$tmp/m1.ndjson"
+	"$p1" fedcba9876543210fedcba9876543210 "$other" 0 | signmeter >>"$tmp/m1.ndjson"
 
 # The settlement.
 before=$(entries)
@@ -152,9 +152,9 @@ fails 1 "two periods in the records: exit 1" sh -c 'terra-settle --revenue 1 --h
 	"$sfx/holders.csv" "$tmp/m4.ndjson"
 fails 1 "no records and no -p: exit 1" sh -c 'terra-settle --revenue 1 --holders "$1" </dev/null 2>/dev/null' - \
 	"$sfx/holders.csv"
+jq -c "del(.charge, .sig, .signer)" "$tmp/m1.ndjson" | signmeter >"$tmp/m1nc.ndjson"
 fails 1 "no revenue and no charges: exit 1" \
-	sh -c 'jq -c "del(.charge)" "$2" | terra-settle --holders "$1" 2>/dev/null' - "$sfx/holders.csv" \
-	"$tmp/m1.ndjson"
+	sh -c 'terra-settle --holders "$1" <"$2" 2>/dev/null' - "$sfx/holders.csv" "$tmp/m1nc.ndjson"
 printf '%s\n' '{"type":"meter","v":1,"period":"'"$p1"'","unit":"zz","owner":"x","weight":1}' \
 	'{"type":"meter","v":1}' >"$tmp/bad.ndjson"
 err=$(terra-settle --revenue 1 --holders "$sfx/holders.csv" <"$tmp/bad.ndjson" 2>&1 || true)
@@ -249,7 +249,7 @@ before=$(entries)
 big=$(printf '{"type":"meter","v":1,"period":"2026-11-21T22:00:00Z/PT1H","unit":"%s","owner":"%s","weight":1,"charge":"9223372036.000000000"}' \
 	0123456789abcdef0123456789abcdef "$other")
 err=$({ echo "$big"; echo "$big" | sed 's/0123456789abcdef0123456789abcdef/fedcba9876543210fedcba9876543210/'; } |
-	terra-settle --holders "$sfx/holders.csv" 2>&1 >/dev/null || true)
+	signmeter | terra-settle --holders "$sfx/holders.csv" 2>&1 >/dev/null || true)
 like "$err" "out of range" "charges summing past INT64_MAX: an overflow error"
 is "$(entries)" "$before" "overflows settle nothing"
 

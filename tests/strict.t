@@ -35,7 +35,8 @@ is "$(units)" $((before + 2)) "register without --strict: two units"
 # terra-settle: a note (passed through), a meter record, a bad one, a meter record.
 unit=$(sqlite3 "$TERRA_HOME/terra.db" 'SELECT unit FROM units LIMIT 1')
 owner=$(cat "$TERRA_HOME/owner.pub")
-m='{"type":"meter","v":1,"period":"'$p1'","unit":"'$unit'","owner":"'$owner'","weight":100}'
+m=$(echo '{"type":"meter","v":1,"period":"'$p1'","unit":"'$unit'","owner":"'$owner'","weight":100}' |
+	signmeter)
 printf '%s\n' '{"type":"note","v":1}' "$m" '{"type":"meter","v":1}' "$m" >"$tmp/meter.ndjson"
 before=$(entries)
 st="--revenue 1 --holders $top/examples/holders.csv -p $p1"

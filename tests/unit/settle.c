@@ -1,7 +1,7 @@
 /* terra_settle_run and terra_settle_check: a settlement recomputes from its
  * recorded inputs, and any change to the entry or the inputs is caught. */
 #include "lib/settle.h"
-#include "lib/settlestore.h"
+#include "lib/settlecover.h"
 #include "lib/settlestore.h"
 
 #include "lib/db.h"
@@ -17,6 +17,7 @@
 #define PERIOD "2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z"
 
 static void *snap; /* the stored holders snapshot */
+static const terra_key *signer; /* the home's owner key: signs the meter records */
 static size_t snaplen;
 
 static json_t *meter(const char *unit, const char *owner, long long weight)
@@ -27,9 +28,10 @@ static json_t *meter(const char *unit, const char *owner, long long weight)
 
 	snprintf(line, sizeof line,
 	         "{\"type\":\"meter\",\"v\":1,\"period\":\"%s\",\"unit\":\"%s\",\"owner\":\"%s\","
-	         "\"weight\":%lld,\"charge\":\"1.000000000\"}",
-	         PERIOD, unit, owner, weight);
-	if (terra_record_parse(line, strlen(line), &rec, &e) < 0)
+	         "\"weight\":%lld,\"score\":%lld,\"busy_us\":1,\"first_seq\":1,\"last_seq\":1,"
+	         "\"charge\":\"1.000000000\"}",
+	         PERIOD, unit, owner, weight, weight);
+	if (terra_record_parse(line, strlen(line), &rec, &e) < 0 || terra_rec_sign(rec, signer, &e) < 0)
 		abort();
 	return rec;
 }
@@ -215,6 +217,42 @@ static void test_hand_writers(void)
 	ok(terra_settle_payout_tail(1, "a\"b", tail) < 0, "a period needing escapes has no tail");
 }
 
+/* terra-ledger verify's rule: settlement entries' periods never overlap. */
+static void test_periods(void)
+{
+	static const char *const refused[] = {
+	    "2026-11-21T00:00:00Z/P1D",                         /* a day around the hour */
+	    "2026-11-21T10:00:00.000001Z/PT1H",                 /* shifted by 1 us */
+	    "2026-11-21T10:30:00Z/PT1M",                        /* a minute inside */
+	    "2026-11-21T10:00:00.000000Z/2026-11-21T11:00:00.000000Z", /* the hour again */
+	};
+	terra_settle_periods *p = terra_settle_periods_new();
+	json_t *payload;
+	terra_err e;
+	size_t i;
+
+	payload = json_pack("{s:s}", "period", "2026-11-21T10:00:00Z/PT1H");
+	ok(terra_settle_periods_add(p, payload, 5, &e) == 0, "periods: an hour");
+	json_decref(payload);
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		payload = json_pack("{s:s}", "period", refused[i]);
+		ok(terra_settle_periods_add(p, payload, 6, &e) < 0 && e.kind == TERRA_E_VERIFY,
+		   "periods: an overlapping one fails verification");
+		like(e.msg, "entry 6: settlement: period 2026-11-21T", "periods: named with the entry");
+		like(e.msg, "entry 5", "periods: and the entry it overlaps");
+		json_decref(payload);
+	}
+	payload = json_pack("{s:s}", "period", "2026-11-21T11:00:00Z/PT1H");
+	ok(terra_settle_periods_add(p, payload, 7, &e) == 0, "periods: the next hour");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:[[s,i,i],[s,i,i]]}", "period", "2026-11-21T12:00:00Z/PT1H",
+	                    "covers", "b", 1, 2, "a", 1, 1);
+	ok(terra_settle_periods_add(p, payload, 8, &e) < 0, "periods: covers out of unit order");
+	like(e.msg, "covers: unit 'a' not after 'b'", "periods: covers named");
+	json_decref(payload);
+	terra_settle_periods_free(p);
+}
+
 int main(void)
 {
 	terra_home h;
@@ -236,6 +274,7 @@ int main(void)
 	ok(terra_home_init(home_path, 0, &created, &e) == 0, "a home");
 	ok(terra_home_open(&h, home_path, TERRA_HOME_SECRET, &e) == 0, "opened with its key");
 	terra_hex(h.owner.pk, sizeof h.owner.pk, owner);
+	signer = &h.owner;
 	memset(other, 'b', 64);
 	other[64] = '\0';
 
@@ -248,6 +287,7 @@ int main(void)
 	ok(terra_settle_new(&s, &e) == 0 && terra_settle_set_revenue(s, 1250500000000, &e) == 0,
 	   "a settlement of 1250.5");
 	terra_settle_set_holders(s, &hs);
+	terra_settle_trust(s, h.owner.pk, &e);
 	add(s, "0123456789abcdef0123456789abcdef", owner, 3, &e);
 	add(s, "1123456789abcdef0123456789abcdef", owner, 1, &e);
 	rc = add(s, "2123456789abcdef0123456789abcdef", other, 2, &e);
@@ -353,6 +393,7 @@ int main(void)
 	terra_settle_new(&s, &e);
 	terra_settle_set_revenue(s, 1250500000000, &e);
 	terra_settle_set_holders(s, &hs);
+	terra_settle_trust(s, h.owner.pk, &e);
 	add(s, "2123456789abcdef0123456789abcdef", other, 2, &e);
 	add(s, "1123456789abcdef0123456789abcdef", owner, 1, &e);
 	add(s, "0123456789abcdef0123456789abcdef", owner, 3, &e);
@@ -366,5 +407,6 @@ int main(void)
 	free(snap);
 	terra_home_close(&h);
 	test_hand_writers();
+	test_periods();
 	return done_testing();
 }
