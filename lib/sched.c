@@ -415,6 +415,73 @@ out:
 	return ret;
 }
 
+/* Best first: highest score, then the lower id (the order submit picks in). */
+static int better(const void *a, const void *b)
+{
+	const struct worker *x = *(const struct worker *const *)a;
+	const struct worker *y = *(const struct worker *const *)b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static terra_job *job_pinned(const terra_job *job, const char *unit)
+{
+	terra_job *copy = malloc(sizeof *copy);
+
+	if (!copy)
+		return NULL;
+	*copy = *job;
+	if (!(copy->id = strdup(job->id))) {
+		free(copy);
+		return NULL;
+	}
+	json_incref(copy->params);
+	snprintf(copy->unit, sizeof copy->unit, "%s", unit);
+	return copy;
+}
+
+int terra_sched_submit_each(terra_sched *s, terra_job *job, size_t max_units, size_t *started,
+                            terra_err *e)
+{
+	struct worker **able = calloc(s->nw + 1, sizeof *able);
+	size_t n = 0, i;
+	int ret = -1;
+
+	*started = 0;
+	if (!able) {
+		terra_err_sys(e, "job '%s'", job->id);
+		goto out;
+	}
+	for (i = 0; i < s->nw; i++)
+		if (meets(&s->w[i], job))
+			able[n++] = &s->w[i];
+	if (n == 0) { /* submit says why */
+		free(able);
+		return terra_sched_submit(s, job, e);
+	}
+	qsort(able, n, sizeof *able, better);
+	if (max_units && n > max_units)
+		n = max_units;
+	for (i = 0; i < n; i++) {
+		terra_job *copy = job_pinned(job, able[i]->id);
+		if (!copy) {
+			terra_err_sys(e, "job '%s'", job->id);
+			goto out;
+		}
+		if (terra_sched_submit(s, copy, e) < 0)
+			goto out;
+		(*started)++;
+	}
+	ret = 0;
+out:
+	free(able);
+	terra_job_free(job);
+	free(job);
+	return ret;
+}
+
 int terra_sched_finish(terra_sched *s)
 {
 	pthread_mutex_lock(&s->lock);
