@@ -18,6 +18,7 @@ typedef struct terra_usage_fields {
 	int64_t busy_us;
 	int64_t work;
 	int final; /* the job's last record */
+	const json_t *slurm; /* the Slurm job it ran in (slurm.h), or NULL */
 } terra_usage_fields;
 
 /* The unsigned usage record of u, without result, evidence and seq. */
