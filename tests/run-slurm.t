@@ -64,4 +64,28 @@ fails 0 "terra-meter counts it" sh -c \
 is "$(jq -r .work "$tmp/meter.ndjson")" 5000 "all its work"
 like "$(in_job CUDA_VISIBLE_DEVICES=0)" "GPU 0: only 0 GPUs" "GRES on a node whose units are on no GPU"
 
+# terra-meter --slurm: the record against Slurm's record of job 125.
+export TZ=UTC
+meter_slurm() { # meter_slurm FILE: terra-meter --slurm FILE on the usage; its stderr
+	terra-meter -p 2026-11-21T10:00:00Z/PT1H --slurm "$1" "$tmp/usage.ndjson" \
+		>"$tmp/m.out" 2>"$tmp/m.err" && return 0
+	errs "$tmp/m.err"
+	return 1
+}
+printf 'JobIDRaw|JobID|Cluster|NodeList|Start|End\n125|120_5|gpu-a|n[1-3]|2026-11-21T09:59:00|2026-11-21T10:05:00\n' \
+	>"$tmp/sacct.txt"
+ok "within its job: counted" meter_slurm "$tmp/sacct.txt"
+is "$(jq -r .work "$tmp/m.out")" 5000 "all its work"
+printf 'JobId=125 Name=x StartTime=2026-11-21T10:00:01 EndTime=2026-11-21T10:05:00 NodeList=n2 Cluster=gpu-a\n' \
+	>"$tmp/late.txt"
+like "$(meter_slurm "$tmp/late.txt" || true)" "usage record: outside slurm job 125 on node 'n2'" \
+	"a job that started after the record (jobcomp/filetxt): refused"
+is "$(jq -s length "$tmp/m.out")" 0 "and nothing counted"
+sed 's/gpu-a/gpu-b/' "$tmp/sacct.txt" >"$tmp/other.txt"
+like "$(meter_slurm "$tmp/other.txt" || true)" "slurm job 125 of cluster gpu-a is not in the slurm records" \
+	"the same job id on another cluster: refused"
+sed 's/n\[1-3\]/n[3-4]/' "$tmp/sacct.txt" >"$tmp/node.txt"
+like "$(meter_slurm "$tmp/node.txt" || true)" "node 'n2' is not one of slurm job 125's" \
+	"another node's job: refused"
+
 done_testing
