@@ -354,7 +354,10 @@ int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		if (!head && strchr(line, '|')) { /* sacct --parsable2: its header first */
+		/* sacct --parsable2: its header first, again where outputs were joined. */
+		if (strchr(line, '|') && (!strncmp(line, "JobID|", 6) || !strncmp(line, "JobIDRaw|", 9) ||
+		                          (!head && !strstr(line, "JobId=")))) {
+			free(head);
 			if (!(head = strdup(line))) {
 				terra_err_sys(e, "%s", path);
 				goto fail;
@@ -397,7 +400,8 @@ int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e
 			      "NodeList= once each";
 			goto bad;
 		}
-		if (filetxt_get(cols, n, "Cluster", &cluster) < 0)
+		/* Without accounting, jobcomp/filetxt writes "unknown". */
+		if (filetxt_get(cols, n, "Cluster", &cluster) < 0 || !strcmp(cluster, "unknown"))
 			cluster = "";
 		if (job_add(j, id, cluster, nodes, start, end, &why) < 0)
 			goto bad;
