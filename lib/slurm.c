@@ -194,6 +194,7 @@ struct sjob {
 	char cluster[TERRA_SLURM_NAME_MAX];
 	char *nodes; /* a Slurm hostlist: "n[1-3,7],gpu01" */
 	int64_t start, end; /* microseconds; end INT64_MAX while running */
+	long line;
 };
 
 struct span {
@@ -281,6 +282,7 @@ static int job_add(terra_slurm_jobs *j, const char *id, const char *cluster, con
 	}
 	if (!(job.nodes = strdup(nodes)))
 		return *why = "out of memory", -1;
+	job.line = (long)j->n;
 	j->v[j->n++] = job;
 	return 0;
 }
@@ -327,6 +329,16 @@ static int filetxt_get(char **tok, int ntok, const char *key, const char **val)
 }
 
 #define COLS_MAX 128
+
+/* By id, then by file order (qsort is not stable: the line breaks ties). */
+static int cmp_job(const void *a, const void *b)
+{
+	const struct sjob *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
 
 int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e)
 {
@@ -417,6 +429,7 @@ int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e
 	fclose(f);
 	free(line);
 	free(head);
+	qsort(j->v, j->n, sizeof *j->v, cmp_job);
 	*out = j;
 	return 0;
 fail:
@@ -580,6 +593,7 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 	const struct sjob *job = NULL;
 	struct busy *b;
 	char *why = NULL, when[2 * TERRA_TIME_MAX + 32];
+	size_t lo, hi;
 	int64_t id;
 
 	if (!rec)
@@ -593,10 +607,18 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 		goto out;
 	}
 	id = json_integer_value(json_object_get(sl, "job_id"));
-	for (size_t i = 0; i < j->n && !job; i++)
-		if (j->v[i].id == id &&
-		    (!cluster || !j->v[i].cluster[0] || !strcmp(cluster, j->v[i].cluster)))
-			job = &j->v[i];
+	lo = 0;
+	hi = j->n;
+	while (lo < hi) { /* the first job with this id */
+		size_t mid = lo + (hi - lo) / 2;
+		if (j->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < j->n && j->v[lo].id == id && !job; lo++)
+		if (!cluster || !j->v[lo].cluster[0] || !strcmp(cluster, j->v[lo].cluster))
+			job = &j->v[lo];
 	if (!job) {
 		why = fmt_msg("usage record: slurm job %lld%s%s is not in the slurm records",
 		              (long long)id, cluster ? " of cluster " : "", cluster ? cluster : "");
