@@ -262,9 +262,8 @@ int main(int argc, char **argv)
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		size_t started;
 		/* One job on every eligible unit at once, or on the -n best. */
-		if (terra_sched_submit_each(rd.s, job, (size_t)o.units, &started, &e) < 0)
+		if (terra_sched_submit_each(rd.s, job, (size_t)o.units, NULL, &e) < 0)
 			terra_cli_report(&rd.status, &e);
 	} else {
 		read_jobs(&rd, argv + optind, argc - optind);

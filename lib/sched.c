@@ -504,9 +504,11 @@ int terra_sched_submit_each(terra_sched *s, terra_job *job, size_t max_units, si
                             terra_err *e)
 {
 	struct worker **able = calloc(s->nw + 1, sizeof *able);
-	size_t n = 0, i;
+	size_t n = 0, i, dummy;
 	int ret = -1;
 
+	if (!started)
+		started = &dummy;
 	*started = 0;
 	if (!able) {
 		terra_err_sys(e, "job '%s'", job->id);

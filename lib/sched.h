@@ -45,8 +45,8 @@ int terra_sched_submit(terra_sched *s, terra_job *job, terra_err *e);
  * Hands a copy of the job, pinned to its unit, to each unit that meets its
  * requirements, the best first (highest score, then lower id), at most
  * max_units of them (0: all): the job runs on every such unit at once, each
- * with its own signed usage. Takes ownership of job; *started is the number
- * of copies handed out. Fails as terra_sched_submit does.
+ * with its own signed usage. Takes ownership of job; *started (unless NULL)
+ * is the number of copies handed out. Fails as terra_sched_submit does.
  */
 int terra_sched_submit_each(terra_sched *s, terra_job *job, size_t max_units, size_t *started,
                             terra_err *e);
