@@ -75,8 +75,8 @@ fails 2 "-n needs -w" sh -c "terra-run -n 1 </dev/null 2>/dev/null"
 terra-run -u "$u2" -w sha256d --work 5000 >"$tmp/u.ndjson"
 is "$(jq -r .unit "$tmp/u.ndjson")" "$u2" "-u picks the unit"
 
-# -w -t: both units busy at once for the whole run.
-terra-run -w sha256d -t 1 --share-bits 12 >"$tmp/busy.ndjson"
+# -w -t (ended by its work, not the clock): both units run it.
+terra-run -w sha256d -t 60 --work 20000 --share-bits 12 >"$tmp/busy.ndjson"
 is "$(jq -r .unit "$tmp/busy.ndjson" | sort -u | tr '\n' ' ')" "$u1 $u2 " "-w -t: both units produce usage"
 
 # A unit retired: the other takes every job.

@@ -72,12 +72,17 @@ meter_slurm() { # meter_slurm FILE: terra-meter --slurm FILE on the usage; its s
 	errs "$tmp/m.err"
 	return 1
 }
-printf 'JobIDRaw|JobID|Cluster|NodeList|Start|End\n125|120_5|gpu-a|n[1-3]|2026-11-21T09:59:00|2026-11-21T10:05:00\n' \
-	>"$tmp/sacct.txt"
+# Slurm's times (local, whole seconds) around the record's, which run on
+# from TERRA_NOW by however long terra-run took to start.
+slurm_time() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+rs=$(date -u -d "$(jq -r .start "$tmp/usage.ndjson")" +%s)
+re=$(date -u -d "$(jq -r .end "$tmp/usage.ndjson")" +%s)
+printf 'JobIDRaw|JobID|Cluster|NodeList|Start|End\n125|120_5|gpu-a|n[1-3]|%s|%s\n' \
+	"$(slurm_time $((rs - 60)))" "$(slurm_time $((re + 60)))" >"$tmp/sacct.txt"
 ok "within its job: counted" meter_slurm "$tmp/sacct.txt"
 is "$(jq -r .work "$tmp/m.out")" 5000 "all its work"
-printf 'JobId=125 Name=x StartTime=2026-11-21T10:00:01 EndTime=2026-11-21T10:05:00 NodeList=n2 Cluster=gpu-a\n' \
-	>"$tmp/late.txt"
+printf 'JobId=125 Name=x StartTime=%s EndTime=%s NodeList=n2 Cluster=gpu-a\n' \
+	"$(slurm_time $((rs + 1)))" "$(slurm_time $((re + 60)))" >"$tmp/late.txt"
 like "$(meter_slurm "$tmp/late.txt" || true)" "usage record: outside slurm job 125 on node 'n2'" \
 	"a job that started after the record (jobcomp/filetxt): refused"
 is "$(jq -s length "$tmp/m.out")" 0 "and nothing counted"

@@ -206,15 +206,18 @@ ok "the nodes' owners are paid" test "$(jq -s 'map(select(.type == "payout")) | 
 ok "the ledger verifies" sh -c 'terra-ledger verify >/dev/null' 
 
 # The attack: a node's operator re-signs a record to claim time before its
-# job started. Its signature is good; only Slurm's record refuses it.
+# job started (TZ is UTC: Slurm's local times are UTC). Its signature is good; only Slurm's record refuses it.
 n1unit=$(terra-register -H "$d/nodes/n1/home" list -o json | jq -r .unit)
-"$py" - "$d/spools/n1" >"$d/early-fields.ndjson" <<'EOF'
-import datetime, glob, json, sys
+# Five seconds before the job's start as Slurm logged it.
+"$py" - "$d/spools/n1" "$d/jobcomp.txt" >"$d/early-fields.ndjson" <<'EOF'
+import datetime, glob, json, re, sys
 rec = json.loads(open(sorted(glob.glob(sys.argv[1] + "/usage-*.ndjson"))[0]).readline())
 for k in ("sig", "signer"):
     rec.pop(k)
-start = datetime.datetime.strptime(rec["start"], "%Y-%m-%dT%H:%M:%S.%fZ")
-rec["start"] = (start - datetime.timedelta(seconds=40)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+log = open(sys.argv[2]).read()
+began = re.search(r"JobId=%d .*?StartTime=(\S+)" % rec["slurm"]["job_id"], log).group(1)
+start = datetime.datetime.strptime(began, "%Y-%m-%dT%H:%M:%S") - datetime.timedelta(seconds=5)
+rec["start"] = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 rec["seq"] += 1000
 print(json.dumps(rec))
 EOF
