@@ -61,6 +61,7 @@ if [ -n "${TERRA_BUILD:-}" ]; then
 	done
 	ok "settle-hourly.sh runs" sh -c "'$root/usr/lib/terra/settle-hourly.sh' -h >/dev/null"
 	ok "provider.sh is installed" test -x "$root/usr/lib/terra/provider.sh"
+	ok "examples/slurm's collect.sh is installed" test -x "$root/usr/lib/terra/collect.sh"
 	ok "the examples are installed" test -f "$root/usr/share/doc/terra/examples/crontab"
 	fails 0 "make uninstall" \
 		sh -c "make -s -C '$top' -o all BUILD='$TERRA_BUILD' DESTDIR='$root' PREFIX=/usr uninstall >/dev/null 2>&1"
