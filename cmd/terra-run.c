@@ -235,8 +235,8 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "-w: %s", e.msg);
 		if (o.units && o.unit)
 			terra_usage_error(usage_text, "-n and -u exclude each other");
-	} else if (o.units || o.work || o.params || o.job_id || json_object_size(o.extra) || o.kind ||
-	           o.fp64 || o.min_mem) {
+	} else if (o.units || o.work || o.params || o.job_id || json_object_size(o.extra) ||
+	           o.kind || o.fp64 || o.min_mem) {
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 

@@ -36,7 +36,7 @@ struct terra_sched {
 	pthread_cond_t changed;
 	int quit;
 	int failed;
-	int64_t wall0, mono0; /* the clock (or TERRA_NOW) at the start, and the monotonic one */
+	int64_t wall0, mono0;  /* the clock (or TERRA_NOW) at the start, and the monotonic one */
 	terra_slurm_env slurm; /* the Slurm job this run is in, when active */
 	json_t *slurm_rec;     /* its "slurm" object for the usage records */
 };

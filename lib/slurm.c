@@ -132,10 +132,11 @@ int terra_slurm_units(const terra_slurm_env *s, const char *const *pci, size_t n
 				goto out;
 			}
 			if (k >= ngpu) {
-				terra_err_set(e, TERRA_E_NOTFOUND,
-				              "%s: GPU %lu: only %zu GPUs of this node are "
-				              "registered units: run 'terra-probe | terra-register'",
-				              s->gpus_from, k, ngpu);
+				terra_err_set(
+				    e, TERRA_E_NOTFOUND,
+				    "%s: GPU %lu: only %zu GPUs of this node are "
+				    "registered units: run 'terra-probe | terra-register'",
+				    s->gpus_from, k, ngpu);
 				goto out;
 			}
 			want = order[k];
@@ -192,7 +193,7 @@ json_t *terra_slurm_json(const terra_slurm_env *s)
 struct sjob {
 	int64_t id;
 	char cluster[TERRA_SLURM_NAME_MAX];
-	char *nodes; /* a Slurm hostlist: "n[1-3,7],gpu01" */
+	char *nodes;        /* a Slurm hostlist: "n[1-3,7],gpu01" */
 	int64_t start, end; /* microseconds; end INT64_MAX while running */
 	long line;
 };
@@ -367,8 +368,9 @@ int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e
 		if (len == 0)
 			continue;
 		/* sacct --parsable2: its header first, again where outputs were joined. */
-		if (strchr(line, '|') && (!strncmp(line, "JobID|", 6) || !strncmp(line, "JobIDRaw|", 9) ||
-		                          (!head && !strstr(line, "JobId=")))) {
+		if (strchr(line, '|') &&
+		    (!strncmp(line, "JobID|", 6) || !strncmp(line, "JobIDRaw|", 9) ||
+		     (!head && !strstr(line, "JobId=")))) {
 			free(head);
 			if (!(head = strdup(line))) {
 				terra_err_sys(e, "%s", path);
@@ -394,12 +396,13 @@ int terra_slurm_jobs_load(terra_slurm_jobs **out, const char *path, terra_err *e
 		if (head) {
 			n = split(line, '|', cols, COLS_MAX);
 			if (n != nh) {
-				terra_err_set(e, TERRA_E_INPUT, "%s:%ld: %d fields, the header has %d",
-				              path, lineno, n, nh);
+				terra_err_set(e, TERRA_E_INPUT,
+				              "%s:%ld: %d fields, the header has %d", path, lineno,
+				              n, nh);
 				goto fail;
 			}
-			if (job_add(j, cols[cid], ccluster >= 0 ? cols[ccluster] : "",
-			            cols[cnodes], cols[cstart], cols[cend], &why) < 0)
+			if (job_add(j, cols[cid], ccluster >= 0 ? cols[ccluster] : "", cols[cnodes],
+			            cols[cstart], cols[cend], &why) < 0)
 				goto bad;
 			continue;
 		}
@@ -584,8 +587,8 @@ static void format_span(int64_t start, int64_t end, char *out, size_t cap)
 	snprintf(out, cap, "%s to %s", start == INT64_MAX ? "never started" : a, b);
 }
 
-char *terra_slurm_check(void *arg, const char *line, size_t len, const char *unit,
-                        int64_t start, int64_t end)
+char *terra_slurm_check(void *arg, const char *line, size_t len, const char *unit, int64_t start,
+                        int64_t end)
 {
 	terra_slurm_jobs *j = arg;
 	json_t *rec = json_loadb(line, len, 0, NULL), *sl;
@@ -631,8 +634,7 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 		goto out;
 	}
 	/* Slurm's times are whole seconds: its end is within the second after. */
-	if (start < job->start ||
-	    (job->end != INT64_MAX && end > job->end + TERRA_US_PER_S)) {
+	if (start < job->start || (job->end != INT64_MAX && end > job->end + TERRA_US_PER_S)) {
 		why = fmt_msg("usage record: outside slurm job %lld on node '%s' (%s)",
 		              (long long)id, node, when);
 		goto out;

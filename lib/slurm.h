@@ -77,7 +77,7 @@ size_t terra_slurm_jobs_count(const terra_slurm_jobs *j);
  * job's start and end, or the unit was already counted busy in another job
  * at the same time.
  */
-char *terra_slurm_check(void *jobs, const char *line, size_t len, const char *unit,
-                        int64_t start, int64_t end);
+char *terra_slurm_check(void *jobs, const char *line, size_t len, const char *unit, int64_t start,
+                        int64_t end);
 
 #endif

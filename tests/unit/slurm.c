@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const char *const gpu_vars[] = {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS",
-                                       "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
-                                       "GPU_DEVICE_ORDINAL"};
+static const char *const gpu_vars[] = {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS", "CUDA_VISIBLE_DEVICES",
+                                       "ROCR_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL"};
 
 static void env_clear(void)
 {
@@ -86,7 +85,8 @@ static void test_units(void)
 	like(pick("CUDA_VISIBLE_DEVICES", "1x"), "not understood", "a bad number");
 	env_clear();
 	setenv("SLURM_JOB_ID", "12a", 1);
-	ok(terra_slurm_from_env(&s, &e) < 0 && e.kind == TERRA_E_INPUT, "SLURM_JOB_ID not a number");
+	ok(terra_slurm_from_env(&s, &e) < 0 && e.kind == TERRA_E_INPUT,
+	   "SLURM_JOB_ID not a number");
 	setenv("SLURM_JOB_ID", "7", 1);
 	setenv("SLURMD_NODENAME", "n 1", 1);
 	ok(terra_slurm_from_env(&s, &e) < 0, "a node name with a space");
