@@ -9,6 +9,11 @@ DESTDIR  ?=
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
 COMPDIR   = $(PREFIX)/share/bash-completion/completions
+# The scripts the systemd units and crontab run, the units (their
+# /usr/local paths rewritten to PREFIX), and examples/ as documentation.
+LIBEXECDIR = $(PREFIX)/lib/terra
+UNITDIR   = $(PREFIX)/lib/systemd/system
+DOCDIR    = $(PREFIX)/share/doc/terra
 
 # mk/deps.sh installs what building and running need (make, make install,
 # make demo), and for the test targets what the tests and tools need too.
@@ -81,6 +86,9 @@ FIXTURE  = $(BUILD)/tests/unit/fixture.o
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 SHELL_TESTS = $(sort $(wildcard tests/*.t))
 MANS     = $(sort $(wildcard man/*.[157]))
+SCRIPTS  = $(sort $(wildcard examples/*.sh examples/two-host/*.sh examples/slurm/*.sh))
+SYSTEMD_UNITS = $(sort $(wildcard examples/systemd/*.service examples/systemd/*.timer))
+EXAMPLE_FILES = $(sort $(shell find examples -type f))
 
 .SECONDARY:
 .PHONY: all check test unit fuzz fuzz-run valgrind demo install uninstall clean bench lint-man \
@@ -178,11 +186,22 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	if [ -d examples/completion ]; then install -d $(DESTDIR)$(COMPDIR); \
 	    for c in examples/completion/terra-*; do install -m 0644 $$c $(DESTDIR)$(COMPDIR)/; done; fi
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(SCRIPTS) $(DESTDIR)$(LIBEXECDIR)/
+	for u in $(SYSTEMD_UNITS); do \
+	    sed 's|/usr/local/|$(PREFIX)/|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	for f in $(EXAMPLE_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f; done
 
 uninstall:
 	for c in $(CMD_SRC:cmd/%.c=%); do rm -f $(DESTDIR)$(BINDIR)/$$c \
 	    $(DESTDIR)$(COMPDIR)/$$c; done
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
+	for s in $(notdir $(SCRIPTS)); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$s; done
+	for u in $(notdir $(SYSTEMD_UNITS)); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	for f in $(EXAMPLE_FILES); do rm -f $(DESTDIR)$(DOCDIR)/$$f; done
+	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+	find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete 2>/dev/null || true
 
 format:
 	clang-format -i lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h

@@ -2,6 +2,7 @@
 #include "lib/cli.h"
 #include "lib/home.h"
 #include "lib/meter.h"
+#include "lib/slurm.h"
 #include "lib/money.h"
 #include "lib/out.h"
 #include "lib/record.h"
@@ -16,9 +17,11 @@
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
     "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-o json|csv|table]\n"
+    "       [--slurm FILE]\n"
     "       [-H DIR] [FILE...]";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
+enum { OPT_SLURM = 300 };
 
 struct sink {
 	FILE *reject;
@@ -101,6 +104,7 @@ static const terra_cli_opt options[] = {
     {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE", NULL, NULL},
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing", NULL, NULL},
     {'o', "output", "FORMAT", "json, csv or table", NULL, NULL},
+    {OPT_SLURM, "slurm", "FILE", "check usage against Slurm's job records in FILE", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
@@ -118,6 +122,8 @@ int main(int argc, char **argv)
 	    status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	enum terra_out out_mode = TERRA_OUT_AUTO;
+	const char *slurm_path = NULL;
+	terra_slurm_jobs *slurm = NULL;
 
 	terra_cli_init(argv[0]);
 	o.threads = ncpu > 0 ? (int)ncpu : 1;
@@ -166,6 +172,9 @@ int main(int argc, char **argv)
 		case OPT_STRICT:
 			sink.strict = 1;
 			break;
+		case OPT_SLURM:
+			slurm_path = optarg;
+			break;
 		case 'o':
 			out_mode = terra_cli_out(optarg, usage_text);
 			break;
@@ -202,6 +211,13 @@ int main(int argc, char **argv)
 	have_home = 1;
 	if (out_mode == TERRA_OUT_JSON)
 		terra_meter_set_signer(m, &home.owner);
+	io.admit = NULL;
+	if (slurm_path) { /* --slurm: lib/slurm.h */
+		if (terra_slurm_jobs_load(&slurm, slurm_path, &e) < 0)
+			terra_die_err(&e);
+		io.admit = terra_slurm_check;
+		io.admit_arg = slurm;
+	}
 	if (nunits) {
 		for (i = 0; i < nunits; i++) {
 			got = terra_meter_units_file(m, units[i], &io, &e);
@@ -250,5 +266,6 @@ done:
 	terra_meter_free(m);
 	if (have_home)
 		terra_home_close(&home);
+	terra_slurm_jobs_free(slurm);
 	return terra_cli_finish(status);
 }

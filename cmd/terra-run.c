@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "terra-run [-H DIR] [-u UNIT] [-t SECONDS] [--work N] [--interval SECONDS]\n"
+    "terra-run [-H DIR] [-u UNIT | -n N] [-t SECONDS] [--work N] [--interval SECONDS]\n"
     "                 [--kernel-dir DIR]\n"
     "                 -w sha256d|sgemm|kernel [--job ID] [--params JSON]\n"
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
@@ -32,7 +32,7 @@ static void on_job_error(void *arg, const terra_err *e)
 
 struct opts {
 	const char *home, *unit, *workload, *job_id, *params, *kind;
-	int64_t seconds_us, interval_us, work, min_mem;
+	int64_t seconds_us, interval_us, work, min_mem, units;
 	int fp64;
 	json_t *extra; /* workload options, merged into params */
 };
@@ -138,6 +138,7 @@ enum {
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {'u', "unit", "UNIT", "run on this unit only", NULL, NULL},
+    {'n', "units", "N", "-w: run on the N best units only (default all)", NULL, NULL},
     {'t', "time", "SECONDS", "end the run after SECONDS", NULL, NULL},
     {O_INTERVAL, "interval", "SECONDS", "an interim usage record every SECONDS", NULL, NULL},
     {'w', "workload", "NAME", "run one job of sha256d, sgemm or kernel", NULL, NULL},
@@ -176,6 +177,10 @@ int main(int argc, char **argv)
 			break;
 		case 'u':
 			o.unit = optarg;
+			break;
+		case 'n':
+			o.units = terra_cli_int(usage_text, "-n", optarg, 1, INT64_MAX,
+			                        "an integer of at least 1");
 			break;
 		case 't':
 			o.seconds_us = terra_cli_seconds(usage_text, "-t", optarg);
@@ -229,8 +234,10 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "-w takes no job files");
 		if (terra_workload_parse(o.workload, &w, &e) < 0)
 			terra_usage_error(usage_text, "-w: %s", e.msg);
-	} else if (o.work || o.params || o.job_id || json_object_size(o.extra) || o.kind ||
-	           o.fp64 || o.min_mem) {
+		if (o.units && o.unit)
+			terra_usage_error(usage_text, "-n and -u exclude each other");
+	} else if (o.units || o.work || o.params || o.job_id || json_object_size(o.extra) ||
+	           o.kind || o.fp64 || o.min_mem) {
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 
@@ -256,7 +263,8 @@ int main(int argc, char **argv)
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		if (terra_sched_submit(rd.s, job, &e) < 0)
+		/* One job on every eligible unit at once, or on the -n best. */
+		if (terra_sched_submit_each(rd.s, job, (size_t)o.units, NULL, &e) < 0)
 			terra_cli_report(&rd.status, &e);
 	} else {
 		read_jobs(&rd, argv + optind, argc - optind);

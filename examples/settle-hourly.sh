@@ -4,7 +4,7 @@
 # (examples/systemd/terra-settle.timer) run it a few minutes past each hour.
 #
 # usage: settle-hourly.sh [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS
-#                         [-p PERIOD] [-o DIR] USAGE...
+#                         [-p PERIOD] [-o DIR] [-S SLURM] USAGE...
 #
 #   USAGE     usage record files, or folders whose *.ndjson files are read
 #             (a spool that providers copy their usage into)
@@ -17,6 +17,9 @@
 #   -k FILE   holders snapshot (CSV: account,balance)
 #   -p PERIOD the hour to settle (default: the last full hour before now,
 #             where now is $TERRA_NOW if set, else the clock)
+#   -S SLURM  check usage that claims a Slurm job against Slurm's records
+#             (terra-meter --slurm): a file, or a folder of *.txt files
+#             (examples/slurm/collect.sh writes one per cluster)
 #   -o DIR    keep meter-HOUR.ndjson, payouts-HOUR.ndjson and any
 #             rejected-HOUR.ndjson there; without it payouts go to stdout
 #
@@ -51,7 +54,7 @@ prog=${0##*/}
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
 usage() {
 	echo "usage: $prog [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS" \
-		"[-p PERIOD] [-o DIR] USAGE..." >&2
+		"[-p PERIOD] [-o DIR] [-S SLURM] USAGE..." >&2
 	exit 2
 }
 die() {
@@ -89,8 +92,8 @@ failed() {
 	esac
 }
 
-home='' units='' revenue='' price='' holders='' period='' outdir=''
-while getopts H:u:r:c:k:p:o:h opt; do
+home='' units='' revenue='' price='' holders='' period='' outdir='' slurm=''
+while getopts H:u:r:c:k:p:o:S:h opt; do
 	case $opt in
 	H) home=$OPTARG ;;
 	u) units=$OPTARG ;;
@@ -99,6 +102,7 @@ while getopts H:u:r:c:k:p:o:h opt; do
 	k) holders=$OPTARG ;;
 	p) period=$OPTARG ;;
 	o) outdir=$OPTARG ;;
+	S) slurm=$OPTARG ;;
 	h)
 		sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"
 		exit 0
@@ -150,6 +154,13 @@ fi
 set -- -p "$period" --reject "$reject"
 [ -n "$units" ] && set -- "$@" -u "$units"
 [ -n "$price" ] && set -- "$@" --price "$price"
+if [ -n "$slurm" ] && [ -d "$slurm" ]; then
+	for f in "$slurm"/*.txt; do
+		[ -f "$f" ] && cat "$f"
+	done >"$work/slurm.txt"
+	slurm=$work/slurm.txt
+fi
+[ -n "$slurm" ] && set -- "$@" --slurm "$slurm"
 old_ifs=$IFS
 IFS='
 '

@@ -354,6 +354,9 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 	case TERRA_USAGE_PASS:
 		return io->pass && io->pass(io->ctx, l->text, l->len) ? 1 : 0;
 	case TERRA_USAGE_OK:
+		if (io->admit && (why = io->admit(io->admit_arg, l->text, l->len,
+		                                  m->units[u->unit].c.id, u->start, u->end)))
+			break;
 		got = terra_tally_seq(m->tally, u, &other);
 		if (got < 0 || (got == TERRA_TALLY_NEW && terra_tally_count(m->tally, u) < 0))
 			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");

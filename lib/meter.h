@@ -64,6 +64,12 @@ typedef struct terra_meter_io {
 	terra_meter_report_fn report;
 	terra_meter_pass_fn pass; /* NULL: other records are ignored */
 	void *ctx;
+	/* A further check of each verified usage record, in input order (terra-meter
+	 * --slurm: terra_slurm_check); NULL: none. Returns NULL to count it, else a
+	 * malloc'd "usage record: why" that makes it a bad line. */
+	char *(*admit)(void *arg, const char *line, size_t len, const char *unit, int64_t start,
+	               int64_t end);
+	void *admit_arg;
 } terra_meter_io;
 
 /* Checks the options (range, every dividing it, period count). */

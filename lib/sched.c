@@ -2,6 +2,7 @@
 
 #include "ocl.h"
 #include "record.h"
+#include "slurm.h"
 #include "time.h"
 #include "topo.h"
 #include "unit.h"
@@ -35,7 +36,9 @@ struct terra_sched {
 	pthread_cond_t changed;
 	int quit;
 	int failed;
-	int64_t wall0, mono0; /* the clock (or TERRA_NOW) at the start, and the monotonic one */
+	int64_t wall0, mono0;  /* the clock (or TERRA_NOW) at the start, and the monotonic one */
+	terra_slurm_env slurm; /* the Slurm job this run is in, when active */
+	json_t *slurm_rec;     /* its "slurm" object for the usage records */
 };
 
 static int stopping(const terra_sched *s)
@@ -68,6 +71,7 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 	u.start_us = from;
 	u.end_us = to;
 	u.busy_us = busy;
+	u.slurm = s->slurm_rec;
 	if (terra_usage_record(&u, &rec, e) < 0)
 		return -1;
 	if (terra_task_take(task, rec, e) < 0)
@@ -246,54 +250,98 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 	return 0;
 }
 
+/*
+ * Inside a Slurm job, which of the listed units are the job's: those on the
+ * GPUs Slurm allocated, or every unit of the node without GRES (slurm.h).
+ */
+static int slurm_mine(terra_sched *s, const json_t *list, unsigned char *mine, terra_err *e)
+{
+	size_t n = json_array_size(list), i;
+	const char **pci = calloc(n + 1, sizeof *pci);
+	const json_t *rec;
+	int r;
+
+	if (!pci)
+		return terra_err_sys(e, "units");
+	json_array_foreach(list, i, rec)
+	{
+		const char *state = json_string_value(json_object_get(rec, "state"));
+		if (state && !strcmp(state, "active"))
+			pci[i] = json_string_value(
+			    json_object_get(json_object_get(rec, "device"), "pci_bus_id"));
+	}
+	r = terra_slurm_units(&s->slurm, pci, n, mine, e);
+	free(pci);
+	if (r < 0)
+		terra_err_wrap(e, "slurm job %lld", (long long)s->slurm.job_id);
+	return r;
+}
+
 static int load_units(terra_sched *s, terra_err *e)
 {
 	terra_ocl_device *devs = NULL;
 	json_t *list = NULL, *rec;
 	terra_err sick = {0};
+	unsigned char *mine = NULL;
 	size_t ndevs = 0, i;
-	int ret = -1;
+	int ret = -1, in_job = s->slurm.active;
 
 	if (terra_ocl_list(&devs, &ndevs, e) < 0)
 		return -1;
-	if (s->o.unit) {
-		terra_unit u;
-		if (terra_unit_get(s->home->db, s->o.unit, &u, e) < 0)
-			goto out;
-		if (!(s->w = calloc(1, sizeof *s->w))) {
-			terra_unit_free(&u);
-			terra_err_sys(e, "units");
-			goto out;
-		}
-		if (worker_load(&s->w[0], s->home, &u, devs, ndevs, e) < 0) {
-			terra_unit_free(&u);
-			goto out;
-		}
-		terra_unit_free(&u);
-		s->nw = 1;
-		ret = 0;
-		goto out;
-	}
 	if (terra_unit_list(s->home->db, &list, e) < 0)
 		goto out;
-	if (!(s->w = calloc(json_array_size(list) + 1, sizeof *s->w))) {
+	if (!(mine = calloc(json_array_size(list) + 1, 1)) ||
+	    !(s->w = calloc(json_array_size(list) + 1, sizeof *s->w))) {
 		terra_err_sys(e, "units");
 		goto out;
 	}
+	if (slurm_mine(s, list, mine, e) < 0)
+		goto out;
 	json_array_foreach(list, i, rec)
 	{
 		const char *id = json_string_value(json_object_get(rec, "unit"));
 		terra_unit u;
 		terra_err skip;
+		int r, retired;
 
-		if (!id || terra_unit_get(s->home->db, id, &u, e) < 0)
+		if (!id || (s->o.unit && strcmp(id, s->o.unit)))
 			continue;
-		/* Units elsewhere, retired or sick are not this run's to use. */
-		if (worker_load(&s->w[s->nw], s->home, &u, devs, ndevs, &skip) == 0)
-			s->nw++;
-		else if (skip.kind == TERRA_E_STATE && !u.retired && !sick.msg[0]) /* sick */
-			sick = skip;
+		if (!mine[i]) {
+			if (s->o.unit) {
+				terra_err_set(e, TERRA_E_STATE,
+				              "unit '%s' is on no GPU slurm allocated to job %lld",
+				              id, (long long)s->slurm.job_id);
+				goto out;
+			}
+			continue;
+		}
+		if (terra_unit_get(s->home->db, id, &u, e) < 0)
+			continue;
+		r = worker_load(&s->w[s->nw], s->home, &u, devs, ndevs, &skip);
+		retired = u.retired;
 		terra_unit_free(&u);
+		if (r == 0) {
+			s->nw++;
+			continue;
+		}
+		/* -u, or a unit Slurm gave this job: it must run, so say why not. */
+		if (s->o.unit || (in_job && s->slurm.gpus_from)) {
+			*e = skip;
+			if (in_job)
+				terra_err_wrap(e, "slurm job %lld", (long long)s->slurm.job_id);
+			goto out;
+		}
+		/* Units elsewhere, retired or sick are not this run's to use. */
+		if (skip.kind == TERRA_E_STATE && !retired && !sick.msg[0])
+			sick = skip;
+	}
+	if (s->o.unit && s->nw == 0) { /* not listed: terra_unit_get says why */
+		terra_unit u;
+		if (terra_unit_get(s->home->db, s->o.unit, &u, e) == 0) {
+			terra_unit_free(&u);
+			terra_err_set(e, TERRA_E_NOTFOUND, "unknown unit '%s'", s->o.unit);
+		}
+		goto out;
 	}
 	if (s->nw == 0 && sick.msg[0]) {
 		terra_err_set(e, TERRA_E_STATE, "no healthy unit on this machine: %s", sick.msg);
@@ -307,6 +355,7 @@ static int load_units(terra_sched *s, terra_err *e)
 	}
 	ret = 0;
 out:
+	free(mine);
 	json_decref(list);
 	terra_ocl_list_free(devs, ndevs);
 	return ret;
@@ -329,6 +378,15 @@ int terra_sched_open(terra_sched **sp, terra_home *h, const terra_sched_opts *o,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
+	if (terra_slurm_from_env(&s->slurm, e) < 0) {
+		terra_sched_close(s);
+		return -1;
+	}
+	if (s->slurm.active && !(s->slurm_rec = terra_slurm_json(&s->slurm))) {
+		terra_err_sys(e, "slurm job");
+		terra_sched_close(s);
+		return -1;
+	}
 	if (load_units(s, e) < 0) {
 		terra_sched_close(s);
 		return -1;
@@ -415,6 +473,75 @@ out:
 	return ret;
 }
 
+/* Best first: highest score, then the lower id (the order submit picks in). */
+static int better(const void *a, const void *b)
+{
+	const struct worker *x = *(const struct worker *const *)a;
+	const struct worker *y = *(const struct worker *const *)b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static terra_job *job_pinned(const terra_job *job, const char *unit)
+{
+	terra_job *copy = malloc(sizeof *copy);
+
+	if (!copy)
+		return NULL;
+	*copy = *job;
+	if (!(copy->id = strdup(job->id))) {
+		free(copy);
+		return NULL;
+	}
+	json_incref(copy->params);
+	snprintf(copy->unit, sizeof copy->unit, "%s", unit);
+	return copy;
+}
+
+int terra_sched_submit_each(terra_sched *s, terra_job *job, size_t max_units, size_t *started,
+                            terra_err *e)
+{
+	struct worker **able = calloc(s->nw + 1, sizeof *able);
+	size_t n = 0, i, dummy;
+	int ret = -1;
+
+	if (!started)
+		started = &dummy;
+	*started = 0;
+	if (!able) {
+		terra_err_sys(e, "job '%s'", job->id);
+		goto out;
+	}
+	for (i = 0; i < s->nw; i++)
+		if (meets(&s->w[i], job))
+			able[n++] = &s->w[i];
+	if (n == 0) { /* submit says why */
+		free(able);
+		return terra_sched_submit(s, job, e);
+	}
+	qsort(able, n, sizeof *able, better);
+	if (max_units && n > max_units)
+		n = max_units;
+	for (i = 0; i < n; i++) {
+		terra_job *copy = job_pinned(job, able[i]->id);
+		if (!copy) {
+			terra_err_sys(e, "job '%s'", job->id);
+			goto out;
+		}
+		if (terra_sched_submit(s, copy, e) < 0)
+			goto out;
+		(*started)++;
+	}
+	ret = 0;
+out:
+	free(able);
+	terra_job_free(job);
+	free(job);
+	return ret;
+}
+
 int terra_sched_finish(terra_sched *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -436,6 +563,7 @@ void terra_sched_close(terra_sched *s)
 	for (size_t i = 0; i < s->nw; i++)
 		terra_key_wipe(&s->w[i].key);
 	free(s->w);
+	json_decref(s->slurm_rec);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -41,6 +41,15 @@ int terra_sched_open(terra_sched **s, terra_home *h, const terra_sched_opts *o, 
  * requirements, or when the run is ending (stop, deadline).
  */
 int terra_sched_submit(terra_sched *s, terra_job *job, terra_err *e);
+/*
+ * Hands a copy of the job, pinned to its unit, to each unit that meets its
+ * requirements, the best first (highest score, then lower id), at most
+ * max_units of them (0: all): the job runs on every such unit at once, each
+ * with its own signed usage. Takes ownership of job; *started (unless NULL)
+ * is the number of copies handed out. Fails as terra_sched_submit does.
+ */
+int terra_sched_submit_each(terra_sched *s, terra_job *job, size_t max_units, size_t *started,
+                            terra_err *e);
 /* Waits for the jobs to end and stops the workers; returns the number of jobs that failed. */
 int terra_sched_finish(terra_sched *s);
 void terra_sched_close(terra_sched *s);

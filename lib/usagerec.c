@@ -22,7 +22,8 @@ int terra_usage_record(const terra_usage_fields *u, json_t **out, terra_err *e)
 	    terra_rec_set(rec, "end", json_string(end), e) < 0 ||
 	    terra_rec_set(rec, "busy_us", json_integer(u->busy_us), e) < 0 ||
 	    terra_rec_set(rec, "work", json_integer(u->work), e) < 0 ||
-	    terra_rec_set(rec, "final", json_boolean(u->final), e) < 0) {
+	    terra_rec_set(rec, "final", json_boolean(u->final), e) < 0 ||
+	    (u->slurm && terra_rec_set(rec, "slurm", json_deep_copy(u->slurm), e) < 0)) {
 		json_decref(rec);
 		return -1;
 	}

@@ -17,7 +17,8 @@ typedef struct terra_usage_fields {
 	int64_t start_us, end_us; /* the stretch [start, end) */
 	int64_t busy_us;
 	int64_t work;
-	int final; /* the job's last record */
+	int final;           /* the job's last record */
+	const json_t *slurm; /* the Slurm job it ran in (slurm.h), or NULL */
 } terra_usage_fields;
 
 /* The unsigned usage record of u, without result, evidence and seq. */

@@ -49,6 +49,20 @@ if [ -n "${TERRA_BUILD:-}" ]; then
 	ok "terra(7) is installed" test -f "$root/usr/share/man/man7/terra.7"
 	ok "terra-records(5) is installed" test -f "$root/usr/share/man/man5/terra-records.5"
 	like "$("$root/usr/bin/terra-ledger" -V)" '^terra-ledger [0-9]' "an installed command runs"
+	# The systemd units, their paths at PREFIX, and every program they run installed.
+	for u in terra-run.service terra-probe.service terra-probe.timer terra-settle.service \
+		terra-settle.timer; do
+		ok "systemd unit $u is installed" test -f "$root/usr/lib/systemd/system/$u"
+	done
+	is "$(grep -l /usr/local "$root"/usr/lib/systemd/system/terra-* || true)" "" \
+		"the installed units name no /usr/local path"
+	for p in $(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$root"/usr/lib/systemd/system/terra-*.service); do
+		ok "the units' $p is installed, executable" test -x "$root$p"
+	done
+	ok "settle-hourly.sh runs" sh -c "'$root/usr/lib/terra/settle-hourly.sh' -h >/dev/null"
+	ok "provider.sh is installed" test -x "$root/usr/lib/terra/provider.sh"
+	ok "examples/slurm's collect.sh is installed" test -x "$root/usr/lib/terra/collect.sh"
+	ok "the examples are installed" test -f "$root/usr/share/doc/terra/examples/crontab"
 	fails 0 "make uninstall" \
 		sh -c "make -s -C '$top' -o all BUILD='$TERRA_BUILD' DESTDIR='$root' PREFIX=/usr uninstall >/dev/null 2>&1"
 	is "$(find "$root" -type f | wc -l | tr -d ' ')" 0 "make uninstall leaves no file behind"

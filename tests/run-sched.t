@@ -61,10 +61,23 @@ is "$(jq -s -r '[group_by(.unit)[] | (map(.seq) | sort | . == (map(.) | unique))
 terra-run <"$tmp/pinned.ndjson" >"$tmp/pinned.out"
 is "$(jq -r '"\(.job) \(.unit)"' "$tmp/pinned.out" | sort | tr '\n' ' ')" "p1 $u1 p2 $u2 " \
 	"each pinned job ran on its unit"
-terra-run -w sha256d --work 5000 >"$tmp/one.ndjson"
-is "$(jq -r .unit "$tmp/one.ndjson")" "$u1" "a lone job goes to the first of equal units"
+# -w: one job on every eligible unit at once, each unit's usage signed by its key.
+terra-run -w sha256d --work 5000 --job all >"$tmp/all.ndjson"
+is "$(jq -r '"\(.job) \(.unit)"' "$tmp/all.ndjson" | sort | tr '\n' ' ')" "all $u1 all $u2 " \
+	"-w runs the job on both units"
+jq -c "select(.unit == \"$u2\")" "$tmp/all.ndjson" >"$tmp/all2.ndjson"
+ok "-w: the second unit's usage is signed by its key" verify "$p2" "$tmp/all2.ndjson"
+is "$(jq -r .work "$tmp/all.ndjson" | sort -u)" 5000 "-w: each unit does the whole job's work"
+terra-run -n 1 -w sha256d --work 5000 >"$tmp/one.ndjson"
+is "$(jq -r .unit "$tmp/one.ndjson")" "$u1" "-n 1: the first of equal units"
+fails 2 "-n and -u exclude each other" sh -c "terra-run -n 1 -u '$u1' -w sha256d --work 1 2>/dev/null"
+fails 2 "-n needs -w" sh -c "terra-run -n 1 </dev/null 2>/dev/null"
 terra-run -u "$u2" -w sha256d --work 5000 >"$tmp/u.ndjson"
 is "$(jq -r .unit "$tmp/u.ndjson")" "$u2" "-u picks the unit"
+
+# -w -t (ended by its work, not the clock): both units run it.
+terra-run -w sha256d -t 60 --work 20000 --share-bits 12 >"$tmp/busy.ndjson"
+is "$(jq -r .unit "$tmp/busy.ndjson" | sort -u | tr '\n' ' ')" "$u1 $u2 " "-w -t: both units produce usage"
 
 # A unit retired: the other takes every job.
 terra-register retire "$u1" >/dev/null 2>&1
