@@ -15,7 +15,7 @@
 static const char usage_text[] =
     "terra-register [-H DIR] [--strict] [--reject FILE] [FILE...]\n"
     "       terra-register [-H DIR] init [--force]\n"
-    "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
+    "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT\n"
     "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
 
 static const char *const table_cols[] = {
@@ -155,8 +155,9 @@ static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HE
 		terra_die_err(&e);
 }
 
-/* list (arg NULL) or show UNIT: a short table for a person, more in CSV. */
-static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
+/* list (arg NULL), history (every version) or show UNIT: a short table for
+ * a person, more in CSV. */
+static int cmd_rows(struct run *run, const struct opts *o, const char *arg, int history)
 {
 	enum terra_out mode = terra_out_resolve(o->out);
 	char id[TERRA_UNIT_ID_HEX];
@@ -165,7 +166,8 @@ static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
 	json_t *rows = NULL;
 
 	open_home(run, o, TERRA_HOME_READONLY);
-	if (!arg && terra_unit_list(run->home.db, &rows, &e) < 0)
+	if (!arg && (history ? terra_unit_history(run->home.db, &rows, &e)
+	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
 		terra_die_err(&e);
 	if (arg) {
 		find_unit(run, arg, id);
@@ -260,10 +262,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		want_args(&opt, sub, nargs - 1, 0, 1);
-		status = cmd_rows(&run, &opt, NULL);
+		status = cmd_rows(&run, &opt, NULL, 0);
+	} else if (!strcmp(sub, "history")) {
+		want_args(&opt, sub, nargs - 1, 0, 1);
+		status = cmd_rows(&run, &opt, NULL, 1);
 	} else if (!strcmp(sub, "show")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
-		status = cmd_rows(&run, &opt, args[1]);
+		status = cmd_rows(&run, &opt, args[1], 0);
 	} else if (!strcmp(sub, "transfer")) {
 		want_args(&opt, sub, nargs - 1, 2, 0);
 		status = cmd_change(&run, &opt, args[1], args[2]);

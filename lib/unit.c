@@ -137,6 +137,40 @@ out:
 	return rc;
 }
 
+int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *all = json_array(), *rec;
+	int rc = -1, step;
+
+	*records = NULL;
+	if (!all)
+		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
+	if (terra_db_prepare(db,
+	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	                     " 'retire') ORDER BY seq",
+	                     &st, e) < 0)
+		goto out;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
+			terra_err_set(e, TERRA_E_INPUT, "unit history: a ledger entry is not a record");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "unit history");
+		goto out;
+	}
+	*records = all;
+	all = NULL;
+	rc = 0;
+out:
+	json_decref(all);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int terra_unit_record_check(const json_t *rec, terra_err *e)
 {
 	uint8_t pk[TERRA_PK_BYTES];

@@ -40,6 +40,9 @@ void terra_unit_free(terra_unit *u);
  * latest unit, transfer or retire entry of its unit in the ledger and carry
  * the signature terra_unit_record_check wants (TERRA_E_VERIFY otherwise). */
 int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e);
+/* Every version of every unit (array): the payloads of the ledger's unit,
+ * transfer and retire entries, in ledger order (terra-register history). */
+int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e);
 /* One unit record's own signature: by transferred_from when present, else
  * by its owner, whose key and fingerprint then give its unit id. */
 int terra_unit_record_check(const json_t *rec, terra_err *e);

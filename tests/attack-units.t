@@ -73,4 +73,141 @@ like "$(errs "$tmp/err")" "unit '$unit' of ledger entry [0-9]+ has no row" "A. n
 cp "$tmp/good.db" "$TERRA_HOME/terra.db"
 unchanged "A. restored"
 
+# B. Two-host mode: the unit records a provider ships (terra-meter -u).
+V=$tmp/victim
+quiet terra-register -H "$V" init
+victim=$(cat "$V/owner.pub")
+quiet terra-register -H "$V" "$dev/h100-65.ndjson" >"$tmp/v.unit"
+vunit=$(jq -r .unit "$tmp/v.unit")
+inbox=$tmp/inbox
+mkdir -p "$inbox/victim" "$inbox/thief"
+terra-register -H "$V" history -o json >"$inbox/victim/units.ndjson"
+"$py" "$top/tests/tools/mkusage.py" -k "$V/units/$vunit.key" -u "$vunit" seq=1 \
+	start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$inbox/victim/usage.ndjson"
+meter() { # meter UNITS...: the victim's usage metered with these unit files, stderr to $tmp/err
+	args=
+	for f in "$@"; do args="$args -u $f"; done
+	# shellcheck disable=SC2086 # file names without spaces
+	terra-meter $args -p "$P" "$inbox/victim/usage.ndjson" >"$tmp/out" 2>"$tmp/err"
+}
+ok "B. the victim's usage is metered, paid to the victim" meter "$inbox/victim/units.ndjson"
+is "$(jq -r .owner "$tmp/out")" "$victim" "B. (the meter record names the victim)"
+# forge FILE JQ KEY: the victim's latest unit record changed by JQ, signed by KEY
+forge() {
+	tail -n 1 "$inbox/victim/units.ndjson" | jq -c "$2" |
+		"$py" "$top/tests/tools/signrec.py" "$3" >"$1"
+}
+refused() { # refused NAME PATTERN: the meter ran with exit 1, said PATTERN, paid the victim
+	is "$st" 1 "B. $1: refused (exit 1)"
+	like "$(errs "$tmp/err")" "$2" "B. $1: the message names file, line and why"
+	is "$(jq -r .owner "$tmp/out")" "$victim" "B. $1: the victim's usage is still the victim's"
+	is "$(jq -r .records "$tmp/out")" 1 "B. $1: and still counted"
+}
+# 1. The thief's own "transfer" to itself, dated 9999.
+forge "$inbox/thief/units.ndjson" \
+	".owner = \"$thief\" | .transferred_from = \"$thief\" | .updated_at = \"9999-12-31T00:00:00Z\"" \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+refused "a self-signed transfer dated 9999" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': dated more than 5 minutes after 2026-11-21T10:00:00.000000Z \(in the future\)$"
+# 2. The same dated now: it does not chain from the victim's record.
+forge "$inbox/thief/units.ndjson" \
+	".owner = \"$thief\" | .transferred_from = \"$thief\" | .updated_at = \"2026-11-21T10:00:01Z\"" \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/thief/units.ndjson" "$inbox/victim/units.ndjson" || st=$?
+refused "a self-signed transfer dated now" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': transfer from $thief, but the unit is owned by $victim$"
+# ... nor does a transfer naming the victim that the thief signed.
+forge "$inbox/thief/units.ndjson" \
+	".owner = \"$thief\" | .transferred_from = \"$victim\" | .updated_at = \"2026-11-21T10:00:01Z\"" \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+refused "a transfer from the victim signed by the thief" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': bad signature: not signed by the owner it is transferred from$"
+# ... nor one dated before the unit's registration.
+forge "$inbox/thief/units.ndjson" \
+	".owner = \"$thief\" | .transferred_from = \"$thief\" | .updated_at = \"2026-11-21T09:00:00Z\"" \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+refused "a backdated transfer" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': a transfer without the unit's earlier record$"
+# 3. A new unit key, even signed by the owner: only the old unit key may
+# hand it on. Signed by an owner (a seller taking a sold unit back), it
+# contradicts the unit's history: the unit is refused, nobody is paid.
+forge "$tmp/rekey.ndjson" ".unit_pub = \"$thief\" | .updated_at = \"2026-11-21T10:00:01Z\"" "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$tmp/rekey.ndjson" || st=$?
+is "$st" 1 "B. a changed unit key: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $tmp/rekey.ndjson:1: unit record: unit '$vunit': field 'unit_pub' changed without the old unit key's signature$" \
+	"B. a changed unit key: the message"
+like "$(errs "$tmp/err")" "^terra-meter: $inbox/victim/units.ndjson:1: unit record: unit '$vunit': $tmp/rekey.ndjson:1, signed by an owner of the unit, contradicts its other records: the unit is refused$" \
+	"B. a changed unit key: the owner contradicting itself refuses the unit"
+ok "B. a changed unit key: nothing is paid" test ! -s "$tmp/out"
+# The same backdated before the registration, as a first record of its own.
+forge "$tmp/rekey.ndjson" "del(.updated_at) | .registered_at = \"2026-11-21T09:00:00Z\" | .unit_pub = \"$thief\"" "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$tmp/rekey.ndjson" || st=$?
+is "$st" 1 "B. a backdated first record with another key: refused (exit 1)"
+like "$(errs "$tmp/err")" "contradicts its other records: the unit is refused$" \
+	"B. a backdated first record with another key: the unit is refused"
+ok "B. a backdated first record with another key: nothing is paid" test ! -s "$tmp/out"
+# 4. Retirement is final: an "active" version after it is refused.
+cp -r "$V" "$tmp/v2"
+TERRA_NOW=2026-11-21T10:30:00Z quiet terra-register -H "$tmp/v2" retire "$vunit" >/dev/null
+terra-register -H "$tmp/v2" history -o json >"$tmp/retired.ndjson"
+tail -n 1 "$tmp/retired.ndjson" | jq -c '.state = "active" | del(.retired_at) | .updated_at = "2026-11-21T10:40:00Z"' |
+	"$py" "$top/tests/tools/signrec.py" "$V/owner.key" >"$tmp/revived.ndjson"
+st=0
+TERRA_NOW=2026-11-21T11:00:00Z terra-meter -u "$tmp/retired.ndjson" -u "$tmp/revived.ndjson" -p "$P" "$inbox/victim/usage.ndjson" \
+	>"$tmp/out" 2>"$tmp/err" || st=$?
+is "$st" 1 "B. an active version after retirement: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $tmp/revived.ndjson:1: unit record: unit '$vunit': the unit is retired: retirement is final$" \
+	"B. an active version after retirement: the message"
+ok "B. and nothing of the unit is paid" test ! -s "$tmp/out"
+# 5. Five minutes ahead is allowed (clocks differ), six is not.
+forge "$tmp/soon.ndjson" '.updated_at = "2026-11-21T10:05:00Z"' "$V/owner.key"
+ok "B. a version dated 5 minutes ahead is accepted" meter "$inbox/victim/units.ndjson" "$tmp/soon.ndjson"
+forge "$tmp/soon.ndjson" '.updated_at = "2026-11-21T10:05:00.000001Z"' "$V/owner.key"
+fails 1 "B. one microsecond more is refused" meter "$inbox/victim/units.ndjson" "$tmp/soon.ndjson"
+# 6. --owners matches the parsed owner field: the thief's own unit whose
+# record carries the victim's key in a nested "owner" passed the old grep.
+jq -c --arg v "$victim" '.bench.owner = $v | .fingerprint = "'"$(printf %064d 7)"'"' \
+	"$dev/h100-ca.ndjson" >"$tmp/nested.ndjson"
+quiet terra-register -H "$tmp/thief" "$tmp/nested.ndjson" >"$tmp/t.unit"
+tunit=$(jq -r .unit "$tmp/t.unit")
+terra-register -H "$tmp/thief" history -o json >"$inbox/thief/units.ndjson"
+ok "B. (the thief's record holds the victim's key as a nested owner)" \
+	grep -qF "\"owner\":\"$victim\"" "$inbox/thief/units.ndjson"
+"$py" "$top/tests/tools/mkusage.py" -k "$tmp/thief/units/$tunit.key" -u "$tunit" seq=1 \
+	start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$inbox/thief/usage.ndjson"
+echo "$victim" >"$tmp/owners"
+st=0
+terra-meter -u "$inbox/victim/units.ndjson" -u "$inbox/thief/units.ndjson" --owners "$tmp/owners" \
+	-p "$P" "$inbox/victim/usage.ndjson" "$inbox/thief/usage.ndjson" >"$tmp/out" 2>"$tmp/err" || st=$?
+is "$st" 1 "B. --owners: a unit of another owner is refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$tunit': owner $thief is not one of --owners$" \
+	"B. --owners: the message names file, line and owner"
+is "$(jq -r .owner "$tmp/out" | sort -u)" "$victim" "B. --owners: only the victim is paid"
+# settlement.sh with the thief's folder in the inbox: refused, the
+# settlement home unchanged and verifying.
+S=$tmp/settle
+quiet terra-register -H "$S" init
+forge "$inbox/thief/units.ndjson" \
+	".owner = \"$thief\" | .transferred_from = \"$thief\" | .updated_at = \"9999-12-31T00:00:00Z\"" \
+	"$tmp/thief/owner.key"
+: >"$inbox/thief/usage.ndjson"
+printf 'account,balance\nalice,1\n' >"$tmp/h.csv"
+home=$TERRA_HOME
+TERRA_HOME=$S
+keep
+fails 1 "B. settlement.sh with a forged transfer in the inbox is refused" \
+	quiet env TERRA_NOW=2026-11-21T11:05:00Z sh "$top/examples/two-host/settlement.sh" \
+	-H "$S" -a "$tmp/owners" -r 10 -k "$tmp/h.csv" "$inbox"
+unchanged "B. settlement.sh"
+TERRA_HOME=$home
+rm -r "$inbox/thief"
+ok "B. without it the victim's hour settles" \
+	quiet env TERRA_NOW=2026-11-21T11:05:00Z sh "$top/examples/two-host/settlement.sh" \
+	-H "$S" -a "$tmp/owners" -r 10 -k "$tmp/h.csv" -o "$tmp/hourly" "$inbox"
+is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/hourly"/payouts-*.ndjson)" "$victim" \
+	"B. the victim is paid"
+
 done_testing
