@@ -5,6 +5,7 @@
 #include "time.h"
 #include "topo.h"
 #include "unit.h"
+#include "unitlock.h"
 #include "usagerec.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@ struct worker {
 	int started;
 	char id[TERRA_UNIT_ID_HEX];
 	terra_key key;
+	terra_unitlock lock; /* held while this run uses the unit */
 	int64_t score, mem;
 	int fp64;
 	char kind[16];
@@ -230,6 +232,7 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		                     "run 'terra-probe | terra-register'",
 		                     u->id, u->health_reason, u->health_at);
 	memset(w, 0, sizeof *w);
+	w->lock.fd = -1;
 	snprintf(w->id, sizeof w->id, "%s", u->id);
 	w->dev = devs[i];
 	w->score = u->score;
@@ -243,6 +246,10 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s': its key is not the unit's unit_pub", u->id);
 	}
+	if (terra_unitlock_take(h, u->id, &w->lock, e) < 0) {
+		terra_key_wipe(&w->key);
+		return -1;
+	}
 	return 0;
 }
 
@@ -250,7 +257,7 @@ static int load_units(terra_sched *s, terra_err *e)
 {
 	terra_ocl_device *devs = NULL;
 	json_t *list = NULL, *rec;
-	terra_err sick = {0};
+	terra_err sick = {0}, busy = {0};
 	size_t ndevs = 0, i;
 	int ret = -1;
 
@@ -293,7 +300,13 @@ static int load_units(terra_sched *s, terra_err *e)
 			s->nw++;
 		else if (skip.kind == TERRA_E_STATE && !u.retired && !sick.msg[0]) /* sick */
 			sick = skip;
+		else if (skip.kind == TERRA_E_BUSY && !busy.msg[0]) /* another run's */
+			busy = skip;
 		terra_unit_free(&u);
+	}
+	if (s->nw == 0 && busy.msg[0]) {
+		*e = busy;
+		goto out;
 	}
 	if (s->nw == 0 && sick.msg[0]) {
 		terra_err_set(e, TERRA_E_STATE, "no healthy unit on this machine: %s", sick.msg);
@@ -433,8 +446,10 @@ void terra_sched_close(terra_sched *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nw; i++)
+	for (size_t i = 0; i < s->nw; i++) {
 		terra_key_wipe(&s->w[i].key);
+		terra_unitlock_release(&s->w[i].lock);
+	}
 	free(s->w);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);

@@ -210,4 +210,37 @@ ok "B. without it the victim's hour settles" \
 is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/hourly"/payouts-*.ndjson)" "$victim" \
 	"B. the victim is paid"
 
+# D. Two terra-run processes on one unit both signed records, and the meter
+# refused one: the unit is locked, the second run refused, naming the pid.
+R=$tmp/runner
+quiet terra-register -H "$R" init
+terra-probe --bench none --mem-test 1 2>/dev/null | quiet terra-register -H "$R" >"$tmp/r.units"
+runit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r.units" | head -n 1)
+TERRA_HOME=$R terra-run -w sha256d --interval 0.2 --share-bits 12 >"$tmp/run1" 2>"$tmp/run1.err" &
+pid=$!
+i=0
+while [ ! -s "$tmp/run1" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "D. (the first run is running)" test -s "$tmp/run1"
+sqlite3 "$R/terra.db" .dump >"$tmp/r.before"
+st=0
+TERRA_HOME=$R terra-run -w sha256d --work 1000 --share-bits 12 >"$tmp/run2" 2>"$tmp/run2.err" || st=$?
+is "$st" 75 "D. a second terra-run on the same unit is refused (exit 75, busy)"
+like "$(errs "$tmp/run2.err")" "^terra-run: unit '$runit' is in use by another terra-run \(pid $pid, lock '$R/units/$runit\.lock'\)$" \
+	"D. it names the unit and the pid holding it"
+ok "D. it signed nothing" test ! -s "$tmp/run2"
+st=0
+TERRA_HOME=$R terra-run -u "$runit" -w sha256d --work 1000 --share-bits 12 >"$tmp/run2" 2>"$tmp/run2.err" || st=$?
+is "$st" 75 "D. the same with -u UNIT"
+sqlite3 "$R/terra.db" .dump | grep -v "INSERT INTO unit_seq" >"$tmp/r.after"
+grep -v "INSERT INTO unit_seq" "$tmp/r.before" >"$tmp/r.before2"
+ok "D. the second run changed nothing in the home but the first run's seqs" \
+	cmp -s "$tmp/r.before2" "$tmp/r.after"
+kill -INT $pid
+wait $pid || :
+ok "D. once the first run ends, the unit is free again" \
+	sh -c 'TERRA_HOME=$1 terra-run -w sha256d --work 1000 --share-bits 12 >/dev/null 2>&1' - "$R"
+
 done_testing
