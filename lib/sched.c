@@ -26,6 +26,7 @@ struct worker {
 	terra_ocl_device dev;
 	terra_job *job; /* the job to run, NULL when idle */
 	int busy;
+	int gone; /* retired or transferred away while running: never used again */
 };
 
 struct terra_sched {
@@ -48,7 +49,8 @@ static int stopping(const terra_sched *s)
 
 static int meets(const struct worker *w, const terra_job *job)
 {
-	return (!job->unit[0] || !strcmp(job->unit, w->id)) && w->mem >= job->min_mem_bytes &&
+	return !w->gone && (!job->unit[0] || !strcmp(job->unit, w->id)) &&
+	       w->mem >= job->min_mem_bytes &&
 	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
@@ -91,6 +93,29 @@ out:
 	return ret;
 }
 
+/*
+ * Whether the unit is still this home's to use: a retire or transfer by
+ * terra-register while the run goes on makes it stop at its next usage
+ * record (--interval), so no record past the change is signed. Under
+ * s->lock; a unit that cannot be read is kept (the next check tells).
+ */
+static int still_ours(struct worker *w, const terra_job *job, terra_err *e)
+{
+	terra_unit u;
+	terra_err ignore;
+	int retired;
+
+	if (terra_unit_get(w->s->home->db, w->id, &u, &ignore) < 0)
+		return 1;
+	retired = u.retired;
+	w->gone = retired || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
+	terra_unit_free(&u);
+	if (w->gone)
+		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s", job->id,
+		              w->id, retired ? "retired" : "transferred to another owner");
+	return !w->gone;
+}
+
 static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, const terra_job *job,
                    terra_err *e)
 {
@@ -101,6 +126,11 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	int64_t work = 0, busy = 0, step_work, step_busy, budget;
 	int emitted = 0, ret = -1, r;
 
+	pthread_mutex_lock(&s->lock);
+	r = still_ours(w, job, e);
+	pthread_mutex_unlock(&s->lock);
+	if (!r)
+		return -1;
 	env.start_us = s->wall0 + (terra_time_mono() - mono0);
 	env.kernel_dir = s->o.kernel_dir;
 	env.home_dir = s->home->dir;
@@ -133,6 +163,8 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 			pthread_mutex_lock(&s->lock);
 			r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0),
 			         work, busy, 0, e);
+			if (r == 0 && !still_ours(w, job, e))
+				r = -1;
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;

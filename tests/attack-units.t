@@ -243,4 +243,39 @@ wait $pid || :
 ok "D. once the first run ends, the unit is free again" \
 	sh -c 'TERRA_HOME=$1 terra-run -w sha256d --work 1000 --share-bits 12 >/dev/null 2>&1' - "$R"
 
+# C. The seller's terra-run stops using a unit retired or transferred while
+# it runs, at its next usage record (--interval), instead of signing usage
+# nobody will pay for.
+stops() { # stops HOME WHAT CMD...: a running terra-run ends by itself after CMD
+	h=$1 what=$2
+	shift 2
+	TERRA_HOME=$h terra-run -w sha256d --interval 0.2 --share-bits 12 >"$tmp/run3" 2>"$tmp/run3.err" &
+	pid=$!
+	i=0
+	while [ ! -s "$tmp/run3" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$@" >/dev/null 2>&1
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 $pid 2>/dev/null || :
+	st=0
+	wait $pid || st=$?
+	is "$st" 1 "C. $what: the run ends by itself (exit 1)"
+	like "$(errs "$tmp/run3.err")" "^terra-run: job '[^']*' on unit [0-9a-f]{32}: stopped: the unit is $what$" \
+		"C. $what: it says why"
+	fails 1 "C. $what: a new run does not use it" quiet env TERRA_HOME="$h" \
+		terra-run -w sha256d --work 1000 --share-bits 12
+}
+stops "$R" retired terra-register -H "$R" retire "$runit"
+R2=$tmp/runner2
+quiet terra-register -H "$R2" init
+terra-probe --bench none --mem-test 1 2>/dev/null | quiet terra-register -H "$R2" >"$tmp/r2.units"
+r2unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r2.units" | head -n 1)
+stops "$R2" "transferred to another owner" terra-register -H "$R2" transfer "$r2unit" "$thief"
+
 done_testing
