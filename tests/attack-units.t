@@ -278,4 +278,73 @@ terra-probe --bench none --mem-test 1 2>/dev/null | quiet terra-register -H "$R2
 r2unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r2.units" | head -n 1)
 stops "$R2" "transferred to another owner" terra-register -H "$R2" transfer "$r2unit" "$thief"
 
+# D. Dry runs and confirmation: transfer, retire and pay with -n print what
+# would be appended and change nothing; on a terminal they ask first.
+TERRA_HOME=$V
+keep
+fails 0 "D. transfer -n exits 0" sh -c 'terra-register transfer -n "$1" "$2" >"$3" 2>"$4"' - \
+	"$vunit" "$thief" "$tmp/dry.out" "$tmp/dry.err"
+is "$(jq -r '.owner + " " + .transferred_from' "$tmp/dry.out")" "$thief $victim" \
+	"D. transfer -n prints the transfer record it would append"
+like "$(errs "$tmp/dry.err")" "dry run \(-n\): the record above would be appended; nothing changed" \
+	"D. transfer -n says nothing changed"
+unchanged "D. transfer -n"
+fails 0 "D. retire -n exits 0" sh -c 'terra-register retire -n "$1" >"$2" 2>/dev/null' - "$vunit" "$tmp/dry.out"
+is "$(jq -r .state "$tmp/dry.out")" retired "D. retire -n prints the retired record"
+unchanged "D. retire -n"
+cat >"$tmp/answer.py" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[2:], stdin=slave, stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+os.write(master, sys.argv[1].encode() + b"\n")
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(p.wait(timeout=120))
+PY
+st=0
+"$py" "$tmp/answer.py" n terra-register retire "$vunit" >"$tmp/tty.out" || st=$?
+is "$st" 1 "D. retire on a terminal, answered n: exit 1"
+like "$(tr -d '\r' <"$tmp/tty.out")" "terra-register: retire unit $vunit for good\? \[y/N\]" "D. it asked"
+like "$(tr -d '\r' <"$tmp/tty.out")" "terra-register: nothing changed" "D. it says nothing changed"
+unchanged "D. retire declined"
+st=0
+"$py" "$tmp/answer.py" n terra-register transfer "$vunit" "$thief" >/dev/null || st=$?
+is "$st" 1 "D. transfer on a terminal, answered n: exit 1"
+unchanged "D. transfer declined"
+# pay: the victim was paid by the settlement home S (settled at 11:05).
+TERRA_HOME=$S
+now=$TERRA_NOW
+export TERRA_NOW=2026-11-21T11:10:00Z
+keep
+fails 0 "D. pay -n exits 0" sh -c 'terra-ledger pay -n "$1" 0.5 >"$2" 2>"$3"' - "$victim" \
+	"$tmp/pay.out" "$tmp/pay.err"
+like "$(cat "$tmp/pay.out")" '"amount":"0\.500000000"' "D. pay -n prints the payment"
+like "$(errs "$tmp/pay.err")" "dry run \(-n\): the payment above would be appended; nothing changed" \
+	"D. pay -n says nothing changed"
+unchanged "D. pay -n"
+fails 1 "D. pay -n still refuses more than is owed" quiet terra-ledger pay -n "$victim" 1000
+unchanged "D. pay -n of too much"
+st=0
+"$py" "$tmp/answer.py" n terra-ledger pay "$victim" 0.5 >"$tmp/tty.out" || st=$?
+is "$st" 1 "D. pay on a terminal, answered n: exit 1"
+like "$(tr -d '\r' <"$tmp/tty.out")" "record a payment of 0\.5 TERRA to '$victim'\? \[y/N\]" "D. pay asked"
+unchanged "D. pay declined"
+st=0
+"$py" "$tmp/answer.py" "" terra-ledger pay --yes "$victim" 0.5 >/dev/null || st=$?
+is "$st" 0 "D. pay --yes on a terminal does not ask, and pays"
+is "$(terra-ledger log --kind payment -o json | wc -l)" 1 "D. (one payment entry)"
+fails 2 "D. -n is for pay only" quiet terra-ledger -n verify
+fails 2 "D. -n is for transfer and retire only" quiet terra-register -n list
+TERRA_HOME=$home
+TERRA_NOW=$now
+
 done_testing
