@@ -1,6 +1,8 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
+#include "lib/confirm.h"
+#include "lib/dryrun.h"
 #include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/key.h"
@@ -21,7 +23,7 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] [-o json|csv|table] log [--kind KIND] | balance [ACCOUNT]\n"
     "       terra-ledger [-H DIR] export -f ndjson|csv|hledger|payouts [-p PERIOD]\n"
     "       terra-ledger [-H DIR] prove --account ACCOUNT -p PERIOD [--since NOTE]\n"
-    "       terra-ledger [-H DIR] pay ACCOUNT AMOUNT [--ref REF]\n"
+    "       terra-ledger [-H DIR] pay [-n | --yes] ACCOUNT AMOUNT [--ref REF]\n"
     "       terra-ledger verify-proof --pubkey KEY [--since NOTE] [FILE]\n"
     "       terra-ledger [-H DIR] vkey | checkpoint [--size N] | consistency OLD [NEW]\n"
     "                    | inclusion SEQ [SIZE] | export -f tiles DIR\n"
@@ -41,6 +43,7 @@ struct opts {
 	const char *pubkey;
 	const char *kind;
 	const char *ref;
+	int dry, yes; /* pay -n, --yes */
 	enum terra_out out;
 	struct tlog_opts t;
 };
@@ -224,6 +227,14 @@ static int cmd_pay(const struct opts *o, const char *account, const char *amount
 	terra_cli_note_clock();
 	if (terra_home_open(&h, o->home, TERRA_HOME_SECRET, &e) < 0)
 		terra_die_err(&e);
+	if (o->dry && terra_dryrun_begin(&h, &e) < 0)
+		terra_die_err(&e);
+	if (!o->dry && !terra_confirm(o->yes, "record a payment of %s TERRA to '%s'?", amount_arg,
+	                              account)) {
+		terra_warnf("nothing changed");
+		terra_home_close(&h);
+		return TERRA_EXIT_FAIL;
+	}
 	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)
 		terra_die_err(&e);
 	if (terra_receipt_payment(account, units, o->ref, seq, &rec, &e) < 0 ||
@@ -231,6 +242,8 @@ static int cmd_pay(const struct opts *o, const char *account, const char *amount
 		terra_die_err(&e);
 	json_decref(rec);
 	terra_home_close(&h);
+	if (o->dry)
+		terra_warnf("dry run (-n): the payment above would be appended; nothing changed");
 	return TERRA_EXIT_OK;
 }
 
@@ -240,7 +253,7 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS };
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES };
 
 static struct opts opt;
 
@@ -254,6 +267,8 @@ static const terra_cli_opt options[] = {
      &opt.pubkey, NULL},
     {OPT_KIND, "kind", "KIND", "log: only entries of this kind", &opt.kind, NULL},
     {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
+    {'n', "dry-run", NULL, "pay: print the payment, change nothing", NULL, &opt.dry},
+    {OPT_YES, "yes", NULL, "pay: do not ask on a terminal", NULL, &opt.yes},
     {0x100 + 's', "since", "NOTE", "verify, prove, verify-proof: a checkpoint note kept earlier",
      &opt.t.since, NULL},
     {OPT_WITNESS, "witness", "VKEY", "verify --since: a witness's key (repeatable)", NULL, NULL},
@@ -286,6 +301,8 @@ int main(int argc, char **argv)
 	if (nargs < 1)
 		terra_usage_error(usage_text, "missing command");
 	sub = args[0];
+	if ((opt.dry || opt.yes) && strcmp(sub, "pay"))
+		terra_usage_error(usage_text, "%s: -n and --yes apply to pay only", sub);
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = cmd_verify(&opt);
@@ -303,6 +320,8 @@ int main(int argc, char **argv)
 		status = cmd_prove(&opt);
 	} else if (!strcmp(sub, "pay")) {
 		want_args(sub, nargs - 1, 2, 2);
+		if (opt.dry && opt.yes)
+			terra_usage_error(usage_text, "pay: -n and --yes exclude each other");
 		status = cmd_pay(&opt, args[1], args[2]);
 	} else if (!strcmp(sub, "vkey") || !strcmp(sub, "checkpoint")) {
 		want_args(sub, nargs - 1, 0, 0);

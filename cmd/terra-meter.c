@@ -7,6 +7,7 @@
 #include "lib/out.h"
 #include "lib/record.h"
 #include "lib/time.h"
+#include "lib/unitfiles.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,11 +17,11 @@
 
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
-    "       [--price AMOUNT] [-j N] [--reject FILE] [--strict] [-o json|csv|table]\n"
-    "       [--slurm FILE]\n"
+    "       [--owners FILE] [--price AMOUNT] [-j N] [--reject FILE] [--strict]\n"
+    "       [-o json|csv|table] [--slurm FILE]\n"
     "       [-H DIR] [FILE...]";
 
-enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT };
+enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT, OPT_OWNERS };
 enum { OPT_SLURM = 300 };
 
 struct sink {
@@ -99,6 +100,7 @@ static const terra_cli_opt options[] = {
     {OPT_TO, "to", "TIME", "the period's end", NULL, NULL},
     {OPT_EVERY, "every", "DURATION", "one meter record per unit and DURATION", NULL, NULL},
     {'u', "units", "FILE", "unit records from FILE, not the home", NULL, NULL},
+    {OPT_OWNERS, "owners", "FILE", "with -u: only units of the owner keys in FILE", NULL, NULL},
     {OPT_PRICE, "price", "AMOUNT", "charge AMOUNT per TFLOP-hour", NULL, NULL},
     {'j', "jobs", "N", "verify in N threads", NULL, NULL},
     {OPT_REJECT, "reject", "FILE", "also write each bad line to FILE", NULL, NULL},
@@ -117,7 +119,9 @@ int main(int argc, char **argv)
 	terra_meter *m = NULL;
 	terra_home home;
 	terra_err e;
-	const char *home_dir = NULL, *units[64];
+	const char *home_dir = NULL, *units[64], *owners_path = NULL;
+	terra_owners *owners = NULL;
+	long units_bad = 0;
 	int nunits = 0, have_home = 0, have_from = 0, have_to = 0, have_period = 0, c, i,
 	    status = 0, got;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -153,6 +157,9 @@ int main(int argc, char **argv)
 			if (nunits == (int)(sizeof units / sizeof units[0]))
 				terra_usage_error(usage_text, "-u: at most 64 files");
 			units[nunits++] = optarg;
+			break;
+		case OPT_OWNERS:
+			owners_path = optarg;
 			break;
 		case OPT_PRICE:
 			if (terra_money_parse(optarg, 0, &o.price, &e) < 0)
@@ -191,6 +198,10 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "the period ends before it starts");
 	if (!o.every)
 		o.every = o.to - o.from;
+	if (owners_path && !nunits)
+		terra_usage_error(usage_text, "--owners applies to unit files (-u) only");
+	if (owners_path && terra_owners_load(&owners, owners_path, &e) < 0)
+		terra_die_err(&e);
 	if (terra_meter_new(&m, &o, &e) < 0)
 		terra_usage_error(usage_text, "%s", e.msg);
 
@@ -219,13 +230,11 @@ int main(int argc, char **argv)
 		io.admit_arg = slurm;
 	}
 	if (nunits) {
-		for (i = 0; i < nunits; i++) {
-			got = terra_meter_units_file(m, units[i], &io, &e);
-			if (got < 0)
-				terra_die_err(&e);
-			if (got > 0)
-				goto done;
-		}
+		got = terra_unitfiles_load(m, units, nunits, owners, &io, &units_bad, &e);
+		if (got < 0)
+			terra_die_err(&e);
+		if (got > 0)
+			goto done;
 	} else if (terra_meter_units_db(m, home.db, &e) < 0) {
 		terra_die_err(&e);
 	}
@@ -260,7 +269,8 @@ done:
 	if (sink.held)
 		fclose(sink.held);
 	free(sink.held_buf);
-	if (terra_meter_bad(m) || sink.write_failed)
+	terra_owners_free(owners);
+	if (terra_meter_bad(m) || units_bad || sink.write_failed)
 		status = terra_exit_worse(status, TERRA_EXIT_FAIL);
 	terra_cli_reject_close(sink.reject, sink.reject_path, &status);
 	terra_meter_free(m);

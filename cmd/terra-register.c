@@ -1,5 +1,7 @@
 /* terra-register: give devices a signed identity (units); list, show, transfer, retire them. */
 #include "lib/cli.h"
+#include "lib/confirm.h"
+#include "lib/dryrun.h"
 #include "lib/filter.h"
 #include "lib/home.h"
 #include "lib/out.h"
@@ -15,8 +17,8 @@
 static const char usage_text[] =
     "terra-register [-H DIR] [--strict] [--reject FILE] [FILE...]\n"
     "       terra-register [-H DIR] init [--force]\n"
-    "       terra-register [-H DIR] [-o json|csv|table] list | show UNIT\n"
-    "       terra-register [-H DIR] transfer UNIT PUBKEY | retire UNIT";
+    "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT\n"
+    "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT";
 
 static const char *const table_cols[] = {
     "unit",  "state",         "device.kind", "device.name", "device.pci_bus_id",
@@ -44,6 +46,8 @@ struct opts {
 	int out_set;
 	int strict;
 	int force;
+	int dry;
+	int yes;
 };
 
 struct run {
@@ -155,8 +159,9 @@ static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HE
 		terra_die_err(&e);
 }
 
-/* list (arg NULL) or show UNIT: a short table for a person, more in CSV. */
-static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
+/* list (arg NULL), history (every version) or show UNIT: a short table for
+ * a person, more in CSV. */
+static int cmd_rows(struct run *run, const struct opts *o, const char *arg, int history)
 {
 	enum terra_out mode = terra_out_resolve(o->out);
 	char id[TERRA_UNIT_ID_HEX];
@@ -165,7 +170,8 @@ static int cmd_rows(struct run *run, const struct opts *o, const char *arg)
 	json_t *rows = NULL;
 
 	open_home(run, o, TERRA_HOME_READONLY);
-	if (!arg && terra_unit_list(run->home.db, &rows, &e) < 0)
+	if (!arg && (history ? terra_unit_history(run->home.db, &rows, &e)
+	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
 		terra_die_err(&e);
 	if (arg) {
 		find_unit(run, arg, id);
@@ -191,6 +197,13 @@ static int cmd_change(struct run *run, const struct opts *o, const char *arg, co
 
 	open_home(run, o, TERRA_HOME_SECRET);
 	find_unit(run, arg, id);
+	if (o->dry && terra_dryrun_begin(&run->home, &e) < 0)
+		terra_die_err(&e);
+	if (!o->dry && !(new_owner ? terra_confirm(o->yes, "transfer unit %s to %s?", id, new_owner)
+	                           : terra_confirm(o->yes, "retire unit %s for good?", id))) {
+		terra_warnf("nothing changed");
+		return TERRA_EXIT_FAIL;
+	}
 	if (new_owner)
 		rc = terra_register_transfer(&run->home, id, new_owner, &unit, &e);
 	else
@@ -202,6 +215,8 @@ static int cmd_change(struct run *run, const struct opts *o, const char *arg, co
 	if (terra_rec_write(stdout, unit, &e) < 0)
 		terra_die_err(&e);
 	json_decref(unit);
+	if (o->dry)
+		terra_warnf("dry run (-n): the record above would be appended; nothing changed");
 	return TERRA_EXIT_OK;
 }
 
@@ -218,9 +233,11 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		                  sub);
 	if (o->force && strcmp(sub, "init"))
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
+	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire"))
+		terra_usage_error(usage_text, "%s: -n and --yes apply to transfer and retire only", sub);
 }
 
-enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE };
+enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE, OPT_YES };
 
 static struct opts opt;
 
@@ -232,6 +249,8 @@ static const terra_cli_opt options[] = {
      &opt.strict},
     {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong", NULL,
      &opt.force},
+    {'n', "dry-run", NULL, "transfer, retire: print the record, change nothing", NULL, &opt.dry},
+    {OPT_YES, "yes", NULL, "transfer, retire: do not ask on a terminal", NULL, &opt.yes},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -260,10 +279,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		want_args(&opt, sub, nargs - 1, 0, 1);
-		status = cmd_rows(&run, &opt, NULL);
+		status = cmd_rows(&run, &opt, NULL, 0);
+	} else if (!strcmp(sub, "history")) {
+		want_args(&opt, sub, nargs - 1, 0, 1);
+		status = cmd_rows(&run, &opt, NULL, 1);
 	} else if (!strcmp(sub, "show")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
-		status = cmd_rows(&run, &opt, args[1]);
+		status = cmd_rows(&run, &opt, args[1], 0);
 	} else if (!strcmp(sub, "transfer")) {
 		want_args(&opt, sub, nargs - 1, 2, 0);
 		status = cmd_change(&run, &opt, args[1], args[2]);
@@ -275,6 +297,8 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "-o applies to list and show only");
 		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
+		if (opt.dry || opt.yes)
+			terra_usage_error(usage_text, "-n and --yes apply to transfer and retire only");
 		open_home(&run, &opt, TERRA_HOME_SECRET);
 		status = cmd_register(&run, &opt, args, nargs);
 	}

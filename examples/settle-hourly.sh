@@ -3,15 +3,17 @@
 # verify the ledger. Cron (examples/crontab) and systemd
 # (examples/systemd/terra-settle.timer) run it a few minutes past each hour.
 #
-# usage: settle-hourly.sh [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS
+# usage: settle-hourly.sh [-H DIR] [-u UNITS [-a OWNERS]] [-r REVENUE | -c PRICE] -k HOLDERS
 #                         [-p PERIOD] [-o DIR] [-S SLURM] USAGE...
 #
 #   USAGE     usage record files, or folders whose *.ndjson files are read
 #             (a spool that providers copy their usage into)
 #   -H DIR    the settlement home (default: $TERRA_HOME, then terra's default)
-#   -u UNITS  unit records exported by the providers (`terra-register list
-#             -o json`), a file or a folder of *.ndjson files; without it
-#             the units registered in the home count
+#   -u UNITS  unit records exported by the providers (`terra-register
+#             history -o json`), a file or a folder of *.ndjson files;
+#             without it the units registered in the home count
+#   -a OWNERS with -u: only units owned by a key of OWNERS (terra-meter
+#             --owners: one 64-hex owner key a line)
 #   -r AMOUNT the revenue of each hour, in TERRA; or
 #   -c PRICE  charge renters PRICE per TFLOP-hour and settle the charges
 #   -k FILE   holders snapshot (CSV: account,balance)
@@ -53,7 +55,7 @@ set -eu
 prog=${0##*/}
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
 usage() {
-	echo "usage: $prog [-H DIR] [-u UNITS] [-r REVENUE | -c PRICE] -k HOLDERS" \
+	echo "usage: $prog [-H DIR] [-u UNITS [-a OWNERS]] [-r REVENUE | -c PRICE] -k HOLDERS" \
 		"[-p PERIOD] [-o DIR] [-S SLURM] USAGE..." >&2
 	exit 2
 }
@@ -92,11 +94,12 @@ failed() {
 	esac
 }
 
-home='' units='' revenue='' price='' holders='' period='' outdir='' slurm=''
-while getopts H:u:r:c:k:p:o:S:h opt; do
+home='' units='' owners='' revenue='' price='' holders='' period='' outdir='' slurm=''
+while getopts H:u:a:r:c:k:p:o:S:h opt; do
 	case $opt in
 	H) home=$OPTARG ;;
 	u) units=$OPTARG ;;
+	a) owners=$OPTARG ;;
 	r) revenue=$OPTARG ;;
 	c) price=$OPTARG ;;
 	k) holders=$OPTARG ;;
@@ -153,6 +156,7 @@ fi
 # Meter: verify every usage line against the unit records, aggregate the hour.
 set -- -p "$period" --reject "$reject"
 [ -n "$units" ] && set -- "$@" -u "$units"
+[ -n "$owners" ] && set -- "$@" --owners "$owners"
 [ -n "$price" ] && set -- "$@" --price "$price"
 if [ -n "$slurm" ] && [ -d "$slurm" ]; then
 	for f in "$slurm"/*.txt; do

@@ -96,6 +96,37 @@ static const char *const migrations[] = {
 	"  checked_at TEXT NOT NULL,"
 	"  reason TEXT NOT NULL"
 	");",
+	/* 3: a units row is the latest unit, transfer or retire entry of its unit
+	 * in the ledger (lib/unitchain.h), columns and record: written after the
+	 * entry is appended, never deleted. terra-ledger verify checks it too. */
+	"CREATE TRIGGER units_no_delete BEFORE DELETE ON units"
+	"  BEGIN SELECT RAISE(ABORT, 'units: a unit is never deleted'); END;"
+	"CREATE VIEW units_latest_entry AS"
+	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+	"  WHERE kind IN ('unit', 'transfer', 'retire');"
+	"CREATE TRIGGER units_insert_from_ledger BEFORE INSERT ON units"
+	"  WHEN NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
+	"    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
+	"  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
+	"  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
+	"  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
+	"  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
+	"  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
+	"  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
+	"  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
+	"  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;"
+	"CREATE TRIGGER units_update_from_ledger BEFORE UPDATE ON units"
+	"  WHEN NEW.unit IS NOT OLD.unit OR NEW.device IS NOT OLD.device"
+	"  OR NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
+	"    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
+	"  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
+	"  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
+	"  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
+	"  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
+	"  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
+	"  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
+	"  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
+	"  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -10,6 +10,7 @@
 #include "settlement.h"
 #include "settlestore.h"
 #include "time.h"
+#include "unitchain.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -451,7 +452,8 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 		              (int64_t)sqlite3_column_int64(cs, 0), v.n);
 		goto out;
 	}
-	if (verify_settlement_rows(h->db, v.n, e) || verify_settlement_entries(h->db, e))
+	if (verify_settlement_rows(h->db, v.n, e) || verify_settlement_entries(h->db, e) ||
+	    terra_unitchain_verify_db(h->db, e))
 		goto out;
 	verifier_report(&v, rep);
 	ret = 0;

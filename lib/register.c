@@ -254,7 +254,9 @@ static int store_new(terra_home *h, const char *id, const json_t *rec, terra_err
 	size_t len;
 	int rc = -1;
 
-	if (terra_rec_dumps(rec, &line, &len, e) < 0)
+	/* The ledger first: the units row must be its latest unit entry (db.c). */
+	if (terra_rec_dumps(rec, &line, &len, e) < 0 ||
+	    terra_ledger_append(h, "unit", rec, NULL, e) < 0)
 		goto out;
 	if (!(device = json_dumps(json_object_get(rec, "device"), JSON_SORT_KEYS | JSON_COMPACT))) {
 		terra_err_set(e, TERRA_E_SYS, "store unit: out of memory");
@@ -296,8 +298,6 @@ static int store_new(terra_home *h, const char *id, const json_t *rec, terra_err
 		terra_db_err(h->db, e, "store unit");
 		goto out;
 	}
-	if (terra_ledger_append(h, "unit", rec, NULL, e) < 0)
-		goto out;
 	rc = 0;
 out:
 	sqlite3_finalize(st);
@@ -477,7 +477,8 @@ static int store_version(terra_home *h, const char *id, const char *kind, json_t
 	size_t len;
 	int rc = -1;
 
-	if (terra_rec_sign(rec, &h->owner, e) < 0 || terra_rec_dumps(rec, &line, &len, e) < 0)
+	if (terra_rec_sign(rec, &h->owner, e) < 0 || terra_rec_dumps(rec, &line, &len, e) < 0 ||
+	    terra_ledger_append(h, kind, rec, NULL, e) < 0)
 		goto out;
 	if (terra_db_prepare(h->db,
 	                     "UPDATE units SET owner = ?, state = ?, record = ? WHERE unit = ?",
@@ -493,8 +494,6 @@ static int store_version(terra_home *h, const char *id, const char *kind, json_t
 		terra_db_err(h->db, e, "store unit");
 		goto out;
 	}
-	if (terra_ledger_append(h, kind, rec, NULL, e) < 0)
-		goto out;
 	rc = terra_db_commit(h->db, e);
 out:
 	sqlite3_finalize(st);

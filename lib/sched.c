@@ -6,6 +6,7 @@
 #include "time.h"
 #include "topo.h"
 #include "unit.h"
+#include "unitlock.h"
 #include "usagerec.h"
 
 #include <errno.h>
@@ -19,12 +20,14 @@ struct worker {
 	int started;
 	char id[TERRA_UNIT_ID_HEX];
 	terra_key key;
+	terra_unitlock lock; /* held while this run uses the unit */
 	int64_t score, mem;
 	int fp64;
 	char kind[16];
 	terra_ocl_device dev;
 	terra_job *job; /* the job to run, NULL when idle */
 	int busy;
+	int gone; /* retired or transferred away while running: never used again */
 };
 
 struct terra_sched {
@@ -49,7 +52,8 @@ static int stopping(const terra_sched *s)
 
 static int meets(const struct worker *w, const terra_job *job)
 {
-	return (!job->unit[0] || !strcmp(job->unit, w->id)) && w->mem >= job->min_mem_bytes &&
+	return !w->gone && (!job->unit[0] || !strcmp(job->unit, w->id)) &&
+	       w->mem >= job->min_mem_bytes &&
 	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
@@ -93,6 +97,29 @@ out:
 	return ret;
 }
 
+/*
+ * Whether the unit is still this home's to use: a retire or transfer by
+ * terra-register while the run goes on makes it stop at its next usage
+ * record (--interval), so no record past the change is signed. Under
+ * s->lock; a unit that cannot be read is kept (the next check tells).
+ */
+static int still_ours(struct worker *w, const terra_job *job, terra_err *e)
+{
+	terra_unit u;
+	terra_err ignore;
+	int retired;
+
+	if (terra_unit_get(w->s->home->db, w->id, &u, &ignore) < 0)
+		return 1;
+	retired = u.retired;
+	w->gone = retired || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
+	terra_unit_free(&u);
+	if (w->gone)
+		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s", job->id,
+		              w->id, retired ? "retired" : "transferred to another owner");
+	return !w->gone;
+}
+
 static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, const terra_job *job,
                    terra_err *e)
 {
@@ -103,6 +130,11 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	int64_t work = 0, busy = 0, step_work, step_busy, budget;
 	int emitted = 0, ret = -1, r;
 
+	pthread_mutex_lock(&s->lock);
+	r = still_ours(w, job, e);
+	pthread_mutex_unlock(&s->lock);
+	if (!r)
+		return -1;
 	env.start_us = s->wall0 + (terra_time_mono() - mono0);
 	env.kernel_dir = s->o.kernel_dir;
 	env.home_dir = s->home->dir;
@@ -135,6 +167,8 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 			pthread_mutex_lock(&s->lock);
 			r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0),
 			         work, busy, 0, e);
+			if (r == 0 && !still_ours(w, job, e))
+				r = -1;
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;
@@ -234,6 +268,7 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		                     "run 'terra-probe | terra-register'",
 		                     u->id, u->health_reason, u->health_at);
 	memset(w, 0, sizeof *w);
+	w->lock.fd = -1;
 	snprintf(w->id, sizeof w->id, "%s", u->id);
 	w->dev = devs[i];
 	w->score = u->score;
@@ -246,6 +281,10 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		terra_key_wipe(&w->key);
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s': its key is not the unit's unit_pub", u->id);
+	}
+	if (terra_unitlock_take(h, u->id, &w->lock, e) < 0) {
+		terra_key_wipe(&w->key);
+		return -1;
 	}
 	return 0;
 }
@@ -281,7 +320,7 @@ static int load_units(terra_sched *s, terra_err *e)
 {
 	terra_ocl_device *devs = NULL;
 	json_t *list = NULL, *rec;
-	terra_err sick = {0};
+	terra_err sick = {0}, busy = {0};
 	unsigned char *mine = NULL;
 	size_t ndevs = 0, i;
 	int ret = -1, in_job = s->slurm.active;
@@ -334,6 +373,8 @@ static int load_units(terra_sched *s, terra_err *e)
 		/* Units elsewhere, retired or sick are not this run's to use. */
 		if (skip.kind == TERRA_E_STATE && !retired && !sick.msg[0])
 			sick = skip;
+		else if (skip.kind == TERRA_E_BUSY && !busy.msg[0]) /* another run's */
+			busy = skip;
 	}
 	if (s->o.unit && s->nw == 0) { /* not listed: terra_unit_get says why */
 		terra_unit u;
@@ -341,6 +382,10 @@ static int load_units(terra_sched *s, terra_err *e)
 			terra_unit_free(&u);
 			terra_err_set(e, TERRA_E_NOTFOUND, "unknown unit '%s'", s->o.unit);
 		}
+		goto out;
+	}
+	if (s->nw == 0 && busy.msg[0]) {
+		*e = busy;
 		goto out;
 	}
 	if (s->nw == 0 && sick.msg[0]) {
@@ -560,8 +605,10 @@ void terra_sched_close(terra_sched *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nw; i++)
+	for (size_t i = 0; i < s->nw; i++) {
 		terra_key_wipe(&s->w[i].key);
+		terra_unitlock_release(&s->w[i].lock);
+	}
 	free(s->w);
 	json_decref(s->slurm_rec);
 	pthread_cond_destroy(&s->changed);

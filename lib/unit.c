@@ -1,6 +1,8 @@
 #include "unit.h"
 
 #include "db.h"
+#include "hex.h"
+#include "record.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -103,16 +105,112 @@ void terra_unit_free(terra_unit *u)
 	u->record = NULL;
 }
 
-int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
+/* The payload of the latest unit, transfer or retire entry of each unit,
+ * by unit id: what its units row must hold. */
+static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *all = NULL;
-	json_error_t jerr;
+	const char *id;
+	int rc = -1, step;
+
+	if (!(*latest = json_object()))
+		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
+	if (terra_db_prepare(db,
+	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
+	                     " WHERE kind IN ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     &st, e) < 0)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		id = column_text(st, 0);
+		if (json_object_set_new(*latest, id, json_string(column_text(st, 1))) < 0) {
+			terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "list units");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *all = json_array(), *rec;
 	int rc = -1, step;
 
 	*records = NULL;
-	if (terra_db_prepare(db, "SELECT unit, record FROM units ORDER BY unit", &st, e) < 0)
+	if (!all)
+		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
+	if (terra_db_prepare(db,
+	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	                     " 'retire') ORDER BY seq",
+	                     &st, e) < 0)
+		goto out;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
+			terra_err_set(e, TERRA_E_INPUT, "unit history: a ledger entry is not a record");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "unit history");
+		goto out;
+	}
+	*records = all;
+	all = NULL;
+	rc = 0;
+out:
+	json_decref(all);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unit_record_check(const json_t *rec, terra_err *e)
+{
+	uint8_t pk[TERRA_PK_BYTES];
+	char want[TERRA_UNIT_ID_HEX];
+	const char *id, *fingerprint;
+	int transfer = json_object_get(rec, "transferred_from") != NULL;
+
+	if (terra_rec_hex(rec, transfer ? "transferred_from" : "owner", pk, sizeof pk, e) < 0)
 		return -1;
+	if (!transfer) {
+		if (terra_rec_str(rec, "unit", &id, e) < 0 ||
+		    terra_rec_str(rec, "fingerprint", &fingerprint, e) < 0)
+			return -1;
+		terra_unit_id(pk, fingerprint, want);
+		if (strcmp(want, id))
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "unit id is not that of its owner and fingerprint");
+	}
+	if (terra_rec_verify(rec, pk, e) < 0) {
+		if (e->kind == TERRA_E_VERIFY)
+			return terra_err_set(e, TERRA_E_VERIFY, "bad signature: not signed by %s",
+			                     transfer ? "transferred_from" : "the owner");
+		return -1;
+	}
+	return 0;
+}
+
+int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *all = NULL, *latest = NULL;
+	json_error_t jerr;
+	const char *id, *want;
+	int rc = -1, step;
+
+	*records = NULL;
+	if (ledger_latest(db, &latest, e) < 0)
+		goto out;
+	if (terra_db_prepare(db, "SELECT unit, record FROM units ORDER BY unit", &st, e) < 0)
+		goto out;
 	if (!(all = json_array())) {
 		terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
 		goto out;
@@ -120,9 +218,22 @@ int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *rec = json_loads(column_text(st, 1), JSON_REJECT_DUPLICATES, &jerr);
 
+		id = column_text(st, 0);
 		if (!rec || !json_is_object(rec)) {
 			terra_err_set(e, TERRA_E_INPUT, "unit '%s' in the database: bad record: %s",
-			              column_text(st, 0), rec ? "not an object" : jerr.text);
+			              id, rec ? "not an object" : jerr.text);
+			json_decref(rec);
+			goto out;
+		}
+		/* The registry is a cache of the ledger: a row edited by hand is refused. */
+		want = json_string_value(json_object_get(latest, id));
+		if (!want || strcmp(column_text(st, 1), want))
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "the row is not the ledger's latest entry of the unit"
+			              " (see terra-ledger verify)");
+		if (!want || strcmp(column_text(st, 1), want) || terra_unit_record_check(rec, e) < 0) {
+			e->kind = TERRA_E_VERIFY;
+			terra_err_wrap(e, "unit '%s' in the database", id);
 			json_decref(rec);
 			goto out;
 		}
@@ -139,6 +250,7 @@ int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
 	all = NULL;
 	rc = 0;
 out:
+	json_decref(latest);
 	json_decref(all);
 	sqlite3_finalize(st);
 	return rc;

@@ -36,8 +36,16 @@ void terra_unit_id(const uint8_t owner[TERRA_PK_BYTES], const char *fingerprint,
 /* Loads a unit and its latest health; kind TERRA_E_NOTFOUND "unknown unit 'X'" when absent. */
 int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e);
 void terra_unit_free(terra_unit *u);
-/* All units' latest records (array), ordered by id. */
+/* All units' latest records (array), ordered by id. Each row must be the
+ * latest unit, transfer or retire entry of its unit in the ledger and carry
+ * the signature terra_unit_record_check wants (TERRA_E_VERIFY otherwise). */
 int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e);
+/* Every version of every unit (array): the payloads of the ledger's unit,
+ * transfer and retire entries, in ledger order (terra-register history). */
+int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e);
+/* One unit record's own signature: by transferred_from when present, else
+ * by its owner, whose key and fingerprint then give its unit id. */
+int terra_unit_record_check(const json_t *rec, terra_err *e);
 /*
  * Looks up registered units by device fingerprint (terra-probe's baselines):
  * prepared once, then asked once per device.

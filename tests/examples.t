@@ -45,36 +45,36 @@ ok "provider: terra-run wrote usage records" test "$n_usage" -ge 1
 # Shipping: over a shared folder, and over "ssh" (a stand-in that runs the
 # remote command here), the same files arrive.
 fails 0 "provider.sh ships to a shared folder" \
-	quiet env TERRA_HOME="$prov" sh "$ex/two-host/provider.sh" -n prov1 "$tmp/usage.ndjson" \
-	"$inbox"
-terra-register -H "$prov" list -o json >"$tmp/units-list.ndjson"
+	quiet env TERRA_HOME="$prov" sh "$ex/two-host/provider.sh" "$tmp/usage.ndjson" \
+	"$inbox/prov1"
+terra-register -H "$prov" history -o json >"$tmp/units-list.ndjson"
 ok "the inbox has the provider's unit records" \
-	cmp -s "$inbox/units/prov1.ndjson" "$tmp/units-list.ndjson"
-ok "the inbox has the provider's usage" cmp -s "$inbox/usage/prov1.ndjson" "$tmp/usage.ndjson"
+	cmp -s "$inbox/prov1/units.ndjson" "$tmp/units-list.ndjson"
+ok "the inbox has the provider's usage" cmp -s "$inbox/prov1/usage.ndjson" "$tmp/usage.ndjson"
 printf '#!/bin/sh\nshift\nexec sh -c "$1"\n' >"$tmp/fake-ssh"
 chmod +x "$tmp/fake-ssh"
 fails 0 "provider.sh ships over ssh" quiet env TERRA_HOME="$prov" TERRA_SSH="$tmp/fake-ssh" \
-	sh "$ex/two-host/provider.sh" -n prov1 "$tmp/usage.ndjson" \
-	"settle.example.org:$tmp/inbox-ssh"
+	sh "$ex/two-host/provider.sh" "$tmp/usage.ndjson" \
+	"settle.example.org:$tmp/inbox-ssh/prov1"
 ok "the same files arrive over ssh" diff -r "$inbox" "$tmp/inbox-ssh"
 cp "$tmp/usage.ndjson" "$tmp/usage-partial.ndjson"
 printf '{"type":"usage","v":1,"unit":"half a li' >>"$tmp/usage-partial.ndjson"
-quiet env TERRA_HOME="$prov" sh "$ex/two-host/provider.sh" -n partial "$tmp/usage-partial.ndjson" \
-	"$tmp/inbox-partial"
+quiet env TERRA_HOME="$prov" sh "$ex/two-host/provider.sh" "$tmp/usage-partial.ndjson" \
+	"$tmp/inbox-partial/partial"
 ok "a line terra-run is still writing is not shipped" \
-	cmp -s "$tmp/inbox-partial/usage/partial.ndjson" "$tmp/usage.ndjson"
+	cmp -s "$tmp/inbox-partial/partial/usage.ndjson" "$tmp/usage.ndjson"
 
 # The settlement host: its own home, no units of its own.
 quiet terra-register -H "$settle" init
 is "$(terra-register -H "$settle" list -o json | wc -l)" 0 "settlement: the home has no units"
 ok "settlement: meter with the exported units accepts every usage line" \
 	sh -c 'terra-meter -H "$1" -u "$2" -p 2026-11-21T10:00:00Z/PT1H "$3" >"$4" 2>"$5"' - \
-	"$settle" "$inbox/units/prov1.ndjson" "$inbox/usage/prov1.ndjson" "$tmp/meter.ndjson" \
+	"$settle" "$inbox/prov1/units.ndjson" "$inbox/prov1/usage.ndjson" "$tmp/meter.ndjson" \
 	"$tmp/meter.err"
 sed 's/^/# /' "$tmp/meter.err"
 is "$(jq -s 'map(.records) | add' "$tmp/meter.ndjson")" "$n_usage" "every usage record is counted"
 fails 1 "settlement: without the exported units the usage is refused" \
-	quiet terra-meter -H "$settle" -p 2026-11-21T10:00:00Z/PT1H "$inbox/usage/prov1.ndjson"
+	quiet terra-meter -H "$settle" -p 2026-11-21T10:00:00Z/PT1H "$inbox/prov1/usage.ndjson"
 
 # settlement.sh (through settle-hourly.sh): meter, settle, verify.
 echo "$owner" >"$tmp/owners"
@@ -118,25 +118,25 @@ fails 1 "units of owners not in the -a list are not trusted" \
 	-a "$tmp/strangers" -r 1250.5 -k "$holders" "$inbox"
 
 # A tampered usage line (its job renamed after signing) is refused there.
-mkdir -p "$tmp/inbox-bad/units" "$tmp/inbox-bad/usage"
-cp "$inbox/units/prov1.ndjson" "$tmp/inbox-bad/units/"
-sed '1s/"job":"sha256d/"job":"tampered/' "$tmp/usage.ndjson" >"$tmp/inbox-bad/usage/prov1.ndjson"
+mkdir -p "$tmp/inbox-bad/prov1"
+cp "$inbox/prov1/units.ndjson" "$tmp/inbox-bad/prov1/"
+sed '1s/"job":"sha256d/"job":"tampered/' "$tmp/usage.ndjson" >"$tmp/inbox-bad/prov1/usage.ndjson"
 ok "(the usage line was changed)" sh -c '! cmp -s "$1" "$2"' - "$tmp/usage.ndjson" \
-	"$tmp/inbox-bad/usage/prov1.ndjson"
+	"$tmp/inbox-bad/prov1/usage.ndjson"
 quiet terra-register -H "$tmp/settlement2" init
-err=$(terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
-	"$tmp/inbox-bad/usage/prov1.ndjson" 2>&1 >/dev/null || true)
-like "$err" 'prov1.ndjson:1: .*sig' "terra-meter names the tampered line and its signature"
+err=$(terra-meter -H "$tmp/settlement2" -u "$inbox/prov1/units.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
+	"$tmp/inbox-bad/prov1/usage.ndjson" 2>&1 >/dev/null || true)
+like "$err" 'prov1/usage.ndjson:1: .*sig' "terra-meter names the tampered line and its signature"
 fails 1 "terra-meter exits 1 on the tampered line" \
-	quiet terra-meter -H "$tmp/settlement2" -u "$inbox/units/prov1.ndjson" \
-	-p 2026-11-21T10:00:00Z/PT1H "$tmp/inbox-bad/usage/prov1.ndjson"
+	quiet terra-meter -H "$tmp/settlement2" -u "$inbox/prov1/units.ndjson" \
+	-p 2026-11-21T10:00:00Z/PT1H "$tmp/inbox-bad/prov1/usage.ndjson"
 fails 1 "settlement.sh quarantines a tampered line: exit 1" \
 	quiet env TERRA_NOW="$later" sh "$ex/two-host/settlement.sh" -H "$tmp/settlement2" \
 	-r 1250.5 -k "$holders" -o "$tmp/hourly2" "$tmp/inbox-bad"
 ok "and settles the rest of the hour" test "$(ledger_size "$tmp/settlement2")" -gt 0
 ok "and keeps the rejected line" sh -c 'head -n 1 "$2" | cmp -s "$1" -' - \
-	"$tmp/hourly2/rejected-$tag.ndjson" "$tmp/inbox-bad/usage/prov1.ndjson"
-like "$(cat "$tmp/hourly2/rejected-$tag.txt")" 'prov1.ndjson:1: .*sig' "with its reason"
+	"$tmp/hourly2/rejected-$tag.ndjson" "$tmp/inbox-bad/prov1/usage.ndjson"
+like "$(cat "$tmp/hourly2/rejected-$tag.txt")" 'prov1[^:]*:1: .*sig' "with its reason"
 
 # settle-hourly.sh on one host (the units of the home), twice.
 TERRA_HOME=$prov
@@ -202,7 +202,7 @@ ok "the crontab parses" cron_check "$ex/crontab"
 printf '61 * * * * true\n' >"$tmp/bad.cron"
 cron_check_silent() { cron_check "$1" >/dev/null; }
 fails 1 "(a bad crontab does not)" cron_check_silent "$tmp/bad.cron"
-for s in settle-hourly.sh provider.sh; do
+for s in settle-hourly.sh settlement.sh provider.sh; do
 	if grep -q "/$s " "$ex/crontab"; then
 		ok "the crontab's $s is in examples/" test -f "$ex/$s" -o -f "$ex/two-host/$s"
 	fi
@@ -217,10 +217,11 @@ cp -R "$inbox" "$var/inbox"
 quiet terra-register -H "$var/home" init
 installed() {
 	sed -e "s|/usr/local/lib/terra/settle-hourly.sh|$ex/settle-hourly.sh|g" \
+		-e "s|/usr/local/lib/terra/two-host/|$ex/two-host/|g" \
 		-e "s|/usr/local/lib/terra/|$ex/two-host/|g" -e "s|/var/lib/terra|$var|g" \
 		-e "s|/etc/terra/holders.csv|$holders|g"
 }
-cron_settle=$(grep -v '^#' "$ex/crontab" | grep 'settle-hourly\.sh' | cut -d ' ' -f 6- | installed)
+cron_settle=$(grep -v '^#' "$ex/crontab" | grep 'settlement\.sh' | cut -d ' ' -f 6- | installed)
 fails 0 "the crontab's settlement line settles the last hour" \
 	sh -c 'TERRA_HOME=$1 TERRA_NOW=$2 sh -c "$3" 2>"$4"' - "$var/home" "$later" "$cron_settle" \
 	"$tmp/cron.err"
@@ -245,7 +246,7 @@ if command -v systemd-analyze >/dev/null 2>&1 &&
 	systemd-analyze verify --man=no "$tmp/probe-ok.service" >/dev/null 2>&1; then
 	mkdir "$tmp/units"
 	for u in "$sysd"/*.service "$sysd"/*.timer; do
-		sed -e "s|/usr/local/lib/terra/settle-hourly.sh|$ex/settle-hourly.sh|" \
+		sed -e "s|/usr/local/lib/terra/two-host/settlement.sh|$ex/two-host/settlement.sh|" \
 			-e "s|/usr/local/bin/terra-|$bin/terra-|" "$u" >"$tmp/units/${u##*/}"
 	done
 	verify_units() {
@@ -263,7 +264,7 @@ else
 fi
 ok "the timer starts terra-settle.service hourly" \
 	grep -q '^OnCalendar=\*-\*-\* \*:05:00$' "$sysd/terra-settle.timer"
-like "$(sed -n 's/^ExecStart=//p' "$sysd/terra-settle.service")" 'settle-hourly\.sh ' \
-	"the service runs settle-hourly.sh"
+like "$(sed -n 's/^ExecStart=//p' "$sysd/terra-settle.service")" 'settlement\.sh ' \
+	"the service runs settlement.sh"
 
 done_testing

@@ -391,6 +391,9 @@ ok "--price: charges present" test "$(grep -c '"charge"' "$tmp/priced")" -gt 10
 terra-register list -o json >"$tmp/units.nd"
 H3=$tmp/home3
 terra-register -H "$H3" init 2>/dev/null
+# The meter runs after 11:00, when the retirement was signed: unit records
+# dated more than five minutes ahead of it are refused.
+export TERRA_NOW=2026-11-21T11:05:00Z
 set +e
 terra-meter -H "$H3" --units "$tmp/units.nd" --from 2026-11-21T09:00:00Z --to 2026-11-22T09:00:00Z \
 	--every PT1H "$tmp/all.nd" >"$tmp/u1" 2>/dev/null
@@ -403,15 +406,15 @@ fails 1 "no --units: the empty home knows no unit" terra-meter -H "$H3" -p $P "$
 jq -c "if .unit == \"$gpu\" then .score = 99999999999 else . end" "$tmp/units.nd" >"$tmp/forged.nd"
 fails 1 "--units: a forged unit record is refused" to "$tmp/f.out" "$tmp/f.err" \
 	terra-meter -H "$H3" --units "$tmp/forged.nd" -p $P "$tmp/one.nd"
-like "$(cat "$tmp/f.err")" "forged.nd:[0-9]+: unit record: bad signature" "forged unit record: reason"
+like "$(cat "$tmp/f.err")" "forged.nd:[0-9]+: unit record: unit '$gpu': bad signature" "forged unit record: reason"
 like "$(cat "$tmp/f.err")" "unknown unit '$gpu'" "forged unit record: its usage has no unit"
 ok "no output for the store" test ! -e "$H3/units/$gpu.key"
 # a transferred unit: the record signed by the previous owner, the new owner paid
 # (at 11:00, not before the retirement: ledger times never go backwards)
 TERRA_NOW=2026-11-21T11:00:00Z terra-register transfer "$gpu2" "$(cat "$H3/owner.pub")" >/dev/null 2>&1
-terra-register list -o json >"$tmp/units2.nd"
+terra-register history -o json >"$tmp/units2.nd"
 ok "the transfer record names the previous owner" \
-	test "$(jq -r "select(.unit == \"$gpu2\") | .transferred_from" "$tmp/units2.nd")" = "$(cat "$TERRA_HOME/owner.pub")"
+	test "$(jq -r "select(.unit == \"$gpu2\" and .transferred_from) | .transferred_from" "$tmp/units2.nd")" = "$(cat "$TERRA_HOME/owner.pub")"
 usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$tmp/t.nd"
 is "$(terra-meter -H "$H3" --units "$tmp/units2.nd" -p $P "$tmp/t.nd" | jq -r .owner)" \
 	"$(cat "$H3/owner.pub")" "--units: a transferred unit's usage goes to its new owner"
@@ -429,7 +432,7 @@ for line in open(sys.argv[1]):
 EOF
 fails 1 "--units: a transfer not signed by transferred_from is refused" \
 	to /dev/null "$tmp/f2.err" terra-meter -H "$H3" --units "$tmp/forged2.nd" -p $P "$tmp/t.nd"
-like "$(cat "$tmp/f2.err")" "forged2.nd:[0-9]+: unit record: bad signature: not signed by transferred_from" \
+like "$(cat "$tmp/f2.err")" "forged2.nd:[0-9]+: unit record: unit '$gpu2': a transfer without the unit's earlier record" \
 	"forged transfer: reason"
 
 # ---- usage errors ---------------------------------------------------------------

@@ -2,17 +2,18 @@
 # provider.sh: on a provider host, ship this home's signed usage and its
 # unit records to the settlement host's inbox.
 #
-# usage: provider.sh [-H DIR] [-n NAME] USAGE DEST
+# usage: provider.sh [-H DIR] USAGE DEST
 #
 #   USAGE  the usage records terra-run wrote (terra-run ... >> USAGE)
-#   DEST   the settlement host's inbox: a folder both hosts see (NFS,
-#          sshfs, a synced folder), or [USER@]HOST:FOLDER, reached by ssh
+#   DEST   this provider's own inbox folder on the settlement host
+#          (INBOX/NAME, which only this provider may write): a folder both
+#          hosts see (NFS, sshfs, a synced folder), or [USER@]HOST:FOLDER,
+#          reached by ssh
 #   -H DIR the provider home (default: $TERRA_HOME, then terra's default)
-#   -n NAME this provider's name in the inbox (default: the host name)
 #
-# It writes DEST/units/NAME.ndjson (`terra-register list -o json`: the unit
-# records, signed by the owner key) and DEST/usage/NAME.ndjson (the usage,
-# each line signed by its unit's key). Each file is written under a
+# It writes DEST/units.ndjson (`terra-register history -o json`: every
+# version of the unit records, each signed by the owner key of its time)
+# and DEST/usage.ndjson (the usage, each line signed by its unit's key). Each file is written under a
 # temporary name and renamed, so the settlement host never reads half a
 # file. Nothing secret leaves the host: no key file is read. $TERRA_SSH
 # replaces ssh (for options, or a test).
@@ -22,7 +23,7 @@ set -eu
 prog=${0##*/}
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
 usage() {
-	echo "usage: $prog [-H DIR] [-n NAME] USAGE DEST" >&2
+	echo "usage: $prog [-H DIR] USAGE DEST" >&2
 	exit 2
 }
 die() {
@@ -30,11 +31,9 @@ die() {
 	exit 1
 }
 
-name=$(uname -n)
-while getopts H:n:h opt; do
+while getopts H:h opt; do
 	case $opt in
 	H) export TERRA_HOME="$OPTARG" ;;
-	n) name=$OPTARG ;;
 	h)
 		sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"
 		exit 0
@@ -46,14 +45,11 @@ shift $((OPTIND - 1))
 [ $# -eq 2 ] || usage
 usage_file=$1
 dest=$2
-case $name in
-*/* | .* | '') die "-n '$name': a name without '/' and not starting with '.'" ;;
-esac
 [ -f "$usage_file" ] || die "usage file '$usage_file': no such file"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/terra-provider.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-terra-register list -o json >"$work/units.ndjson" || die "terra-register list failed"
+terra-register history -o json >"$work/units.ndjson" || die "terra-register history failed"
 cp "$usage_file" "$work/usage.ndjson"
 # terra-run may be writing a line right now: ship complete lines only.
 last=$(tail -c 1 "$work/usage.ndjson" | od -An -c | tr -d ' ')
@@ -62,27 +58,27 @@ if [ -n "$last" ] && [ "$last" != '\n' ]; then
 	mv "$work/complete.ndjson" "$work/usage.ndjson"
 fi
 
-# put FILE KIND: into DEST/KIND/NAME.ndjson, atomically.
+# put FILE KIND: into DEST/KIND.ndjson, atomically.
 put() {
 	case $dest in
 	*:*)
 		host=${dest%%:*}
 		dir=${dest#*:}
 		case $dir in *"'"*) die "'$dir': a folder name with a quote" ;; esac
-		${TERRA_SSH:-ssh} "$host" "mkdir -p '$dir/$2' && cat >'$dir/$2/.$name.tmp' &&
-			mv '$dir/$2/.$name.tmp' '$dir/$2/$name.ndjson'" <"$1" ||
-			die "copy to '$dest/$2/$name.ndjson' failed"
+		${TERRA_SSH:-ssh} "$host" "mkdir -p '$dir' && cat >'$dir/.$2.tmp' &&
+			mv '$dir/.$2.tmp' '$dir/$2.ndjson'" <"$1" ||
+			die "copy to '$dest/$2.ndjson' failed"
 		;;
 	*)
-		mkdir -p "$dest/$2" &&
-			cp "$1" "$dest/$2/.$name.tmp" &&
-			mv "$dest/$2/.$name.tmp" "$dest/$2/$name.ndjson" ||
-			die "copy to '$dest/$2/$name.ndjson' failed"
+		mkdir -p "$dest" &&
+			cp "$1" "$dest/.$2.tmp" &&
+			mv "$dest/.$2.tmp" "$dest/$2.ndjson" ||
+			die "copy to '$dest/$2.ndjson' failed"
 		;;
 	esac
 }
 # Units first: usage whose unit the settlement host does not know is rejected.
 put "$work/units.ndjson" units
 put "$work/usage.ndjson" usage
-echo "$prog: shipped $(wc -l <"$work/units.ndjson") units and" \
-	"$(wc -l <"$work/usage.ndjson") usage records to $dest as '$name'" >&2
+echo "$prog: shipped $(wc -l <"$work/units.ndjson") unit records and" \
+	"$(wc -l <"$work/usage.ndjson") usage records to $dest" >&2

@@ -5,17 +5,21 @@
 # usage: settlement.sh [-H DIR] [-a OWNERS] [-p PERIOD] [-r REVENUE | -c PRICE]
 #                      -k HOLDERS [-o DIR] INBOX
 #
-#   INBOX     the folder the providers ship to: INBOX/units/*.ndjson and
-#             INBOX/usage/*.ndjson
+#   INBOX     the folder the providers ship to: one folder a provider,
+#             INBOX/NAME/units.ndjson and INBOX/NAME/usage.ndjson, each
+#             writable by that provider only (see provider.sh)
 #   -a OWNERS accept only units of these owners: a file with one owner
-#             public key (64 hex) a line; without it any owner's signed
-#             unit records are accepted
+#             public key (64 hex) a line, matched on each unit record's
+#             owner field (terra-meter --owners); without it any owner's
+#             signed unit records are accepted
 #   -H, -p, -r, -c, -k, -o: as for settle-hourly.sh, which does the work
 #
 # The settlement home registers nothing: every usage line is checked
 # against the providers' exported unit records (signature by the unit's
 # key, the unit record's signature by its owner, seq, time, evidence), and
-# the settlement is appended to this home's ledger.
+# the settlement is appended to this home's ledger. The unit records of
+# each unit must form a chain (a transfer signed by the owner it is from,
+# nothing after a retirement, nothing dated ahead): terra-meter -u.
 #
 # Exit status: 0 settled (or nothing to settle), 1 failure, 2 usage error.
 set -eu
@@ -48,26 +52,23 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 inbox=$1
-[ -d "$inbox/units" ] || die "inbox '$inbox': no units folder: has a provider shipped yet?"
-[ -d "$inbox/usage" ] || die "inbox '$inbox': no usage folder: has a provider shipped yet?"
+[ -d "$inbox" ] || die "inbox '$inbox': no such folder"
+[ -z "$owners" ] || [ -r "$owners" ] || die "owners file '$owners': cannot read it"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/terra-settlement.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cat "$inbox"/units/*.ndjson >"$work/units.ndjson" 2>/dev/null || :
-if [ -n "$owners" ]; then
-	[ -r "$owners" ] || die "owners file '$owners': cannot read it"
-	sed -n 's/^\([0-9a-f]\{64\}\)$/"owner":"\1"/p' "$owners" >"$work/owners.pat"
-	grep -F -f "$work/owners.pat" "$work/units.ndjson" >"$work/allowed.ndjson" || :
-	mv "$work/allowed.ndjson" "$work/units.ndjson"
-fi
-if [ ! -s "$work/units.ndjson" ]; then
-	[ -n "$owners" ] && die "inbox '$inbox': no unit records of the owners in '$owners'"
-	die "inbox '$inbox': no unit records"
-fi
+mkdir "$work/units" "$work/usage"
+for d in "$inbox"/*/; do
+	name=$(basename "$d")
+	[ -f "$d/units.ndjson" ] && ln -s "$d/units.ndjson" "$work/units/$name.ndjson"
+	[ -f "$d/usage.ndjson" ] && ln -s "$d/usage.ndjson" "$work/usage/$name.ndjson"
+done
+[ -n "$(ls "$work/units")" ] || die "inbox '$inbox': no unit records: has a provider shipped yet?"
 
-set -- -u "$work/units.ndjson"
+set -- -u "$work/units"
+[ -n "$owners" ] && set -- "$@" -a "$owners"
 for o in $set_args; do
 	eval "set -- \"\$@\" $o \"\$arg_${o#-}\""
 done
-set -- "$@" "$inbox/usage"
+set -- "$@" "$work/usage"
 sh "$here/../settle-hourly.sh" "$@"

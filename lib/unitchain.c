@@ -1,0 +1,339 @@
+#include "unitchain.h"
+
+#include "db.h"
+#include "hex.h"
+#include "record.h"
+#include "time.h"
+#include "unit.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The fields a version never changes; unit_pub changes only with the old
+ * unit key's signature, which no version carries yet, so never. */
+static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "score",
+                                           "unit_pub", NULL};
+
+int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
+{
+	if (json_object_get(rec, "updated_at"))
+		return terra_rec_time(rec, "updated_at", us, e);
+	return terra_rec_time(rec, "registered_at", us, e);
+}
+
+static int same_field(const json_t *a, const json_t *b, const char *field)
+{
+	return json_equal(json_object_get(a, field), json_object_get(b, field));
+}
+
+/* The fields every version has, well formed; *stamp when it takes effect. */
+static int check_fields(const json_t *rec, int64_t now, int64_t *stamp, terra_err *e)
+{
+	uint8_t pk[TERRA_PK_BYTES];
+	const char *type, *id, *state;
+	int64_t score = 0, at;
+
+	if (terra_rec_type(rec, &type, e) < 0)
+		return -1;
+	if (strcmp(type, "unit"))
+		return terra_err_set(e, TERRA_E_INPUT, "not a unit record (type '%s')", type);
+	if (terra_rec_str(rec, "unit", &id, e) < 0 ||
+	    terra_rec_hex(rec, "owner", pk, sizeof pk, e) < 0 ||
+	    terra_rec_hex(rec, "unit_pub", pk, sizeof pk, e) < 0 ||
+	    terra_rec_str(rec, "fingerprint", &type, e) < 0 ||
+	    terra_rec_int_opt(rec, "score", &score, e) < 0 ||
+	    terra_rec_str(rec, "state", &state, e) < 0 || terra_unitchain_stamp(rec, stamp, e) < 0)
+		return -1;
+	if (strlen(id) != TERRA_UNIT_ID_HEX - 1 || !terra_hex_is_lower(id, strlen(id)))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'unit' must be 32 lowercase hex digits");
+	if (strcmp(state, "active") && strcmp(state, "retired"))
+		return terra_err_set(e, TERRA_E_INPUT, "field 'state' must be active or retired");
+	if (!strcmp(state, "retired") != !!json_object_get(rec, "retired_at"))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'retired_at' must be there exactly when retired");
+	if (json_object_get(rec, "retired_at")) {
+		if (terra_rec_time(rec, "retired_at", &at, e) < 0)
+			return -1;
+		if (at > *stamp)
+			*stamp = at;
+	}
+	if (*stamp > now && *stamp - now > TERRA_UNIT_FUTURE_US) {
+		char when[TERRA_TIME_MAX];
+
+		terra_time_format(now, when);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "dated more than 5 minutes after %s (in the future)", when);
+	}
+	return 0;
+}
+
+/* The signature by the 64-hex key named in field `who`. */
+static int signed_by(const json_t *rec, const char *who, const char *what, terra_err *e)
+{
+	uint8_t pk[TERRA_PK_BYTES];
+
+	if (terra_rec_hex(rec, who, pk, sizeof pk, e) < 0)
+		return -1;
+	if (terra_rec_verify(rec, pk, e) < 0) {
+		if (e->kind == TERRA_E_VERIFY)
+			return terra_err_set(e, TERRA_E_VERIFY, "bad signature: not signed by %s",
+			                     what);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_first(const json_t *rec, terra_err *e)
+{
+	uint8_t owner[TERRA_PK_BYTES];
+	char want[TERRA_UNIT_ID_HEX];
+
+	if (json_object_get(rec, "transferred_from"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a transfer without the unit's earlier record");
+	if (strcmp(json_string_value(json_object_get(rec, "state")), "active"))
+		return terra_err_set(e, TERRA_E_VERIFY, "a retirement without the unit's earlier "
+		                                        "record");
+	if (terra_rec_hex(rec, "owner", owner, sizeof owner, e) < 0)
+		return -1;
+	terra_unit_id(owner, json_string_value(json_object_get(rec, "fingerprint")), want);
+	if (strcmp(want, json_string_value(json_object_get(rec, "unit"))))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "unit id is not that of its owner and fingerprint");
+	return signed_by(rec, "owner", "the owner", e);
+}
+
+int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, terra_err *e)
+{
+	const char *owner, *prev_owner, *from = NULL;
+	int64_t stamp, prev_stamp;
+	size_t i;
+
+	if (check_fields(next, now, &stamp, e) < 0)
+		return -1;
+	if (!prev)
+		return check_first(next, e);
+	if (terra_unitchain_stamp(prev, &prev_stamp, e) < 0)
+		return -1;
+	if (!strcmp(json_string_value(json_object_get(prev, "state")), "retired"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "the unit is retired: retirement is final");
+	for (i = 0; fixed_fields[i]; i++)
+		if (!same_field(prev, next, fixed_fields[i]))
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     !strcmp(fixed_fields[i], "unit_pub")
+			                         ? "field 'unit_pub' changed without the old unit "
+			                           "key's signature"
+			                         : "field '%s' differs from the unit's earlier record",
+			                     fixed_fields[i]);
+	if (stamp < prev_stamp)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "dated before the unit's earlier record it follows");
+	owner = json_string_value(json_object_get(next, "owner"));
+	prev_owner = json_string_value(json_object_get(prev, "owner"));
+	if (terra_rec_str_opt(next, "transferred_from", &from, e) < 0)
+		return -1;
+	if (!from) {
+		if (strcmp(owner, prev_owner))
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "owner changed without a transfer from %s", prev_owner);
+		return signed_by(next, "owner", "the owner", e);
+	}
+	if (strcmp(from, prev_owner))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "transfer from %s, but the unit is owned by %s", from,
+		                     prev_owner);
+	if (!strcmp(owner, prev_owner))
+		return terra_err_set(e, TERRA_E_VERIFY, "transfer to the owner it is from");
+	return signed_by(next, "transferred_from", "the owner it is transferred from", e);
+}
+
+const char *terra_unitchain_owner_at(const json_t *versions, int64_t t, int *retired)
+{
+	const char *owner = NULL;
+	const json_t *v;
+	int64_t stamp, at;
+	terra_err e;
+	size_t i;
+
+	*retired = 0;
+	json_array_foreach(versions, i, v)
+	{
+		if (terra_unitchain_stamp(v, &stamp, &e) < 0 || stamp > t)
+			break;
+		owner = json_string_value(json_object_get(v, "owner"));
+		if (terra_rec_time(v, "retired_at", &at, &e) == 0 && at <= t)
+			*retired = 1;
+	}
+	return owner;
+}
+
+/* ---- the units table against the ledger -------------------------------- */
+
+/* Walks the unit entries: the chain of each unit; *latest maps unit id to
+ * {"rec": latest version, "seq": its entry}. */
+static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	if (terra_db_prepare(db,
+	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
+	                     " ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     &st, e) < 0)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0), at;
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		const char *text = (const char *)sqlite3_column_text(st, 2);
+		const char *created = (const char *)sqlite3_column_text(st, 3);
+		json_t *rec = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		json_t *prev, *slot;
+		const char *id = json_string_value(json_object_get(rec, "unit"));
+
+		if (!rec || !id || !created || terra_time_parse(created, &at, e) < 0) {
+			json_decref(rec);
+			terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": bad unit record", seq);
+			goto out;
+		}
+		prev = json_object_get(json_object_get(latest, id), "rec");
+		if (!strcmp(kind, "unit") ? prev != NULL
+		    : !strcmp(kind, "transfer")
+		        ? !json_object_get(rec, "transferred_from")
+		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
+			json_decref(rec);
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "entry %" PRId64 ": unit '%s': not a %s of the unit", seq, id,
+			              !strcmp(kind, "unit") ? "first registration" : kind);
+			goto out;
+		}
+		if (terra_unitchain_next(prev, rec, at, e) < 0) {
+			json_decref(rec);
+			e->kind = TERRA_E_VERIFY;
+			terra_err_wrap(e, "entry %" PRId64 ": unit '%s'", seq, id);
+			goto out;
+		}
+		slot = json_pack("{s:o,s:I}", "rec", rec, "seq", (json_int_t)seq);
+		if (!slot || json_object_set_new(latest, id, slot) < 0) {
+			terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "verify units");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The name of the first column of a units row that is not what rec says. */
+static const char *row_mismatch(sqlite3_stmt *st, const json_t *rec, const char *text)
+{
+	static const char *const cols[] = {"owner", "unit_pub", "fingerprint", "state",
+	                                   "registered_at", NULL};
+	const json_t *device = json_object_get(rec, "device");
+	const unsigned char *s;
+	size_t i;
+
+	for (i = 0; cols[i]; i++) {
+		s = sqlite3_column_text(st, (int)i + 1);
+		if (!s || strcmp((const char *)s, json_string_value(json_object_get(rec, cols[i]))
+		                                      ? json_string_value(json_object_get(rec, cols[i]))
+		                                      : ""))
+			return cols[i];
+	}
+	if (sqlite3_column_int64(st, 6) != json_integer_value(json_object_get(rec, "score")))
+		return "score";
+	s = sqlite3_column_text(st, 7);
+	if (!s || strcmp((const char *)s, json_string_value(json_object_get(device, "kind"))
+	                                      ? json_string_value(json_object_get(device, "kind"))
+	                                      : ""))
+		return "kind";
+	s = sqlite3_column_text(st, 8);
+	if (!s || strcmp((const char *)s, text))
+		return "record";
+	return NULL;
+}
+
+static int rows_match(sqlite3 *db, json_t *latest, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *bad;
+	char *text = NULL;
+	size_t len, rows = 0;
+	int rc = -1, step;
+
+	if (terra_db_prepare(db,
+	                     "SELECT unit, owner, unit_pub, fingerprint, state, registered_at,"
+	                     " score, kind, record FROM units ORDER BY unit",
+	                     &st, e) < 0)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		json_t *slot = json_object_get(latest, id ? id : "");
+		json_t *rec = json_object_get(slot, "rec");
+
+		if (!rec) {
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "units: unit '%s' has no unit entry in the ledger", id ? id : "");
+			goto out;
+		}
+		free(text);
+		text = NULL;
+		if (terra_rec_dumps(rec, &text, &len, e) < 0)
+			goto out;
+		if ((bad = row_mismatch(st, rec, text))) {
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "units: unit '%s': column '%s' is not the ledger's latest "
+			              "version (entry %" JSON_INTEGER_FORMAT ")",
+			              id, bad, json_integer_value(json_object_get(slot, "seq")));
+			goto out;
+		}
+		rows++;
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "verify units");
+		goto out;
+	}
+	if (rows != json_object_size(latest)) {
+		const char *id;
+		json_t *slot = NULL;
+
+		sqlite3_finalize(st);
+		if (terra_db_prepare(db, "SELECT 1 FROM units WHERE unit = ?", &st, e) < 0)
+			goto out;
+		json_object_foreach(latest, id, slot)
+		{
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) != SQLITE_ROW)
+				break;
+		}
+		terra_err_set(e, TERRA_E_VERIFY,
+		              "units: unit '%s' of ledger entry %" JSON_INTEGER_FORMAT " has no row",
+		              id ? id : "", json_integer_value(json_object_get(slot, "seq")));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
+{
+	json_t *latest = json_object();
+	int rc;
+
+	if (!latest)
+		return terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
+	rc = ledger_chains(db, latest, e) < 0 || rows_match(db, latest, e) < 0 ? -1 : 0;
+	json_decref(latest);
+	return rc;
+}

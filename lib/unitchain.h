@@ -1,0 +1,51 @@
+#ifndef TERRA_UNITCHAIN_H
+#define TERRA_UNITCHAIN_H
+/*
+ * The versions of a unit record form a chain, and only a chain is believed:
+ * the first version is signed by its owner and carries the unit id of that
+ * owner and fingerprint; each later one keeps the unit, fingerprint, score,
+ * registered_at and unit key of the one before, is signed by that
+ * version's owner (a transfer names it in transferred_from), never follows a
+ * retired version, and is not dated before the one it follows. No version
+ * is dated more than TERRA_UNIT_FUTURE_US after the time it is checked at.
+ * Both the ledger (terra-ledger verify) and the unit files of two-host mode
+ * (terra-meter -u) are held to it.
+ */
+#include "err.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Five minutes: clocks of two hosts may differ by that much. */
+#define TERRA_UNIT_FUTURE_US (5 * 60 * INT64_C(1000000))
+
+/*
+ * Checks that next may follow prev (NULL: next is a first version), at
+ * time now (microseconds since the epoch). On refusal e->msg says why,
+ * without a position; kind TERRA_E_VERIFY for a signature or chain that
+ * does not hold, TERRA_E_INPUT for a malformed record.
+ */
+int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, terra_err *e);
+
+/* The time a version takes effect: updated_at, else registered_at. */
+int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e);
+
+/*
+ * The `units` table against the ledger: the unit, transfer and retire
+ * entries of each unit form a chain (each checked at its entry's
+ * created_at), and every units row is the latest version of its unit, no
+ * more and no less (columns and record). Kind TERRA_E_VERIFY on a mismatch.
+ * Runs inside the caller's read transaction, if any.
+ */
+int terra_unitchain_verify_db(sqlite3 *db, terra_err *e);
+
+/*
+ * The owner (64 hex, pointing into versions) of a unit at time t, given its
+ * versions in chain order: the owner of the last version that took effect
+ * at or before t; NULL when t is before the first one. *retired is set when
+ * that version is a retirement that took effect at or before t.
+ */
+const char *terra_unitchain_owner_at(const json_t *versions, int64_t t, int *retired);
+
+#endif
