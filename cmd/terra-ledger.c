@@ -1,4 +1,5 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
+#include "cmd/ledger/metrics.h"
 #include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
 #include "lib/filter.h"
@@ -27,7 +28,8 @@ static const char usage_text[] =
     "                    | inclusion SEQ [SIZE] | export -f tiles DIR\n"
     "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
     "       terra-ledger [-H DIR] verify --tiles DIR [--pubkey KEY]\n"
-    "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]";
+    "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]\n"
+    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -41,6 +43,8 @@ struct opts {
 	const char *pubkey;
 	const char *kind;
 	const char *ref;
+	const char *textfile;
+	int no_verify;
 	enum terra_out out;
 	struct tlog_opts t;
 };
@@ -235,7 +239,7 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS };
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_NO_VERIFY };
 
 static struct opts opt;
 
@@ -256,6 +260,10 @@ static const terra_cli_opt options[] = {
      &opt.t.quorum, NULL},
     {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
+    {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
+     &opt.textfile, NULL},
+    {OPT_NO_VERIFY, "no-verify", NULL, "metrics: leave out verifying the ledger", NULL,
+     &opt.no_verify},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -311,6 +319,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
 		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
+	} else if (!strcmp(sub, "metrics")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);
 	} else {
 		terra_usage_error(usage_text, "unknown command '%s'", sub);
 	}
