@@ -12,9 +12,11 @@ libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd"
 # mandoc lints the man pages; jq, sqlite3 and hledger read outputs and are
 # bench peers; clang and libclang-rt-14-dev make fuzz; clinfo and hwloc show
 # what the machine has when a probe test fails; golang-go and
-# golang-golang-x-mod-dev build the Go verifier of tests/tlog.t.
+# golang-golang-x-mod-dev build the Go verifier of tests/tlog.t; prometheus
+# (promtool and the server) and prometheus-node-exporter scrape the metrics
+# of tests/metrics.t.
 test="perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev
-clinfo hwloc golang-go golang-golang-x-mod-dev"
+clinfo hwloc golang-go golang-golang-x-mod-dev prometheus prometheus-node-exporter"
 case ${1:-build} in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;
