@@ -74,7 +74,7 @@ EOF
 	completes() { bash "$tmp/complete.sh" "$comp" "$@"; }
 	mkdir "$tmp/cwd"
 	cd "$tmp/cwd"
-	is "$(completes terra-register '')" "init list retire show transfer" \
+	is "$(completes terra-register '')" "health init list retire show transfer" \
 		"terra-register: the subcommands (no files here)"
 	is "$(completes terra-register tr)" "transfer" "terra-register tr -> transfer"
 	is "$(completes terra-ledger '')" "balance checkpoint consistency export inclusion log metrics pay prove verify verify-proof vkey witness" \

@@ -62,7 +62,7 @@ PY
 		_f=$_d/hours/${_p%%/*}
 		grep -F "\"period\":\"$_p\"" "$_d/meter.ndjson" >"$_f"
 		_now=$($py -c 'import sys; print(sys.argv[1][:14] + "05:00Z")' "${_p#*/}")
-		case $_p in
+		case ${_p%%/*} in
 		*-03T06:00:00*) TERRA_NOW=$_now terra-register "$_d/gpu2-sick.json" >/dev/null 2>&1 ;;
 		*-05T06:00:00*) TERRA_NOW=$_now terra-register "$_d/gpu2.json" >/dev/null 2>&1 ;;
 		esac
