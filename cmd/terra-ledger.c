@@ -1,5 +1,6 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "cmd/ledger/metrics.h"
+#include "cmd/ledger/status.h"
 #include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
 #include "lib/filter.h"
@@ -29,7 +30,9 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
     "       terra-ledger [-H DIR] verify --tiles DIR [--pubkey KEY]\n"
     "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]\n"
-    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]";
+    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
+    "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
+    "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -245,9 +248,9 @@ static struct opts opt;
 
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
-    {'o', "output", "FORMAT", "log and balance as json, csv or table", NULL, NULL},
+    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL, NULL},
     {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
-    {'p', "period", "PERIOD", "export -f payouts and prove: the period", &opt.period, NULL},
+    {'p', "period", "PERIOD", "export -f payouts, prove and earnings: the period", &opt.period, NULL},
     {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
     {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
      &opt.pubkey, NULL},
@@ -262,7 +265,7 @@ static const terra_cli_opt options[] = {
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
     {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
      &opt.textfile, NULL},
-    {OPT_NO_VERIFY, "no-verify", NULL, "metrics: leave out verifying the ledger", NULL,
+    {OPT_NO_VERIFY, "no-verify", NULL, "metrics and status: leave out verifying the ledger", NULL,
      &opt.no_verify},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
@@ -319,6 +322,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
 		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
+	} else if (!strcmp(sub, "status")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_status(opt.home, opt.out, !opt.no_verify);
+	} else if (!strcmp(sub, "earnings")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);
