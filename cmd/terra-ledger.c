@@ -1,5 +1,6 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "cmd/ledger/metrics.h"
+#include "cmd/ledger/report.h"
 #include "cmd/ledger/status.h"
 #include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]\n"
     "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
-    "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]";
+    "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]\n"
+    "       terra-ledger [-H DIR] report [-p PERIOD] [FILE]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -250,7 +252,7 @@ static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
     {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL, NULL},
     {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
-    {'p', "period", "PERIOD", "export -f payouts, prove and earnings: the period", &opt.period, NULL},
+    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period", &opt.period, NULL},
     {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
     {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
      &opt.pubkey, NULL},
@@ -328,6 +330,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "earnings")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
+	} else if (!strcmp(sub, "report")) {
+		want_args(sub, nargs - 1, 0, 1);
+		status = ledger_report(opt.home, usage_text, opt.period, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);

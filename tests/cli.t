@@ -77,7 +77,7 @@ EOF
 	is "$(completes terra-register '')" "health init list retire show transfer" \
 		"terra-register: the subcommands (no files here)"
 	is "$(completes terra-register tr)" "transfer" "terra-register tr -> transfer"
-	is "$(completes terra-ledger '')" "balance checkpoint consistency earnings export inclusion log metrics pay prove status verify verify-proof vkey witness" \
+	is "$(completes terra-ledger '')" "balance checkpoint consistency earnings export inclusion log metrics pay prove report status verify verify-proof vkey witness" \
 		"terra-ledger: the subcommands"
 	is "$(completes terra-ledger ver)" "verify verify-proof" \
 		"terra-ledger ver -> verify, verify-proof"
