@@ -30,6 +30,17 @@ like "$(cat "$tmp/err")" "^terra-ledger: report: open '/nonexistent/r.html': No 
 terra-ledger report -p 2026-11-03T00:00:00Z/P1D "$tmp/day.html"
 is "$($py "$top/tests/tools/domtables.py" "$tmp/day.html" | jq -r 'select(.table == "revenue")
 	| .row[0]' | wc -l)" 24 "-p one day: its 24 hours"
+# Past 744 hours (31 days) in the range, a row per day: each the sum of its hours.
+terra-ledger report -p 2026-11-01T00:00:00Z/P40D "$tmp/days.html"
+$py "$top/tests/tools/domtables.py" "$tmp/days.html" >"$tmp/days.ndjson"
+is "$(jq -r 'select(.table == "revenue") | .row[0]' "$tmp/days.ndjson" | wc -l)" 21 \
+	"a 40-day range: a row per day, 21 settled days"
+is "$(jq -r 'select(.table == "revenue") | .row[0:2] | join(" ")' "$tmp/days.ndjson" | sed -n 3p)" \
+	"2026-11-03 $(terra-ledger log --kind settlement | jq -r 'select(.payload.period |
+		startswith("2026-11-03")) | .payload.revenue' | $py -c 'import sys
+from decimal import Decimal
+print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))')" \
+	"a day's revenue: the sum of its hours' settlements"
 
 if ! command -v chromium >/dev/null 2>&1; then
 	skip "the page in headless Chromium" "chromium not installed"
