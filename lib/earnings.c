@@ -72,7 +72,8 @@ static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t t
 	int ret = -1;
 
 	if (!period || terra_period_parse(period, &start, &end, e) < 0 ||
-	    terra_money_parse(json_string_value(json_object_get(payload, "pool")), 1, &pool, e) < 0 ||
+	    terra_money_parse(json_string_value(json_object_get(payload, "pool")), 1, &pool, e) <
+	        0 ||
 	    terra_settle_policy_from_json(json_object_get(payload, "policy"), &pol, 0, e) < 0)
 		return terra_err_wrap(e, "earnings: settlement %s", period ? period : "?");
 	if ((from || to) && (start < from || end > to))
@@ -90,8 +91,8 @@ static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t t
 	if (terra_split_run(groups[0].amount, items, n, &left, e) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (fn(ctx, period, start, end, u[i].id, u[i].owner, u[i].weight, items[i].amount, e) <
-		    0)
+		if (fn(ctx, period, start, end, u[i].id, u[i].owner, u[i].weight, items[i].amount,
+		       e) < 0)
 			goto out;
 	ret = 0;
 out:
@@ -106,10 +107,11 @@ int terra_earnings_each(sqlite3 *db, int64_t from, int64_t to, terra_earning_fn 
 	sqlite3_stmt *st = NULL, *ust = NULL;
 	int rc, ret = -1;
 
-	if (terra_db_prepare(db,
-	                     "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	                     " ORDER BY e.seq",
-	                     &st, e) < 0 ||
+	if (terra_db_prepare(
+	        db,
+	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
+	        " ORDER BY e.seq",
+	        &st, e) < 0 ||
 	    terra_db_prepare(db,
 	                     "SELECT id, coalesce(owner, ''), weight FROM settlement_inputs"
 	                     " WHERE period = ? AND role = 'unit' ORDER BY id",
@@ -120,7 +122,8 @@ int terra_earnings_each(sqlite3 *db, int64_t from, int64_t to, terra_earning_fn 
 		int r;
 
 		if (!p) {
-			terra_err_set(e, TERRA_E_INPUT, "earnings: a settlement payload is not JSON");
+			terra_err_set(e, TERRA_E_INPUT,
+			              "earnings: a settlement payload is not JSON");
 			goto out;
 		}
 		r = one(ust, p, from, to, fn, ctx, e);
@@ -149,7 +152,8 @@ static int add_row(void *ctx, const char *period, int64_t start, int64_t end, co
 	(void)end;
 	terra_money_format(amount, a);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "type", "earning", "v", 1, "period",
-	              period, "unit", unit, "owner", owner, "weight", (json_int_t)weight, "amount", a);
+	              period, "unit", unit, "owner", owner, "weight", (json_int_t)weight, "amount",
+	              a);
 	if (!r || json_array_append_new(ctx, r) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "earnings: out of memory");
 	return 0;

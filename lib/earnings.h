@@ -17,8 +17,8 @@
 
 /* Called per earning; period is the canonical START/END, start and end in µs. */
 typedef int (*terra_earning_fn)(void *ctx, const char *period, int64_t start, int64_t end,
-                                const char *unit, const char *owner, int64_t weight,
-                                int64_t amount, terra_err *e);
+                                const char *unit, const char *owner, int64_t weight, int64_t amount,
+                                terra_err *e);
 
 /* Walks the settlements (oldest first) whose period lies within [from, to)
  * (from = to = 0: all), handing fn every unit's earning. */

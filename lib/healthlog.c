@@ -64,9 +64,10 @@ int terra_healthlog_annotate(sqlite3 *db, json_t *rows, terra_err *e)
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, unit ? unit : "", -1, SQLITE_TRANSIENT);
 		found = sqlite3_step(st) == SQLITE_ROW;
-		if (json_object_set_new(r, "health",
-		                        json_string(found ? text(st, 0) : "unknown")) < 0 ||
-		    json_object_set_new(r, "health_at", json_string(found ? text(st, 1) : "")) < 0) {
+		if (json_object_set_new(r, "health", json_string(found ? text(st, 0) : "unknown")) <
+		        0 ||
+		    json_object_set_new(r, "health_at", json_string(found ? text(st, 1) : "")) <
+		        0) {
 			terra_err_set(e, TERRA_E_SYS, "health: out of memory");
 			goto out;
 		}

@@ -81,8 +81,9 @@ static void unit_metrics(const json_t *units, FILE *f)
 	                      (const char *[]){"unit", COL(r, 0), "owner", COL(r, 1), "kind",
 	                                       COL(r, 2), "state", COL(r, 3), NULL},
 	                      "1");
-	terra_prom_family(f, "terra_unit_health", "gauge",
-	                  "Each unit's latest registered health: 1 for its status, 0 for the others.");
+	terra_prom_family(
+	    f, "terra_unit_health", "gauge",
+	    "Each unit's latest registered health: 1 for its status, 0 for the others.");
 	json_array_foreach(units, i, r) for (s = 0; health_states[s]; s++)
 	    terra_prom_sample(f, "terra_unit_health",
 	                      (const char *[]){"unit", COL(r, 0), "status", health_states[s], NULL},
@@ -97,8 +98,9 @@ static void unit_metrics(const json_t *units, FILE *f)
 			terra_prom_time(f, "terra_unit_health_checked_timestamp_seconds",
 			                (const char *[]){"unit", COL(r, 0), NULL}, at);
 	}
-	terra_prom_family(f, "terra_unit_benchmark_flops", "gauge",
-	                  "Each unit's registered score: fp32 floating-point operations per second.");
+	terra_prom_family(
+	    f, "terra_unit_benchmark_flops", "gauge",
+	    "Each unit's registered score: fp32 floating-point operations per second.");
 	json_array_foreach(units, i, r)
 	{
 		char flops[40];
@@ -118,7 +120,8 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
@@ -143,8 +146,9 @@ static int ledger_sums(sqlite3 *db, struct ledger_sums *s, terra_err *e)
 		const char *period = json_string_value(json_object_get(p, "period"));
 		int64_t rev = 0, start, end;
 
-		if (!p || terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev,
-		                            e) < 0 ||
+		if (!p ||
+		    terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev,
+		                      e) < 0 ||
 		    terra_money_add(s->revenue, rev, &s->revenue, e) < 0) {
 			json_decref(p);
 			terra_err_wrap(e, "metrics: settlement");
@@ -206,7 +210,8 @@ static int ledger_metrics(terra_home *h, int verify, FILE *f, terra_err *e)
 	if (s.last_at >= 0) {
 		terra_prom_family(f, "terra_ledger_last_settlement_timestamp_seconds", "gauge",
 		                  "When the latest settlement was appended.");
-		terra_prom_time(f, "terra_ledger_last_settlement_timestamp_seconds", NULL, s.last_at);
+		terra_prom_time(f, "terra_ledger_last_settlement_timestamp_seconds", NULL,
+		                s.last_at);
 		terra_prom_family(f, "terra_ledger_settled_until_timestamp_seconds", "gauge",
 		                  "End of the latest settled period.");
 		terra_prom_time(f, "terra_ledger_settled_until_timestamp_seconds", NULL,
@@ -222,8 +227,9 @@ static int ledger_metrics(terra_home *h, int verify, FILE *f, terra_err *e)
 			terra_ledger_report_free(&rep);
 		if (terra_time_now(&now, e) < 0)
 			return -1;
-		terra_prom_family(f, "terra_ledger_verified", "gauge",
-		                  "1 when the ledger verified (terra-ledger verify), 0 when it did not.");
+		terra_prom_family(
+		    f, "terra_ledger_verified", "gauge",
+		    "1 when the ledger verified (terra-ledger verify), 0 when it did not.");
 		terra_prom_int(f, "terra_ledger_verified", NULL, ok);
 		terra_prom_family(f, "terra_ledger_verify_timestamp_seconds", "gauge",
 		                  "When the ledger was last verified for these metrics.");
@@ -285,9 +291,8 @@ static void bench_million(FILE *f, const char *name, const struct dev *d, const 
 	if (!json_is_integer(v))
 		return;
 	snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT "000000", json_integer_value(v));
-	terra_prom_sample(f, name,
-	                  (const char *[]){"host", d->host, "device", d->index, label, value, NULL},
-	                  s);
+	terra_prom_sample(
+	    f, name, (const char *[]){"host", d->host, "device", d->index, label, value, NULL}, s);
 }
 
 int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
@@ -304,9 +309,9 @@ int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
 		dev_labels(r, &d);
 		terra_prom_sample(f, "terra_device_info",
 		                  (const char *[]){"host", d.host, "device", d.index, "name",
-		                                   str(r, "name"), "kind", str(r, "kind"), "pci_bus_id",
-		                                   str(r, "pci_bus_id"), "fingerprint",
-		                                   str(r, "fingerprint"), NULL},
+		                                   str(r, "name"), "kind", str(r, "kind"),
+		                                   "pci_bus_id", str(r, "pci_bus_id"),
+		                                   "fingerprint", str(r, "fingerprint"), NULL},
 		                  "1");
 	}
 	terra_prom_family(f, "terra_device_health", "gauge",
@@ -318,8 +323,8 @@ int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
 		dev_labels(r, &d);
 		for (s = 0; health_states[s + 1]; s++)
 			terra_prom_sample(f, "terra_device_health",
-			                  (const char *[]){"host", d.host, "device", d.index, "status",
-			                                   health_states[s], NULL},
+			                  (const char *[]){"host", d.host, "device", d.index,
+			                                   "status", health_states[s], NULL},
 			                  strcmp(st, health_states[s]) ? "0" : "1");
 	}
 	terra_prom_family(f, "terra_device_health_check_failed", "gauge",
@@ -331,8 +336,9 @@ int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
 		{
 			if (!strcmp(str(c, "status"), "fail"))
 				terra_prom_sample(f, "terra_device_health_check_failed",
-				                  (const char *[]){"host", d.host, "device", d.index,
-				                                   "check", str(c, "name"), NULL},
+				                  (const char *[]){"host", d.host, "device",
+				                                   d.index, "check", str(c, "name"),
+				                                   NULL},
 				                  "1");
 		}
 	}
@@ -345,15 +351,18 @@ int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
 		dev_labels(r, &d);
 		if (at >= 0)
 			terra_prom_time(f, "terra_device_probe_timestamp_seconds",
-			                (const char *[]){"host", d.host, "device", d.index, NULL}, at);
+			                (const char *[]){"host", d.host, "device", d.index, NULL},
+			                at);
 	}
 	terra_prom_family(f, "terra_device_benchmark_flops", "gauge",
 	                  "Measured floating-point operations per second, by precision.");
 	json_array_foreach(devices, i, r)
 	{
 		dev_labels(r, &d);
-		bench_million(f, "terra_device_benchmark_flops", &d, "fp32_mflops", "precision", "fp32");
-		bench_million(f, "terra_device_benchmark_flops", &d, "fp64_mflops", "precision", "fp64");
+		bench_million(f, "terra_device_benchmark_flops", &d, "fp32_mflops", "precision",
+		              "fp32");
+		bench_million(f, "terra_device_benchmark_flops", &d, "fp64_mflops", "precision",
+		              "fp64");
 	}
 	terra_prom_family(f, "terra_device_benchmark_memory_bandwidth_bytes_per_second", "gauge",
 	                  "Measured device memory bandwidth.");

@@ -53,11 +53,14 @@ static json_t *slot(json_t *map, const char *key, json_t *(*make)(void))
 static json_t *new_split(void)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "revenue", (json_int_t)0, "contributors",
-	                 (json_int_t)0, "holders", (json_int_t)0, "treasury", (json_int_t)0, "carry",
-	                 (json_int_t)0);
+	                 (json_int_t)0, "holders", (json_int_t)0, "treasury", (json_int_t)0,
+	                 "carry", (json_int_t)0);
 }
 
-static json_t *new_pair(void) { return json_pack("[I,I]", (json_int_t)0, (json_int_t)0); }
+static json_t *new_pair(void)
+{
+	return json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
+}
 
 static void add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
 {
@@ -114,9 +117,8 @@ static int add_settlement(struct rep *r, const json_t *p, int64_t from, int64_t 
 	return 0;
 }
 
-static int add_earning(void *ctx, const char *period, int64_t start, int64_t end,
-                       const char *unit, const char *owner, int64_t weight, int64_t amount,
-                       terra_err *e)
+static int add_earning(void *ctx, const char *period, int64_t start, int64_t end, const char *unit,
+                       const char *owner, int64_t weight, int64_t amount, terra_err *e)
 {
 	struct rep *r = ctx;
 	json_t *m, *pair;
@@ -149,10 +151,11 @@ static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_
 	r->by = n <= TERRA_REPORT_MAX_ROWS        ? BY_PERIOD
 	        : n <= 24 * TERRA_REPORT_MAX_ROWS ? BY_DAY
 	                                          : BY_WEEK;
-	if (terra_db_prepare(h->db,
-	                     "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	                     " ORDER BY e.seq",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        h->db,
+	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
+	        " ORDER BY e.seq",
+	        &st, e) < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
@@ -161,7 +164,8 @@ static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_
 		json_decref(p);
 		if (bad) {
 			if (!p)
-				terra_err_set(e, TERRA_E_INPUT, "report: a settlement payload is not JSON");
+				terra_err_set(e, TERRA_E_INPUT,
+				              "report: a settlement payload is not JSON");
 			goto out;
 		}
 	}
@@ -209,7 +213,10 @@ static void table_start(FILE *f, const char *id, const char *caption, const char
 	fputs("</tr></thead><tbody>\n", f);
 }
 
-static void table_end(FILE *f) { fputs("</tbody></table></div>\n", f); }
+static void table_end(FILE *f)
+{
+	fputs("</tbody></table></div>\n", f);
+}
 
 static void chart(FILE *f, const char *id)
 {
@@ -218,8 +225,8 @@ static void chart(FILE *f, const char *id)
 
 static void period_sections(FILE *f, const struct rep *r)
 {
-	static const char *const rev_cols[] = {"period", "revenue", "contributors", "holders",
-	                                       "treasury", "carry", NULL};
+	static const char *const rev_cols[] = {
+	    "period", "revenue", "contributors", "holders", "treasury", "carry", NULL};
 	static const char *const own_cols[] = {"period", "owner", "earned", NULL};
 	static const char *const unit_cols[] = {"period", "unit", "work", "earned", NULL};
 	const char *key;
@@ -310,10 +317,11 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 		esc(f, (const char *)sqlite3_column_text(st, 1));
 		fputs("</td><td>", f);
 		esc(f, (const char *)sqlite3_column_text(st, 2));
-		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td></tr>\n", mflops / 1000,
-		        mflops % 1000);
-		json_array_append_new(bench, json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
-		                                        (json_int_t)mflops));
+		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td></tr>\n",
+		        mflops / 1000, mflops % 1000);
+		json_array_append_new(bench,
+		                      json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
+		                                (json_int_t)mflops));
 	}
 	sqlite3_finalize(st);
 	table_end(f);
@@ -395,8 +403,8 @@ static json_t *chart_data(const struct rep *r)
 {
 	json_t *d = json_pack("{s:O}", "buckets", r->buckets), *rev = json_object(),
 	       *own = json_object(), *un = json_object(), *b, *v;
-	static const char *const parts[] = {"revenue", "contributors", "holders", "treasury",
-	                                    "carry", NULL};
+	static const char *const parts[] = {"revenue",  "contributors", "holders",
+	                                    "treasury", "carry",        NULL};
 	const char *key;
 	size_t i, n = json_array_size(r->buckets), k;
 
@@ -409,8 +417,9 @@ static json_t *chart_data(const struct rep *r)
 		for (k = 0; parts[k]; k++)
 			json_array_append_new(
 			    json_object_get(rev, parts[k]),
-			    json_real((double)json_integer_value(json_object_get(
-			                  json_object_get(r->rev, bk), parts[k])) / 1e9));
+			    json_real((double)json_integer_value(
+			                  json_object_get(json_object_get(r->rev, bk), parts[k])) /
+			              1e9));
 		json_object_foreach(json_object_get(r->owners, bk), key, v)
 		{
 			if (!json_object_get(own, key))
@@ -424,7 +433,8 @@ static json_t *chart_data(const struct rep *r)
 				json_object_set_new(un, key, json_object());
 			json_object_set_new(
 			    json_object_get(un, key), bk,
-			    json_pack("[f,f]", (double)json_integer_value(json_array_get(v, 0)) / 1e12,
+			    json_pack("[f,f]",
+			              (double)json_integer_value(json_array_get(v, 0)) / 1e12,
 			              (double)json_integer_value(json_array_get(v, 1)) / 1e9));
 		}
 	}
@@ -497,8 +507,9 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 	if (gather(h, &r, o->from, o->to, e) < 0)
 		goto out;
 	data = chart_data(&r);
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	           "<title>Terra report</title><style>%s</style></head><body>\n",
+	fprintf(f,
+	        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	        "<title>Terra report</title><style>%s</style></head><body>\n",
 	        style);
 	terra_hex(h->owner.pk, TERRA_PK_BYTES, owner);
 	fputs("<h1>Terra report</h1>\n<p id=\"scope\">Home of owner <code>", f);
@@ -513,7 +524,8 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 		goto out;
 	}
-	fprintf(f, "<script type=\"application/json\" id=\"terra-data\">%s</script>\n<script>", blob);
+	fprintf(f, "<script type=\"application/json\" id=\"terra-data\">%s</script>\n<script>",
+	        blob);
 	if (o->chart_js && fwrite(o->chart_js, 1, o->chart_js_len, f) != o->chart_js_len)
 		goto werr;
 	fprintf(f, "</script>\n<script>%s</script>\n</body></html>\n", draw);

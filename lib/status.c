@@ -41,10 +41,11 @@ static int unit_rows(sqlite3 *db, json_t *tallies, json_t **rows, terra_err *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (terra_db_prepare(db,
-	                     "SELECT unit, state, kind, coalesce(json_extract(device, '$.name'), '')"
-	                     " FROM units ORDER BY unit",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        db,
+	        "SELECT unit, state, kind, coalesce(json_extract(device, '$.name'), '')"
+	        " FROM units ORDER BY unit",
+	        &st, e) < 0)
 		return -1;
 	*rows = json_array();
 	while (*rows && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -56,13 +57,13 @@ static int unit_rows(sqlite3 *db, json_t *tallies, json_t **rows, terra_err *e)
 		if (last >= 0)
 			terra_time_format(last, when);
 		terra_money_format(t ? json_integer_value(json_object_get(t, "sum")) : 0, amount);
-		r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status",
-		              "v", 1, "unit", unit, "state", (const char *)sqlite3_column_text(st, 1),
-		              "kind", (const char *)sqlite3_column_text(st, 2), "name",
-		              (const char *)sqlite3_column_text(st, 3), "last_work", when,
-		              "periods",
-		              (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0), "earned",
-		              amount);
+		r = json_pack(
+		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status", "v", 1,
+		    "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
+		    (const char *)sqlite3_column_text(st, 2), "name",
+		    (const char *)sqlite3_column_text(st, 3), "last_work", when, "periods",
+		    (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0), "earned",
+		    amount);
 		if (!r || json_array_append_new(*rows, r) < 0) {
 			json_decref(*rows);
 			*rows = NULL;
@@ -85,8 +86,8 @@ static int64_t count_of(const json_t *rows, const char *health)
 	int64_t n = 0;
 	size_t i;
 
-	json_array_foreach(rows, i, r) n += !strcmp(json_string_value(json_object_get(r, "health")),
-	                                            health);
+	json_array_foreach(rows, i, r) n +=
+	    !strcmp(json_string_value(json_object_get(r, "health")), health);
 	return n;
 }
 
@@ -110,10 +111,11 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 	}
 	terra_money_format(owed, owed_s);
 	terra_money_format(json_integer_value(json_object_get(bal, "paid")), paid_s);
-	if (terra_db_prepare(h->db,
-	                     "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM settlements),"
-	                     " (SELECT max(substr(period, instr(period, '/') + 1)) FROM settlements)",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        h->db,
+	        "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM settlements),"
+	        " (SELECT max(substr(period, instr(period, '/') + 1)) FROM settlements)",
+	        &st, e) < 0)
 		goto fail;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		entries = sqlite3_column_int64(st, 0);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const struct terra_col unit_cols[] = {
-    {"unit", TERRA_COL_ID},        {"state", TERRA_COL_TEXT},   {"health", TERRA_COL_TEXT},
+    {"unit", TERRA_COL_ID},        {"state", TERRA_COL_TEXT},     {"health", TERRA_COL_TEXT},
     {"last_work", TERRA_COL_AUTO}, {"periods", TERRA_COL_NUMBER}, {"earned", TERRA_COL_AMOUNT},
     {NULL, TERRA_COL_AUTO}};
 static const char *const unit_csv[] = {"unit",      "state",     "kind",    "name",   "health",
@@ -20,8 +20,8 @@ static const char *const unit_csv[] = {"unit",      "state",     "kind",    "nam
 static const struct terra_col home_cols[] = {
     {"home", TERRA_COL_TEXT}, {"value", TERRA_COL_TEXT}, {NULL, TERRA_COL_AUTO}};
 static const char *const home_keys[] = {
-    "units", "sick", "degraded", "entries", "settlements", "settled_until", "unsettled_hours",
-    "owed", "paid", "verified", "verify_error", NULL};
+    "units",           "sick", "degraded", "entries",  "settlements",  "settled_until",
+    "unsettled_hours", "owed", "paid",     "verified", "verify_error", NULL};
 
 /* The home record as rows {home: KEY, value: TEXT} for a person. */
 static json_t *home_rows(const json_t *rec)
@@ -45,8 +45,8 @@ static json_t *home_rows(const json_t *rec)
 			snprintf(text, sizeof text, "%s TERRA", json_string_value(v));
 		else
 			snprintf(text, sizeof text, "%s", json_string_value(v));
-		json_array_append_new(rows, json_pack("{s:s, s:s}", "home", home_keys[i], "value",
-		                                      text));
+		json_array_append_new(rows,
+		                      json_pack("{s:s, s:s}", "home", home_keys[i], "value", text));
 	}
 	return rows;
 }
