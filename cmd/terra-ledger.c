@@ -1,4 +1,7 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
+#include "cmd/ledger/metrics.h"
+#include "cmd/ledger/report.h"
+#include "cmd/ledger/status.h"
 #include "cmd/ledger/tlog.h"
 #include "lib/cli.h"
 #include "lib/confirm.h"
@@ -29,7 +32,11 @@ static const char usage_text[] =
     "                    | inclusion SEQ [SIZE] | export -f tiles DIR\n"
     "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
     "       terra-ledger [-H DIR] verify --tiles DIR [--pubkey KEY]\n"
-    "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]";
+    "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]\n"
+    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
+    "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
+    "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]\n"
+    "       terra-ledger [-H DIR] report [-p PERIOD] [FILE]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -44,6 +51,8 @@ struct opts {
 	const char *kind;
 	const char *ref;
 	int dry, yes; /* pay -n, --yes */
+	const char *textfile;
+	int no_verify;
 	enum terra_out out;
 	struct tlog_opts t;
 };
@@ -253,15 +262,15 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES };
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES, OPT_NO_VERIFY };
 
 static struct opts opt;
 
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
-    {'o', "output", "FORMAT", "log and balance as json, csv or table", NULL, NULL},
+    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL, NULL},
     {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
-    {'p', "period", "PERIOD", "export -f payouts and prove: the period", &opt.period, NULL},
+    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period", &opt.period, NULL},
     {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
     {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
      &opt.pubkey, NULL},
@@ -276,6 +285,10 @@ static const terra_cli_opt options[] = {
      &opt.t.quorum, NULL},
     {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
+    {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
+     &opt.textfile, NULL},
+    {OPT_NO_VERIFY, "no-verify", NULL, "metrics and status: leave out verifying the ledger", NULL,
+     &opt.no_verify},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -335,6 +348,18 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
 		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
+	} else if (!strcmp(sub, "status")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_status(opt.home, opt.out, !opt.no_verify);
+	} else if (!strcmp(sub, "earnings")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
+	} else if (!strcmp(sub, "report")) {
+		want_args(sub, nargs - 1, 0, 1);
+		status = ledger_report(opt.home, usage_text, opt.period, nargs > 1 ? args[1] : NULL);
+	} else if (!strcmp(sub, "metrics")) {
+		want_args(sub, nargs - 1, 0, 0);
+		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);
 	} else {
 		terra_usage_error(usage_text, "unknown command '%s'", sub);
 	}

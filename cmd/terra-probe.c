@@ -1,6 +1,8 @@
 /* terra-probe: find, benchmark and health-check every compute device. */
 #include "lib/cli.h"
+#include "lib/metrics.h"
 #include "lib/probe.h"
+#include "lib/prom.h"
 #include "lib/record.h"
 
 #include <errno.h>
@@ -12,9 +14,9 @@
 
 static const char usage_text[] =
     "terra-probe [-q] [-d N] [-H DIR] [--bench full|quick|none] [--mem-test PERCENT]\n"
-    "                   [--record FILE | --replay FILE]";
+    "                   [--record FILE | --replay FILE] [-o prometheus [--textfile DIR]]";
 
-enum { OPT_BENCH = 256, OPT_MEMTEST, OPT_RECORD, OPT_REPLAY };
+enum { OPT_BENCH = 256, OPT_MEMTEST, OPT_RECORD, OPT_REPLAY, OPT_TEXTFILE };
 
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
@@ -56,6 +58,11 @@ static void report_unhealthy(const json_t *d)
 	}
 }
 
+static int gen_metrics(void *devices, FILE *f, terra_err *e)
+{
+	return terra_metrics_devices(devices, f, e);
+}
+
 static const terra_cli_opt options[] = {
     {'q', "quick", NULL, "a short benchmark (--bench quick)", NULL, NULL},
     {'d', "device", "N", "probe device N only", NULL, NULL},
@@ -64,6 +71,9 @@ static const terra_cli_opt options[] = {
     {OPT_MEMTEST, "mem-test", "PERCENT", "test PERCENT of each device's memory", NULL, NULL},
     {OPT_RECORD, "record", "FILE", "record what OpenCL says to FILE", NULL, NULL},
     {OPT_REPLAY, "replay", "FILE", "probe a recording instead of the hardware", NULL, NULL},
+    {'o', "output", "FORMAT", "records (the default) or prometheus metrics", NULL, NULL},
+    {OPT_TEXTFILE, "textfile", "DIR", "-o prometheus: write DIR/terra-probe.prom atomically",
+     NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -72,6 +82,8 @@ int main(int argc, char **argv)
 	terra_probe_opts o = {.bench = TERRA_PROBE_BENCH_FULL, .mem_percent = 1, .device = -1};
 	terra_probe_result res;
 	terra_err e = {0};
+	const char *textfile = NULL;
+	int prometheus = 0;
 	size_t i;
 	json_t *v;
 	int c, status = TERRA_EXIT_OK;
@@ -113,10 +125,21 @@ int main(int argc, char **argv)
 		case OPT_REPLAY:
 			o.replay = optarg;
 			break;
+		case 'o':
+			if (strcmp(optarg, "prometheus") && strcmp(optarg, "records"))
+				terra_usage_error(usage_text, "-o: '%s' is not records or prometheus",
+				                  optarg);
+			prometheus = !strcmp(optarg, "prometheus");
+			break;
+		case OPT_TEXTFILE:
+			textfile = optarg;
+			break;
 		}
 	}
 	if (optind < argc)
 		terra_usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (textfile && !prometheus)
+		terra_usage_error(usage_text, "--textfile is for -o prometheus");
 	if (o.record && o.replay)
 		terra_usage_error(usage_text, "--record and --replay exclude each other");
 	if (!o.replay && isatty(STDERR_FILENO))
@@ -131,13 +154,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "\r%60s\r", "");
 	for (i = 0; i < json_array_size(res.notes); i++)
 		terra_warnf("%s", json_string_value(json_array_get(res.notes, i)));
-	if (res.host && terra_rec_write(stdout, res.host, &e) < 0)
+	if (prometheus && terra_prom_emit(textfile, "terra-probe.prom", gen_metrics, res.devices,
+	                                  stdout, &e) < 0)
+		terra_die_err(&e);
+	if (!prometheus && res.host && terra_rec_write(stdout, res.host, &e) < 0)
 		terra_die_err(&e);
 	for (i = 0; i < json_array_size(res.devices); i++) {
 		const json_t *health;
 
 		v = json_array_get(res.devices, i);
-		if (terra_rec_write(stdout, v, &e) < 0)
+		if (!prometheus && terra_rec_write(stdout, v, &e) < 0)
 			terra_die_err(&e);
 		health = json_object_get(v, "health");
 		if (strcmp(json_string_value(json_object_get(health, "status")), "ok") != 0) {

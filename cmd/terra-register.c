@@ -4,6 +4,7 @@
 #include "lib/dryrun.h"
 #include "lib/filter.h"
 #include "lib/home.h"
+#include "lib/healthlog.h"
 #include "lib/out.h"
 #include "lib/record.h"
 #include "lib/register.h"
@@ -17,12 +18,14 @@
 static const char usage_text[] =
     "terra-register [-H DIR] [--strict] [--reject FILE] [FILE...]\n"
     "       terra-register [-H DIR] init [--force]\n"
-    "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT\n"
+    "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
+    "                      health UNIT\n"
     "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT";
 
 static const char *const table_cols[] = {
-    "unit",  "state",         "device.kind", "device.name", "device.pci_bus_id",
+    "unit",  "state",         "health", "device.kind", "device.name", "device.pci_bus_id",
     "score", "registered_at", NULL};
+static const char *const health_cols[] = {"checked_at", "status", "reason", NULL};
 static const char *const csv_cols[] = {"unit",
                                        "state",
                                        "owner",
@@ -37,6 +40,8 @@ static const char *const csv_cols[] = {"unit",
                                        "score",
                                        "registered_at",
                                        "updated_at",
+                                       "health",
+                                       "health_at",
                                        NULL};
 
 struct opts {
@@ -181,8 +186,26 @@ static int cmd_rows(struct run *run, const struct opts *o, const char *arg, int 
 			terra_dief("out of memory");
 		terra_unit_free(&u);
 	}
+	if (mode != TERRA_OUT_JSON && terra_healthlog_annotate(run->home.db, rows, &e) < 0)
+		terra_die_err(&e);
 	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
 	                   &e) < 0)
+		terra_die_err(&e);
+	json_decref(rows);
+	return TERRA_EXIT_OK;
+}
+
+/* health UNIT: its kept health observations, oldest first. */
+static int cmd_health(struct run *run, const struct opts *o, const char *arg)
+{
+	char id[TERRA_UNIT_ID_HEX];
+	terra_err e = {0};
+	json_t *rows = NULL;
+
+	open_home(run, o, TERRA_HOME_READONLY);
+	find_unit(run, arg, id);
+	if (terra_healthlog_rows(run->home.db, id, &rows, &e) < 0 ||
+	    terra_out_rows(stdout, terra_out_resolve(o->out), health_cols, rows, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rows);
 	return TERRA_EXIT_OK;
@@ -286,6 +309,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "show")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
 		status = cmd_rows(&run, &opt, args[1], 0);
+	} else if (!strcmp(sub, "health")) {
+		want_args(&opt, sub, nargs - 1, 1, 1);
+		status = cmd_health(&run, &opt, args[1]);
 	} else if (!strcmp(sub, "transfer")) {
 		want_args(&opt, sub, nargs - 1, 2, 0);
 		status = cmd_change(&run, &opt, args[1], args[2]);

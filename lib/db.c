@@ -127,6 +127,27 @@ static const char *const migrations[] = {
 	"  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
 	"  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
 	"  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;",
+	/* 4: health kept as history: every observation stored in unit_health is
+	 * also appended here (by trigger, so every writer keeps it), and only the
+	 * newest TERRA_HEALTH_KEEP (1000) per unit are kept. The observations
+	 * already in unit_health start it. */
+	"CREATE TABLE unit_health_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  unit TEXT NOT NULL REFERENCES units(unit),"
+	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
+	"  checked_at TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	");"
+	"CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
+	"INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+	"  SELECT unit, status, checked_at, reason FROM unit_health ORDER BY checked_at;"
+	"CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
+	"  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+	"    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
+	"  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
+	"    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
+	"     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
+	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -16,6 +16,9 @@
  *   checkpoints(size PK, root, signer, sig, body)
  *   settlements(period PK, inputs_digest, entry_seq -> entries)
  * Triggers refuse UPDATE and DELETE on entries and checkpoints.
+ * Migration 2: unit_health(unit PK, status, checked_at, reason), the latest.
+ * Migration 3: unit_health_history(id PK, unit, status, checked_at, reason),
+ *   every observation, the newest 1000 per unit (lib/healthlog.h).
  */
 #include "err.h"
 

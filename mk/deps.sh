@@ -5,18 +5,22 @@
 #   sh mk/deps.sh test    that and what the tests, fuzz and bench need
 set -u
 # Build: compiler, headers and pkg-config files; pocl-opencl-icd is the
-# OpenCL device every machine has (the demo runs on it).
+# OpenCL device every machine has (the demo runs on it); libjs-chart.js is
+# inlined into every terra-ledger report.
 build="pkg-config gcc make libsodium-dev libsqlite3-dev libjansson-dev libcsv-dev
-libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd"
+libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd libjs-chart.js"
 # Test: perl brings prove (the test runner); python3-nacl signs test records;
 # mandoc lints the man pages; jq, sqlite3 and hledger read outputs and are
 # bench peers; clang and libclang-rt-14-dev make fuzz; clinfo and hwloc show
 # what the machine has when a probe test fails; golang-go and
 # golang-golang-x-mod-dev build the Go verifier of tests/tlog.t; slurmctld,
 # slurmd and munge are the Slurm cluster tests/slurm.t runs (its own
-# daemons, config and ports; the packages' services are not used).
+# daemons, config and ports; the packages' services are not used);
+# prometheus (promtool and the server) and prometheus-node-exporter scrape
+# the metrics of tests/metrics.t; chromium opens the report of tests/report.t.
 test="perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev
-clinfo hwloc golang-go golang-golang-x-mod-dev slurmctld slurmd munge"
+clinfo hwloc golang-go golang-golang-x-mod-dev slurmctld slurmd munge prometheus
+prometheus-node-exporter chromium"
 case ${1:-build} in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;

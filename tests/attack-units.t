@@ -189,6 +189,7 @@ is "$(jq -r .owner "$tmp/out" | sort -u)" "$victim" "B. --owners: only the victi
 # settlement.sh with the thief's folder in the inbox: refused, the
 # settlement home unchanged and verifying.
 S=$tmp/settle
+home=$TERRA_HOME
 quiet terra-register -H "$S" init
 quiet terra-register -H "$S.a" init
 forge "$inbox/thief/units.ndjson" \

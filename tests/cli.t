@@ -74,10 +74,10 @@ EOF
 	completes() { bash "$tmp/complete.sh" "$comp" "$@"; }
 	mkdir "$tmp/cwd"
 	cd "$tmp/cwd"
-	is "$(completes terra-register '')" "history init list retire show transfer" \
+	is "$(completes terra-register '')" "health history init list retire show transfer" \
 		"terra-register: the subcommands (no files here)"
 	is "$(completes terra-register tr)" "transfer" "terra-register tr -> transfer"
-	is "$(completes terra-ledger '')" "balance checkpoint consistency export inclusion log pay prove verify verify-proof vkey witness" \
+	is "$(completes terra-ledger '')" "balance checkpoint consistency earnings export inclusion log metrics pay prove report status verify verify-proof vkey witness" \
 		"terra-ledger: the subcommands"
 	is "$(completes terra-ledger ver)" "verify verify-proof" \
 		"terra-ledger ver -> verify, verify-proof"

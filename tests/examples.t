@@ -246,7 +246,7 @@ if command -v systemd-analyze >/dev/null 2>&1 &&
 	systemd-analyze verify --man=no "$tmp/probe-ok.service" >/dev/null 2>&1; then
 	mkdir "$tmp/units"
 	for u in "$sysd"/*.service "$sysd"/*.timer; do
-		sed -e "s|/usr/local/lib/terra/two-host/settlement.sh|$ex/two-host/settlement.sh|" \
+		sed -e "s|/usr/local/lib/terra/settlement.sh|$ex/two-host/settlement.sh|" \
 			-e "s|/usr/local/bin/terra-|$bin/terra-|" "$u" >"$tmp/units/${u##*/}"
 	done
 	verify_units() {

@@ -71,4 +71,7 @@ for o in $set_args; do
 	eval "set -- \"\$@\" $o \"\$arg_${o#-}\""
 done
 set -- "$@" "$work/usage"
-sh "$here/../settle-hourly.sh" "$@"
+# Beside it once installed (PREFIX/lib/terra), one folder up in the source tree.
+hourly=$here/settle-hourly.sh
+[ -f "$hourly" ] || hourly=$here/../settle-hourly.sh
+sh "$hourly" "$@"

@@ -1,0 +1,386 @@
+/* Metrics for Prometheus from the home and from probe records; see metrics.h. */
+#include "metrics.h"
+
+#include "db.h"
+#include "ledger.h"
+#include "money.h"
+#include "prom.h"
+#include "time.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *const health_states[] = {"ok", "degraded", "sick", "unknown", NULL};
+
+static int64_t time_of(const char *s)
+{
+	terra_err ignored;
+	int64_t us = 0;
+
+	return terra_time_parse(s, &us, &ignored) < 0 ? -1 : us;
+}
+
+/* The units with their latest health, as rows [unit, owner, kind, state, score, health, at]. */
+static int load_units(sqlite3 *db, json_t **rows, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (terra_db_prepare(db,
+	                     "SELECT u.unit, u.owner, u.kind, u.state, u.score,"
+	                     " coalesce(h.status, 'unknown'), coalesce(h.checked_at, '')"
+	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " ORDER BY u.unit",
+	                     &st, e))
+		return -1;
+	*rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *r = json_pack("[sssssss]", (const char *)sqlite3_column_text(st, 0),
+		                      (const char *)sqlite3_column_text(st, 1),
+		                      (const char *)sqlite3_column_text(st, 2),
+		                      (const char *)sqlite3_column_text(st, 3),
+		                      (const char *)sqlite3_column_text(st, 4),
+		                      (const char *)sqlite3_column_text(st, 5),
+		                      (const char *)sqlite3_column_text(st, 6));
+		if (!r || json_array_append_new(*rows, r)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(*rows);
+		*rows = NULL;
+		return terra_db_err(db, e, "metrics: units");
+	}
+	return 0;
+}
+
+#define COL(r, i) json_string_value(json_array_get(r, i))
+
+static void unit_metrics(const json_t *units, FILE *f)
+{
+	int64_t active = 0, retired = 0;
+	const json_t *r;
+	size_t i, s;
+
+	json_array_foreach(units, i, r)
+	{
+		if (!strcmp(COL(r, 3), "active"))
+			active++;
+		else
+			retired++;
+	}
+	terra_prom_family(f, "terra_units", "gauge", "Registered units by state.");
+	terra_prom_int(f, "terra_units", (const char *[]){"state", "active", NULL}, active);
+	terra_prom_int(f, "terra_units", (const char *[]){"state", "retired", NULL}, retired);
+	terra_prom_family(f, "terra_unit_info", "gauge",
+	                  "One series per registered unit, with its owner, kind and state.");
+	json_array_foreach(units, i, r)
+	    terra_prom_sample(f, "terra_unit_info",
+	                      (const char *[]){"unit", COL(r, 0), "owner", COL(r, 1), "kind",
+	                                       COL(r, 2), "state", COL(r, 3), NULL},
+	                      "1");
+	terra_prom_family(
+	    f, "terra_unit_health", "gauge",
+	    "Each unit's latest registered health: 1 for its status, 0 for the others.");
+	json_array_foreach(units, i, r) for (s = 0; health_states[s]; s++)
+	    terra_prom_sample(f, "terra_unit_health",
+	                      (const char *[]){"unit", COL(r, 0), "status", health_states[s], NULL},
+	                      strcmp(COL(r, 5), health_states[s]) ? "0" : "1");
+	terra_prom_family(f, "terra_unit_health_checked_timestamp_seconds", "gauge",
+	                  "When each unit's latest registered probe ran.");
+	json_array_foreach(units, i, r)
+	{
+		int64_t at = time_of(COL(r, 6));
+
+		if (at >= 0)
+			terra_prom_time(f, "terra_unit_health_checked_timestamp_seconds",
+			                (const char *[]){"unit", COL(r, 0), NULL}, at);
+	}
+	terra_prom_family(
+	    f, "terra_unit_benchmark_flops", "gauge",
+	    "Each unit's registered score: fp32 floating-point operations per second.");
+	json_array_foreach(units, i, r)
+	{
+		char flops[40];
+
+		snprintf(flops, sizeof flops, "%s000000", COL(r, 4));
+		terra_prom_sample(f, "terra_unit_benchmark_flops",
+		                  (const char *[]){"unit", COL(r, 0), NULL}, flops);
+	}
+}
+
+struct ledger_sums {
+	int64_t entries, size, settlements, revenue, last_at, settled_until;
+};
+
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int ledger_sums(sqlite3 *db, struct ledger_sums *s, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	memset(s, 0, sizeof *s);
+	s->last_at = s->settled_until = -1;
+	s->entries = scalar(db, "SELECT count(*) FROM entries");
+	s->size = scalar(db, "SELECT coalesce(max(size), 0) FROM checkpoints");
+	if (terra_db_prepare(db,
+	                     "SELECT payload, created_at FROM entries WHERE kind = 'settlement'"
+	                     " ORDER BY seq",
+	                     &st, e))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		const char *period = json_string_value(json_object_get(p, "period"));
+		int64_t rev = 0, start, end;
+
+		if (!p ||
+		    terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev,
+		                      e) < 0 ||
+		    terra_money_add(s->revenue, rev, &s->revenue, e) < 0) {
+			json_decref(p);
+			terra_err_wrap(e, "metrics: settlement");
+			goto out;
+		}
+		if (period && terra_period_parse(period, &start, &end, e) == 0 &&
+		    end > s->settled_until)
+			s->settled_until = end;
+		json_decref(p);
+		s->settlements++;
+		s->last_at = time_of((const char *)sqlite3_column_text(st, 1));
+	}
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "metrics: settlements");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static void money_sample(FILE *f, const char *name, const char *const *labels, int64_t units)
+{
+	char amount[TERRA_AMOUNT_MAX];
+
+	terra_money_format(units, amount);
+	terra_prom_sample(f, name, labels, amount);
+}
+
+static int ledger_metrics(terra_home *h, int verify, FILE *f, terra_err *e)
+{
+	struct ledger_sums s;
+	json_t *balances = NULL, *v;
+	const char *account;
+
+	if (ledger_sums(h->db, &s, e) < 0 || terra_ledger_balances(h->db, &balances, e) < 0)
+		return -1;
+	terra_prom_family(f, "terra_ledger_entries", "gauge", "Entries in the ledger.");
+	terra_prom_int(f, "terra_ledger_entries", NULL, s.entries);
+	terra_prom_family(f, "terra_ledger_checkpoint_size", "gauge",
+	                  "Tree size of the latest signed checkpoint.");
+	terra_prom_int(f, "terra_ledger_checkpoint_size", NULL, s.size);
+	terra_prom_family(f, "terra_settlements_total", "counter", "Settlements in the ledger.");
+	terra_prom_int(f, "terra_settlements_total", NULL, s.settlements);
+	terra_prom_family(f, "terra_settled_revenue_total", "counter",
+	                  "Revenue settled, in TERRA: the sum of the settlements' revenue.");
+	money_sample(f, "terra_settled_revenue_total", NULL, s.revenue);
+	terra_prom_family(f, "terra_payouts_total", "counter",
+	                  "Payments recorded by terra-ledger pay, in TERRA.");
+	money_sample(f, "terra_payouts_total", NULL,
+	             json_integer_value(json_object_get(balances, "paid")));
+	terra_prom_family(f, "terra_account_balance", "gauge",
+	                  "Balance of each ledger account, in TERRA (what is owed to it).");
+	json_object_foreach(balances, account, v)
+	    money_sample(f, "terra_account_balance", (const char *[]){"account", account, NULL},
+	                 json_integer_value(v));
+	json_decref(balances);
+	if (s.last_at >= 0) {
+		terra_prom_family(f, "terra_ledger_last_settlement_timestamp_seconds", "gauge",
+		                  "When the latest settlement was appended.");
+		terra_prom_time(f, "terra_ledger_last_settlement_timestamp_seconds", NULL,
+		                s.last_at);
+		terra_prom_family(f, "terra_ledger_settled_until_timestamp_seconds", "gauge",
+		                  "End of the latest settled period.");
+		terra_prom_time(f, "terra_ledger_settled_until_timestamp_seconds", NULL,
+		                s.settled_until);
+	}
+	if (verify) {
+		terra_ledger_report rep;
+		terra_err ve = {0};
+		int64_t now = 0;
+		int ok = terra_ledger_verify(h, &rep, &ve) == 0;
+
+		if (ok)
+			terra_ledger_report_free(&rep);
+		if (terra_time_now(&now, e) < 0)
+			return -1;
+		terra_prom_family(
+		    f, "terra_ledger_verified", "gauge",
+		    "1 when the ledger verified (terra-ledger verify), 0 when it did not.");
+		terra_prom_int(f, "terra_ledger_verified", NULL, ok);
+		terra_prom_family(f, "terra_ledger_verify_timestamp_seconds", "gauge",
+		                  "When the ledger was last verified for these metrics.");
+		terra_prom_time(f, "terra_ledger_verify_timestamp_seconds", NULL, now);
+	}
+	return 0;
+}
+
+static int written(FILE *f, terra_err *e)
+{
+	if (ferror(f))
+		return terra_err_sys(e, "metrics: write");
+	return 0;
+}
+
+int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
+{
+	json_t *units = NULL;
+
+	if (load_units(h->db, &units, e) < 0)
+		return -1;
+	unit_metrics(units, f);
+	json_decref(units);
+	if (ledger_metrics(h, verify, f, e) < 0)
+		return -1;
+	return written(f, e);
+}
+
+/* A device's labels: host and index. */
+struct dev {
+	const json_t *rec;
+	char index[24];
+	const char *host;
+};
+
+static void dev_labels(const json_t *d, struct dev *out)
+{
+	out->rec = d;
+	snprintf(out->index, sizeof out->index, "%" JSON_INTEGER_FORMAT,
+	         json_integer_value(json_object_get(d, "index")));
+	out->host = json_string_value(json_object_get(d, "host"));
+	if (!out->host)
+		out->host = "";
+}
+
+static const char *str(const json_t *d, const char *key)
+{
+	const char *s = json_string_value(json_object_get(d, key));
+	return s ? s : "";
+}
+
+/* A bench figure in millions a second, as a whole number a second. */
+static void bench_million(FILE *f, const char *name, const struct dev *d, const char *key,
+                          const char *label, const char *value)
+{
+	json_t *v = json_object_get(json_object_get(d->rec, "bench"), key);
+	char s[40];
+
+	if (!json_is_integer(v))
+		return;
+	snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT "000000", json_integer_value(v));
+	terra_prom_sample(
+	    f, name, (const char *[]){"host", d->host, "device", d->index, label, value, NULL}, s);
+}
+
+int terra_metrics_devices(const json_t *devices, FILE *f, terra_err *e)
+{
+	struct dev d;
+	const json_t *r, *c, *v;
+	size_t i, j, s;
+
+	terra_prom_family(f, "terra_device_info", "gauge",
+	                  "One series per probed device, with its name, kind, PCI bus id and "
+	                  "fingerprint.");
+	json_array_foreach(devices, i, r)
+	{
+		dev_labels(r, &d);
+		terra_prom_sample(f, "terra_device_info",
+		                  (const char *[]){"host", d.host, "device", d.index, "name",
+		                                   str(r, "name"), "kind", str(r, "kind"),
+		                                   "pci_bus_id", str(r, "pci_bus_id"),
+		                                   "fingerprint", str(r, "fingerprint"), NULL},
+		                  "1");
+	}
+	terra_prom_family(f, "terra_device_health", "gauge",
+	                  "Each device's health: 1 for its status, 0 for the others.");
+	json_array_foreach(devices, i, r)
+	{
+		const char *st = str(json_object_get(r, "health"), "status");
+
+		dev_labels(r, &d);
+		for (s = 0; health_states[s + 1]; s++)
+			terra_prom_sample(f, "terra_device_health",
+			                  (const char *[]){"host", d.host, "device", d.index,
+			                                   "status", health_states[s], NULL},
+			                  strcmp(st, health_states[s]) ? "0" : "1");
+	}
+	terra_prom_family(f, "terra_device_health_check_failed", "gauge",
+	                  "1 for each health check a device failed.");
+	json_array_foreach(devices, i, r)
+	{
+		dev_labels(r, &d);
+		json_array_foreach(json_object_get(json_object_get(r, "health"), "checks"), j, c)
+		{
+			if (!strcmp(str(c, "status"), "fail"))
+				terra_prom_sample(f, "terra_device_health_check_failed",
+				                  (const char *[]){"host", d.host, "device",
+				                                   d.index, "check", str(c, "name"),
+				                                   NULL},
+				                  "1");
+		}
+	}
+	terra_prom_family(f, "terra_device_probe_timestamp_seconds", "gauge",
+	                  "When each device was probed.");
+	json_array_foreach(devices, i, r)
+	{
+		int64_t at = time_of(str(r, "probed_at"));
+
+		dev_labels(r, &d);
+		if (at >= 0)
+			terra_prom_time(f, "terra_device_probe_timestamp_seconds",
+			                (const char *[]){"host", d.host, "device", d.index, NULL},
+			                at);
+	}
+	terra_prom_family(f, "terra_device_benchmark_flops", "gauge",
+	                  "Measured floating-point operations per second, by precision.");
+	json_array_foreach(devices, i, r)
+	{
+		dev_labels(r, &d);
+		bench_million(f, "terra_device_benchmark_flops", &d, "fp32_mflops", "precision",
+		              "fp32");
+		bench_million(f, "terra_device_benchmark_flops", &d, "fp64_mflops", "precision",
+		              "fp64");
+	}
+	terra_prom_family(f, "terra_device_benchmark_memory_bandwidth_bytes_per_second", "gauge",
+	                  "Measured device memory bandwidth.");
+	json_array_foreach(devices, i, r)
+	{
+		dev_labels(r, &d);
+		bench_million(f, "terra_device_benchmark_memory_bandwidth_bytes_per_second", &d,
+		              "mem_bw_mbps", NULL, NULL);
+	}
+	terra_prom_family(f, "terra_device_memory_bytes", "gauge", "Device global memory.");
+	json_array_foreach(devices, i, r)
+	{
+		dev_labels(r, &d);
+		v = json_object_get(r, "global_mem_bytes");
+		if (json_is_integer(v))
+			terra_prom_int(f, "terra_device_memory_bytes",
+			               (const char *[]){"host", d.host, "device", d.index, NULL},
+			               json_integer_value(v));
+	}
+	return written(f, e);
+}

@@ -1,0 +1,546 @@
+/* The HTML dashboard; see report.h. */
+#include "report.h"
+
+#include "db.h"
+#include "earnings.h"
+#include "healthlog.h"
+#include "hex.h"
+#include "ledger.h"
+#include "money.h"
+#include "time.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BY_PERIOD, BY_DAY, BY_WEEK };
+
+struct rep {
+	int by;
+	json_t *buckets; /* labels in order */
+	json_t *rev;     /* label -> {revenue, contributors, holders, treasury, carry} */
+	json_t *owners;  /* label -> {owner -> amount} */
+	json_t *units;   /* label -> {unit -> [work, earned]} */
+};
+
+static void bucket_of(const struct rep *r, int64_t start, char out[40])
+{
+	char t[TERRA_TIME_MAX];
+	int64_t day = start / 86400000000, monday;
+
+	if (r->by == BY_WEEK) {
+		monday = day - ((day + 3) % 7); /* 1970-01-01 was a Thursday */
+		terra_time_format(monday * 86400000000, t);
+		snprintf(out, 40, "week of %.10s", t);
+		return;
+	}
+	terra_time_format(start, t);
+	if (r->by == BY_DAY)
+		snprintf(out, 40, "%.10s", t);
+	else
+		snprintf(out, 40, "%.13s:00", t);
+}
+
+static json_t *slot(json_t *map, const char *key, json_t *(*make)(void))
+{
+	json_t *v = json_object_get(map, key);
+
+	if (!v && (v = make()) && json_object_set_new(map, key, v) < 0)
+		v = NULL;
+	return v;
+}
+
+static json_t *new_split(void)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "revenue", (json_int_t)0, "contributors",
+	                 (json_int_t)0, "holders", (json_int_t)0, "treasury", (json_int_t)0,
+	                 "carry", (json_int_t)0);
+}
+
+static json_t *new_pair(void)
+{
+	return json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
+}
+
+static void add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
+{
+	json_t *n = key ? json_object_get(obj_or_arr, key) : json_array_get(obj_or_arr, idx);
+
+	if (!n && key)
+		json_object_set_new(obj_or_arr, key, n = json_integer(0));
+	json_integer_set(n, json_integer_value(n) + v);
+}
+
+static int64_t amount_of(const json_t *o, const char *key)
+{
+	terra_err ignored;
+	int64_t v = 0;
+
+	terra_money_parse(json_string_value(json_object_get(o, key)), 1, &v, &ignored);
+	return v;
+}
+
+/* One settlement payload into the revenue and owner buckets. */
+static int add_settlement(struct rep *r, const json_t *p, int64_t from, int64_t to, terra_err *e)
+{
+	const char *period = json_string_value(json_object_get(p, "period"));
+	json_t *split, *own, *post;
+	int64_t start, end;
+	char b[40];
+	size_t i;
+
+	if (!period || terra_period_parse(period, &start, &end, e) < 0)
+		return terra_err_wrap(e, "report: settlement");
+	if ((from || to) && (start < from || end > to))
+		return 0;
+	bucket_of(r, start, b);
+	if (!json_object_get(r->rev, b) && json_array_append_new(r->buckets, json_string(b)) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	if (!(split = slot(r->rev, b, new_split)) || !(own = slot(r->owners, b, json_object)))
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	add_int(split, "revenue", 0, amount_of(p, "revenue"));
+	add_int(split, "carry", 0, amount_of(p, "carry_out"));
+	json_array_foreach(json_object_get(p, "postings"), i, post)
+	{
+		const char *role = json_string_value(json_object_get(post, "role"));
+		int64_t a = amount_of(post, "amount");
+
+		if (!role || !strcmp(role, "source"))
+			continue;
+		if (!strcmp(role, "contributor")) {
+			add_int(split, "contributors", 0, a);
+			add_int(own, json_string_value(json_object_get(post, "account")), 0, a);
+		} else if (!strcmp(role, "holders") || !strcmp(role, "treasury")) {
+			add_int(split, role, 0, a);
+		}
+	}
+	return 0;
+}
+
+static int add_earning(void *ctx, const char *period, int64_t start, int64_t end, const char *unit,
+                       const char *owner, int64_t weight, int64_t amount, terra_err *e)
+{
+	struct rep *r = ctx;
+	json_t *m, *pair;
+	char b[40];
+
+	(void)period;
+	(void)end;
+	(void)owner;
+	bucket_of(r, start, b);
+	if (!(m = slot(r->units, b, json_object)) || !(pair = slot(m, unit, new_pair)))
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	add_int(pair, NULL, 0, weight);
+	add_int(pair, NULL, 1, amount);
+	return 0;
+}
+
+static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(h->db, "SELECT count(*) FROM settlements", &st, e) < 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (from || to)
+		n = (to - from) / 3600000000;
+	r->by = n <= TERRA_REPORT_MAX_ROWS        ? BY_PERIOD
+	        : n <= 24 * TERRA_REPORT_MAX_ROWS ? BY_DAY
+	                                          : BY_WEEK;
+	if (terra_db_prepare(
+	        h->db,
+	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
+	        " ORDER BY e.seq",
+	        &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		int bad = !p || add_settlement(r, p, from, to, e) < 0;
+
+		json_decref(p);
+		if (bad) {
+			if (!p)
+				terra_err_set(e, TERRA_E_INPUT,
+				              "report: a settlement payload is not JSON");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		terra_db_err(h->db, e, "report: read settlements");
+		goto out;
+	}
+	ret = terra_earnings_each(h->db, from, to, add_earning, r, e);
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Text for HTML, escaped. */
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			putc(*s, f);
+	}
+}
+
+static void money_td(FILE *f, int64_t v)
+{
+	char a[TERRA_AMOUNT_MAX];
+
+	terra_money_format(v, a);
+	fprintf(f, "<td class=\"n\">%s</td>", a);
+}
+
+static void table_start(FILE *f, const char *id, const char *caption, const char *const *cols)
+{
+	fprintf(f, "<div class=\"fig\"><table id=\"%s\"><caption>%s</caption><thead><tr>", id,
+	        caption);
+	for (; *cols; cols++)
+		fprintf(f, "<th>%s</th>", *cols);
+	fputs("</tr></thead><tbody>\n", f);
+}
+
+static void table_end(FILE *f)
+{
+	fputs("</tbody></table></div>\n", f);
+}
+
+static void chart(FILE *f, const char *id)
+{
+	fprintf(f, "<div class=\"chart\"><canvas id=\"%s\"></canvas></div>\n", id);
+}
+
+static void period_sections(FILE *f, const struct rep *r)
+{
+	static const char *const rev_cols[] = {
+	    "period", "revenue", "contributors", "holders", "treasury", "carry", NULL};
+	static const char *const own_cols[] = {"period", "owner", "earned", NULL};
+	static const char *const unit_cols[] = {"period", "unit", "work", "earned", NULL};
+	const char *key;
+	json_t *b, *v;
+	size_t i;
+
+	fputs("<section><h2>Revenue and its split</h2>\n", f);
+	chart(f, "c-revenue");
+	table_start(f, "revenue", "TERRA per period", rev_cols);
+	json_array_foreach(r->buckets, i, b)
+	{
+		json_t *s = json_object_get(r->rev, json_string_value(b));
+
+		fputs("<tr><td>", f);
+		esc(f, json_string_value(b));
+		fputs("</td>", f);
+		money_td(f, json_integer_value(json_object_get(s, "revenue")));
+		money_td(f, json_integer_value(json_object_get(s, "contributors")));
+		money_td(f, json_integer_value(json_object_get(s, "holders")));
+		money_td(f, json_integer_value(json_object_get(s, "treasury")));
+		money_td(f, json_integer_value(json_object_get(s, "carry")));
+		fputs("</tr>\n", f);
+	}
+	table_end(f);
+	fputs("</section>\n<section><h2>Earnings per owner</h2>\n", f);
+	chart(f, "c-owners");
+	table_start(f, "owners", "TERRA per period and owner", own_cols);
+	json_array_foreach(r->buckets, i, b)
+	{
+		json_object_foreach(json_object_get(r->owners, json_string_value(b)), key, v)
+		{
+			fputs("<tr><td>", f);
+			esc(f, json_string_value(b));
+			fputs("</td><td class=\"id\">", f);
+			esc(f, key);
+			fputs("</td>", f);
+			money_td(f, json_integer_value(v));
+			fputs("</tr>\n", f);
+		}
+	}
+	table_end(f);
+	fputs("</section>\n<section><h2>Work and earnings per unit</h2>\n", f);
+	chart(f, "c-units");
+	chart(f, "c-work");
+	table_start(f, "units", "metered work (FLOP) and TERRA per period and unit", unit_cols);
+	json_array_foreach(r->buckets, i, b)
+	{
+		json_object_foreach(json_object_get(r->units, json_string_value(b)), key, v)
+		{
+			fputs("<tr><td>", f);
+			esc(f, json_string_value(b));
+			fputs("</td><td class=\"id\">", f);
+			esc(f, key);
+			fprintf(f, "</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td>",
+			        json_integer_value(json_array_get(v, 0)));
+			money_td(f, json_integer_value(json_array_get(v, 1)));
+			fputs("</tr>\n", f);
+		}
+	}
+	table_end(f);
+	fputs("</section>\n", f);
+}
+
+static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
+{
+	static const char *const bench_cols[] = {"unit", "name", "state", "score (GFLOPS)", NULL};
+	static const char *const health_cols[] = {"unit", "checked_at", "status", "reason", NULL};
+	sqlite3_stmt *st = NULL;
+	json_t *hist = NULL, *row, *bench = json_array();
+	size_t i;
+
+	if (!bench || terra_db_prepare(h->db,
+	                               "SELECT unit, coalesce(json_extract(device, '$.name'), ''),"
+	                               " state, score FROM units ORDER BY unit",
+	                               &st, e) < 0) {
+		json_decref(bench);
+		return -1;
+	}
+	fputs("<section><h2>Benchmarks</h2>\n", f);
+	chart(f, "c-bench");
+	table_start(f, "bench", "registered fp32 score per unit", bench_cols);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t mflops = sqlite3_column_int64(st, 3);
+
+		fputs("<tr><td class=\"id\">", f);
+		esc(f, (const char *)sqlite3_column_text(st, 0));
+		fputs("</td><td>", f);
+		esc(f, (const char *)sqlite3_column_text(st, 1));
+		fputs("</td><td>", f);
+		esc(f, (const char *)sqlite3_column_text(st, 2));
+		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td></tr>\n",
+		        mflops / 1000, mflops % 1000);
+		json_array_append_new(bench,
+		                      json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
+		                                (json_int_t)mflops));
+	}
+	sqlite3_finalize(st);
+	table_end(f);
+	json_object_set_new(data, "bench", bench);
+	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0)
+		return -1;
+	fputs("</section>\n<section><h2>Health over time</h2>\n", f);
+	chart(f, "c-health");
+	table_start(f, "health", "every registered health observation, by unit", health_cols);
+	json_array_foreach(hist, i, row)
+	{
+		const char *status = json_string_value(json_object_get(row, "status"));
+
+		fputs("<tr><td class=\"id\">", f);
+		esc(f, json_string_value(json_object_get(row, "unit")));
+		fputs("</td><td>", f);
+		esc(f, json_string_value(json_object_get(row, "checked_at")));
+		fprintf(f, "</td><td class=\"%s\">", status);
+		esc(f, status);
+		fputs("</td><td>", f);
+		esc(f, json_string_value(json_object_get(row, "reason")));
+		fputs("</td></tr>\n", f);
+	}
+	table_end(f);
+	fputs("</section>\n", f);
+	json_object_set_new(data, "health", hist);
+	return 0;
+}
+
+static int ledger_section(FILE *f, terra_home *h, terra_err *e)
+{
+	static const char *const bal_cols[] = {"account", "amount", NULL};
+	static const char *const led_cols[] = {"item", "value", NULL};
+	terra_ledger_report rep;
+	terra_err ve = {0};
+	json_t *rows = NULL, *row;
+	char root[2 * TERRA_HASH_BYTES + 1];
+	size_t i;
+	int ok;
+
+	if (terra_ledger_balance_rows(h->db, NULL, &rows, e) < 0)
+		return -1;
+	fputs("<section><h2>Balances and the ledger</h2>\n", f);
+	table_start(f, "balances", "what each account holds (TERRA)", bal_cols);
+	json_array_foreach(rows, i, row)
+	{
+		fputs("<tr><td class=\"id\">", f);
+		esc(f, json_string_value(json_object_get(row, "account")));
+		fprintf(f, "</td><td class=\"n\">%s</td></tr>\n",
+		        json_string_value(json_object_get(row, "amount")));
+	}
+	json_decref(rows);
+	table_end(f);
+	ok = terra_ledger_verify(h, &rep, &ve) == 0;
+	table_start(f, "ledger", "the ledger", led_cols);
+	if (ok) {
+		for (i = 0; i < TERRA_HASH_BYTES; i++)
+			snprintf(root + 2 * i, 3, "%02x", rep.root[i]);
+		fprintf(f,
+		        "<tr><td>entries</td><td class=\"n\">%" PRId64 "</td></tr>\n"
+		        "<tr><td>checkpoints</td><td class=\"n\">%" PRId64 "</td></tr>\n"
+		        "<tr><td>settlements</td><td class=\"n\">%" PRId64 "</td></tr>\n"
+		        "<tr><td>root</td><td class=\"id\">%s</td></tr>\n"
+		        "<tr><td>verified</td><td class=\"ok\">yes</td></tr>\n",
+		        rep.entries, rep.checkpoints, rep.settlements, root);
+		terra_ledger_report_free(&rep);
+	} else {
+		fputs("<tr><td>verified</td><td class=\"sick\">NO: ", f);
+		esc(f, ve.msg);
+		fputs("</td></tr>\n", f);
+	}
+	table_end(f);
+	fputs("</section>\n", f);
+	return 0;
+}
+
+/* The data the charts draw, the same figures as the tables. */
+static json_t *chart_data(const struct rep *r)
+{
+	json_t *d = json_pack("{s:O}", "buckets", r->buckets), *rev = json_object(),
+	       *own = json_object(), *un = json_object(), *b, *v;
+	static const char *const parts[] = {"revenue",  "contributors", "holders",
+	                                    "treasury", "carry",        NULL};
+	const char *key;
+	size_t i, n = json_array_size(r->buckets), k;
+
+	for (k = 0; parts[k]; k++)
+		json_object_set_new(rev, parts[k], json_array());
+	json_array_foreach(r->buckets, i, b)
+	{
+		const char *bk = json_string_value(b);
+
+		for (k = 0; parts[k]; k++)
+			json_array_append_new(
+			    json_object_get(rev, parts[k]),
+			    json_real((double)json_integer_value(
+			                  json_object_get(json_object_get(r->rev, bk), parts[k])) /
+			              1e9));
+		json_object_foreach(json_object_get(r->owners, bk), key, v)
+		{
+			if (!json_object_get(own, key))
+				json_object_set_new(own, key, json_object());
+			json_object_set_new(json_object_get(own, key), bk,
+			                    json_real((double)json_integer_value(v) / 1e9));
+		}
+		json_object_foreach(json_object_get(r->units, bk), key, v)
+		{
+			if (!json_object_get(un, key))
+				json_object_set_new(un, key, json_object());
+			json_object_set_new(
+			    json_object_get(un, key), bk,
+			    json_pack("[f,f]",
+			              (double)json_integer_value(json_array_get(v, 0)) / 1e12,
+			              (double)json_integer_value(json_array_get(v, 1)) / 1e9));
+		}
+	}
+	(void)n;
+	json_object_set_new(d, "revenue", rev);
+	json_object_set_new(d, "owners", own);
+	json_object_set_new(d, "units", un);
+	return d;
+}
+
+static const char style[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
+    "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc}"
+    "section{margin-bottom:2em}.chart{max-width:900px;height:260px}"
+    ".fig{max-height:300px;overflow:auto;display:inline-block;vertical-align:top}"
+    "table{border-collapse:collapse;font-size:12px}caption{text-align:left;color:#666}"
+    "td,th{border:1px solid #ddd;padding:2px 6px}td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums}td.id{font-family:monospace;font-size:11px}"
+    "td.sick{color:#b00;font-weight:bold}td.degraded{color:#b60}td.ok{color:#070}";
+
+/* Draws the charts from the data blob with Chart.js (category axes: no
+ * date adapter needed). */
+static const char draw[] =
+    "(function(){var d=JSON.parse(document.getElementById('terra-data').textContent);"
+    "var C=['#1f77b4','#ff7f0e','#2ca02c','#d62728','#9467bd','#8c564b','#e377c2',"
+    "'#7f7f7f','#bcbd22','#17becf'];"
+    "function ds(map,f){return Object.keys(map).map(function(k,i){return{label:k.slice(0,12),"
+    "data:d.buckets.map(function(b){var v=map[k][b];return v===undefined?0:f(v)}),"
+    "borderColor:C[i%10],backgroundColor:C[i%10],pointRadius:0,borderWidth:1}})}"
+    "var o={animation:false,responsive:true,maintainAspectRatio:false,"
+    "scales:{x:{ticks:{maxTicksLimit:12}}}};"
+    "function mk(id,type,sets,opt){new Chart(document.getElementById(id),{type:type,"
+    "data:{labels:d.buckets,datasets:sets},options:opt||o})}"
+    "var parts=['contributors','holders','treasury','carry'];"
+    "mk('c-revenue','bar',parts.map(function(p,i){return{label:p,data:d.revenue[p],"
+    "backgroundColor:C[i]}}),{animation:false,responsive:true,maintainAspectRatio:false,"
+    "scales:{x:{stacked:true,ticks:{maxTicksLimit:12}},y:{stacked:true}}});"
+    "mk('c-owners','line',ds(d.owners,function(v){return v}));"
+    "mk('c-units','line',ds(d.units,function(v){return v[1]}));"
+    "mk('c-work','line',ds(d.units,function(v){return v[0]}));"
+    "new Chart(document.getElementById('c-bench'),{type:'bar',data:{labels:d.bench.map("
+    "function(b){return b[0].slice(0,12)}),datasets:[{label:'GFLOPS',data:d.bench.map("
+    "function(b){return b[1]/1000}),backgroundColor:C[0]}]},options:o});"
+    "var lv={ok:0,degraded:1,sick:2},units={};d.health.forEach(function(h){"
+    "(units[h.unit]=units[h.unit]||[]).push({x:Date.parse(h.checked_at)/3600000,"
+    "y:lv[h.status]})});"
+    "new Chart(document.getElementById('c-health'),{type:'line',data:{datasets:"
+    "Object.keys(units).map(function(u,i){return{label:u.slice(0,12),data:units[u],"
+    "stepped:true,borderColor:C[i%10],backgroundColor:C[i%10]}})},options:{animation:false,"
+    "responsive:true,maintainAspectRatio:false,scales:{x:{type:'linear',title:{display:true,"
+    "text:'hours since 1970'}},y:{min:0,max:2,ticks:{stepSize:1,callback:function(v){"
+    "return['ok','degraded','sick'][v]}}}}}});})();";
+
+int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra_err *e)
+{
+	struct rep r = {0};
+	json_t *data = NULL;
+	char *blob = NULL, owner[TERRA_PK_HEX];
+	int ret = -1;
+	static const char *const by_name[] = {"settled period", "day (UTC)", "week"};
+
+	r.buckets = json_array();
+	r.rev = json_object();
+	r.owners = json_object();
+	r.units = json_object();
+	if (!r.buckets || !r.rev || !r.owners || !r.units) {
+		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		goto out;
+	}
+	if (gather(h, &r, o->from, o->to, e) < 0)
+		goto out;
+	data = chart_data(&r);
+	fprintf(f,
+	        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	        "<title>Terra report</title><style>%s</style></head><body>\n",
+	        style);
+	terra_hex(h->owner.pk, TERRA_PK_BYTES, owner);
+	fputs("<h1>Terra report</h1>\n<p id=\"scope\">Home of owner <code>", f);
+	esc(f, owner);
+	fprintf(f, "</code>; %zu periods, one row per %s.</p>\n", json_array_size(r.buckets),
+	        by_name[r.by]);
+	period_sections(f, &r);
+	if (!data || unit_sections(f, h, data, e) < 0 || ledger_section(f, h, e) < 0)
+		goto out;
+	blob = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH);
+	if (!blob) {
+		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		goto out;
+	}
+	fprintf(f, "<script type=\"application/json\" id=\"terra-data\">%s</script>\n<script>",
+	        blob);
+	if (o->chart_js && fwrite(o->chart_js, 1, o->chart_js_len, f) != o->chart_js_len)
+		goto werr;
+	fprintf(f, "</script>\n<script>%s</script>\n</body></html>\n", draw);
+	if (ferror(f))
+		goto werr;
+	ret = 0;
+	goto out;
+werr:
+	terra_err_sys(e, "report: write");
+out:
+	free(blob);
+	json_decref(data);
+	json_decref(r.buckets);
+	json_decref(r.rev);
+	json_decref(r.owners);
+	json_decref(r.units);
+	return ret;
+}

@@ -1,0 +1,105 @@
+#!/bin/sh
+# terra-ledger report: three weeks of hourly settlements for four units,
+# one sick for two days (tests/tools/dashhome.sh), written as one HTML
+# page and opened in headless Chromium from a file URL with the network
+# off (every request to a dead proxy). The page names no outside
+# resource, its charts draw, no console error shows, and the figures read
+# back from the DOM equal terra-ledger balance's, log's and the meter
+# records'. The screenshot is kept as build/report/report.png.
+. "$(dirname "$0")/setup"
+. "$top/tests/tools/dashhome.sh"
+dash_home 21
+export TERRA_NOW=2026-11-22T01:00:00Z
+page=$tmp/report.html
+art=${TERRA_BUILD:-$top/build/rel}/report
+mkdir -p "$art"
+
+ok "terra-ledger report writes the page" terra-ledger report "$page"
+is "$(grep -c '<script src\|<link \|<img \|@import\|url(' "$page" || true)" 0 \
+	"nothing loaded from elsewhere: no src, link, img, import or url()"
+# Chart.js's licence comment names its home page: the rest names no URL.
+js=/usr/share/javascript/chart.js/chart.min.js
+is "$($py -c 'import re, sys
+page = open(sys.argv[1]).read().replace(open(sys.argv[2]).read(), "")
+print(len(re.findall(r"https?://", page)))' "$page" "$js")" 0 "no http(s) URL outside the inlined Chart.js"
+fails 2 "report with two files: usage" sh -c 'terra-ledger report a b 2>/dev/null'
+fails 1 "an unwritable file: exit 1" sh -c 'terra-ledger report /nonexistent/r.html 2>"$1"' - \
+	"$tmp/err"
+like "$(cat "$tmp/err")" "^terra-ledger: report: open '/nonexistent/r.html': No such file" \
+	"saying why"
+terra-ledger report -p 2026-11-03T00:00:00Z/P1D "$tmp/day.html"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/day.html" | jq -r 'select(.table == "revenue")
+	| .row[0]' | wc -l)" 24 "-p one day: its 24 hours"
+# Past 744 hours (31 days) in the range, a row per day: each the sum of its hours.
+terra-ledger report -p 2026-11-01T00:00:00Z/P40D "$tmp/days.html"
+$py "$top/tests/tools/domtables.py" "$tmp/days.html" >"$tmp/days.ndjson"
+is "$(jq -r 'select(.table == "revenue") | .row[0]' "$tmp/days.ndjson" | wc -l)" 21 \
+	"a 40-day range: a row per day, 21 settled days"
+is "$(jq -r 'select(.table == "revenue") | .row[0:2] | join(" ")' "$tmp/days.ndjson" | sed -n 3p)" \
+	"2026-11-03 $(terra-ledger log --kind settlement | jq -r 'select(.payload.period |
+		startswith("2026-11-03")) | .payload.revenue' | $py -c 'import sys
+from decimal import Decimal
+print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))')" \
+	"a day's revenue: the sum of its hours' settlements"
+
+if ! command -v chromium >/dev/null 2>&1; then
+	skip "the page in headless Chromium" "chromium not installed"
+	done_testing
+	exit
+fi
+# A private profile; --proxy-server to a closed port: any request would fail.
+chrome() {
+	chromium --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/chrome" \
+		--proxy-server=127.0.0.1:9 --enable-logging=stderr --v=0 --window-size=1200,2600 "$@"
+}
+chrome --dump-dom "file://$page" >"$tmp/dom.html" 2>"$tmp/chrome.err" || true
+chrome --screenshot="$art/report.png" "file://$page" >/dev/null 2>>"$tmp/chrome.err" || true
+ok "a screenshot taken ($art/report.png)" test -s "$art/report.png"
+if ! grep -q 'id="revenue"' "$tmp/dom.html"; then
+	sed 's/^/# /' "$tmp/chrome.err" | tail -n 20
+	ok "chromium rendered the page (log above)" false
+	done_testing
+	exit
+fi
+like "$(grep -c 'CONSOLE' "$tmp/chrome.err" || true)" '^0$' "no console message"
+grep 'CONSOLE' "$tmp/chrome.err" | sed 's/^/# /' | head -n 5
+$py "$top/tests/tools/domtables.py" "$tmp/dom.html" >"$tmp/dom.ndjson"
+is "$(jq -r 'select(.canvas) | .drawn' "$tmp/dom.ndjson" | sort -u)" true \
+	"every chart drawn by Chart.js ($(jq -r 'select(.canvas) | .canvas' "$tmp/dom.ndjson" | wc -l) canvases)"
+
+# Balances: exactly terra-ledger balance.
+is "$(jq -r 'select(.table == "balances") | .row | join(" ")' "$tmp/dom.ndjson")" \
+	"$(terra-ledger balance | jq -r '[.account, .amount] | join(" ")')" \
+	"the balances table is terra-ledger balance"
+# Revenue per hour: the log's settlements.
+is "$(jq -r 'select(.table == "revenue") | .row[0:2] | join(" ")' "$tmp/dom.ndjson")" \
+	"$(terra-ledger log --kind settlement | jq -r '[.payload.period[0:13] + ":00",
+		.payload.revenue] | join(" ")')" \
+	"revenue per hour is the log's settlements' ($(terra-ledger log --kind settlement | wc -l))"
+is "$(jq -r 'select(.table == "revenue") | .row[2:5] | join(" ")' "$tmp/dom.ndjson" | head -n 3)" \
+	"$(terra-ledger log --kind settlement | head -n 3 | jq -r '[.payload.postings[] |
+		select(.role != "source")] | map(.amount) | join(" ")')" \
+	"... and its split, the settlements' postings"
+# Work per unit and hour: the meter records' weights.
+is "$(jq -r 'select(.table == "units") | [.row[0], .row[1], .row[2]] | join(" ")' \
+	"$tmp/dom.ndjson" | sort)" \
+	"$(jq -r '[.start[0:13] + ":00", .unit, (.weight | tostring)] | join(" ")' \
+		"$tmp/dash/meter.ndjson" | sort)" \
+	"work per unit and hour is the meter records' weight"
+# Earnings: the owner's sum to its balance plus what was paid.
+sum() { $py -c 'import sys
+from decimal import Decimal
+print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))'; }
+is "$(jq -r 'select(.table == "owners") | .row[2]' "$tmp/dom.ndjson" | sum)" \
+	"$(printf '%s\n%s\n' "$(terra-ledger balance "$owner" | jq -r .amount)" \
+		"$(terra-ledger balance paid | jq -r .amount)" | sum)" \
+	"the owner's earnings: its balance plus what was paid"
+is "$(jq -r 'select(.table == "units" and .row[1] == "'"$gpu2"'") | .row[3]' "$tmp/dom.ndjson" |
+	sum)" "$(terra-ledger earnings | jq -r 'select(.unit == "'"$gpu2"'") | .amount' | sum)" \
+	"a unit's earnings: terra-ledger earnings'"
+is "$(jq -r 'select(.table == "health" and .row[0] == "'"$gpu2"'") | .row[2]' \
+	"$tmp/dom.ndjson" | tr '\n' ' ')" "ok sick ok " "the sick period in the health history"
+is "$(jq -r 'select(.table == "ledger") | .row | join(" ")' "$tmp/dom.ndjson" | grep -E '^(entries|root|verified) ')" \
+	"$(terra-ledger verify | jq -r '"entries \(.size)\nroot \(.root)"')
+verified yes" "the ledger's size and root are terra-ledger verify's"
+done_testing
