@@ -239,44 +239,6 @@ int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 	return unit_push(m, &u, e);
 }
 
-int terra_meter_units_file(terra_meter *m, const char *path, const terra_meter_io *io, terra_err *e)
-{
-	terra_reader *r = NULL;
-	json_t *rec = NULL;
-	const char *type, *line;
-	size_t len;
-	int rc = -1, got;
-
-	if (terra_reader_open(&r, path, e) < 0)
-		return -1;
-	for (;;) {
-		json_decref(rec);
-		rec = NULL;
-		got = terra_reader_next(r, &rec, e);
-		if (got == 0)
-			break;
-		if (got == -2)
-			goto out;
-		if (got == 1 && terra_rec_type(rec, &type, e) == 0 && strcmp(type, "unit"))
-			continue; /* other records in the file are not units */
-		if (got == 1 && terra_meter_unit_add(m, rec, e) == 0)
-			continue;
-		if (got == 1)
-			terra_reader_reject(r, e, "unit", e->msg);
-		m->bad++;
-		line = terra_reader_line(r, &len);
-		if (io->report && io->report(io->ctx, TERRA_METER_BAD, line, len, e->msg)) {
-			rc = 1;
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	json_decref(rec);
-	terra_reader_close(r);
-	return rc;
-}
-
 /* ---- usage --------------------------------------------------------------- */
 
 static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

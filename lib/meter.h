@@ -83,17 +83,7 @@ void terra_meter_set_signer(terra_meter *m, const terra_key *k);
 /* Units from the home's registry (terra_unit_list), trusted as stored.
  * Units are loaded before the first terra_meter_feed. */
 int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e);
-/*
- * Unit records from a file (--units): each must be signed by transferred_from
- * when present, else by its owner; a record that is not a transfer must carry
- * the unit id of its owner and fingerprint. The latest record per unit wins
- * (updated_at, else registered_at; a tie goes to the later line). A bad line
- * is reported through io (TERRA_METER_BAD) and skipped. Returns 1 when io
- * stopped the input, 0 when done, -1 on a read error.
- */
-int terra_meter_units_file(terra_meter *m, const char *path, const terra_meter_io *io,
-                           terra_err *e);
-/* One unit record, as terra_meter_units_file checks it (msg without file:line). */
+/* One unit record, as the unit files (lib/unitfiles.h) are checked (msg without file:line). */
 int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e);
 
 /*
