@@ -208,7 +208,8 @@ int terra_tlog_kept_open(const char *path, const uint8_t pk[32], const terra_not
 		                     quorum);
 	if (terra_tlog_key(pk, &keys[0], e))
 		return -1;
-	memcpy(keys + 1, wit, nwit * sizeof *wit);
+	if (nwit)
+		memcpy(keys + 1, wit, nwit * sizeof *wit);
 	if (slurp(path, &buf, &len, e))
 		return -1;
 	if (terra_note_open(buf, len, keys, nwit + 1, &n, e) ||
