@@ -67,7 +67,7 @@ static void open_home(terra_home *h, const struct opts *o)
 
 static int cmd_verify(const struct opts *o)
 {
-	terra_ledger_report rep = {.since_size = 0};
+	terra_ledger_report rep;
 	terra_reader *r = NULL;
 	terra_err e = {0};
 	terra_home h;

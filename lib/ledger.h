@@ -47,10 +47,8 @@ typedef struct terra_ledger_report {
 	int64_t checkpoints;
 	int64_t settlements;
 	uint8_t root[TERRA_HASH_BYTES]; /* root of all entries */
-	/* In (set it before verifying; 0 for none): a tree size; out: the root
-	 * of its first entries, to check that the ledger extends a checkpoint
-	 * kept earlier. */
-	int64_t since_size;
+	/* With the _since verifiers: the root of the first `since` entries, to
+	 * check that the ledger extends a checkpoint kept earlier. */
 	uint8_t since_root[TERRA_HASH_BYTES];
 	json_t *balances;
 } terra_ledger_report;
@@ -66,12 +64,18 @@ void terra_ledger_report_free(terra_ledger_report *rep);
  * mismatch", "checkpoint 3: bad signature").
  */
 int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e);
+/* As terra_ledger_verify; rep->since_root gets the root of entries 1..since. */
+int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep,
+                              terra_err *e);
 
 struct terra_reader;
 /* The same checks over an ndjson export (terra_ledger_export, "ndjson")
  * read from r, against the owner public key pk; messages name the line. */
 int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
                                terra_ledger_report *rep, terra_err *e);
+/* As terra_ledger_verify_export; rep->since_root as with terra_ledger_verify_since. */
+int terra_ledger_verify_export_since(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
+                                     int64_t since, terra_ledger_report *rep, terra_err *e);
 
 /*
  * Records that `amount` (base units, > 0) was paid out to `account`, in

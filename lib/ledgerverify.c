@@ -371,13 +371,18 @@ out:
 
 int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 {
+	return terra_ledger_verify_since(h, 0, rep, e);
+}
+
+int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep,
+                              terra_err *e)
+{
 	struct verifier v;
 	sqlite3_stmt *es = NULL, *cs = NULL;
 	json_t *payload = NULL, *inputs = NULL;
 	void *snap = NULL;
 	size_t snaplen = 0;
 	int erow, crow, ret = -1;
-	int64_t since = rep->since_size;
 
 	memset(rep, 0, sizeof *rep);
 	if (verifier_init(&v, h->owner.pk, e))
@@ -569,6 +574,12 @@ static int pending_holding(struct pending *p, const json_t *rec, terra_err *e)
 int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
                                terra_ledger_report *rep, terra_err *e)
 {
+	return terra_ledger_verify_export_since(r, pk, 0, rep, e);
+}
+
+int terra_ledger_verify_export_since(struct terra_reader *r, const uint8_t pk[TERRA_PK_BYTES],
+                                     int64_t since, terra_ledger_report *rep, terra_err *e)
+{
 	struct verifier v;
 	struct pending pend;
 	json_t *rec = NULL;
@@ -577,7 +588,6 @@ int terra_ledger_verify_export(struct terra_reader *r, const uint8_t pk[TERRA_PK
 	char *canon = NULL;
 	size_t rawlen, clen;
 	int rc, ret = -1;
-	int64_t since = rep->since_size;
 
 	memset(rep, 0, sizeof *rep);
 	memset(&pend, 0, sizeof pend);

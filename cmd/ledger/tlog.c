@@ -137,17 +137,16 @@ int tlog_verify(const struct tlog_opts *o, const char *usage_text)
 		                                 "at most the number of --witness keys");
 	if (terra_tlog_kept_open(o->since, pk, wit, o->nwitness, quorum, &kept, &e) < 0)
 		return failed("verify", &e);
-	rep.since_size = (int64_t)kept.cp.size;
 	if (o->pubkey) {
 		terra_cli_stdin_notice("a ledger export");
 		if (terra_reader_open(&r, NULL, &e) < 0)
 			terra_die_err(&e);
-		rc = terra_ledger_verify_export(r, pk, &rep, &e);
+		rc = terra_ledger_verify_export_since(r, pk, (int64_t)kept.cp.size, &rep, &e);
 		terra_reader_close(r);
 	} else {
 		if (terra_home_open(&h, o->home, TERRA_HOME_READONLY, &e) < 0)
 			terra_die_err(&e);
-		rc = terra_ledger_verify(&h, &rep, &e);
+		rc = terra_ledger_verify_since(&h, (int64_t)kept.cp.size, &rep, &e);
 		terra_home_close(&h);
 	}
 	if (rc == 0)
