@@ -120,8 +120,10 @@ static int proof_text(const uint8_t (*path)[32], size_t len, char **text, terra_
 	return 0;
 }
 
-int terra_tlog_consistency(sqlite3 *db, int64_t old, int64_t cur, char **text, int64_t *size,
-                           terra_err *e)
+/* The leaves up to cur, then one proof over them as base64 lines: consistency
+ * from tree size `arg`, or inclusion of entry `arg` (leaf arg - 1). */
+static int ledger_proof(sqlite3 *db, int inclusion, int64_t arg, int64_t cur, char **text,
+                        int64_t *size, terra_err *e)
 {
 	uint8_t(*leaves)[32] = NULL, path[64][32];
 	size_t len = 0;
@@ -130,14 +132,17 @@ int terra_tlog_consistency(sqlite3 *db, int64_t old, int64_t cur, char **text, i
 
 	if (terra_ledger_leaves(db, cur, &leaves, &n, e))
 		return -1;
-	if (old < 0 || old > n) {
-		terra_err_set(e, TERRA_E_INPUT,
-		              "consistency: old size %" PRId64 " is not within 0..%" PRId64, old, n);
+	if (inclusion ? arg < 1 || arg > n : arg < 0 || arg > n) {
+		terra_err_set(e, TERRA_E_INPUT, "%s %" PRId64 " is not within %d..%" PRId64,
+		              inclusion ? "inclusion: entry" : "consistency: old size", arg,
+		              inclusion ? 1 : 0, n);
 		goto out;
 	}
-	/* From the empty tree the proof is empty (C2SP tlog-witness). */
-	if (old > 0 && terra_merkle_consistency((const uint8_t(*)[32])leaves, (size_t)old,
-	                                        (size_t)n, path, &len, e))
+	/* From the empty tree a consistency proof is empty (C2SP tlog-witness). */
+	if (inclusion ? terra_merkle_inclusion((const uint8_t(*)[32])leaves, (size_t)n,
+	                                       (size_t)(arg - 1), path, &len, e)
+	              : arg > 0 && terra_merkle_consistency((const uint8_t(*)[32])leaves,
+	                                                    (size_t)arg, (size_t)n, path, &len, e))
 		goto out;
 	ret = proof_text((const uint8_t(*)[32])path, len, text, e);
 	*size = n;
@@ -146,29 +151,16 @@ out:
 	return ret;
 }
 
+int terra_tlog_consistency(sqlite3 *db, int64_t old, int64_t cur, char **text, int64_t *size,
+                           terra_err *e)
+{
+	return ledger_proof(db, 0, old, cur, text, size, e);
+}
+
 int terra_tlog_inclusion(sqlite3 *db, int64_t seq, int64_t cur, char **text, int64_t *size,
                          terra_err *e)
 {
-	uint8_t(*leaves)[32] = NULL, path[64][32];
-	size_t len = 0;
-	int64_t n;
-	int ret = -1;
-
-	if (terra_ledger_leaves(db, cur, &leaves, &n, e))
-		return -1;
-	if (seq < 1 || seq > n) {
-		terra_err_set(e, TERRA_E_INPUT, "inclusion: entry %" PRId64 " is not within 1..%" PRId64,
-		              seq, n);
-		goto out;
-	}
-	if (terra_merkle_inclusion((const uint8_t(*)[32])leaves, (size_t)n, (size_t)(seq - 1), path,
-	                           &len, e))
-		goto out;
-	ret = proof_text((const uint8_t(*)[32])path, len, text, e);
-	*size = n;
-out:
-	free(leaves);
-	return ret;
+	return ledger_proof(db, 1, seq, cur, text, size, e);
 }
 
 static int slurp(const char *path, char **buf, size_t *len, terra_err *e)
