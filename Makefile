@@ -108,14 +108,16 @@ $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/tests/unit/*.d)
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/cmd/*/*.d $(BUILD)/tests/unit/*.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# A command's subcommands may live in cmd/<name>/*.c (cmd/ledger for terra-ledger).
-$(BUILD)/bin/terra-ledger: $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ledger/*.c))
+# A command's subcommands and helpers may live in cmd/<name>/*.c (cmd/ledger
+# for terra-ledger, cmd/meter for terra-meter, ...): linked into it alone.
+$(foreach c,$(CMD_SRC:cmd/terra-%.c=%),$(eval \
+    $(BUILD)/bin/terra-$(c): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(c)/*.c))))
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIB_A) $(PKG_LIBS) -o $@
