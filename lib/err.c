@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void set_va(terra_err *e, const char *fmt, va_list ap)
@@ -68,4 +69,16 @@ void terra_err_clear(terra_err *e)
 		e->kind = TERRA_E_NONE;
 		e->msg[0] = '\0';
 	}
+}
+
+char *terra_msgf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
 }

@@ -37,4 +37,12 @@ int terra_err_sys(terra_err *e, const char *fmt, ...) __attribute__((format(prin
 int terra_err_wrap(terra_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void terra_err_clear(terra_err *e);
 
+/*
+ * A message of any length, malloc'd (the caller frees it): the reasons a
+ * record is refused (lib/usage.c, lib/meter.c, lib/slurm.c). NULL when
+ * memory runs out, so a caller whose NULL means "no reason" must not take
+ * it for one.
+ */
+char *terra_msgf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -7,7 +7,6 @@
 #include "time.h"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,19 +240,6 @@ int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 
 /* ---- usage --------------------------------------------------------------- */
 
-static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* Usage lines go through lib/batch.h: each checked on a worker thread
  * (lib/usage.h), then taken here in input order. */
 struct feed {
@@ -287,14 +273,14 @@ static void feed_scratch_free(void *ctx, void *scratch)
 static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 {
 	if (got == TERRA_TALLY_STARTS_EARLY)
-		return fmt_msg("usage record: overlapping busy time: unit '%s' seq %lld starts "
+		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld starts "
 		               "before seq %lld ends",
 		               id, (long long)seq, (long long)other);
 	if (got == TERRA_TALLY_ENDS_LATE)
-		return fmt_msg("usage record: overlapping busy time: unit '%s' seq %lld ends "
+		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld ends "
 		               "after seq %lld starts",
 		               id, (long long)seq, (long long)other);
-	return fmt_msg("usage record: replayed seq %lld of unit '%s'%s", (long long)seq, id,
+	return terra_msgf("usage record: replayed seq %lld of unit '%s'%s", (long long)seq, id,
 	               got == TERRA_TALLY_REPLAYED_OTHER ? ": another record was counted with it"
 	                                                 : "");
 }
@@ -326,7 +312,7 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 			return 0;
 		id = m->units[u->unit].c.id;
 		if (got == TERRA_TALLY_DUP) {
-			msg = fmt_msg("%s:%ld: usage record: duplicate of an earlier record "
+			msg = terra_msgf("%s:%ld: usage record: duplicate of an earlier record "
 			              "(unit '%s' seq %lld), counted once",
 			              l->name, l->lineno, id, (long long)u->seq);
 			if (io->report && msg &&
@@ -343,7 +329,7 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		return 0;
 	}
 	m->bad++;
-	msg = fmt_msg("%s:%ld: %s", l->name, l->lineno, why ? why : "out of memory");
+	msg = terra_msgf("%s:%ld: %s", l->name, l->lineno, why ? why : "out of memory");
 	if (io->report &&
 	    io->report(io->ctx, TERRA_METER_BAD, l->text, l->len, msg ? msg : "out of memory"))
 		stop = 1;

@@ -10,7 +10,6 @@
 #include "time.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,19 +33,6 @@ void terra_usage_scratch_free(terra_usage_scratch *sc)
 	free(sc->canon);
 	free(sc->nonces);
 	free(sc);
-}
-
-static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 int64_t terra_meter_cell(int64_t t, int64_t origin, int64_t every)
@@ -158,42 +144,43 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* sha256d evidence: every share in range, once, under share_bits, and enough
- * of them. Returns NULL or the reason. */
-static char *check_sha256d(const json_t *rec, int64_t work)
+ * of them. Returns 0 when they hold, -1 when not, *why the reason (NULL
+ * when memory ran out: refused all the same). */
+static int check_sha256d(const json_t *rec, int64_t work, char **why)
 {
 	terra_err e;
 	json_t *ev, *shares, *v;
 	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
 	int64_t start, bits, *nonces = NULL;
 	size_t i, n;
-	char *why = NULL;
+	int rc = -1;
 
 	if (terra_rec_obj(rec, "evidence", &ev, &e) < 0 ||
 	    terra_rec_hex(ev, "header", tmpl, sizeof tmpl, &e) < 0 ||
 	    terra_rec_int(ev, "nonce_start", &start, &e) < 0 ||
 	    terra_rec_int(ev, "share_bits", &bits, &e) < 0 ||
 	    terra_rec_arr(ev, "shares", &shares, &e) < 0)
-		return fmt_msg("evidence: %s", e.msg);
+		return *why = terra_msgf("evidence: %s", e.msg), -1;
 	if (bits < 1 || bits > TERRA_SHARE_BITS_MAX)
-		return fmt_msg("bad share: share_bits %lld is not in [1, %d]", (long long)bits,
-		               TERRA_SHARE_BITS_MAX);
+		return *why = terra_msgf("bad share: share_bits %lld is not in [1, %d]", (long long)bits,
+		               TERRA_SHARE_BITS_MAX), -1;
 	if (start < 0 || work > NONCE_LIMIT || start > NONCE_LIMIT - work)
-		return fmt_msg("bad share: nonces [%lld, %lld + %lld) go beyond 2^40",
-		               (long long)start, (long long)start, (long long)work);
+		return *why = terra_msgf("bad share: nonces [%lld, %lld + %lld) go beyond 2^40",
+		               (long long)start, (long long)start, (long long)work), -1;
 	n = json_array_size(shares);
 	if (n && !(nonces = malloc(n * sizeof *nonces)))
-		return fmt_msg("evidence: out of memory");
+		return *why = terra_msgf("evidence: out of memory"), -1;
 	json_array_foreach(shares, i, v)
 	{
 		int64_t nonce;
 
 		if (!json_is_integer(v)) {
-			why = fmt_msg("bad share: share %zu is not an integer", i + 1);
+			*why = terra_msgf("bad share: share %zu is not an integer", i + 1);
 			goto out;
 		}
 		nonce = json_integer_value(v);
 		if (nonce < start || nonce - start >= work) {
-			why = fmt_msg(
+			*why = terra_msgf(
 			    "bad share: nonce %lld is outside the scanned range [%lld, %lld)",
 			    (long long)nonce, (long long)start, (long long)(start + work));
 			goto out;
@@ -204,25 +191,27 @@ static char *check_sha256d(const json_t *rec, int64_t work)
 		qsort(nonces, n, sizeof *nonces, cmp_i64);
 	for (i = 1; i < n; i++)
 		if (nonces[i] == nonces[i - 1]) {
-			why =
-			    fmt_msg("bad share: nonce %lld is listed twice", (long long)nonces[i]);
+			*why =
+			    terra_msgf("bad share: nonce %lld is listed twice", (long long)nonces[i]);
 			goto out;
 		}
 	for (i = 0; i < n; i++) {
 		terra_sha256d_hash(tmpl, (uint64_t)nonces[i], hash);
 		if (!terra_sha256d_meets(hash, (int)bits)) {
-			why = fmt_msg("bad share: nonce %lld does not meet share_bits %lld",
+			*why = terra_msgf("bad share: nonce %lld does not meet share_bits %lld",
 			              (long long)nonces[i], (long long)bits);
 			goto out;
 		}
 	}
-	if (!terra_meter_shares_enough(work, (int)bits, (int64_t)n))
-		why = fmt_msg("too few shares: %zu shares of %lld bits cannot back %lld hashes "
+	if (terra_meter_shares_enough(work, (int)bits, (int64_t)n))
+		rc = 0;
+	else
+		*why = terra_msgf("too few shares: %zu shares of %lld bits cannot back %lld hashes "
 		              "(%.1f expected)",
 		              n, (long long)bits, (long long)work, ldexp((double)work, -(int)bits));
 out:
 	free(nonces);
-	return why;
+	return rc;
 }
 
 static int blank(const char *s, size_t n)
@@ -252,13 +241,13 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	it->kind = TERRA_USAGE_BAD;
 	if (terra_record_parse(line, len, &rec, &e) < 0) {
-		it->msg = fmt_msg("%s", e.msg);
+		it->msg = terra_msgf("%s", e.msg);
 		return;
 	}
 	if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "usage")) {
 		if (terra_filter_trusted_type(type))
 			why =
-			    fmt_msg("%s record: made only by a trusted stage, refused here", type);
+			    terra_msgf("%s record: made only by a trusted stage, refused here", type);
 		else
 			it->kind = TERRA_USAGE_PASS;
 		goto out;
@@ -271,23 +260,23 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	    terra_rec_int(rec, "busy_us", &it->busy, &e) < 0 ||
 	    terra_rec_int(rec, "work", &it->work, &e) < 0 ||
 	    terra_rec_str(rec, "sig", &sig, &e) < 0) {
-		why = fmt_msg("usage record: %s", e.msg);
+		why = terra_msgf("usage record: %s", e.msg);
 		goto out;
 	}
 	if (it->seq < 1) {
-		why = fmt_msg("usage record: field 'seq' must be at least 1");
+		why = terra_msgf("usage record: field 'seq' must be at least 1");
 		goto out;
 	}
 	if (it->work < 0) {
-		why = fmt_msg("usage record: field 'work' must not be negative");
+		why = terra_msgf("usage record: field 'work' must not be negative");
 		goto out;
 	}
 	if (it->start >= it->end) {
-		why = fmt_msg("usage record: bad times: start is not before end");
+		why = terra_msgf("usage record: bad times: start is not before end");
 		goto out;
 	}
 	if (it->busy < 0 || (u128)it->busy > (u128)((i128)it->end - it->start)) {
-		why = fmt_msg("usage record: bad times: busy_us %lld is not within end - start",
+		why = terra_msgf("usage record: bad times: busy_us %lld is not within end - start",
 		              (long long)it->busy);
 		goto out;
 	}
@@ -296,25 +285,25 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		goto out;
 	}
 	if (!(u = find_unit(r, unit_id, &it->unit))) {
-		why = fmt_msg("usage record: unknown unit '%s'", unit_id);
+		why = terra_msgf("usage record: unknown unit '%s'", unit_id);
 		goto out;
 	}
 	if (terra_rec_verify(rec, u->unit_pub, &e) < 0) {
 		if (e.kind != TERRA_E_VERIFY)
-			why = fmt_msg("usage record: %s", e.msg);
+			why = terra_msgf("usage record: %s", e.msg);
 		else if (!strcmp(e.msg, "bad signature"))
-			why = fmt_msg("usage record: bad signature");
+			why = terra_msgf("usage record: bad signature");
 		else
-			why = fmt_msg("usage record: bad signature: signer is not unit '%s'",
+			why = terra_msgf("usage record: bad signature: signer is not unit '%s'",
 			              unit_id);
 		goto out;
 	}
 	if (u->retired && (!u->has_retired_at || it->end > u->retired_at)) {
-		why = fmt_msg("usage record: retired unit '%s'", unit_id);
+		why = terra_msgf("usage record: retired unit '%s'", unit_id);
 		goto out;
 	}
-	if (!strcmp(workload, "sha256d") && (why = check_sha256d(rec, it->work))) {
-		char *w = fmt_msg("usage record: %s", why);
+	if (!strcmp(workload, "sha256d") && check_sha256d(rec, it->work, &why) < 0) {
+		char *w = why ? terra_msgf("usage record: %s", why) : NULL;
 
 		free(why);
 		why = w;
@@ -322,7 +311,7 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	if (!terra_meter_rate_ok(workload, it->work, it->busy, u->int32_mops, u->fp32_mflops)) {
 		why =
-		    fmt_msg("usage record: impossible rate: %lld %s in %lld us is beyond unit "
+		    terra_msgf("usage record: impossible rate: %lld %s in %lld us is beyond unit "
 		            "'%s''s benchmark",
 		            (long long)it->work, !strcmp(workload, "sha256d") ? "hashes" : "flops",
 		            (long long)it->busy, unit_id);
