@@ -1,6 +1,7 @@
 /* Static tiles of the ledger (C2SP tlog-tiles); see tiles.h. */
 #include "tiles.h"
 
+#include "file.h"
 #include "merkle.h"
 
 #include <errno.h>
@@ -77,24 +78,10 @@ static int same_file(const char *path, const void *data, size_t len, terra_err *
 	return 1;
 }
 
-/* Writes path through path.tmp and a rename, so a reader never sees half a file. */
+/* Writes path whole (terra_file_replace), so a reader never sees half a file. */
 static int put_file(const char *path, const void *data, size_t len, terra_err *e)
 {
-	char tmp[PATH_MAX];
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return terra_err_set(e, TERRA_E_INPUT, "tiles: path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return terra_err_sys(e, "tiles: create '%s'", tmp);
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) || !ok || rename(tmp, path)) {
-		terra_err_sys(e, "tiles: write '%s'", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return terra_file_replace(path, data, len, 0644, e) < 0 ? terra_err_wrap(e, "tiles") : 0;
 }
 
 struct writer {

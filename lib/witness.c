@@ -1,6 +1,7 @@
 /* A C2SP tlog witness over files; see witness.h. */
 #include "witness.h"
 
+#include "file.h"
 #include "key.h"
 #include "merkle.h"
 
@@ -45,29 +46,10 @@ static int read_small(const char *path, char **buf, size_t *len, terra_err *e)
 	return 0;
 }
 
-/* Replaces path whole: a synced temporary renamed over it, then the directory synced. */
-static int replace_file(const char *dir, const char *path, const char *data, size_t len,
-                        terra_err *e)
+/* Replaces path whole, its directory synced (terra_file_replace). */
+static int replace_file(const char *path, const char *data, size_t len, terra_err *e)
 {
-	char tmp[PATH_MAX];
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return terra_err_set(e, TERRA_E_INPUT, "witness: path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return terra_err_sys(e, "witness: create '%s'", tmp);
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) || !ok || rename(tmp, path)) {
-		terra_err_sys(e, "witness: write '%s'", path);
-		unlink(tmp);
-		return -1;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ok = fd >= 0 && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : terra_err_sys(e, "witness: sync '%s'", dir);
+	return terra_file_replace(path, data, len, 0600, e) < 0 ? terra_err_wrap(e, "witness") : 0;
 }
 
 int terra_witness_init(const char *dir, const char *name, terra_err *e)
@@ -89,7 +71,7 @@ int terra_witness_init(const char *dir, const char *name, terra_err *e)
 		return terra_err_set(e, TERRA_E_EXISTS, "witness: '%s' exists already", sk);
 	snprintf(line, sizeof line, "%s\n", name);
 	if (terra_key_generate(&k, e) || terra_key_save(&k, sk, pk, 0, e) ||
-	    replace_file(dir, np, line, strlen(line), e))
+	    replace_file(np, line, strlen(line), e))
 		goto out;
 	ret = 0;
 out:
@@ -302,7 +284,7 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 		char st[TERRA_NOTE_NAME_MAX + 128];
 		size_t slen;
 		if (terra_checkpoint_text(c, st, sizeof st, &slen, e) ||
-		    replace_file(sdir, state_file, st, slen, e))
+		    replace_file(state_file, st, slen, e))
 			goto out;
 	}
 	ret = answer(a, TERRA_WITNESS_COSIGNED, body, line, e);
