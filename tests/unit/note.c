@@ -8,6 +8,7 @@
 #include "lib/merkle.h"
 #include "lib/note.h"
 #include "lib/tiles.h"
+#include "tests/unit/fixture.h"
 #include "tests/unit/tap.h"
 
 #include <dirent.h>
@@ -213,14 +214,15 @@ static int count_files(const char *dir)
 
 static void tiles(void)
 {
-	char dir[] = "/tmp/terra-tiles-XXXXXX", path[512], cmd[600];
+	const char *dir = fixture_tmpdir("tiles");
+	char path[512];
 	uint64_t size = 70000, written = 0;
 	uint8_t(*leaves)[32] = malloc(size * 32), (*back)[32] = NULL, root[32], root2[32];
 	terra_err e;
 	struct stat sb;
 	FILE *f;
 
-	if (!mkdtemp(dir) || !leaves)
+	if (!leaves)
 		return;
 	for (uint64_t i = 0; i < size; i++) {
 		const void *d;
@@ -280,9 +282,6 @@ static void tiles(void)
 	like(e.msg, "tile/1/000", "and named");
 	free(back);
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
 	free(leaves);
 }
 
