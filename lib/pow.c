@@ -20,10 +20,10 @@ void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
 	}
 }
 
-void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[32])
+void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[TERRA_HASH_BYTES])
 {
 	uint8_t header[TERRA_HEADER_BYTES];
-	uint8_t first[32];
+	uint8_t first[TERRA_HASH_BYTES];
 
 	/* lib/sha256.c: SHA-NI where the CPU has it (the meter re-hashes every share). */
 	terra_sha256d_header(tmpl, n, header);
@@ -31,7 +31,7 @@ void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint
 	terra_sha256(first, sizeof first, out);
 }
 
-int terra_sha256d_meets(const uint8_t hash[32], int bits)
+int terra_sha256d_meets(const uint8_t hash[TERRA_HASH_BYTES], int bits)
 {
 	/* Little-endian: the most significant byte is hash[31]. */
 	int i = 31;

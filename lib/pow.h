@@ -8,6 +8,8 @@
  * (n >> 32). The 32-byte hash is read as a little-endian 256-bit number; it
  * meets `bits` when that number is below 2^(256 - bits).
  */
+#include "sha256.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +22,8 @@
 void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
                           uint8_t out[TERRA_HEADER_BYTES]);
 /* SHA-256(SHA-256(header of nonce n)). */
-void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[32]);
+void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[TERRA_HASH_BYTES]);
 /* 1 when hash has at least `bits` leading zero bits as a LE 256-bit number. */
-int terra_sha256d_meets(const uint8_t hash[32], int bits);
+int terra_sha256d_meets(const uint8_t hash[TERRA_HASH_BYTES], int bits);
 
 #endif

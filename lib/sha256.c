@@ -84,7 +84,7 @@ int terra_sha256_accelerated(void)
 }
 
 /* SHA-256 of prefix (0 or 1 byte, -1 for none) || data, with the extensions. */
-static void sha256_ni(int prefix, const uint8_t *data, size_t len, uint8_t out[32])
+static void sha256_ni(int prefix, const uint8_t *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -144,7 +144,7 @@ int terra_sha256_accelerated(void)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* A message of at most 119 bytes, padded in place into one or two blocks. */
-static void sha256_ni_short(uint8_t *buf, size_t len, uint8_t out[32])
+static void sha256_ni_short(uint8_t *buf, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -166,7 +166,7 @@ static void sha256_ni_short(uint8_t *buf, size_t len, uint8_t out[32])
 }
 #endif
 
-static void sha256_any(int prefix, const void *data, size_t len, uint8_t out[32])
+static void sha256_any(int prefix, const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	crypto_hash_sha256_state st;
 	unsigned char b;
@@ -194,21 +194,21 @@ static void sha256_any(int prefix, const void *data, size_t len, uint8_t out[32]
 	crypto_hash_sha256_final(&st, out);
 }
 
-void terra_sha256(const void *data, size_t len, uint8_t out[32])
+void terra_sha256(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	sha256_any(-1, data ? data : "", len, out);
 }
 
-void terra_sha256_leaf(const void *data, size_t len, uint8_t out[32])
+void terra_sha256_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	sha256_any(0, data ? data : "", len, out);
 }
 
-void terra_sha256_node(const uint8_t left[32], const uint8_t right[32], uint8_t out[32])
+void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES], uint8_t out[TERRA_HASH_BYTES])
 {
 	uint8_t b[64];
 
-	memcpy(b, left, 32);
-	memcpy(b + 32, right, 32);
+	memcpy(b, left, TERRA_HASH_BYTES);
+	memcpy(b + TERRA_HASH_BYTES, right, TERRA_HASH_BYTES);
 	sha256_any(1, b, 64, out);
 }

@@ -143,22 +143,22 @@ static int put_bundle(struct writer *w, uint64_t t, unsigned width, terra_tile_e
 }
 
 /* The hash of full tile t of a level becomes hash t of the level above, in place. */
-static void up(uint8_t (*hashes)[32], uint64_t t)
+static void up(uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t t)
 {
-	uint8_t root[32];
+	uint8_t root[TERRA_HASH_BYTES];
 
-	terra_merkle_root((const uint8_t(*)[32])hashes[t * TERRA_TILE_WIDTH], TERRA_TILE_WIDTH, root);
-	memcpy(hashes[t], root, 32);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])hashes[t * TERRA_TILE_WIDTH], TERRA_TILE_WIDTH, root);
+	memcpy(hashes[t], root, TERRA_HASH_BYTES);
 }
 
 /* hashes[0..count) of one level: the tiles of that level, and in place the next level's hashes. */
-static int put_level(struct writer *w, int level, uint8_t (*hashes)[32], uint64_t count)
+static int put_level(struct writer *w, int level, uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t count)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
 		uint64_t left = count - t * TERRA_TILE_WIDTH;
 		unsigned width = left < TERRA_TILE_WIDTH ? (unsigned)left : TERRA_TILE_WIDTH;
 
-		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH], (size_t)width * 32))
+		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH], (size_t)width * TERRA_HASH_BYTES))
 			return -1;
 		if (width == TERRA_TILE_WIDTH) /* only full tiles go up a level */
 			up(hashes, t);
@@ -166,12 +166,12 @@ static int put_level(struct writer *w, int level, uint8_t (*hashes)[32], uint64_
 	return 0;
 }
 
-int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32],
+int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[TERRA_HASH_BYTES],
                       terra_tile_entry_fn entry, void *ctx, const char *note, size_t note_len,
                       uint64_t *written, terra_err *e)
 {
 	struct writer w = {dir, 0, e};
-	uint8_t(*level)[32] = NULL;
+	uint8_t(*level)[TERRA_HASH_BYTES] = NULL;
 	unsigned char *buf = NULL;
 	size_t cap = 0;
 	char path[PATH_MAX];
@@ -186,12 +186,12 @@ int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32
 			goto out;
 	}
 	if (size) {
-		level = malloc((size_t)size * 32);
+		level = malloc((size_t)size * TERRA_HASH_BYTES);
 		if (!level) {
 			terra_err_sys(e, "tiles");
 			goto out;
 		}
-		memcpy(level, leaves, (size_t)size * 32);
+		memcpy(level, leaves, (size_t)size * TERRA_HASH_BYTES);
 	}
 	for (int l = 0; size > 0; l++, size /= TERRA_TILE_WIDTH)
 		if (put_level(&w, l, level, size))
@@ -244,7 +244,7 @@ static int read_tile(const char *dir, int level, uint64_t index, unsigned width,
 }
 
 /* Checks the hash tiles of one level against hashes[0..count), computed from below. */
-static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64_t count,
+static int check_level(const char *dir, int level, uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t count,
                        terra_err *e)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
@@ -256,7 +256,7 @@ static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64
 
 		if (read_tile(dir, level, t, width, &data, &got, e))
 			return -1;
-		same = got == (size_t)width * 32 && !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
+		same = got == (size_t)width * TERRA_HASH_BYTES && !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
 		free(data);
 		if (!same) {
 			char rel[128];
@@ -271,12 +271,12 @@ static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64
 	return 0;
 }
 
-int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
+int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES],
                      int (*fn)(void *ctx, uint64_t index, const void *data, size_t len,
                                terra_err *e),
                      void *ctx, terra_err *e)
 {
-	uint8_t(*out)[32] = malloc(size ? (size_t)size * 32 : 1), (*level)[32] = NULL;
+	uint8_t(*out)[TERRA_HASH_BYTES] = malloc(size ? (size_t)size * TERRA_HASH_BYTES : 1), (*level)[TERRA_HASH_BYTES] = NULL;
 	int ret = -1;
 
 	if (!out)
@@ -317,12 +317,12 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
 		}
 	}
 	if (size) {
-		level = malloc((size_t)size * 32);
+		level = malloc((size_t)size * TERRA_HASH_BYTES);
 		if (!level) {
 			terra_err_sys(e, "tiles");
 			goto out;
 		}
-		memcpy(level, out, (size_t)size * 32);
+		memcpy(level, out, (size_t)size * TERRA_HASH_BYTES);
 	}
 	for (int l = 0; size > 0; l++, size /= TERRA_TILE_WIDTH)
 		if (check_level(dir, l, level, size, e))
