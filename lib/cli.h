@@ -15,6 +15,7 @@
  *      another process (TERRA_E_BUSY)
  */
 #include "err.h"
+#include "key.h"
 
 #include <getopt.h> /* optarg, optind of terra_cli_getopt */
 #include <stdint.h>
@@ -113,7 +114,7 @@ int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const cha
 const char *terra_cli_optname(const terra_cli_opt *opts, int val);
 
 /* --pubkey: 64 hex digits, or a file holding them (owner.pub); else exit 1. */
-void terra_cli_pubkey(const char *arg, uint8_t pk[32]);
+void terra_cli_pubkey(const char *arg, uint8_t pk[TERRA_PK_BYTES]);
 /* A period in canonical "START/END" form (out: 2 * TERRA_TIME_MAX bytes),
  * else exit 2 saying "bad period 'ARG': why". */
 void terra_cli_period(const char *usage_text, const char *arg, char *out);

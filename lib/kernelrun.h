@@ -14,6 +14,7 @@
  * after the last iteration done.
  */
 #include "err.h"
+#include "sha256.h"
 
 #include <CL/cl.h>
 #include <jansson.h>
@@ -44,6 +45,6 @@ void terra_kernelrun_close(terra_kernelrun *kr);
 int terra_kernelrun_step(terra_kernelrun *kr, int64_t *work, int64_t *busy_us, terra_err *e);
 int terra_kernelrun_done(const terra_kernelrun *kr);
 /* The digest of the output buffers as they are now. */
-int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[32], terra_err *e);
+int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[TERRA_HASH_BYTES], terra_err *e);
 
 #endif

@@ -632,11 +632,11 @@ const char **terra_ledger_sorted_keys(const json_t *obj, size_t *n)
 	return keys;
 }
 
-int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[32], int64_t *n,
+int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES], int64_t *n,
                       terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	uint8_t(*out)[32] = NULL;
+	uint8_t(*out)[TERRA_HASH_BYTES] = NULL;
 	int64_t count = 0, cap = 0;
 	int row, ret = -1;
 

@@ -62,20 +62,20 @@ static int name_ok(const char *name, size_t len)
 	return 1;
 }
 
-static uint32_t key_id(const char *name, uint8_t type, const uint8_t pk[32])
+static uint32_t key_id(const char *name, uint8_t type, const uint8_t pk[TERRA_PK_BYTES])
 {
 	crypto_hash_sha256_state st;
-	uint8_t h[32], sep[2] = {'\n', type};
+	uint8_t h[TERRA_HASH_BYTES], sep[2] = {'\n', type};
 
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
 	crypto_hash_sha256_update(&st, sep, 2);
-	crypto_hash_sha256_update(&st, pk, 32);
+	crypto_hash_sha256_update(&st, pk, TERRA_PK_BYTES);
 	crypto_hash_sha256_final(&st, h);
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[32],
+int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[TERRA_PK_BYTES],
                         terra_err *e)
 {
 	if (!name_ok(name, strlen(name)))
@@ -88,7 +88,7 @@ int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const
 	memset(k, 0, sizeof *k);
 	memcpy(k->name, name, strlen(name) + 1);
 	k->type = type;
-	memcpy(k->pk, pk, 32);
+	memcpy(k->pk, pk, TERRA_PK_BYTES);
 	k->id = key_id(name, type, pk);
 	return 0;
 }
@@ -99,7 +99,7 @@ void terra_note_vkey(const terra_note_key *k, char out[TERRA_NOTE_VKEY_MAX])
 	char b64[sodium_base64_ENCODED_LEN(33, sodium_base64_VARIANT_ORIGINAL)];
 
 	raw[0] = k->type;
-	memcpy(raw + 1, k->pk, 32);
+	memcpy(raw + 1, k->pk, TERRA_PK_BYTES);
 	terra_b64_encode(raw, sizeof raw, b64, sizeof b64);
 	snprintf(out, TERRA_NOTE_VKEY_MAX, "%s+%08" PRIx32 "+%s", k->name, k->id, b64);
 }

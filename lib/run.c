@@ -253,7 +253,7 @@ int terra_task_done(const terra_task *t)
 	}
 }
 
-static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err *e)
+static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[TERRA_HASH_BYTES], terra_err *e)
 {
 	crypto_hash_sha256_state st;
 	char hex[2 * TERRA_HEADER_BYTES + 1];
@@ -263,7 +263,7 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 		return terra_err_sys(e, "usage record");
 	crypto_hash_sha256_init(&st);
 	for (size_t i = 0; i < t->nshares; i++) {
-		uint8_t hash[32];
+		uint8_t hash[TERRA_HASH_BYTES];
 		terra_sha256d_hash(t->header, t->shares[i], hash);
 		crypto_hash_sha256_update(&st, hash, sizeof hash);
 		if (json_array_append_new(shares, json_integer((json_int_t)t->shares[i])) < 0) {
@@ -289,7 +289,7 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 {
 	json_t *ev = json_object();
-	uint8_t digest[32];
+	uint8_t digest[TERRA_HASH_BYTES];
 	char hex[65];
 	int64_t r0, r1;
 

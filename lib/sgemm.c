@@ -451,7 +451,7 @@ int terra_sgemm_done(const terra_sgemm *g)
 	return g->next_row >= g->m;
 }
 
-void terra_sgemm_take(terra_sgemm *g, uint8_t digest[32], int64_t *row_start, int64_t *row_end)
+void terra_sgemm_take(terra_sgemm *g, uint8_t digest[TERRA_HASH_BYTES], int64_t *row_start, int64_t *row_end)
 {
 	crypto_hash_sha256_final(&g->digest, digest);
 	crypto_hash_sha256_init(&g->digest);

@@ -14,6 +14,7 @@
  * row-major); over all rows it is the digest of C.
  */
 #include "err.h"
+#include "sha256.h"
 
 #include <CL/cl.h>
 #include <stdint.h>
@@ -45,6 +46,6 @@ int terra_sgemm_done(const terra_sgemm *g);
  * Ends the current stretch: the digest of the rows done since the last call,
  * and their range [*row_start, *row_end).
  */
-void terra_sgemm_take(terra_sgemm *g, uint8_t digest[32], int64_t *row_start, int64_t *row_end);
+void terra_sgemm_take(terra_sgemm *g, uint8_t digest[TERRA_HASH_BYTES], int64_t *row_start, int64_t *row_end);
 
 #endif

@@ -150,7 +150,7 @@ static int check_sha256d(const json_t *rec, int64_t work, char **why)
 {
 	terra_err e;
 	json_t *ev, *shares, *v;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[TERRA_HASH_BYTES];
 	int64_t start, bits, *nonces = NULL;
 	size_t i, n;
 	int rc = -1;
@@ -377,7 +377,7 @@ static int sha256d_written(const char *line, const terra_canon_member *ev, int64
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *header, *start, *bits, *shares;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[TERRA_HASH_BYTES];
 	const char *text;
 	size_t need;
 	long n, i;

@@ -55,7 +55,7 @@ static int replace_file(const char *path, const char *data, size_t len, terra_er
 int terra_witness_init(const char *dir, const char *name, terra_err *e)
 {
 	char sk[PATH_MAX], pk[PATH_MAX], np[PATH_MAX], line[TERRA_NOTE_NAME_MAX + 1];
-	static const uint8_t no_key[32];
+	static const uint8_t no_key[TERRA_PK_BYTES];
 	terra_note_key probe;
 	terra_key k = {0};
 	int ret = -1;
@@ -162,17 +162,17 @@ static int log_keys(const char *dir, const char *origin, terra_note_key *keys, s
 /* The state file of an origin: state/<SHA-256 hex of the origin>. */
 static int state_path(const char *dir, const char *origin, char out[PATH_MAX], terra_err *e)
 {
-	uint8_t h[32];
-	char hex[65], rel[80];
+	uint8_t h[TERRA_HASH_BYTES];
+	char hex[TERRA_HASH_HEX], rel[80];
 
 	crypto_hash_sha256(h, (const unsigned char *)origin, strlen(origin));
-	terra_hex(h, 32, hex);
+	terra_hex(h, TERRA_HASH_BYTES, hex);
 	snprintf(rel, sizeof rel, "state/%s", hex);
 	return path_of(out, dir, rel, e);
 }
 
 /* The latest cosigned size and root of origin; size 0 (and no root) when never. */
-static int load_state(const char *path, const char *origin, uint64_t *size, uint8_t root[32],
+static int load_state(const char *path, const char *origin, uint64_t *size, uint8_t root[TERRA_HASH_BYTES],
                       terra_err *e)
 {
 	terra_checkpoint c;
@@ -188,7 +188,7 @@ static int load_state(const char *path, const char *origin, uint64_t *size, uint
 		goto out;
 	}
 	*size = c.size;
-	memcpy(root, c.root, 32);
+	memcpy(root, c.root, TERRA_HASH_BYTES);
 	ret = 0;
 out:
 	free(buf);
@@ -198,7 +198,7 @@ out:
 /* The request's parts: old size, proof, and where the note starts. */
 struct request {
 	uint64_t old;
-	uint8_t proof[63][32];
+	uint8_t proof[63][TERRA_HASH_BYTES];
 	size_t nproof;
 	const char *note;
 	size_t note_len;
@@ -246,7 +246,7 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
                       const terra_checkpoint *c, const char *state_file, uint64_t now, enum terra_witness_answer *a,
                       char **body, terra_err *e)
 {
-	uint8_t root0[32];
+	uint8_t root0[TERRA_HASH_BYTES];
 	uint64_t size0;
 	char line[TERRA_NOTE_LINE_MAX], text[64], sdir[PATH_MAX];
 	terra_note_key self;
@@ -260,7 +260,7 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 		return answer(a, TERRA_WITNESS_CONFLICT, body, text, e);
 	}
 	if (r->old == c->size) {
-		if (r->nproof || (size0 && memcmp(root0, c->root, 32)))
+		if (r->nproof || (size0 && memcmp(root0, c->root, TERRA_HASH_BYTES)))
 			return answer(a, TERRA_WITNESS_CONFLICT, body,
 			              "same size as the checkpoint last cosigned, another root\n", e);
 	} else if (r->old == 0) {
@@ -268,7 +268,7 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 			return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 			              "a proof from size 0 must be empty\n", e);
 	} else if (terra_merkle_verify_consistency(r->old, c->size, root0, c->root,
-	                                           (const uint8_t(*)[32])r->proof, r->nproof,
+	                                           (const uint8_t(*)[TERRA_HASH_BYTES])r->proof, r->nproof,
 	                                           e)) {
 		return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 		              "the consistency proof does not verify\n", e);
