@@ -2,6 +2,7 @@
 #include "note.h"
 
 #include "canon.h"
+#include "hex.h"
 #include "sha256.h"
 
 #include <inttypes.h>
@@ -122,9 +123,8 @@ int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e)
 	name[plus1 - s] = '\0';
 	memcpy(idhex, plus1 + 1, 8);
 	idhex[8] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (!strchr("0123456789abcdef", idhex[i]))
-			return terra_err_set(e, TERRA_E_INPUT, "verifier key: bad key id '%s'", idhex);
+	if (!terra_hex_is_lower(idhex, 8))
+		return terra_err_set(e, TERRA_E_INPUT, "verifier key: bad key id '%s'", idhex);
 	id = (uint32_t)strtoul(idhex, NULL, 16);
 	if (terra_b64_decode(plus2 + 1, len - (size_t)(plus2 + 1 - s), raw, sizeof raw, &n) ||
 	    n != 33)

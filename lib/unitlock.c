@@ -1,5 +1,6 @@
 #include "unitlock.h"
 
+#include "hex.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ int terra_unitlock_take(const terra_home *h, const char *unit, terra_unitlock *l
 	int fd, n;
 
 	l->fd = -1;
-	if (strlen(unit) != TERRA_UNIT_ID_HEX - 1 || strspn(unit, "0123456789abcdef") != strlen(unit))
+	if (strlen(unit) != TERRA_UNIT_ID_HEX - 1 || !terra_hex_is_lower(unit, strlen(unit)))
 		return terra_err_set(e, TERRA_E_INPUT, "unit id '%s': expected 32 lowercase hex digits",
 		                     unit);
 	snprintf(rel, sizeof rel, "%s/%s.lock", TERRA_UNITS_DIR, unit);
