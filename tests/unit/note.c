@@ -72,6 +72,10 @@ static void vectors(void)
 	ok(terra_note_vkey_parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	                         &peter, &e),
 	   "a vkey whose id does not match its key is refused");
+	ok(terra_note_vkey_parse("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	                         &peter, &e),
+	   "a vkey whose id is not lowercase hex is refused");
+	like(e.msg, "bad key id 'C74F20A3'", "naming the id");
 	ok(terra_note_vkey_parse("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 	                         &peter, &e),
 	   "a name with a space is refused");
