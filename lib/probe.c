@@ -150,9 +150,12 @@ static int gather_live(const terra_probe_opts *o, json_t *rec, terra_topo **topo
 	for (cl_uint p = 0; p < np; p++) {
 		if (terra_ocl_describe_platform(ps[p], &line, e) < 0)
 			goto out;
-		json_object_set_new(line, "type", json_string("probe-platform"));
-		json_object_set_new(line, "v", json_integer(1));
-		json_object_set_new(line, "platform", json_integer(p));
+		if (json_object_set_new(line, "type", json_string("probe-platform")) < 0 ||
+		    json_object_set_new(line, "v", json_integer(1)) < 0 ||
+		    json_object_set_new(line, "platform", json_integer(p)) < 0) {
+			oom(e);
+			goto out;
+		}
 		if (json_array_append_new(platforms, line) < 0) {
 			line = NULL;
 			oom(e);
@@ -164,10 +167,13 @@ static int gather_live(const terra_probe_opts *o, json_t *rec, terra_topo **topo
 		for (cl_uint d = 0; d < nd; d++, index++) {
 			if (terra_ocl_describe_device(ds[d], &line, e) < 0)
 				goto out;
-			json_object_set_new(line, "type", json_string("probe-device"));
-			json_object_set_new(line, "v", json_integer(1));
-			json_object_set_new(line, "platform", json_integer(p));
-			json_object_set_new(line, "device", json_integer(d));
+			if (json_object_set_new(line, "type", json_string("probe-device")) < 0 ||
+			    json_object_set_new(line, "v", json_integer(1)) < 0 ||
+			    json_object_set_new(line, "platform", json_integer(p)) < 0 ||
+			    json_object_set_new(line, "device", json_integer(d)) < 0) {
+				oom(e);
+				goto out;
+			}
 			if ((o->device < 0 || o->device == index) &&
 			    measure_device(o, ps[p], ds[d], index, line, e) < 0)
 				goto out;
@@ -400,7 +406,10 @@ static int load_replay(const char *path, json_t *rec, terra_topo **topo, terra_e
 			if (terra_rec_str(line, "host", &s, e) < 0 ||
 			    terra_rec_hex(line, "machine", m, sizeof m, e) < 0)
 				goto bad;
-			json_object_set(rec, "host", line);
+			if (json_object_set(rec, "host", line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else if (!json_object_get(rec, "host")) {
 			terra_reader_reject(r, e, type, "the first line must be a probe-host line");
 			goto out;
@@ -434,12 +443,18 @@ static int load_replay(const char *path, json_t *rec, terra_topo **topo, terra_e
 				              (long long)n, json_array_size(platforms));
 				goto bad;
 			}
-			json_array_append(platforms, line);
+			if (json_array_append(platforms, line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else if (strcmp(type, "probe-device") == 0) {
 			if (check_device_line(line, json_array_size(platforms), per_platform, e) <
 			    0)
 				goto bad;
-			json_array_append(devices, line);
+			if (json_array_append(devices, line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else {
 			terra_reader_reject(r, e, type, "not a probe recording line");
 			goto out;
