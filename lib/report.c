@@ -62,13 +62,14 @@ static json_t *new_pair(void)
 	return json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
 }
 
-static void add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
+/* Adds v to obj_or_arr's key (from 0) or element idx; -1 when memory runs out. */
+static int add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
 {
 	json_t *n = key ? json_object_get(obj_or_arr, key) : json_array_get(obj_or_arr, idx);
 
-	if (!n && key)
-		json_object_set_new(obj_or_arr, key, n = json_integer(0));
-	json_integer_set(n, json_integer_value(n) + v);
+	if (!n && key && json_object_set_new(obj_or_arr, key, n = json_integer(0)) < 0)
+		return -1;
+	return json_integer_set(n, json_integer_value(n) + v);
 }
 
 static int64_t amount_of(const json_t *o, const char *key)
@@ -98,21 +99,25 @@ static int add_settlement(struct rep *r, const json_t *p, int64_t from, int64_t 
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (!(split = slot(r->rev, b, new_split)) || !(own = slot(r->owners, b, json_object)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
-	add_int(split, "revenue", 0, amount_of(p, "revenue"));
-	add_int(split, "carry", 0, amount_of(p, "carry_out"));
+	if (add_int(split, "revenue", 0, amount_of(p, "revenue")) < 0 ||
+	    add_int(split, "carry", 0, amount_of(p, "carry_out")) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	json_array_foreach(json_object_get(p, "postings"), i, post)
 	{
 		const char *role = json_string_value(json_object_get(post, "role"));
+		const char *account = json_string_value(json_object_get(post, "account"));
 		int64_t a = amount_of(post, "amount");
+		int bad = 0;
 
 		if (!role || !strcmp(role, "source"))
 			continue;
-		if (!strcmp(role, "contributor")) {
-			add_int(split, "contributors", 0, a);
-			add_int(own, json_string_value(json_object_get(post, "account")), 0, a);
-		} else if (!strcmp(role, "holders") || !strcmp(role, "treasury")) {
-			add_int(split, role, 0, a);
-		}
+		if (!strcmp(role, "contributor"))
+			bad = add_int(split, "contributors", 0, a) < 0 ||
+			      (account && add_int(own, account, 0, a) < 0);
+		else if (!strcmp(role, "holders") || !strcmp(role, "treasury"))
+			bad = add_int(split, role, 0, a) < 0;
+		if (bad)
+			return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	}
 	return 0;
 }
@@ -130,8 +135,8 @@ static int add_earning(void *ctx, const char *period, int64_t start, int64_t end
 	bucket_of(r, start, b);
 	if (!(m = slot(r->units, b, json_object)) || !(pair = slot(m, unit, new_pair)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
-	add_int(pair, NULL, 0, weight);
-	add_int(pair, NULL, 1, amount);
+	if (add_int(pair, NULL, 0, weight) < 0 || add_int(pair, NULL, 1, amount) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	return 0;
 }
 
@@ -297,6 +302,7 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 	sqlite3_stmt *st = NULL;
 	json_t *hist = NULL, *row, *bench = json_array();
 	size_t i;
+	int bad = 0;
 
 	if (!bench || terra_db_prepare(h->db,
 	                               "SELECT unit, coalesce(json_extract(device, '$.name'), ''),"
@@ -319,13 +325,18 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 		esc(f, (const char *)sqlite3_column_text(st, 2));
 		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td></tr>\n",
 		        mflops / 1000, mflops % 1000);
-		json_array_append_new(bench,
-		                      json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
-		                                (json_int_t)mflops));
+		bad |= json_array_append_new(
+		           bench, json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
+		                            (json_int_t)mflops)) < 0;
 	}
 	sqlite3_finalize(st);
 	table_end(f);
-	json_object_set_new(data, "bench", bench);
+	if (bad) {
+		json_decref(bench);
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	}
+	if (json_object_set_new(data, "bench", bench) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0)
 		return -1;
 	fputs("</section>\n<section><h2>Health over time</h2>\n", f);
@@ -347,7 +358,8 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 	}
 	table_end(f);
 	fputs("</section>\n", f);
-	json_object_set_new(data, "health", hist);
+	if (json_object_set_new(data, "health", hist) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	return 0;
 }
 
@@ -406,42 +418,46 @@ static json_t *chart_data(const struct rep *r)
 	static const char *const parts[] = {"revenue",  "contributors", "holders",
 	                                    "treasury", "carry",        NULL};
 	const char *key;
-	size_t i, n = json_array_size(r->buckets), k;
+	size_t i, k;
+	int bad = 0;
 
 	for (k = 0; parts[k]; k++)
-		json_object_set_new(rev, parts[k], json_array());
+		bad |= json_object_set_new(rev, parts[k], json_array()) < 0;
 	json_array_foreach(r->buckets, i, b)
 	{
 		const char *bk = json_string_value(b);
 
 		for (k = 0; parts[k]; k++)
-			json_array_append_new(
+			bad |= json_array_append_new(
 			    json_object_get(rev, parts[k]),
 			    json_real((double)json_integer_value(
 			                  json_object_get(json_object_get(r->rev, bk), parts[k])) /
-			              1e9));
+			              1e9)) < 0;
 		json_object_foreach(json_object_get(r->owners, bk), key, v)
 		{
 			if (!json_object_get(own, key))
-				json_object_set_new(own, key, json_object());
-			json_object_set_new(json_object_get(own, key), bk,
-			                    json_real((double)json_integer_value(v) / 1e9));
+				bad |= json_object_set_new(own, key, json_object()) < 0;
+			bad |= json_object_set_new(json_object_get(own, key), bk,
+			                           json_real((double)json_integer_value(v) / 1e9)) < 0;
 		}
 		json_object_foreach(json_object_get(r->units, bk), key, v)
 		{
 			if (!json_object_get(un, key))
-				json_object_set_new(un, key, json_object());
-			json_object_set_new(
+				bad |= json_object_set_new(un, key, json_object()) < 0;
+			bad |= json_object_set_new(
 			    json_object_get(un, key), bk,
 			    json_pack("[f,f]",
 			              (double)json_integer_value(json_array_get(v, 0)) / 1e12,
-			              (double)json_integer_value(json_array_get(v, 1)) / 1e9));
+			              (double)json_integer_value(json_array_get(v, 1)) / 1e9)) < 0;
 		}
 	}
-	(void)n;
-	json_object_set_new(d, "revenue", rev);
-	json_object_set_new(d, "owners", own);
-	json_object_set_new(d, "units", un);
+	bad |= json_object_set_new(d, "revenue", rev) < 0;
+	bad |= json_object_set_new(d, "owners", own) < 0;
+	bad |= json_object_set_new(d, "units", un) < 0;
+	if (bad) { /* a chart without some of its figures is not drawn */
+		json_decref(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -517,7 +533,11 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 	fprintf(f, "</code>; %zu periods, one row per %s.</p>\n", json_array_size(r.buckets),
 	        by_name[r.by]);
 	period_sections(f, &r);
-	if (!data || unit_sections(f, h, data, e) < 0 || ledger_section(f, h, e) < 0)
+	if (!data) {
+		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		goto out;
+	}
+	if (unit_sections(f, h, data, e) < 0 || ledger_section(f, h, e) < 0)
 		goto out;
 	blob = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH);
 	if (!blob) {

@@ -146,8 +146,10 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 	                 "settlements", (json_int_t)settlements, "settled_until", until_s,
 	                 "unsettled_hours", (json_int_t)hours, "owed", owed_s, "paid", paid_s,
 	                 "verified", ver);
-	if (*out && *why)
-		json_object_set_new(*out, "verify_error", json_string(why));
+	if (*out && *why && json_object_set_new(*out, "verify_error", json_string(why)) < 0) {
+		json_decref(*out); /* never a status saying "verified": false without why */
+		*out = NULL;
+	}
 	json_decref(bal);
 	if (!*out)
 		return terra_err_set(e, TERRA_E_SYS, "status: out of memory");

@@ -45,8 +45,11 @@ static json_t *home_rows(const json_t *rec)
 			snprintf(text, sizeof text, "%s TERRA", json_string_value(v));
 		else
 			snprintf(text, sizeof text, "%s", json_string_value(v));
-		json_array_append_new(rows,
-		                      json_pack("{s:s, s:s}", "home", home_keys[i], "value", text));
+		if (json_array_append_new(
+		        rows, json_pack("{s:s, s:s}", "home", home_keys[i], "value", text)) < 0) {
+			json_decref(rows);
+			return NULL;
+		}
 	}
 	return rows;
 }
@@ -77,6 +80,8 @@ int ledger_status(const char *home, enum terra_out out, int verify)
 	} else {
 		json_t *homes = home_rows(rec);
 
+		if (!homes)
+			terra_dief("status: out of memory");
 		rc = terra_out_table(stdout, mode, unit_cols, units, &e);
 		if (rc == 0 && fputs("\n", stdout) != EOF)
 			rc = terra_out_table(stdout, mode, home_cols, homes, &e);
