@@ -158,46 +158,53 @@ void terra_settle_set_dry(terra_settle *s, int dry)
 	s->dry = dry;
 }
 
-/*
- * The record's own signature checks by its signer; its canonical form (the
- * bytes signed) comes back in *canon, kept for the meter digest so that the
- * record itself need not be.
- */
-static int meter_authentic(const json_t *meter, uint8_t signer[TERRA_PK_BYTES], char **canon,
-                           terra_err *e)
+void terra_settle_pre_check(const json_t *meter, terra_settle_pre *p)
 {
 	uint8_t sig[TERRA_SIG_BYTES];
 	size_t len;
 
-	*canon = NULL;
-	if (!json_object_get(meter, "sig"))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "not signed: only meter records signed by a trusted meter "
-		                     "key are settled (terra-meter signs them; --meter-key)");
-	if (terra_rec_hex(meter, "signer", signer, TERRA_PK_BYTES, e) < 0 ||
-	    terra_rec_hex(meter, "sig", sig, sizeof sig, e) < 0 ||
-	    terra_rec_canonical(meter, canon, &len, e) < 0)
-		return -1;
-	if (terra_key_verify(signer, *canon, len, sig) < 0)
-		return terra_err_set(e, TERRA_E_VERIFY, "bad signature");
-	return 0;
+	p->canon = NULL;
+	p->rc = -1;
+	if (!json_object_get(meter, "sig")) {
+		terra_err_set(&p->e, TERRA_E_VERIFY,
+		              "not signed: only meter records signed by a trusted meter "
+		              "key are settled (terra-meter signs them; --meter-key)");
+		return;
+	}
+	if (terra_rec_hex(meter, "signer", p->signer, TERRA_PK_BYTES, &p->e) < 0 ||
+	    terra_rec_hex(meter, "sig", sig, sizeof sig, &p->e) < 0 ||
+	    terra_rec_canonical(meter, &p->canon, &len, &p->e) < 0)
+		return;
+	if (terra_key_verify(p->signer, p->canon, len, sig) < 0) {
+		terra_err_set(&p->e, TERRA_E_VERIFY, "bad signature");
+		return;
+	}
+	p->rc = 0;
+}
+
+void terra_settle_pre_free(terra_settle_pre *p)
+{
+	free(p->canon);
+	p->canon = NULL;
 }
 
 /* The meter record is signed by a trusted key, its weight is score x busy_us,
  * and its unit, when registered, has that owner. */
 static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
-                         const uint8_t owner[TERRA_PK_BYTES], int64_t weight, char **canon,
-                         terra_err *e)
+                         const uint8_t owner[TERRA_PK_BYTES], int64_t weight,
+                         const terra_settle_pre *p, terra_err *e)
 {
-	uint8_t signer[TERRA_PK_BYTES];
+	const uint8_t *signer = p->signer;
 	char owner_hex[TERRA_PK_HEX];
 	const char *registered;
 	int64_t score, busy, want;
 	size_t i;
 	int got;
 
-	if (meter_authentic(meter, signer, canon, e) < 0)
+	if (p->rc < 0) {
+		*e = p->e;
 		return -1;
+	}
 	for (i = 0; i < s->nkeys && memcmp(s->keys[i], signer, TERRA_PK_BYTES); i++)
 		;
 	if (i == s->nkeys)
@@ -252,13 +259,25 @@ static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, 
 
 int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 {
+	terra_settle_pre p;
+	int rc;
+
+	terra_settle_pre_check(meter, &p);
+	rc = terra_settle_add_meter_pre(s, meter, &p, e);
+	terra_settle_pre_free(&p);
+	return rc;
+}
+
+int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settle_pre *p,
+                               terra_err *e)
+{
 	const char *period, *unit, *owner;
 	uint8_t raw[TERRA_PK_BYTES];
 	char pcanon[TERRA_PERIOD_MAX];
 	int64_t weight, charge = 0;
 	int has_charge = json_object_get(meter, "charge") != NULL;
 	terra_settle_unit *u;
-	char *canon = NULL, **cv;
+	char **cv;
 
 	if (terra_rec_str(meter, "period", &period, e) || terra_rec_str(meter, "unit", &unit, e) ||
 	    terra_rec_hex(meter, "unit", raw, (TERRA_UNIT_ID_HEX - 1) / 2, e) ||
@@ -268,7 +287,7 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		return -1;
 	if (weight < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'weight' must not be negative");
-	if (meter_trusted(s, meter, unit, raw, weight, &canon, e) < 0)
+	if (meter_trusted(s, meter, unit, raw, weight, p, e) < 0)
 		goto bad;
 	if (has_charge && terra_rec_amount(meter, "charge", &charge, e) < 0)
 		goto bad;
@@ -302,7 +321,8 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 	}
 	if (meter_covers(s, meter, unit, e) < 0)
 		goto bad;
-	s->canon[s->nunits] = canon;
+	s->canon[s->nunits] = p->canon; /* taken: the meter digest needs it */
+	p->canon = NULL;
 	memcpy(s->period, pcanon, sizeof pcanon);
 	s->has_period = 1;
 	u = &s->units[s->nunits++];
@@ -315,7 +335,6 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		return terra_err_wrap(e, "sum of charges");
 	return 0;
 bad:
-	free(canon);
 	return -1;
 }
 
