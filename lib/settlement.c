@@ -213,7 +213,7 @@ void terra_settle_calc_free(terra_settle_calc *c)
 int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 {
 	terra_split_item groups[3], *items = NULL;
-	size_t *order = NULL, i, nitems = c->nunits > c->hs->n ? c->nunits : c->hs->n;
+	size_t *order = NULL, i;
 	int64_t left_c, left_h, left_g, carry = 0;
 	int rc = -1;
 
@@ -226,7 +226,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	}
 	if (terra_settle_groups(c->pool, &c->policy, groups, &left_g, e) < 0)
 		goto out;
-	items = malloc((nitems ? nitems : 1) * sizeof *items);
+	items = malloc((c->nunits ? c->nunits : 1) * sizeof *items); /* the units only */
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
 	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
 	c->post = malloc((c->nunits + 5) * sizeof *c->post);
