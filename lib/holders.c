@@ -222,7 +222,6 @@ static int holders_order(terra_holders *hs, terra_err *err)
 	size_t i, j, n = hs->n, off = 0, cap = hs->arena_len + 20 * n + 1;
 	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
 	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
-	terra_holder *v = NULL;
 	char *body = NULL;
 	int rc = -1;
 
@@ -246,39 +245,51 @@ static int holders_order(terra_holders *hs, terra_err *err)
 		if (j - i > 1)
 			qsort(e + i, j - i, sizeof *e, ent_cmp);
 	}
-	v = big_alloc((n ? n : 1) * sizeof *v);
+	/* the holders into that order in place (following each cycle of the
+	 * permutation), rather than into a copy: a copy is the peak of memory */
+	for (i = 0; i < n; i++) {
+		terra_holder first;
+		size_t at, from;
+
+		if (e[i].i == i)
+			continue;
+		first = hs->v[i];
+		for (at = i;; at = from) {
+			from = e[at].i;
+			e[at].i = at;
+			if (from == i) {
+				hs->v[at] = first;
+				break;
+			}
+			hs->v[at] = hs->v[from];
+		}
+	}
+	free(e);
+	e = NULL;
 	body = big_alloc(cap);
-	if (!v || !body) {
+	if (!body) {
 		terra_err_sys(err, "holders: sort %zu rows", n);
 		goto out;
 	}
-	/* random reads: ask for each holder, then its account, some rows ahead */
+	/* random reads of the accounts: ask for one some rows ahead */
 	for (i = 0; i < n; i++) {
-		if (i + 16 < n)
-			__builtin_prefetch(&hs->v[e[i + 16].i]);
 		if (i + 8 < n)
-			__builtin_prefetch(hs->arena + hs->v[e[i + 8].i].off);
-		v[i] = hs->v[e[i].i];
-		memcpy(body + off, hs->arena + v[i].off, v[i].len + 1);
-		v[i].off = off;
-		off += v[i].len + 1;
-		off += put_balance(body + off, v[i].balance);
+			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
+		memcpy(body + off, hs->arena + hs->v[i].off, hs->v[i].len + 1);
+		hs->v[i].off = off;
+		off += hs->v[i].len + 1;
+		off += put_balance(body + off, hs->v[i].balance);
 		body[off++] = '\n';
 	}
-	free(hs->v);
 	free(hs->arena);
-	hs->v = v;
-	hs->cap = n ? n : 1;
 	hs->arena = body;
 	hs->arena_len = off;
 	hs->arena_cap = cap;
 	hs->is_body = 1;
-	v = NULL;
 	body = NULL;
 	rc = 0;
 out:
 	free(body);
-	free(v);
 	free(tmp);
 	free(e);
 	return rc;

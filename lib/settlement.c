@@ -213,7 +213,7 @@ void terra_settle_calc_free(terra_settle_calc *c)
 int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 {
 	terra_split_item groups[3], *items = NULL;
-	size_t *order = NULL, i, nitems = c->nunits > c->hs->n ? c->nunits : c->hs->n;
+	size_t *order = NULL, i;
 	int64_t left_c, left_h, left_g, carry = 0;
 	int rc = -1;
 
@@ -226,7 +226,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	}
 	if (terra_settle_groups(c->pool, &c->policy, groups, &left_g, e) < 0)
 		goto out;
-	items = malloc((nitems ? nitems : 1) * sizeof *items);
+	items = malloc((c->nunits ? c->nunits : 1) * sizeof *items); /* the units only */
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
 	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
 	c->post = malloc((c->nunits + 5) * sizeof *c->post);
@@ -284,27 +284,18 @@ static int str_ptr_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out[TERRA_HASH_BYTES],
-                              terra_err *e)
+int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYTES], terra_err *e)
 {
-	char **canon = calloc(n ? n : 1, sizeof *canon), *all = NULL;
 	size_t i, len, total = 0, used = 0;
-	int rc = -1;
+	char *all;
 
-	if (!canon)
-		return terra_err_sys(e, "meter digest");
-	for (i = 0; i < n; i++) {
-		if (terra_rec_canonical(meters[i], &canon[i], &len, e) < 0)
-			goto out;
-		total += len + 1;
-	}
+	for (i = 0; i < n; i++)
+		total += strlen(canon[i]) + 1;
 	qsort(canon, n, sizeof *canon, str_ptr_cmp);
 	/* one buffer for the one-shot (accelerated) hash */
 	all = malloc(total ? total : 1);
-	if (!all) {
-		terra_err_sys(e, "meter digest");
-		goto out;
-	}
+	if (!all)
+		return terra_err_sys(e, "meter digest");
 	for (i = 0; i < n; i++) {
 		len = strlen(canon[i]);
 		memcpy(all + used, canon[i], len);
@@ -312,13 +303,8 @@ int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out
 		all[used++] = '\n';
 	}
 	terra_sha256(all, used, out);
-	rc = 0;
-out:
 	free(all);
-	for (i = 0; i < n; i++)
-		free(canon[i]);
-	free(canon);
-	return rc;
+	return 0;
 }
 
 int terra_settle_inputs_digest(const char *period, int64_t revenue, const terra_settle_policy *p,

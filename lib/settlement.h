@@ -134,10 +134,10 @@ int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_
 /* The holders' part over c->hs: c->hitems, htotal, hcount and (want_root) hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e);
 
-/* SHA-256 over the canonical forms of the meter records, sorted bytewise,
- * each followed by '\n' (so the order of the input does not matter). */
-int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out[TERRA_HASH_BYTES],
-                              terra_err *e);
+/* SHA-256 over the canonical forms of the meter records (canon[i], NUL-
+ * terminated; sorted here, bytewise), each followed by '\n', so the order
+ * of the input does not matter. */
+int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYTES], terra_err *e);
 /* inputs_digest (above), hex. */
 int terra_settle_inputs_digest(const char *period, int64_t revenue, const terra_settle_policy *p,
                                const char *meter_hex, const char *holders_hex,
