@@ -242,7 +242,8 @@ static int by_an_owner(const struct versions *vs, const char *accepted, size_t f
 
 /*
  * Walks the versions of one unit, [from, to) of vs, in the order they take
- * effect; adds the last accepted one to the meter. A refused version signed
+ * effect; adds the accepted ones to the meter (the last says what the unit
+ * is, all of them whose it was when). A refused version signed
  * by one of the unit's owners is an owner contradicting itself (a
  * backdated first record, a version after the retirement): then the whole
  * unit is refused, so that no chain it chose is paid. Returns 1 when io
@@ -284,14 +285,23 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 		         "the unit is refused",
 		         contradiction->where);
 		rc = refuse_version(io, bad, cur, why);
-	} else if (owners && !terra_owners_has(owners, json_string_value(
-	                                                   json_object_get(cur->rec, "owner")))) {
-		snprintf(why, sizeof why, "owner %s is not one of --owners",
-		         json_string_value(json_object_get(cur->rec, "owner")));
-		rc = refuse_version(io, bad, cur, why);
-	} else if (terra_meter_unit_add(m, cur->rec, e) < 0) {
-		rc = refuse_version(io, bad, cur, e->msg);
+		goto out;
 	}
+	/* Every owner of the chain is paid for its time: each must be agreed. */
+	for (i = from; i < to && owners; i++)
+		if (accepted[i - from] &&
+		    !terra_owners_has(owners,
+		                      json_string_value(json_object_get(vs->v[i].rec, "owner")))) {
+			snprintf(why, sizeof why, "owner %s is not one of --owners",
+			         json_string_value(json_object_get(vs->v[i].rec, "owner")));
+			rc = refuse_version(io, bad, &vs->v[i], why);
+			goto out;
+		}
+	for (i = from; i < to; i++)
+		if (accepted[i - from] && terra_meter_unit_add(m, vs->v[i].rec, e) < 0) {
+			rc = refuse_version(io, bad, &vs->v[i], e->msg);
+			break;
+		}
 out:
 	free(accepted);
 	return rc;
