@@ -3,6 +3,7 @@
 #include "lib/confirm.h"
 #include "lib/dryrun.h"
 #include "lib/filter.h"
+#include "lib/handover.h"
 #include "lib/home.h"
 #include "lib/healthlog.h"
 #include "lib/out.h"
@@ -20,7 +21,9 @@ static const char usage_text[] =
     "       terra-register [-H DIR] init [--force]\n"
     "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
     "                      health UNIT\n"
-    "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT";
+    "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT |\n"
+    "                      rekey UNIT [PUBKEY]\n"
+    "       terra-register [-H DIR] unitkey UNIT | import FILE...";
 
 static const char *const table_cols[] = {
     "unit",  "state",         "health", "device.kind", "device.name", "device.pci_bus_id",
@@ -211,6 +214,88 @@ static int cmd_health(struct run *run, const struct opts *o, const char *arg)
 	return TERRA_EXIT_OK;
 }
 
+/* rekey UNIT [PUBKEY]: a new unit key, signed over by the old one. */
+static int cmd_rekey(struct run *run, const struct opts *o, const char *arg, const char *pub)
+{
+	char id[TERRA_UNIT_ID_HEX], key[TERRA_PK_HEX];
+	uint8_t pk[TERRA_PK_BYTES];
+	terra_err e = {0};
+	json_t *unit = NULL;
+
+	if (pub) { /* 64 hex digits, or a file holding them (unitkey's output) */
+		terra_cli_pubkey(pub, pk);
+		terra_hex(pk, sizeof pk, key);
+		pub = key;
+	}
+	open_home(run, o, TERRA_HOME_SECRET);
+	find_unit(run, arg, id);
+	if (o->dry && terra_dryrun_begin(&run->home, &e) < 0)
+		terra_die_err(&e);
+	if (!o->dry && !terra_confirm(o->yes, "rotate the key of unit %s%s%s?", id,
+	                              pub ? " to " : "", pub ? pub : "")) {
+		terra_warnf("nothing changed");
+		return TERRA_EXIT_FAIL;
+	}
+	if (terra_handover_rekey(&run->home, id, pub, o->dry, &unit, &e) < 0) {
+		terra_warn_err(&e);
+		return terra_exit_status(&e);
+	}
+	if (terra_rec_write(stdout, unit, &e) < 0)
+		terra_die_err(&e);
+	json_decref(unit);
+	if (o->dry)
+		terra_warnf("dry run (-n): the record above would be appended; nothing changed");
+	return TERRA_EXIT_OK;
+}
+
+/* unitkey UNIT: a key for a unit another home will hand over, its public half on stdout. */
+static int cmd_unitkey(struct run *run, const struct opts *o, const char *id)
+{
+	char pub[TERRA_PK_HEX];
+	terra_err e = {0};
+
+	open_home(run, o, TERRA_HOME_READONLY);
+	if (terra_handover_unitkey(&run->home, id, pub, &e) < 0)
+		terra_die_err(&e);
+	printf("%s\n", pub);
+	return TERRA_EXIT_OK;
+}
+
+static void import_report(void *ctx, const terra_err *e)
+{
+	terra_cli_report(ctx, e);
+}
+
+static void import_done(void *ctx, const char *id, size_t added, int key_held)
+{
+	(void)ctx;
+	if (!added)
+		terra_warnf("unit %s: nothing new to import", id);
+	else
+		terra_warnf("unit %s: %zu version%s imported%s", id, added, added == 1 ? "" : "s",
+		            key_held
+		                ? ""
+		                : "; this home does not hold its key: terra-run cannot use it"
+		                  " until it is rotated to a key of this home"
+		                  " ('terra-register unitkey', then 'rekey' where it is held)");
+}
+
+/* import FILE...: the unit records of units handed over to this home. */
+static int cmd_import(struct run *run, const struct opts *o, char *const *files, int n)
+{
+	terra_handover_io io = {import_report, import_done, &run->status};
+	terra_err e = {0};
+	long bad = 0;
+
+	open_home(run, o, TERRA_HOME_SECRET);
+	if (terra_handover_import_files(&run->home, (const char *const *)files, n, &io, &bad, &e) <
+	    0) {
+		terra_warn_err(&e);
+		return terra_exit_status(&e);
+	}
+	return run->status;
+}
+
 static int cmd_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner)
 {
 	char id[TERRA_UNIT_ID_HEX];
@@ -256,8 +341,10 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		                  sub);
 	if (o->force && strcmp(sub, "init"))
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
-	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire"))
-		terra_usage_error(usage_text, "%s: -n and --yes apply to transfer and retire only", sub);
+	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire") &&
+	    strcmp(sub, "rekey"))
+		terra_usage_error(usage_text,
+		                  "%s: -n and --yes apply to transfer, retire and rekey only", sub);
 }
 
 enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE, OPT_YES };
@@ -272,8 +359,9 @@ static const terra_cli_opt options[] = {
      &opt.strict},
     {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong", NULL,
      &opt.force},
-    {'n', "dry-run", NULL, "transfer, retire: print the record, change nothing", NULL, &opt.dry},
-    {OPT_YES, "yes", NULL, "transfer, retire: do not ask on a terminal", NULL, &opt.yes},
+    {'n', "dry-run", NULL, "transfer, retire, rekey: print the record, change nothing", NULL,
+     &opt.dry},
+    {OPT_YES, "yes", NULL, "transfer, retire, rekey: do not ask on a terminal", NULL, &opt.yes},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -318,13 +406,25 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "retire")) {
 		want_args(&opt, sub, nargs - 1, 1, 0);
 		status = cmd_change(&run, &opt, args[1], NULL);
+	} else if (!strcmp(sub, "rekey")) {
+		want_args(&opt, sub, nargs - 1, nargs == 3 ? 2 : 1, 0);
+		status = cmd_rekey(&run, &opt, args[1], nargs == 3 ? args[2] : NULL);
+	} else if (!strcmp(sub, "unitkey")) {
+		want_args(&opt, sub, nargs - 1, 1, 0);
+		status = cmd_unitkey(&run, &opt, args[1]);
+	} else if (!strcmp(sub, "import")) {
+		if (nargs < 2)
+			terra_usage_error(usage_text, "import: expected one or more files");
+		want_args(&opt, sub, 0, 0, 0);
+		status = cmd_import(&run, &opt, args + 1, nargs - 1);
 	} else {
 		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
 		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
 		if (opt.dry || opt.yes)
-			terra_usage_error(usage_text, "-n and --yes apply to transfer and retire only");
+			terra_usage_error(usage_text,
+			                  "-n and --yes apply to transfer, retire and rekey only");
 		open_home(&run, &opt, TERRA_HOME_SECRET);
 		status = cmd_register(&run, &opt, args, nargs);
 	}

@@ -166,7 +166,12 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
 	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	/* ... and a unit's key may be rotated: "rekey" entries are versions too. */
+	"DROP VIEW units_latest_entry;"
+	"CREATE VIEW units_latest_entry AS"
+	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+	"  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

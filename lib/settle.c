@@ -152,7 +152,8 @@ static int owned_during(sqlite3 *db, const char *unit, const char *owner_hex, in
 		return terra_err_sys(e, "units");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire') AND json_extract(payload, '$.unit') = ? ORDER BY seq",
+	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
+	                     " ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);

@@ -240,6 +240,18 @@ static int by_an_owner(const struct versions *vs, const char *accepted, size_t f
 	return 0;
 }
 
+/* Whether v is one of the versions of [from, i) accepted. */
+static int accepted_before(const struct versions *vs, const char *accepted, size_t from, size_t i,
+                           const struct version *v)
+{
+	size_t j;
+
+	for (j = from; j < i; j++)
+		if (accepted[j - from] && !strcmp(vs->v[j].canon, v->canon))
+			return 1;
+	return 0;
+}
+
 /*
  * Walks the versions of one unit, [from, to) of vs, in the order they take
  * effect; adds the accepted ones to the meter (the last says what the unit
@@ -263,7 +275,7 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 	for (i = from; i < to; i++) {
 		const struct version *v = &vs->v[i];
 
-		if (cur && !strcmp(cur->canon, v->canon))
+		if (accepted_before(vs, accepted, from, i, v))
 			continue; /* the same version shipped twice */
 		if (terra_unitchain_next(cur ? cur->rec : NULL, v->rec, now, e) == 0) {
 			cur = v;
@@ -274,7 +286,7 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 			goto out;
 	}
 	for (i = from; i < to && cur && !contradiction; i++)
-		if (!accepted[i - from] && strcmp(cur->canon, vs->v[i].canon) &&
+		if (!accepted[i - from] && !accepted_before(vs, accepted, from, to, &vs->v[i]) &&
 		    by_an_owner(vs, accepted, from, to, &vs->v[i]))
 			contradiction = &vs->v[i];
 	if (!cur)

@@ -157,4 +157,159 @@ ok "4. the retired unit's part settles" sh -c 'terra-settle -H "$1" --revenue 10
 is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/payr")" "$rowner" "4. its owner is paid"
 ok "4. the ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$R"
 
+# 5. Handing a unit over: the buyer makes a key for it, the seller rotates
+# the unit's key to it (signed by the old key and the owner) and transfers
+# the unit, the buyer imports the unit's records and then holds it whole.
+export TERRA_NOW=2026-11-21T10:00:00Z
+S5=$tmp/s5 B5=$tmp/b5
+terra-register -H "$S5" init 2>/dev/null
+terra-register -H "$B5" init 2>/dev/null
+seller5=$(cat "$S5/owner.pub") buyer5=$(cat "$B5/owner.pub")
+terra-register -H "$S5" "$dev/h100-65.ndjson" >"$tmp/u5" 2>/dev/null
+u5=$(jq -r .unit "$tmp/u5")
+cp "$S5/units/$u5.key" "$tmp/old.key" # what a seller could keep
+sqlite3 "$S5/terra.db" "UPDATE unit_seq SET next_seq = 3" # seqs 1, 2 used, as terra-run leaves it
+ok "5. the buyer makes a key for the unit" sh -c 'terra-register -H "$1" unitkey "$2" >"$3"' - "$B5" "$u5" "$tmp/new.pub"
+fails 1 "5. not twice" sh -c 'terra-register -H "$1" unitkey "$2" >/dev/null 2>&1' - "$B5" "$u5"
+export TERRA_NOW=2026-11-21T10:30:00Z
+ok "5. the seller rotates the unit's key to it" \
+	sh -c 'terra-register -H "$1" rekey "$2" "$3" >"$4" 2>/dev/null' - "$S5" "$u5" "$tmp/new.pub" "$tmp/rekey5"
+is "$(jq -r '"\(.unit_pub) \(.seq_from) \(.signer)"' "$tmp/rekey5")" "$(cat "$tmp/new.pub") 3 $seller5" \
+	"5. the rekey version: the new key, its first seq, the owner's signature"
+ok "5. the seller no longer holds a key of the unit" test ! -e "$S5/units/$u5.key"
+ok "5. and transfers the unit" sh -c 'terra-register -H "$1" transfer "$2" "$3" >/dev/null 2>&1' - "$S5" "$u5" "$buyer5"
+terra-register -H "$S5" history -o json >"$tmp/h5.ndjson"
+export TERRA_NOW=2026-11-21T10:31:00Z
+ok "5. the buyer imports it" sh -c 'terra-register -H "$1" import "$2" 2>"$3"' - "$B5" "$tmp/h5.ndjson" "$tmp/err"
+like "$(errs "$tmp/err")" "^terra-register: unit $u5: 3 versions imported$" "5. all three versions, its key held"
+is "$(terra-register -H "$B5" list -o json | jq -r '"\(.owner) \(.state)"')" "$buyer5 active" "5. the unit is the buyer's"
+is "$(sqlite3 "$B5/terra.db" "SELECT next_seq FROM unit_seq WHERE unit = '$u5'")" 3 "5. its usage seqs go on from seq_from"
+is "$(terra-ledger -H "$B5" log -o json | jq -r .kind | tr '\n' ' ')" "unit rekey transfer " "5. in the buyer's ledger"
+ok "5. which verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$B5"
+ok "5. importing again adds nothing" sh -c 'terra-register -H "$1" import "$2" 2>/dev/null' - "$B5" "$tmp/h5.ndjson"
+is "$(terra-ledger -H "$B5" log -o json | wc -l)" 3 "5. (still three entries)"
+# Usage before the rotation, by the old key, is the seller's; after it,
+# by the new key, the buyer's. The old key after the rotation, and the new
+# key before it, are refused.
+mk5() { "$py" "$top/tests/tools/mkusage.py" -k "$1" -u "$u5" seq="$2" start="$3" end="$4"; }
+{
+	mk5 "$tmp/old.key" 1 2026-11-21T10:00:00Z 2026-11-21T10:20:00Z
+	mk5 "$tmp/old.key" 2 2026-11-21T10:20:00Z 2026-11-21T10:30:00Z
+	mk5 "$B5/units/$u5.key" 3 2026-11-21T10:40:00Z 2026-11-21T10:50:00Z
+} >"$tmp/use5"
+export TERRA_NOW=2026-11-21T11:05:00Z
+ok "5. the hour is metered in the buyer's home" sh -c 'terra-meter -H "$1" -p "$2" "$3" >"$4"' - "$B5" "$P" "$tmp/use5" "$tmp/m5"
+is "$(field "$tmp/m5" "$seller5" '"\(.busy_us) \(.first_seq) \(.last_seq)"')" "1800000000 1 2" \
+	"5. the seller: its 30 minutes, by the old key"
+is "$(field "$tmp/m5" "$buyer5" '"\(.busy_us) \(.first_seq) \(.last_seq)"')" "600000000 3 3" \
+	"5. the buyer: its 10, by the new key"
+terra-register -H "$B5" history -o json >"$tmp/bh5.ndjson"
+ok "5. the same on a settlement host with both histories" \
+	sh -c 'terra-meter -H "$1" -u "$2" -u "$3" -p "$4" "$5" >"$6"' - "$H" "$tmp/h5.ndjson" "$tmp/bh5.ndjson" "$P" "$tmp/use5" "$tmp/m5h"
+is "$(jq -c 'del(.sig, .signer)' "$tmp/m5h")" "$(jq -c 'del(.sig, .signer)' "$tmp/m5")" "5. (the same meter records)"
+keep5() { sqlite3 "$B5/terra.db" .dump >"$tmp/b5.before"; }
+keep5
+refused5() { # refused5 NAME FILE PATTERN: metered in the buyer's home: exit 1, PATTERN, nothing counted
+	st=0
+	terra-meter -H "$B5" -p "$P" "$2" >"$tmp/out5" 2>"$tmp/err" || st=$?
+	is "$st" 1 "5. $1: refused (exit 1)"
+	like "$(errs "$tmp/err")" "$3" "5. $1: the message names file, line and why"
+	ok "5. $1: nothing counted" test ! -s "$tmp/out5"
+}
+mk5 "$tmp/old.key" 3 2026-11-21T10:40:00Z 2026-11-21T10:45:00Z >"$tmp/bad5"
+refused5 "the seller's old key after the rotation" "$tmp/bad5" \
+	"^terra-meter: $tmp/bad5:1: usage record: unit '$u5': seq 3 signed by an old key, rotated out at 2026-11-21T10:30:00.000000Z from seq 3$"
+mk5 "$tmp/old.key" 2 2026-11-21T10:40:00Z 2026-11-21T10:45:00Z >"$tmp/bad5"
+refused5 "the old key with an old seq, after the rotation" "$tmp/bad5" "seq 2 signed by an old key, rotated out at"
+mk5 "$B5/units/$u5.key" 4 2026-11-21T10:10:00Z 2026-11-21T10:15:00Z >"$tmp/bad5"
+refused5 "the new key before it took over" "$tmp/bad5" \
+	"^terra-meter: $tmp/bad5:1: usage record: unit '$u5': seq 4 signed by a key that took over only at 2026-11-21T10:30:00.000000Z, from seq 3$"
+mk5 "$B5/units/$u5.key" 1 2026-11-21T10:40:00Z 2026-11-21T10:45:00Z >"$tmp/bad5"
+refused5 "the new key with a seq of the old one" "$tmp/bad5" "seq 1 signed by a key that took over only at"
+sqlite3 "$B5/terra.db" .dump >"$tmp/b5.after"
+ok "5. the buyer's home is unchanged by the meter" cmp -s "$tmp/b5.before" "$tmp/b5.after"
+# Forged rotations in shipped unit records (-u): the seller, still the
+# owner, publishes a rotation to a key of its own without the old key's
+# signature, or with a signature by another key; refused, the unit kept.
+forge5() { # forge5 FILE JQ: the rekey version of h5 changed by JQ, signed by the seller
+	sed -n 2p "$tmp/h5.ndjson" | jq -c "$2" | "$py" "$top/tests/tools/signrec.py" "$S5/owner.key" >"$1"
+}
+sed -n 1p "$tmp/h5.ndjson" >"$tmp/first5"
+thiefkey=$(jq -r .unit_pub "$tmp/u5" | tr 0-9a-f a-f0-9)
+forge5 "$tmp/f5" "del(.unit_sig) | .unit_pub = \"$thiefkey\""
+st=0
+terra-meter -H "$H" -u "$tmp/first5" -u "$tmp/f5" -p "$P" "$tmp/use5" >"$tmp/out5" 2>"$tmp/err" || st=$?
+is "$st" 1 "5. a rotation without the old key's signature: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $tmp/f5:1: unit record: unit '$u5': field 'unit_pub' changed without the old unit key's signature$" \
+	"5. the message names file, line and why"
+forge5 "$tmp/f5" ".unit_pub = \"$thiefkey\""
+st=0
+terra-meter -H "$H" -u "$tmp/first5" -u "$tmp/f5" -p "$P" "$tmp/use5" >"$tmp/out5" 2>"$tmp/err" || st=$?
+is "$st" 1 "5. a unit_sig over another key: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $tmp/f5:1: unit record: unit '$u5': bad signature: field 'unit_sig' is not by the old unit key$" \
+	"5. the message says the old key did not sign it"
+forge5 "$tmp/f5" ".seq_from = 1"
+st=0
+terra-meter -H "$H" -u "$tmp/first5" -u "$tmp/f5" -p "$P" "$tmp/use5" >"$tmp/out5" 2>"$tmp/err" || st=$?
+is "$st" 1 "5. a rotation that changes its seq_from after the old key signed: refused (exit 1)"
+like "$(errs "$tmp/err")" "bad signature: field 'unit_sig' is not by the old unit key$" "5. (its unit_sig no longer holds)"
+# The buyer imports a unit that is not its own: refused, nothing changed.
+sqlite3 "$B5/terra.db" .dump >"$tmp/b5.before"
+st=0
+terra-register -H "$B5" import "$tmp/units.ndjson" >/dev/null 2>"$tmp/err" || st=$?
+is "$st" 1 "5. importing someone else's unit: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-register: unit '$unit' is owned by $buyer, not by this home's owner key: not imported$" \
+	"5. the message names the unit and its owner"
+sqlite3 "$B5/terra.db" .dump >"$tmp/b5.after"
+ok "5. the buyer's home is unchanged" cmp -s "$tmp/b5.before" "$tmp/b5.after"
+# Now the buyer's: it retires it.
+ok "5. the buyer retires the unit" sh -c 'terra-register -H "$1" retire "$2" >/dev/null 2>&1' - "$B5" "$u5"
+ok "5. its ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$B5"
+fails 1 "5. the seller can no longer rotate or retire it" \
+	sh -c 'terra-register -H "$1" retire "$2" >/dev/null 2>&1' - "$S5" "$u5"
+
+# 6. A rotation in the unit's own home while terra-run uses it: the run
+# stops within one --interval, signing nothing with the old key after the
+# change; the next run signs with the new key, and both runs' usage counts.
+R6=$tmp/r6
+export TERRA_NOW=2026-11-21T10:00:00Z
+terra-register -H "$R6" init 2>/dev/null
+terra-probe --bench none --mem-test 1 2>/dev/null | terra-register -H "$R6" >"$tmp/r6.units" 2>/dev/null
+r6=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r6.units" | head -n 1)
+old6=$(jq -r "select(.unit == \"$r6\") | .unit_pub" "$tmp/r6.units")
+TERRA_HOME=$R6 terra-run -u "$r6" -w sha256d --interval 0.2 --share-bits 12 >"$tmp/run6" 2>"$tmp/run6.err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+i=0
+while [ ! -s "$tmp/run6" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "6. (the run is running)" test -s "$tmp/run6"
+TERRA_NOW=2026-11-21T10:30:00Z terra-register -H "$R6" rekey "$r6" >"$tmp/rekey6" 2>/dev/null
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 $pid 2>/dev/null || :
+st=0
+wait $pid || st=$?
+trap 'rm -rf "$tmp"' EXIT
+is "$st" 1 "6. the run ends by itself (exit 1)"
+like "$(errs "$tmp/run6.err")" "^terra-run: job '[^']*' on unit $r6: stopped: the unit is signed for by another key now \(rekey\)$" \
+	"6. it says why"
+is "$(jq -r .signer "$tmp/run6" | sort -u)" "$old6" "6. everything it signed, it signed with the old key"
+new6=$(jq -r .unit_pub "$tmp/rekey6")
+ok "6. the home holds the new key" test "$new6" != "$old6"
+ok "6. (no key.new left)" test ! -e "$R6/units/$r6.key.new"
+ok "6. a new run uses the unit" sh -c 'TERRA_NOW=2026-11-21T10:31:00Z TERRA_HOME=$1 terra-run -u "$2" -w sha256d --work 1000 --share-bits 12 >"$3" 2>/dev/null' - \
+	"$R6" "$r6" "$tmp/run6b"
+is "$(jq -r .signer "$tmp/run6b" | sort -u)" "$new6" "6. signed with the new key"
+is "$(jq -r .seq "$tmp/run6b" | head -n 1)" "$(jq -r .seq_from "$tmp/rekey6")" "6. from the rekey's seq_from"
+export TERRA_NOW=2026-11-21T11:05:00Z
+ok "6. both runs' usage is metered" sh -c 'terra-meter -H "$1" -p "$2" "$3" "$4" >"$5"' - "$R6" "$P" "$tmp/run6" "$tmp/run6b" "$tmp/m6"
+is "$(jq -r .records "$tmp/m6")" "$(cat "$tmp/run6" "$tmp/run6b" | wc -l | tr -d ' ')" "6. every record counted"
+ok "6. the ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$R6"
+
 done_testing
