@@ -155,6 +155,17 @@ like "$(errs "$tmp/err")" "entry [0-9]+: settlements row of period $H1: inputs_d
 	"B3. verify: the message"
 ok "B3. (the untouched home verifies)" sh -c 'terra-ledger verify >/dev/null'
 
+# B4. An empty export (or one cut down to nothing) proves nothing: verify
+# --pubkey refuses it instead of reporting a verified ledger of size 0.
+: >"$tmp/empty.ndjson"
+fails 3 "B4. verify --pubkey of an empty export fails (exit 3)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >"$3" 2>"$4"' - "$owner" "$tmp/empty.ndjson" "$tmp/out" "$tmp/err"
+like "$(errs "$tmp/err")" "^terra-ledger: verify: the export holds no entries: nothing verified$" "B4. the message"
+ok "B4. no verified record written" test ! -s "$tmp/out"
+terra-ledger export -f ndjson >"$tmp/b4.ndjson"
+ok "B4. (the home's own export verifies)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/b4.ndjson"
+
 # B2. The settlements row deleted: the entry still says the hour is settled.
 keep
 sqlite3 "$TERRA_HOME/terra.db" "DROP TRIGGER settlements_no_delete;
