@@ -57,6 +57,8 @@ static int meets(const struct worker *w, const terra_job *job)
 	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
+static int still_ours(struct worker *w, const terra_job *job, terra_err *e);
+
 /* Writes one usage record for the stretch [from, to) of a job; under s->lock. */
 static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_t from, int64_t to,
                 int64_t work, int64_t busy, int final, terra_err *e)
@@ -82,6 +84,11 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 		goto out;
 	/* The seq is committed before the record exists: a crash skips it, never reuses it. */
 	if (terra_unit_seq_reserve(s->home->db, w->id, 1, &seq, e) < 0)
+		goto out;
+	/* Checked again after the seq is taken: a rekey committed in between
+	 * made this seq the new key's (its seq_from), so the old key must not
+	 * sign it; one committed later starts past it. The seq is skipped. */
+	if (!still_ours(w, job, e))
 		goto out;
 	if (terra_rec_set(rec, "seq", json_integer(seq), e) < 0)
 		goto out;
