@@ -17,7 +17,9 @@ static const char usage_text[] =
     "       terra-register [-H DIR] init [--force]\n"
     "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
     "                      health UNIT\n"
-    "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT";
+    "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT |\n"
+    "                      rekey UNIT [PUBKEY]\n"
+    "       terra-register [-H DIR] unitkey UNIT | import FILE...";
 
 static int check(void *arg, json_t *rec, const char *where, terra_err *e)
 {
@@ -117,8 +119,10 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		                  sub);
 	if (o->force && strcmp(sub, "init"))
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
-	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire"))
-		terra_usage_error(usage_text, "%s: -n and --yes apply to transfer and retire only", sub);
+	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire") &&
+	    strcmp(sub, "rekey"))
+		terra_usage_error(usage_text,
+		                  "%s: -n and --yes apply to transfer, retire and rekey only", sub);
 }
 
 enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE, OPT_YES };
@@ -133,8 +137,9 @@ static const terra_cli_opt options[] = {
      &opt.strict},
     {OPT_FORCE, "force", NULL, "init: repair a home whose owner.pub is missing or wrong", NULL,
      &opt.force},
-    {'n', "dry-run", NULL, "transfer, retire: print the record, change nothing", NULL, &opt.dry},
-    {OPT_YES, "yes", NULL, "transfer, retire: do not ask on a terminal", NULL, &opt.yes},
+    {'n', "dry-run", NULL, "transfer, retire, rekey: print the record, change nothing", NULL,
+     &opt.dry},
+    {OPT_YES, "yes", NULL, "transfer, retire, rekey: do not ask on a terminal", NULL, &opt.yes},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -179,13 +184,25 @@ int main(int argc, char **argv)
 	} else if (!strcmp(sub, "retire")) {
 		want_args(&opt, sub, nargs - 1, 1, 0);
 		status = register_change(&run, &opt, args[1], NULL);
+	} else if (!strcmp(sub, "rekey")) {
+		want_args(&opt, sub, nargs - 1, nargs == 3 ? 2 : 1, 0);
+		status = register_rekey(&run, &opt, args[1], nargs == 3 ? args[2] : NULL);
+	} else if (!strcmp(sub, "unitkey")) {
+		want_args(&opt, sub, nargs - 1, 1, 0);
+		status = register_unitkey(&run, &opt, args[1]);
+	} else if (!strcmp(sub, "import")) {
+		if (nargs < 2)
+			terra_usage_error(usage_text, "import: expected one or more files");
+		want_args(&opt, sub, 0, 0, 0);
+		status = register_import(&run, &opt, args + 1, nargs - 1);
 	} else {
 		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
 		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
 		if (opt.dry || opt.yes)
-			terra_usage_error(usage_text, "-n and --yes apply to transfer and retire only");
+			terra_usage_error(usage_text,
+			                  "-n and --yes apply to transfer, retire and rekey only");
 		register_open_home(&run, &opt, TERRA_HOME_SECRET);
 		status = cmd_register(&run, &opt, args, nargs);
 	}

@@ -148,6 +148,30 @@ static const char *const migrations[] = {
 	"    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
 	"     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
 	"END;",
+	/* 5: a unit that changed owner within a period has one input row per
+	 * owner (terra-meter splits its usage at the transfer): the key of
+	 * settlement_inputs takes the owner in. */
+	"CREATE TABLE settlement_inputs_5 ("
+	"  period TEXT NOT NULL REFERENCES settlements(period),"
+	"  role TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  weight INTEGER NOT NULL,"
+	"  PRIMARY KEY (period, role, id, owner)"
+	") WITHOUT ROWID;"
+	"INSERT INTO settlement_inputs_5 (period, role, id, owner, weight)"
+	"  SELECT period, role, id, coalesce(owner, ''), weight FROM settlement_inputs;"
+	"DROP TABLE settlement_inputs;"
+	"ALTER TABLE settlement_inputs_5 RENAME TO settlement_inputs;"
+	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+	/* ... and a unit's key may be rotated: "rekey" entries are versions too. */
+	"DROP VIEW units_latest_entry;"
+	"CREATE VIEW units_latest_entry AS"
+	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+	"  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

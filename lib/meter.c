@@ -6,6 +6,7 @@
 #include "tally.h"
 #include "time.h"
 #include "unit.h"
+#include "unitchain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +14,48 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-struct munit {
-	terra_usage_unit c; /* first: the checks see an array of these (lib/usage.h) */
+/* One version of a unit record, as read (units_settle makes units of them). */
+struct version {
+	terra_usage_unit c;
 	char owner_hex[TERRA_PK_HEX];
 	int64_t score;
-	int64_t stamp; /* updated_at, else registered_at: the latest record wins */
-	long order;    /* position among the records read, for ties */
+	int64_t stamp;    /* updated_at, else registered_at */
+	int64_t seq_from; /* a version with a new unit key: its first seq */
+	long order;       /* position among the records read, for ties */
+};
+
+/* A unit from its latest version, with the owners of its chain. */
+struct munit {
+	terra_usage_unit c; /* first: the checks see an array of these (lib/usage.h) */
+	int64_t score;
+	size_t epoch0, nepochs; /* its owners in time, in m->epochs */
+	size_t key0;            /* with c.nkeys: its keys, in m->keys */
+};
+
+/* From `from` on (INT64_MIN for the first), the unit is owned by slot's owner. */
+struct epoch {
+	int64_t from;
+	uint32_t slot;
+};
+
+/* A (unit, owner) pair: one meter record per period. */
+struct slot {
+	size_t unit;
+	char owner_hex[TERRA_PK_HEX];
 };
 
 struct terra_meter {
 	terra_meter_opts o;
 	int64_t nperiods;
+	struct version *vers; /* every version given, until units_settle */
+	size_t nvers, capvers;
 	struct munit *units;
-	size_t nunits, capunits;
+	size_t nunits;
+	struct epoch *epochs;
+	struct slot *slots;
+	size_t nepochs, nslots;
+	terra_usage_key *keys; /* of the units whose key was rotated */
+	size_t nkeys;
 	int units_sorted;
 	int fed; /* usage read: the unit table is fixed */
 	long unit_order;
@@ -34,9 +64,9 @@ struct terra_meter {
 	const terra_key *signer;
 };
 
-static int cmp_unit_id(const void *a, const void *b)
+static int cmp_version(const void *a, const void *b)
 {
-	const struct munit *x = a, *y = b;
+	const struct version *x = a, *y = b;
 	int c = strcmp(x->c.id, y->c.id);
 
 	if (c)
@@ -80,7 +110,11 @@ void terra_meter_free(terra_meter *m)
 {
 	if (!m)
 		return;
+	free(m->vers);
 	free(m->units);
+	free(m->epochs);
+	free(m->slots);
+	free(m->keys);
 	terra_tally_free(m->tally);
 	free(m);
 }
@@ -97,7 +131,7 @@ long terra_meter_bad(const terra_meter *m)
 
 /* ---- units ------------------------------------------------------------- */
 
-static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
+static int unit_parse(const json_t *rec, struct version *u, terra_err *e)
 {
 	const char *id, *owner, *state;
 	uint8_t owner_pk[TERRA_PK_BYTES];
@@ -110,6 +144,7 @@ static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
 	    terra_rec_str(rec, "owner", &owner, e) < 0 ||
 	    terra_rec_hex(rec, "unit_pub", u->c.unit_pub, sizeof u->c.unit_pub, e) < 0 ||
 	    terra_rec_int_opt(rec, "score", &u->score, e) < 0 ||
+	    terra_rec_int_opt(rec, "seq_from", &u->seq_from, e) < 0 ||
 	    terra_rec_str(rec, "state", &state, e) < 0 ||
 	    terra_rec_time(rec, "registered_at", &u->stamp, e) < 0)
 		return -1;
@@ -142,57 +177,157 @@ static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
 	return 0;
 }
 
-static int unit_push(terra_meter *m, const struct munit *u, terra_err *e)
+static int unit_push(terra_meter *m, const struct version *u, terra_err *e)
 {
 	if (m->fed)
 		return terra_err_set(e, TERRA_E_STATE, "units: loaded after the usage");
-	if (m->nunits == m->capunits) {
-		size_t cap = m->capunits ? 2 * m->capunits : 16;
-		struct munit *n = realloc(m->units, cap * sizeof *n);
+	if (m->nvers == m->capvers) {
+		size_t cap = m->capvers ? 2 * m->capvers : 16;
+		struct version *n = realloc(m->vers, cap * sizeof *n);
 
 		if (!n)
 			return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
-		m->units = n;
-		m->capunits = cap;
+		m->vers = n;
+		m->capvers = cap;
 	}
-	m->units[m->nunits] = *u;
-	m->units[m->nunits].order = m->unit_order++;
-	m->nunits++;
+	m->vers[m->nvers] = *u;
+	m->vers[m->nvers].order = m->unit_order++;
+	m->nvers++;
 	m->units_sorted = 0;
 	return 0;
 }
 
-/* Sorts by id and keeps the latest record of each unit. */
-static void units_settle(terra_meter *m)
+static int cmp_owner(const void *a, const void *b)
 {
-	size_t i, n = 0;
-
-	if (m->units_sorted)
-		return;
-	if (m->nunits > 1)
-		qsort(m->units, m->nunits, sizeof *m->units, cmp_unit_id);
-	for (i = 0; i < m->nunits; i++) {
-		if (i + 1 < m->nunits && !strcmp(m->units[i].c.id, m->units[i + 1].c.id))
-			continue;
-		m->units[n++] = m->units[i];
-	}
-	m->nunits = n;
-	m->units_sorted = 1;
+	return strcmp(((const struct slot *)a)->owner_hex, ((const struct slot *)b)->owner_hex);
 }
 
+/* The slot of owner among the unit's, [from, to) of m->slots. */
+static uint32_t slot_of(const terra_meter *m, size_t from, size_t to, const char *owner)
+{
+	size_t i;
+
+	for (i = from; i < to && strcmp(m->slots[i].owner_hex, owner); i++)
+		;
+	return (uint32_t)i;
+}
+
+/* The unit of the versions v[0..n) (one unit, in the order they take
+ * effect): the latest version, its owners in time (each a slot, ordered by
+ * owner key) and, when its key changed, every key with what it may sign. */
+static int unit_make(terra_meter *m, const struct version *v, size_t n, terra_err *e)
+{
+	struct munit *u = &m->units[m->nunits];
+	size_t i, s0 = m->nslots, k0 = m->nkeys;
+	terra_usage_key *key;
+
+	u->c = v[n - 1].c;
+	u->score = v[n - 1].score;
+	for (i = 0; i < n; i++)
+		if (slot_of(m, s0, m->nslots, v[i].owner_hex) == m->nslots) {
+			m->slots[m->nslots].unit = m->nunits;
+			memcpy(m->slots[m->nslots].owner_hex, v[i].owner_hex, TERRA_PK_HEX);
+			m->nslots++;
+		}
+	if (m->nslots - s0 > 1)
+		qsort(m->slots + s0, m->nslots - s0, sizeof *m->slots, cmp_owner);
+	u->epoch0 = m->nepochs;
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(v[i].owner_hex, v[i - 1].owner_hex))
+			continue;
+		m->epochs[m->nepochs].from = i ? v[i].stamp : INT64_MIN;
+		m->epochs[m->nepochs].slot = slot_of(m, s0, m->nslots, v[i].owner_hex);
+		m->nepochs++;
+	}
+	u->nepochs = m->nepochs - u->epoch0;
+	for (i = 1; i < n && !memcmp(v[i].c.unit_pub, v[0].c.unit_pub, TERRA_PK_BYTES); i++)
+		;
+	if (i < n) { /* rotated: keys[] are placed once all units are made */
+		for (i = 0; i < n; i++) {
+			if (i && !memcmp(v[i].c.unit_pub, v[i - 1].c.unit_pub, TERRA_PK_BYTES))
+				continue;
+			if (i && v[i].seq_from < 1)
+				return terra_err_set(e, TERRA_E_INPUT,
+				                     "unit '%s': a new unit key without seq_from",
+				                     u->c.id);
+			key = &m->keys[m->nkeys++];
+			memcpy(key->pub, v[i].c.unit_pub, TERRA_PK_BYTES);
+			key->from = i ? v[i].stamp : INT64_MIN;
+			key->seq_from = i ? v[i].seq_from : 0;
+			key->until = key->seq_until = INT64_MAX;
+			if (i) {
+				key[-1].until = key->from;
+				key[-1].seq_until = key->seq_from;
+			}
+		}
+		u->c.nkeys = m->nkeys - k0;
+		u->key0 = k0; /* c.keys is set once m->keys is complete */
+	}
+	m->nunits++;
+	return 0;
+}
+
+/* Makes the units of the versions given, once, before the usage. */
+static int units_settle(terra_meter *m, terra_err *e)
+{
+	size_t i, j;
+
+	if (m->units_sorted)
+		return 0;
+	if (m->nvers > 1)
+		qsort(m->vers, m->nvers, sizeof *m->vers, cmp_version);
+	free(m->units);
+	free(m->epochs);
+	free(m->slots);
+	free(m->keys);
+	m->units = calloc(m->nvers + 1, sizeof *m->units);
+	m->epochs = calloc(m->nvers + 1, sizeof *m->epochs);
+	m->slots = calloc(m->nvers + 1, sizeof *m->slots);
+	m->keys = calloc(m->nvers + 1, sizeof *m->keys);
+	m->nunits = m->nepochs = m->nslots = m->nkeys = 0;
+	if (!m->units || !m->epochs || !m->slots || !m->keys)
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	for (i = 0; i < m->nvers; i = j) {
+		for (j = i + 1; j < m->nvers && !strcmp(m->vers[i].c.id, m->vers[j].c.id); j++)
+			;
+		if (unit_make(m, m->vers + i, j - i, e) < 0)
+			return -1;
+	}
+	for (i = 0; i < m->nunits; i++)
+		if (m->units[i].c.nkeys)
+			m->units[i].c.keys = m->keys + m->units[i].key0;
+	m->units_sorted = 1;
+	return 0;
+}
+
+/*
+ * Every version of every unit in the ledger, each unit's versions checked as
+ * a chain (lib/unitchain.h): the latest one is the units row that
+ * terra_unit_list checks, the earlier ones say who owned it when.
+ */
 int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 {
-	json_t *all = NULL, *rec;
-	struct munit u;
+	json_t *rows = NULL, *all = NULL, *prev = json_object(), *rec;
+	struct version u;
+	const char *id;
 	size_t i;
 	int rc = -1;
 
-	if (terra_unit_list(db, &all, e) < 0)
-		return -1;
+	if (!prev)
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_history(db, &all, e) < 0)
+		goto out;
 	json_array_foreach(all, i, rec)
 	{
-		if (unit_parse(rec, &u, e) < 0) {
-			terra_err_wrap(e, "unit record %zu in the database", i + 1);
+		id = json_string_value(json_object_get(rec, "unit"));
+		if (!id || terra_unitchain_next(json_object_get(prev, id), rec, INT64_MAX, e) < 0 ||
+		    unit_parse(rec, &u, e) < 0) {
+			e->kind = TERRA_E_VERIFY;
+			terra_err_wrap(e, "unit '%s' in the ledger", id ? id : "?");
+			goto out;
+		}
+		if (json_object_set(prev, id, rec) < 0) {
+			terra_err_set(e, TERRA_E_SYS, "units: out of memory");
 			goto out;
 		}
 		if (unit_push(m, &u, e) < 0)
@@ -200,6 +335,8 @@ int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 	}
 	rc = 0;
 out:
+	json_decref(prev);
+	json_decref(rows);
 	json_decref(all);
 	return rc;
 }
@@ -209,7 +346,7 @@ int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 	uint8_t signer[TERRA_PK_BYTES], owner[TERRA_PK_BYTES];
 	char want[TERRA_UNIT_ID_HEX];
 	const char *fingerprint;
-	struct munit u;
+	struct version u;
 
 	if (unit_parse(rec, &u, e) < 0)
 		return -1;
@@ -285,6 +422,82 @@ static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 	                                                 : "");
 }
 
+/*
+ * Splits amount over pieces of the given lengths, summing to total, by
+ * largest remainder: each gets floor(amount * len / total), and the units
+ * left over go one each to the largest remainders, ties to the earlier.
+ */
+static void split_pieces(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
+                         u128 *rem)
+{
+	int64_t left = amount;
+	size_t i, best;
+
+	for (i = 0; i < n; i++) {
+		u128 x = (u128)amount * (u128)len[i];
+
+		out[i] = (int64_t)(x / (u128)total);
+		rem[i] = x % (u128)total;
+		left -= out[i];
+	}
+	for (; left > 0; left--) {
+		for (best = 0, i = 1; i < n; i++)
+			if (rem[i] > rem[best])
+				best = i;
+		out[best]++;
+		rem[best] = 0;
+	}
+}
+
+/*
+ * Counts a placed record. [start, until) is counted (until < end: the unit
+ * was retired, or its key rotated out, inside the record), cut where the
+ * unit changed owner: each part, with its share of busy_us and work by
+ * time, goes to the owner of its time.
+ */
+static int count(terra_meter *m, const terra_usage_verdict *u)
+{
+	const struct munit *mu = &m->units[u->unit];
+	const struct epoch *ep = m->epochs + mu->epoch0;
+	size_t n = mu->nepochs, first = 0, last, np, i;
+	int64_t *len, *busy, *work, at;
+	u128 *rem;
+	int rc = 0;
+
+	while (first + 1 < n && ep[first + 1].from <= u->start)
+		first++;
+	for (last = first; last + 1 < n && ep[last + 1].from < u->until; last++)
+		;
+	if (first == last && u->until == u->end)
+		return terra_tally_count(m->tally, u, ep[first].slot, u->start, u->end, u->busy,
+		                         u->work);
+	np = last - first + 2; /* the owners' parts, then what is not counted */
+	len = malloc(np * 3 * sizeof *len);
+	rem = malloc(np * sizeof *rem);
+	if (!len || !rem) {
+		free(len);
+		free(rem);
+		return -1;
+	}
+	busy = len + np;
+	work = busy + np;
+	for (i = 0, at = u->start; i + 1 < np; i++) {
+		int64_t to = first + i + 1 <= last ? ep[first + i + 1].from : u->until;
+
+		len[i] = to - at;
+		at = to;
+	}
+	len[np - 1] = u->end - u->until;
+	split_pieces(u->busy, len, np, u->end - u->start, busy, rem);
+	split_pieces(u->work, len, np, u->end - u->start, work, rem);
+	for (i = 0, at = u->start; i + 1 < np && rc == 0; at += len[i], i++)
+		rc = terra_tally_count(m->tally, u, ep[first + i].slot, at, at + len[i], busy[i],
+		                       work[i]);
+	free(len);
+	free(rem);
+	return rc;
+}
+
 /* Takes one checked line in input order. Returns 1 when io stops the input. */
 static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 {
@@ -306,7 +519,7 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		                                  m->units[u->unit].c.id, u->start, u->end)))
 			break;
 		got = terra_tally_seq(m->tally, u, &other);
-		if (got < 0 || (got == TERRA_TALLY_NEW && terra_tally_count(m->tally, u) < 0))
+		if (got < 0 || (got == TERRA_TALLY_NEW && count(m, u) < 0))
 			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
 		if (got == TERRA_TALLY_NEW)
 			return 0;
@@ -356,7 +569,8 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	FILE *in = stdin;
 	int rc;
 
-	units_settle(m);
+	if (units_settle(m, e) < 0)
+		return -1;
 	m->fed = 1;
 	if (!m->tally &&
 	    !(m->tally = terra_tally_new(m->nunits, m->o.from, m->o.every, m->nperiods)))
@@ -374,7 +588,8 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 
 static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
-	const struct munit *u = &m->units[a->unit];
+	const struct slot *slot = &m->slots[a->slot];
+	const struct munit *u = &m->units[slot->unit];
 	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;
 	int64_t weight, charge, rem;
 	char period[2 * TERRA_TIME_MAX], ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];
@@ -396,7 +611,7 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	              "s:s, s:I}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", u->owner_hex, "busy_us", (json_int_t)a->busy,
+	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy,
 	              "utilization_ppm", (json_int_t)((u128)a->busy * 1000000 / (u128)m->o.every),
 	              "score", (json_int_t)u->score, "weight", (json_int_t)weight, "records",
 	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",

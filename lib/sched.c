@@ -57,6 +57,8 @@ static int meets(const struct worker *w, const terra_job *job)
 	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
+static int still_ours(struct worker *w, const terra_job *job, terra_err *e);
+
 /* Writes one usage record for the stretch [from, to) of a job; under s->lock. */
 static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_t from, int64_t to,
                 int64_t work, int64_t busy, int final, terra_err *e)
@@ -83,6 +85,11 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 	/* The seq is committed before the record exists: a crash skips it, never reuses it. */
 	if (terra_unit_seq_reserve(s->home->db, w->id, 1, &seq, e) < 0)
 		goto out;
+	/* Checked again after the seq is taken: a rekey committed in between
+	 * made this seq the new key's (its seq_from), so the old key must not
+	 * sign it; one committed later starts past it. The seq is skipped. */
+	if (!still_ours(w, job, e))
+		goto out;
 	if (terra_rec_set(rec, "seq", json_integer(seq), e) < 0)
 		goto out;
 	if (terra_rec_sign(rec, &w->key, e) < 0 || terra_rec_write(s->o.out, rec, e) < 0)
@@ -98,25 +105,30 @@ out:
 }
 
 /*
- * Whether the unit is still this home's to use: a retire or transfer by
- * terra-register while the run goes on makes it stop at its next usage
- * record (--interval), so no record past the change is signed. Under
+ * Whether the unit is still this home's to use: a retire, transfer or rekey
+ * by terra-register while the run goes on makes it stop at its next usage
+ * record (--interval), which it does not sign: no record ends past the
+ * change. Under
  * s->lock; a unit that cannot be read is kept (the next check tells).
  */
 static int still_ours(struct worker *w, const terra_job *job, terra_err *e)
 {
 	terra_unit u;
 	terra_err ignore;
-	int retired;
+	int retired, rekeyed;
 
 	if (terra_unit_get(w->s->home->db, w->id, &u, &ignore) < 0)
 		return 1;
 	retired = u.retired;
-	w->gone = retired || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
+	rekeyed = memcmp(u.unit_pub, w->key.pk, TERRA_PK_BYTES) != 0;
+	w->gone = retired || rekeyed || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
 	terra_unit_free(&u);
 	if (w->gone)
-		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s", job->id,
-		              w->id, retired ? "retired" : "transferred to another owner");
+		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s",
+		              job->id, w->id,
+		              retired   ? "retired"
+		              : rekeyed ? "signed for by another key now (rekey)"
+		                        : "transferred to another owner");
 	return !w->gone;
 }
 
@@ -165,10 +177,9 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 		    ((s->o.interval_us && now - from >= s->o.interval_us) ||
 		     terra_task_full(task))) {
 			pthread_mutex_lock(&s->lock);
-			r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0),
-			         work, busy, 0, e);
-			if (r == 0 && !still_ours(w, job, e))
-				r = -1;
+			r = still_ours(w, job, e) ? emit(w, job, task, s->wall0 + (from - mono0),
+			                                 s->wall0 + (now - mono0), work, busy, 0, e)
+			                          : -1;
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;
@@ -181,8 +192,9 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	if (work > 0 || emitted) {
 		now = terra_time_mono();
 		pthread_mutex_lock(&s->lock);
-		r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0), work,
-		         busy, 1, e);
+		r = still_ours(w, job, e) ? emit(w, job, task, s->wall0 + (from - mono0),
+		                                 s->wall0 + (now - mono0), work, busy, 1, e)
+		                          : -1;
 		pthread_mutex_unlock(&s->lock);
 		if (r < 0)
 			goto out;

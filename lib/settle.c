@@ -9,6 +9,7 @@
 #include "settlestore.h"
 #include "sha256.h"
 #include "time.h"
+#include "unitchain.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -188,16 +189,65 @@ void terra_settle_pre_free(terra_settle_pre *p)
 	p->canon = NULL;
 }
 
+/* Whether owner_hex owned the unit (whose versions are in db's ledger) at
+ * some time in [from, to): 1 or 0, -1 on error. */
+static int owned_during(sqlite3 *db, const char *unit, const char *owner_hex, int64_t from,
+                        int64_t to, terra_err *e)
+{
+	json_t *versions = NULL, *v;
+	sqlite3_stmt *st = NULL;
+	const char *at;
+	int64_t stamp;
+	size_t i;
+	int rc = -1, retired, step;
+
+	if (!(versions = json_array()))
+		return terra_err_sys(e, "units");
+	if (terra_db_prepare(db,
+	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
+	                     " ORDER BY seq",
+	                     &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(
+		        versions, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)) <
+		    0) {
+			terra_err_sys(e, "units");
+			goto out;
+		}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "units");
+		goto out;
+	}
+	/* usage before the registration is the first owner's, as the meter counts it */
+	if (!(at = terra_unitchain_owner_at(versions, from, &retired)))
+		at = json_string_value(json_object_get(json_array_get(versions, 0), "owner"));
+	rc = at && !strcmp(at, owner_hex);
+	json_array_foreach(versions, i, v)
+	{
+		if (rc || terra_unitchain_stamp(v, &stamp, e) < 0)
+			break;
+		if (stamp > from && stamp < to)
+			rc = !strcmp(json_string_value(json_object_get(v, "owner")), owner_hex);
+	}
+out:
+	sqlite3_finalize(st);
+	json_decref(versions);
+	return rc;
+}
+
 /* The meter record is signed by a trusted key, its weight is score x busy_us,
- * and its unit, when registered, has that owner. */
+ * and its unit, when registered, had that owner in its period. */
 static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
                          const uint8_t owner[TERRA_PK_BYTES], int64_t weight,
                          const terra_settle_pre *p, terra_err *e)
 {
 	const uint8_t *signer = p->signer;
 	char owner_hex[TERRA_PK_HEX];
-	const char *registered;
-	int64_t score, busy, want;
+	const char *registered, *stamp, *period;
+	int64_t score, busy, want, from, to, since;
 	size_t i;
 	int got;
 
@@ -223,8 +273,11 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	if (registry_read(s, e) < 0)
 		return -1;
 	/* one lookup per record: terra_unit_get would load the whole record */
-	if (!s->owner_of && terra_db_prepare(s->registry, "SELECT owner FROM units WHERE unit = ?",
-	                                     &s->owner_of, e) < 0)
+	if (!s->owner_of &&
+	    terra_db_prepare(s->registry,
+	                     "SELECT owner, coalesce(json_extract(record, '$.updated_at'),"
+	                     " registered_at) FROM units WHERE unit = ?",
+	                     &s->owner_of, e) < 0)
 		return -1;
 	sqlite3_reset(s->owner_of);
 	sqlite3_bind_text(s->owner_of, 1, unit, -1, SQLITE_TRANSIENT);
@@ -234,10 +287,21 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	if (got != SQLITE_ROW)
 		return terra_db_err(s->registry, e, "units");
 	registered = (const char *)sqlite3_column_text(s->owner_of, 0);
+	stamp = (const char *)sqlite3_column_text(s->owner_of, 1);
 	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
-	if (!registered || strcmp(registered, owner_hex))
-		return terra_err_set(e, TERRA_E_VERIFY, "unit '%s' is registered to another owner",
-		                     unit);
+	if (terra_rec_str(meter, "period", &period, e) < 0 ||
+	    terra_period_parse(period, &from, &to, e) < 0 || !stamp ||
+	    terra_time_parse(stamp, &since, e) < 0)
+		return -1;
+	/* the registered owner since before the period: the only one in it */
+	if (since <= from)
+		got = registered && !strcmp(registered, owner_hex);
+	else if ((got = owned_during(s->registry, unit, owner_hex, from, to, e)) < 0)
+		return -1;
+	if (!got)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "unit '%s' is registered to another owner in period %s", unit,
+		                     period);
 	return 0;
 }
 
@@ -355,11 +419,12 @@ static int cmp_cover(const void *a, const void *b)
 	              json_string_value(json_array_get(*(json_t *const *)b, 0)));
 }
 
-/* covers in unit order (units_sort refused a unit twice). */
+/* covers in unit order, one row per unit: the meter records of a unit that
+ * changed owner (one per owner) cover their seqs together. */
 static int covers_sort(terra_settle *s, terra_err *e)
 {
 	size_t i, n = json_array_size(s->covers);
-	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array();
+	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array(), *last = NULL;
 	int rc = -1;
 
 	if (!v || !sorted) {
@@ -369,11 +434,23 @@ static int covers_sort(terra_settle *s, terra_err *e)
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(s->covers, i);
 	qsort(v, n, sizeof *v, cmp_cover);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (last && !cmp_cover(&last, &v[i])) {
+			json_int_t f = json_integer_value(json_array_get(v[i], 1));
+			json_int_t l = json_integer_value(json_array_get(v[i], 2));
+
+			if (f < json_integer_value(json_array_get(last, 1)))
+				json_array_set_new(last, 1, json_integer(f));
+			if (l > json_integer_value(json_array_get(last, 2)))
+				json_array_set_new(last, 2, json_integer(l));
+			continue;
+		}
 		if (json_array_append(sorted, v[i]) < 0) {
 			terra_err_sys(e, "settle: covers");
 			goto out;
 		}
+		last = v[i];
+	}
 	json_decref(s->covers);
 	s->covers = sorted;
 	sorted = NULL;

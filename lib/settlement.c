@@ -4,6 +4,7 @@
 #include "record.h"
 #include "sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,10 @@ json_t *terra_settle_policy_json(const terra_settle_policy *p)
 
 static int unit_cmp(const void *a, const void *b)
 {
-	return strcmp(((const terra_settle_unit *)a)->unit, ((const terra_settle_unit *)b)->unit);
+	const terra_settle_unit *x = a, *y = b;
+	int c = strcmp(x->unit, y->unit);
+
+	return c ? c : strcmp(x->owner, y->owner);
 }
 
 static const terra_settle_unit *owner_sort_units;
@@ -106,9 +110,10 @@ int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e)
 	if (n > 1)
 		qsort(units, n, sizeof *units, unit_cmp);
 	for (i = 1; i < n; i++)
-		if (!strcmp(units[i - 1].unit, units[i].unit))
+		if (!unit_cmp(&units[i - 1], &units[i]))
 			return terra_err_set(e, TERRA_E_INPUT,
-			                     "unit %s appears in two meter records", units[i].unit);
+			                     "unit %s of owner %s appears in two meter records",
+			                     units[i].unit, units[i].owner);
 	return 0;
 }
 
@@ -213,6 +218,7 @@ void terra_settle_calc_free(terra_settle_calc *c)
 int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 {
 	terra_split_item groups[3], *items = NULL;
+	char(*keys)[TERRA_UNIT_ID_HEX + TERRA_PK_HEX] = NULL;
 	size_t *order = NULL, i;
 	int64_t left_c, left_h, left_g, carry = 0;
 	int rc = -1;
@@ -242,6 +248,21 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 
 	for (i = 0; i < c->nunits; i++)
 		items[i] = (terra_split_item){c->units[i].unit, c->units[i].weight, 0};
+	for (i = 1; i < c->nunits && strcmp(c->units[i - 1].unit, c->units[i].unit); i++)
+		;
+	if (i < c->nunits) {
+		/* A unit that changed owner has a part per owner: each split item
+		 * is then unit and owner, which orders as the unit alone before. */
+		if (!(keys = malloc(c->nunits * sizeof *keys))) {
+			terra_err_sys(e, "settle: %zu units", c->nunits);
+			goto out;
+		}
+		for (i = 0; i < c->nunits; i++) {
+			snprintf(keys[i], sizeof keys[i], "%s%s", c->units[i].unit,
+			         c->units[i].owner);
+			items[i].id = keys[i];
+		}
+	}
 	if (terra_split_run(groups[0].amount, items, c->nunits, &left_c, e) < 0)
 		goto out;
 	for (i = 0; i < c->nunits; i++)
@@ -272,6 +293,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	c->carry_out = carry;
 	rc = 0;
 out:
+	free(keys);
 	free(order);
 	free(items);
 	return rc;

@@ -26,7 +26,7 @@ struct seqs {
 };
 
 struct acc {
-	uint32_t unit, period;
+	uint32_t unit, period; /* unit: the slot */
 	int64_t busy, work, records, first, last;
 	int overflow;
 	uint64_t leaves;
@@ -262,19 +262,20 @@ static struct acc *acc_get(terra_tally *m, uint32_t unit, uint32_t period)
 	return &m->accs[m->naccs++];
 }
 
-int terra_tally_count(terra_tally *m, const terra_usage_verdict *it)
+int terra_tally_count(terra_tally *m, const terra_usage_verdict *it, uint32_t slot, int64_t start,
+                      int64_t end, int64_t busy_part, int64_t work_part)
 {
-	int64_t c0 = terra_meter_cell(it->start, m->from, m->every);
-	int64_t c1 = terra_meter_cell(it->end - 1, m->from, m->every), c;
+	int64_t c0 = terra_meter_cell(start, m->from, m->every);
+	int64_t c1 = terra_meter_cell(end - 1, m->from, m->every), c;
 
 	if (c0 < 0)
 		c0 = 0;
 	if (c1 > m->nperiods - 1)
 		c1 = m->nperiods - 1;
 	for (c = c0; c <= c1; c++) {
-		struct acc *a = acc_get(m, (uint32_t)it->unit, (uint32_t)c);
-		int64_t busy = terra_meter_part(it->busy, it->start, it->end, m->from, m->every, c);
-		int64_t work = terra_meter_part(it->work, it->start, it->end, m->from, m->every, c);
+		struct acc *a = acc_get(m, slot, (uint32_t)c);
+		int64_t busy = terra_meter_part(busy_part, start, end, m->from, m->every, c);
+		int64_t work = terra_meter_part(work_part, start, end, m->from, m->every, c);
 
 		if (!a)
 			return -1;
@@ -325,7 +326,7 @@ void terra_tally_cell_at(const terra_tally *t, size_t i, terra_tally_cell *c)
 {
 	const struct acc *a = t->order[i];
 
-	c->unit = a->unit;
+	c->slot = a->unit;
 	c->period = a->period;
 	c->busy = a->busy;
 	c->work = a->work;

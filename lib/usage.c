@@ -66,6 +66,49 @@ static const terra_usage_unit *find_unit(const terra_usage_rules *r, const char 
 	return NULL;
 }
 
+/* The key of a rotated unit that signer is; NULL when none is. */
+static const terra_usage_key *key_of(const terra_usage_unit *u, const uint8_t *signer)
+{
+	size_t i;
+
+	for (i = u->nkeys; i-- > 0;)
+		if (!memcmp(u->keys[i].pub, signer, TERRA_PK_BYTES))
+			return &u->keys[i];
+	return NULL;
+}
+
+/* The rules of the key k that signed the record (NULL: a unit never
+ * rotated) and of retirement: NULL when it counts, up to it->until, else
+ * why not. */
+static char *counted_until(const terra_usage_unit *u, const terra_usage_key *k,
+                           terra_usage_verdict *it)
+{
+	char at[TERRA_TIME_MAX];
+
+	it->until = it->end;
+	if (k && (it->seq < k->seq_from || it->start < k->from)) {
+		terra_time_format(k->from, at);
+		return terra_msgf("usage record: unit '%s': seq %lld signed by a key that took over "
+		               "only at %s, from seq %lld",
+		               u->id, (long long)it->seq, at, (long long)k->seq_from);
+	}
+	if (k && (it->seq >= k->seq_until || it->start >= k->until)) {
+		terra_time_format(k->until, at);
+		return terra_msgf("usage record: unit '%s': seq %lld signed by an old key, rotated "
+		               "out at %s from seq %lld",
+		               u->id, (long long)it->seq, at, (long long)k->seq_until);
+	}
+	if (k && k->until < it->until)
+		it->until = k->until;
+	if (u->retired) {
+		if (!u->has_retired_at || it->start >= u->retired_at)
+			return terra_msgf("usage record: retired unit '%s'", u->id);
+		if (u->retired_at < it->until)
+			it->until = u->retired_at;
+	}
+	return NULL;
+}
+
 /* ---- the rules, public for tests --------------------------------------- */
 
 int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t origin, int64_t every,
@@ -232,6 +275,8 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	json_t *rec = NULL;
 	const char *type, *unit_id, *workload;
 	const terra_usage_unit *u;
+	const terra_usage_key *k = NULL;
+	uint8_t signer[TERRA_PK_BYTES];
 	const char *sig;
 	char *why = NULL;
 
@@ -288,7 +333,9 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		why = terra_msgf("usage record: unknown unit '%s'", unit_id);
 		goto out;
 	}
-	if (terra_rec_verify(rec, u->unit_pub, &e) < 0) {
+	if (u->nkeys && terra_rec_hex(rec, "signer", signer, sizeof signer, &e) == 0)
+		k = key_of(u, signer);
+	if (terra_rec_verify(rec, k ? k->pub : u->unit_pub, &e) < 0) {
 		if (e.kind != TERRA_E_VERIFY)
 			why = terra_msgf("usage record: %s", e.msg);
 		else if (!strcmp(e.msg, "bad signature"))
@@ -298,10 +345,8 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 			              unit_id);
 		goto out;
 	}
-	if (u->retired && (!u->has_retired_at || it->end > u->retired_at)) {
-		why = terra_msgf("usage record: retired unit '%s'", unit_id);
+	if ((why = counted_until(u, k, it)))
 		goto out;
-	}
 	if (!strcmp(workload, "sha256d") && check_sha256d(rec, it->work, &why) < 0) {
 		char *w = why ? terra_msgf("usage record: %s", why) : NULL;
 
@@ -442,6 +487,8 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	char id[TERRA_UNIT_ID_HEX], name[16]; /* a longer workload name: check_line's */
 	uint8_t signer_pk[TERRA_PK_BYTES], sig_bytes[TERRA_SIG_BYTES];
 	const terra_usage_unit *u;
+	const terra_usage_key *k = NULL;
+	char *why;
 	size_t nf, clen;
 	int got = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS);
 
@@ -480,7 +527,8 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	if (written_str(line, unit, id, sizeof id) < 0 || !(u = find_unit(r, id, &it->unit)))
 		return 0;
 	if (written_hex(line, signer, signer_pk, sizeof signer_pk) < 0 ||
-	    memcmp(signer_pk, u->unit_pub, sizeof signer_pk))
+	    (u->nkeys ? !(k = key_of(u, signer_pk))
+	              : memcmp(signer_pk, u->unit_pub, sizeof signer_pk) != 0))
 		return 0;
 	if (len > sc->cap_canon) {
 		char *p = realloc(sc->canon, len);
@@ -493,8 +541,10 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	clen = terra_canon_without(line, len, f, nf, (size_t)(sig - f), sc->canon);
 	if (terra_key_verify(signer_pk, sc->canon, clen, sig_bytes) < 0)
 		return 0;
-	if (u->retired && (!u->has_retired_at || it->end > u->retired_at))
+	if ((why = counted_until(u, k, it))) {
+		free(why); /* check_line words it */
 		return 0;
+	}
 	if (!strcmp(name, "sha256d") && !sha256d_written(line, evidence, it->work, sc))
 		return 0;
 	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))

@@ -26,13 +26,28 @@
 /* Hex digits of a signature kept per record to tell a duplicate from a replay. */
 #define TERRA_USAGE_SIG_KEPT 32
 
-/* A known unit, as the checks need it. */
+/*
+ * One key of a unit whose key was rotated (terra-records(5), unit_sig): it
+ * signs the records that start in [from, until) with seqs in [seq_from,
+ * seq_until), each counted up to until. The first key's from and seq_from
+ * are INT64_MIN and 0, the current key's until and seq_until INT64_MAX.
+ */
+typedef struct terra_usage_key {
+	uint8_t pub[TERRA_PK_BYTES];
+	int64_t from, until, seq_from, seq_until;
+} terra_usage_key;
+
+/* A known unit, as the checks need it. A retired unit's records count up
+ * to retired_at; one that starts there or later is refused. */
 typedef struct terra_usage_unit {
 	char id[TERRA_UNIT_ID_HEX];
-	uint8_t unit_pub[TERRA_PK_BYTES];
+	uint8_t unit_pub[TERRA_PK_BYTES]; /* the current key */
 	int64_t int32_mops, fp32_mflops;
 	int retired, has_retired_at;
 	int64_t retired_at;
+	/* a unit whose key was rotated: every key in order, the last unit_pub */
+	const terra_usage_key *keys; /* NULL: never rotated */
+	size_t nkeys;
 } terra_usage_unit;
 
 /* What the checks see: the units sorted by id (stride bytes apart, the
@@ -56,6 +71,8 @@ typedef struct terra_usage_verdict {
 	char *msg;   /* TERRA_USAGE_BAD: "usage record: why" (malloc'd; NULL: out of memory) */
 	size_t unit; /* index among the rules' units */
 	int64_t seq, start, end, busy, work;
+	int64_t until; /* counted up to here: end, or earlier when the unit was retired
+	                  or its key rotated out inside the record */
 	char sig[TERRA_USAGE_SIG_KEPT];
 	uint8_t leaf[TERRA_HASH_BYTES];
 } terra_usage_verdict;

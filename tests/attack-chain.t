@@ -143,6 +143,29 @@ overlap "P1D around the hour" 2026-11-21T00:00:00Z/P1D $H1
 overlap "the hour shifted by 1 microsecond" 2026-11-21T10:00:00.000001Z/PT1H $H1
 overlap "PT1M inside the hour" 2026-11-21T10:30:00Z/PT1M $H1
 
+# B3. The settlements row's inputs_digest changed (in a copy of the home):
+# verify compares it with the settlement entry's.
+cp -R "$TERRA_HOME" "$tmp/b3home"
+sqlite3 "$tmp/b3home/terra.db" "DROP TRIGGER settlements_no_update;
+UPDATE settlements SET inputs_digest = replace(inputs_digest, substr(inputs_digest, 1, 1),
+  CASE substr(inputs_digest, 1, 1) WHEN '0' THEN '1' ELSE '0' END) WHERE period = '$H1';"
+fails 3 "B3. verify sees a changed settlements.inputs_digest" \
+	sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$tmp/b3home" "$tmp/err"
+like "$(errs "$tmp/err")" "entry [0-9]+: settlements row of period $H1: inputs_digest differs from the entry's" \
+	"B3. verify: the message"
+ok "B3. (the untouched home verifies)" sh -c 'terra-ledger verify >/dev/null'
+
+# B4. An empty export (or one cut down to nothing) proves nothing: verify
+# --pubkey refuses it instead of reporting a verified ledger of size 0.
+: >"$tmp/empty.ndjson"
+fails 3 "B4. verify --pubkey of an empty export fails (exit 3)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >"$3" 2>"$4"' - "$owner" "$tmp/empty.ndjson" "$tmp/out" "$tmp/err"
+like "$(errs "$tmp/err")" "^terra-ledger: verify: the export holds no entries: nothing verified$" "B4. the message"
+ok "B4. no verified record written" test ! -s "$tmp/out"
+terra-ledger export -f ndjson >"$tmp/b4.ndjson"
+ok "B4. (the home's own export verifies)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/b4.ndjson"
+
 # B2. The settlements row deleted: the entry still says the hour is settled.
 keep
 sqlite3 "$TERRA_HOME/terra.db" "DROP TRIGGER settlements_no_delete;

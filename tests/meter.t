@@ -417,7 +417,10 @@ ok "the transfer record names the previous owner" \
 	test "$(jq -r "select(.unit == \"$gpu2\" and .transferred_from) | .transferred_from" "$tmp/units2.nd")" = "$(cat "$TERRA_HOME/owner.pub")"
 usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$tmp/t.nd"
 is "$(terra-meter -H "$H3" --units "$tmp/units2.nd" -p $P "$tmp/t.nd" | jq -r .owner)" \
-	"$(cat "$H3/owner.pub")" "--units: a transferred unit's usage goes to its new owner"
+	"$(cat "$TERRA_HOME/owner.pub")" "--units: usage before a transfer goes to the owner of its time"
+usage "$gpu2" 2 start=2026-11-21T11:00:00Z end=2026-11-21T11:20:00Z >>"$tmp/t.nd"
+is "$(terra-meter -H "$H3" --units "$tmp/units2.nd" -p 2026-11-21T11:00:00Z/PT1H "$tmp/t.nd" | jq -r .owner)" \
+	"$(cat "$H3/owner.pub")" "--units: usage after it goes to the new owner"
 # the old owner signs a "transfer" that names another key as transferred_from
 $py - "$tmp/units2.nd" "$gpu2" "$TERRA_HOME/owner.key" "$top/tests/tools" >"$tmp/forged2.nd" <<'EOF'
 import json, sys

@@ -6,6 +6,7 @@
  */
 #include "lib/home.h"
 #include "lib/out.h"
+#include "lib/unit.h"
 
 struct opts {
 	const char *home;
@@ -27,11 +28,19 @@ struct run {
 /* Opens the home with flags (lib/home.h), or exits with its error. */
 void register_open_home(struct run *run, const struct opts *o, unsigned flags);
 
+/* Resolves UNIT (an id or unique prefix) to its id, or exits with the error. */
+void register_find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX]);
+
 /* cmd/register/units.c: list (arg NULL), history (history set) or show UNIT. */
 int register_rows(struct run *run, const struct opts *o, const char *arg, int history);
 /* health UNIT. */
 int register_health(struct run *run, const struct opts *o, const char *arg);
 /* transfer UNIT PUBKEY (new_owner set) or retire UNIT (new_owner NULL). */
-int register_change(struct run *run, const struct opts *o, const char *arg,
-                    const char *new_owner);
+int register_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner);
+/* cmd/register/handover.c: rekey UNIT [PUBKEY]: a new unit key, signed by the old one. */
+int register_rekey(struct run *run, const struct opts *o, const char *arg, const char *pub);
+/* unitkey UNIT: a key for a unit to be handed to this home. */
+int register_unitkey(struct run *run, const struct opts *o, const char *id);
+/* import FILE...: the unit records of units handed over to this home. */
+int register_import(struct run *run, const struct opts *o, char *const *files, int n);
 #endif

@@ -44,7 +44,7 @@ void register_open_home(struct run *run, const struct opts *o, unsigned flags)
 		terra_die_err(&e);
 }
 
-static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX])
+void register_find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX])
 {
 	terra_err e = {0};
 
@@ -67,7 +67,7 @@ int register_rows(struct run *run, const struct opts *o, const char *arg, int hi
 	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
 		terra_die_err(&e);
 	if (arg) {
-		find_unit(run, arg, id);
+		register_find_unit(run, arg, id);
 		if (terra_unit_get(run->home.db, id, &u, &e) < 0)
 			terra_die_err(&e);
 		if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
@@ -91,7 +91,7 @@ int register_health(struct run *run, const struct opts *o, const char *arg)
 	json_t *rows = NULL;
 
 	register_open_home(run, o, TERRA_HOME_READONLY);
-	find_unit(run, arg, id);
+	register_find_unit(run, arg, id);
 	if (terra_healthlog_rows(run->home.db, id, &rows, &e) < 0 ||
 	    terra_out_rows(stdout, terra_out_resolve(o->out), health_cols, rows, &e) < 0)
 		terra_die_err(&e);
@@ -108,7 +108,7 @@ int register_change(struct run *run, const struct opts *o, const char *arg,
 	int rc;
 
 	register_open_home(run, o, TERRA_HOME_SECRET);
-	find_unit(run, arg, id);
+	register_find_unit(run, arg, id);
 	if (o->dry && terra_dryrun_begin(&run->home, &e) < 0)
 		terra_die_err(&e);
 	if (!o->dry && !(new_owner ? terra_confirm(o->yes, "transfer unit %s to %s?", id, new_owner)
