@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "money.h"
+#include "paid.h"
 #include "record.h"
 #include "tally.h"
 #include "time.h"
@@ -33,6 +34,9 @@ struct terra_meter {
 	terra_tally *tally;
 	long bad;
 	const terra_key *signer;
+	terra_meter_rates rates;
+	terra_paid *paid; /* sha256d nonces counted in this run or paid before */
+	int64_t horizon_s;
 };
 
 static int cmp_unit_id(const void *a, const void *b)
@@ -69,9 +73,16 @@ int terra_meter_new(terra_meter **mp, const terra_meter_opts *o, terra_err *e)
 		                     TERRA_METER_PERIODS_MAX);
 	if (o->has_price && o->price < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "--price: must not be negative");
-	if (!(m = calloc(1, sizeof *m)))
+	if (o->rate_sha256d < 0 || o->rate_sgemm < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "--rate: must be positive");
+	if (!(m = calloc(1, sizeof *m)) || !(m->paid = terra_paid_new())) {
+		free(m);
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+	}
 	m->o = *o;
+	m->rates.r[TERRA_WL_SHA256D] = o->rate_sha256d ? o->rate_sha256d : TERRA_METER_RATE_SHA256D;
+	m->rates.r[TERRA_WL_SGEMM] = o->rate_sgemm ? o->rate_sgemm : TERRA_METER_RATE_SGEMM;
+	m->rates.r[TERRA_WL_KERNEL] = o->pay_kernel_time ? 1 : 0;
 	m->nperiods = span / o->every;
 	*mp = m;
 	return 0;
@@ -83,6 +94,7 @@ void terra_meter_free(terra_meter *m)
 		return;
 	free(m->units);
 	terra_tally_free(m->tally);
+	terra_paid_free(m->paid);
 	free(m);
 }
 
@@ -205,6 +217,13 @@ out:
 	return rc;
 }
 
+int terra_meter_paid_db(terra_meter *m, sqlite3 *db, terra_err *e)
+{
+	if (m->fed)
+		return terra_err_set(e, TERRA_E_STATE, "paid evidence: loaded after the usage");
+	return terra_paid_load(db, m->paid, &m->horizon_s, e);
+}
+
 int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES], owner[TERRA_PK_BYTES];
@@ -299,6 +318,51 @@ static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 	                                                 : "");
 }
 
+/* The nonces of a sha256d record counted in the metered range: no nonce is
+ * counted twice, nor one the settlement host has paid. NULL or why not. */
+static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who;
+	char hex[65];
+	int64_t lo, hi;
+
+	if (!u->has_nonces)
+		return NULL;
+	terra_meter_nonces(u, m->o.from, m->o.to, &lo, &hi);
+	if (!terra_paid_find(m->paid, u->header_id, lo, hi, &who))
+		return NULL;
+	terra_hex(u->header_id, sizeof u->header_id, hex);
+	if (who.unit < 0)
+		return fmt_msg("usage record: evidence already paid: nonces of header %s in "
+		               "[%lld, %lld) were paid for period %s",
+		               hex, (long long)lo, (long long)hi, who.period);
+	return fmt_msg("usage record: evidence seen before: nonces of header %s in [%lld, %lld) "
+	               "were counted for unit '%s' (records from seq %lld)",
+	               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
+	               (long long)who.seq);
+}
+
+/* Counts a placed record: its nonces kept, its sums added. -1: out of memory. */
+static int count(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL};
+	int64_t backed = 0, lo, hi;
+
+	if (u->has_nonces) {
+		terra_meter_nonces(u, m->o.from, m->o.to, &lo, &hi);
+		if (terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
+			return -1;
+	}
+	/* The busy time the evidence backs: the proven share of the claimed work. */
+	if (u->workload == TERRA_WL_KERNEL)
+		backed = m->o.pay_kernel_time ? u->busy : 0;
+	else
+		backed = (int64_t)((u128)u->busy *
+		                   (u128)(u->proven < u->work ? u->proven : u->work) /
+		                   (u128)u->work);
+	return terra_tally_count(m->tally, u, backed);
+}
+
 /* Takes one checked line in input order. Returns 1 when io stops the input. */
 static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 {
@@ -319,12 +383,8 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		if (io->admit && (why = io->admit(io->admit_arg, l->text, l->len,
 		                                  m->units[u->unit].c.id, u->start, u->end)))
 			break;
-		got = terra_tally_seq(m->tally, u, &other);
-		if (got < 0 || (got == TERRA_TALLY_NEW && terra_tally_count(m->tally, u) < 0))
-			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-		if (got == TERRA_TALLY_NEW)
-			return 0;
 		id = m->units[u->unit].c.id;
+		got = terra_tally_seq_peek(m->tally, u, &other);
 		if (got == TERRA_TALLY_DUP) {
 			msg = fmt_msg("%s:%ld: usage record: duplicate of an earlier record "
 			              "(unit '%s' seq %lld), counted once",
@@ -335,8 +395,15 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 			free(msg);
 			return stop;
 		}
-		why = seq_why(got, id, u->seq, other);
-		break;
+		if (got != TERRA_TALLY_NEW) {
+			why = seq_why(got, id, u->seq, other);
+			break;
+		}
+		if ((why = nonces_why(m, u)))
+			break;
+		if (terra_tally_seq(m->tally, u, &other) < 0 || count(m, u) < 0)
+			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+		return 0;
 	case TERRA_USAGE_BAD:
 		break;
 	default:
@@ -375,7 +442,8 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	if (!m->tally &&
 	    !(m->tally = terra_tally_new(m->nunits, m->o.from, m->o.every, m->nperiods)))
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-	f.rules = (terra_usage_rules){m->units, m->nunits, sizeof *m->units, m->o.from, m->o.to};
+	f.rules = (terra_usage_rules){m->units,  m->nunits, sizeof *m->units,
+	                              m->o.from, m->o.to,   m->horizon_s};
 	if (path && strcmp(path, "-") && !(in = fopen(path, "rb")))
 		return terra_err_sys(e, "open '%s'", path);
 	rc = terra_batch_read(in, name, &o, e);
@@ -386,6 +454,80 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 
 /* ---- output --------------------------------------------------------------- */
 
+int terra_meter_weigh(const terra_meter_rates *rates, const int64_t verified[3], int64_t score,
+                      int64_t kernel_us, int64_t *weight)
+{
+	u128 w = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (rates->r[i] < 0 || verified[i] < 0)
+			return -1;
+	if (score < 0 || kernel_us < 0)
+		return -1;
+	w += (u128)rates->r[TERRA_WL_SHA256D] * (u128)verified[TERRA_WL_SHA256D];
+	w += (u128)rates->r[TERRA_WL_SGEMM] * (u128)verified[TERRA_WL_SGEMM];
+	/* rate, score and time each below 2^63: the product may pass 128 bits */
+	if (rates->r[TERRA_WL_KERNEL] && score && kernel_us) {
+		u128 t = (u128)score * (u128)kernel_us;
+
+		if (t > (u128)INT64_MAX || (u128)rates->r[TERRA_WL_KERNEL] > (u128)INT64_MAX / t)
+			return -1;
+		w += (u128)rates->r[TERRA_WL_KERNEL] * t;
+	}
+	if (w > (u128)INT64_MAX)
+		return -1;
+	*weight = (int64_t)w;
+	return 0;
+}
+
+static const char *const verified_names[3] = {"sha256d", "sgemm", "kernel_us"};
+static const char *const rate_names[3] = {"sha256d", "sgemm", "kernel"};
+
+int terra_meter_record_weight(const json_t *meter, int64_t *weight, terra_err *e)
+{
+	const json_t *verified = json_object_get(meter, "verified");
+	const json_t *rates = json_object_get(meter, "rates");
+	terra_meter_rates r;
+	int64_t v[3], score, kernel_us;
+
+	if (!json_is_object(verified) || !json_is_object(rates))
+		return terra_err_set(e, TERRA_E_INPUT, "fields 'verified' and 'rates' are needed");
+	for (int i = 0; i < 3; i++)
+		if (terra_rec_int(rates, rate_names[i], &r.r[i], e) < 0)
+			return terra_err_wrap(e, "rates");
+	if (terra_rec_int(verified, "sha256d", &v[TERRA_WL_SHA256D], e) < 0 ||
+	    terra_rec_int(verified, "sgemm", &v[TERRA_WL_SGEMM], e) < 0 ||
+	    terra_rec_int(verified, "kernel_us", &kernel_us, e) < 0)
+		return terra_err_wrap(e, "verified");
+	if (terra_rec_int(meter, "score", &score, e) < 0)
+		return -1;
+	v[TERRA_WL_KERNEL] = 0;
+	if (terra_meter_weigh(&r, v, score, kernel_us, weight) < 0)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "weight: a negative rate or amount, or beyond int64");
+	return 0;
+}
+
+/* The cell's sha256d nonces: [[HEADER, NTIME, LO, HI], ...]. */
+static json_t *nonces_json(const terra_tally_cell *a)
+{
+	json_t *v = json_array();
+	char hex[65];
+
+	for (size_t i = 0; v && i < a->nnonces; i++) {
+		const terra_tally_nonces *n = &a->nonces[i];
+
+		terra_hex(n->id, sizeof n->id, hex);
+		if (json_array_append_new(v, json_pack("[s,I,I,I]", hex, (json_int_t)n->ntime,
+		                                       (json_int_t)n->lo, (json_int_t)n->hi)) <
+		    0) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
 static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
 	const struct munit *u = &m->units[a->unit];
@@ -393,28 +535,37 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 	int64_t weight, charge, rem;
 	char period[2 * TERRA_TIME_MAX], ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];
 	char root_hex[2 * TERRA_HASH_BYTES + 1], amount[TERRA_AMOUNT_MAX];
-	json_t *r;
+	json_t *r, *verified, *rates;
 
 	if (a->overflow)
 		return terra_err_set(e, TERRA_E_INPUT, "unit '%s': work overflows int64", u->c.id),
 		       NULL;
-	if (__builtin_mul_overflow(u->score, a->busy, &weight))
+	if (terra_meter_weigh(&m->rates, a->proven, u->score, a->kernel_us, &weight) < 0)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "unit '%s': weight (score x busy_us) overflows int64",
+		                     "unit '%s': weight (verified work x rates) overflows int64",
 		                     u->c.id),
 		       NULL;
 	terra_period_format(start, end, period);
 	terra_time_format(start, ts);
 	terra_time_format(end, te);
 	terra_hex(a->root, sizeof a->root, root_hex);
+	verified = json_pack("{s:I, s:I, s:I}", verified_names[0],
+	                     (json_int_t)a->proven[TERRA_WL_SHA256D], verified_names[1],
+	                     (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
+	                     (json_int_t)a->kernel_us);
+	rates = json_pack("{s:I, s:I, s:I}", rate_names[0], (json_int_t)m->rates.r[0],
+	                  rate_names[1], (json_int_t)m->rates.r[1], rate_names[2],
+	                  (json_int_t)m->rates.r[2]);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	              "s:s, s:I}",
+	              "s:I, s:s, s:I, s:o, s:o, s:o}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", u->owner_hex, "busy_us", (json_int_t)a->busy,
-	              "utilization_ppm", (json_int_t)((u128)a->busy * 1000000 / (u128)m->o.every),
-	              "score", (json_int_t)u->score, "weight", (json_int_t)weight, "records",
+	              u->c.id, "owner", u->owner_hex, "busy_us", (json_int_t)a->busy, "backed_us",
+	              (json_int_t)a->backed, "utilization_ppm",
+	              (json_int_t)((u128)a->backed * 1000000 / (u128)m->o.every), "score",
+	              (json_int_t)u->score, "weight", (json_int_t)weight, "records",
 	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",
-	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work);
+	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work,
+	              "verified", verified, "rates", rates, "evidence", nonces_json(a));
 	if (!r)
 		return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
 	if (m->o.has_price) {

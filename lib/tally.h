@@ -36,15 +36,29 @@ enum terra_tally_seq {
 /* Places u's seq among its unit's. Returns an enum terra_tally_seq, -1 when
  * out of memory; *other is the seq it conflicts with. */
 int terra_tally_seq(terra_tally *t, const terra_usage_verdict *u, int64_t *other);
-/* Adds a placed record to each period it touches. -1: out of memory. */
-int terra_tally_count(terra_tally *t, const terra_usage_verdict *u);
+/* The same verdict, u's seq not placed (TERRA_TALLY_NEW: terra_tally_seq will place it). */
+int terra_tally_seq_peek(const terra_tally *t, const terra_usage_verdict *u, int64_t *other);
+/* Adds a placed record to each period it touches: backed is the part of its
+ * busy time its evidence backs. -1: out of memory. */
+int terra_tally_count(terra_tally *t, const terra_usage_verdict *u, int64_t backed);
+
+/* sha256d nonces credited in a period: [lo, hi) of the header SHA-256 id. */
+typedef struct terra_tally_nonces {
+	uint8_t id[32];
+	int64_t ntime, lo, hi;
+} terra_tally_nonces;
 
 typedef struct terra_tally_cell {
 	size_t unit;
 	int64_t period;
 	int64_t busy, work, records, first, last;
-	int overflow; /* busy or work overflowed int64 */
+	int64_t proven[3]; /* by enum terra_workload: what the evidence proves, split like busy */
+	int64_t kernel_us; /* busy time of kernel records */
+	int64_t backed;    /* busy time the evidence backs */
+	int overflow;      /* a sum overflowed int64 */
 	uint8_t root[TERRA_HASH_BYTES];
+	const terra_tally_nonces *nonces; /* sorted by id then lo, adjacent ranges joined */
+	size_t nnonces;
 } terra_tally_cell;
 
 /* Orders the cells by period then unit. -1: out of memory. */

@@ -5,6 +5,7 @@
 #include "lib/meter.h"
 #include "lib/record.h"
 #include "lib/usage.h"
+#include "lib/sha256dproof.h"
 #include "tap.h"
 
 #include <jansson.h>
@@ -343,7 +344,7 @@ static void test_usage_paths(void)
 {
 	static const char subst[] = "0aAfFgG\"}:,";
 	terra_usage_unit unit = {.id = "00112233445566778899aabbccddeeff"};
-	terra_usage_rules rules = {&unit, 1, sizeof unit, 0, INT64_MAX};
+	terra_usage_rules rules = {&unit, 1, sizeof unit, 0, INT64_MAX, 0};
 	terra_usage_scratch *sc = NULL;
 	terra_usage_verdict fast, slow;
 	terra_key k;
@@ -445,15 +446,19 @@ int main(void)
 	ok(good, "20000 random splits: parts sum exactly, each within one of its share");
 
 	/* shares: E = work / 2^bits; refused when shares < E - 6 sqrt(E) - 6 */
-	ok(terra_meter_shares_enough(4096, 8, 0), "16 expected: none needed (16 - 24 - 6 < 0)");
-	ok(!terra_meter_shares_enough(102400, 8, 0), "400 expected: 0 refused");
-	ok(!terra_meter_shares_enough(102400, 8, 273), "400 expected: 273 refused");
-	ok(terra_meter_shares_enough(102400, 8, 274), "400 expected: 274 enough");
-	ok(terra_meter_shares_enough(102400, 8, 400), "400 expected: 400 enough");
-	ok(!terra_meter_shares_enough(INT64_C(1) << 40, 32, 153), "256 expected: 153 refused");
-	ok(terra_meter_shares_enough(INT64_C(1) << 40, 32, 154), "256 expected: 154 enough");
+	ok(terra_sha256dproof_agrees(4096, 8, 0), "16 expected: none needed (16 - 24 - 6 < 0)");
+	ok(!terra_sha256dproof_agrees(102400, 8, 0), "400 expected: 0 refused");
+	ok(!terra_sha256dproof_agrees(102400, 8, 273), "400 expected: 273 refused");
+	ok(terra_sha256dproof_agrees(102400, 8, 274), "400 expected: 274 enough");
+	ok(terra_sha256dproof_agrees(102400, 8, 400), "400 expected: 400 enough");
+	ok(terra_sha256dproof_agrees(102400, 8, 526), "400 expected: 526 not too many");
+	ok(!terra_sha256dproof_agrees(102400, 8, 527), "400 expected: 527 too many");
+	ok(!terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 153), "256 expected: 153 refused");
+	ok(terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 154), "256 expected: 154 enough");
+	ok(terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 358), "256 expected: 358 enough");
+	ok(!terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 359), "256 expected: 359 too many");
+	ok(!terra_sha256dproof_agrees(1, 8, 13), "1/256 expected: 13 too many");
 
-	/* rate: sha256d work * 64 <= int32_mops * busy_us */
 	ok(terra_meter_rate_ok("sha256d", 404218750, 1000, 25870000, 0), "sha256d at the bound");
 	ok(!terra_meter_rate_ok("sha256d", 404218751, 1000, 25870000, 0), "sha256d past the bound");
 	ok(terra_meter_rate_ok("sha256d", INT64_MAX, 1, 0, 0), "no benchmark: no bound");
