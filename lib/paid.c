@@ -278,8 +278,11 @@ static int range_parse(const json_t *row, uint8_t id[32], int64_t v[3], terra_er
 	return 0;
 }
 
+/* The ranges of one meter record: refused when stale or paid (for another
+ * period than `same`, when given), recorded with put when given. */
 static int settle_one(sqlite3 *db, sqlite3_stmt *clash, sqlite3_stmt *put, const char *period,
-                      const char *unit, const json_t *ranges, int64_t horizon_s, terra_err *e)
+                      const char *unit, const json_t *ranges, int64_t horizon_s,
+                      const char *same, terra_err *e)
 {
 	const json_t *row;
 	uint8_t id[32];
@@ -303,6 +306,9 @@ static int settle_one(sqlite3 *db, sqlite3_stmt *clash, sqlite3_stmt *put, const
 		sqlite3_bind_int64(clash, 2, v[2]);
 		sqlite3_bind_int64(clash, 3, v[1]);
 		rc = sqlite3_step(clash);
+		if (rc == SQLITE_ROW && same &&
+		    !strcmp((const char *)sqlite3_column_text(clash, 0), same))
+			rc = SQLITE_DONE;
 		if (rc == SQLITE_ROW)
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "evidence already paid: nonces [%" PRId64 ", %" PRId64
@@ -311,6 +317,8 @@ static int settle_one(sqlite3 *db, sqlite3_stmt *clash, sqlite3_stmt *put, const
 			                     (const char *)sqlite3_column_text(clash, 0));
 		if (rc != SQLITE_DONE)
 			return terra_db_err(db, e, "paid evidence");
+		if (!put)
+			continue;
 		sqlite3_reset(put);
 		sqlite3_bind_blob(put, 1, id, 32, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(put, 2, v[1]);
@@ -324,6 +332,32 @@ static int settle_one(sqlite3 *db, sqlite3_stmt *clash, sqlite3_stmt *put, const
 	return 0;
 }
 
+static int clash_prepare(sqlite3 *db, sqlite3_stmt **clash, terra_err *e)
+{
+	return terra_db_prepare(db,
+	                        "SELECT period FROM paid_evidence WHERE header = ?1 AND lo < ?2 "
+	                        "AND hi > ?3 LIMIT 1",
+	                        clash, e);
+}
+
+int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra_err *e)
+{
+	sqlite3_stmt *clash = NULL;
+	int64_t horizon_s;
+	int yes, rc;
+
+	if (has_table(db, &yes, e) < 0)
+		return -1;
+	if (!yes)
+		return 0;
+	if (horizon(db, &horizon_s, e) < 0 || clash_prepare(db, &clash, e) < 0)
+		return -1;
+	rc = settle_one(db, clash, NULL, NULL, NULL, json_object_get(meter, "evidence"), horizon_s,
+	                period, e);
+	sqlite3_finalize(clash);
+	return rc;
+}
+
 int terra_paid_settle(sqlite3 *db, const char *period, const json_t *meters, terra_err *e)
 {
 	sqlite3_stmt *clash = NULL, *put = NULL, *prune = NULL;
@@ -334,10 +368,7 @@ int terra_paid_settle(sqlite3 *db, const char *period, const json_t *meters, ter
 
 	if (horizon(db, &horizon_s, e) < 0 || terra_period_parse(period, &from, &to, e) < 0)
 		return -1;
-	if (terra_db_prepare(db,
-	                     "SELECT period FROM paid_evidence WHERE header = ?1 AND lo < ?2 AND "
-	                     "hi > ?3 LIMIT 1",
-	                     &clash, e) < 0 ||
+	if (clash_prepare(db, &clash, e) < 0 ||
 	    terra_db_prepare(db,
 	                     "INSERT INTO paid_evidence(header, lo, hi, ntime, unit, period) "
 	                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -349,7 +380,7 @@ int terra_paid_settle(sqlite3 *db, const char *period, const json_t *meters, ter
 		const char *unit = json_string_value(json_object_get(m, "unit"));
 
 		if (settle_one(db, clash, put, period, unit ? unit : "",
-		               json_object_get(m, "evidence"), horizon_s, e) < 0) {
+		               json_object_get(m, "evidence"), horizon_s, NULL, e) < 0) {
 			terra_err_wrap(e, "meter record %zu", i + 1);
 			goto out;
 		}

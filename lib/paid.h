@@ -54,6 +54,11 @@ int terra_paid_add(terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
  */
 int terra_paid_load(sqlite3 *db, terra_paid *p, int64_t *horizon_s, terra_err *e);
 
+/* The same checks of one meter record, nothing recorded (terra-settle reading
+ * its input, so a refusal names the file and line); ranges paid for `period`
+ * itself pass (settling the same inputs again gives the stored result). */
+int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra_err *e);
+
 /*
  * In the transaction that settles period: records the evidence of each
  * meter record (its "evidence" field, terra-records(5)), refusing a range

@@ -3,7 +3,9 @@
 #include "db.h"
 #include "ledger.h"
 #include "limit.h"
+#include "meter.h"
 #include "money.h"
+#include "paid.h"
 #include "record.h"
 #include "settlecover.h"
 #include "settlestore.h"
@@ -36,6 +38,7 @@ struct terra_settle {
 	sqlite3 *registry;      /* the units registered, or NULL */
 	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
 	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
+	json_t *rates;          /* the meter records' rates: one set per settlement */
 	int dry;
 };
 
@@ -69,6 +72,7 @@ void terra_settle_free(terra_settle *s)
 	terra_settle_calc_free(&s->calc);
 	json_decref(s->meters);
 	json_decref(s->covers);
+	json_decref(s->rates);
 	sqlite3_finalize(s->owner_of);
 	free(s->keys);
 	free(s->units);
@@ -135,15 +139,16 @@ void terra_settle_set_dry(terra_settle *s, int dry)
 	s->dry = dry;
 }
 
-/* The meter record is signed by a trusted key, its weight is score x busy_us,
- * and its unit, when registered, has that owner. */
+/* The meter record is signed by a trusted key, its weight is its verified
+ * work by its rates (terra_meter_record_weight), and its unit, when
+ * registered, has that owner. */
 static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
                          const uint8_t owner[TERRA_PK_BYTES], int64_t weight, terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES];
 	char owner_hex[TERRA_PK_HEX];
 	const char *registered;
-	int64_t score, busy, want;
+	int64_t want;
 	size_t i;
 	int got;
 
@@ -161,12 +166,13 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 		                     "signer %s is not a trusted meter key (this home's owner, "
 		                     "or --meter-key)",
 		                     json_string_value(json_object_get(meter, "signer")));
-	if (terra_rec_int(meter, "score", &score, e) || terra_rec_int(meter, "busy_us", &busy, e))
+	if (terra_meter_record_weight(meter, &want, e) < 0)
 		return -1;
-	if (score < 0 || busy < 0 || __builtin_mul_overflow(score, busy, &want) || want != weight)
+	if (want != weight)
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "field 'weight' %lld is not score x busy_us",
-		                     (long long)weight);
+		                     "field 'weight' %lld is not the verified work by its rates "
+		                     "(%lld)",
+		                     (long long)weight, (long long)want);
 	if (!s->registry)
 		return 0;
 	/* one lookup per record: terra_unit_get would load the whole record */
@@ -185,6 +191,22 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	if (!registered || strcmp(registered, owner_hex))
 		return terra_err_set(e, TERRA_E_VERIFY, "unit '%s' is registered to another owner",
 		                     unit);
+	return 0;
+}
+
+/* One set of rates per settlement, recorded in its entry. */
+static int meter_rates(terra_settle *s, const json_t *meter, terra_err *e)
+{
+	json_t *rates = json_object_get(meter, "rates");
+
+	if (!s->rates) {
+		s->rates = json_incref(rates);
+		return 0;
+	}
+	if (!json_equal(s->rates, rates))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'rates' differs from the first meter record's: settle "
+		                     "meter records of one set of rates");
 	return 0;
 }
 
@@ -221,7 +243,7 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		return -1;
 	if (weight < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'weight' must not be negative");
-	if (meter_trusted(s, meter, unit, raw, weight, e) < 0)
+	if (meter_trusted(s, meter, unit, raw, weight, e) < 0 || meter_rates(s, meter, e) < 0)
 		return -1;
 	if (has_charge && terra_rec_amount(meter, "charge", &charge, e) < 0)
 		return -1;
@@ -229,6 +251,10 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'charge' must not be negative");
 	if (terra_period_canonical(period, canon, e) < 0)
 		return terra_err_wrap(e, "field 'period'");
+	/* paid before, for another period (the same period again is the
+	 * settlement's to tell: the same inputs, or other inputs refused) */
+	if (s->registry && terra_paid_check(s->registry, meter, canon, e) < 0)
+		return -1;
 	if (s->has_period && strcmp(canon, s->period))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "period %s differs from %s: settle one period at a time",
@@ -396,14 +422,16 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	}
 	/* the ledger's entries, not only the settlements rows: no overlap */
 	if (terra_settle_periods_free_in(db, s->period, 0, s->covers, e) < 0 ||
-	    terra_limit_revenue(db, s->revenue, e) < 0)
+	    terra_limit_revenue(db, s->revenue, e) < 0 ||
+	    terra_paid_settle(db, s->period, s->meters, e) < 0)
 		goto out;
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
 	payload = terra_settle_payload(&s->calc, s->period, s->meter_digest, s->holders_digest,
 	                               s->inputs_digest);
-	if (!payload || json_object_set(payload, "covers", s->covers) < 0) {
+	if (!payload || json_object_set(payload, "covers", s->covers) < 0 ||
+	    (s->rates && json_object_set(payload, "rates", s->rates) < 0)) {
 		terra_err_sys(e, "settlement payload");
 		goto out;
 	}
