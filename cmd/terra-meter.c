@@ -63,9 +63,9 @@ static int pass(void *ctx, const char *line, size_t len)
 /* The meter records as a table or CSV: the columns a person reads first. */
 static int write_rows(terra_meter *m, enum terra_out mode)
 {
-	static const char *const cols[] = {"period", "unit",      "busy_us", "backed_us",
-	                                   "utilization_ppm", "score", "weight", "records",
-	                                   "work",   "charge",    NULL};
+	static const char *const cols[] = {"period", "unit",   "busy_us", "utilization_ppm",
+	                                   "score",  "weight", "records", "work",
+	                                   "charge", NULL};
 	json_t *rows = json_array();
 	terra_err e;
 	int rc = 0;
@@ -102,7 +102,7 @@ static void parse_rate(terra_meter_opts *o, const char *arg)
 
 	if (!eq)
 		terra_usage_error(usage_text, "--rate '%s': WORKLOAD=N expected", arg);
-	n = terra_cli_int(usage_text, "--rate", eq + 1, 1, INT64_C(1) << 40, "1 to 2^40");
+	n = terra_cli_int(usage_text, "--rate", eq + 1, 1, INT64_C(1) << 53, "1 to 2^53");
 	if ((size_t)(eq - arg) == strlen("sha256d") && !strncmp(arg, "sha256d", 7))
 		o->rate_sha256d = n;
 	else if ((size_t)(eq - arg) == strlen("sgemm") && !strncmp(arg, "sgemm", 5))

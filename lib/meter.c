@@ -318,40 +318,71 @@ static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 	                                                 : "");
 }
 
-/* The nonces of a sha256d record counted in the metered range: no nonce is
- * counted twice, nor one the settlement host has paid. NULL or why not. */
+/* The metered cells a record touches, [*c0, *c1]. */
+static void cells_of(const terra_meter *m, const terra_usage_verdict *u, int64_t *c0, int64_t *c1)
+{
+	*c0 = terra_meter_cell(u->start, m->o.from, m->o.every);
+	*c1 = terra_meter_cell(u->end - 1, m->o.from, m->o.every);
+	if (*c0 < 0)
+		*c0 = 0;
+	if (*c1 > m->nperiods - 1)
+		*c1 = m->nperiods - 1;
+}
+
+/*
+ * The nonces of a sha256d record credited in each metered period: none
+ * counted twice in this run, nor paid by the settlement host for another
+ * period (metering a settled period again gives what was settled). NULL or
+ * why not.
+ */
 static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 {
 	terra_paid_who who;
-	char hex[65];
-	int64_t lo, hi;
+	char hex[65], period[TERRA_PERIOD_MAX];
+	int64_t c, c0, c1, lo, hi;
 
 	if (!u->has_nonces)
 		return NULL;
-	terra_meter_nonces(u, m->o.from, m->o.to, &lo, &hi);
-	if (!terra_paid_find(m->paid, u->header_id, lo, hi, &who))
-		return NULL;
-	terra_hex(u->header_id, sizeof u->header_id, hex);
-	if (who.unit < 0)
-		return fmt_msg("usage record: evidence already paid: nonces of header %s in "
-		               "[%lld, %lld) were paid for period %s",
-		               hex, (long long)lo, (long long)hi, who.period);
-	return fmt_msg("usage record: evidence seen before: nonces of header %s in [%lld, %lld) "
-	               "were counted for unit '%s' (records from seq %lld)",
-	               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
-	               (long long)who.seq);
+	cells_of(m, u, &c0, &c1);
+	for (c = c0; c <= c1; c++) {
+		int64_t t0 = m->o.from + c * m->o.every;
+
+		terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+		if (lo >= hi)
+			continue;
+		terra_period_format(t0, t0 + m->o.every, period);
+		if (!terra_paid_find(m->paid, u->header_id, lo, hi, period, &who))
+			continue;
+		terra_hex(u->header_id, sizeof u->header_id, hex);
+		if (who.unit < 0)
+			return fmt_msg("usage record: evidence already paid: nonces of header %s in "
+			               "[%lld, %lld) were paid for period %s",
+			               hex, (long long)lo, (long long)hi, who.period);
+		return fmt_msg("usage record: evidence seen before: nonces of header %s in [%lld, "
+		               "%lld) were counted for unit '%s' (records from seq %lld)",
+		               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
+		               (long long)who.seq);
+	}
+	return NULL;
 }
 
 /* Counts a placed record: its nonces kept, its sums added. -1: out of memory. */
 static int count(terra_meter *m, const terra_usage_verdict *u)
 {
-	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL};
-	int64_t backed = 0, lo, hi;
+	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL}, paid;
+	int64_t backed = 0, c, c0, c1, lo, hi;
 
 	if (u->has_nonces) {
-		terra_meter_nonces(u, m->o.from, m->o.to, &lo, &hi);
-		if (terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
-			return -1;
+		cells_of(m, u, &c0, &c1);
+		for (c = c0; c <= c1; c++) {
+			int64_t t0 = m->o.from + c * m->o.every;
+
+			terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+			/* nonces paid for this very period are kept as paid */
+			if (lo < hi && !terra_paid_find(m->paid, u->header_id, lo, hi, NULL, &paid) &&
+			    terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
+				return -1;
+		}
 	}
 	/* The busy time the evidence backs: the proven share of the claimed work. */
 	if (u->workload == TERRA_WL_KERNEL)

@@ -107,22 +107,24 @@ static size_t first_after(const struct header *h, int64_t lo)
 }
 
 int terra_paid_find(const terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
-                    terra_paid_who *who)
+                    const char *besides, terra_paid_who *who)
 {
 	const struct header *h;
-	const struct range *r;
 	size_t i;
 
 	if (!p->caph || is_empty(h = slot(p, id)))
 		return 0;
-	i = first_after(h, lo);
-	if (i == h->n || h->v[i].lo >= hi)
-		return 0;
-	r = &h->v[i];
-	who->unit = r->unit;
-	who->seq = r->seq;
-	who->period = r->unit < 0 ? p->periods[r->period] : NULL;
-	return 1;
+	for (i = first_after(h, lo); i < h->n && h->v[i].lo < hi; i++) {
+		const struct range *r = &h->v[i];
+
+		if (r->unit < 0 && besides && !strcmp(p->periods[r->period], besides))
+			continue;
+		who->unit = r->unit;
+		who->seq = r->seq;
+		who->period = r->unit < 0 ? p->periods[r->period] : NULL;
+		return 1;
+	}
+	return 0;
 }
 
 static int period_index(terra_paid *p, const char *period, size_t *at)

@@ -40,10 +40,12 @@ typedef struct terra_paid_who {
 terra_paid *terra_paid_new(void);
 void terra_paid_free(terra_paid *p);
 
-/* 1 when a range of header id overlaps [lo, hi) (*who: its holder), else 0. */
+/* 1 when a range of header id overlaps [lo, hi) (*who: its holder), else 0;
+ * ranges paid for period `besides` (when not NULL) do not count. */
 int terra_paid_find(const terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
-                    terra_paid_who *who);
-/* Adds [lo, hi) of id (it overlaps nothing: find first). -1: out of memory. */
+                    const char *besides, terra_paid_who *who);
+/* Adds [lo, hi) of id (it overlaps nothing: find with besides NULL first).
+ * -1: out of memory. */
 int terra_paid_add(terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
                    const terra_paid_who *who);
 

@@ -452,7 +452,7 @@ like "$(cat "$tmp/f2.err")" "forged2.nd:[0-9]+: unit record: unit '$gpu2': a tra
 
 # ---- usage errors ---------------------------------------------------------------
 is "$(terra-meter -o csv -p $P "$tmp/one.nd" | head -n 1)" \
-	"period,unit,busy_us,backed_us,utilization_ppm,score,weight,records,work,charge" "-o csv: a header line"
+	"period,unit,busy_us,utilization_ppm,score,weight,records,work,charge" "-o csv: a header line"
 fails 2 "no period" terra-meter "$tmp/one.nd" 2>/dev/null
 fails 2 "bad period" terra-meter -p yesterday "$tmp/one.nd" 2>/dev/null
 fails 2 "--every not dividing the range" terra-meter -p 2026-11-21T10:00:00Z/PT1H --every PT7M "$tmp/one.nd" 2>/dev/null
