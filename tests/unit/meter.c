@@ -5,6 +5,8 @@
 #include "lib/meter.h"
 #include "lib/record.h"
 #include "lib/usage.h"
+#include "lib/paid.h"
+#include "lib/pow.h"
 #include "lib/sha256dproof.h"
 #include "tap.h"
 
@@ -334,13 +336,45 @@ static int same_verdict(const terra_usage_verdict *a, const terra_usage_verdict 
 		return 1;
 	return a->unit == b->unit && a->seq == b->seq && a->start == b->start &&
 	       a->end == b->end && a->busy == b->busy && a->work == b->work &&
-	       !memcmp(a->sig, b->sig, sizeof a->sig) && !memcmp(a->leaf, b->leaf, sizeof a->leaf);
+	       !memcmp(a->sig, b->sig, sizeof a->sig) && !memcmp(a->leaf, b->leaf, sizeof a->leaf) &&
+	       a->workload == b->workload && a->proven == b->proven &&
+	       a->has_nonces == b->has_nonces && a->nonce_lo == b->nonce_lo &&
+	       a->nonce_hi == b->nonce_hi && a->ntime == b->ntime &&
+	       !memcmp(a->header_id, b->header_id, sizeof a->header_id);
+}
+
+/* A signed sha256d record of unit id: 2048 nonces of the toolkit's header for
+ * it, job "j", roll 0, timed at its start, with the shares of 8 bits. */
+static json_t *sha256d_record(const char *id, const terra_key *k, terra_err *e)
+{
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	char hex[2 * TERRA_HEADER_BYTES + 1];
+	json_t *shares = json_array(), *rec;
+
+	terra_sha256d_bound_header(id, "j", 0, 1795255200u, tmpl); /* 2026-11-21T10:00:00Z */
+	terra_hex(tmpl, sizeof tmpl, hex);
+	for (int i = 0; shares && i < 2048; i++) {
+		terra_sha256d_hash(tmpl, (uint64_t)i, hash);
+		if (terra_sha256d_meets(hash, 8))
+			json_array_append_new(shares, json_integer(i));
+	}
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:{s:s, s:i, s:i, "
+	                "s:i, s:o}}",
+	                "type", "usage", "v", 1, "unit", id, "job", "j", "workload", "sha256d",
+	                "seq", 7, "start", "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z",
+	                "busy_us", 1000, "work", 2048, "evidence", "header", hex, "nonce_start", 0,
+	                "roll", 0, "share_bits", 8, "shares", shares);
+	if (rec && terra_rec_sign(rec, k, e) < 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
 }
 
 /* The written-form path (with scratch) and the jansson path (without) give
  * the same verdict on a signed line and on every one-byte mutant of it:
  * hex in upper case, a digit out of range, a quote or a brace in its place. */
-static void test_usage_paths(void)
+static void test_usage_paths(int sha256d)
 {
 	static const char subst[] = "0aAfFgG\"}:,";
 	terra_usage_unit unit = {.id = "00112233445566778899aabbccddeeff"};
@@ -359,11 +393,12 @@ static void test_usage_paths(void)
 		return;
 	}
 	memcpy(unit.unit_pub, k.pk, sizeof unit.unit_pub);
-	rec = json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage", "v", 1,
+	rec = sha256d ? sha256d_record(unit.id, &k, &e) : json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage", "v", 1,
 	                "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
 	                "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us", 1000,
 	                "work", 5);
-	if (!rec || terra_rec_sign(rec, &k, &e) < 0 || terra_rec_dumps(rec, &line, &len, &e) < 0) {
+	if (!rec || (!sha256d && terra_rec_sign(rec, &k, &e) < 0) ||
+	    terra_rec_dumps(rec, &line, &len, &e) < 0) {
 		ok(0, "usage: a signed line");
 		json_decref(rec);
 		terra_key_wipe(&k);
@@ -373,8 +408,13 @@ static void test_usage_paths(void)
 	memset(&slow, 0, sizeof slow);
 	terra_usage_check(&rules, line, len, &fast, &sc);
 	terra_usage_check(&rules, line, len, &slow, NULL);
-	is_int(fast.kind, TERRA_USAGE_OK, "usage: a signed line is accepted in written form");
+	is_int(fast.kind, TERRA_USAGE_OK, sha256d ? "usage: a sha256d line is accepted in written form"
+	                                          : "usage: a signed line is accepted in written form");
 	ok(same_verdict(&fast, &slow), "usage: ... with the verdict of the jansson path");
+	if (sha256d)
+		ok(fast.has_nonces && fast.nonce_lo == 0 && fast.nonce_hi == 2048 && fast.proven > 0 &&
+		       fast.proven % 256 == 0 && fast.ntime == 1795255200,
+		   "usage: sha256d: nonces [0, 2048), proven shares x 2^8, the header's time");
 	mut = malloc(len + 1);
 	for (i = 0; mut && i < len && good; i++)
 		for (j = 0; j < sizeof subst - 1 && good; j++) {
@@ -403,6 +443,55 @@ static void test_usage_paths(void)
 	terra_key_wipe(&k);
 }
 
+/* A record's nonces over the cells of a grid: adjacent, in order, all of them. */
+static int nonces_partition(int64_t lo, int64_t work, int64_t start, int64_t end, int64_t origin,
+                            int64_t every)
+{
+	terra_usage_verdict u = {.start = start, .end = end, .nonce_lo = lo, .nonce_hi = lo + work};
+	int64_t c0 = terra_meter_cell(start, origin, every), c1 = terra_meter_cell(end - 1, origin, every);
+	int64_t at = lo, a, b;
+
+	for (int64_t c = c0; c <= c1; c++) {
+		terra_meter_nonces(&u, origin + c * every, origin + (c + 1) * every, &a, &b);
+		if (a != at || b < a)
+			return 0;
+		at = b;
+	}
+	return at == lo + work;
+}
+
+static void test_paid(void)
+{
+	static const uint8_t h1[32] = {1}, h2[32] = {2};
+	terra_paid *p = terra_paid_new();
+	terra_paid_who who, run = {3, 7, NULL}, paid = {-1, 0, "P1"};
+	int good = 1;
+
+	ok(p != NULL, "paid: a set");
+	if (!p)
+		return;
+	ok(!terra_paid_find(p, h1, 0, 10, NULL, &who), "paid: nothing in an empty set");
+	ok(terra_paid_add(p, h1, 0, 100, &paid) == 0 && terra_paid_add(p, h1, 200, 300, &run) == 0,
+	   "paid: two ranges of one header");
+	ok(terra_paid_find(p, h1, 99, 101, NULL, &who) && who.unit == -1 && !strcmp(who.period, "P1"),
+	   "paid: an overlap found, with the period it was paid for");
+	ok(!terra_paid_find(p, h1, 100, 200, NULL, &who), "paid: the gap between is free");
+	ok(!terra_paid_find(p, h2, 0, 1000, NULL, &who), "paid: another header is another's");
+	ok(terra_paid_find(p, h1, 250, 251, NULL, &who) && who.unit == 3 && who.seq == 7,
+	   "paid: a run's range names its unit and seq");
+	ok(!terra_paid_find(p, h1, 50, 60, "P1", &who), "paid: a range paid for the same period passes");
+	for (int i = 0; i < 2000 && good; i++) {
+		uint8_t id[32] = {0};
+
+		id[0] = (uint8_t)(i % 251);
+		id[1] = (uint8_t)(i / 251 + 3);
+		good = terra_paid_add(p, id, 0, 1, &run) == 0 && terra_paid_find(p, id, 0, 1, NULL, &who);
+	}
+	ok(good, "paid: 2000 headers, each found after the table grows");
+	ok(terra_paid_find(p, h1, 0, 1, NULL, &who), "paid: ... the first ones still there");
+	terra_paid_free(p);
+}
+
 int main(void)
 {
 	int i, good;
@@ -410,7 +499,19 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	test_canon();
-	test_usage_paths();
+	test_usage_paths(0);
+	test_usage_paths(1);
+	test_paid();
+	good = 1;
+	for (i = 0; i < 20000 && good; i++) {
+		int64_t every = 1 + below(i % 2 ? 1000 : 5000000000);
+		int64_t start = below(100000000000) - 50000000000;
+		int64_t end = start + 1 + below(i % 3 ? every * 5 : 100000);
+
+		good = nonces_partition(below(INT64_C(1) << 40), 1 + below(INT64_C(1) << 40), start, end,
+		                        below(1000000) - 500000, every);
+	}
+	ok(good, "20000 random records: their nonces split over the cells, adjacent, all of them");
 
 	/* 3 us over a boundary: 1 us before, 2 after; 100 units of busy time. */
 	is_int(terra_meter_part(100, 9, 12, 0, 10, 0), 33, "part before the boundary");
