@@ -80,7 +80,8 @@ int main(int argc, char **argv)
 			snprintf(
 			    canon, sizeof canon,
 			    "{\"busy_us\":50000000,\"end\":\"%s\",\"evidence\":{\"header\":\"%s\","
-			    "\"nonce_start\":0,\"roll\":0,\"share_bits\":8,\"shares\":%s},\"final\":true,"
+			    "\"nonce_start\":0,\"roll\":0,\"share_bits\":8,\"shares\":%s},"
+			    "\"final\":true,"
 			    "\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,\"signer\":\"%"
 			    "s\","
 			    "\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\",\"v\":1,"

@@ -355,9 +355,10 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 			continue;
 		terra_hex(u->header_id, sizeof u->header_id, hex);
 		if (who.unit < 0)
-			return fmt_msg("usage record: evidence already paid: nonces of header %s in "
-			               "[%lld, %lld) were paid for period %s",
-			               hex, (long long)lo, (long long)hi, who.period);
+			return fmt_msg(
+			    "usage record: evidence already paid: nonces of header %s in "
+			    "[%lld, %lld) were paid for period %s",
+			    hex, (long long)lo, (long long)hi, who.period);
 		return fmt_msg("usage record: evidence seen before: nonces of header %s in [%lld, "
 		               "%lld) were counted for unit '%s' (records from seq %lld)",
 		               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
@@ -379,7 +380,8 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 
 			terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
 			/* nonces paid for this very period are kept as paid */
-			if (lo < hi && !terra_paid_find(m->paid, u->header_id, lo, hi, NULL, &paid) &&
+			if (lo < hi &&
+			    !terra_paid_find(m->paid, u->header_id, lo, hi, NULL, &paid) &&
 			    terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
 				return -1;
 		}
@@ -388,9 +390,9 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 	if (u->workload == TERRA_WL_KERNEL)
 		backed = m->o.pay_kernel_time ? u->busy : 0;
 	else
-		backed = (int64_t)((u128)u->busy *
-		                   (u128)(u->proven < u->work ? u->proven : u->work) /
-		                   (u128)u->work);
+		backed =
+		    (int64_t)((u128)u->busy * (u128)(u->proven < u->work ? u->proven : u->work) /
+		              (u128)u->work);
 	return terra_tally_count(m->tally, u, backed);
 }
 
@@ -550,8 +552,7 @@ static json_t *nonces_json(const terra_tally_cell *a)
 
 		terra_hex(n->id, sizeof n->id, hex);
 		if (json_array_append_new(v, json_pack("[s,I,I,I]", hex, (json_int_t)n->ntime,
-		                                       (json_int_t)n->lo, (json_int_t)n->hi)) <
-		    0) {
+		                                       (json_int_t)n->lo, (json_int_t)n->hi)) < 0) {
 			json_decref(v);
 			return NULL;
 		}
@@ -580,13 +581,13 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 	terra_time_format(start, ts);
 	terra_time_format(end, te);
 	terra_hex(a->root, sizeof a->root, root_hex);
-	verified = json_pack("{s:I, s:I, s:I}", verified_names[0],
-	                     (json_int_t)a->proven[TERRA_WL_SHA256D], verified_names[1],
-	                     (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
-	                     (json_int_t)a->kernel_us);
-	rates = json_pack("{s:I, s:I, s:I}", rate_names[0], (json_int_t)m->rates.r[0],
-	                  rate_names[1], (json_int_t)m->rates.r[1], rate_names[2],
-	                  (json_int_t)m->rates.r[2]);
+	verified =
+	    json_pack("{s:I, s:I, s:I}", verified_names[0], (json_int_t)a->proven[TERRA_WL_SHA256D],
+	              verified_names[1], (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
+	              (json_int_t)a->kernel_us);
+	rates =
+	    json_pack("{s:I, s:I, s:I}", rate_names[0], (json_int_t)m->rates.r[0], rate_names[1],
+	              (json_int_t)m->rates.r[1], rate_names[2], (json_int_t)m->rates.r[2]);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	              "s:I, s:s, s:I, s:o, s:o, s:o}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",

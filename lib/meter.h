@@ -67,8 +67,8 @@ typedef struct terra_meter_opts {
 	int64_t from, to; /* the metered range [from, to), microseconds */
 	int64_t every;    /* period length; divides to - from */
 	int has_price;
-	int64_t price; /* base units per TFLOP-hour (with has_price) */
-	int threads;   /* verification threads; 1 or less: none, all inline */
+	int64_t price;                    /* base units per TFLOP-hour (with has_price) */
+	int threads;                      /* verification threads; 1 or less: none, all inline */
 	int64_t rate_sha256d, rate_sgemm; /* 0: the default */
 	int pay_kernel_time;              /* kernel busy time weighs score x busy_us */
 } terra_meter_opts;

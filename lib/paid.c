@@ -283,8 +283,8 @@ static int range_parse(const json_t *row, uint8_t id[32], int64_t v[3], terra_er
 /* The ranges of one meter record: refused when stale or paid (for another
  * period than `same`, when given), recorded with put when given. */
 static int settle_one(sqlite3 *db, sqlite3_stmt *clash, sqlite3_stmt *put, const char *period,
-                      const char *unit, const json_t *ranges, int64_t horizon_s,
-                      const char *same, terra_err *e)
+                      const char *unit, const json_t *ranges, int64_t horizon_s, const char *same,
+                      terra_err *e)
 {
 	const json_t *row;
 	uint8_t id[32];

@@ -23,9 +23,9 @@ struct terra_task {
 	uint8_t header[TERRA_HEADER_BYTES];
 	int share_bits;
 	int64_t nonce_next, stretch_nonce;
-	int bound;                 /* the toolkit's header (lib/pow.h): it rolls */
-	int64_t roll, roll_mono;   /* the roll and when it began (monotonic us) */
-	int64_t wall0, mono0;      /* the clock at the task's start, for each roll's time */
+	int bound;               /* the toolkit's header (lib/pow.h): it rolls */
+	int64_t roll, roll_mono; /* the roll and when it began (monotonic us) */
+	int64_t wall0, mono0;    /* the clock at the task's start, for each roll's time */
 	char *unit, *job;
 	int64_t batch;
 	uint64_t *shares;
@@ -59,7 +59,8 @@ static void roll_to(terra_task *t, int64_t r)
 
 	t->roll = r;
 	t->roll_mono = now;
-	terra_sha256d_bound_header(t->unit, t->job, r, (uint32_t)(wall / TERRA_US_PER_S), t->header);
+	terra_sha256d_bound_header(t->unit, t->job, r, (uint32_t)(wall / TERRA_US_PER_S),
+	                           t->header);
 	if (r > 0)
 		t->nonce_next = t->stretch_nonce = 0;
 }

@@ -51,8 +51,9 @@ static int check_binding(const terra_sha256d_claim *c, const terra_sha256d_ev *e
 
 	if (terra_sha256d_version(ev->header) != TERRA_SHA256D_BOUND) {
 		if (ev->roll != 0)
-			return refuse(why, "evidence: roll %lld of a header given by a job (only "
-			                   "the toolkit's headers roll)",
+			return refuse(why,
+			              "evidence: roll %lld of a header given by a job (only "
+			              "the toolkit's headers roll)",
 			              (long long)ev->roll);
 		return 0;
 	}

@@ -360,7 +360,8 @@ int terra_tally_count(terra_tally *m, const terra_usage_verdict *it, int64_t bac
 		    terra_meter_part(it->work, it->start, it->end, m->from, m->every, c));
 		add(a, &a->proven[it->workload],
 		    terra_meter_part(it->proven, it->start, it->end, m->from, m->every, c));
-		add(a, &a->backed, terra_meter_part(backed, it->start, it->end, m->from, m->every, c));
+		add(a, &a->backed,
+		    terra_meter_part(backed, it->start, it->end, m->from, m->every, c));
 		if (it->workload == TERRA_WL_KERNEL)
 			add(a, &a->kernel_us, busy);
 		if (!a->records || it->seq < a->first)

@@ -19,7 +19,7 @@
 __extension__ typedef __int128 i128;
 __extension__ typedef unsigned __int128 u128;
 
-#define SIG_KEPT    TERRA_USAGE_SIG_KEPT
+#define SIG_KEPT TERRA_USAGE_SIG_KEPT
 
 struct terra_usage_scratch {
 	char *canon; /* a line's canonical form, its "sig" cut out */
@@ -137,9 +137,9 @@ static int64_t nonce_at(const terra_usage_verdict *it, int64_t t)
 		return it->nonce_lo;
 	if (t >= it->end)
 		return it->nonce_hi;
-	return it->nonce_lo + (int64_t)((u128)(it->nonce_hi - it->nonce_lo) *
-	                                (u128)((i128)t - it->start) /
-	                                (u128)((i128)it->end - it->start));
+	return it->nonce_lo +
+	       (int64_t)((u128)(it->nonce_hi - it->nonce_lo) * (u128)((i128)t - it->start) /
+	                 (u128)((i128)it->end - it->start));
 }
 
 void terra_meter_nonces(const terra_usage_verdict *it, int64_t t0, int64_t t1, int64_t *lo,
@@ -310,12 +310,13 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		why = fmt_msg("usage record: retired unit '%s'", unit_id);
 		goto out;
 	}
-	if (wl == TERRA_WL_SHA256D &&
-	    (terra_rec_str(rec, "job", &job, &e) < 0 || terra_rec_obj(rec, "evidence", &ev, &e) < 0)) {
+	if (wl == TERRA_WL_SHA256D && (terra_rec_str(rec, "job", &job, &e) < 0 ||
+	                               terra_rec_obj(rec, "evidence", &ev, &e) < 0)) {
 		why = fmt_msg("usage record: evidence: %s", e.msg);
 		goto out;
 	}
-	if ((wl == TERRA_WL_SHA256D && terra_sha256dproof_parse(ev, &sev, &shares, &cap, &why) < 0) ||
+	if ((wl == TERRA_WL_SHA256D &&
+	     terra_sha256dproof_parse(ev, &sev, &shares, &cap, &why) < 0) ||
 	    credit(r, unit_id, job, it, &sev, &why) < 0) {
 		why = usage_why(why);
 		goto out;
@@ -410,7 +411,8 @@ static int sha256d_written(const char *line, const terra_canon_member *evm, terr
 	shares = terra_canon_find(text, f, (size_t)nf, "shares");
 	roll = terra_canon_find(text, f, (size_t)nf, "roll");
 	if (written_hex(text, header, ev->header, sizeof ev->header) < 0 || !int_ok(start) ||
-	    !int_ok(bits) || !shares || shares->kind != TERRA_CANON_ARRAY || (roll && !int_ok(roll)))
+	    !int_ok(bits) || !shares || shares->kind != TERRA_CANON_ARRAY ||
+	    (roll && !int_ok(roll)))
 		return -1;
 	need = (shares->val_len + 1) / 2;
 	if (need > sc->cap_nonces) {

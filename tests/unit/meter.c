@@ -334,12 +334,11 @@ static int same_verdict(const terra_usage_verdict *a, const terra_usage_verdict 
 		return 0;
 	if (a->kind != TERRA_USAGE_OK)
 		return 1;
-	return a->unit == b->unit && a->seq == b->seq && a->start == b->start &&
-	       a->end == b->end && a->busy == b->busy && a->work == b->work &&
-	       !memcmp(a->sig, b->sig, sizeof a->sig) && !memcmp(a->leaf, b->leaf, sizeof a->leaf) &&
-	       a->workload == b->workload && a->proven == b->proven &&
-	       a->has_nonces == b->has_nonces && a->nonce_lo == b->nonce_lo &&
-	       a->nonce_hi == b->nonce_hi && a->ntime == b->ntime &&
+	return a->unit == b->unit && a->seq == b->seq && a->start == b->start && a->end == b->end &&
+	       a->busy == b->busy && a->work == b->work && !memcmp(a->sig, b->sig, sizeof a->sig) &&
+	       !memcmp(a->leaf, b->leaf, sizeof a->leaf) && a->workload == b->workload &&
+	       a->proven == b->proven && a->has_nonces == b->has_nonces &&
+	       a->nonce_lo == b->nonce_lo && a->nonce_hi == b->nonce_hi && a->ntime == b->ntime &&
 	       !memcmp(a->header_id, b->header_id, sizeof a->header_id);
 }
 
@@ -393,10 +392,11 @@ static void test_usage_paths(int sha256d)
 		return;
 	}
 	memcpy(unit.unit_pub, k.pk, sizeof unit.unit_pub);
-	rec = sha256d ? sha256d_record(unit.id, &k, &e) : json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage", "v", 1,
-	                "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
-	                "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us", 1000,
-	                "work", 5);
+	rec = sha256d ? sha256d_record(unit.id, &k, &e)
+	              : json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage",
+	                          "v", 1, "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
+	                          "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us",
+	                          1000, "work", 5);
 	if (!rec || (!sha256d && terra_rec_sign(rec, &k, &e) < 0) ||
 	    terra_rec_dumps(rec, &line, &len, &e) < 0) {
 		ok(0, "usage: a signed line");
@@ -408,12 +408,13 @@ static void test_usage_paths(int sha256d)
 	memset(&slow, 0, sizeof slow);
 	terra_usage_check(&rules, line, len, &fast, &sc);
 	terra_usage_check(&rules, line, len, &slow, NULL);
-	is_int(fast.kind, TERRA_USAGE_OK, sha256d ? "usage: a sha256d line is accepted in written form"
-	                                          : "usage: a signed line is accepted in written form");
+	is_int(fast.kind, TERRA_USAGE_OK,
+	       sha256d ? "usage: a sha256d line is accepted in written form"
+	               : "usage: a signed line is accepted in written form");
 	ok(same_verdict(&fast, &slow), "usage: ... with the verdict of the jansson path");
 	if (sha256d)
-		ok(fast.has_nonces && fast.nonce_lo == 0 && fast.nonce_hi == 2048 && fast.proven > 0 &&
-		       fast.proven % 256 == 0 && fast.ntime == 1795255200,
+		ok(fast.has_nonces && fast.nonce_lo == 0 && fast.nonce_hi == 2048 &&
+		       fast.proven > 0 && fast.proven % 256 == 0 && fast.ntime == 1795255200,
 		   "usage: sha256d: nonces [0, 2048), proven shares x 2^8, the header's time");
 	mut = malloc(len + 1);
 	for (i = 0; mut && i < len && good; i++)
@@ -428,7 +429,8 @@ static void test_usage_paths(int sha256d)
 			terra_usage_check(&rules, mut, len, &slow, NULL);
 			ok_fast += fast.kind == TERRA_USAGE_OK;
 			if (!same_verdict(&fast, &slow)) {
-				printf("# paths disagree (%d, %d): %s\n", fast.kind, slow.kind, mut);
+				printf("# paths disagree (%d, %d): %s\n", fast.kind, slow.kind,
+				       mut);
 				good = 0;
 			}
 			free(fast.msg);
@@ -448,7 +450,8 @@ static int nonces_partition(int64_t lo, int64_t work, int64_t start, int64_t end
                             int64_t every)
 {
 	terra_usage_verdict u = {.start = start, .end = end, .nonce_lo = lo, .nonce_hi = lo + work};
-	int64_t c0 = terra_meter_cell(start, origin, every), c1 = terra_meter_cell(end - 1, origin, every);
+	int64_t c0 = terra_meter_cell(start, origin, every),
+	        c1 = terra_meter_cell(end - 1, origin, every);
 	int64_t at = lo, a, b;
 
 	for (int64_t c = c0; c <= c1; c++) {
@@ -473,19 +476,22 @@ static void test_paid(void)
 	ok(!terra_paid_find(p, h1, 0, 10, NULL, &who), "paid: nothing in an empty set");
 	ok(terra_paid_add(p, h1, 0, 100, &paid) == 0 && terra_paid_add(p, h1, 200, 300, &run) == 0,
 	   "paid: two ranges of one header");
-	ok(terra_paid_find(p, h1, 99, 101, NULL, &who) && who.unit == -1 && !strcmp(who.period, "P1"),
+	ok(terra_paid_find(p, h1, 99, 101, NULL, &who) && who.unit == -1 &&
+	       !strcmp(who.period, "P1"),
 	   "paid: an overlap found, with the period it was paid for");
 	ok(!terra_paid_find(p, h1, 100, 200, NULL, &who), "paid: the gap between is free");
 	ok(!terra_paid_find(p, h2, 0, 1000, NULL, &who), "paid: another header is another's");
 	ok(terra_paid_find(p, h1, 250, 251, NULL, &who) && who.unit == 3 && who.seq == 7,
 	   "paid: a run's range names its unit and seq");
-	ok(!terra_paid_find(p, h1, 50, 60, "P1", &who), "paid: a range paid for the same period passes");
+	ok(!terra_paid_find(p, h1, 50, 60, "P1", &who),
+	   "paid: a range paid for the same period passes");
 	for (int i = 0; i < 2000 && good; i++) {
 		uint8_t id[32] = {0};
 
 		id[0] = (uint8_t)(i % 251);
 		id[1] = (uint8_t)(i / 251 + 3);
-		good = terra_paid_add(p, id, 0, 1, &run) == 0 && terra_paid_find(p, id, 0, 1, NULL, &who);
+		good = terra_paid_add(p, id, 0, 1, &run) == 0 &&
+		       terra_paid_find(p, id, 0, 1, NULL, &who);
 	}
 	ok(good, "paid: 2000 headers, each found after the table grows");
 	ok(terra_paid_find(p, h1, 0, 1, NULL, &who), "paid: ... the first ones still there");
@@ -508,8 +514,8 @@ int main(void)
 		int64_t start = below(100000000000) - 50000000000;
 		int64_t end = start + 1 + below(i % 3 ? every * 5 : 100000);
 
-		good = nonces_partition(below(INT64_C(1) << 40), 1 + below(INT64_C(1) << 40), start, end,
-		                        below(1000000) - 500000, every);
+		good = nonces_partition(below(INT64_C(1) << 40), 1 + below(INT64_C(1) << 40), start,
+		                        end, below(1000000) - 500000, every);
 	}
 	ok(good, "20000 random records: their nonces split over the cells, adjacent, all of them");
 
@@ -565,7 +571,8 @@ int main(void)
 	ok(terra_meter_rate_ok("sha256d", INT64_MAX, 1, 0, 0), "no benchmark: no bound");
 	ok(terra_meter_rate_ok("sgemm", 32000, 10, 0, 100), "sgemm at 32x the benchmark");
 	ok(!terra_meter_rate_ok("sgemm", 32001, 10, 0, 100), "sgemm past 32x the benchmark");
-	/* Seen in make demo: a 512-cube sgemm on PoCL at 8.8x its unit's terra-probe --quick FP32. */
+	/* Seen in make demo: a 512-cube sgemm on PoCL at 8.8x its unit's terra-probe --quick FP32.
+	 */
 	ok(terra_meter_rate_ok("sgemm", 268435456, 2364, 0, 12830), "an honest PoCL sgemm passes");
 	ok(terra_meter_rate_ok("kernel", INT64_MAX, 0, 1, 1), "kernel work is not bounded");
 	return done_testing();
