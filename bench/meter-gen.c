@@ -5,9 +5,11 @@
  * and covers one minute from 2026-11-21T10:00:00Z + (i / n) minutes, 50 s
  * busy; one in 16 (one in METER_GEN_SHA_EVERY) is sha256d, the rest sgemm.
  * A sha256d record hashes 2048 nonces of the header terra-run makes for its
- * unit, job ("bench-K") and roll 0, timed at its start, and lists the shares
- * of 8 bits found (8 expected; the meter re-hashes each and checks the
- * binding, time and count). The line is built in canonical form directly (keys sorted, no
+ * unit, job ("bench-H", H the hour) and roll 0, timed at the hour's start,
+ * the minute M of the hour scanning nonces [2048 M, 2048 (M + 1)), as one
+ * run an hour would; it lists the shares of 8 bits found (8 expected; the
+ * meter re-hashes each and checks the binding, time, count and that no
+ * nonce is counted twice). The line is built in canonical form directly (keys sorted, no
  * whitespace), signed with the unit's key, and "sig" put in its place, so
  * ranges can be made in parallel and concatenated.
  */
@@ -59,12 +61,13 @@ int main(int argc, char **argv)
 
 		u = (int)(i % n);
 		if (sha) {
-			snprintf(job, sizeof job, "bench-%lld", k);
+			snprintf(job, sizeof job, "bench-%lld", k / 60);
 			terra_sha256d_bound_header(argv[4 + u], job, 0,
-			                           (uint32_t)((T0 + k * 60000000) / 1000000), tmpl);
+			                           (uint32_t)((T0 + k / 60 * 3600000000) / 1000000),
+			                           tmpl);
 			terra_hex(tmpl, sizeof tmpl, tmpl_hex);
 			len = (size_t)snprintf(shares, sizeof shares, "[");
-			for (j = 0, found = 0; j < 2048; j++) {
+			for (j = k % 60 * 2048, found = 0; j < k % 60 * 2048 + 2048; j++) {
 				terra_sha256d_hash(tmpl, (uint64_t)j, hash);
 				if (terra_sha256d_meets(hash, 8) && len < sizeof shares - 24)
 					len += (size_t)snprintf(shares + len, sizeof shares - len,
@@ -80,13 +83,12 @@ int main(int argc, char **argv)
 			snprintf(
 			    canon, sizeof canon,
 			    "{\"busy_us\":50000000,\"end\":\"%s\",\"evidence\":{\"header\":\"%s\","
-			    "\"nonce_start\":0,\"roll\":0,\"share_bits\":8,\"shares\":%s},"
-			    "\"final\":true,"
-			    "\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,\"signer\":\"%"
-			    "s\","
-			    "\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\",\"v\":1,"
-			    "\"work\":2048,\"workload\":\"sha256d\"}",
-			    end, tmpl_hex, shares, k, result, k + 1, pk_hex[u], start, argv[4 + u]);
+			    "\"nonce_start\":%lld,\"roll\":0,\"share_bits\":8,\"shares\":%s},"
+			    "\"final\":true,\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,"
+			    "\"signer\":\"%s\",\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\","
+			    "\"v\":1,\"work\":2048,\"workload\":\"sha256d\"}",
+			    end, tmpl_hex, k % 60 * 2048, shares, k / 60, result, k + 1, pk_hex[u],
+			    start, argv[4 + u]);
 		else
 			snprintf(canon, sizeof canon,
 			         "{\"busy_us\":50000000,\"end\":\"%s\",\"final\":true,"
