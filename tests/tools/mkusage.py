@@ -13,8 +13,8 @@ of the header template and puts the shares under BITS into evidence; the
 template is evidence.header when given, else the header the toolkit makes
 for the record's unit, job and evidence.roll (default 0), timed at start.
 Signing and the canonical form are terracanon.py's (beside this file), an
-implementation of DESIGN 4 independent of libterra. Needs /usr/bin/python3
-(python3-nacl).
+implementation of terra-records(5) independent of libterra. Needs
+/usr/bin/python3 (python3-nacl).
 """
 import datetime
 import hashlib
