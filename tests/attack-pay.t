@@ -183,4 +183,30 @@ fails 1 "D4. replayed two days later: refused by any meter" \
 like "$(errs "$tmp/err")" "d4b\\.nd:1: usage record: stale evidence: the record ends 86400 s or more after its header time" \
 	"D4. stale: file, line, why"
 
+# ---- D5. a hand-made device record: the same GPU again, fp32_mflops 2,500,000,000 --
+# B registers it as a second unit; the score is shown, but pay follows the
+# work its evidence proves, as A's does.
+jq -c '.fingerprint = "'"$(printf '%064x' 1405)"'" | .bench.fp32_mflops = 2500000000' \
+	"$fixtures/devices/pocl-cpu.ndjson" >"$tmp/fake.ndjson"
+terra-register -H "$tmp/B" "$tmp/fake.ndjson" >/dev/null 2>&1
+f=$(terra-register -H "$tmp/B" list -o json | jq -r --arg b "$b" 'select(.unit != $b) | .unit')
+terra-register -H "$tmp/B" history -o json >"$tmp/b2.units"
+ok "D5. the hand-made device registers as a second unit" test -n "$f"
+usage "$tmp/A" "$a" 50 2026-11-21T11:00:00Z 2026-11-21T11:30:00Z job=a-job5 busy_us=1800000000 work=65536 mine=8 >"$tmp/d5.nd"
+usage "$tmp/B" "$f" 1 2026-11-21T11:00:00Z 2026-11-21T11:30:00Z job=f-job busy_us=1800000000 work=65536 mine=8 >>"$tmp/d5.nd"
+terra-meter -u "$tmp/a.units" -u "$tmp/b2.units" -p $P2 "$tmp/d5.nd" >"$tmp/d5.m"
+cat >"$tmp/d5.py" <<'EOF'
+import json, sys
+m = {r["unit"]: r for r in map(json.loads, open(sys.argv[1]))}
+a, f = m[sys.argv[2]], m[sys.argv[3]]
+assert f["score"] > 40 * a["score"], (f["score"], a["score"])
+for r in (a, f):
+    assert r["weight"] == r["rates"]["sha256d"] * r["verified"]["sha256d"], r
+share = f["weight"] / (a["weight"] + f["weight"])
+assert share < 0.6, share
+print("# fake unit's share of the pool: %.4f (score %d vs %d)" % (share, f["score"], a["score"]))
+EOF
+ok "D5. the inflated score buys nothing: weight is the proven work by its rate, the same as A's" \
+	$py "$tmp/d5.py" "$tmp/d5.m" "$a" "$f"
+
 done_testing
