@@ -19,11 +19,11 @@
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
     "       [--owners FILE] [--price AMOUNT] [-j N] [--reject FILE] [--strict]\n"
-    "       [-o json|csv|table] [--slurm FILE]\n"
+    "       [-o json|csv|table] [--slurm FILE] [--rate WORKLOAD=N] [--pay-kernel-time]\n"
     "       [-H DIR] [FILE...]";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT, OPT_OWNERS };
-enum { OPT_SLURM = 300 };
+enum { OPT_SLURM = 300, OPT_RATE, OPT_PAY_KERNEL_TIME };
 
 static int64_t parse_time(const char *opt, const char *arg)
 {
@@ -33,6 +33,25 @@ static int64_t parse_time(const char *opt, const char *arg)
 	if (terra_time_parse(arg, &us, &e) < 0)
 		terra_usage_error(usage_text, "%s '%s': %s", opt, arg, e.msg);
 	return us;
+}
+
+/* --rate WORKLOAD=N: FLOPs of weight per unit of that workload's verified work. */
+static void parse_rate(terra_meter_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	int64_t n;
+
+	if (!eq)
+		terra_usage_error(usage_text, "--rate '%s': WORKLOAD=N expected", arg);
+	n = terra_cli_int(usage_text, "--rate", eq + 1, 1, INT64_C(1) << 53, "1 to 2^53");
+	if ((size_t)(eq - arg) == strlen("sha256d") && !strncmp(arg, "sha256d", 7))
+		o->rate_sha256d = n;
+	else if ((size_t)(eq - arg) == strlen("sgemm") && !strncmp(arg, "sgemm", 5))
+		o->rate_sgemm = n;
+	else
+		terra_usage_error(usage_text,
+		                  "--rate '%s': sha256d or sgemm (kernel work: --pay-kernel-time)",
+		                  arg);
 }
 
 static const terra_cli_opt options[] = {
@@ -48,6 +67,8 @@ static const terra_cli_opt options[] = {
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing", NULL, NULL},
     {'o', "output", "FORMAT", "json, csv or table", NULL, NULL},
     {OPT_SLURM, "slurm", "FILE", "check usage against Slurm's job records in FILE", NULL, NULL},
+    {OPT_RATE, "rate", "WORKLOAD=N", "N FLOPs of weight per unit of verified work", NULL, NULL},
+    {OPT_PAY_KERNEL_TIME, "pay-kernel-time", NULL, "weigh kernel busy time by score", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
@@ -123,6 +144,12 @@ int main(int argc, char **argv)
 		case OPT_SLURM:
 			slurm_path = optarg;
 			break;
+		case OPT_RATE:
+			parse_rate(&o, optarg);
+			break;
+		case OPT_PAY_KERNEL_TIME:
+			o.pay_kernel_time = 1;
+			break;
 		case 'o':
 			out_mode = terra_cli_out(optarg, usage_text);
 			break;
@@ -161,6 +188,8 @@ int main(int argc, char **argv)
 	        TERRA_HOME_READONLY | (out_mode == TERRA_OUT_JSON ? TERRA_HOME_SECRET : 0), &e) < 0)
 		terra_die_err(&e);
 	have_home = 1;
+	if (terra_meter_paid_db(m, home.db, &e) < 0)
+		terra_die_err(&e);
 	if (out_mode == TERRA_OUT_JSON)
 		terra_meter_set_signer(m, &home.owner);
 	io.admit = NULL;

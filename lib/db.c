@@ -172,6 +172,20 @@ static const char *const migrations[] = {
 	"CREATE VIEW units_latest_entry AS"
 	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
 	"  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey');",
+	/* 6: the sha256d evidence the settlement host has paid, so no nonce is paid
+	 * twice (lib/paid.h): one row per header range of a settled meter record,
+	 * header the SHA-256 of the template. Memory, not history: rows whose
+	 * header time fell behind the horizon are deleted at each settlement. */
+	"CREATE TABLE paid_evidence ("
+	"  header BLOB NOT NULL,"
+	"  lo INTEGER NOT NULL,"
+	"  hi INTEGER NOT NULL CHECK (hi > lo),"
+	"  ntime INTEGER NOT NULL,"
+	"  unit TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  PRIMARY KEY (header, lo)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX paid_evidence_ntime ON paid_evidence (ntime);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -2,6 +2,8 @@
 
 #include "batch.h"
 #include "money.h"
+#include "paid.h"
+#include "split.h"
 #include "record.h"
 #include "tally.h"
 #include "time.h"
@@ -62,6 +64,9 @@ struct terra_meter {
 	terra_tally *tally;
 	long bad;
 	const terra_key *signer;
+	terra_meter_rates rates;
+	terra_paid *paid; /* sha256d nonces counted in this run or paid before */
+	int64_t horizon_s;
 };
 
 static int cmp_version(const void *a, const void *b)
@@ -98,9 +103,16 @@ int terra_meter_new(terra_meter **mp, const terra_meter_opts *o, terra_err *e)
 		                     TERRA_METER_PERIODS_MAX);
 	if (o->has_price && o->price < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "--price: must not be negative");
-	if (!(m = calloc(1, sizeof *m)))
+	if (o->rate_sha256d < 0 || o->rate_sgemm < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "--rate: must be positive");
+	if (!(m = calloc(1, sizeof *m)) || !(m->paid = terra_paid_new())) {
+		free(m);
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+	}
 	m->o = *o;
+	m->rates.r[TERRA_WL_SHA256D] = o->rate_sha256d ? o->rate_sha256d : TERRA_METER_RATE_SHA256D;
+	m->rates.r[TERRA_WL_SGEMM] = o->rate_sgemm ? o->rate_sgemm : TERRA_METER_RATE_SGEMM;
+	m->rates.r[TERRA_WL_KERNEL] = o->pay_kernel_time ? 1 : 0;
 	m->nperiods = span / o->every;
 	*mp = m;
 	return 0;
@@ -116,6 +128,7 @@ void terra_meter_free(terra_meter *m)
 	free(m->slots);
 	free(m->keys);
 	terra_tally_free(m->tally);
+	terra_paid_free(m->paid);
 	free(m);
 }
 
@@ -341,6 +354,13 @@ out:
 	return rc;
 }
 
+int terra_meter_paid_db(terra_meter *m, sqlite3 *db, terra_err *e)
+{
+	if (m->fed)
+		return terra_err_set(e, TERRA_E_STATE, "paid evidence: loaded after the usage");
+	return terra_paid_load(db, m->paid, &m->horizon_s, e);
+}
+
 int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 {
 	uint8_t signer[TERRA_PK_BYTES], owner[TERRA_PK_BYTES];
@@ -422,45 +442,68 @@ static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 	                                                 : "");
 }
 
-/*
- * Splits amount over pieces of the given lengths, summing to total, by
- * largest remainder: each gets floor(amount * len / total), and the units
- * left over go one each to the largest remainders, ties to the earlier.
- */
-static void split_pieces(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
-                         u128 *rem)
+/* The metered cells a record touches, [*c0, *c1]. */
+static void cells_of(const terra_meter *m, const terra_usage_verdict *u, int64_t *c0, int64_t *c1)
 {
-	int64_t left = amount;
-	size_t i, best;
+	*c0 = terra_meter_cell(u->start, m->o.from, m->o.every);
+	*c1 = terra_meter_cell(u->end - 1, m->o.from, m->o.every);
+	if (*c0 < 0)
+		*c0 = 0;
+	if (*c1 > m->nperiods - 1)
+		*c1 = m->nperiods - 1;
+}
 
-	for (i = 0; i < n; i++) {
-		u128 x = (u128)amount * (u128)len[i];
+/*
+ * The nonces of a sha256d record credited in each metered period: none
+ * counted twice in this run, nor paid by the settlement host for another
+ * period (metering a settled period again gives what was settled). NULL or
+ * why not.
+ */
+static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who;
+	char hex[65], period[TERRA_PERIOD_MAX];
+	int64_t c, c0, c1, lo, hi;
 
-		out[i] = (int64_t)(x / (u128)total);
-		rem[i] = x % (u128)total;
-		left -= out[i];
+	if (!u->has_nonces)
+		return NULL;
+	cells_of(m, u, &c0, &c1);
+	for (c = c0; c <= c1; c++) {
+		int64_t t0 = m->o.from + c * m->o.every;
+
+		terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+		if (lo >= hi)
+			continue;
+		terra_period_format(t0, t0 + m->o.every, period);
+		if (!terra_paid_find(m->paid, u->header_id, lo, hi, period, &who))
+			continue;
+		terra_hex(u->header_id, sizeof u->header_id, hex);
+		if (who.unit < 0)
+			return terra_msgf(
+			    "usage record: evidence already paid: nonces of header %s in "
+			    "[%lld, %lld) were paid for period %s",
+			    hex, (long long)lo, (long long)hi, who.period);
+		return terra_msgf("usage record: evidence seen before: nonces of header %s in [%lld, "
+		               "%lld) were counted for unit '%s' (records from seq %lld)",
+		               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
+		               (long long)who.seq);
 	}
-	for (; left > 0; left--) {
-		for (best = 0, i = 1; i < n; i++)
-			if (rem[i] > rem[best])
-				best = i;
-		out[best]++;
-		rem[best] = 0;
-	}
+	return NULL;
 }
 
 /*
  * Counts a placed record. [start, until) is counted (until < end: the unit
  * was retired, or its key rotated out, inside the record), cut where the
- * unit changed owner: each part, with its share of busy_us and work by
- * time, goes to the owner of its time.
+ * unit changed owner: each part, with its share of busy_us, work, proven
+ * work and backed busy time by time, goes to the owner of its time.
  */
-static int count(terra_meter *m, const terra_usage_verdict *u)
+static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t backed)
 {
 	const struct munit *mu = &m->units[u->unit];
 	const struct epoch *ep = m->epochs + mu->epoch0;
 	size_t n = mu->nepochs, first = 0, last, np, i;
-	int64_t *len, *busy, *work, at;
+	int64_t *len, *busy, *work, *proven, *back, at;
+	terra_tally_part part = {u->busy, u->work, u->proven, backed};
 	u128 *rem;
 	int rc = 0;
 
@@ -469,10 +512,9 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 	for (last = first; last + 1 < n && ep[last + 1].from < u->until; last++)
 		;
 	if (first == last && u->until == u->end)
-		return terra_tally_count(m->tally, u, ep[first].slot, u->start, u->end, u->busy,
-		                         u->work);
+		return terra_tally_count(m->tally, u, ep[first].slot, u->start, u->end, &part);
 	np = last - first + 2; /* the owners' parts, then what is not counted */
-	len = malloc(np * 3 * sizeof *len);
+	len = malloc(np * 5 * sizeof *len);
 	rem = malloc(np * sizeof *rem);
 	if (!len || !rem) {
 		free(len);
@@ -481,6 +523,8 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 	}
 	busy = len + np;
 	work = busy + np;
+	proven = work + np;
+	back = proven + np;
 	for (i = 0, at = u->start; i + 1 < np; i++) {
 		int64_t to = first + i + 1 <= last ? ep[first + i + 1].from : u->until;
 
@@ -488,14 +532,46 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 		at = to;
 	}
 	len[np - 1] = u->end - u->until;
-	split_pieces(u->busy, len, np, u->end - u->start, busy, rem);
-	split_pieces(u->work, len, np, u->end - u->start, work, rem);
-	for (i = 0, at = u->start; i + 1 < np && rc == 0; at += len[i], i++)
-		rc = terra_tally_count(m->tally, u, ep[first + i].slot, at, at + len[i], busy[i],
-		                       work[i]);
+	terra_split_lengths(u->busy, len, np, u->end - u->start, busy, rem);
+	terra_split_lengths(u->work, len, np, u->end - u->start, work, rem);
+	terra_split_lengths(u->proven, len, np, u->end - u->start, proven, rem);
+	terra_split_lengths(backed, len, np, u->end - u->start, back, rem);
+	for (i = 0, at = u->start; i + 1 < np && rc == 0; at += len[i], i++) {
+		part = (terra_tally_part){busy[i], work[i], proven[i], back[i]};
+		rc = terra_tally_count(m->tally, u, ep[first + i].slot, at, at + len[i], &part);
+	}
 	free(len);
 	free(rem);
 	return rc;
+}
+
+/* Counts a placed record: its nonces kept, its sums added. -1: out of memory. */
+static int count(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL}, paid;
+	int64_t backed = 0, c, c0, c1, lo, hi;
+
+	if (u->has_nonces) {
+		cells_of(m, u, &c0, &c1);
+		for (c = c0; c <= c1; c++) {
+			int64_t t0 = m->o.from + c * m->o.every;
+
+			terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+			/* nonces paid for this very period are kept as paid */
+			if (lo < hi &&
+			    !terra_paid_find(m->paid, u->header_id, lo, hi, NULL, &paid) &&
+			    terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
+				return -1;
+		}
+	}
+	/* The busy time the evidence backs: the proven share of the claimed work. */
+	if (u->workload == TERRA_WL_KERNEL)
+		backed = m->o.pay_kernel_time ? u->busy : 0;
+	else
+		backed =
+		    (int64_t)((u128)u->busy * (u128)(u->proven < u->work ? u->proven : u->work) /
+		              (u128)u->work);
+	return count_parts(m, u, backed);
 }
 
 /* Takes one checked line in input order. Returns 1 when io stops the input. */
@@ -518,12 +594,8 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		if (io->admit && (why = io->admit(io->admit_arg, l->text, l->len,
 		                                  m->units[u->unit].c.id, u->start, u->end)))
 			break;
-		got = terra_tally_seq(m->tally, u, &other);
-		if (got < 0 || (got == TERRA_TALLY_NEW && count(m, u) < 0))
-			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-		if (got == TERRA_TALLY_NEW)
-			return 0;
 		id = m->units[u->unit].c.id;
+		got = terra_tally_seq_peek(m->tally, u, &other);
 		if (got == TERRA_TALLY_DUP) {
 			msg = terra_msgf("%s:%ld: usage record: duplicate of an earlier record "
 			              "(unit '%s' seq %lld), counted once",
@@ -534,8 +606,15 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 			free(msg);
 			return stop;
 		}
-		why = seq_why(got, id, u->seq, other);
-		break;
+		if (got != TERRA_TALLY_NEW) {
+			why = seq_why(got, id, u->seq, other);
+			break;
+		}
+		if ((why = nonces_why(m, u)))
+			break;
+		if (terra_tally_seq(m->tally, u, &other) < 0 || count(m, u) < 0)
+			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+		return 0;
 	case TERRA_USAGE_BAD:
 		break;
 	default:
@@ -575,7 +654,8 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	if (!m->tally &&
 	    !(m->tally = terra_tally_new(m->nunits, m->o.from, m->o.every, m->nperiods)))
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-	f.rules = (terra_usage_rules){m->units, m->nunits, sizeof *m->units, m->o.from, m->o.to};
+	f.rules = (terra_usage_rules){m->units,  m->nunits, sizeof *m->units,
+	                              m->o.from, m->o.to,   m->horizon_s};
 	if (path && strcmp(path, "-") && !(in = fopen(path, "rb")))
 		return terra_err_sys(e, "open '%s'", path);
 	rc = terra_batch_read(in, name, &o, e);
@@ -584,38 +664,65 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	return rc;
 }
 
-/* ---- output --------------------------------------------------------------- */
+/* The cell's sha256d nonces: [[HEADER, NTIME, LO, HI], ...]. */
+static json_t *nonces_json(const terra_tally_cell *a)
+{
+	json_t *v = json_array();
+	char hex[65];
+
+	for (size_t i = 0; v && i < a->nnonces; i++) {
+		const terra_tally_nonces *n = &a->nonces[i];
+
+		terra_hex(n->id, sizeof n->id, hex);
+		if (json_array_append_new(v, json_pack("[s,I,I,I]", hex, (json_int_t)n->ntime,
+		                                       (json_int_t)n->lo, (json_int_t)n->hi)) < 0) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
 
 static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
+	static const char *const verified_names[3] = {"sha256d", "sgemm", "kernel_us"};
 	const struct slot *slot = &m->slots[a->slot];
 	const struct munit *u = &m->units[slot->unit];
 	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;
 	int64_t weight, charge, rem;
 	char period[2 * TERRA_TIME_MAX], ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];
 	char root_hex[2 * TERRA_HASH_BYTES + 1], amount[TERRA_AMOUNT_MAX];
-	json_t *r;
+	json_t *r, *verified, *rates;
 
 	if (a->overflow)
 		return terra_err_set(e, TERRA_E_INPUT, "unit '%s': work overflows int64", u->c.id),
 		       NULL;
-	if (__builtin_mul_overflow(u->score, a->busy, &weight))
+	if (terra_meter_weigh(&m->rates, a->proven, u->score, a->kernel_us, &weight) < 0)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "unit '%s': weight (score x busy_us) overflows int64",
+		                     "unit '%s': weight (verified work x rates) overflows int64",
 		                     u->c.id),
 		       NULL;
 	terra_period_format(start, end, period);
 	terra_time_format(start, ts);
 	terra_time_format(end, te);
 	terra_hex(a->root, sizeof a->root, root_hex);
+	verified =
+	    json_pack("{s:I, s:I, s:I}", verified_names[0], (json_int_t)a->proven[TERRA_WL_SHA256D],
+	              verified_names[1], (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
+	              (json_int_t)a->kernel_us);
+	rates =
+	    json_pack("{s:I, s:I, s:I}", terra_meter_rate_names[0], (json_int_t)m->rates.r[0], terra_meter_rate_names[1],
+	              (json_int_t)m->rates.r[1], terra_meter_rate_names[2], (json_int_t)m->rates.r[2]);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	              "s:s, s:I}",
+	              "s:I, s:s, s:I, s:o, s:o, s:o}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy,
-	              "utilization_ppm", (json_int_t)((u128)a->busy * 1000000 / (u128)m->o.every),
-	              "score", (json_int_t)u->score, "weight", (json_int_t)weight, "records",
+	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy, "backed_us",
+	              (json_int_t)a->backed, "utilization_ppm",
+	              (json_int_t)((u128)a->backed * 1000000 / (u128)m->o.every), "score",
+	              (json_int_t)u->score, "weight", (json_int_t)weight, "records",
 	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",
-	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work);
+	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work,
+	              "verified", verified, "rates", rates, "evidence", nonces_json(a));
 	if (!r)
 		return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
 	if (m->o.has_price) {

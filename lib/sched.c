@@ -140,7 +140,7 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	terra_task *task = NULL;
 	int64_t mono0 = s->mono0, from, job_end, now;
 	int64_t work = 0, busy = 0, step_work, step_busy, budget;
-	int emitted = 0, ret = -1, r;
+	int ret = -1, r;
 
 	pthread_mutex_lock(&s->lock);
 	r = still_ours(w, job, e);
@@ -183,13 +183,13 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;
-			emitted = 1;
 			from = now;
 			work = busy = 0;
 		}
 	}
-	/* The final record, for the work done since the last; none for no work at all. */
-	if (work > 0 || emitted) {
+	/* The final record, for the work done since the last; none without work
+	 * (terra-meter refuses a record of no work: it proves nothing). */
+	if (work > 0) {
 		now = terra_time_mono();
 		pthread_mutex_lock(&s->lock);
 		r = still_ours(w, job, e) ? emit(w, job, task, s->wall0 + (from - mono0),

@@ -3,7 +3,9 @@
 #include "db.h"
 #include "ledger.h"
 #include "limit.h"
+#include "meter.h"
 #include "money.h"
+#include "paid.h"
 #include "record.h"
 #include "settlecover.h"
 #include "settlestore.h"
@@ -38,6 +40,7 @@ struct terra_settle {
 	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
 	int reading;            /* a read transaction on registry, begun here */
 	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
+	json_t *rates;          /* the meter records' rates: one set per settlement */
 	int dry;
 };
 
@@ -93,6 +96,7 @@ void terra_settle_free(terra_settle *s)
 		free(s->canon[i]);
 	free(s->canon);
 	json_decref(s->covers);
+	json_decref(s->rates);
 	sqlite3_finalize(s->owner_of); /* a read still open ends as the database closes */
 	free(s->keys);
 	free(s->units);
@@ -247,7 +251,7 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	const uint8_t *signer = p->signer;
 	char owner_hex[TERRA_PK_HEX];
 	const char *registered, *stamp, *period;
-	int64_t score, busy, want, from, to, since;
+	int64_t want, from, to, since;
 	size_t i;
 	int got;
 
@@ -262,12 +266,13 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 		                     "signer %s is not a trusted meter key (this home's owner, "
 		                     "or --meter-key)",
 		                     json_string_value(json_object_get(meter, "signer")));
-	if (terra_rec_int(meter, "score", &score, e) || terra_rec_int(meter, "busy_us", &busy, e))
+	if (terra_meter_record_weight(meter, &want, e) < 0)
 		return -1;
-	if (score < 0 || busy < 0 || __builtin_mul_overflow(score, busy, &want) || want != weight)
+	if (want != weight)
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "field 'weight' %lld is not score x busy_us",
-		                     (long long)weight);
+		                     "field 'weight' %lld is not the verified work by its rates "
+		                     "(%lld)",
+		                     (long long)weight, (long long)want);
 	if (!s->registry)
 		return 0;
 	if (registry_read(s, e) < 0)
@@ -302,6 +307,22 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s' is registered to another owner in period %s", unit,
 		                     period);
+	return 0;
+}
+
+/* One set of rates per settlement, recorded in its entry. */
+static int meter_rates(terra_settle *s, const json_t *meter, terra_err *e)
+{
+	json_t *rates = json_object_get(meter, "rates");
+
+	if (!s->rates) {
+		s->rates = json_incref(rates);
+		return 0;
+	}
+	if (!json_equal(s->rates, rates))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'rates' differs from the first meter record's: settle "
+		                     "meter records of one set of rates");
 	return 0;
 }
 
@@ -351,7 +372,7 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 		return -1;
 	if (weight < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "field 'weight' must not be negative");
-	if (meter_trusted(s, meter, unit, raw, weight, p, e) < 0)
+	if (meter_trusted(s, meter, unit, raw, weight, p, e) < 0 || meter_rates(s, meter, e) < 0)
 		goto bad;
 	if (has_charge && terra_rec_amount(meter, "charge", &charge, e) < 0)
 		goto bad;
@@ -363,6 +384,10 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 		terra_err_wrap(e, "field 'period'");
 		goto bad;
 	}
+	/* paid before, for another period (the same period again is the
+	 * settlement's to tell: the same inputs, or other inputs refused) */
+	if (s->registry && terra_paid_check(s->registry, meter, pcanon, e) < 0)
+		goto bad;
 	if (s->has_period && strcmp(pcanon, s->period)) {
 		terra_err_set(e, TERRA_E_INPUT,
 		              "period %s differs from %s: settle one period at a time", pcanon,
@@ -540,14 +565,16 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	}
 	/* the ledger's entries, not only the settlements rows: no overlap */
 	if (terra_settle_periods_free_in(db, s->period, 0, s->covers, e) < 0 ||
-	    terra_limit_revenue(db, s->revenue, e) < 0)
+	    terra_limit_revenue(db, s->revenue, e) < 0 ||
+	    terra_paid_settle(db, s->period, s->canon, s->nunits, e) < 0)
 		goto out;
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
 	payload = terra_settle_payload(&s->calc, s->period, s->meter_digest, s->holders_digest,
 	                               s->inputs_digest);
-	if (!payload || json_object_set(payload, "covers", s->covers) < 0) {
+	if (!payload || json_object_set(payload, "covers", s->covers) < 0 ||
+	    (s->rates && json_object_set(payload, "rates", s->rates) < 0)) {
 		terra_err_sys(e, "settlement payload");
 		goto out;
 	}

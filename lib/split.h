@@ -35,4 +35,14 @@ typedef struct terra_split_item {
  */
 int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *left, terra_err *e);
 
+/*
+ * Splits amount over n pieces of the given lengths, summing to total, by
+ * largest remainder, ties to the earlier: how the meter shares a record's
+ * busy time and work between the owners of its time. rem: n remainders
+ * of scratch.
+ */
+__extension__ typedef unsigned __int128 terra_u128;
+void terra_split_lengths(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
+                         terra_u128 *rem);
+
 #endif

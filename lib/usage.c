@@ -3,10 +3,12 @@
 #include "canon.h"
 #include "filter.h"
 #include "hex.h"
+#include "job.h"
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
 #include "sha256.h"
+#include "sha256dproof.h"
 #include "time.h"
 
 #include <math.h>
@@ -16,8 +18,7 @@
 __extension__ typedef __int128 i128;
 __extension__ typedef unsigned __int128 u128;
 
-#define NONCE_LIMIT (INT64_C(1) << 40)
-#define SIG_KEPT    TERRA_USAGE_SIG_KEPT
+#define SIG_KEPT TERRA_USAGE_SIG_KEPT
 
 struct terra_usage_scratch {
 	char *canon; /* a line's canonical form, its "sig" cut out */
@@ -159,11 +160,22 @@ int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t ori
 	return (int64_t)qf + (cell - c0 <= g[1].extra ? 1 : 0);
 }
 
-int terra_meter_shares_enough(int64_t work, int bits, int64_t shares)
+static int64_t nonce_at(const terra_usage_verdict *it, int64_t t)
 {
-	double expected = ldexp((double)work, -bits);
+	if (t <= it->start)
+		return it->nonce_lo;
+	if (t >= it->end)
+		return it->nonce_hi;
+	return it->nonce_lo +
+	       (int64_t)((u128)(it->nonce_hi - it->nonce_lo) * (u128)((i128)t - it->start) /
+	                 (u128)((i128)it->end - it->start));
+}
 
-	return !((double)shares < expected - 6.0 * sqrt(expected) - 6.0);
+void terra_meter_nonces(const terra_usage_verdict *it, int64_t t0, int64_t t1, int64_t *lo,
+                        int64_t *hi)
+{
+	*lo = nonce_at(it, t0);
+	*hi = nonce_at(it, t1);
 }
 
 int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int64_t int32_mops,
@@ -179,82 +191,45 @@ int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int
 
 /* ---- one usage line, checked on its own (worker threads) --------------- */
 
-static int cmp_i64(const void *a, const void *b)
+/* ---- what each workload's evidence proves: the dispatch --------------- */
+
+/*
+ * Sets it->proven, the work the record's evidence proves in its workload's
+ * unit, and for sha256d the nonces it used. ev is the sha256d evidence,
+ * parsed by either path. 0, or -1 with *why the reason (NULL: out of memory).
+ */
+static int credit(const terra_usage_rules *r, const char *unit, const char *job,
+                  terra_usage_verdict *it, terra_sha256d_ev *ev, char **why)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	terra_sha256d_claim c = {unit, job, it->work, it->start, it->end, r->horizon_s};
+	terra_sha256d_proof p;
 
-	return x < y ? -1 : x > y;
-}
-
-/* sha256d evidence: every share in range, once, under share_bits, and enough
- * of them. Returns 0 when they hold, -1 when not, *why the reason (NULL
- * when memory ran out: refused all the same). */
-static int check_sha256d(const json_t *rec, int64_t work, char **why)
-{
-	terra_err e;
-	json_t *ev, *shares, *v;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[TERRA_HASH_BYTES];
-	int64_t start, bits, *nonces = NULL;
-	size_t i, n;
-	int rc = -1;
-
-	if (terra_rec_obj(rec, "evidence", &ev, &e) < 0 ||
-	    terra_rec_hex(ev, "header", tmpl, sizeof tmpl, &e) < 0 ||
-	    terra_rec_int(ev, "nonce_start", &start, &e) < 0 ||
-	    terra_rec_int(ev, "share_bits", &bits, &e) < 0 ||
-	    terra_rec_arr(ev, "shares", &shares, &e) < 0)
-		return *why = terra_msgf("evidence: %s", e.msg), -1;
-	if (bits < 1 || bits > TERRA_SHARE_BITS_MAX)
-		return *why = terra_msgf("bad share: share_bits %lld is not in [1, %d]", (long long)bits,
-		               TERRA_SHARE_BITS_MAX), -1;
-	if (start < 0 || work > NONCE_LIMIT || start > NONCE_LIMIT - work)
-		return *why = terra_msgf("bad share: nonces [%lld, %lld + %lld) go beyond 2^40",
-		               (long long)start, (long long)start, (long long)work), -1;
-	n = json_array_size(shares);
-	if (n && !(nonces = malloc(n * sizeof *nonces)))
-		return *why = terra_msgf("evidence: out of memory"), -1;
-	json_array_foreach(shares, i, v)
-	{
-		int64_t nonce;
-
-		if (!json_is_integer(v)) {
-			*why = terra_msgf("bad share: share %zu is not an integer", i + 1);
-			goto out;
-		}
-		nonce = json_integer_value(v);
-		if (nonce < start || nonce - start >= work) {
-			*why = terra_msgf(
-			    "bad share: nonce %lld is outside the scanned range [%lld, %lld)",
-			    (long long)nonce, (long long)start, (long long)(start + work));
-			goto out;
-		}
-		nonces[i] = nonce;
+	*why = NULL;
+	it->proven = 0;
+	switch (it->workload) {
+	case TERRA_WL_SHA256D:
+		if (terra_sha256dproof_check(&c, ev, &p, why) < 0)
+			return -1;
+		it->proven = p.hashes;
+		it->has_nonces = 1;
+		memcpy(it->header_id, p.id, sizeof it->header_id);
+		it->nonce_lo = p.lo;
+		it->nonce_hi = p.hi;
+		it->ntime = p.ntime;
+		return 0;
+	case TERRA_WL_SGEMM:
+		/*
+		 * SGEMM EVIDENCE. The sgemm evidence check (lib/sgemmproof.h,
+		 * terra_sgemm_evidence_check) goes here: it sets it->proven to
+		 * the FLOPs the evidence proves, or refuses the record. Until it
+		 * lands an sgemm record is counted, bounded by the benchmark, and
+		 * credited 0: "sgemm evidence not checked" (terra-meter(1)).
+		 */
+		return 0;
+	default:
+		/* kernel: no general proof; paid by time only with --pay-kernel-time */
+		return 0;
 	}
-	if (n > 1)
-		qsort(nonces, n, sizeof *nonces, cmp_i64);
-	for (i = 1; i < n; i++)
-		if (nonces[i] == nonces[i - 1]) {
-			*why =
-			    terra_msgf("bad share: nonce %lld is listed twice", (long long)nonces[i]);
-			goto out;
-		}
-	for (i = 0; i < n; i++) {
-		terra_sha256d_hash(tmpl, (uint64_t)nonces[i], hash);
-		if (!terra_sha256d_meets(hash, (int)bits)) {
-			*why = terra_msgf("bad share: nonce %lld does not meet share_bits %lld",
-			              (long long)nonces[i], (long long)bits);
-			goto out;
-		}
-	}
-	if (terra_meter_shares_enough(work, (int)bits, (int64_t)n))
-		rc = 0;
-	else
-		*why = terra_msgf("too few shares: %zu shares of %lld bits cannot back %lld hashes "
-		              "(%.1f expected)",
-		              n, (long long)bits, (long long)work, ldexp((double)work, -(int)bits));
-out:
-	free(nonces);
-	return rc;
 }
 
 static int blank(const char *s, size_t n)
@@ -267,18 +242,31 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
+/* "usage record: " before a check's reason (freed); NULL stays NULL. */
+static char *usage_why(char *why)
+{
+	char *w = why ? terra_msgf("usage record: %s", why) : NULL;
+
+	free(why);
+	return w;
+}
+
 /* Fills it->kind and, for a bad line, it->msg ("why", without the place). */
 static void check_line(const terra_usage_rules *r, const char *line, size_t len,
                        terra_usage_verdict *it)
 {
 	terra_err e;
-	json_t *rec = NULL;
-	const char *type, *unit_id, *workload;
+	json_t *rec = NULL, *ev;
+	const char *type, *unit_id, *workload, *job = NULL;
 	const terra_usage_unit *u;
 	const terra_usage_key *k = NULL;
 	uint8_t signer[TERRA_PK_BYTES];
 	const char *sig;
 	char *why = NULL;
+	enum terra_workload wl;
+	terra_sha256d_ev sev = {0};
+	int64_t *shares = NULL;
+	size_t cap = 0;
 
 	if (blank(line, len)) {
 		it->kind = TERRA_USAGE_BLANK;
@@ -308,12 +296,18 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		why = terra_msgf("usage record: %s", e.msg);
 		goto out;
 	}
+	if (terra_workload_parse(workload, &wl, &e) < 0) {
+		why = terra_msgf("usage record: %s", e.msg);
+		goto out;
+	}
+	it->workload = (int)wl;
 	if (it->seq < 1) {
 		why = terra_msgf("usage record: field 'seq' must be at least 1");
 		goto out;
 	}
-	if (it->work < 0) {
-		why = terra_msgf("usage record: field 'work' must not be negative");
+	if (it->work < 1) {
+		why = terra_msgf("usage record: field 'work' must be at least 1: a record of no work "
+		              "proves nothing");
 		goto out;
 	}
 	if (it->start >= it->end) {
@@ -347,11 +341,15 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	if ((why = counted_until(u, k, it)))
 		goto out;
-	if (!strcmp(workload, "sha256d") && check_sha256d(rec, it->work, &why) < 0) {
-		char *w = why ? terra_msgf("usage record: %s", why) : NULL;
-
-		free(why);
-		why = w;
+	if (wl == TERRA_WL_SHA256D && (terra_rec_str(rec, "job", &job, &e) < 0 ||
+	                               terra_rec_obj(rec, "evidence", &ev, &e) < 0)) {
+		why = terra_msgf("usage record: evidence: %s", e.msg);
+		goto out;
+	}
+	if ((wl == TERRA_WL_SHA256D &&
+	     terra_sha256dproof_parse(ev, &sev, &shares, &cap, &why) < 0) ||
+	    credit(r, unit_id, job, it, &sev, &why) < 0) {
+		why = usage_why(why);
 		goto out;
 	}
 	if (!terra_meter_rate_ok(workload, it->work, it->busy, u->int32_mops, u->fp32_mflops)) {
@@ -367,7 +365,10 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	terra_sha256_leaf(line, len, it->leaf);
 	it->kind = TERRA_USAGE_OK;
 out:
+	if (it->kind == TERRA_USAGE_BAD && !why)
+		why = terra_msgf("usage record: out of memory");
 	it->msg = why;
+	free(shares);
 	json_decref(rec);
 }
 
@@ -414,61 +415,50 @@ static int written_time(const char *text, const terra_canon_member *f, int64_t *
 }
 
 /*
- * check_sha256d on evidence in written form. 1 when the evidence holds, 0
- * when check_sha256d must judge it (and word what is wrong).
+ * sha256d evidence in written form into ev (its shares in sc->nonces).
+ * 0, or -1 to leave the line to check_line.
  */
-static int sha256d_written(const char *line, const terra_canon_member *ev, int64_t work,
+static int sha256d_written(const char *line, const terra_canon_member *evm, terra_sha256d_ev *ev,
                            terra_usage_scratch *sc)
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
-	const terra_canon_member *header, *start, *bits, *shares;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[TERRA_HASH_BYTES];
+	const terra_canon_member *header, *start, *bits, *shares, *roll;
 	const char *text;
 	size_t need;
-	long n, i;
+	long n;
 	int nf;
 
-	if (!ev || ev->kind != TERRA_CANON_OBJECT)
-		return 0;
-	text = line + ev->val;
-	if ((nf = terra_canon_split(text, ev->val_len, f, TERRA_CANON_MEMBERS)) < 0)
-		return 0;
+	if (!evm || evm->kind != TERRA_CANON_OBJECT)
+		return -1;
+	text = line + evm->val;
+	if ((nf = terra_canon_split(text, evm->val_len, f, TERRA_CANON_MEMBERS)) < 0)
+		return -1;
 	header = terra_canon_find(text, f, (size_t)nf, "header");
 	start = terra_canon_find(text, f, (size_t)nf, "nonce_start");
 	bits = terra_canon_find(text, f, (size_t)nf, "share_bits");
 	shares = terra_canon_find(text, f, (size_t)nf, "shares");
-	if (written_hex(text, header, tmpl, sizeof tmpl) < 0 || !int_ok(start) || !int_ok(bits) ||
-	    !shares || shares->kind != TERRA_CANON_ARRAY)
-		return 0;
-	if (bits->num < 1 || bits->num > TERRA_SHARE_BITS_MAX)
-		return 0;
-	if (start->num < 0 || work > NONCE_LIMIT || start->num > NONCE_LIMIT - work)
-		return 0;
+	roll = terra_canon_find(text, f, (size_t)nf, "roll");
+	if (written_hex(text, header, ev->header, sizeof ev->header) < 0 || !int_ok(start) ||
+	    !int_ok(bits) || !shares || shares->kind != TERRA_CANON_ARRAY ||
+	    (roll && !int_ok(roll)))
+		return -1;
 	need = (shares->val_len + 1) / 2;
 	if (need > sc->cap_nonces) {
 		int64_t *p = realloc(sc->nonces, need * sizeof *p);
 
 		if (!p)
-			return 0;
+			return -1;
 		sc->nonces = p;
 		sc->cap_nonces = need;
 	}
 	if ((n = terra_canon_ints(text, shares, sc->nonces)) < 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (sc->nonces[i] < start->num || sc->nonces[i] - start->num >= work)
-			return 0;
-	if (n > 1)
-		qsort(sc->nonces, (size_t)n, sizeof *sc->nonces, cmp_i64);
-	for (i = 1; i < n; i++)
-		if (sc->nonces[i] == sc->nonces[i - 1])
-			return 0;
-	for (i = 0; i < n; i++) {
-		terra_sha256d_hash(tmpl, (uint64_t)sc->nonces[i], hash);
-		if (!terra_sha256d_meets(hash, (int)bits->num))
-			return 0;
-	}
-	return terra_meter_shares_enough(work, (int)bits->num, n);
+		return -1;
+	ev->nonce_start = start->num;
+	ev->share_bits = bits->num;
+	ev->roll = roll ? roll->num : 0;
+	ev->shares = sc->nonces;
+	ev->nshares = (size_t)n;
+	return 0;
 }
 
 /*
@@ -483,12 +473,15 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
-	const terra_canon_member *sig, *signer, *evidence;
+	const terra_canon_member *sig, *signer, *evidence, *jobm;
 	char id[TERRA_UNIT_ID_HEX], name[16]; /* a longer workload name: check_line's */
+	char job[TERRA_USAGE_JOB_MAX], *why;
+	enum terra_workload wl;
+	terra_err e;
+	terra_sha256d_ev ev;
 	uint8_t signer_pk[TERRA_PK_BYTES], sig_bytes[TERRA_SIG_BYTES];
 	const terra_usage_unit *u;
 	const terra_usage_key *k = NULL;
-	char *why;
 	size_t nf, clen;
 	int got = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS);
 
@@ -507,16 +500,20 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	sig = terra_canon_find(line, f, nf, "sig");
 	signer = terra_canon_find(line, f, nf, "signer");
 	evidence = terra_canon_find(line, f, nf, "evidence");
+	jobm = terra_canon_find(line, f, nf, "job");
 	if (!terra_canon_is(line, type, "usage") || !int_ok(v) || v->num != 1 || !str_ok(unit) ||
 	    written_str(line, workload, name, sizeof name) < 0 || !int_ok(seq) ||
 	    written_time(line, start, &it->start) < 0 || written_time(line, end, &it->end) < 0 ||
 	    !int_ok(busy) || !int_ok(work) ||
 	    written_hex(line, sig, sig_bytes, sizeof sig_bytes) < 0)
 		return 0;
+	if (terra_workload_parse(name, &wl, &e) < 0)
+		return 0;
+	it->workload = (int)wl;
 	it->seq = seq->num;
 	it->busy = busy->num;
 	it->work = work->num;
-	if (it->seq < 1 || it->work < 0 || it->start >= it->end || it->busy < 0 ||
+	if (it->seq < 1 || it->work < 1 || it->start >= it->end || it->busy < 0 ||
 	    (u128)it->busy > (u128)((i128)it->end - it->start))
 		return 0;
 	if (it->end <= r->from || it->start >= r->to) {
@@ -545,8 +542,13 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 		free(why); /* check_line words it */
 		return 0;
 	}
-	if (!strcmp(name, "sha256d") && !sha256d_written(line, evidence, it->work, sc))
+	if (wl == TERRA_WL_SHA256D && (written_str(line, jobm, job, sizeof job) < 0 ||
+	                               sha256d_written(line, evidence, &ev, sc) < 0))
 		return 0;
+	if (credit(r, id, job, it, &ev, &why) < 0) {
+		free(why);
+		return 0;
+	}
 	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))
 		return 0;
 	memcpy(it->sig, line + sig->val, SIG_KEPT);

@@ -9,6 +9,7 @@
  * with jansson and words every fault; a line the first does not accept goes
  * to the second.
  */
+#include "job.h"
 #include "key.h"
 #include "merkle.h"
 #include "pow.h"
@@ -23,6 +24,8 @@
 #define TERRA_METER_SHA256D_OPS 64
 /* sgemm: FLOPs per microsecond allowed per benchmarked MFLOPS. */
 #define TERRA_METER_SGEMM_MARGIN 32
+/* A job id the written-form path reads in place (a longer one: the other path). */
+#define TERRA_USAGE_JOB_MAX 256
 /* Hex digits of a signature kept per record to tell a duplicate from a replay. */
 #define TERRA_USAGE_SIG_KEPT 32
 
@@ -56,6 +59,7 @@ typedef struct terra_usage_rules {
 	const void *units;
 	size_t nunits, stride;
 	int64_t from, to;
+	int64_t horizon_s; /* sha256d evidence made before this is stale (lib/paid.h); 0: none */
 } terra_usage_rules;
 
 enum terra_usage_kind {
@@ -75,6 +79,13 @@ typedef struct terra_usage_verdict {
 	                  or its key rotated out inside the record */
 	char sig[TERRA_USAGE_SIG_KEPT];
 	uint8_t leaf[TERRA_HASH_BYTES];
+	int workload;   /* enum terra_workload */
+	int64_t proven; /* the work its evidence proves: hashes, FLOPs; 0 for kernel */
+	/* sha256d: the nonces [nonce_lo, nonce_hi) of the header SHA-256 header_id,
+	 * whose time is ntime (lib/sha256dproof.h) */
+	int has_nonces;
+	uint8_t header_id[32];
+	int64_t nonce_lo, nonce_hi, ntime;
 } terra_usage_verdict;
 
 /* Room one thread's checks reuse from line to line. */
@@ -102,10 +113,13 @@ int64_t terra_meter_cell(int64_t t, int64_t origin, int64_t every);
 int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t origin, int64_t every,
                          int64_t cell);
 /*
- * sha256d: 1 when `shares` shares under `bits` back `work` hashes: with
- * E = work / 2^bits shares expected, refused when shares < E - 6 sqrt(E) - 6.
+ * The nonces of a sha256d record (has_nonces) credited to [t0, t1):
+ * [nonce_lo + F(t0), nonce_lo + F(t1)) with F(t) = floor(work x (t - start)
+ * / (end - start)), t clamped to [start, end]: the ranges of adjacent
+ * intervals meet, so a record's nonces are credited once over any grid.
  */
-int terra_meter_shares_enough(int64_t work, int bits, int64_t shares);
+void terra_meter_nonces(const terra_usage_verdict *it, int64_t t0, int64_t t1, int64_t *lo,
+                        int64_t *hi);
 /*
  * 1 when `work` in `busy_us` is within the benchmark: sha256d needs
  * work * TERRA_METER_SHA256D_OPS <= int32_mops * busy_us; sgemm needs

@@ -18,7 +18,7 @@ usage() { # usage HOME UNIT SEQ START END [FIELD=VALUE...]: a signed usage recor
 	_h=$1 _u=$2 _s=$3 _a=$4 _b=$5
 	shift 5
 	"$py" "$top/tests/tools/mkusage.py" -k "$_h/units/$_u.key" -u "$_u" seq="$_s" \
-		start="$_a" end="$_b" "$@"
+		start="$_a" end="$_b" workload=kernel "$@"
 }
 field() { # field FILE OWNER JQ: JQ of the meter record of OWNER in FILE
 	jq -r --arg o "$2" "select(.type == \"meter\" and .owner == \$o) | $3" "$1"
@@ -44,7 +44,7 @@ TERRA_NOW=2026-11-21T10:30:00Z terra-register transfer "$unit" "$buyer" >/dev/nu
 export TERRA_NOW=2026-11-21T11:05:00Z
 
 # 1. One home: the meter splits the usage at the transfer instant.
-ok "1. the hour is metered" sh -c 'terra-meter -p "$1" "$2" >"$3"' - "$P" "$tmp/usage.ndjson" "$tmp/m1"
+ok "1. the hour is metered" sh -c 'terra-meter --pay-kernel-time -p "$1" "$2" >"$3"' - "$P" "$tmp/usage.ndjson" "$tmp/m1"
 is "$(jq -r .owner "$tmp/m1" | sort | tr '\n' ' ')" "$(printf '%s\n%s\n' "$seller" "$buyer" | sort | tr '\n' ' ')" \
 	"1. one meter record per owner of the unit"
 is "$(field "$tmp/m1" "$seller" .busy_us)" 1800000000 "1. the seller: 20 minutes before and 10 across"
@@ -105,7 +105,7 @@ H=$tmp/host
 terra-register -H "$H" init 2>/dev/null
 terra-register history -o json >"$tmp/units.ndjson"
 printf '%s\n%s\n' "$seller" "$buyer" >"$tmp/owners"
-ok "3. the host meters the hour" sh -c 'terra-meter -H "$1" -u "$2" --owners "$3" -p "$4" "$5" >"$6"' - \
+ok "3. the host meters the hour" sh -c 'terra-meter --pay-kernel-time -H "$1" -u "$2" --owners "$3" -p "$4" "$5" >"$6"' - \
 	"$H" "$tmp/units.ndjson" "$tmp/owners" "$P" "$tmp/usage.ndjson" "$tmp/m3"
 is "$(field "$tmp/m3" "$seller" .busy_us) $(field "$tmp/m3" "$buyer" .busy_us)" "1800000000 1200000000" \
 	"3. the same split as in the seller's home"
@@ -138,12 +138,12 @@ rowner=$(cat "$R/owner.pub")
 TERRA_NOW=2026-11-21T10:45:00Z terra-register -H "$R" retire "$runit" >/dev/null 2>&1
 usage "$R" "$runit" 1 2026-11-21T10:30:00Z 2026-11-21T11:00:00Z work=3000 >"$tmp/r1.ndjson"
 ok "4. a record across the retirement is counted" \
-	sh -c 'terra-meter -H "$1" -p "$2" "$3" >"$4"' - "$R" "$P" "$tmp/r1.ndjson" "$tmp/mr"
+	sh -c 'terra-meter --pay-kernel-time -H "$1" -p "$2" "$3" >"$4"' - "$R" "$P" "$tmp/r1.ndjson" "$tmp/mr"
 is "$(jq -r '"\(.busy_us) \(.work) \(.records)"' "$tmp/mr")" "900000000 1500 1" \
 	"4. up to retired_at: 15 of its 30 minutes, half its work"
 terra-register -H "$R" history -o json >"$tmp/r.units"
 ok "4. the same from the unit records on a settlement host" \
-	sh -c 'terra-meter -H "$1" -u "$2" -p "$3" "$4" >"$5"' - "$H" "$tmp/r.units" "$P" "$tmp/r1.ndjson" "$tmp/mr2"
+	sh -c 'terra-meter --pay-kernel-time -H "$1" -u "$2" -p "$3" "$4" >"$5"' - "$H" "$tmp/r.units" "$P" "$tmp/r1.ndjson" "$tmp/mr2"
 is "$(jq -r '"\(.busy_us) \(.work) \(.owner)"' "$tmp/mr2")" "900000000 1500 $rowner" "4. (same count, same owner)"
 usage "$R" "$runit" 2 2026-11-21T10:45:00Z 2026-11-21T10:50:00Z >"$tmp/r2.ndjson"
 st=0

@@ -89,7 +89,7 @@ for j in 1 4; do
 	TERRA_HOME=$tmp/d$j terra-settle -j "$j" --revenue 1250.5 --holders "$holders" \
 		"$tmp/dup.ndjson" >/dev/null 2>"$tmp/derr$j" && rc=0 || rc=$?
 	is "$rc" 1 "-j $j, a record replayed in the input: exit status 1"
-	like "$(errs "$tmp/derr$j")" "unit 0+a appears in two meter records" \
+	like "$(errs "$tmp/derr$j")" "unit 0+a of owner 0+3 appears in two meter records" \
 		"-j $j, a record replayed in the input: refused, naming the unit"
 	is "$(sqlite3 "$tmp/d$j/terra.db" 'SELECT count(*) FROM entries')" \
 		"$(sqlite3 "$template/terra.db" 'SELECT count(*) FROM entries')" \

@@ -29,8 +29,9 @@ static json_t *meter(const char *unit, const char *owner, long long weight)
 	snprintf(line, sizeof line,
 	         "{\"type\":\"meter\",\"v\":1,\"period\":\"%s\",\"unit\":\"%s\",\"owner\":\"%s\","
 	         "\"weight\":%lld,\"score\":%lld,\"busy_us\":1,\"first_seq\":1,\"last_seq\":1,"
-	         "\"charge\":\"1.000000000\"}",
-	         PERIOD, unit, owner, weight, weight);
+	         "\"verified\":{\"sha256d\":%lld,\"sgemm\":0,\"kernel_us\":0},"
+	         "\"rates\":{\"sha256d\":1,\"sgemm\":0,\"kernel\":0},\"charge\":\"1.000000000\"}",
+	         PERIOD, unit, owner, weight, weight, weight);
 	if (terra_record_parse(line, strlen(line), &rec, &e) < 0 || terra_rec_sign(rec, signer, &e) < 0)
 		abort();
 	return rec;
