@@ -453,7 +453,8 @@ static const char style[] =
     "table{border-collapse:collapse;font-size:12px}caption{text-align:left;color:#666}"
     "td,th{border:1px solid #ddd;padding:2px 6px}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}td.id{font-family:monospace;font-size:11px}"
-    "td.sick{color:#b00;font-weight:bold}td.degraded{color:#b60}td.ok{color:#070}";
+    "td.sick{color:#b00;font-weight:bold}td.degraded{color:#b60}td.ok{color:#070}"
+    "td.busy{color:#06b}";
 
 /* Draws the charts from the data blob with Chart.js (category axes: no
  * date adapter needed). */
@@ -478,15 +479,15 @@ static const char draw[] =
     "new Chart(document.getElementById('c-bench'),{type:'bar',data:{labels:d.bench.map("
     "function(b){return b[0].slice(0,12)}),datasets:[{label:'GFLOPS',data:d.bench.map("
     "function(b){return b[1]/1000}),backgroundColor:C[0]}]},options:o});"
-    "var lv={ok:0,degraded:1,sick:2},units={};d.health.forEach(function(h){"
+    "var lv={busy:0,ok:1,degraded:2,sick:3},units={};d.health.forEach(function(h){"
     "(units[h.unit]=units[h.unit]||[]).push({x:Date.parse(h.checked_at)/3600000,"
     "y:lv[h.status]})});"
     "new Chart(document.getElementById('c-health'),{type:'line',data:{datasets:"
     "Object.keys(units).map(function(u,i){return{label:u.slice(0,12),data:units[u],"
     "stepped:true,borderColor:C[i%10],backgroundColor:C[i%10]}})},options:{animation:false,"
     "responsive:true,maintainAspectRatio:false,scales:{x:{type:'linear',title:{display:true,"
-    "text:'hours since 1970'}},y:{min:0,max:2,ticks:{stepSize:1,callback:function(v){"
-    "return['ok','degraded','sick'][v]}}}}}});})();";
+    "text:'hours since 1970'}},y:{min:0,max:3,ticks:{stepSize:1,callback:function(v){"
+    "return['busy','ok','degraded','sick'][v]}}}}}});})();";
 
 int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra_err *e)
 {
