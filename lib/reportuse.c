@@ -38,8 +38,10 @@ static int check(terra_home *h, sqlite3_stmt *st, json_t *seen, const json_t *re
 	    terra_rec_int(rec, "weight", &nums[2], e) < 0)
 		return -1;
 	if (nums[0] < 0 || nums[1] < 0 || nums[2] < 0)
-		return terra_err_set(e, TERRA_E_INPUT, "busy_us, work and weight must not be negative");
-	if (terra_period_canonical(p, period, e) < 0 || terra_period_parse(period, start, end, e) < 0)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "busy_us, work and weight must not be negative");
+	if (terra_period_canonical(p, period, e) < 0 ||
+	    terra_period_parse(period, start, end, e) < 0)
 		return -1;
 	if (terra_rec_verify(rec, h->owner.pk, e) < 0)
 		return terra_err_wrap(e, "not signed by this home's owner");
@@ -49,7 +51,8 @@ static int check(terra_home *h, sqlite3_stmt *st, json_t *seen, const json_t *re
 		                     period);
 	if (stored != nums[2])
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "weight %" PRId64 " is not the %" PRId64 " this ledger settled",
+		                     "weight %" PRId64 " is not the %" PRId64
+		                     " this ledger settled",
 		                     nums[2], stored);
 	snprintf(key, sizeof key, "%s %s", period, *unit);
 	if (json_object_get(seen, key))
