@@ -32,7 +32,8 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]\n"
-    "       terra-ledger [-H DIR] report [-p PERIOD] [FILE]";
+    "       terra-ledger [-H DIR] report [-p PERIOD] [--meter FILE]...\n"
+    "                    [--since NOTE [--witness VKEY]... [--quorum K]] [FILE]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -51,6 +52,8 @@ struct opts {
 	int no_verify;
 	enum terra_out out;
 	struct tlog_opts t;
+	const char *meter[63];
+	int nmeter;
 };
 
 static void open_home(terra_home *h, const struct opts *o)
@@ -133,7 +136,8 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES, OPT_NO_VERIFY };
+enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES, OPT_NO_VERIFY,
+       OPT_METER };
 
 static struct opts opt;
 
@@ -149,11 +153,14 @@ static const terra_cli_opt options[] = {
     {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
     {'n', "dry-run", NULL, "pay: print the payment, change nothing", NULL, &opt.dry},
     {OPT_YES, "yes", NULL, "pay: do not ask on a terminal", NULL, &opt.yes},
-    {0x100 + 's', "since", "NOTE", "verify, prove, verify-proof: a checkpoint note kept earlier",
-     &opt.t.since, NULL},
-    {OPT_WITNESS, "witness", "VKEY", "verify --since: a witness's key (repeatable)", NULL, NULL},
-    {0x100 + 'q', "quorum", "K", "verify --since: how many witnesses must have cosigned",
+    {0x100 + 's', "since", "NOTE",
+     "verify, prove, verify-proof, report: a checkpoint note kept earlier", &opt.t.since, NULL},
+    {OPT_WITNESS, "witness", "VKEY", "verify, report --since: a witness's key (repeatable)", NULL,
+     NULL},
+    {0x100 + 'q', "quorum", "K", "verify, report --since: how many witnesses must have cosigned",
      &opt.t.quorum, NULL},
+    {OPT_METER, "meter", "FILE", "report: meter records for usage per unit (repeatable)", NULL,
+     NULL},
     {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
     {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
@@ -177,6 +184,10 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "--witness: at most 63 keys");
 		if (c == OPT_WITNESS)
 			opt.t.witness[opt.t.nwitness++] = optarg;
+		if (c == OPT_METER && opt.nmeter == 63)
+			terra_usage_error(usage_text, "--meter: at most 63 files");
+		if (c == OPT_METER)
+			opt.meter[opt.nmeter++] = optarg;
 	}
 	opt.t.home = opt.home;
 	opt.t.pubkey = opt.pubkey;
@@ -187,6 +198,8 @@ int main(int argc, char **argv)
 	sub = args[0];
 	if ((opt.dry || opt.yes) && strcmp(sub, "pay"))
 		terra_usage_error(usage_text, "%s: -n and --yes apply to pay only", sub);
+	if (opt.nmeter && strcmp(sub, "report"))
+		terra_usage_error(usage_text, "%s: --meter applies to report only", sub);
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_verify(&opt.t, usage_text);
@@ -228,7 +241,8 @@ int main(int argc, char **argv)
 		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
 	} else if (!strcmp(sub, "report")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = ledger_report(opt.home, usage_text, opt.period, nargs > 1 ? args[1] : NULL);
+		status = ledger_report(opt.home, usage_text, opt.period, opt.meter, opt.nmeter, &opt.t,
+		                       nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "terra-register [-H DIR] [--strict] [--reject FILE] [FILE...]\n"
+    "terra-register [-H DIR] [-q] [--strict] [--reject FILE] [FILE...]\n"
     "       terra-register [-H DIR] init [--force]\n"
     "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
     "                      health UNIT\n"
@@ -40,12 +40,12 @@ static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 		terra_err_wrap(e, "%s: register device", where);
 		return TERRA_FILTER_STOP;
 	}
-	if (existed) {
+	if (existed && !run->quiet) {
 		state = json_string_value(json_object_get(unit, "state"));
 		terra_warnf("%s: device already registered as unit %s%s", where,
 		            json_string_value(json_object_get(unit, "unit")),
 		            state && !strcmp(state, "retired") ? " (retired)" : "");
-	} else {
+	} else if (!existed) {
 		run->registered++;
 	}
 	state = json_string_value(json_object_get(json_object_get(rec, "health"), "status"));
@@ -114,9 +114,9 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		                  want == 1 ? "" : "s", nargs);
 	if (o->out_set && !records)
 		terra_usage_error(usage_text, "%s: -o applies to list and show only", sub);
-	if (o->strict || o->reject)
-		terra_usage_error(usage_text, "%s: --strict and --reject apply to registering only",
-		                  sub);
+	if (o->strict || o->reject || o->quiet)
+		terra_usage_error(usage_text,
+		                  "%s: -q, --strict and --reject apply to registering only", sub);
 	if (o->force && strcmp(sub, "init"))
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
 	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire") &&
@@ -132,6 +132,7 @@ static struct opts opt;
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
     {'o', "output", "FORMAT", "list and show as json, csv or table", NULL, NULL},
+    {'q', "quiet", NULL, "no note for a device already registered", NULL, &opt.quiet},
     {OPT_REJECT, "reject", "FILE", "also write each bad input line to FILE", &opt.reject, NULL},
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line register nothing", NULL,
      &opt.strict},
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text,
 			                  "-n and --yes apply to transfer, retire and rekey only");
 		register_open_home(&run, &opt, TERRA_HOME_SECRET);
+		run.quiet = opt.quiet;
 		status = cmd_register(&run, &opt, args, nargs);
 	}
 	terra_home_close(&run.home);

@@ -186,6 +186,37 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (header, lo)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX paid_evidence_ntime ON paid_evidence (ntime);",
+	/* 7: "busy", a health observation of a unit in use (terra-probe did not
+	 * measure it, unitlock.h): the two tables rebuilt with the wider CHECK,
+	 * their rows, index and trigger kept. */
+	"CREATE TABLE unit_health_new ("
+	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
+	"  checked_at TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	");"
+	"INSERT INTO unit_health_new SELECT unit, status, checked_at, reason FROM unit_health;"
+	"DROP TABLE unit_health;"
+	"ALTER TABLE unit_health_new RENAME TO unit_health;"
+	"CREATE TABLE unit_health_history_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  unit TEXT NOT NULL REFERENCES units(unit),"
+	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
+	"  checked_at TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	");"
+	"INSERT INTO unit_health_history_new SELECT id, unit, status, checked_at, reason"
+	"  FROM unit_health_history;"
+	"DROP TABLE unit_health_history;"
+	"ALTER TABLE unit_health_history_new RENAME TO unit_health_history;"
+	"CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
+	"CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
+	"  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+	"    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
+	"  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
+	"    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
+	"     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
+	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

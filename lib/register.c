@@ -70,7 +70,7 @@ static int check_bench(const json_t *device, terra_err *e)
 	return 0;
 }
 
-/* health, when present: {"status": ok|degraded|sick, "checks": [{name, status, ..}]}. */
+/* health, when present: {"status": ok|degraded|sick|busy, "checks": [{name, status, ..}]}. */
 static int check_health(const json_t *device, terra_err *e)
 {
 	const json_t *health = json_object_get(device, "health"), *checks, *c;
@@ -81,10 +81,11 @@ static int check_health(const json_t *device, terra_err *e)
 		return 0;
 	status = json_string_value(json_object_get(health, "status"));
 	if (!json_is_object(health) || !status ||
-	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "sick")))
+	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "sick") &&
+	     strcmp(status, "busy")))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "field 'health' must be an object whose 'status' is one of "
-		                     "ok, degraded, sick");
+		                     "ok, degraded, sick, busy");
 	checks = json_object_get(health, "checks");
 	if (checks && !json_is_array(checks))
 		return terra_err_set(e, TERRA_E_INPUT, "field 'health.checks' must be an array");
@@ -344,8 +345,12 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 	json_array_foreach(json_object_get(health, "checks"), i, c)
 	{
 		const char *cs = json_string_value(json_object_get(c, "status"));
+		const char *detail = json_string_value(json_object_get(c, "detail"));
 
-		if (strcmp(cs, "ok") && strcmp(cs, "skip"))
+		/* busy: the reason is why it was not measured (who holds it) */
+		if (!strcmp(status, "busy") && !strcmp(cs, "skip"))
+			snprintf(reason, sizeof reason, "%s", detail ? detail : "in use");
+		else if (strcmp(cs, "ok") && strcmp(cs, "skip"))
 			add_reason(reason, sizeof reason, json_string_value(json_object_get(c, "name")),
 			           cs, json_string_value(json_object_get(c, "detail")));
 	}

@@ -294,7 +294,7 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s': its key is not the unit's unit_pub", u->id);
 	}
-	if (terra_unitlock_take(h, u->id, &w->lock, e) < 0) {
+	if (terra_unitlock_take(h, u->id, "terra-run", &w->lock, e) < 0) {
 		terra_key_wipe(&w->key);
 		return -1;
 	}

@@ -57,7 +57,9 @@ int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e)
 	if (terra_db_prepare(db,
 	                     "SELECT u.unit, owner, unit_pub, fingerprint, score, state, record,"
 	                     " h.status, h.checked_at, h.reason"
-	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " FROM units u LEFT JOIN unit_health_history h ON h.id ="
+	                     " (SELECT max(id) FROM unit_health_history"
+	                     "  WHERE unit = u.unit AND status != 'busy')"
 	                     " WHERE u.unit = ?",
 	                     &st, e) < 0)
 		return -1;

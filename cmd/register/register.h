@@ -17,10 +17,12 @@ struct opts {
 	int force;
 	int dry;
 	int yes;
+	int quiet;
 };
 
 struct run {
 	terra_home home;
+	int quiet;
 	int status;
 	int registered;
 };

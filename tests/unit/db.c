@@ -52,7 +52,7 @@ static void test_fresh(void)
 	ok(stat(fixture_path("missing.db"), &sb) < 0, "... and does not create it");
 
 	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
-	is_int(terra_db_schema_version(), 6, "schema version is 6");
+	is_int(terra_db_schema_version(), 7, "schema version is 7");
 	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
 	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
 	       "user_version is the schema version");
@@ -88,7 +88,7 @@ static void test_fresh(void)
 	ok(stat(fixture_path("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
 	ok(terra_db_open(&db, fixture_path("empty.db"), TERRA_DB_OPEN, &e) == 0,
 	   "an empty file is migrated on open");
-	is_int(pragma_int(db, "PRAGMA user_version"), 6, "... to version 6");
+	is_int(pragma_int(db, "PRAGMA user_version"), 7, "... to version 7");
 	terra_db_close(db);
 
 	/* Schema 4: settlement_inputs keyed without the owner; 5 keeps its rows
@@ -108,7 +108,7 @@ static void test_fresh(void)
 	   "make it a schema 4 database with a settlement input");
 	terra_db_close(db);
 	ok(terra_db_open(&db, fixture_path("v4.db"), TERRA_DB_OPEN, &e) == 0, "open it");
-	is_int(pragma_int(db, "PRAGMA user_version"), 6, "... migrated to version 6");
+	is_int(pragma_int(db, "PRAGMA user_version"), 7, "... migrated to version 7");
 	is_int(pragma_int(db, "SELECT weight FROM settlement_inputs WHERE owner = 'o1'"), 7,
 	       "... its input row kept");
 	ok(terra_db_exec(db, "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u1', 'o2', 3)", &e) ==
@@ -129,12 +129,22 @@ static void test_fresh(void)
 	   "make it a schema 1 database with a unit");
 	terra_db_close(db);
 	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_OPEN, &e) == 0, "open the schema 1 database");
-	is_int(pragma_int(db, "PRAGMA user_version"), 6, "... migrated to version 6");
+	is_int(pragma_int(db, "PRAGMA user_version"), 7, "... migrated to version 7");
 	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'unit_health'"), 1,
 	       "... unit_health exists");
 	is_int(pragma_int(db, "SELECT count(*) FROM units"), 1, "... the unit is still there");
 	ok(terra_db_exec(db, "INSERT INTO unit_health VALUES ('u1', 'unwell', 't', '')", &e) < 0,
-	   "a health status other than ok, degraded, sick is refused");
+	   "a health status other than ok, degraded, sick, busy is refused");
+	/* Schema 7: "busy" is an observation too, in both tables. */
+	ok(terra_db_exec(db, "INSERT OR REPLACE INTO unit_health VALUES ('u1', 'busy', 't0', 'r')",
+	                 &e) == 0,
+	   "a busy observation is stored");
+	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE status = 'busy'"), 1,
+	       "... and kept in the history by the trigger");
+	ok(terra_db_exec(db, "INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+	                     " VALUES ('u1', 'unwell', 't', '')",
+	                 &e) < 0,
+	   "the history refuses another status");
 	/* Schema 3: every observation kept in unit_health_history, the newest 1000. */
 	for (int i = 1; i <= 1005; i++) {
 		char sql[200];
@@ -215,11 +225,11 @@ static void test_newer(void)
 	terra_db_close(db);
 	before = fixture_slurp(p, &nb);
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
-	like(e.msg, "schema version 99 is newer than this terra knows (6)", "... with the reason");
+	like(e.msg, "schema version 99 is newer than this terra knows (7)", "... with the reason");
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
 	terra_db_set_program("terra-meter");
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "refused again");
-	like(e.msg, "is newer than this terra-meter knows (6)", "... naming the program it was given");
+	like(e.msg, "is newer than this terra-meter knows (7)", "... naming the program it was given");
 	terra_db_set_program(NULL);
 	after = fixture_slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
