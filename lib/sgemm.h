@@ -1,8 +1,9 @@
 #ifndef TERRA_SGEMM_H
 #define TERRA_SGEMM_H
 /*
- * The sgemm workload (DESIGN 5): C = A x B in FP32, A m x k and B k x n,
- * row-major, filled from a generator state (lib/sgemmproof.h).
+ * The sgemm workload (terra-run(1), terra-records(5)): C = A x B in FP32,
+ * A m x k and B k x n, row-major, filled from a generator state
+ * (lib/sgemmproof.h).
  *
  * C is computed on the device in panels of rows; the host checks every
  * panel with Freivalds' algorithm (TERRA_SGEMM_ROUNDS random vectors with
