@@ -6,6 +6,7 @@
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
+#include "sgemmproof.h"
 #include "sha256.h"
 #include "time.h"
 
@@ -225,6 +226,18 @@ out:
 	return why;
 }
 
+/* sgemm evidence (lib/sgemmproof.h): the committed rows' challenged pieces
+ * recomputed from the seed. Returns NULL or the reason. */
+static char *check_sgemm(const json_t *rec)
+{
+	terra_err e;
+	int64_t work;
+
+	if (terra_sgemm_evidence_check(rec, &work, &e) < 0)
+		return fmt_msg("%s", e.msg);
+	return NULL;
+}
+
 static int blank(const char *s, size_t n)
 {
 	size_t i;
@@ -314,6 +327,13 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		goto out;
 	}
 	if (!strcmp(workload, "sha256d") && (why = check_sha256d(rec, it->work))) {
+		char *w = fmt_msg("usage record: %s", why);
+
+		free(why);
+		why = w;
+		goto out;
+	}
+	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
 		char *w = fmt_msg("usage record: %s", why);
 
 		free(why);
@@ -507,6 +527,9 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	if (u->retired && (!u->has_retired_at || it->end > u->retired_at))
 		return 0;
 	if (!strcmp(name, "sha256d") && !sha256d_written(line, evidence, it->work, sc))
+		return 0;
+	/* sgemm evidence is checked on the tree, by check_line. */
+	if (!strcmp(name, "sgemm"))
 		return 0;
 	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))
 		return 0;
