@@ -333,19 +333,19 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		why = w;
 		goto out;
 	}
-	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
-		char *w = fmt_msg("usage record: %s", why);
-
-		free(why);
-		why = w;
-		goto out;
-	}
 	if (!terra_meter_rate_ok(workload, it->work, it->busy, u->int32_mops, u->fp32_mflops)) {
 		why =
 		    fmt_msg("usage record: impossible rate: %lld %s in %lld us is beyond unit "
 		            "'%s''s benchmark",
 		            (long long)it->work, !strcmp(workload, "sha256d") ? "hashes" : "flops",
 		            (long long)it->busy, unit_id);
+		goto out;
+	}
+	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
+		char *w = fmt_msg("usage record: %s", why);
+
+		free(why);
+		why = w;
 		goto out;
 	}
 	/* The signature verified, so its hex is well-formed: keep its first bytes. */
