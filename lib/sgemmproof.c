@@ -275,9 +275,9 @@ static json_t *tree_path(const tree *t, size_t index)
 	return path_json((const hash_t *)path, len);
 }
 
-static json_t *opened_piece(const float *row, int64_t n, int64_t r, int64_t p,
-                            const hash_t *pieces, const uint8_t row_root[TERRA_HASH_BYTES],
-                            const tree *rows, int64_t row_start, terra_err *e)
+static json_t *opened_piece(const float *row, int64_t n, int64_t r, int64_t p, const hash_t *pieces,
+                            const uint8_t row_root[TERRA_HASH_BYTES], const tree *rows,
+                            int64_t row_start, terra_err *e)
 {
 	int64_t count = piece_count(n, p);
 	uint8_t bytes[4 * TERRA_SGEMM_PIECE];
@@ -403,8 +403,9 @@ static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *le
 		if (!s || strlen(s) != 2 * TERRA_HASH_BYTES ||
 		    !terra_hex_is_lower(s, 2 * TERRA_HASH_BYTES) ||
 		    terra_unhex_n(s, 2 * TERRA_HASH_BYTES, path[i], TERRA_HASH_BYTES) < 0)
-			return terra_err_set(e, TERRA_E_INPUT, "field '%s': hash %zu is not 64 hex digits",
-			                     field, i + 1);
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "field '%s': hash %zu is not 64 hex digits", field,
+			                     i + 1);
 	}
 	*len = json_array_size(a);
 	return 0;
@@ -424,24 +425,27 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 	size_t len;
 
 	if (!json_is_object(o))
-		return terra_err_set(e, TERRA_E_INPUT, "opened piece %zu is not an object", idx + 1);
-	if (terra_rec_int(o, "row", &pc->row, e) < 0 || terra_rec_int(o, "piece", &pc->piece, e) < 0 ||
+		return terra_err_set(e, TERRA_E_INPUT, "opened piece %zu is not an object",
+		                     idx + 1);
+	if (terra_rec_int(o, "row", &pc->row, e) < 0 ||
+	    terra_rec_int(o, "piece", &pc->piece, e) < 0 ||
 	    terra_rec_str(o, "values", &values, e) < 0 ||
 	    terra_rec_hex(o, "row_root", row_root, sizeof row_root, e) < 0)
 		return terra_err_wrap(e, "opened piece %zu", idx + 1);
 	if (pc->row != want_row || pc->piece != want_piece)
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "opened piece %zu is row %lld piece %lld, the challenge picked "
-		                     "row %lld piece %lld",
-		                     idx + 1, (long long)pc->row, (long long)pc->piece,
-		                     (long long)want_row, (long long)want_piece);
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "opened piece %zu is row %lld piece %lld, the challenge picked "
+		    "row %lld piece %lld",
+		    idx + 1, (long long)pc->row, (long long)pc->piece, (long long)want_row,
+		    (long long)want_piece);
 	pc->count = piece_count(c->n, pc->piece);
-	if (strlen(values) != (size_t)(8 * pc->count) || !terra_hex_is_lower(values, strlen(values)) ||
+	if (strlen(values) != (size_t)(8 * pc->count) ||
+	    !terra_hex_is_lower(values, strlen(values)) ||
 	    terra_unhex_n(values, strlen(values), bytes, (size_t)(4 * pc->count)) < 0)
-		return terra_err_set(e, TERRA_E_INPUT,
-		                     "row %lld piece %lld: field 'values' must be %lld hex digits",
-		                     (long long)pc->row, (long long)pc->piece,
-		                     (long long)(8 * pc->count));
+		return terra_err_set(
+		    e, TERRA_E_INPUT, "row %lld piece %lld: field 'values' must be %lld hex digits",
+		    (long long)pc->row, (long long)pc->piece, (long long)(8 * pc->count));
 	for (int64_t j = 0; j < pc->count; j++) {
 		uint32_t bits = (uint32_t)bytes[4 * j] | (uint32_t)bytes[4 * j + 1] << 8 |
 		                (uint32_t)bytes[4 * j + 2] << 16 | (uint32_t)bytes[4 * j + 3] << 24;
@@ -505,10 +509,11 @@ static int check_block(const terra_sgemm_claim *c, uint64_t state, uint64_t rsta
 			cr += (double)pc->v[j] * r[j];
 		tol = TERRA_SGEMM_TOLERANCE * u * sqrt(a2) * sqrt(s2);
 		if (!(fabs(cr - abr) <= tol))
-			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "row %lld piece %lld is wrong: Freivalds' check is off by "
-			                     "%.3g, tolerance %.3g",
-			                     (long long)pc->row, (long long)p, fabs(cr - abr), tol);
+			return terra_err_set(
+			    e, TERRA_E_VERIFY,
+			    "row %lld piece %lld is wrong: Freivalds' check is off by "
+			    "%.3g, tolerance %.3g",
+			    (long long)pc->row, (long long)p, fabs(cr - abr), tol);
 	}
 	return 0;
 }
@@ -518,7 +523,8 @@ static int claim_read(const json_t *rec, json_t **ev, terra_sgemm_claim *c, int6
 {
 	int64_t started;
 
-	if (terra_rec_str(rec, "unit", &c->unit, e) < 0 || terra_rec_str(rec, "job", &c->job, e) < 0 ||
+	if (terra_rec_str(rec, "unit", &c->unit, e) < 0 ||
+	    terra_rec_str(rec, "job", &c->job, e) < 0 ||
 	    terra_rec_int(rec, "seq", &c->seq, e) < 0 || terra_rec_int(rec, "work", work, e) < 0 ||
 	    terra_rec_time(rec, "start", start, e) < 0 || terra_rec_obj(rec, "evidence", ev, e) < 0)
 		return -1;
@@ -534,9 +540,9 @@ static int claim_read(const json_t *rec, json_t **ev, terra_sgemm_claim *c, int6
 		return terra_err_set(e, TERRA_E_INPUT, "evidence: sizes m n k must be 1 to %d",
 		                     TERRA_SGEMM_DIM_MAX);
 	if (c->seed < 0 || c->row_start < 0 || c->row_start > c->row_end || c->row_end > c->m)
-		return terra_err_set(e, TERRA_E_INPUT,
-		                     "evidence: rows [%lld, %lld) are not within [0, m = %lld)",
-		                     (long long)c->row_start, (long long)c->row_end, (long long)c->m);
+		return terra_err_set(
+		    e, TERRA_E_INPUT, "evidence: rows [%lld, %lld) are not within [0, m = %lld)",
+		    (long long)c->row_start, (long long)c->row_end, (long long)c->m);
 	if (started > *start)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "evidence: the run started after the record's start");
@@ -561,22 +567,26 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 		return -1;
 	proved = 2 * (c.row_end - c.row_start) * c.n * c.k;
 	if (work != proved)
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "evidence: work %lld is not 2 (row_end - row_start) n k = %lld",
-		                     (long long)work, (long long)proved);
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "evidence: work %lld is not 2 (row_end - row_start) n k = %lld",
+		    (long long)work, (long long)proved);
 	if (terra_rec_hex(ev, "root", root, sizeof root, e) < 0 ||
-	    terra_rec_int(ev, "nonce", &nonce, e) < 0 || terra_rec_arr(ev, "opened", &opened, e) < 0)
+	    terra_rec_int(ev, "nonce", &nonce, e) < 0 ||
+	    terra_rec_arr(ev, "opened", &opened, e) < 0)
 		return terra_err_wrap(e, "evidence");
 	if (nonce < 0)
-		return terra_err_set(e, TERRA_E_INPUT, "evidence: field 'nonce' must not be negative");
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "evidence: field 'nonce' must not be negative");
 	terra_sgemm_header(&c, root, tmpl);
 	terra_sha256d_hash(tmpl, (uint64_t)nonce, challenge);
 	bits = terra_sgemm_grind_bits(work);
 	if (!terra_sha256d_meets(challenge, bits))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "evidence: the challenge hash does not have the %d leading zero "
-		                     "bits %lld flops need",
-		                     bits, (long long)work);
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "evidence: the challenge hash does not have the %d leading zero "
+		    "bits %lld flops need",
+		    bits, (long long)work);
 	nset = proved ? picked_set(challenge,
 	                           (uint64_t)((c.row_end - c.row_start) * terra_sgemm_pieces(c.n)),
 	                           set)

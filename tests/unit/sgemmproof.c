@@ -26,8 +26,9 @@ static void product(uint64_t state)
 		for (int j = 0; j < N; j++) {
 			double s = 0;
 			for (int l = 0; l < K; l++)
-				s += (double)terra_sgemm_value(state, (uint64_t)(i * K + l)) *
-				     (double)terra_sgemm_value(state, (uint64_t)(M * K + l * N + j));
+				s +=
+				    (double)terra_sgemm_value(state, (uint64_t)(i * K + l)) *
+				    (double)terra_sgemm_value(state, (uint64_t)(M * K + l * N + j));
 			c_rows[i * N + j] = (float)s;
 		}
 }
@@ -44,8 +45,16 @@ static int read_row(void *ctx, int64_t row, float *out, terra_err *e)
  * (less the signature, which is the meter's). */
 static json_t *record(int64_t seed)
 {
-	terra_sgemm_claim c = {.unit = "u1", .job = "j1", .started = STARTED, .seq = 1,
-	                       .seed = seed, .m = M, .n = N, .k = K, .row_start = 0, .row_end = M};
+	terra_sgemm_claim c = {.unit = "u1",
+	                       .job = "j1",
+	                       .started = STARTED,
+	                       .seq = 1,
+	                       .seed = seed,
+	                       .m = M,
+	                       .n = N,
+	                       .k = K,
+	                       .row_start = 0,
+	                       .row_end = M};
 	uint8_t leaves[M][TERRA_HASH_BYTES], tmpl[TERRA_HEADER_BYTES], root[TERRA_HASH_BYTES];
 	int64_t work = 2 * (int64_t)M * N * K;
 	json_t *ev = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "m", (json_int_t)M, "n",
@@ -130,9 +139,10 @@ static void test_rate(int wrong, int trials)
 			reasons++;
 		json_decref(rec);
 	}
-	snprintf(name, sizeof name,
-	         "%d of 100 pieces wrong: %d of %d trials pass, (1 - %.2f)^64 x %d = %.1f +- 5 x %.1f",
-	         wrong, pass, trials, wrong / 100.0, trials, p * trials, sd);
+	snprintf(
+	    name, sizeof name,
+	    "%d of 100 pieces wrong: %d of %d trials pass, (1 - %.2f)^64 x %d = %.1f +- 5 x %.1f",
+	    wrong, pass, trials, wrong / 100.0, trials, p * trials, sd);
 	ok(fabs(pass - p * trials) <= 5 * sd + 1, name);
 	ok(reasons == trials - pass, "every failing trial names the wrong piece");
 }
@@ -152,8 +162,8 @@ static void tamper(const char *field, json_t *v, const char *want)
 	if (!strcmp(field, "work"))
 		json_object_set_new(rec, "work", v);
 	else if (!strcmp(field, "values")) {
-		json_t *o = json_array_get(json_object_get(json_object_get(rec, "evidence"), "opened"),
-		                           0);
+		json_t *o =
+		    json_array_get(json_object_get(json_object_get(rec, "evidence"), "opened"), 0);
 		char *s = strdup(json_string_value(json_object_get(o, "values")));
 
 		s[0] = s[0] == '0' ? '1' : '0';
@@ -181,8 +191,9 @@ int main(void)
 	tamper("nonce", json_integer(123456789), "challenge");
 	tamper("row_end", json_integer(M - 1), "is not 2 (row_end - row_start) n k");
 	tamper("values", json_null(), "inclusion proof");
-	tamper("root", json_string("00000000000000000000000000000000000000000000000000000000000000"
-	                           "00"),
+	tamper("root",
+	       json_string("00000000000000000000000000000000000000000000000000000000000000"
+	                   "00"),
 	       "challenge");
 	return done_testing();
 }
