@@ -26,13 +26,14 @@ struct terra_task {
 	int bound;               /* the toolkit's header (lib/pow.h): it rolls */
 	int64_t roll, roll_mono; /* the roll and when it began (monotonic us) */
 	int64_t wall0, mono0;    /* the clock at the task's start, for each roll's time */
-	char *unit, *job;
+	char *unit, *job; /* owned: what headers, inputs and challenges are bound to */
 	int64_t batch;
 	uint64_t *shares;
 	size_t nshares, max_shares;
 	/* sgemm */
 	terra_sgemm *gemm;
 	int64_t m, n, k, seed;
+	char started[TERRA_TIME_MAX]; /* the run's start */
 	/* kernel */
 	terra_kernelrun *kr;
 	const char *entry;
@@ -115,8 +116,11 @@ static int open_sgemm(terra_task *t, const terra_job *job, const terra_task_env 
 	    param_int(p, "k", 1024, 1, TERRA_SGEMM_DIM_MAX, &t->k, e) < 0 ||
 	    param_int(p, "seed", 1, 0, INT64_MAX, &t->seed, e) < 0)
 		return -1;
+	if (!(t->unit = strdup(env->unit)) || !(t->job = strdup(job->id)))
+		return terra_err_sys(e, "sgemm task");
+	terra_time_format(env->start_us, t->started);
 	return terra_sgemm_open(&t->gemm, env->ctx, env->dev, env->queue, t->m, t->n, t->k,
-	                        (uint64_t)t->seed, e);
+	                        terra_sgemm_state(t->seed, t->unit, t->job, t->started), e);
 }
 
 int terra_task_open(terra_task **tp, const terra_job *job, const terra_task_env *env, terra_err *e)
@@ -302,12 +306,29 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[TERRA_HASH_BYT
 	return 0;
 }
 
+static int take_sgemm(terra_task *t, const json_t *rec, json_t *ev, uint8_t digest[32],
+                      terra_err *e)
+{
+	terra_sgemm_claim c = {.unit = t->unit, .job = t->job, .started = t->started,
+	                       .seed = t->seed};
+
+	if (terra_rec_int(rec, "seq", &c.seq, e) < 0 ||
+	    terra_sgemm_take(t->gemm, &c, digest, ev, e) < 0)
+		return -1;
+	if (terra_rec_set(ev, "m", json_integer(c.m), e) < 0 ||
+	    terra_rec_set(ev, "n", json_integer(c.n), e) < 0 ||
+	    terra_rec_set(ev, "k", json_integer(c.k), e) < 0 ||
+	    terra_rec_set(ev, "seed", json_integer(c.seed), e) < 0 ||
+	    terra_rec_set(ev, "row_start", json_integer(c.row_start), e) < 0)
+		return -1;
+	return terra_rec_set(ev, "row_end", json_integer(c.row_end), e);
+}
+
 int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 {
 	json_t *ev = json_object();
 	uint8_t digest[TERRA_HASH_BYTES];
 	char hex[65];
-	int64_t r0, r1;
 
 	if (!ev)
 		return terra_err_sys(e, "usage record");
@@ -319,13 +340,7 @@ int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 		}
 		break;
 	case TERRA_WL_SGEMM:
-		terra_sgemm_take(t->gemm, digest, &r0, &r1);
-		if (terra_rec_set(ev, "m", json_integer(t->m), e) < 0 ||
-		    terra_rec_set(ev, "n", json_integer(t->n), e) < 0 ||
-		    terra_rec_set(ev, "k", json_integer(t->k), e) < 0 ||
-		    terra_rec_set(ev, "seed", json_integer(t->seed), e) < 0 ||
-		    terra_rec_set(ev, "row_start", json_integer(r0), e) < 0 ||
-		    terra_rec_set(ev, "row_end", json_integer(r1), e) < 0) {
+		if (take_sgemm(t, rec, ev, digest, e) < 0) {
 			json_decref(ev);
 			return -1;
 		}

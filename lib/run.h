@@ -41,7 +41,8 @@ int terra_task_done(const terra_task *t);
  * (a record line stays well under TERRA_LINE_MAX). */
 #define TERRA_TASK_SHARES_MAX 40000
 int terra_task_full(const terra_task *t);
-/* Ends a stretch: sets "result" and "evidence" of the usage record rec. */
+/* Ends a stretch: sets "result" and "evidence" of the usage record rec,
+ * which has its "unit", "job" and "seq" (sgemm's challenge is bound to them). */
 int terra_task_take(terra_task *t, json_t *rec, terra_err *e);
 
 #endif

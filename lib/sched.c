@@ -80,9 +80,8 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 	u.slurm = s->slurm_rec;
 	if (terra_usage_record(&u, &rec, e) < 0)
 		return -1;
-	if (terra_task_take(task, rec, e) < 0)
-		goto out;
-	/* The seq is committed before the record exists: a crash skips it, never reuses it. */
+	/* The seq is committed before the record exists: a crash skips it, never
+	 * reuses it. It comes before the evidence, which is bound to it. */
 	if (terra_unit_seq_reserve(s->home->db, w->id, 1, &seq, e) < 0)
 		goto out;
 	/* Checked again after the seq is taken: a rekey committed in between
@@ -91,6 +90,8 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 	if (!still_ours(w, job, e))
 		goto out;
 	if (terra_rec_set(rec, "seq", json_integer(seq), e) < 0)
+		goto out;
+	if (terra_task_take(task, rec, e) < 0)
 		goto out;
 	if (terra_rec_sign(rec, &w->key, e) < 0 || terra_rec_write(s->o.out, rec, e) < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
+#include "sgemmproof.h"
 #include "sha256.h"
 #include "sha256dproof.h"
 #include "time.h"
@@ -219,17 +220,27 @@ static int credit(const terra_usage_rules *r, const char *unit, const char *job,
 		return 0;
 	case TERRA_WL_SGEMM:
 		/*
-		 * SGEMM EVIDENCE. The sgemm evidence check (lib/sgemmproof.h,
-		 * terra_sgemm_evidence_check) goes here: it sets it->proven to
-		 * the FLOPs the evidence proves, or refuses the record. Until it
-		 * lands an sgemm record is counted, bounded by the benchmark, and
-		 * credited 0: "sgemm evidence not checked" (terra-meter(1)).
+		 * sgemm evidence is checked (check_sgemm) but credited 0: the
+		 * same evidence re-signed under a new seq would pass again, and
+		 * there is no memory of sgemm evidence seen yet (terra-meter(1)).
 		 */
 		return 0;
 	default:
 		/* kernel: no general proof; paid by time only with --pay-kernel-time */
 		return 0;
 	}
+}
+
+/* sgemm evidence (lib/sgemmproof.h): the committed rows' challenged pieces
+ * recomputed from the seed. Returns NULL or the reason. */
+static char *check_sgemm(const json_t *rec)
+{
+	terra_err e;
+	int64_t work;
+
+	if (terra_sgemm_evidence_check(rec, &work, &e) < 0)
+		return terra_msgf("%s", e.msg);
+	return NULL;
 }
 
 static int blank(const char *s, size_t n)
@@ -358,6 +369,13 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		            "'%s''s benchmark",
 		            (long long)it->work, !strcmp(workload, "sha256d") ? "hashes" : "flops",
 		            (long long)it->busy, unit_id);
+		goto out;
+	}
+	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
+		char *w = terra_msgf("usage record: %s", why);
+
+		free(why);
+		why = w;
 		goto out;
 	}
 	/* The signature verified, so its hex is well-formed: keep its first bytes. */
@@ -544,6 +562,9 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	}
 	if (wl == TERRA_WL_SHA256D && (written_str(line, jobm, job, sizeof job) < 0 ||
 	                               sha256d_written(line, evidence, &ev, sc) < 0))
+		return 0;
+	/* sgemm evidence is checked on the tree, by check_line. */
+	if (wl == TERRA_WL_SGEMM)
 		return 0;
 	if (credit(r, id, job, it, &ev, &why) < 0) {
 		free(why);

@@ -6,7 +6,7 @@ usage: mkusage.py -k UNIT_KEY_FILE [-u UNIT] [FIELD=VALUE ...] [!FIELD=VALUE ...
 
 FIELD=VALUE sets a field before signing, !FIELD=VALUE after it (a tampered
 record); VALUE is read as JSON when it parses, else as a string; "-FIELD"
-removes a field before signing. Defaults: workload sgemm, seq 1, start
+removes a field before signing. Defaults: workload kernel, seq 1, start
 2026-11-21T10:00:00.000000Z, end one hour later, busy_us = end - start,
 work 1000. mine=BITS (sha256d) scans nonces [nonce_start, nonce_start + work)
 of the header template and puts the shares under BITS into evidence; the
@@ -74,7 +74,7 @@ def value(v):
 
 
 def make(key, unit, fields, after):
-    rec = {"type": "usage", "v": 1, "unit": unit, "job": "job-1", "workload": "sgemm",
+    rec = {"type": "usage", "v": 1, "unit": unit, "job": "job-1", "workload": "kernel",
            "seq": 1, "start": "2026-11-21T10:00:00.000000Z", "work": 1000,
            "result": "00" * 32, "final": True}
     bits = None

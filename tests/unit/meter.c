@@ -394,7 +394,7 @@ static void test_usage_paths(int sha256d)
 	memcpy(unit.unit_pub, k.pk, sizeof unit.unit_pub);
 	rec = sha256d ? sha256d_record(unit.id, &k, &e)
 	              : json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage",
-	                          "v", 1, "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
+	                          "v", 1, "unit", unit.id, "workload", "kernel", "seq", 7, "start",
 	                          "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us",
 	                          1000, "work", 5);
 	if (!rec || (!sha256d && terra_rec_sign(rec, &k, &e) < 0) ||
