@@ -75,13 +75,18 @@ like "$(errs "$tmp/err")" "d2\\.nd:1: usage record: stale evidence: the record e
 	"D2. shares of a 1970 header: stale"
 like "$(errs "$tmp/err")" "d2\\.nd:2: usage record: evidence from the future: header time 2026-11-21T10:00:00" \
 	"D2. a genuine 2026 header in a record from 1970: refused"
-# sgemm and kernel: counted for utilization, weighing nothing.
-usage "$tmp/B" "$b" 22 1970-01-01T00:00:00Z 9999-12-31T00:00:00Z job=b-job workload=sgemm work=1000 >"$tmp/d2s.nd"
+# sgemm without its evidence: refused; kernel: counted for utilization, weighing nothing.
+usage "$tmp/B" "$b" 22 1970-01-01T00:00:00Z 9999-12-31T00:00:00Z job=b-job workload=sgemm work=1000 >"$tmp/d2g.nd"
+st=0
+meter -p $P1 "$tmp/d2g.nd" >"$tmp/d2g.m" 2>"$tmp/err" || st=$?
+is "$st" 1 "D2. sgemm from 1970 to 9999 without its evidence: refused"
+like "$(errs "$tmp/err")" "d2g\\.nd:1: usage record: .*evidence" "D2. sgemm without evidence: file, line, why"
+usage "$tmp/B" "$b" 22 1970-01-01T00:00:00Z 9999-12-31T00:00:00Z job=b-job workload=kernel work=1000 >"$tmp/d2s.nd"
 usage "$tmp/A" "$a" 22 1970-01-01T00:00:00Z 9999-12-31T00:00:00Z job=a-job workload=kernel work=1000 >>"$tmp/d2s.nd"
 meter -p $P1 "$tmp/d2s.nd" >"$tmp/d2s.m"
 is "$(jq -c '[.unit, .busy_us, .backed_us, .utilization_ppm, .weight]' "$tmp/d2s.m" | sort | tr '\n' ' ')" \
 	"$(printf '["%s",3600000000,0,0,0]\n["%s",3600000000,0,0,0]\n' "$a" "$b" | sort | tr '\n' ' ')" \
-	"D2. sgemm (evidence not checked) and kernel from 1970 to 9999: busy every hour, backed and weighing nothing"
+	"D2. kernel from 1970 to 9999: busy every hour, backed and weighing nothing"
 meter --pay-kernel-time -p $P1 "$tmp/d2s.nd" | jq -c --arg a "$a" 'select(.unit == $a)' >"$tmp/d2k.m"
 is "$($py -c 'import json,sys; m = json.load(open(sys.argv[1])); print(m["backed_us"], m["weight"] == m["score"] * m["verified"]["kernel_us"], m["rates"]["kernel"])' "$tmp/d2k.m")" \
 	"3600000000 True 1" "D2. only --pay-kernel-time weighs kernel time (score x busy_us)"

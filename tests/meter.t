@@ -33,10 +33,10 @@ usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=12000
 out=$(terra-meter -p $P "$tmp/one.nd")
 is "$(echo "$out" | jq -r '[.type,.unit,.busy_us,.records,.first_seq,.last_seq,.work,.score,.weight,.utilization_ppm,.backed_us,.period] | join(" ")')" \
 	"meter $gpu 1200000000 1 1 1 5000 51234000 0 0 0 2026-11-21T10:00:00.000000Z/2026-11-21T12:00:00.000000Z" \
-	"one sgemm record: busy, seqs, work, score; its evidence not checked: no weight, none backed"
+	"one kernel record: busy, seqs, work, score; no proof: no weight, none backed"
 is "$(echo "$out" | jq -c '[.verified,.rates,.evidence]')" \
-	'[{"kernel_us":0,"sgemm":0,"sha256d":0},{"kernel":0,"sgemm":1,"sha256d":2048},[]]' \
-	"verified work, rates and evidence of the sgemm record"
+	'[{"kernel_us":1200000000,"sgemm":0,"sha256d":0},{"kernel":0,"sgemm":1,"sha256d":2048},[]]' \
+	"verified work (its kernel time), rates and evidence of the kernel record"
 root=$($py -c '
 import hashlib, sys
 line = open(sys.argv[1], "rb").read().rstrip(b"\n")
