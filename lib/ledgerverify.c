@@ -359,14 +359,16 @@ static int verify_settlement_rows(sqlite3 *db, int64_t n, terra_err *e)
 		pp = json_object_get(payload, "period");
 		pd = json_object_get(payload, "inputs_digest");
 		bad = !json_is_string(pp) || !period || strcmp(json_string_value(pp), period);
-		if (!bad && (!json_is_string(pd) || !digest || strcmp(json_string_value(pd), digest)))
+		if (!bad &&
+		    (!json_is_string(pd) || !digest || strcmp(json_string_value(pd), digest)))
 			bad = 2;
 		json_decref(payload);
 		if (bad) {
 			terra_err_set(e, TERRA_E_VERIFY,
 			              bad == 2 ? "entry %" PRId64 ": settlements row of period %s: "
 			                         "inputs_digest differs from the entry's"
-			                       : "entry %" PRId64 ": not the settlement of period %s",
+			                       : "entry %" PRId64
+			                         ": not the settlement of period %s",
 			              seq, period);
 			goto out;
 		}
@@ -382,8 +384,7 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 	return terra_ledger_verify_since(h, 0, rep, e);
 }
 
-int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep,
-                              terra_err *e)
+int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep, terra_err *e)
 {
 	struct verifier v;
 	sqlite3_stmt *es = NULL, *cs = NULL;

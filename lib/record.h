@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TERRA_LINE_MAX (1024 * 1024) /* bytes in one line, without '\n' */
-#define TERRA_DEPTH_MAX 32           /* nesting of objects and arrays */
+#define TERRA_LINE_MAX  (1024 * 1024) /* bytes in one line, without '\n' */
+#define TERRA_DEPTH_MAX 32            /* nesting of objects and arrays */
 
 typedef struct terra_reader terra_reader;
 

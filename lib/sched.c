@@ -53,8 +53,8 @@ static int stopping(const terra_sched *s)
 static int meets(const struct worker *w, const terra_job *job)
 {
 	return !w->gone && (!job->unit[0] || !strcmp(job->unit, w->id)) &&
-	       w->mem >= job->min_mem_bytes &&
-	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
+	       w->mem >= job->min_mem_bytes && (!job->fp64 || w->fp64) &&
+	       (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
 static int still_ours(struct worker *w, const terra_job *job, terra_err *e);
