@@ -6,7 +6,9 @@
 # sqlite3 loading the same CSV (.import) and computing the holders' shares
 # by largest remainder with window functions, in the same run. Balances are
 # kept below 10^6 base units so SQLite's 64-bit integers compute the same
-# exact shares; the peer's shares are checked against terra's. Also the time
+# exact shares; the peer's shares are checked against terra's. Also terra-settle
+# -j 1 (signatures checked in one thread) against the default -j (one thread a
+# processor), same payouts required. Also the time
 # terra-ledger verify takes to recompute that settlement (no peer).
 # Prints rows "| figure | terra | peer | ratio | machine |".
 set -eu
@@ -42,8 +44,16 @@ measure() { # measure OUT CMD...: "elapsed_s max_rss_kb user_s sys_s" of one run
 	shift
 	/usr/bin/time -f '%e %M %U %S' -o "$out" "$@"
 }
+# the same settlement with the signatures checked in one thread, in a copy of the home
+cp -R "$TERRA_HOME" "$tmp/home1"
+measure "$tmp/t.terra1" sh -c 'TERRA_HOME=$5 terra-settle -j 1 --revenue "$1" --holders "$2" <"$3" >"$4"' - \
+	"$revenue" "$tmp/holders.csv" "$tmp/meter.ndjson" "$tmp/payouts1.ndjson" "$tmp/home1"
 measure "$tmp/t.terra" sh -c 'terra-settle --revenue "$1" --holders "$2" <"$3" >"$4"' - \
 	"$revenue" "$tmp/holders.csv" "$tmp/meter.ndjson" "$tmp/payouts.ndjson"
+if ! cmp -s "$tmp/payouts1.ndjson" "$tmp/payouts.ndjson"; then
+	echo "bench/settle.sh: terra-settle -j 1 paid otherwise than with $(nproc) threads" >&2
+	exit 1
+fi
 cat >"$tmp/peer.sql" <<EOF
 .mode csv
 .import $tmp/holders.csv holders
@@ -71,6 +81,7 @@ measure "$tmp/t.verify" sh -c 'terra-ledger verify >/dev/null'
 read -r tel trss tus tsy <"$tmp/t.terra"
 read -r vel vrss vus vsy <"$tmp/t.verify"
 read -r pel prss pus psy <"$tmp/t.peer"
+read -r t1el t1rss t1us t1sy <"$tmp/t.terra1"
 echo "bench/settle.sh: terra-settle $tel s ($tus user $tsy sys) ${trss} KB; sqlite3 $pel s ($pus + $psy) ${prss} KB; $(wc -l <"$tmp/terra.csv") holder shares equal; terra-ledger verify $vel s ($vus + $vsy) ${vrss} KB" >&2
 row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(echo "$2 $3" | awk '{ printf "%.2f", $1 / $2 }')" "$machine"; }
 row "settle $nh holders + $nu units: wall s (vs sqlite3 .import + largest-remainder SQL, holders only)" \
@@ -81,6 +92,8 @@ row "settle $nh holders + $nu units: CPU s, user + sys (vs the same sqlite3 run)
 row "settle $nh holders + $nu units: peak RSS MiB (vs the same sqlite3 run)" \
 	"$(echo "$trss" | awk '{ printf "%.0f", $1 / 1024 }')" \
 	"$(echo "$prss" | awk '{ printf "%.0f", $1 / 1024 }')"
+row "settle $nh holders + $nu units: wall s with -j $(nproc) (the default; vs -j 1, the same run)" \
+	"$tel" "$t1el"
 printf '| %s | %s | - | - | %s |\n' \
 	"terra-ledger verify of that ledger, recomputing the settlement from its inputs: wall s" \
 	"$vel" "$machine"

@@ -1,18 +1,14 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "cmd/ledger/metrics.h"
+#include "cmd/ledger/pay.h"
 #include "cmd/ledger/report.h"
 #include "cmd/ledger/status.h"
 #include "cmd/ledger/tlog.h"
+#include "cmd/ledger/verify.h"
 #include "lib/cli.h"
-#include "lib/confirm.h"
-#include "lib/dryrun.h"
-#include "lib/filter.h"
 #include "lib/home.h"
-#include "lib/key.h"
 #include "lib/ledger.h"
-#include "lib/money.h"
 #include "lib/out.h"
-#include "lib/receipt.h"
 #include "lib/record.h"
 #include "lib/time.h"
 
@@ -36,7 +32,8 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]\n"
-    "       terra-ledger [-H DIR] report [-p PERIOD] [FILE]";
+    "       terra-ledger [-H DIR] report [-p PERIOD] [--meter FILE]...\n"
+    "                    [--since NOTE [--witness VKEY]... [--quorum K]] [FILE]";
 
 static const char *const log_cols[] = {"seq",          "kind",           "created_at",
                                        "payload.unit", "payload.period", NULL};
@@ -55,6 +52,8 @@ struct opts {
 	int no_verify;
 	enum terra_out out;
 	struct tlog_opts t;
+	const char *meter[63];
+	int nmeter;
 };
 
 static void open_home(terra_home *h, const struct opts *o)
@@ -63,43 +62,6 @@ static void open_home(terra_home *h, const struct opts *o)
 
 	if (terra_home_open(h, o->home, TERRA_HOME_READONLY, &e) < 0)
 		terra_die_err(&e);
-}
-
-static int cmd_verify(const struct opts *o)
-{
-	terra_ledger_report rep;
-	terra_reader *r = NULL;
-	terra_err e = {0};
-	terra_home h;
-	json_t *rec;
-	uint8_t pk[TERRA_PK_BYTES];
-	int rc;
-
-	if (o->t.since || o->t.tiles)
-		return tlog_verify(&o->t, usage_text);
-	if (o->pubkey) {
-		terra_cli_pubkey(o->pubkey, pk);
-		terra_cli_stdin_notice("a ledger export");
-		if (terra_reader_open(&r, NULL, &e) < 0)
-			terra_die_err(&e);
-		rc = terra_ledger_verify_export(r, pk, &rep, &e);
-		terra_reader_close(r);
-	} else {
-		open_home(&h, o);
-		memcpy(pk, h.owner.pk, TERRA_PK_BYTES);
-		rc = terra_ledger_verify(&h, &rep, &e);
-		terra_home_close(&h);
-	}
-	if (rc < 0) {
-		terra_warnf("verify: %s", e.msg);
-		return terra_exit_status(&e);
-	}
-	rc = terra_receipt_verified(&rep, pk, &rec, &e);
-	terra_ledger_report_free(&rep);
-	if (rc < 0 || terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-	return TERRA_EXIT_OK;
 }
 
 /* log and balance: rows as records, CSV or a table. */
@@ -168,109 +130,32 @@ static int cmd_prove(const struct opts *o)
 	terra_home_close(&h);
 	return TERRA_EXIT_OK;
 }
-
-struct proofs {
-	uint8_t pk[TERRA_PK_BYTES];
-	int status;
-	const struct tlog_opts *t; /* --since: the kept note the proofs must extend */
-};
-
-/* A proof that checks: its payouts out. */
-static int check_proof(void *arg, json_t *rec, const char *where, terra_err *e)
-{
-	struct proofs *p = arg;
-	json_t *payouts = NULL, *pay;
-	size_t i;
-
-	(void)where;
-	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0 ||
-	    (p->t->since && tlog_proof_extends(p->t, p->pk, rec, e) < 0)) {
-		json_decref(payouts);
-		return TERRA_FILTER_BAD;
-	}
-	json_array_foreach(payouts, i, pay)
-	{
-		if (terra_rec_write(stdout, pay, e) < 0) {
-			json_decref(payouts);
-			return TERRA_FILTER_STOP;
-		}
-	}
-	json_decref(payouts);
-	return 0;
-}
-
-static void report(void *arg, const terra_err *e)
-{
-	terra_cli_report(&((struct proofs *)arg)->status, e);
-}
-
-static int cmd_verify_proof(const struct opts *o, char *file)
-{
-	terra_filter_opts fo = {.type = "proof", .others_bad = 1, .apply = check_proof};
-	struct proofs p = {.status = TERRA_EXIT_OK, .t = &o->t};
-	terra_filter_counts c;
-
-	if (!o->pubkey)
-		terra_usage_error(usage_text, "verify-proof needs --pubkey KEY");
-	terra_cli_pubkey(o->pubkey, p.pk);
-	fo.report = report;
-	fo.arg = &p;
-	terra_cli_stdin_notice_args("proof records", &file, file ? 1 : 0);
-	terra_filter_run((const char *const *)&file, file ? 1 : 0, &fo, &c);
-	if (c.records == 0 && c.bad == 0 && c.failed == 0) {
-		terra_warnf("verify-proof: no proof record in the input");
-		p.status = terra_exit_worse(p.status, TERRA_EXIT_FAIL);
-	}
-	return p.status;
-}
-
-static int cmd_pay(const struct opts *o, const char *account, const char *amount_arg)
-{
-	terra_err e = {0};
-	terra_home h;
-	int64_t units, seq;
-	json_t *rec = NULL;
-
-	if (terra_money_parse(amount_arg, 0, &units, &e) < 0)
-		terra_usage_error(usage_text, "bad amount '%s': %s", amount_arg, e.msg);
-	terra_cli_note_clock();
-	if (terra_home_open(&h, o->home, TERRA_HOME_SECRET, &e) < 0)
-		terra_die_err(&e);
-	if (o->dry && terra_dryrun_begin(&h, &e) < 0)
-		terra_die_err(&e);
-	if (!o->dry && !terra_confirm(o->yes, "record a payment of %s TERRA to '%s'?", amount_arg,
-	                              account)) {
-		terra_warnf("nothing changed");
-		terra_home_close(&h);
-		return TERRA_EXIT_FAIL;
-	}
-	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)
-		terra_die_err(&e);
-	if (terra_receipt_payment(account, units, o->ref, seq, &rec, &e) < 0 ||
-	    terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-	terra_home_close(&h);
-	if (o->dry)
-		terra_warnf("dry run (-n): the payment above would be appended; nothing changed");
-	return TERRA_EXIT_OK;
-}
-
 static void want_args(const char *sub, int got, int min, int max)
 {
 	if (got < min || got > max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES, OPT_NO_VERIFY };
+enum {
+	OPT_ACCOUNT = 256,
+	OPT_PUBKEY,
+	OPT_KIND,
+	OPT_REF,
+	OPT_WITNESS,
+	OPT_YES,
+	OPT_NO_VERIFY,
+	OPT_METER
+};
 
 static struct opts opt;
 
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
-    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL, NULL},
+    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL,
+     NULL},
     {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
-    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period", &opt.period, NULL},
+    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period",
+     &opt.period, NULL},
     {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
     {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
      &opt.pubkey, NULL},
@@ -278,11 +163,14 @@ static const terra_cli_opt options[] = {
     {OPT_REF, "ref", "REF", "pay: the transfer's reference", &opt.ref, NULL},
     {'n', "dry-run", NULL, "pay: print the payment, change nothing", NULL, &opt.dry},
     {OPT_YES, "yes", NULL, "pay: do not ask on a terminal", NULL, &opt.yes},
-    {0x100 + 's', "since", "NOTE", "verify, prove, verify-proof: a checkpoint note kept earlier",
-     &opt.t.since, NULL},
-    {OPT_WITNESS, "witness", "VKEY", "verify --since: a witness's key (repeatable)", NULL, NULL},
-    {0x100 + 'q', "quorum", "K", "verify --since: how many witnesses must have cosigned",
+    {0x100 + 's', "since", "NOTE",
+     "verify, prove, verify-proof, report: a checkpoint note kept earlier", &opt.t.since, NULL},
+    {OPT_WITNESS, "witness", "VKEY", "verify, report --since: a witness's key (repeatable)", NULL,
+     NULL},
+    {0x100 + 'q', "quorum", "K", "verify, report --since: how many witnesses must have cosigned",
      &opt.t.quorum, NULL},
+    {OPT_METER, "meter", "FILE", "report: meter records for usage per unit (repeatable)", NULL,
+     NULL},
     {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
     {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
@@ -306,6 +194,10 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "--witness: at most 63 keys");
 		if (c == OPT_WITNESS)
 			opt.t.witness[opt.t.nwitness++] = optarg;
+		if (c == OPT_METER && opt.nmeter == 63)
+			terra_usage_error(usage_text, "--meter: at most 63 files");
+		if (c == OPT_METER)
+			opt.meter[opt.nmeter++] = optarg;
 	}
 	opt.t.home = opt.home;
 	opt.t.pubkey = opt.pubkey;
@@ -316,9 +208,11 @@ int main(int argc, char **argv)
 	sub = args[0];
 	if ((opt.dry || opt.yes) && strcmp(sub, "pay"))
 		terra_usage_error(usage_text, "%s: -n and --yes apply to pay only", sub);
+	if (opt.nmeter && strcmp(sub, "report"))
+		terra_usage_error(usage_text, "%s: --meter applies to report only", sub);
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_verify(&opt);
+		status = ledger_verify(&opt.t, usage_text);
 	} else if (!strcmp(sub, "log")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = cmd_rows(&opt, NULL);
@@ -335,7 +229,8 @@ int main(int argc, char **argv)
 		want_args(sub, nargs - 1, 2, 2);
 		if (opt.dry && opt.yes)
 			terra_usage_error(usage_text, "pay: -n and --yes exclude each other");
-		status = cmd_pay(&opt, args[1], args[2]);
+		status =
+		    ledger_pay(opt.home, usage_text, opt.dry, opt.yes, args[1], args[2], opt.ref);
 	} else if (!strcmp(sub, "vkey") || !strcmp(sub, "checkpoint")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = tlog_cmd(&opt.t, usage_text, sub, args + 1, nargs - 1);
@@ -347,7 +242,7 @@ int main(int argc, char **argv)
 		status = tlog_witness(usage_text, args + 1, nargs - 1);
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
+		status = ledger_verify_proof(&opt.t, usage_text, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "status")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_status(opt.home, opt.out, !opt.no_verify);
@@ -356,7 +251,8 @@ int main(int argc, char **argv)
 		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
 	} else if (!strcmp(sub, "report")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = ledger_report(opt.home, usage_text, opt.period, nargs > 1 ? args[1] : NULL);
+		status = ledger_report(opt.home, usage_text, opt.period, opt.meter, opt.nmeter,
+		                       &opt.t, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);

@@ -1,4 +1,5 @@
 /* terra-meter: verified usage records in, one meter record per unit and period out. */
+#include "cmd/meter/output.h"
 #include "lib/cli.h"
 #include "lib/home.h"
 #include "lib/meter.h"
@@ -18,71 +19,11 @@
 static const char usage_text[] =
     "terra-meter [-p PERIOD | --from TIME --to TIME] [--every DURATION] [-u UNITS]\n"
     "       [--owners FILE] [--price AMOUNT] [-j N] [--reject FILE] [--strict]\n"
-    "       [-o json|csv|table] [--slurm FILE]\n"
+    "       [-o json|csv|table] [--slurm FILE] [--rate WORKLOAD=N] [--pay-kernel-time]\n"
     "       [-H DIR] [FILE...]";
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT, OPT_OWNERS };
-enum { OPT_SLURM = 300 };
-
-struct sink {
-	FILE *reject;
-	const char *reject_path;
-	int strict;
-	int write_failed;
-	FILE *held; /* --strict: records passed through, written once all input is good */
-	char *held_buf;
-	size_t held_len;
-};
-
-static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t len,
-                  const char *msg)
-{
-	struct sink *s = ctx;
-	terra_err e;
-
-	terra_warnf("%s", msg);
-	if (ev != TERRA_METER_BAD)
-		return 0;
-	if (s->reject && terra_rec_write_raw(s->reject, line, len, &e) < 0 && !s->write_failed) {
-		terra_warnf("write '%s': %s", s->reject_path, e.msg);
-		s->write_failed = 1;
-	}
-	return s->strict;
-}
-
-static int pass(void *ctx, const char *line, size_t len)
-{
-	struct sink *s = ctx;
-	terra_err e;
-
-	if (terra_rec_write_raw(s->held ? s->held : stdout, line, len, &e) < 0)
-		terra_die_err(&e);
-	return 0;
-}
-
-/* The meter records as a table or CSV: the columns a person reads first. */
-static int write_rows(terra_meter *m, enum terra_out mode)
-{
-	static const char *const cols[] = {"period", "unit",   "busy_us", "utilization_ppm",
-	                                   "score",  "weight", "records", "work",
-	                                   "charge", NULL};
-	json_t *rows = json_array();
-	terra_err e;
-	int rc = 0;
-
-	if (!rows)
-		terra_dief("meter records: out of memory");
-	if (terra_meter_rows(m, rows, &e) < 0) {
-		terra_warn_err(&e);
-		rc = -1;
-	}
-	if (terra_out_rows(stdout, mode, cols, rows, &e) < 0) {
-		terra_warn_err(&e);
-		rc = -1;
-	}
-	json_decref(rows);
-	return rc;
-}
+enum { OPT_SLURM = 300, OPT_RATE, OPT_PAY_KERNEL_TIME };
 
 static int64_t parse_time(const char *opt, const char *arg)
 {
@@ -92,6 +33,25 @@ static int64_t parse_time(const char *opt, const char *arg)
 	if (terra_time_parse(arg, &us, &e) < 0)
 		terra_usage_error(usage_text, "%s '%s': %s", opt, arg, e.msg);
 	return us;
+}
+
+/* --rate WORKLOAD=N: FLOPs of weight per unit of that workload's verified work. */
+static void parse_rate(terra_meter_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	int64_t n;
+
+	if (!eq)
+		terra_usage_error(usage_text, "--rate '%s': WORKLOAD=N expected", arg);
+	n = terra_cli_int(usage_text, "--rate", eq + 1, 1, INT64_C(1) << 53, "1 to 2^53");
+	if ((size_t)(eq - arg) == strlen("sha256d") && !strncmp(arg, "sha256d", 7))
+		o->rate_sha256d = n;
+	else if ((size_t)(eq - arg) == strlen("sgemm") && !strncmp(arg, "sgemm", 5))
+		o->rate_sgemm = n;
+	else
+		terra_usage_error(usage_text,
+		                  "--rate '%s': sha256d or sgemm (kernel work: --pay-kernel-time)",
+		                  arg);
 }
 
 static const terra_cli_opt options[] = {
@@ -107,6 +67,8 @@ static const terra_cli_opt options[] = {
     {OPT_STRICT, "strict", NULL, "check all input first; at a bad line meter nothing", NULL, NULL},
     {'o', "output", "FORMAT", "json, csv or table", NULL, NULL},
     {OPT_SLURM, "slurm", "FILE", "check usage against Slurm's job records in FILE", NULL, NULL},
+    {OPT_RATE, "rate", "WORKLOAD=N", "N FLOPs of weight per unit of verified work", NULL, NULL},
+    {OPT_PAY_KERNEL_TIME, "pay-kernel-time", NULL, "weigh kernel busy time by score", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
@@ -182,6 +144,12 @@ int main(int argc, char **argv)
 		case OPT_SLURM:
 			slurm_path = optarg;
 			break;
+		case OPT_RATE:
+			parse_rate(&o, optarg);
+			break;
+		case OPT_PAY_KERNEL_TIME:
+			o.pay_kernel_time = 1;
+			break;
 		case 'o':
 			out_mode = terra_cli_out(optarg, usage_text);
 			break;
@@ -209,8 +177,8 @@ int main(int argc, char **argv)
 	if (sink.strict && !(sink.held = open_memstream(&sink.held_buf, &sink.held_len)))
 		terra_dief("--strict: %s", strerror(errno));
 	terra_cli_stdin_notice_args("usage records", argv + optind, argc - optind);
-	io.report = report;
-	io.pass = pass;
+	io.report = meter_report;
+	io.pass = meter_pass;
 	io.ctx = &sink;
 	/* Meter records are signed by the home's owner key: the home is needed
 	 * for it even with -u. A table or CSV is for reading: no key. */
@@ -220,6 +188,8 @@ int main(int argc, char **argv)
 	        TERRA_HOME_READONLY | (out_mode == TERRA_OUT_JSON ? TERRA_HOME_SECRET : 0), &e) < 0)
 		terra_die_err(&e);
 	have_home = 1;
+	if (terra_meter_paid_db(m, home.db, &e) < 0)
+		terra_die_err(&e);
 	if (out_mode == TERRA_OUT_JSON)
 		terra_meter_set_signer(m, &home.owner);
 	io.admit = NULL;
@@ -262,7 +232,7 @@ int main(int argc, char **argv)
 			terra_warn_err(&e);
 			status = TERRA_EXIT_FAIL;
 		}
-	} else if (write_rows(m, out_mode) < 0) {
+	} else if (meter_write_rows(m, out_mode) < 0) {
 		status = TERRA_EXIT_FAIL;
 	}
 done:

@@ -1,4 +1,5 @@
 /* terra-settle: split a period's revenue exactly and append it to the ledger, once. */
+#include "cmd/settle/read.h"
 #include "lib/cli.h"
 #include "lib/filter.h"
 #include "lib/holders.h"
@@ -10,11 +11,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "terra-settle [-p PERIOD] [--revenue AMOUNT] --holders FILE\n"
     "       [--policy FILE | --contributors BPS --holders-share BPS --treasury BPS]\n"
-    "       [--meter-key KEY]... [--strict] [--reject FILE] [-n] [-H DIR] [FILE...]";
+    "       [--meter-key KEY]... [--strict] [--reject FILE] [-j N] [-n] [-H DIR] [FILE...]";
 
 enum {
 	OPT_REVENUE = 256,
@@ -28,60 +30,6 @@ enum {
 	OPT_METER_KEY
 };
 
-struct reading {
-	terra_settle *s;
-	int status;
-};
-
-static int add_meter(void *arg, json_t *rec, const char *where, terra_err *e)
-{
-	(void)where;
-	return terra_settle_add_meter(((struct reading *)arg)->s, rec, e) < 0 ? TERRA_FILTER_BAD
-	                                                                      : 0;
-}
-
-static void report(void *arg, const terra_err *e)
-{
-	terra_cli_report(&((struct reading *)arg)->status, e);
-}
-
-/*
- * Reads the meter records of every input into s; other records pass
- * through, but for the types only a trusted stage makes (payout, entry...),
- * refused. With --reject (not --strict) bad lines are quarantined there and
- * the rest is settled; the exit status still says there were some.
- */
-static int read_meters(terra_settle *s, char **files, int nfiles, const char *reject, int strict,
-                       int *quarantined)
-{
-	terra_filter_opts fo = {
-	    .type = "meter", .refuse_trusted = 1, .strict = strict, .reject_name = reject};
-	terra_filter_counts c;
-	struct reading rd = {s, TERRA_EXIT_OK};
-
-	fo.check = add_meter;
-	fo.report = report;
-	fo.arg = &rd;
-	fo.reject = terra_cli_reject_open(reject);
-	terra_cli_stdin_notice_args("meter records", files, nfiles);
-	*quarantined = 0;
-	if (terra_filter_run((const char *const *)files, nfiles, &fo, &c) < 0) {
-		if (c.bad && !c.failed && reject && !strict) {
-			terra_warnf("%ld bad line%s quarantined in '%s': settling the rest", c.bad,
-			            c.bad == 1 ? "" : "s", reject);
-			*quarantined = 1;
-		} else if (c.bad)
-			terra_warnf("%ld bad meter record%s: nothing settled", c.bad,
-			            c.bad == 1 ? "" : "s");
-		else
-			terra_warnf("nothing settled");
-	}
-	if (fo.reject && (fflush(fo.reject) != 0 || ferror(fo.reject)))
-		*quarantined = 0; /* the bad lines are not kept: nothing settled */
-	terra_cli_reject_close(fo.reject, reject, &rd.status);
-	return rd.status;
-}
-
 static const terra_cli_opt options[] = {
     {'p', "period", "PERIOD", "the period settled", NULL, NULL},
     {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA", NULL, NULL},
@@ -94,6 +42,7 @@ static const terra_cli_opt options[] = {
     {OPT_REJECT, "reject", "FILE", "quarantine bad lines in FILE and settle the rest", NULL, NULL},
     {OPT_METER_KEY, "meter-key", "KEY", "also trust meter records signed by KEY, hex or file", NULL,
      NULL},
+    {'j', "jobs", "N", "verify signatures in N threads", NULL, NULL},
     {'n', "dry-run", NULL, "print what would be appended and paid; change nothing", NULL, NULL},
     {'H', "home", "DIR", "the Terra home (terra(7))", NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
@@ -113,6 +62,8 @@ int main(int argc, char **argv)
 	uint8_t keys[16][32];
 	int nkeys = 0;
 	size_t npay;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = ncpu > 0 ? (int)ncpu : 1;
 
 	terra_cli_init(argv[0]);
 	terra_settle_policy_default(&policy);
@@ -164,6 +115,9 @@ int main(int argc, char **argv)
 				terra_usage_error(usage_text, "--meter-key: at most 16 keys");
 			terra_cli_pubkey(optarg, keys[nkeys++]);
 			break;
+		case 'j':
+			threads = (int)terra_cli_int(usage_text, "-j", optarg, 1, 64, "1 to 64");
+			break;
 		case 'n':
 			dry = 1;
 			break;
@@ -209,7 +163,8 @@ int main(int argc, char **argv)
 			terra_die_err(&e);
 	terra_settle_set_registry(s, home.db);
 	terra_settle_set_dry(s, dry);
-	status = read_meters(s, argv + optind, argc - optind, reject, strict, &quarantined);
+	status =
+	    read_meters(s, argv + optind, argc - optind, reject, strict, threads, &quarantined);
 	if (status != TERRA_EXIT_OK && !quarantined) {
 		terra_home_close(&home);
 		terra_settle_free(s);

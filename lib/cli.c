@@ -301,7 +301,7 @@ int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const cha
 	return c;
 }
 
-void terra_cli_pubkey(const char *arg, uint8_t pk[32])
+void terra_cli_pubkey(const char *arg, uint8_t pk[TERRA_PK_BYTES])
 {
 	terra_key k = {{0}, NULL};
 	terra_err e = {0};

@@ -5,7 +5,7 @@
  * and exits, on behalf of a command's main(). Everything else in lib/
  * returns errors through terra_err.
  *
- * Exit statuses (DESIGN 8), chosen here only, from terra_err.kind:
+ * Exit statuses (terra(7), EXIT STATUS), chosen here only, from terra_err.kind:
  *   0  success
  *   1  failure (a bad input line, a refused change, a system error)
  *   2  usage error
@@ -15,6 +15,7 @@
  *      another process (TERRA_E_BUSY)
  */
 #include "err.h"
+#include "key.h"
 
 #include <getopt.h> /* optarg, optind of terra_cli_getopt */
 #include <stdint.h>
@@ -75,7 +76,7 @@ void terra_cli_note_clock(void);
 _Noreturn void terra_usage(const char *usage_text, int status);
 /* "terra-X: <why>" then the usage line, exit 2: for a bad option or operand. */
 _Noreturn void terra_usage_error(const char *usage_text, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints "terra-X <version>" and exits 0. */
 _Noreturn void terra_version(void);
 
@@ -104,8 +105,8 @@ typedef struct terra_cli_opt {
 } terra_cli_opt;
 /*
  * getopt_long over opts: stores the options that have str or flag, returns
- * the next other option's val (optarg set), -1 at the end. -h prints the usage and every option (exit 0), -V the version;
- * an unknown option or a missing argument prints the usage (exit 2).
+ * the next other option's val (optarg set), -1 at the end. -h prints the usage and every option
+ * (exit 0), -V the version; an unknown option or a missing argument prints the usage (exit 2).
  */
 int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const char *usage_text);
 
@@ -113,7 +114,7 @@ int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const cha
 const char *terra_cli_optname(const terra_cli_opt *opts, int val);
 
 /* --pubkey: 64 hex digits, or a file holding them (owner.pub); else exit 1. */
-void terra_cli_pubkey(const char *arg, uint8_t pk[32]);
+void terra_cli_pubkey(const char *arg, uint8_t pk[TERRA_PK_BYTES]);
 /* A period in canonical "START/END" form (out: 2 * TERRA_TIME_MAX bytes),
  * else exit 2 saying "bad period 'ARG': why". */
 void terra_cli_period(const char *usage_text, const char *arg, char *out);

@@ -7,6 +7,7 @@
 #include "split.h"
 #include "time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t t
 {
 	const char *period = json_string_value(json_object_get(payload, "period"));
 	terra_split_item groups[3], *items = NULL;
+	char(*keys)[TERRA_UNIT_ID_HEX + TERRA_PK_HEX] = NULL;
 	terra_settle_policy pol;
 	struct unit_in *u = NULL;
 	int64_t pool, start, end, left;
@@ -88,6 +90,18 @@ static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t t
 	}
 	for (i = 0; i < n; i++)
 		items[i] = (terra_split_item){u[i].id, u[i].weight, 0};
+	for (i = 1; i < n && strcmp(u[i - 1].id, u[i].id); i++)
+		;
+	if (i < n) { /* a unit with a part per owner: split as terra-settle does */
+		if (!(keys = calloc(n, sizeof *keys))) {
+			terra_err_sys(e, "earnings: %s", period);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			snprintf(keys[i], sizeof keys[i], "%s%s", u[i].id, u[i].owner);
+			items[i].id = keys[i];
+		}
+	}
 	if (terra_split_run(groups[0].amount, items, n, &left, e) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -96,6 +110,7 @@ static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t t
 			goto out;
 	ret = 0;
 out:
+	free(keys);
 	free(items);
 	units_free(u, n);
 	return ret;
@@ -114,7 +129,7 @@ int terra_earnings_each(sqlite3 *db, int64_t from, int64_t to, terra_earning_fn 
 	        &st, e) < 0 ||
 	    terra_db_prepare(db,
 	                     "SELECT id, coalesce(owner, ''), weight FROM settlement_inputs"
-	                     " WHERE period = ? AND role = 'unit' ORDER BY id",
+	                     " WHERE period = ? AND role = 'unit' ORDER BY id, owner",
 	                     &ust, e) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

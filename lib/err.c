@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void set_va(terra_err *e, const char *fmt, va_list ap)
@@ -54,11 +55,8 @@ int terra_err_wrap(terra_err *e, const char *fmt, ...)
 	va_end(ap);
 	/* Context first, then the old message, truncated to what fits. */
 	n = strlen(e->msg);
-	if (n + 2 < sizeof e->msg) {
-		memcpy(e->msg + n, ": ", 3);
-		n += 2;
-		strncat(e->msg + n, old, sizeof e->msg - n - 1);
-	}
+	if (n + 2 < sizeof e->msg)
+		snprintf(e->msg + n, sizeof e->msg - n, ": %s", old);
 	return -1;
 }
 
@@ -68,4 +66,16 @@ void terra_err_clear(terra_err *e)
 		e->kind = TERRA_E_NONE;
 		e->msg[0] = '\0';
 	}
+}
+
+char *terra_msgf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
 }

@@ -30,11 +30,19 @@ typedef struct terra_err {
 
 /* Sets the message; returns -1 so callers can `return terra_err_set(...)`. */
 int terra_err_set(terra_err *e, enum terra_errkind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* As terra_err_set, appending ": " and strerror(errno). */
 int terra_err_sys(terra_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends context: "what: " + existing message. Returns -1. */
 int terra_err_wrap(terra_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void terra_err_clear(terra_err *e);
+
+/*
+ * A message of any length, malloc'd (the caller frees it): the reasons a
+ * record is refused (lib/usage.c, lib/meter.c, lib/slurm.c). NULL when
+ * memory runs out, so a caller whose NULL means "no reason" must not take
+ * it for one.
+ */
+char *terra_msgf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "record.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,16 +104,19 @@ static void pass(struct filter *f, const char *line, size_t len)
 		fail(f, &e);
 }
 
-/* Runs fn on a record; 0 when it may go on. */
+/* Runs fn on a record (check_pre with its slot when slot is not NULL); 0 when it may go on. */
 static int call(struct filter *f, int (*fn)(void *, json_t *, const char *, terra_err *),
-                json_t *rec, const char *where, const char *line, size_t len)
+                json_t *rec, void *slot, const char *where, const char *line, size_t len)
 {
 	terra_err e = {0};
 	int rc;
 
-	if (!fn)
+	if (slot)
+		rc = f->o->check_pre ? f->o->check_pre(f->o->arg, rec, slot, where, &e) : 0;
+	else if (!fn)
 		return 0;
-	rc = fn(f->o->arg, rec, where, &e);
+	else
+		rc = fn(f->o->arg, rec, where, &e);
 	if (rc == TERRA_FILTER_STOP) {
 		fail(f, &e);
 		return -1;
@@ -158,17 +162,14 @@ nomem:
 	return -1;
 }
 
-/* One line read: handled now, or kept with --strict. Takes rec. */
-static void one(struct filter *f, const terra_reader *r, json_t *rec)
+/* One line read: handled now, or kept with --strict. Takes rec. slot: pre's
+ * result for it (records of `type` when pre is set), or NULL. */
+static void one(struct filter *f, const char *line, size_t len, const char *where, int truncated,
+                json_t *rec, void *slot)
 {
-	char where[TERRA_ERR_MAX / 2];
 	const char *type = json_string_value(json_object_get(rec, "type"));
-	const char *line;
 	terra_err e = {0};
-	size_t len;
 
-	line = terra_reader_line(r, &len);
-	snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r));
 	if (strcmp(type, f->o->type)) {
 		int trusted = f->o->refuse_trusted && terra_filter_trusted_type(type);
 		char tname[32];
@@ -178,12 +179,12 @@ static void one(struct filter *f, const terra_reader *r, json_t *rec)
 		rec = NULL;
 		if (f->o->others_bad) {
 			terra_err_set(&e, TERRA_E_INPUT, "%s: not a %s record", where, f->o->type);
-			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
+			bad_line(f, &e, where, line, len, truncated);
 		} else if (trusted) {
 			terra_err_set(&e, TERRA_E_INPUT,
 			              "%s: %s record: made only by a trusted stage, refused here",
 			              where, tname);
-			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
+			bad_line(f, &e, where, line, len, truncated);
 		} else if (f->o->strict) {
 			keep(f, NULL, line, len, where);
 		} else {
@@ -191,7 +192,7 @@ static void one(struct filter *f, const terra_reader *r, json_t *rec)
 		}
 		return;
 	}
-	if (call(f, f->o->check, rec, where, line, len) < 0) {
+	if (call(f, f->o->check, rec, slot, where, line, len) < 0) {
 		json_decref(rec);
 		return;
 	}
@@ -200,7 +201,7 @@ static void one(struct filter *f, const terra_reader *r, json_t *rec)
 			json_decref(rec);
 		return;
 	}
-	if (call(f, f->o->apply, rec, where, line, len) == 0)
+	if (call(f, f->o->apply, rec, NULL, where, line, len) == 0)
 		f->c.records++;
 	json_decref(rec);
 }
@@ -208,6 +209,136 @@ static void one(struct filter *f, const terra_reader *r, json_t *rec)
 static int stopped(const struct filter *f)
 {
 	return f->done || (f->o->stop && f->o->stop());
+}
+
+/* ---- reading ahead: pre on worker threads, the rest in input order ------- */
+
+/* One line read ahead. */
+struct ahead {
+	json_t *rec; /* NULL: a bad line, e says why */
+	char *line;
+	size_t len;
+	int truncated;
+	int has_slot; /* a record of `type`: pre ran into slot */
+	char where[TERRA_ERR_MAX / 2];
+	terra_err e;
+	void *slot;
+};
+
+struct pre_run {
+	struct filter *f;
+	struct ahead *a;
+	size_t n, next; /* next: the next line to take, shared by the workers */
+};
+
+static void *pre_worker(void *arg)
+{
+	struct pre_run *pr = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&pr->next, 1, __ATOMIC_RELAXED)) < pr->n)
+		if (pr->a[i].has_slot)
+			pr->f->o->pre(pr->f->o->arg, pr->a[i].rec, pr->a[i].slot);
+	return NULL;
+}
+
+/* pre over a[0..n), on up to o->threads threads (this one among them); a
+ * thread that cannot start leaves its share to the others. */
+static void run_pre(struct filter *f, struct ahead *a, size_t n)
+{
+	struct pre_run pr = {f, a, n, 0};
+	pthread_t tid[64];
+	int want = f->o->threads < 1 ? 1 : f->o->threads > 64 ? 64 : f->o->threads, started = 0;
+
+	while (started + 1 < want && (size_t)started + 1 < n &&
+	       pthread_create(&tid[started], NULL, pre_worker, &pr) == 0)
+		started++;
+	pre_worker(&pr);
+	while (started)
+		pthread_join(tid[--started], NULL);
+}
+
+/* Reads r to its end in groups, as read_input reads it one line at a time. */
+static void read_ahead(struct filter *f, terra_reader *r)
+{
+	struct ahead *a = calloc(TERRA_FILTER_AHEAD, sizeof *a);
+	char *slots = calloc(TERRA_FILTER_AHEAD, f->o->pre_size ? f->o->pre_size : 1);
+	terra_err rerr = {0};
+	size_t n, i;
+	int rc = 1, read_failed = 0;
+
+	if (!a || !slots) {
+		terra_err_sys(&rerr, "%s: read ahead", terra_reader_name(r));
+		fail(f, &rerr);
+		goto out;
+	}
+	while (rc != 0 && !read_failed && !stopped(f)) {
+		for (n = 0; n < TERRA_FILTER_AHEAD && !(f->o->stop && f->o->stop()); n++) {
+			struct ahead *x = &a[n];
+			const char *line, *type;
+
+			memset(x, 0, sizeof *x);
+			rc = terra_reader_next(r, &x->rec, &x->e);
+			if (rc == 0)
+				break;
+			if (rc == -2) {
+				rerr = x->e;
+				read_failed = 1;
+				break;
+			}
+			if (rc < 0)
+				x->rec = NULL;
+			line = terra_reader_line(r, &x->len);
+			x->truncated = terra_reader_truncated(r);
+			snprintf(x->where, sizeof x->where, "%s:%ld", terra_reader_name(r),
+			         terra_reader_lineno(r));
+			x->line = malloc(x->len + 1);
+			if (!x->line) {
+				json_decref(x->rec);
+				terra_err_sys(&rerr, "%s: read ahead", x->where);
+				fail(f, &rerr);
+				goto drop;
+			}
+			memcpy(x->line, line, x->len);
+			x->line[x->len] = '\0';
+			type = x->rec ? json_string_value(json_object_get(x->rec, "type")) : NULL;
+			x->slot = slots + n * f->o->pre_size;
+			memset(x->slot, 0, f->o->pre_size);
+			x->has_slot = type && !strcmp(type, f->o->type);
+		}
+		run_pre(f, a, n);
+		for (i = 0; i < n; i++) {
+			struct ahead *x = &a[i];
+
+			if (stopped(f))
+				json_decref(x->rec);
+			else if (!x->rec)
+				bad_line(f, &x->e, x->where, x->line, x->len, x->truncated);
+			else
+				one(f, x->line, x->len, x->where, x->truncated, x->rec,
+				    x->has_slot ? x->slot : NULL);
+			if (x->has_slot && f->o->pre_free)
+				f->o->pre_free(f->o->arg, x->slot);
+			free(x->line);
+		}
+		if (f->o->stop && f->o->stop())
+			break;
+	}
+	if (read_failed && !stopped(f)) {
+		report(f, &rerr);
+		f->c.failed++;
+		if (f->o->strict)
+			f->done = 1;
+	}
+	goto out;
+drop:
+	for (i = 0; i < n; i++) {
+		json_decref(a[i].rec);
+		free(a[i].line);
+	}
+out:
+	free(slots);
+	free(a);
 }
 
 static void read_input(struct filter *f, const char *path)
@@ -226,7 +357,13 @@ static void read_input(struct filter *f, const char *path)
 	}
 	if (f->o->stop)
 		terra_reader_cancel_fd(r, f->o->cancel_fd);
+	if (f->o->pre) {
+		read_ahead(f, r);
+		terra_reader_close(r);
+		return;
+	}
 	while (!stopped(f) && (rc = terra_reader_next(r, &rec, &e)) != 0) {
+		char where[TERRA_ERR_MAX / 2];
 		const char *line;
 		size_t len;
 
@@ -240,15 +377,16 @@ static void read_input(struct filter *f, const char *path)
 			break;
 		}
 		if (rc < 0) {
-			char where[TERRA_ERR_MAX / 2];
-
 			snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r),
 			         terra_reader_lineno(r));
 			line = terra_reader_line(r, &len);
 			bad_line(f, &e, where, line, len, terra_reader_truncated(r));
 			continue;
 		}
-		one(f, r, rec);
+		line = terra_reader_line(r, &len);
+		snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r),
+		         terra_reader_lineno(r));
+		one(f, line, len, where, terra_reader_truncated(r), rec, NULL);
 	}
 	terra_reader_close(r);
 }
@@ -263,7 +401,7 @@ static void apply_kept(struct filter *f)
 
 		if (!it->rec)
 			pass(f, it->line, it->len);
-		else if (call(f, f->o->apply, it->rec, it->where, it->line, it->len) == 0)
+		else if (call(f, f->o->apply, it->rec, NULL, it->where, it->line, it->len) == 0)
 			f->c.records++;
 	}
 }

@@ -5,7 +5,7 @@
  * from files or standard input go to the command's function, records of
  * other types pass through unchanged, a bad line is reported as
  * "FILE:LINE: ..." and copied to a reject file, and the good lines are
- * never lost because of it (DESIGN 4).
+ * never lost because of it (terra(7), Conventions).
  *
  * --strict (terra_filter_opts.strict) means one thing everywhere: every
  * input is read and checked before any record is acted upon; at the first
@@ -46,6 +46,22 @@ typedef struct terra_filter_opts {
 	 */
 	int (*check)(void *arg, json_t *rec, const char *where, terra_err *e);
 	int (*apply)(void *arg, json_t *rec, const char *where, terra_err *e);
+	/*
+	 * The costly part of checking, when it depends on the record alone (a
+	 * signature): with pre set, records are read ahead in groups of
+	 * TERRA_FILTER_AHEAD lines, pre runs on each record of `type` on up to
+	 * `threads` worker threads (it may read rec and write only its slot,
+	 * pre_size bytes, zeroed first), then check_pre takes each record with
+	 * its slot, in input order, where check would. The messages, counts
+	 * and results are those of reading one line at a time, whatever
+	 * `threads` is. pre_free frees what a slot still holds after
+	 * check_pre (or when it is never called). Needs check NULL.
+	 */
+	int threads;
+	size_t pre_size;
+	void (*pre)(void *arg, const json_t *rec, void *slot);
+	int (*check_pre)(void *arg, json_t *rec, void *slot, const char *where, terra_err *e);
+	void (*pre_free)(void *arg, void *slot);
 	/* Writes a line passed through; NULL: to stdout. */
 	int (*pass)(void *arg, const char *line, size_t len, terra_err *e);
 	/* Told each problem: a bad line, an input that cannot be opened or read
@@ -57,6 +73,9 @@ typedef struct terra_filter_opts {
 	int (*stop)(void);
 	int cancel_fd;
 } terra_filter_opts;
+
+/* Lines read ahead at a time when pre is set. */
+#define TERRA_FILTER_AHEAD 512
 
 typedef struct terra_filter_counts {
 	long records; /* records of `type` acted upon */

@@ -222,7 +222,6 @@ static int holders_order(terra_holders *hs, terra_err *err)
 	size_t i, j, n = hs->n, off = 0, cap = hs->arena_len + 20 * n + 1;
 	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
 	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
-	terra_holder *v = NULL;
 	char *body = NULL;
 	int rc = -1;
 
@@ -246,39 +245,51 @@ static int holders_order(terra_holders *hs, terra_err *err)
 		if (j - i > 1)
 			qsort(e + i, j - i, sizeof *e, ent_cmp);
 	}
-	v = big_alloc((n ? n : 1) * sizeof *v);
+	/* the holders into that order in place (following each cycle of the
+	 * permutation), rather than into a copy: a copy is the peak of memory */
+	for (i = 0; i < n; i++) {
+		terra_holder first;
+		size_t at, from;
+
+		if (e[i].i == i)
+			continue;
+		first = hs->v[i];
+		for (at = i;; at = from) {
+			from = e[at].i;
+			e[at].i = at;
+			if (from == i) {
+				hs->v[at] = first;
+				break;
+			}
+			hs->v[at] = hs->v[from];
+		}
+	}
+	free(e);
+	e = NULL;
 	body = big_alloc(cap);
-	if (!v || !body) {
+	if (!body) {
 		terra_err_sys(err, "holders: sort %zu rows", n);
 		goto out;
 	}
-	/* random reads: ask for each holder, then its account, some rows ahead */
+	/* random reads of the accounts: ask for one some rows ahead */
 	for (i = 0; i < n; i++) {
-		if (i + 16 < n)
-			__builtin_prefetch(&hs->v[e[i + 16].i]);
 		if (i + 8 < n)
-			__builtin_prefetch(hs->arena + hs->v[e[i + 8].i].off);
-		v[i] = hs->v[e[i].i];
-		memcpy(body + off, hs->arena + v[i].off, v[i].len + 1);
-		v[i].off = off;
-		off += v[i].len + 1;
-		off += put_balance(body + off, v[i].balance);
+			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
+		memcpy(body + off, hs->arena + hs->v[i].off, hs->v[i].len + 1);
+		hs->v[i].off = off;
+		off += hs->v[i].len + 1;
+		off += put_balance(body + off, hs->v[i].balance);
 		body[off++] = '\n';
 	}
-	free(hs->v);
 	free(hs->arena);
-	hs->v = v;
-	hs->cap = n ? n : 1;
 	hs->arena = body;
 	hs->arena_len = off;
 	hs->arena_cap = cap;
 	hs->is_body = 1;
-	v = NULL;
 	body = NULL;
 	rc = 0;
 out:
 	free(body);
-	free(v);
 	free(tmp);
 	free(e);
 	return rc;
@@ -464,7 +475,8 @@ static void on_field(void *data, size_t len, void *st_)
 		st->row_line = st->line;
 	/* the first row may be the header: on_row reads it from field[] */
 	if (i == 0)
-		st->quick[0] = st->rows && terra_account_ok(data, len) && arena_room(hs, len, NULL) == 0;
+		st->quick[0] =
+		    st->rows && terra_account_ok(data, len) && arena_room(hs, len, NULL) == 0;
 	else
 		st->quick[1] = st->rows && balance_quick(data, len, &st->balance);
 	st->nul[i] = !st->quick[i] && len && memchr(data, '\0', len);
@@ -526,9 +538,10 @@ static void on_row(int term, void *st_)
 		st->too_long[0] = 0;
 	}
 	if (st->nfields >= 2 && st->quick[1]) {
-		snprintf(st->field[1], sizeof st->field[1], "%lld.%09lld",
-		         (long long)(st->balance / 1000000000),
-		         (long long)(st->balance % 1000000000));
+		char amount[TERRA_AMOUNT_MAX];
+
+		terra_money_format(st->balance, amount);
+		snprintf(st->field[1], sizeof st->field[1], "%s", amount);
 		st->too_long[1] = 0;
 	}
 	if (st->nfields != 2) {

@@ -383,7 +383,7 @@ int terra_kernelrun_done(const terra_kernelrun *kr)
 	return kr->done >= kr->iterations;
 }
 
-int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[32], terra_err *e)
+int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[TERRA_HASH_BYTES], terra_err *e)
 {
 	crypto_hash_sha256_state st;
 

@@ -1,7 +1,7 @@
 #ifndef TERRA_KERNELRUN_H
 #define TERRA_KERNELRUN_H
 /*
- * The kernel workload (DESIGN 5): the user's OpenCL C file run as a job
+ * The kernel workload (terra-run(1)): the user's OpenCL C file run as a job
  * says, in params (terra-records(5)):
  *   file (path), entry (kernel name), global ([x] .. [x,y,z] or an integer),
  *   local (optional, same form), options (optional build options),
@@ -14,6 +14,7 @@
  * after the last iteration done.
  */
 #include "err.h"
+#include "sha256.h"
 
 #include <CL/cl.h>
 #include <jansson.h>
@@ -44,6 +45,6 @@ void terra_kernelrun_close(terra_kernelrun *kr);
 int terra_kernelrun_step(terra_kernelrun *kr, int64_t *work, int64_t *busy_us, terra_err *e);
 int terra_kernelrun_done(const terra_kernelrun *kr);
 /* The digest of the output buffers as they are now. */
-int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[32], terra_err *e);
+int terra_kernelrun_digest(terra_kernelrun *kr, uint8_t digest[TERRA_HASH_BYTES], terra_err *e);
 
 #endif

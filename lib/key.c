@@ -1,8 +1,9 @@
 #include "key.h"
 
+#include "file.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,97 +36,40 @@ int terra_key_generate(terra_key *k, terra_err *e)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the directory holding `path`, so a new or renamed entry survives a crash. */
-static int sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, rc = -1;
-
-	if (!copy)
-		return -1;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
-
 /*
  * Writes `data` to `path` with `mode`. Without `force` the file must not
- * exist (O_EXCL); with `force` a fresh temporary file (O_EXCL, 0600) is
- * written, synced and renamed over `path`, so the old file is replaced whole
- * and a secret is never readable by others, not even for a moment. On
- * failure no new file is left behind.
+ * exist (O_EXCL); with `force` it is replaced whole (terra_file_replace).
+ * On failure no new file is left behind.
  */
 static int write_file(const char *path, const char *data, size_t len, mode_t mode, int force,
                       terra_err *e)
 {
-	char *tmp = NULL;
-	const char *target = path;
-	int fd = -1, rc = -1, created = 0;
+	int fd, rc = -1;
 
-	if (force) {
-		size_t n = strlen(path) + sizeof ".XXXXXX";
-
-		tmp = malloc(n);
-		if (!tmp) {
-			terra_err_sys(e, "create '%s'", path);
-			goto out;
-		}
-		snprintf(tmp, n, "%s.XXXXXX", path);
-		fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
-		target = tmp;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	}
+	if (force)
+		return terra_file_replace(path, data, len, mode, e);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			terra_err_set(e, TERRA_E_EXISTS, "create '%s': file exists", path);
-		else
-			terra_err_sys(e, "create '%s'", path);
-		goto out;
+			return terra_err_set(e, TERRA_E_EXISTS, "create '%s': file exists", path);
+		return terra_err_sys(e, "create '%s'", path);
 	}
-	created = 1;
 	if ((mode & 077) && fchmod(fd, mode) < 0) {
-		terra_err_sys(e, "chmod '%s'", target);
+		terra_err_sys(e, "chmod '%s'", path);
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		terra_err_sys(e, "write '%s'", target);
+	if (terra_file_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		terra_err_sys(e, "write '%s'", path);
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		terra_err_sys(e, "write '%s'", target);
-		goto out;
-	}
+	rc = close(fd);
 	fd = -1;
-	if (tmp) {
-		if (rename(tmp, path) < 0) {
-			terra_err_sys(e, "rename '%s' to '%s'", tmp, path);
-			goto out;
-		}
-		created = 0; /* the old file is replaced: nothing to take back */
+	if (rc < 0) {
+		terra_err_sys(e, "write '%s'", path);
+		goto out;
 	}
-	if (sync_dir(path) < 0) {
+	rc = -1;
+	if (terra_file_sync_dir(path) < 0) {
 		terra_err_sys(e, "sync directory of '%s'", path);
 		goto out;
 	}
@@ -133,9 +77,8 @@ static int write_file(const char *path, const char *data, size_t len, mode_t mod
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0 && created)
-		unlink(target);
-	free(tmp);
+	if (rc < 0)
+		unlink(path);
 	return rc;
 }
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kinds[] = {"unit",       "transfer", "retire", "meter",
-                                    "settlement", "payment",  NULL};
+static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey",
+                                    "meter", "settlement", "payment", NULL};
 
 int terra_ledger_kind_ok(const char *kind)
 {
@@ -275,7 +275,7 @@ static int expand_fn(void *ctx, const char *account, int64_t amount, terra_err *
 /*
  * Hands each posting of a money entry to fn, the settlement's "holders"
  * posting expanded into one "holder" posting per paid holder, recomputed
- * from the snapshot body snap (DESIGN: terra_settle_holders_each). With
+ * from the snapshot body snap (terra_settle_holders_each). With
  * check_sum the recorded postings must sum to zero.
  */
 int terra_ledger_each_posting(const json_t *payload, const void *snap, size_t len, int has_snap,
@@ -632,11 +632,11 @@ const char **terra_ledger_sorted_keys(const json_t *obj, size_t *n)
 	return keys;
 }
 
-int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[32], int64_t *n,
-                      terra_err *e)
+int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES], int64_t *n,
+                        terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	uint8_t(*out)[32] = NULL;
+	uint8_t(*out)[TERRA_HASH_BYTES] = NULL;
 	int64_t count = 0, cap = 0;
 	int row, ret = -1;
 
@@ -661,17 +661,19 @@ int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[32], int64
 			}
 			out = p;
 		}
-		if (sqlite3_column_int64(st, 0) != count + 1 || terra_ledger_blob32(st, 1, out[count])) {
+		if (sqlite3_column_int64(st, 0) != count + 1 ||
+		    terra_ledger_blob32(st, 1, out[count])) {
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": missing or malformed; run 'terra-ledger verify'",
+			              "entry %" PRId64
+			              ": missing or malformed; run 'terra-ledger verify'",
 			              count + 1);
 			goto out;
 		}
 		count++;
 	}
 	if (size && count != size) {
-		terra_err_set(e, TERRA_E_NOTFOUND, "the ledger has %" PRId64 " entries, not %" PRId64,
-		              count, size);
+		terra_err_set(e, TERRA_E_NOTFOUND,
+		              "the ledger has %" PRId64 " entries, not %" PRId64, count, size);
 		goto out;
 	}
 	*leaves = out;

@@ -165,7 +165,8 @@ int terra_verifier_entry(terra_verifier *v, int64_t seq, const char *kind, const
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": leaf hash mismatch", seq);
 		goto out;
 	}
-	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire")) &&
+	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
+	     !strcmp(kind, "rekey")) &&
 	    terra_ledger_unit_check(payload, seq, e))
 		goto out;
 	if (entry_add(v, seq, kind, payload, leaf, e))
@@ -598,20 +599,21 @@ out:
 	return ret;
 }
 
-/* Every settlements row names a settlement entry of its period. */
+/* Every settlements row names a settlement entry of its period, with its inputs_digest. */
 static int verify_settlement_rows(sqlite3 *db, int64_t n, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int row, ret = -1;
 
 	if (terra_db_prepare(db,
-	                     "SELECT s.period, s.entry_seq, e.kind, e.payload FROM settlements s "
+	                     "SELECT s.period, s.entry_seq, e.kind, e.payload, s.inputs_digest "
+	                     "FROM settlements s "
 	                     "LEFT JOIN entries e ON e.seq = s.entry_seq ORDER BY s.entry_seq",
 	                     &st, e))
 		goto out;
 	for (;;) {
-		const char *period, *kind, *ptext;
-		json_t *payload, *pp;
+		const char *period, *kind, *ptext, *digest;
+		json_t *payload, *pp, *pd;
 		int64_t seq;
 		int bad;
 		if (terra_ledger_step(db, st, &row, e))
@@ -622,6 +624,7 @@ static int verify_settlement_rows(sqlite3 *db, int64_t n, terra_err *e)
 		seq = sqlite3_column_int64(st, 1);
 		kind = (const char *)sqlite3_column_text(st, 2);
 		ptext = (const char *)sqlite3_column_text(st, 3);
+		digest = (const char *)sqlite3_column_text(st, 4);
 		if (!kind || strcmp(kind, "settlement") || seq > n) {
 			terra_err_set(e, TERRA_E_VERIFY,
 			              "entry %" PRId64 ": not the settlement of period %s", seq,
@@ -630,12 +633,19 @@ static int verify_settlement_rows(sqlite3 *db, int64_t n, terra_err *e)
 		}
 		payload = json_loads(ptext, 0, NULL);
 		pp = json_object_get(payload, "period");
+		pd = json_object_get(payload, "inputs_digest");
 		bad = !json_is_string(pp) || !period || strcmp(json_string_value(pp), period);
+		if (!bad &&
+		    (!json_is_string(pd) || !digest || strcmp(json_string_value(pd), digest)))
+			bad = 2;
 		json_decref(payload);
 		if (bad) {
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": not the settlement of period %s", seq,
-			              period);
+			              bad == 2 ? "entry %" PRId64 ": settlements row of period %s: "
+			                         "inputs_digest differs from the entry's"
+			                       : "entry %" PRId64
+			                         ": not the settlement of period %s",
+			              seq, period);
 			goto out;
 		}
 	}
@@ -650,8 +660,7 @@ int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e)
 	return terra_ledger_verify_since(h, 0, rep, e);
 }
 
-int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep,
-                              terra_err *e)
+int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep, terra_err *e)
 {
 	terra_verifier v;
 	struct home hv = {.v = &v, .db = h->db};

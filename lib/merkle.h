@@ -7,11 +7,11 @@
  *   largest power of two smaller than n.
  */
 #include "err.h"
+#include "sha256.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_HASH_BYTES      32
 #define TERRA_MERKLE_PATH_MAX 64 /* hashes in an audit path: a tree of up to 2^64 leaves */
 #define TERRA_HASH_HEX        (2 * TERRA_HASH_BYTES + 1) /* lowercase hex and its NUL */
 

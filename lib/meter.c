@@ -2,42 +2,76 @@
 
 #include "batch.h"
 #include "money.h"
+#include "paid.h"
+#include "split.h"
 #include "record.h"
 #include "tally.h"
 #include "time.h"
 #include "unit.h"
+#include "unitchain.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 __extension__ typedef unsigned __int128 u128;
 
-struct munit {
-	terra_usage_unit c; /* first: the checks see an array of these (lib/usage.h) */
+/* One version of a unit record, as read (units_settle makes units of them). */
+struct version {
+	terra_usage_unit c;
 	char owner_hex[TERRA_PK_HEX];
 	int64_t score;
-	int64_t stamp; /* updated_at, else registered_at: the latest record wins */
-	long order;    /* position among the records read, for ties */
+	int64_t stamp;    /* updated_at, else registered_at */
+	int64_t seq_from; /* a version with a new unit key: its first seq */
+	long order;       /* position among the records read, for ties */
+};
+
+/* A unit from its latest version, with the owners of its chain. */
+struct munit {
+	terra_usage_unit c; /* first: the checks see an array of these (lib/usage.h) */
+	int64_t score;
+	size_t epoch0, nepochs; /* its owners in time, in m->epochs */
+	size_t key0;            /* with c.nkeys: its keys, in m->keys */
+};
+
+/* From `from` on (INT64_MIN for the first), the unit is owned by slot's owner. */
+struct epoch {
+	int64_t from;
+	uint32_t slot;
+};
+
+/* A (unit, owner) pair: one meter record per period. */
+struct slot {
+	size_t unit;
+	char owner_hex[TERRA_PK_HEX];
 };
 
 struct terra_meter {
 	terra_meter_opts o;
 	int64_t nperiods;
+	struct version *vers; /* every version given, until units_settle */
+	size_t nvers, capvers;
 	struct munit *units;
-	size_t nunits, capunits;
+	size_t nunits;
+	struct epoch *epochs;
+	struct slot *slots;
+	size_t nepochs, nslots;
+	terra_usage_key *keys; /* of the units whose key was rotated */
+	size_t nkeys;
 	int units_sorted;
 	int fed; /* usage read: the unit table is fixed */
 	long unit_order;
 	terra_tally *tally;
 	long bad;
 	const terra_key *signer;
+	terra_meter_rates rates;
+	terra_paid *paid; /* sha256d nonces counted in this run or paid before */
+	int64_t horizon_s;
 };
 
-static int cmp_unit_id(const void *a, const void *b)
+static int cmp_version(const void *a, const void *b)
 {
-	const struct munit *x = a, *y = b;
+	const struct version *x = a, *y = b;
 	int c = strcmp(x->c.id, y->c.id);
 
 	if (c)
@@ -69,9 +103,16 @@ int terra_meter_new(terra_meter **mp, const terra_meter_opts *o, terra_err *e)
 		                     TERRA_METER_PERIODS_MAX);
 	if (o->has_price && o->price < 0)
 		return terra_err_set(e, TERRA_E_INPUT, "--price: must not be negative");
-	if (!(m = calloc(1, sizeof *m)))
+	if (o->rate_sha256d < 0 || o->rate_sgemm < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "--rate: must be positive");
+	if (!(m = calloc(1, sizeof *m)) || !(m->paid = terra_paid_new())) {
+		free(m);
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+	}
 	m->o = *o;
+	m->rates.r[TERRA_WL_SHA256D] = o->rate_sha256d ? o->rate_sha256d : TERRA_METER_RATE_SHA256D;
+	m->rates.r[TERRA_WL_SGEMM] = o->rate_sgemm ? o->rate_sgemm : TERRA_METER_RATE_SGEMM;
+	m->rates.r[TERRA_WL_KERNEL] = o->pay_kernel_time ? 1 : 0;
 	m->nperiods = span / o->every;
 	*mp = m;
 	return 0;
@@ -81,8 +122,13 @@ void terra_meter_free(terra_meter *m)
 {
 	if (!m)
 		return;
+	free(m->vers);
 	free(m->units);
+	free(m->epochs);
+	free(m->slots);
+	free(m->keys);
 	terra_tally_free(m->tally);
+	terra_paid_free(m->paid);
 	free(m);
 }
 
@@ -98,7 +144,7 @@ long terra_meter_bad(const terra_meter *m)
 
 /* ---- units ------------------------------------------------------------- */
 
-static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
+static int unit_parse(const json_t *rec, struct version *u, terra_err *e)
 {
 	const char *id, *owner, *state;
 	uint8_t owner_pk[TERRA_PK_BYTES];
@@ -111,6 +157,7 @@ static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
 	    terra_rec_str(rec, "owner", &owner, e) < 0 ||
 	    terra_rec_hex(rec, "unit_pub", u->c.unit_pub, sizeof u->c.unit_pub, e) < 0 ||
 	    terra_rec_int_opt(rec, "score", &u->score, e) < 0 ||
+	    terra_rec_int_opt(rec, "seq_from", &u->seq_from, e) < 0 ||
 	    terra_rec_str(rec, "state", &state, e) < 0 ||
 	    terra_rec_time(rec, "registered_at", &u->stamp, e) < 0)
 		return -1;
@@ -143,57 +190,157 @@ static int unit_parse(const json_t *rec, struct munit *u, terra_err *e)
 	return 0;
 }
 
-static int unit_push(terra_meter *m, const struct munit *u, terra_err *e)
+static int unit_push(terra_meter *m, const struct version *u, terra_err *e)
 {
 	if (m->fed)
 		return terra_err_set(e, TERRA_E_STATE, "units: loaded after the usage");
-	if (m->nunits == m->capunits) {
-		size_t cap = m->capunits ? 2 * m->capunits : 16;
-		struct munit *n = realloc(m->units, cap * sizeof *n);
+	if (m->nvers == m->capvers) {
+		size_t cap = m->capvers ? 2 * m->capvers : 16;
+		struct version *n = realloc(m->vers, cap * sizeof *n);
 
 		if (!n)
 			return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
-		m->units = n;
-		m->capunits = cap;
+		m->vers = n;
+		m->capvers = cap;
 	}
-	m->units[m->nunits] = *u;
-	m->units[m->nunits].order = m->unit_order++;
-	m->nunits++;
+	m->vers[m->nvers] = *u;
+	m->vers[m->nvers].order = m->unit_order++;
+	m->nvers++;
 	m->units_sorted = 0;
 	return 0;
 }
 
-/* Sorts by id and keeps the latest record of each unit. */
-static void units_settle(terra_meter *m)
+static int cmp_owner(const void *a, const void *b)
 {
-	size_t i, n = 0;
-
-	if (m->units_sorted)
-		return;
-	if (m->nunits > 1)
-		qsort(m->units, m->nunits, sizeof *m->units, cmp_unit_id);
-	for (i = 0; i < m->nunits; i++) {
-		if (i + 1 < m->nunits && !strcmp(m->units[i].c.id, m->units[i + 1].c.id))
-			continue;
-		m->units[n++] = m->units[i];
-	}
-	m->nunits = n;
-	m->units_sorted = 1;
+	return strcmp(((const struct slot *)a)->owner_hex, ((const struct slot *)b)->owner_hex);
 }
 
+/* The slot of owner among the unit's, [from, to) of m->slots. */
+static uint32_t slot_of(const terra_meter *m, size_t from, size_t to, const char *owner)
+{
+	size_t i;
+
+	for (i = from; i < to && strcmp(m->slots[i].owner_hex, owner); i++)
+		;
+	return (uint32_t)i;
+}
+
+/* The unit of the versions v[0..n) (one unit, in the order they take
+ * effect): the latest version, its owners in time (each a slot, ordered by
+ * owner key) and, when its key changed, every key with what it may sign. */
+static int unit_make(terra_meter *m, const struct version *v, size_t n, terra_err *e)
+{
+	struct munit *u = &m->units[m->nunits];
+	size_t i, s0 = m->nslots, k0 = m->nkeys;
+	terra_usage_key *key;
+
+	u->c = v[n - 1].c;
+	u->score = v[n - 1].score;
+	for (i = 0; i < n; i++)
+		if (slot_of(m, s0, m->nslots, v[i].owner_hex) == m->nslots) {
+			m->slots[m->nslots].unit = m->nunits;
+			memcpy(m->slots[m->nslots].owner_hex, v[i].owner_hex, TERRA_PK_HEX);
+			m->nslots++;
+		}
+	if (m->nslots - s0 > 1)
+		qsort(m->slots + s0, m->nslots - s0, sizeof *m->slots, cmp_owner);
+	u->epoch0 = m->nepochs;
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(v[i].owner_hex, v[i - 1].owner_hex))
+			continue;
+		m->epochs[m->nepochs].from = i ? v[i].stamp : INT64_MIN;
+		m->epochs[m->nepochs].slot = slot_of(m, s0, m->nslots, v[i].owner_hex);
+		m->nepochs++;
+	}
+	u->nepochs = m->nepochs - u->epoch0;
+	for (i = 1; i < n && !memcmp(v[i].c.unit_pub, v[0].c.unit_pub, TERRA_PK_BYTES); i++)
+		;
+	if (i < n) { /* rotated: keys[] are placed once all units are made */
+		for (i = 0; i < n; i++) {
+			if (i && !memcmp(v[i].c.unit_pub, v[i - 1].c.unit_pub, TERRA_PK_BYTES))
+				continue;
+			if (i && v[i].seq_from < 1)
+				return terra_err_set(e, TERRA_E_INPUT,
+				                     "unit '%s': a new unit key without seq_from",
+				                     u->c.id);
+			key = &m->keys[m->nkeys++];
+			memcpy(key->pub, v[i].c.unit_pub, TERRA_PK_BYTES);
+			key->from = i ? v[i].stamp : INT64_MIN;
+			key->seq_from = i ? v[i].seq_from : 0;
+			key->until = key->seq_until = INT64_MAX;
+			if (i) {
+				key[-1].until = key->from;
+				key[-1].seq_until = key->seq_from;
+			}
+		}
+		u->c.nkeys = m->nkeys - k0;
+		u->key0 = k0; /* c.keys is set once m->keys is complete */
+	}
+	m->nunits++;
+	return 0;
+}
+
+/* Makes the units of the versions given, once, before the usage. */
+static int units_settle(terra_meter *m, terra_err *e)
+{
+	size_t i, j;
+
+	if (m->units_sorted)
+		return 0;
+	if (m->nvers > 1)
+		qsort(m->vers, m->nvers, sizeof *m->vers, cmp_version);
+	free(m->units);
+	free(m->epochs);
+	free(m->slots);
+	free(m->keys);
+	m->units = calloc(m->nvers + 1, sizeof *m->units);
+	m->epochs = calloc(m->nvers + 1, sizeof *m->epochs);
+	m->slots = calloc(m->nvers + 1, sizeof *m->slots);
+	m->keys = calloc(m->nvers + 1, sizeof *m->keys);
+	m->nunits = m->nepochs = m->nslots = m->nkeys = 0;
+	if (!m->units || !m->epochs || !m->slots || !m->keys)
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	for (i = 0; i < m->nvers; i = j) {
+		for (j = i + 1; j < m->nvers && !strcmp(m->vers[i].c.id, m->vers[j].c.id); j++)
+			;
+		if (unit_make(m, m->vers + i, j - i, e) < 0)
+			return -1;
+	}
+	for (i = 0; i < m->nunits; i++)
+		if (m->units[i].c.nkeys)
+			m->units[i].c.keys = m->keys + m->units[i].key0;
+	m->units_sorted = 1;
+	return 0;
+}
+
+/*
+ * Every version of every unit in the ledger, each unit's versions checked as
+ * a chain (lib/unitchain.h): the latest one is the units row that
+ * terra_unit_list checks, the earlier ones say who owned it when.
+ */
 int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 {
-	json_t *all = NULL, *rec;
-	struct munit u;
+	json_t *rows = NULL, *all = NULL, *prev = json_object(), *rec;
+	struct version u;
+	const char *id;
 	size_t i;
 	int rc = -1;
 
-	if (terra_unit_list(db, &all, e) < 0)
-		return -1;
+	if (!prev)
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_history(db, &all, e) < 0)
+		goto out;
 	json_array_foreach(all, i, rec)
 	{
-		if (unit_parse(rec, &u, e) < 0) {
-			terra_err_wrap(e, "unit record %zu in the database", i + 1);
+		id = json_string_value(json_object_get(rec, "unit"));
+		if (!id || terra_unitchain_next(json_object_get(prev, id), rec, INT64_MAX, e) < 0 ||
+		    unit_parse(rec, &u, e) < 0) {
+			e->kind = TERRA_E_VERIFY;
+			terra_err_wrap(e, "unit '%s' in the ledger", id ? id : "?");
+			goto out;
+		}
+		if (json_object_set(prev, id, rec) < 0) {
+			terra_err_set(e, TERRA_E_SYS, "units: out of memory");
 			goto out;
 		}
 		if (unit_push(m, &u, e) < 0)
@@ -201,8 +348,17 @@ int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 	}
 	rc = 0;
 out:
+	json_decref(prev);
+	json_decref(rows);
 	json_decref(all);
 	return rc;
+}
+
+int terra_meter_paid_db(terra_meter *m, sqlite3 *db, terra_err *e)
+{
+	if (m->fed)
+		return terra_err_set(e, TERRA_E_STATE, "paid evidence: loaded after the usage");
+	return terra_paid_load(db, m->paid, &m->horizon_s, e);
 }
 
 int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
@@ -210,7 +366,7 @@ int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 	uint8_t signer[TERRA_PK_BYTES], owner[TERRA_PK_BYTES];
 	char want[TERRA_UNIT_ID_HEX];
 	const char *fingerprint;
-	struct munit u;
+	struct version u;
 
 	if (unit_parse(rec, &u, e) < 0)
 		return -1;
@@ -240,19 +396,6 @@ int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e)
 }
 
 /* ---- usage --------------------------------------------------------------- */
-
-static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* Usage lines go through lib/batch.h: each checked on a worker thread
  * (lib/usage.h), then taken here in input order. */
@@ -287,16 +430,148 @@ static void feed_scratch_free(void *ctx, void *scratch)
 static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 {
 	if (got == TERRA_TALLY_STARTS_EARLY)
-		return fmt_msg("usage record: overlapping busy time: unit '%s' seq %lld starts "
-		               "before seq %lld ends",
-		               id, (long long)seq, (long long)other);
+		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld starts "
+		                  "before seq %lld ends",
+		                  id, (long long)seq, (long long)other);
 	if (got == TERRA_TALLY_ENDS_LATE)
-		return fmt_msg("usage record: overlapping busy time: unit '%s' seq %lld ends "
-		               "after seq %lld starts",
-		               id, (long long)seq, (long long)other);
-	return fmt_msg("usage record: replayed seq %lld of unit '%s'%s", (long long)seq, id,
-	               got == TERRA_TALLY_REPLAYED_OTHER ? ": another record was counted with it"
-	                                                 : "");
+		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld ends "
+		                  "after seq %lld starts",
+		                  id, (long long)seq, (long long)other);
+	return terra_msgf("usage record: replayed seq %lld of unit '%s'%s", (long long)seq, id,
+	                  got == TERRA_TALLY_REPLAYED_OTHER ? ": another record was counted with it"
+	                                                    : "");
+}
+
+/* The metered cells a record touches, [*c0, *c1]. */
+static void cells_of(const terra_meter *m, const terra_usage_verdict *u, int64_t *c0, int64_t *c1)
+{
+	*c0 = terra_meter_cell(u->start, m->o.from, m->o.every);
+	*c1 = terra_meter_cell(u->end - 1, m->o.from, m->o.every);
+	if (*c0 < 0)
+		*c0 = 0;
+	if (*c1 > m->nperiods - 1)
+		*c1 = m->nperiods - 1;
+}
+
+/*
+ * The nonces of a sha256d record credited in each metered period: none
+ * counted twice in this run, nor paid by the settlement host for another
+ * period (metering a settled period again gives what was settled). NULL or
+ * why not.
+ */
+static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who;
+	char hex[65], period[TERRA_PERIOD_MAX];
+	int64_t c, c0, c1, lo, hi;
+
+	if (!u->has_nonces)
+		return NULL;
+	cells_of(m, u, &c0, &c1);
+	for (c = c0; c <= c1; c++) {
+		int64_t t0 = m->o.from + c * m->o.every;
+
+		terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+		if (lo >= hi)
+			continue;
+		terra_period_format(t0, t0 + m->o.every, period);
+		if (!terra_paid_find(m->paid, u->header_id, lo, hi, period, &who))
+			continue;
+		terra_hex(u->header_id, sizeof u->header_id, hex);
+		if (who.unit < 0)
+			return terra_msgf(
+			    "usage record: evidence already paid: nonces of header %s in "
+			    "[%lld, %lld) were paid for period %s",
+			    hex, (long long)lo, (long long)hi, who.period);
+		return terra_msgf(
+		    "usage record: evidence seen before: nonces of header %s in [%lld, "
+		    "%lld) were counted for unit '%s' (records from seq %lld)",
+		    hex, (long long)lo, (long long)hi, m->units[who.unit].c.id, (long long)who.seq);
+	}
+	return NULL;
+}
+
+/*
+ * Counts a placed record. [start, until) is counted (until < end: the unit
+ * was retired, or its key rotated out, inside the record), cut where the
+ * unit changed owner: each part, with its share of busy_us, work, proven
+ * work and backed busy time by time, goes to the owner of its time.
+ */
+static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t backed)
+{
+	const struct munit *mu = &m->units[u->unit];
+	const struct epoch *ep = m->epochs + mu->epoch0;
+	size_t n = mu->nepochs, first = 0, last, np, i;
+	int64_t *len, *busy, *work, *proven, *back, at;
+	terra_tally_part part = {u->busy, u->work, u->proven, backed};
+	u128 *rem;
+	int rc = 0;
+
+	while (first + 1 < n && ep[first + 1].from <= u->start)
+		first++;
+	for (last = first; last + 1 < n && ep[last + 1].from < u->until; last++)
+		;
+	if (first == last && u->until == u->end)
+		return terra_tally_count(m->tally, u, ep[first].slot, u->start, u->end, &part);
+	np = last - first + 2; /* the owners' parts, then what is not counted */
+	len = malloc(np * 5 * sizeof *len);
+	rem = malloc(np * sizeof *rem);
+	if (!len || !rem) {
+		free(len);
+		free(rem);
+		return -1;
+	}
+	busy = len + np;
+	work = busy + np;
+	proven = work + np;
+	back = proven + np;
+	for (i = 0, at = u->start; i + 1 < np; i++) {
+		int64_t to = first + i + 1 <= last ? ep[first + i + 1].from : u->until;
+
+		len[i] = to - at;
+		at = to;
+	}
+	len[np - 1] = u->end - u->until;
+	terra_split_lengths(u->busy, len, np, u->end - u->start, busy, rem);
+	terra_split_lengths(u->work, len, np, u->end - u->start, work, rem);
+	terra_split_lengths(u->proven, len, np, u->end - u->start, proven, rem);
+	terra_split_lengths(backed, len, np, u->end - u->start, back, rem);
+	for (i = 0, at = u->start; i + 1 < np && rc == 0; at += len[i], i++) {
+		part = (terra_tally_part){busy[i], work[i], proven[i], back[i]};
+		rc = terra_tally_count(m->tally, u, ep[first + i].slot, at, at + len[i], &part);
+	}
+	free(len);
+	free(rem);
+	return rc;
+}
+
+/* Counts a placed record: its nonces kept, its sums added. -1: out of memory. */
+static int count(terra_meter *m, const terra_usage_verdict *u)
+{
+	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL}, paid;
+	int64_t backed = 0, c, c0, c1, lo, hi;
+
+	if (u->has_nonces) {
+		cells_of(m, u, &c0, &c1);
+		for (c = c0; c <= c1; c++) {
+			int64_t t0 = m->o.from + c * m->o.every;
+
+			terra_meter_nonces(u, t0, t0 + m->o.every, &lo, &hi);
+			/* nonces paid for this very period are kept as paid */
+			if (lo < hi &&
+			    !terra_paid_find(m->paid, u->header_id, lo, hi, NULL, &paid) &&
+			    terra_paid_add(m->paid, u->header_id, lo, hi, &who) < 0)
+				return -1;
+		}
+	}
+	/* The busy time the evidence backs: the proven share of the claimed work. */
+	if (u->workload == TERRA_WL_KERNEL)
+		backed = m->o.pay_kernel_time ? u->busy : 0;
+	else
+		backed =
+		    (int64_t)((u128)u->busy * (u128)(u->proven < u->work ? u->proven : u->work) /
+		              (u128)u->work);
+	return count_parts(m, u, backed);
 }
 
 /* Takes one checked line in input order. Returns 1 when io stops the input. */
@@ -319,31 +594,34 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		if (io->admit && (why = io->admit(io->admit_arg, l->text, l->len,
 		                                  m->units[u->unit].c.id, u->start, u->end)))
 			break;
-		got = terra_tally_seq(m->tally, u, &other);
-		if (got < 0 || (got == TERRA_TALLY_NEW && terra_tally_count(m->tally, u) < 0))
-			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-		if (got == TERRA_TALLY_NEW)
-			return 0;
 		id = m->units[u->unit].c.id;
+		got = terra_tally_seq_peek(m->tally, u, &other);
 		if (got == TERRA_TALLY_DUP) {
-			msg = fmt_msg("%s:%ld: usage record: duplicate of an earlier record "
-			              "(unit '%s' seq %lld), counted once",
-			              l->name, l->lineno, id, (long long)u->seq);
+			msg = terra_msgf("%s:%ld: usage record: duplicate of an earlier record "
+			                 "(unit '%s' seq %lld), counted once",
+			                 l->name, l->lineno, id, (long long)u->seq);
 			if (io->report && msg &&
 			    io->report(io->ctx, TERRA_METER_DUPLICATE, l->text, l->len, msg))
 				stop = 1;
 			free(msg);
 			return stop;
 		}
-		why = seq_why(got, id, u->seq, other);
-		break;
+		if (got != TERRA_TALLY_NEW) {
+			why = seq_why(got, id, u->seq, other);
+			break;
+		}
+		if ((why = nonces_why(m, u)))
+			break;
+		if (terra_tally_seq(m->tally, u, &other) < 0 || count(m, u) < 0)
+			return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
+		return 0;
 	case TERRA_USAGE_BAD:
 		break;
 	default:
 		return 0;
 	}
 	m->bad++;
-	msg = fmt_msg("%s:%ld: %s", l->name, l->lineno, why ? why : "out of memory");
+	msg = terra_msgf("%s:%ld: %s", l->name, l->lineno, why ? why : "out of memory");
 	if (io->report &&
 	    io->report(io->ctx, TERRA_METER_BAD, l->text, l->len, msg ? msg : "out of memory"))
 		stop = 1;
@@ -370,12 +648,14 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	FILE *in = stdin;
 	int rc;
 
-	units_settle(m);
+	if (units_settle(m, e) < 0)
+		return -1;
 	m->fed = 1;
 	if (!m->tally &&
 	    !(m->tally = terra_tally_new(m->nunits, m->o.from, m->o.every, m->nperiods)))
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-	f.rules = (terra_usage_rules){m->units, m->nunits, sizeof *m->units, m->o.from, m->o.to};
+	f.rules = (terra_usage_rules){m->units,  m->nunits, sizeof *m->units,
+	                              m->o.from, m->o.to,   m->horizon_s};
 	if (path && strcmp(path, "-") && !(in = fopen(path, "rb")))
 		return terra_err_sys(e, "open '%s'", path);
 	rc = terra_batch_read(in, name, &o, e);
@@ -384,37 +664,65 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	return rc;
 }
 
-/* ---- output --------------------------------------------------------------- */
+/* The cell's sha256d nonces: [[HEADER, NTIME, LO, HI], ...]. */
+static json_t *nonces_json(const terra_tally_cell *a)
+{
+	json_t *v = json_array();
+	char hex[65];
+
+	for (size_t i = 0; v && i < a->nnonces; i++) {
+		const terra_tally_nonces *n = &a->nonces[i];
+
+		terra_hex(n->id, sizeof n->id, hex);
+		if (json_array_append_new(v, json_pack("[s,I,I,I]", hex, (json_int_t)n->ntime,
+		                                       (json_int_t)n->lo, (json_int_t)n->hi)) < 0) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
 
 static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
 {
-	const struct munit *u = &m->units[a->unit];
+	static const char *const verified_names[3] = {"sha256d", "sgemm", "kernel_us"};
+	const struct slot *slot = &m->slots[a->slot];
+	const struct munit *u = &m->units[slot->unit];
 	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;
 	int64_t weight, charge, rem;
 	char period[2 * TERRA_TIME_MAX], ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];
 	char root_hex[2 * TERRA_HASH_BYTES + 1], amount[TERRA_AMOUNT_MAX];
-	json_t *r;
+	json_t *r, *verified, *rates;
 
 	if (a->overflow)
 		return terra_err_set(e, TERRA_E_INPUT, "unit '%s': work overflows int64", u->c.id),
 		       NULL;
-	if (__builtin_mul_overflow(u->score, a->busy, &weight))
+	if (terra_meter_weigh(&m->rates, a->proven, u->score, a->kernel_us, &weight) < 0)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "unit '%s': weight (score x busy_us) overflows int64",
+		                     "unit '%s': weight (verified work x rates) overflows int64",
 		                     u->c.id),
 		       NULL;
 	terra_period_format(start, end, period);
 	terra_time_format(start, ts);
 	terra_time_format(end, te);
 	terra_hex(a->root, sizeof a->root, root_hex);
+	verified =
+	    json_pack("{s:I, s:I, s:I}", verified_names[0], (json_int_t)a->proven[TERRA_WL_SHA256D],
+	              verified_names[1], (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
+	              (json_int_t)a->kernel_us);
+	rates = json_pack("{s:I, s:I, s:I}", terra_meter_rate_names[0], (json_int_t)m->rates.r[0],
+	                  terra_meter_rate_names[1], (json_int_t)m->rates.r[1],
+	                  terra_meter_rate_names[2], (json_int_t)m->rates.r[2]);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	              "s:s, s:I}",
+	              "s:I, s:s, s:I, s:o, s:o, s:o}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", u->owner_hex, "busy_us", (json_int_t)a->busy,
-	              "utilization_ppm", (json_int_t)((u128)a->busy * 1000000 / (u128)m->o.every),
-	              "score", (json_int_t)u->score, "weight", (json_int_t)weight, "records",
+	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy,
+	              "backed_us", (json_int_t)a->backed, "utilization_ppm",
+	              (json_int_t)((u128)a->backed * 1000000 / (u128)m->o.every), "score",
+	              (json_int_t)u->score, "weight", (json_int_t)weight, "records",
 	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",
-	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work);
+	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work,
+	              "verified", verified, "rates", rates, "evidence", nonces_json(a));
 	if (!r)
 		return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
 	if (m->o.has_price) {
@@ -424,7 +732,10 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 			return terra_err_wrap(e, "unit '%s': charge", u->c.id), NULL;
 		}
 		terra_money_format(charge, amount);
-		json_object_set_new(r, "charge", json_string(amount));
+		if (json_object_set_new(r, "charge", json_string(amount)) < 0) {
+			json_decref(r);
+			return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
+		}
 	}
 	if (sign && m->signer && terra_rec_sign(r, m->signer, e) < 0) {
 		json_decref(r);

@@ -1,7 +1,7 @@
 #ifndef TERRA_METER_H
 #define TERRA_METER_H
 /*
- * Metering (DESIGN 6): verifies signed usage records, splits them over
+ * Metering (terra-meter(1)): verifies signed usage records, splits them over
  * periods and sums them into one meter record per unit per period. A pure
  * filter: the same input always gives the same output, nothing stored is
  * changed, and memory grows with units x periods, not with records.
@@ -15,10 +15,16 @@
  *     already counted is a "replayed seq";
  *   - a unit is never busy twice at once, and its records follow each other
  *     in time in the order of their seqs ("overlapping busy time");
- *   - sha256d: every share re-hashed and in range, no share twice, enough
- *     shares for the claimed work (terra_meter_shares_enough) and no more
- *     work than the unit's benchmark allows (terra_meter_rate_ok).
+ *   - work is at least 1 and the workload known; what the evidence proves is
+ *     the record's verified work (lib/usage.c: sha256d by lib/sha256dproof.h;
+ *     sgemm 0 until its evidence is checked; kernel 0), and no more work
+ *     than the unit's benchmark allows (terra_meter_rate_ok);
+ *   - no sha256d nonce is counted twice, in this run or paid before by the
+ *     settlement host (lib/paid.h, terra_meter_paid_db).
  * Records that do not touch [from, to) are skipped without verification.
+ *
+ * A unit's weight in a period is its verified work in one unit, FLOPs, by
+ * per-workload rates (terra_meter_weigh): what terra-settle splits by.
  */
 #include "err.h"
 #include "key.h"
@@ -34,6 +40,28 @@
 #define TERRA_METER_PERIODS_MAX 1000000
 /* FLOPs in one TFLOP-hour: --price is per TFLOP-hour of weight. */
 #define TERRA_METER_TFLOP_HOUR INT64_C(3600000000000000)
+/* Default rates, FLOPs of weight per unit of verified work: a double SHA-256
+ * (terra-meter(1) says how it was measured), an sgemm FLOP. */
+#define TERRA_METER_RATE_SHA256D 2048
+#define TERRA_METER_RATE_SGEMM   1
+
+/* The rates a meter record carries ("rates"), by enum terra_workload; the
+ * kernel rate is 1 with --pay-kernel-time (kernel busy us x score), else 0. */
+typedef struct terra_meter_rates {
+	int64_t r[3];
+} terra_meter_rates;
+
+/*
+ * weight = rates[sha256d] x verified[sha256d] + rates[sgemm] x verified[sgemm]
+ *        + rates[kernel] x score x kernel_us, in 128 bits; -1 when it
+ * overflows int64 or a factor is negative.
+ */
+int terra_meter_weigh(const terra_meter_rates *rates, const int64_t verified[3], int64_t score,
+                      int64_t kernel_us, int64_t *weight);
+/* The same from a meter record's fields (terra-settle checks its weight): -1 with e. */
+int terra_meter_record_weight(const json_t *meter, int64_t *weight, terra_err *e);
+/* The names of the rates, by enum terra_workload, as records spell them. */
+extern const char *const terra_meter_rate_names[3];
 
 typedef struct terra_meter terra_meter;
 
@@ -41,8 +69,10 @@ typedef struct terra_meter_opts {
 	int64_t from, to; /* the metered range [from, to), microseconds */
 	int64_t every;    /* period length; divides to - from */
 	int has_price;
-	int64_t price; /* base units per TFLOP-hour (with has_price) */
-	int threads;   /* verification threads; 1 or less: none, all inline */
+	int64_t price;                    /* base units per TFLOP-hour (with has_price) */
+	int threads;                      /* verification threads; 1 or less: none, all inline */
+	int64_t rate_sha256d, rate_sgemm; /* 0: the default */
+	int pay_kernel_time;              /* kernel busy time weighs score x busy_us */
 } terra_meter_opts;
 
 enum terra_meter_event {
@@ -83,6 +113,9 @@ void terra_meter_set_signer(terra_meter *m, const terra_key *k);
 /* Units from the home's registry (terra_unit_list), trusted as stored.
  * Units are loaded before the first terra_meter_feed. */
 int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e);
+/* The settlement host's paid evidence (lib/paid.h), from its database;
+ * before the first terra_meter_feed. */
+int terra_meter_paid_db(terra_meter *m, sqlite3 *db, terra_err *e);
 /* One unit record, as the unit files (lib/unitfiles.h) are checked (msg without file:line). */
 int terra_meter_unit_add(terra_meter *m, const json_t *rec, terra_err *e);
 

@@ -6,11 +6,12 @@
 #include "money.h"
 #include "prom.h"
 #include "time.h"
+#include "unitlock.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-static const char *const health_states[] = {"ok", "degraded", "sick", "unknown", NULL};
+static const char *const health_states[] = {"ok", "degraded", "sick", "busy", "unknown", NULL};
 
 static int64_t time_of(const char *s)
 {
@@ -58,7 +59,7 @@ static int load_units(sqlite3 *db, json_t **rows, terra_err *e)
 
 #define COL(r, i) json_string_value(json_array_get(r, i))
 
-static void unit_metrics(const json_t *units, FILE *f)
+static void unit_metrics(const terra_home *h, const json_t *units, FILE *f)
 {
 	int64_t active = 0, retired = 0;
 	const json_t *r;
@@ -88,6 +89,17 @@ static void unit_metrics(const json_t *units, FILE *f)
 	    terra_prom_sample(f, "terra_unit_health",
 	                      (const char *[]){"unit", COL(r, 0), "status", health_states[s], NULL},
 	                      strcmp(COL(r, 5), health_states[s]) ? "0" : "1");
+	terra_prom_family(f, "terra_unit_in_use", "gauge",
+	                  "1 while a process (terra-run, or terra-probe measuring it) holds the "
+	                  "unit's lock.");
+	json_array_foreach(units, i, r)
+	{
+		char who[32];
+
+		terra_prom_sample(f, "terra_unit_in_use", (const char *[]){"unit", COL(r, 0), NULL},
+		                  terra_unitlock_holder(h, COL(r, 0), who, sizeof who) > 0 ? "1"
+		                                                                           : "0");
+	}
 	terra_prom_family(f, "terra_unit_health_checked_timestamp_seconds", "gauge",
 	                  "When each unit's latest registered probe ran.");
 	json_array_foreach(units, i, r)
@@ -251,7 +263,7 @@ int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
 
 	if (load_units(h->db, &units, e) < 0)
 		return -1;
-	unit_metrics(units, f);
+	unit_metrics(h, units, f);
 	json_decref(units);
 	if (ledger_metrics(h, verify, f, e) < 0)
 		return -1;

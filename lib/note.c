@@ -2,6 +2,7 @@
 #include "note.h"
 
 #include "canon.h"
+#include "hex.h"
 #include "sha256.h"
 
 #include <inttypes.h>
@@ -62,21 +63,21 @@ static int name_ok(const char *name, size_t len)
 	return 1;
 }
 
-static uint32_t key_id(const char *name, uint8_t type, const uint8_t pk[32])
+static uint32_t key_id(const char *name, uint8_t type, const uint8_t pk[TERRA_PK_BYTES])
 {
 	crypto_hash_sha256_state st;
-	uint8_t h[32], sep[2] = {'\n', type};
+	uint8_t h[TERRA_HASH_BYTES], sep[2] = {'\n', type};
 
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
 	crypto_hash_sha256_update(&st, sep, 2);
-	crypto_hash_sha256_update(&st, pk, 32);
+	crypto_hash_sha256_update(&st, pk, TERRA_PK_BYTES);
 	crypto_hash_sha256_final(&st, h);
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[32],
-                        terra_err *e)
+int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type,
+                        const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
 {
 	if (!name_ok(name, strlen(name)))
 		return terra_err_set(e, TERRA_E_INPUT,
@@ -88,7 +89,7 @@ int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const
 	memset(k, 0, sizeof *k);
 	memcpy(k->name, name, strlen(name) + 1);
 	k->type = type;
-	memcpy(k->pk, pk, 32);
+	memcpy(k->pk, pk, TERRA_PK_BYTES);
 	k->id = key_id(name, type, pk);
 	return 0;
 }
@@ -99,7 +100,7 @@ void terra_note_vkey(const terra_note_key *k, char out[TERRA_NOTE_VKEY_MAX])
 	char b64[sodium_base64_ENCODED_LEN(33, sodium_base64_VARIANT_ORIGINAL)];
 
 	raw[0] = k->type;
-	memcpy(raw + 1, k->pk, 32);
+	memcpy(raw + 1, k->pk, TERRA_PK_BYTES);
 	terra_b64_encode(raw, sizeof raw, b64, sizeof b64);
 	snprintf(out, TERRA_NOTE_VKEY_MAX, "%s+%08" PRIx32 "+%s", k->name, k->id, b64);
 }
@@ -122,9 +123,8 @@ int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e)
 	name[plus1 - s] = '\0';
 	memcpy(idhex, plus1 + 1, 8);
 	idhex[8] = '\0';
-	for (int i = 0; i < 8; i++)
-		if (!strchr("0123456789abcdef", idhex[i]))
-			return terra_err_set(e, TERRA_E_INPUT, "verifier key: bad key id '%s'", idhex);
+	if (!terra_hex_is_lower(idhex, 8))
+		return terra_err_set(e, TERRA_E_INPUT, "verifier key: bad key id '%s'", idhex);
 	id = (uint32_t)strtoul(idhex, NULL, 16);
 	if (terra_b64_decode(plus2 + 1, len - (size_t)(plus2 + 1 - s), raw, sizeof raw, &n) ||
 	    n != 33)
@@ -133,20 +133,22 @@ int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e)
 		return terra_err_wrap(e, "verifier key");
 	if (k->id != id)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "verifier key: id %s is not the one of its name and key", idhex);
+		                     "verifier key: id %s is not the one of its name and key",
+		                     idhex);
 	return 0;
 }
 
 /* The bytes a key signs: the text, or for a cosignature its two header lines then the text. */
-static int signed_message(const terra_note_key *k, const char *text, size_t len,
-                          uint64_t timestamp, unsigned char **msg, size_t *mlen, terra_err *e)
+static int signed_message(const terra_note_key *k, const char *text, size_t len, uint64_t timestamp,
+                          unsigned char **msg, size_t *mlen, terra_err *e)
 {
 	char head[64];
 	int h = 0;
 
 	if (k->type == TERRA_NOTE_COSIGNATURE) {
 		if (timestamp > INT64_MAX)
-			return terra_err_set(e, TERRA_E_VERIFY, "cosignature: timestamp out of range");
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "cosignature: timestamp out of range");
 		h = snprintf(head, sizeof head, "%s%" PRIu64 "\n", cosig_header, timestamp);
 	}
 	*msg = malloc((size_t)h + len + 1);
@@ -215,8 +217,8 @@ static int check_key(const char *text, size_t tlen, const terra_note_key *k, con
 
 	*t = 0;
 	if (rawn != (k->type == TERRA_NOTE_COSIGNATURE ? 4 + 8 + 64 : 4 + 64))
-		return terra_err_set(e, TERRA_E_VERIFY, "note: signature of '%s' has the wrong size",
-		                     k->name);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "note: signature of '%s' has the wrong size", k->name);
 	if (k->type == TERRA_NOTE_COSIGNATURE)
 		while (at < 12)
 			*t = *t << 8 | raw[at++];
@@ -242,7 +244,8 @@ static int check_sig(const char *text, size_t tlen, const char *s, size_t len,
 
 	if (len < sizeof em_dash + 2 || memcmp(s, em_dash, sizeof em_dash - 1) ||
 	    s[sizeof em_dash - 1] != ' ')
-		return terra_err_set(e, TERRA_E_VERIFY, "note: a signature line must start with '— '");
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "note: a signature line must start with '— '");
 	sp = memchr(name, ' ', len - (size_t)(name - s));
 	if (!sp || !name_ok(name, (size_t)(sp - name)))
 		return terra_err_set(e, TERRA_E_VERIFY, "note: bad key name in a signature line");
@@ -258,7 +261,8 @@ static int check_sig(const char *text, size_t tlen, const char *s, size_t len,
 	}
 	id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
 	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].id != id || strlen(keys[i].name) != nlen || memcmp(keys[i].name, name, nlen))
+		if (keys[i].id != id || strlen(keys[i].name) != nlen ||
+		    memcmp(keys[i].name, name, nlen))
 			continue;
 		if (check_key(text, tlen, &keys[i], raw, rawn, &n->times[i], e))
 			goto out;
@@ -279,10 +283,12 @@ int terra_note_open(const char *msg, size_t len, const terra_note_key *keys, siz
 	if (nkeys > 64)
 		return terra_err_set(e, TERRA_E_INPUT, "note: more than 64 keys");
 	if (len > TERRA_NOTE_MAX)
-		return terra_err_set(e, TERRA_E_VERIFY, "note: longer than %d bytes", TERRA_NOTE_MAX);
+		return terra_err_set(e, TERRA_E_VERIFY, "note: longer than %d bytes",
+		                     TERRA_NOTE_MAX);
 	if (!text_ok(msg, len))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "note: not UTF-8 text ending in a newline, or a control character");
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "note: not UTF-8 text ending in a newline, or a control character");
 	/* The text ends at the last blank line: the signatures follow it. */
 	for (i = len - 1; i > 0; i--)
 		if (msg[i - 1] == '\n' && msg[i] == '\n')

@@ -15,11 +15,13 @@
  * form golang.org/x/mod/sumdb/note reads.
  */
 #include "err.h"
+#include "key.h"
+#include "sha256.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_NOTE_MAX 65536      /* a longer note is refused */
+#define TERRA_NOTE_MAX      65536 /* a longer note is refused */
 #define TERRA_NOTE_MAX_SIGS 64    /* the spec asks for at least 16 */
 #define TERRA_NOTE_NAME_MAX 256   /* key names, origins */
 #define TERRA_NOTE_LINE_MAX 512   /* one signature line, newline included */
@@ -30,16 +32,17 @@ enum { TERRA_NOTE_ED25519 = 0x01, TERRA_NOTE_COSIGNATURE = 0x04 };
 typedef struct terra_note_key {
 	char name[TERRA_NOTE_NAME_MAX];
 	uint8_t type; /* TERRA_NOTE_ED25519 or TERRA_NOTE_COSIGNATURE */
-	uint8_t pk[32];
+	uint8_t pk[TERRA_PK_BYTES];
 	uint32_t id;
 } terra_note_key;
 
 /* Fills k, computing its id; refuses an empty name or one with a space or '+'. */
-int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[32],
-                        terra_err *e);
+int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type,
+                        const uint8_t pk[TERRA_PK_BYTES], terra_err *e);
 /* The vkey of k into out (TERRA_NOTE_VKEY_MAX bytes). */
 void terra_note_vkey(const terra_note_key *k, char out[TERRA_NOTE_VKEY_MAX]);
-/* Parses a vkey (trailing newline allowed); checks that its id is the one its name, type and key give. */
+/* Parses a vkey (trailing newline allowed); checks that its id is the one its name, type and key
+ * give. */
 int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e);
 
 /*
@@ -74,7 +77,7 @@ int terra_note_open(const char *msg, size_t len, const terra_note_key *keys, siz
 typedef struct terra_checkpoint {
 	char origin[TERRA_NOTE_NAME_MAX];
 	uint64_t size;
-	uint8_t root[32];
+	uint8_t root[TERRA_HASH_BYTES];
 } terra_checkpoint;
 
 /* Writes "origin\nsize\nbase64(root)\n" into out (cap bytes); *len gets its length. */

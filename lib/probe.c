@@ -5,10 +5,10 @@
 #include "health.h"
 #include "home.h"
 #include "ocl.h"
+#include "probeunit.h"
 #include "record.h"
 #include "time.h"
 #include "topo.h"
-#include "unit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +31,28 @@ static int oom(terra_err *e)
 static json_t *new_line(const char *type)
 {
 	return json_pack("{s:s, s:i}", "type", type, "v", 1);
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* The fingerprint of a device line of the recording rec. */
+static void fingerprint_of(const json_t *rec, const json_t *dline, char fp[65])
+{
+	const json_t *host = json_object_get(rec, "host");
+	const json_t *pline =
+	    json_array_get(json_object_get(rec, "platforms"),
+	                   (size_t)json_integer_value(json_object_get(dline, "platform")));
+
+	terra_ocl_fingerprint(str_of(host, "machine"), str_of(pline, "name"),
+	                      str_of(dline, "vendor"), str_of(dline, "name"), str_of(dline, "kind"),
+	                      json_string_value(json_object_get(dline, "pci_bus_id")),
+	                      (int)json_integer_value(json_object_get(dline, "device")),
+	                      json_integer_value(json_object_get(dline, "global_mem_bytes")), fp);
 }
 
 /* ---- live ------------------------------------------------------------- */
@@ -117,8 +139,35 @@ out:
 	return ret;
 }
 
-static int gather_live(const terra_probe_opts *o, json_t *rec, terra_topo **topo, json_t *notes,
-                       terra_err *e)
+/*
+ * Measures a device under its unit's lock; a unit in use by another process
+ * is not measured: its line says why ("busy").
+ */
+static int measure_locked(const terra_probe_opts *o, terra_probeunit *pu, const json_t *rec,
+                          cl_platform_id p, cl_device_id dev, int index, json_t *line,
+                          json_t *notes, terra_err *e)
+{
+	terra_unitlock lock;
+	char fp[65], busy[TERRA_ERR_MAX];
+	terra_err le = {0};
+	int r, ret;
+
+	fingerprint_of(rec, line, fp);
+	r = terra_probeunit_lock(pu, fp, &lock, busy, sizeof busy, &le);
+	if (r == 1)
+		return json_object_set_new(line, "busy", json_string(busy)) < 0 ? oom(e) : 0;
+	if (r < 0) { /* a home it cannot write: measured all the same */
+		terra_err_wrap(&le, "device %d: measured without its unit's lock", index);
+		if (json_array_append_new(notes, json_string(le.msg)) < 0)
+			return oom(e);
+	}
+	ret = measure_device(o, p, dev, index, line, e);
+	terra_unitlock_release(&lock);
+	return ret;
+}
+
+static int gather_live(const terra_probe_opts *o, terra_probeunit *pu, json_t *rec,
+                       terra_topo **topo, json_t *notes, terra_err *e)
 {
 	cl_platform_id *ps = NULL;
 	cl_device_id *ds = NULL;
@@ -150,9 +199,12 @@ static int gather_live(const terra_probe_opts *o, json_t *rec, terra_topo **topo
 	for (cl_uint p = 0; p < np; p++) {
 		if (terra_ocl_describe_platform(ps[p], &line, e) < 0)
 			goto out;
-		json_object_set_new(line, "type", json_string("probe-platform"));
-		json_object_set_new(line, "v", json_integer(1));
-		json_object_set_new(line, "platform", json_integer(p));
+		if (json_object_set_new(line, "type", json_string("probe-platform")) < 0 ||
+		    json_object_set_new(line, "v", json_integer(1)) < 0 ||
+		    json_object_set_new(line, "platform", json_integer(p)) < 0) {
+			oom(e);
+			goto out;
+		}
 		if (json_array_append_new(platforms, line) < 0) {
 			line = NULL;
 			oom(e);
@@ -164,12 +216,15 @@ static int gather_live(const terra_probe_opts *o, json_t *rec, terra_topo **topo
 		for (cl_uint d = 0; d < nd; d++, index++) {
 			if (terra_ocl_describe_device(ds[d], &line, e) < 0)
 				goto out;
-			json_object_set_new(line, "type", json_string("probe-device"));
-			json_object_set_new(line, "v", json_integer(1));
-			json_object_set_new(line, "platform", json_integer(p));
-			json_object_set_new(line, "device", json_integer(d));
+			if (json_object_set_new(line, "type", json_string("probe-device")) < 0 ||
+			    json_object_set_new(line, "v", json_integer(1)) < 0 ||
+			    json_object_set_new(line, "platform", json_integer(p)) < 0 ||
+			    json_object_set_new(line, "device", json_integer(d)) < 0) {
+				oom(e);
+				goto out;
+			}
 			if ((o->device < 0 || o->device == index) &&
-			    measure_device(o, ps[p], ds[d], index, line, e) < 0)
+			    measure_locked(o, pu, rec, ps[p], ds[d], index, line, notes, e) < 0)
 				goto out;
 			if (json_array_append_new(devices, line) < 0) {
 				line = NULL;
@@ -340,6 +395,8 @@ static int check_device_line(const json_t *line, size_t nplatforms, int *per_pla
 				return terra_err_wrap(e, "bench");
 		}
 	}
+	if (terra_rec_str_opt(line, "busy", &s, e) < 0)
+		return -1;
 	if ((o = json_object_get(line, "checks"))) {
 		if (!json_is_array(o))
 			return terra_err_set(e, TERRA_E_INPUT, "field 'checks' must be an array");
@@ -400,7 +457,10 @@ static int load_replay(const char *path, json_t *rec, terra_topo **topo, terra_e
 			if (terra_rec_str(line, "host", &s, e) < 0 ||
 			    terra_rec_hex(line, "machine", m, sizeof m, e) < 0)
 				goto bad;
-			json_object_set(rec, "host", line);
+			if (json_object_set(rec, "host", line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else if (!json_object_get(rec, "host")) {
 			terra_reader_reject(r, e, type, "the first line must be a probe-host line");
 			goto out;
@@ -434,12 +494,18 @@ static int load_replay(const char *path, json_t *rec, terra_topo **topo, terra_e
 				              (long long)n, json_array_size(platforms));
 				goto bad;
 			}
-			json_array_append(platforms, line);
+			if (json_array_append(platforms, line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else if (strcmp(type, "probe-device") == 0) {
 			if (check_device_line(line, json_array_size(platforms), per_platform, e) <
 			    0)
 				goto bad;
-			json_array_append(devices, line);
+			if (json_array_append(devices, line) < 0) {
+				oom(e);
+				goto out;
+			}
 		} else {
 			terra_reader_reject(r, e, type, "not a probe recording line");
 			goto out;
@@ -469,59 +535,14 @@ out:
 
 /* ---- records ------------------------------------------------------------------ */
 
-typedef struct baseline_db {
-	sqlite3 *db;
-	terra_unit_finder *find;
-	const char *why_not; /* why there is no baseline to compare with */
-} baseline_db;
-
-static int baseline_open(const terra_probe_opts *o, baseline_db *b, terra_err *e)
-{
-	char dir[4096], path[4200];
-	struct stat st;
-
-	memset(b, 0, sizeof *b);
-	b->why_not = "no terra home";
-	if (terra_home_path(o->home, dir, sizeof dir, e) < 0)
-		return 0;
-	snprintf(path, sizeof path, "%s/%s", dir, TERRA_DB_FILE);
-	if (stat(path, &st) < 0)
-		return 0;
-	if (terra_db_open(&b->db, path, TERRA_DB_READONLY, e) < 0)
-		return terra_err_wrap(e, "registered baselines");
-	if (terra_unit_finder_open(b->db, &b->find, e) < 0) {
-		terra_db_close(b->db);
-		b->db = NULL;
-		return terra_err_wrap(e, "registered baselines");
-	}
-	b->why_not = NULL;
-	return 0;
-}
-
-static void baseline_close(baseline_db *b)
-{
-	terra_unit_finder_close(b->find);
-	if (b->db)
-		terra_db_close(b->db);
-}
-
 /* The registered bench object of a fingerprint (new reference) or NULL. */
-static json_t *baseline_find(baseline_db *b, const char *fingerprint)
+static json_t *baseline_find(terra_probeunit *pu, const char *fingerprint)
 {
-	json_t *unit, *bench;
+	json_t *unit = terra_probeunit_find(pu, fingerprint), *bench;
 
-	if (!b->find || !(unit = terra_unit_finder_active(b->find, fingerprint)))
-		return NULL;
 	bench = json_incref(json_object_get(unit, "bench"));
 	json_decref(unit);
 	return bench;
-}
-
-static const char *str_of(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
 }
 
 static int copy_field(json_t *dst, const json_t *src, const char *key)
@@ -532,8 +553,8 @@ static int copy_field(json_t *dst, const json_t *src, const char *key)
 }
 
 static int build_device(const terra_probe_opts *o, const json_t *rec, const json_t *dline,
-                        int index, const terra_topo *topo, baseline_db *bdb, const char *probed_at,
-                        json_t **out, terra_err *e)
+                        int index, const terra_topo *topo, terra_probeunit *pu,
+                        const char *probed_at, json_t **out, terra_err *e)
 {
 	const json_t *host = json_object_get(rec, "host");
 	json_t *pline =
@@ -541,6 +562,7 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 	                   (size_t)json_integer_value(json_object_get(dline, "platform")));
 	json_t *d = new_line("device"), *checks = json_array(), *health = NULL, *bench, *base;
 	const char *pci = json_string_value(json_object_get(dline, "pci_bus_id"));
+	const char *busy = json_string_value(json_object_get(dline, "busy"));
 	terra_topo_place place = {.numa_node = -1};
 	char fp[65];
 	int rc = 0;
@@ -552,10 +574,7 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 		json_decref(checks);
 		return oom(e);
 	}
-	terra_ocl_fingerprint(str_of(host, "machine"), str_of(pline, "name"),
-	                      str_of(dline, "vendor"), str_of(dline, "name"), str_of(dline, "kind"),
-	                      pci, (int)json_integer_value(json_object_get(dline, "device")),
-	                      json_integer_value(json_object_get(dline, "global_mem_bytes")), fp);
+	fingerprint_of(rec, dline, fp);
 	if (topo && terra_topo_place_device(topo, pci, &place, e) < 0)
 		goto fail;
 	rc |= json_object_set_new(d, "host", json_string(str_of(host, "host")));
@@ -584,11 +603,14 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 		rc |= json_array_append(checks, c);
 	}
 	bench = json_object_get(dline, "bench");
-	if (bench && o->bench != TERRA_PROBE_BENCH_NONE) {
+	if (busy)
+		rc |= terra_health_add(checks, "busy", "skip", busy, e);
+	else if (bench && o->bench != TERRA_PROBE_BENCH_NONE) {
 		rc |= json_object_set(d, "bench", bench);
-		if (bdb->why_not) {
-			rc |= terra_health_add(checks, "baseline", "skip", bdb->why_not, e);
-		} else if ((base = baseline_find(bdb, fp))) {
+		if (terra_probeunit_why_not(pu)) {
+			rc |= terra_health_add(checks, "baseline", "skip",
+			                       terra_probeunit_why_not(pu), e);
+		} else if ((base = baseline_find(pu, fp))) {
 			rc |= terra_health_baseline(bench, base, checks, e);
 			json_decref(base);
 		} else {
@@ -596,7 +618,8 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 			                       e);
 		}
 	}
-	health = json_pack("{s:s, s:O}", "status", terra_health_status(checks), "checks", checks);
+	health = json_pack("{s:s, s:O}", "status", busy ? "busy" : terra_health_status(checks),
+	                   "checks", checks);
 	if (rc || !health || json_object_set_new(d, "health", health) < 0) {
 		oom(e);
 		goto fail;
@@ -610,17 +633,16 @@ fail:
 	return -1;
 }
 
-static int build_records(const terra_probe_opts *o, const json_t *rec, const terra_topo *topo,
-                         terra_probe_result *res, terra_err *e)
+static int build_records(const terra_probe_opts *o, terra_probeunit *pu, const json_t *rec,
+                         const terra_topo *topo, terra_probe_result *res, terra_err *e)
 {
 	json_t *devices = json_object_get(rec, "devices"), *dline, *d = NULL;
 	const json_t *host = json_object_get(rec, "host");
 	char probed_at[TERRA_TIME_MAX];
 	terra_topo_host hi = {0};
-	baseline_db bdb;
 	int64_t now;
 	size_t i, n = json_array_size(devices);
-	int ret = -1;
+	const char *status;
 
 	if (n == 0) {
 		if (o->device >= 0)
@@ -647,31 +669,26 @@ static int build_records(const terra_probe_opts *o, const json_t *rec, const ter
 	              "machine", str_of(host, "machine"), "probed_at", probed_at);
 	if (!res->host)
 		return oom(e);
-	if (baseline_open(o, &bdb, e) < 0)
-		return -1;
 	for (i = 0; i < n; i++) {
 		dline = json_array_get(devices, i);
 		if (o->device >= 0 && (size_t)o->device != i)
 			continue;
-		if (build_device(o, rec, dline, (int)i, topo, &bdb, probed_at, &d, e) < 0)
-			goto out;
-		if (strcmp(str_of(json_object_get(d, "health"), "status"), "ok") != 0)
+		if (build_device(o, rec, dline, (int)i, topo, pu, probed_at, &d, e) < 0)
+			return -1;
+		status = str_of(json_object_get(d, "health"), "status");
+		if (strcmp(status, "ok") != 0 && strcmp(status, "busy") != 0)
 			res->unhealthy++;
-		if (json_array_append_new(res->devices, d) < 0) {
-			oom(e);
-			goto out;
-		}
+		if (json_array_append_new(res->devices, d) < 0)
+			return oom(e);
 	}
-	ret = 0;
-out:
-	baseline_close(&bdb);
-	return ret;
+	return 0;
 }
 
 int terra_probe_run(const terra_probe_opts *o, terra_probe_result *res, terra_err *e)
 {
 	json_t *rec = json_object();
 	terra_topo *topo = NULL;
+	terra_probeunit *pu = NULL;
 	int ret = -1;
 
 	memset(res, 0, sizeof *res);
@@ -681,21 +698,24 @@ int terra_probe_run(const terra_probe_opts *o, terra_probe_result *res, terra_er
 		oom(e);
 		goto out;
 	}
+	if (terra_probeunit_open(o->home, &pu, e) < 0)
+		goto out;
 	if (o->replay) {
 		if (load_replay(o->replay, rec, &topo, e) < 0)
 			goto out;
 	} else {
-		if (gather_live(o, rec, &topo, res->notes, e) < 0)
+		if (gather_live(o, pu, rec, &topo, res->notes, e) < 0)
 			goto out;
 		if (o->record && write_recording(o->record, rec, topo, e) < 0)
 			goto out;
 	}
-	if (build_records(o, rec, topo, res, e) < 0)
+	if (build_records(o, pu, rec, topo, res, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
 		terra_probe_result_free(res);
+	terra_probeunit_close(pu);
 	terra_topo_free(topo);
 	json_decref(rec);
 	return ret;

@@ -1,6 +1,8 @@
 /* The Prometheus text exposition format; see prom.h. */
 #include "prom.h"
 
+#include "file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,49 +74,14 @@ int terra_prom_time(FILE *f, const char *name, const char *const *labels, int64_
 int terra_prom_textfile(const char *dir, const char *name, const char *text, size_t len,
                         terra_err *e)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	size_t off = 0;
-	int fd, ret = -1;
+	char dst[PATH_MAX];
 
-	if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp ||
-	    snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
+	if (snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
 		return terra_err_set(e, TERRA_E_INPUT, "textfile: '%s': path too long", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return terra_err_sys(e, "textfile: create in '%s'", dir);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			terra_err_sys(e, "textfile: write '%s'", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	/* mkstemp makes it 0600; node_exporter may run as another user. */
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		terra_err_sys(e, "textfile: '%s'", tmp);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		terra_err_sys(e, "textfile: close '%s'", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, dst) < 0) {
-		terra_err_sys(e, "textfile: rename to '%s'", dst);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
+	/* 0644: node_exporter may run as another user */
+	if (terra_file_replace(dst, text, len, 0644, e) < 0)
+		return terra_err_wrap(e, "textfile");
+	return 0;
 }
 
 int terra_prom_emit(const char *dir, const char *name, terra_prom_gen gen, void *arg, FILE *out,

@@ -189,8 +189,8 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	st = NULL;
 	if (terra_ledger_leaves(db, size, &leaves, &size, e)) {
 		if (e->kind == TERRA_E_NOTFOUND) /* the checkpoint covers entries that are gone */
-			terra_err_set(e, TERRA_E_VERIFY, "entries missing below checkpoint %" PRId64,
-			              size);
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "entries missing below checkpoint %" PRId64, size);
 		goto out;
 	}
 	if (terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)size,
@@ -199,7 +199,10 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	jpath = json_array();
 	for (k = 0; jpath && k < len; k++) {
 		terra_hex(path[k], TERRA_HASH_BYTES, hex);
-		json_array_append_new(jpath, json_string(hex));
+		if (json_array_append_new(jpath, json_string(hex)) < 0) {
+			json_decref(jpath); /* no proof with a short path: json_pack fails below */
+			jpath = NULL;
+		}
 	}
 	terra_money_format(sum, amount);
 	*proof = json_pack("{s:s, s:i, s:s, s:s, s:s, s:O, s:O, s:I, s:I, s:O, s:O}", "type",

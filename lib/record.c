@@ -485,8 +485,7 @@ int terra_rec_hex(const json_t *rec, const char *name, uint8_t *out, size_t len,
 
 	if (!v)
 		return missing(name, e);
-	if (!json_is_string(v) ||
-	    json_string_length(v) != 2 * len ||
+	if (!json_is_string(v) || json_string_length(v) != 2 * len ||
 	    !terra_hex_is_lower(json_string_value(v), 2 * len)) {
 		snprintf(what, sizeof what, "%zu lowercase hex characters", 2 * len);
 		return mistyped(name, what, e);
@@ -595,8 +594,8 @@ static int put_object(terra_buf *b, const json_t *obj, int depth, int drop_sig, 
 	if (terra_buf_put(b, "{", 1) < 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
-		if ((!first && terra_buf_put(b, ",", 1) < 0) || put_string(b, keys[i], strlen(keys[i])) < 0 ||
-		    terra_buf_put(b, ":", 1) < 0)
+		if ((!first && terra_buf_put(b, ",", 1) < 0) ||
+		    put_string(b, keys[i], strlen(keys[i])) < 0 || terra_buf_put(b, ":", 1) < 0)
 			goto oom;
 		first = 0;
 		if (put_value(b, json_object_get(obj, keys[i]), depth + 1, 0, e) < 0)

@@ -1,7 +1,7 @@
 #ifndef TERRA_RECORD_H
 #define TERRA_RECORD_H
 /*
- * Records: newline-delimited JSON objects (DESIGN 4), read with file:line
+ * Records: newline-delimited JSON objects (terra-records(5)), read with file:line
  * positions, accessed with typed getters, written as single lines, and
  * signed over their canonical form.
  *
@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TERRA_LINE_MAX (1024 * 1024) /* bytes in one line, without '\n' */
-#define TERRA_DEPTH_MAX 32           /* nesting of objects and arrays */
+#define TERRA_LINE_MAX  (1024 * 1024) /* bytes in one line, without '\n' */
+#define TERRA_DEPTH_MAX 32            /* nesting of objects and arrays */
 
 typedef struct terra_reader terra_reader;
 

@@ -1,4 +1,5 @@
 #include "register.h"
+#include "registerint.h"
 
 #include "db.h"
 #include "ledger.h"
@@ -69,7 +70,7 @@ static int check_bench(const json_t *device, terra_err *e)
 	return 0;
 }
 
-/* health, when present: {"status": ok|degraded|sick, "checks": [{name, status, ..}]}. */
+/* health, when present: {"status": ok|degraded|sick|busy, "checks": [{name, status, ..}]}. */
 static int check_health(const json_t *device, terra_err *e)
 {
 	const json_t *health = json_object_get(device, "health"), *checks, *c;
@@ -80,10 +81,11 @@ static int check_health(const json_t *device, terra_err *e)
 		return 0;
 	status = json_string_value(json_object_get(health, "status"));
 	if (!json_is_object(health) || !status ||
-	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "sick")))
+	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "sick") &&
+	     strcmp(status, "busy")))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "field 'health' must be an object whose 'status' is one of "
-		                     "ok, degraded, sick");
+		                     "ok, degraded, sick, busy");
 	checks = json_object_get(health, "checks");
 	if (checks && !json_is_array(checks))
 		return terra_err_set(e, TERRA_E_INPUT, "field 'health.checks' must be an array");
@@ -91,9 +93,9 @@ static int check_health(const json_t *device, terra_err *e)
 	{
 		if (!json_is_string(json_object_get(c, "name")) ||
 		    !json_is_string(json_object_get(c, "status")))
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "health check %zu must have string 'name' and 'status'",
-			                     i + 1);
+			return terra_err_set(
+			    e, TERRA_E_INPUT,
+			    "health check %zu must have string 'name' and 'status'", i + 1);
 	}
 	return 0;
 }
@@ -148,7 +150,7 @@ static int set_new(json_t *obj, const char *key, json_t *value, terra_err *e)
 	return 0;
 }
 
-static int now_string(char out[TERRA_TIME_MAX], terra_err *e)
+int terra_register_now(char out[TERRA_TIME_MAX], terra_err *e)
 {
 	int64_t now;
 
@@ -166,7 +168,7 @@ static json_t *new_unit_record(const json_t *device, const char *id, const uint8
 	json_t *rec, *summary, *bench, *fp32;
 	size_t i;
 
-	if (now_string(now, e) < 0)
+	if (terra_register_now(now, e) < 0)
 		return NULL;
 	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
 	terra_hex(unit_pub, TERRA_PK_BYTES, pub_hex);
@@ -247,16 +249,15 @@ static int make_unit_key(const terra_home *h, const char *id, terra_key *k, char
 	return 0;
 }
 
-static int store_new(terra_home *h, const char *id, const json_t *rec, terra_err *e)
+int terra_register_insert_row(terra_home *h, const char *id, const json_t *rec, int64_t next_seq,
+                              terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char *line = NULL, *device = NULL;
 	size_t len;
 	int rc = -1;
 
-	/* The ledger first: the units row must be its latest unit entry (db.c). */
-	if (terra_rec_dumps(rec, &line, &len, e) < 0 ||
-	    terra_ledger_append(h, "unit", rec, NULL, e) < 0)
+	if (terra_rec_dumps(rec, &line, &len, e) < 0)
 		goto out;
 	if (!(device = json_dumps(json_object_get(rec, "device"), JSON_SORT_KEYS | JSON_COMPACT))) {
 		terra_err_set(e, TERRA_E_SYS, "store unit: out of memory");
@@ -290,10 +291,11 @@ static int store_new(terra_home *h, const char *id, const json_t *rec, terra_err
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (terra_db_prepare(h->db, "INSERT INTO unit_seq (unit, next_seq) VALUES (?, 1)", &st, e) <
+	if (terra_db_prepare(h->db, "INSERT INTO unit_seq (unit, next_seq) VALUES (?, ?)", &st, e) <
 	    0)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next_seq);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		terra_db_err(h->db, e, "store unit");
 		goto out;
@@ -304,6 +306,14 @@ out:
 	free(device);
 	free(line);
 	return rc;
+}
+
+/* The ledger first: the units row must be its latest unit entry (db.c). */
+static int store_new(terra_home *h, const char *id, const json_t *rec, terra_err *e)
+{
+	if (terra_ledger_append(h, "unit", rec, NULL, e) < 0)
+		return -1;
+	return terra_register_insert_row(h, id, rec, 1, e);
 }
 
 /* Appends "; name status: detail" to reason, cutting it at its size. */
@@ -335,12 +345,17 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 	json_array_foreach(json_object_get(health, "checks"), i, c)
 	{
 		const char *cs = json_string_value(json_object_get(c, "status"));
+		const char *detail = json_string_value(json_object_get(c, "detail"));
 
-		if (strcmp(cs, "ok") && strcmp(cs, "skip"))
-			add_reason(reason, sizeof reason, json_string_value(json_object_get(c, "name")),
-			           cs, json_string_value(json_object_get(c, "detail")));
+		/* busy: the reason is why it was not measured (who holds it) */
+		if (!strcmp(status, "busy") && !strcmp(cs, "skip"))
+			snprintf(reason, sizeof reason, "%s", detail ? detail : "in use");
+		else if (strcmp(cs, "ok") && strcmp(cs, "skip"))
+			add_reason(reason, sizeof reason,
+			           json_string_value(json_object_get(c, "name")), cs,
+			           json_string_value(json_object_get(c, "detail")));
 	}
-	if (now_string(now, e) < 0 ||
+	if (terra_register_now(now, e) < 0 ||
 	    terra_db_prepare(h->db,
 	                     "INSERT OR REPLACE INTO unit_health (unit, status, checked_at, reason)"
 	                     " VALUES (?, ?, ?, ?)",
@@ -453,7 +468,7 @@ out:
 }
 
 /* Loads a unit inside the open transaction and checks that this home may change it. */
-static int get_owned(terra_home *h, const char *id, terra_unit *u, terra_err *e)
+int terra_register_get_owned(terra_home *h, const char *id, terra_unit *u, terra_err *e)
 {
 	char owner_hex[TERRA_PK_HEX];
 
@@ -469,19 +484,18 @@ static int get_owned(terra_home *h, const char *id, terra_unit *u, terra_err *e)
 	return 0;
 }
 
-/* Signs the next version of a unit record, stores it and appends it to the ledger. */
-static int store_version(terra_home *h, const char *id, const char *kind, json_t *rec, terra_err *e)
+int terra_register_update_row(terra_home *h, const char *id, const json_t *rec, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char *line = NULL;
 	size_t len;
 	int rc = -1;
 
-	if (terra_rec_sign(rec, &h->owner, e) < 0 || terra_rec_dumps(rec, &line, &len, e) < 0 ||
-	    terra_ledger_append(h, kind, rec, NULL, e) < 0)
+	if (terra_rec_dumps(rec, &line, &len, e) < 0)
 		goto out;
 	if (terra_db_prepare(h->db,
-	                     "UPDATE units SET owner = ?, state = ?, record = ? WHERE unit = ?",
+	                     "UPDATE units SET owner = ?, state = ?, record = ?, unit_pub = ?"
+	                     " WHERE unit = ?",
 	                     &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(rec, "owner")), -1,
@@ -489,21 +503,33 @@ static int store_version(terra_home *h, const char *id, const char *kind, json_t
 	sqlite3_bind_text(st, 2, json_string_value(json_object_get(rec, "state")), -1,
 	                  SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, line, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, json_string_value(json_object_get(rec, "unit_pub")), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(h->db) != 1) {
 		terra_db_err(h->db, e, "store unit");
 		goto out;
 	}
-	rc = terra_db_commit(h->db, e);
+	rc = 0;
 out:
 	sqlite3_finalize(st);
 	free(line);
 	return rc;
 }
 
+int terra_register_store_version(terra_home *h, const char *id, const char *kind, json_t *rec,
+                                 terra_err *e)
+{
+	if (terra_rec_sign(rec, &h->owner, e) < 0 ||
+	    terra_ledger_append(h, kind, rec, NULL, e) < 0 ||
+	    terra_register_update_row(h, id, rec, e) < 0)
+		return -1;
+	return terra_db_commit(h->db, e);
+}
+
 /* The record of the next version: the last one without its signature and
  * without the fields that belong to one kind of change only. */
-static json_t *next_version(const terra_unit *u, const char *now, terra_err *e)
+json_t *terra_register_next_version(const terra_unit *u, const char *now, terra_err *e)
 {
 	json_t *rec = json_deep_copy(u->record);
 
@@ -514,6 +540,7 @@ static json_t *next_version(const terra_unit *u, const char *now, terra_err *e)
 	json_object_del(rec, "sig");
 	json_object_del(rec, "signer");
 	json_object_del(rec, "transferred_from");
+	json_object_del(rec, "unit_sig");
 	if (set_new(rec, "updated_at", json_string(now), e) < 0) {
 		json_decref(rec);
 		return NULL;
@@ -537,20 +564,20 @@ int terra_register_transfer(terra_home *h, const char *id, const char *new_owner
 		                     " (64 hex digits)",
 		                     id, new_owner);
 	terra_hex(pk, sizeof pk, new_hex);
-	if (now_string(now, e) < 0 || terra_db_begin(h->db, e) < 0)
+	if (terra_register_now(now, e) < 0 || terra_db_begin(h->db, e) < 0)
 		return terra_err_wrap(e, "transfer unit '%s'", id);
-	if (get_owned(h, id, &u, e) < 0)
+	if (terra_register_get_owned(h, id, &u, e) < 0)
 		goto out;
 	if (sodium_memcmp(pk, u.owner, sizeof pk) == 0) {
 		terra_err_set(e, TERRA_E_STATE, "it is already owned by %s", new_hex);
 		goto out;
 	}
 	terra_hex(u.owner, TERRA_PK_BYTES, old_hex);
-	if (!(rec = next_version(&u, now, e)) ||
+	if (!(rec = terra_register_next_version(&u, now, e)) ||
 	    set_new(rec, "owner", json_string(new_hex), e) < 0 ||
 	    set_new(rec, "transferred_from", json_string(old_hex), e) < 0)
 		goto out;
-	if (store_version(h, id, "transfer", rec, e) < 0)
+	if (terra_register_store_version(h, id, "transfer", rec, e) < 0)
 		goto out;
 	*unit = rec;
 	rec = NULL;
@@ -573,15 +600,15 @@ int terra_register_retire(terra_home *h, const char *id, json_t **unit, terra_er
 	int rc = -1;
 
 	*unit = NULL;
-	if (now_string(now, e) < 0 || terra_db_begin(h->db, e) < 0)
+	if (terra_register_now(now, e) < 0 || terra_db_begin(h->db, e) < 0)
 		return terra_err_wrap(e, "retire unit '%s'", id);
-	if (get_owned(h, id, &u, e) < 0)
+	if (terra_register_get_owned(h, id, &u, e) < 0)
 		goto out;
-	if (!(rec = next_version(&u, now, e)) ||
+	if (!(rec = terra_register_next_version(&u, now, e)) ||
 	    set_new(rec, "state", json_string("retired"), e) < 0 ||
 	    set_new(rec, "retired_at", json_string(now), e) < 0)
 		goto out;
-	if (store_version(h, id, "retire", rec, e) < 0)
+	if (terra_register_store_version(h, id, "retire", rec, e) < 0)
 		goto out;
 	*unit = rec;
 	rec = NULL;

@@ -7,6 +7,7 @@
 #include "hex.h"
 #include "ledger.h"
 #include "money.h"
+#include "reportuse.h"
 #include "time.h"
 
 #include <inttypes.h>
@@ -21,6 +22,8 @@ struct rep {
 	json_t *rev;     /* label -> {revenue, contributors, holders, treasury, carry} */
 	json_t *owners;  /* label -> {owner -> amount} */
 	json_t *units;   /* label -> {unit -> [work, earned]} */
+	json_t *usage;   /* label -> {unit -> [busy_us, work]}, from meter records */
+	json_t *totals;  /* unit -> [busy_us, work] over the range */
 };
 
 static void bucket_of(const struct rep *r, int64_t start, char out[40])
@@ -52,9 +55,9 @@ static json_t *slot(json_t *map, const char *key, json_t *(*make)(void))
 
 static json_t *new_split(void)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "revenue", (json_int_t)0, "contributors",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "revenue", (json_int_t)0, "contributors",
 	                 (json_int_t)0, "holders", (json_int_t)0, "treasury", (json_int_t)0,
-	                 "carry", (json_int_t)0);
+	                 "carry", (json_int_t)0, "span", (json_int_t)0);
 }
 
 static json_t *new_pair(void)
@@ -62,13 +65,14 @@ static json_t *new_pair(void)
 	return json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
 }
 
-static void add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
+/* Adds v to obj_or_arr's key (from 0) or element idx; -1 when memory runs out. */
+static int add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
 {
 	json_t *n = key ? json_object_get(obj_or_arr, key) : json_array_get(obj_or_arr, idx);
 
-	if (!n && key)
-		json_object_set_new(obj_or_arr, key, n = json_integer(0));
-	json_integer_set(n, json_integer_value(n) + v);
+	if (!n && key && json_object_set_new(obj_or_arr, key, n = json_integer(0)) < 0)
+		return -1;
+	return json_integer_set(n, json_integer_value(n) + v);
 }
 
 static int64_t amount_of(const json_t *o, const char *key)
@@ -98,21 +102,26 @@ static int add_settlement(struct rep *r, const json_t *p, int64_t from, int64_t 
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (!(split = slot(r->rev, b, new_split)) || !(own = slot(r->owners, b, json_object)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
-	add_int(split, "revenue", 0, amount_of(p, "revenue"));
-	add_int(split, "carry", 0, amount_of(p, "carry_out"));
+	if (add_int(split, "span", 0, end - start) < 0 || /* settled time, for utilization */
+	    add_int(split, "revenue", 0, amount_of(p, "revenue")) < 0 ||
+	    add_int(split, "carry", 0, amount_of(p, "carry_out")) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	json_array_foreach(json_object_get(p, "postings"), i, post)
 	{
 		const char *role = json_string_value(json_object_get(post, "role"));
+		const char *account = json_string_value(json_object_get(post, "account"));
 		int64_t a = amount_of(post, "amount");
+		int bad = 0;
 
 		if (!role || !strcmp(role, "source"))
 			continue;
-		if (!strcmp(role, "contributor")) {
-			add_int(split, "contributors", 0, a);
-			add_int(own, json_string_value(json_object_get(post, "account")), 0, a);
-		} else if (!strcmp(role, "holders") || !strcmp(role, "treasury")) {
-			add_int(split, role, 0, a);
-		}
+		if (!strcmp(role, "contributor"))
+			bad = add_int(split, "contributors", 0, a) < 0 ||
+			      (account && add_int(own, account, 0, a) < 0);
+		else if (!strcmp(role, "holders") || !strcmp(role, "treasury"))
+			bad = add_int(split, role, 0, a) < 0;
+		if (bad)
+			return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	}
 	return 0;
 }
@@ -130,9 +139,56 @@ static int add_earning(void *ctx, const char *period, int64_t start, int64_t end
 	bucket_of(r, start, b);
 	if (!(m = slot(r->units, b, json_object)) || !(pair = slot(m, unit, new_pair)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
-	add_int(pair, NULL, 0, weight);
-	add_int(pair, NULL, 1, amount);
+	if (add_int(pair, NULL, 0, weight) < 0 || add_int(pair, NULL, 1, amount) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	return 0;
+}
+
+struct use_ctx {
+	struct rep *r;
+	const terra_report_opts *o;
+};
+
+static void bad_line(void *ctx, const terra_err *e)
+{
+	const terra_report_opts *o = ((struct use_ctx *)ctx)->o;
+
+	if (o->bad)
+		o->bad(o->bad_arg, e);
+}
+
+static int add_usage(void *ctx, int64_t start, int64_t end, const char *unit, int64_t busy_us,
+                     int64_t work, int64_t weight, terra_err *e)
+{
+	struct rep *r = ((struct use_ctx *)ctx)->r;
+	json_t *m, *pair, *total;
+	char b[40];
+
+	(void)end;
+	(void)weight;
+	bucket_of(r, start, b);
+	if (!(m = slot(r->usage, b, json_object)) || !(pair = slot(m, unit, new_pair)) ||
+	    !(total = slot(r->totals, unit, new_pair)))
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	if (add_int(pair, NULL, 0, busy_us) < 0 || add_int(pair, NULL, 1, work) < 0 ||
+	    add_int(total, NULL, 0, busy_us) < 0 || add_int(total, NULL, 1, work) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	return 0;
+}
+
+static int gather_usage(terra_home *h, struct rep *r, const terra_report_opts *o, terra_err *e)
+{
+	json_t *seen = json_object();
+	struct use_ctx c = {r, o};
+	int i, ret = 0;
+
+	if (!seen)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	for (i = 0; i < o->nmeter && ret == 0; i++)
+		ret = terra_reportuse_read(h, o->meter[i], o->from, o->to, seen, add_usage,
+		                           bad_line, &c, e);
+	json_decref(seen);
+	return ret;
 }
 
 static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_err *e)
@@ -204,6 +260,21 @@ static void money_td(FILE *f, int64_t v)
 	fprintf(f, "<td class=\"n\">%s</td>", a);
 }
 
+/* Busy time in hours, six decimals, cut (not rounded). */
+static void hours_td(FILE *f, int64_t us)
+{
+	fprintf(f, "<td class=\"n\">%" PRId64 ".%06" PRId64 "</td>", us / 3600000000,
+	        us % 3600000000 / 3600);
+}
+
+/* part / whole as a percentage, four decimals, cut. */
+static void percent_td(FILE *f, int64_t part, int64_t whole)
+{
+	int64_t ppm = whole > 0 ? part * 1000000 / whole : 0;
+
+	fprintf(f, "<td class=\"n\">%" PRId64 ".%04" PRId64 "</td>", ppm / 10000, ppm % 10000);
+}
+
 static void table_start(FILE *f, const char *id, const char *caption, const char *const *cols)
 {
 	fprintf(f, "<div class=\"fig\"><table id=\"%s\"><caption>%s</caption><thead><tr>", id,
@@ -223,12 +294,14 @@ static void chart(FILE *f, const char *id)
 	fprintf(f, "<div class=\"chart\"><canvas id=\"%s\"></canvas></div>\n", id);
 }
 
-static void period_sections(FILE *f, const struct rep *r)
+static void period_sections(FILE *f, const struct rep *r, int has_meter)
 {
 	static const char *const rev_cols[] = {
 	    "period", "revenue", "contributors", "holders", "treasury", "carry", NULL};
 	static const char *const own_cols[] = {"period", "owner", "earned", NULL};
 	static const char *const unit_cols[] = {"period", "unit", "work", "earned", NULL};
+	static const char *const use_cols[] = {"period",          "unit",          "busy (h)",
+	                                       "utilization (%)", "verified work", NULL};
 	const char *key;
 	json_t *b, *v;
 	size_t i;
@@ -287,16 +360,68 @@ static void period_sections(FILE *f, const struct rep *r)
 		}
 	}
 	table_end(f);
+	fputs("</section>\n<section><h2>Usage per unit</h2>\n", f);
+	if (!has_meter)
+		fputs("<p class=\"note\">Busy hours, utilization and verified work come from the "
+		      "meter records: terra-ledger report --meter FILE.</p>\n",
+		      f);
+	chart(f, "c-usage");
+	table_start(f, "usage", "busy hours, utilization of the settled time and verified work",
+	            use_cols);
+	json_array_foreach(r->buckets, i, b)
+	{
+		int64_t span = json_integer_value(
+		    json_object_get(json_object_get(r->rev, json_string_value(b)), "span"));
+
+		json_object_foreach(json_object_get(r->usage, json_string_value(b)), key, v)
+		{
+			int64_t busy = json_integer_value(json_array_get(v, 0));
+
+			fputs("<tr><td>", f);
+			esc(f, json_string_value(b));
+			fputs("</td><td class=\"id\">", f);
+			esc(f, key);
+			fputs("</td>", f);
+			hours_td(f, busy);
+			percent_td(f, busy, span);
+			fprintf(f, "<td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
+			        json_integer_value(json_array_get(v, 1)));
+		}
+	}
+	table_end(f);
 	fputs("</section>\n", f);
 }
 
-static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
+/* A unit's busy hours, verified work and rate over the range, or empty cells. */
+static void bench_usage(FILE *f, const json_t *total)
 {
-	static const char *const bench_cols[] = {"unit", "name", "state", "score (GFLOPS)", NULL};
+	int64_t busy = json_integer_value(json_array_get(total, 0));
+	int64_t work = json_integer_value(json_array_get(total, 1));
+
+	if (!total) {
+		fputs("<td></td><td></td><td></td>", f);
+		return;
+	}
+	hours_td(f, busy);
+	fprintf(f, "<td class=\"n\">%" PRId64 "</td><td class=\"n\">%.3Lf</td>", work,
+	        busy > 0 ? (long double)work * 1e6L / (long double)busy : 0.0L);
+}
+
+static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *data, terra_err *e)
+{
+	static const char *const bench_cols[] = {"unit",
+	                                         "name",
+	                                         "state",
+	                                         "score (GFLOPS)",
+	                                         "busy (h)",
+	                                         "verified work",
+	                                         "verified rate (work/s)",
+	                                         NULL};
 	static const char *const health_cols[] = {"unit", "checked_at", "status", "reason", NULL};
 	sqlite3_stmt *st = NULL;
 	json_t *hist = NULL, *row, *bench = json_array();
 	size_t i;
+	int bad = 0;
 
 	if (!bench || terra_db_prepare(h->db,
 	                               "SELECT unit, coalesce(json_extract(device, '$.name'), ''),"
@@ -317,15 +442,23 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 		esc(f, (const char *)sqlite3_column_text(st, 1));
 		fputs("</td><td>", f);
 		esc(f, (const char *)sqlite3_column_text(st, 2));
-		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td></tr>\n",
-		        mflops / 1000, mflops % 1000);
-		json_array_append_new(bench,
-		                      json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
-		                                (json_int_t)mflops));
+		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td>", mflops / 1000,
+		        mflops % 1000);
+		bench_usage(f,
+		            json_object_get(r->totals, (const char *)sqlite3_column_text(st, 0)));
+		fputs("</tr>\n", f);
+		bad |= json_array_append_new(
+		           bench, json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
+		                            (json_int_t)mflops)) < 0;
 	}
 	sqlite3_finalize(st);
 	table_end(f);
-	json_object_set_new(data, "bench", bench);
+	if (bad) {
+		json_decref(bench);
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	}
+	if (json_object_set_new(data, "bench", bench) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0)
 		return -1;
 	fputs("</section>\n<section><h2>Health over time</h2>\n", f);
@@ -347,15 +480,66 @@ static int unit_sections(FILE *f, terra_home *h, json_t *data, terra_err *e)
 	}
 	table_end(f);
 	fputs("</section>\n", f);
-	json_object_set_new(data, "health", hist);
+	if (json_object_set_new(data, "health", hist) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	return 0;
 }
 
-static int ledger_section(FILE *f, terra_home *h, terra_err *e)
+/* The tree size of the latest signed checkpoint, 0 when none. */
+static int64_t last_checkpoint(terra_home *h)
+{
+	sqlite3_stmt *st = NULL;
+	terra_err ignored;
+	int64_t size = 0;
+
+	if (terra_db_prepare(h->db, "SELECT coalesce(max(size), 0) FROM checkpoints", &st,
+	                     &ignored) < 0)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return size;
+}
+
+static void hex_of(const uint8_t *b, char out[2 * TERRA_HASH_BYTES + 1])
+{
+	size_t i;
+
+	for (i = 0; i < TERRA_HASH_BYTES; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The kept checkpoint note (--since): its size and root, its witnesses,
+ * and whether the ledger (verified, of `size` entries) extends it. */
+static void kept_rows(FILE *f, const terra_report_opts *o, int verified, int64_t size,
+                      const uint8_t since_root[TERRA_HASH_BYTES])
+{
+	char root[2 * TERRA_HASH_BYTES + 1];
+	terra_err xe = {0};
+
+	hex_of(o->kept->cp.root, root);
+	fprintf(f,
+	        "<tr><td>kept checkpoint</td><td class=\"n\">%" PRIu64 "</td></tr>\n"
+	        "<tr><td>kept checkpoint root</td><td class=\"id\">%s</td></tr>\n"
+	        "<tr><td>witness cosignatures</td><td class=\"n\">%u of %u</td></tr>\n",
+	        o->kept->cp.size, root, o->kept->cosigned, o->nwitness);
+	if (!verified)
+		return;
+	if (terra_tlog_extends(o->kept, size, since_root, &xe) == 0) {
+		fputs("<tr><td>extends the kept checkpoint</td><td class=\"ok\">yes</td></tr>\n",
+		      f);
+		return;
+	}
+	fputs("<tr><td>extends the kept checkpoint</td><td class=\"sick\">NO: ", f);
+	esc(f, xe.msg);
+	fputs("</td></tr>\n", f);
+}
+
+static int ledger_section(FILE *f, terra_home *h, const terra_report_opts *o, terra_err *e)
 {
 	static const char *const bal_cols[] = {"account", "amount", NULL};
 	static const char *const led_cols[] = {"item", "value", NULL};
-	terra_ledger_report rep;
+	terra_ledger_report rep = {0};
 	terra_err ve = {0};
 	json_t *rows = NULL, *row;
 	char root[2 * TERRA_HASH_BYTES + 1];
@@ -375,24 +559,28 @@ static int ledger_section(FILE *f, terra_home *h, terra_err *e)
 	}
 	json_decref(rows);
 	table_end(f);
-	ok = terra_ledger_verify(h, &rep, &ve) == 0;
+	ok = (o->kept ? terra_ledger_verify_since(h, (int64_t)o->kept->cp.size, &rep, &ve)
+	              : terra_ledger_verify(h, &rep, &ve)) == 0;
 	table_start(f, "ledger", "the ledger", led_cols);
 	if (ok) {
-		for (i = 0; i < TERRA_HASH_BYTES; i++)
-			snprintf(root + 2 * i, 3, "%02x", rep.root[i]);
+		hex_of(rep.root, root);
 		fprintf(f,
 		        "<tr><td>entries</td><td class=\"n\">%" PRId64 "</td></tr>\n"
 		        "<tr><td>checkpoints</td><td class=\"n\">%" PRId64 "</td></tr>\n"
+		        "<tr><td>last checkpoint</td><td class=\"n\">%" PRId64 "</td></tr>\n"
 		        "<tr><td>settlements</td><td class=\"n\">%" PRId64 "</td></tr>\n"
 		        "<tr><td>root</td><td class=\"id\">%s</td></tr>\n"
 		        "<tr><td>verified</td><td class=\"ok\">yes</td></tr>\n",
-		        rep.entries, rep.checkpoints, rep.settlements, root);
-		terra_ledger_report_free(&rep);
+		        rep.entries, rep.checkpoints, last_checkpoint(h), rep.settlements, root);
 	} else {
 		fputs("<tr><td>verified</td><td class=\"sick\">NO: ", f);
 		esc(f, ve.msg);
 		fputs("</td></tr>\n", f);
 	}
+	if (o->kept)
+		kept_rows(f, o, ok, rep.entries, rep.since_root);
+	if (ok)
+		terra_ledger_report_free(&rep);
 	table_end(f);
 	fputs("</section>\n", f);
 	return 0;
@@ -402,46 +590,69 @@ static int ledger_section(FILE *f, terra_home *h, terra_err *e)
 static json_t *chart_data(const struct rep *r)
 {
 	json_t *d = json_pack("{s:O}", "buckets", r->buckets), *rev = json_object(),
-	       *own = json_object(), *un = json_object(), *b, *v;
+	       *own = json_object(), *un = json_object(), *use = json_object(), *b, *v;
 	static const char *const parts[] = {"revenue",  "contributors", "holders",
 	                                    "treasury", "carry",        NULL};
 	const char *key;
-	size_t i, n = json_array_size(r->buckets), k;
+	size_t i, k;
+	int bad = 0;
 
 	for (k = 0; parts[k]; k++)
-		json_object_set_new(rev, parts[k], json_array());
+		bad |= json_object_set_new(rev, parts[k], json_array()) < 0;
 	json_array_foreach(r->buckets, i, b)
 	{
 		const char *bk = json_string_value(b);
 
 		for (k = 0; parts[k]; k++)
-			json_array_append_new(
-			    json_object_get(rev, parts[k]),
-			    json_real((double)json_integer_value(
-			                  json_object_get(json_object_get(r->rev, bk), parts[k])) /
-			              1e9));
+			bad |= json_array_append_new(
+			           json_object_get(rev, parts[k]),
+			           json_real((double)json_integer_value(json_object_get(
+			                         json_object_get(r->rev, bk), parts[k])) /
+			                     1e9)) < 0;
 		json_object_foreach(json_object_get(r->owners, bk), key, v)
 		{
 			if (!json_object_get(own, key))
-				json_object_set_new(own, key, json_object());
-			json_object_set_new(json_object_get(own, key), bk,
-			                    json_real((double)json_integer_value(v) / 1e9));
+				bad |= json_object_set_new(own, key, json_object()) < 0;
+			bad |=
+			    json_object_set_new(json_object_get(own, key), bk,
+			                        json_real((double)json_integer_value(v) / 1e9)) < 0;
+		}
+		json_object_foreach(json_object_get(r->usage, bk), key, v)
+		{
+			int64_t span = json_integer_value(
+			    json_object_get(json_object_get(r->rev, bk), "span"));
+
+			if (!json_object_get(use, key))
+				bad |= json_object_set_new(use, key, json_object()) < 0;
+			bad |=
+			    json_object_set_new(json_object_get(use, key), bk,
+			                        json_real(span > 0 ? 100.0 *
+			                                                 (double)json_integer_value(
+			                                                     json_array_get(v, 0)) /
+			                                                 (double)span
+			                                           : 0.0)) < 0;
 		}
 		json_object_foreach(json_object_get(r->units, bk), key, v)
 		{
 			if (!json_object_get(un, key))
-				json_object_set_new(un, key, json_object());
-			json_object_set_new(
-			    json_object_get(un, key), bk,
-			    json_pack("[f,f]",
-			              (double)json_integer_value(json_array_get(v, 0)) / 1e12,
-			              (double)json_integer_value(json_array_get(v, 1)) / 1e9));
+				bad |= json_object_set_new(un, key, json_object()) < 0;
+			bad |=
+			    json_object_set_new(
+			        json_object_get(un, key), bk,
+			        json_pack("[f,f]",
+			                  (double)json_integer_value(json_array_get(v, 0)) / 1e12,
+			                  (double)json_integer_value(json_array_get(v, 1)) / 1e9)) <
+			    0;
 		}
 	}
-	(void)n;
-	json_object_set_new(d, "revenue", rev);
-	json_object_set_new(d, "owners", own);
-	json_object_set_new(d, "units", un);
+	bad |= json_object_set_new(d, "revenue", rev) < 0;
+	bad |= json_object_set_new(d, "owners", own) < 0;
+	bad |= json_object_set_new(d, "units", un) < 0;
+	bad |= json_object_set_new(d, "usage", use) < 0;
+	if (bad) { /* a chart without some of its figures is not drawn */
+		json_decref(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -453,7 +664,8 @@ static const char style[] =
     "table{border-collapse:collapse;font-size:12px}caption{text-align:left;color:#666}"
     "td,th{border:1px solid #ddd;padding:2px 6px}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}td.id{font-family:monospace;font-size:11px}"
-    "td.sick{color:#b00;font-weight:bold}td.degraded{color:#b60}td.ok{color:#070}";
+    "td.sick{color:#b00;font-weight:bold}td.degraded{color:#b60}td.ok{color:#070}"
+    "td.busy{color:#06b}";
 
 /* Draws the charts from the data blob with Chart.js (category axes: no
  * date adapter needed). */
@@ -475,18 +687,19 @@ static const char draw[] =
     "mk('c-owners','line',ds(d.owners,function(v){return v}));"
     "mk('c-units','line',ds(d.units,function(v){return v[1]}));"
     "mk('c-work','line',ds(d.units,function(v){return v[0]}));"
+    "mk('c-usage','line',ds(d.usage,function(v){return v}));"
     "new Chart(document.getElementById('c-bench'),{type:'bar',data:{labels:d.bench.map("
     "function(b){return b[0].slice(0,12)}),datasets:[{label:'GFLOPS',data:d.bench.map("
     "function(b){return b[1]/1000}),backgroundColor:C[0]}]},options:o});"
-    "var lv={ok:0,degraded:1,sick:2},units={};d.health.forEach(function(h){"
+    "var lv={busy:0,ok:1,degraded:2,sick:3},units={};d.health.forEach(function(h){"
     "(units[h.unit]=units[h.unit]||[]).push({x:Date.parse(h.checked_at)/3600000,"
     "y:lv[h.status]})});"
     "new Chart(document.getElementById('c-health'),{type:'line',data:{datasets:"
     "Object.keys(units).map(function(u,i){return{label:u.slice(0,12),data:units[u],"
     "stepped:true,borderColor:C[i%10],backgroundColor:C[i%10]}})},options:{animation:false,"
     "responsive:true,maintainAspectRatio:false,scales:{x:{type:'linear',title:{display:true,"
-    "text:'hours since 1970'}},y:{min:0,max:2,ticks:{stepSize:1,callback:function(v){"
-    "return['ok','degraded','sick'][v]}}}}}});})();";
+    "text:'hours since 1970'}},y:{min:0,max:3,ticks:{stepSize:1,callback:function(v){"
+    "return['busy','ok','degraded','sick'][v]}}}}}});})();";
 
 int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra_err *e)
 {
@@ -500,11 +713,13 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 	r.rev = json_object();
 	r.owners = json_object();
 	r.units = json_object();
-	if (!r.buckets || !r.rev || !r.owners || !r.units) {
+	r.usage = json_object();
+	r.totals = json_object();
+	if (!r.buckets || !r.rev || !r.owners || !r.units || !r.usage || !r.totals) {
 		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 		goto out;
 	}
-	if (gather(h, &r, o->from, o->to, e) < 0)
+	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0)
 		goto out;
 	data = chart_data(&r);
 	fprintf(f,
@@ -516,8 +731,12 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 	esc(f, owner);
 	fprintf(f, "</code>; %zu periods, one row per %s.</p>\n", json_array_size(r.buckets),
 	        by_name[r.by]);
-	period_sections(f, &r);
-	if (!data || unit_sections(f, h, data, e) < 0 || ledger_section(f, h, e) < 0)
+	period_sections(f, &r, o->nmeter > 0);
+	if (!data) {
+		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		goto out;
+	}
+	if (unit_sections(f, h, &r, data, e) < 0 || ledger_section(f, h, o, e) < 0)
 		goto out;
 	blob = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH);
 	if (!blob) {
@@ -542,5 +761,7 @@ out:
 	json_decref(r.rev);
 	json_decref(r.owners);
 	json_decref(r.units);
+	json_decref(r.usage);
+	json_decref(r.totals);
 	return ret;
 }

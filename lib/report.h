@@ -5,11 +5,16 @@
  * styles, data, scripts and charts inline, that opens from disk with no
  * network. Per period of the range: revenue and its split (contributors,
  * holders, treasury, carry), earnings per owner and per unit, metered work
- * per unit; each unit's benchmark score and health history; balances; and
- * the ledger's state (entries, latest checkpoint size and root, whether it
- * verifies). Every chart has its exact figures in a table beside it
- * (<table id="revenue">, "owners", "units", "health", "bench",
- * "balances", "ledger"), amounts as the ledger's 9-decimal strings.
+ * per unit; with meter records (reportuse.h), usage per unit and period:
+ * busy hours, utilization of the settled time, verified work; each unit's
+ * benchmark score, busy hours, verified work and verified rate (work per
+ * busy second) over the range, and health history; balances; and the
+ * ledger's state (entries, latest checkpoint, root, whether it verifies,
+ * and with a kept checkpoint note whether the ledger extends it and how
+ * many witnesses cosigned it). Every chart has its exact figures in a
+ * table beside it (<table id="revenue">, "owners", "units", "usage",
+ * "health", "bench", "balances", "ledger"), amounts as the ledger's
+ * 9-decimal strings.
  *
  * Periods: one row per settlement up to TERRA_REPORT_MAX_ROWS settled
  * hours in the range, else per UTC day, else per week (Monday to Monday),
@@ -18,6 +23,7 @@
  */
 #include "err.h"
 #include "home.h"
+#include "tlog.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -25,11 +31,18 @@
 #define TERRA_REPORT_MAX_ROWS 744 /* 31 days of hours */
 
 /* The charting script (Chart.js) to inline, and the range (from = to = 0:
- * everything). */
+ * everything); the meter record files; a kept checkpoint note opened with
+ * nwitness witness keys, or NULL; where bad meter lines go. */
 typedef struct terra_report_opts {
 	const char *chart_js;
 	size_t chart_js_len;
 	int64_t from, to;
+	const char *const *meter;
+	int nmeter;
+	const terra_tlog_kept *kept;
+	unsigned nwitness;
+	void (*bad)(void *arg, const terra_err *e);
+	void *bad_arg;
 } terra_report_opts;
 
 int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra_err *e);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONCE_LIMIT    (INT64_C(1) << 40)
+#define NONCE_LIMIT    TERRA_SHA256D_NONCES
 #define STEP_TARGET_US 250000 /* a step's length: short enough for -t and signals */
 
 struct terra_task {
@@ -23,12 +23,17 @@ struct terra_task {
 	uint8_t header[TERRA_HEADER_BYTES];
 	int share_bits;
 	int64_t nonce_next, stretch_nonce;
+	int bound;               /* the toolkit's header (lib/pow.h): it rolls */
+	int64_t roll, roll_mono; /* the roll and when it began (monotonic us) */
+	int64_t wall0, mono0;    /* the clock at the task's start, for each roll's time */
+	char *unit, *job;        /* owned: what headers, inputs and challenges are bound to */
 	int64_t batch;
 	uint64_t *shares;
 	size_t nshares, max_shares;
 	/* sgemm */
 	terra_sgemm *gemm;
 	int64_t m, n, k, seed;
+	char started[TERRA_TIME_MAX]; /* the run's start */
 	/* kernel */
 	terra_kernelrun *kr;
 	const char *entry;
@@ -47,31 +52,28 @@ static int param_int(const json_t *params, const char *field, int64_t def, int64
 	return 0;
 }
 
-/*
- * The default header: version 0x20000000, a zero previous hash, a merkle
- * root of SHA-256(unit || job || start time), that time as ntime, bits
- * 0x1d00ffff. Like a pool's extranonce, it keeps every run's work its own.
- */
-static void default_header(uint8_t h[TERRA_HEADER_BYTES], const char *unit, const char *job,
-                           int64_t start_us)
+/* Starts roll r of the toolkit's header, timed now: nonces from 0 again. */
+static void roll_to(terra_task *t, int64_t r)
 {
-	crypto_hash_sha256_state st;
-	char when[TERRA_TIME_MAX];
-	uint32_t ntime = (uint32_t)(start_us / TERRA_US_PER_S);
+	int64_t now = terra_time_mono();
+	int64_t wall = t->wall0 + (now - t->mono0);
 
-	memset(h, 0, TERRA_HEADER_BYTES);
-	h[3] = 0x20;
-	terra_time_format(start_us, when);
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const uint8_t *)unit, strlen(unit) + 1);
-	crypto_hash_sha256_update(&st, (const uint8_t *)job, strlen(job) + 1);
-	crypto_hash_sha256_update(&st, (const uint8_t *)when, strlen(when));
-	crypto_hash_sha256_final(&st, h + 36);
-	for (int i = 0; i < 4; i++)
-		h[68 + i] = (uint8_t)(ntime >> (8 * i));
-	h[72] = 0xff;
-	h[73] = 0xff;
-	h[75] = 0x1d;
+	t->roll = r;
+	t->roll_mono = now;
+	terra_sha256d_bound_header(t->unit, t->job, r, (uint32_t)(wall / TERRA_US_PER_S),
+	                           t->header);
+	if (r > 0)
+		t->nonce_next = t->stretch_nonce = 0;
+}
+
+/* The stretch must end before the header rolls: its nonces are used up, or
+ * the toolkit's header is TERRA_SHA256D_ROLL_S old. */
+static int roll_due(const terra_task *t)
+{
+	if (t->workload != TERRA_WL_SHA256D || !t->bound)
+		return 0;
+	return t->nonce_next >= NONCE_LIMIT ||
+	       terra_time_mono() - t->roll_mono >= (int64_t)TERRA_SHA256D_ROLL_S * TERRA_US_PER_S;
 }
 
 static int open_sha256d(terra_task *t, const terra_job *job, const terra_task_env *env,
@@ -88,8 +90,14 @@ static int open_sha256d(terra_task *t, const terra_job *job, const terra_task_en
 		return -1;
 	if (hex && terra_unhex(hex, t->header, TERRA_HEADER_BYTES, e) < 0)
 		return terra_err_wrap(e, "field 'header'");
-	if (!hex)
-		default_header(t->header, env->unit, job->id, env->start_us);
+	t->wall0 = env->start_us;
+	t->mono0 = terra_time_mono();
+	if (!hex) {
+		if (!(t->unit = strdup(env->unit)) || !(t->job = strdup(job->id)))
+			return terra_err_sys(e, "sha256d");
+		t->bound = 1;
+		roll_to(t, 0);
+	}
 	t->share_bits = (int)bits;
 	t->stretch_nonce = t->nonce_next;
 	t->batch = INT64_C(1) << 20;
@@ -108,8 +116,11 @@ static int open_sgemm(terra_task *t, const terra_job *job, const terra_task_env 
 	    param_int(p, "k", 1024, 1, TERRA_SGEMM_DIM_MAX, &t->k, e) < 0 ||
 	    param_int(p, "seed", 1, 0, INT64_MAX, &t->seed, e) < 0)
 		return -1;
+	if (!(t->unit = strdup(env->unit)) || !(t->job = strdup(job->id)))
+		return terra_err_sys(e, "sgemm task");
+	terra_time_format(env->start_us, t->started);
 	return terra_sgemm_open(&t->gemm, env->ctx, env->dev, env->queue, t->m, t->n, t->k,
-	                        (uint64_t)t->seed, e);
+	                        terra_sgemm_state(t->seed, t->unit, t->job, t->started), e);
 }
 
 int terra_task_open(terra_task **tp, const terra_job *job, const terra_task_env *env, terra_err *e)
@@ -150,15 +161,21 @@ void terra_task_close(terra_task *t)
 	terra_sgemm_close(t->gemm);
 	terra_sha256d_cl_close(t->scan);
 	free(t->shares);
+	free(t->unit);
+	free(t->job);
 	free(t);
 }
 
 static int step_sha256d(terra_task *t, int64_t max_work, int64_t budget_us, int64_t *work,
                         int64_t *busy_us, terra_err *e)
 {
-	int64_t n = t->batch, t0 = terra_time_mono(), dt, busy;
+	int64_t n = t->batch, t0, dt, busy;
 	size_t need;
 
+	/* A new roll once the last stretch of the old one is taken (terra_task_full). */
+	if (roll_due(t) && t->stretch_nonce == t->nonce_next)
+		roll_to(t, t->roll + 1);
+	t0 = terra_time_mono();
 	/* A step never runs far past the end of the run or of the stretch. */
 	if (budget_us > 0 && budget_us < STEP_TARGET_US) {
 		int64_t fit = (int64_t)((double)t->batch * (double)budget_us / STEP_TARGET_US);
@@ -236,7 +253,8 @@ int terra_task_step(terra_task *t, int64_t max_work, int64_t budget_us, int64_t 
 
 int terra_task_full(const terra_task *t)
 {
-	return t->nshares >= TERRA_TASK_SHARES_MAX;
+	return t->nshares >= TERRA_TASK_SHARES_MAX ||
+	       (roll_due(t) && t->stretch_nonce < t->nonce_next);
 }
 
 int terra_task_done(const terra_task *t)
@@ -245,7 +263,8 @@ int terra_task_done(const terra_task *t)
 		return 1;
 	switch (t->workload) {
 	case TERRA_WL_SHA256D:
-		return t->nonce_next >= NONCE_LIMIT;
+		/* the toolkit's header rolls on; a job's own header ends with its nonces */
+		return !t->bound && t->nonce_next >= NONCE_LIMIT;
 	case TERRA_WL_SGEMM:
 		return terra_sgemm_done(t->gemm);
 	default:
@@ -253,7 +272,7 @@ int terra_task_done(const terra_task *t)
 	}
 }
 
-static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err *e)
+static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[TERRA_HASH_BYTES], terra_err *e)
 {
 	crypto_hash_sha256_state st;
 	char hex[2 * TERRA_HEADER_BYTES + 1];
@@ -263,7 +282,7 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 		return terra_err_sys(e, "usage record");
 	crypto_hash_sha256_init(&st);
 	for (size_t i = 0; i < t->nshares; i++) {
-		uint8_t hash[32];
+		uint8_t hash[TERRA_HASH_BYTES];
 		terra_sha256d_hash(t->header, t->shares[i], hash);
 		crypto_hash_sha256_update(&st, hash, sizeof hash);
 		if (json_array_append_new(shares, json_integer((json_int_t)t->shares[i])) < 0) {
@@ -275,6 +294,7 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 	terra_hex(t->header, TERRA_HEADER_BYTES, hex);
 	if (terra_rec_set(ev, "header", json_string(hex), e) < 0 ||
 	    terra_rec_set(ev, "nonce_start", json_integer(t->stretch_nonce), e) < 0 ||
+	    terra_rec_set(ev, "roll", json_integer(t->roll), e) < 0 ||
 	    terra_rec_set(ev, "share_bits", json_integer(t->share_bits), e) < 0) {
 		json_decref(shares);
 		return -1;
@@ -286,12 +306,29 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[32], terra_err
 	return 0;
 }
 
+static int take_sgemm(terra_task *t, const json_t *rec, json_t *ev, uint8_t digest[32],
+                      terra_err *e)
+{
+	terra_sgemm_claim c = {
+	    .unit = t->unit, .job = t->job, .started = t->started, .seed = t->seed};
+
+	if (terra_rec_int(rec, "seq", &c.seq, e) < 0 ||
+	    terra_sgemm_take(t->gemm, &c, digest, ev, e) < 0)
+		return -1;
+	if (terra_rec_set(ev, "m", json_integer(c.m), e) < 0 ||
+	    terra_rec_set(ev, "n", json_integer(c.n), e) < 0 ||
+	    terra_rec_set(ev, "k", json_integer(c.k), e) < 0 ||
+	    terra_rec_set(ev, "seed", json_integer(c.seed), e) < 0 ||
+	    terra_rec_set(ev, "row_start", json_integer(c.row_start), e) < 0)
+		return -1;
+	return terra_rec_set(ev, "row_end", json_integer(c.row_end), e);
+}
+
 int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 {
 	json_t *ev = json_object();
-	uint8_t digest[32];
+	uint8_t digest[TERRA_HASH_BYTES];
 	char hex[65];
-	int64_t r0, r1;
 
 	if (!ev)
 		return terra_err_sys(e, "usage record");
@@ -303,13 +340,7 @@ int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 		}
 		break;
 	case TERRA_WL_SGEMM:
-		terra_sgemm_take(t->gemm, digest, &r0, &r1);
-		if (terra_rec_set(ev, "m", json_integer(t->m), e) < 0 ||
-		    terra_rec_set(ev, "n", json_integer(t->n), e) < 0 ||
-		    terra_rec_set(ev, "k", json_integer(t->k), e) < 0 ||
-		    terra_rec_set(ev, "seed", json_integer(t->seed), e) < 0 ||
-		    terra_rec_set(ev, "row_start", json_integer(r0), e) < 0 ||
-		    terra_rec_set(ev, "row_end", json_integer(r1), e) < 0) {
+		if (take_sgemm(t, rec, ev, digest, e) < 0) {
 			json_decref(ev);
 			return -1;
 		}

@@ -1,7 +1,7 @@
 #ifndef TERRA_RUN_H
 #define TERRA_RUN_H
 /*
- * Jobs and the workloads that run them (DESIGN 5). A job comes from a job
+ * Jobs and the workloads that run them (terra-run(1)). A job comes from a job
  * record or from terra-run's options; a task is one job running on one
  * OpenCL device, advanced in short steps so time bounds, signals and
  * interim usage records are honoured between them. Each stretch of steps
@@ -41,7 +41,8 @@ int terra_task_done(const terra_task *t);
  * (a record line stays well under TERRA_LINE_MAX). */
 #define TERRA_TASK_SHARES_MAX 40000
 int terra_task_full(const terra_task *t);
-/* Ends a stretch: sets "result" and "evidence" of the usage record rec. */
+/* Ends a stretch: sets "result" and "evidence" of the usage record rec,
+ * which has its "unit", "job" and "seq" (sgemm's challenge is bound to them). */
 int terra_task_take(terra_task *t, json_t *rec, terra_err *e);
 
 #endif

@@ -53,9 +53,11 @@ static int stopping(const terra_sched *s)
 static int meets(const struct worker *w, const terra_job *job)
 {
 	return !w->gone && (!job->unit[0] || !strcmp(job->unit, w->id)) &&
-	       w->mem >= job->min_mem_bytes &&
-	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
+	       w->mem >= job->min_mem_bytes && (!job->fp64 || w->fp64) &&
+	       (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
+
+static int still_ours(struct worker *w, const terra_job *job, terra_err *e);
 
 /* Writes one usage record for the stretch [from, to) of a job; under s->lock. */
 static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_t from, int64_t to,
@@ -78,12 +80,18 @@ static int emit(struct worker *w, const terra_job *job, terra_task *task, int64_
 	u.slurm = s->slurm_rec;
 	if (terra_usage_record(&u, &rec, e) < 0)
 		return -1;
-	if (terra_task_take(task, rec, e) < 0)
-		goto out;
-	/* The seq is committed before the record exists: a crash skips it, never reuses it. */
+	/* The seq is committed before the record exists: a crash skips it, never
+	 * reuses it. It comes before the evidence, which is bound to it. */
 	if (terra_unit_seq_reserve(s->home->db, w->id, 1, &seq, e) < 0)
 		goto out;
+	/* Checked again after the seq is taken: a rekey committed in between
+	 * made this seq the new key's (its seq_from), so the old key must not
+	 * sign it; one committed later starts past it. The seq is skipped. */
+	if (!still_ours(w, job, e))
+		goto out;
 	if (terra_rec_set(rec, "seq", json_integer(seq), e) < 0)
+		goto out;
+	if (terra_task_take(task, rec, e) < 0)
 		goto out;
 	if (terra_rec_sign(rec, &w->key, e) < 0 || terra_rec_write(s->o.out, rec, e) < 0)
 		goto out;
@@ -98,25 +106,30 @@ out:
 }
 
 /*
- * Whether the unit is still this home's to use: a retire or transfer by
- * terra-register while the run goes on makes it stop at its next usage
- * record (--interval), so no record past the change is signed. Under
+ * Whether the unit is still this home's to use: a retire, transfer or rekey
+ * by terra-register while the run goes on makes it stop at its next usage
+ * record (--interval), which it does not sign: no record ends past the
+ * change. Under
  * s->lock; a unit that cannot be read is kept (the next check tells).
  */
 static int still_ours(struct worker *w, const terra_job *job, terra_err *e)
 {
 	terra_unit u;
 	terra_err ignore;
-	int retired;
+	int retired, rekeyed;
 
 	if (terra_unit_get(w->s->home->db, w->id, &u, &ignore) < 0)
 		return 1;
 	retired = u.retired;
-	w->gone = retired || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
+	rekeyed = memcmp(u.unit_pub, w->key.pk, TERRA_PK_BYTES) != 0;
+	w->gone = retired || rekeyed || memcmp(u.owner, w->s->home->owner.pk, TERRA_PK_BYTES) != 0;
 	terra_unit_free(&u);
 	if (w->gone)
-		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s", job->id,
-		              w->id, retired ? "retired" : "transferred to another owner");
+		terra_err_set(e, TERRA_E_STATE, "job '%s' on unit %s: stopped: the unit is %s",
+		              job->id, w->id,
+		              retired   ? "retired"
+		              : rekeyed ? "signed for by another key now (rekey)"
+		                        : "transferred to another owner");
 	return !w->gone;
 }
 
@@ -128,7 +141,7 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	terra_task *task = NULL;
 	int64_t mono0 = s->mono0, from, job_end, now;
 	int64_t work = 0, busy = 0, step_work, step_busy, budget;
-	int emitted = 0, ret = -1, r;
+	int ret = -1, r, emitted = 0, closing = 0;
 
 	pthread_mutex_lock(&s->lock);
 	r = still_ours(w, job, e);
@@ -144,15 +157,25 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	job_end = job->seconds ? from + job->seconds * TERRA_US_PER_S : 0;
 	for (;;) {
 		now = terra_time_mono();
-		if (stopping(s) || (job_end && now >= job_end) || terra_task_done(task))
+		if (terra_task_done(task))
 			break;
 		budget = 0;
-		if (s->o.deadline_mono)
-			budget = s->o.deadline_mono - now;
-		if (job_end && (!budget || job_end - now < budget))
-			budget = job_end - now;
-		if (s->o.interval_us && (!budget || from + s->o.interval_us - now < budget))
-			budget = from + s->o.interval_us - now;
+		if (stopping(s) || (job_end && now >= job_end)) {
+			/* A stop that comes just after an interim record would
+			 * leave the run without a final one (none is written
+			 * without work): one short step more, once. */
+			if (work > 0 || !emitted || closing)
+				break;
+			closing = 1;
+			budget = 1;
+		} else {
+			if (s->o.deadline_mono)
+				budget = s->o.deadline_mono - now;
+			if (job_end && (!budget || job_end - now < budget))
+				budget = job_end - now;
+			if (s->o.interval_us && (!budget || from + s->o.interval_us - now < budget))
+				budget = from + s->o.interval_us - now;
+		}
 		if (terra_task_step(task, 0, budget > 0 ? budget : 0, &step_work, &step_busy, e) <
 		    0) {
 			terra_err_wrap(e, "job '%s' on unit %s", job->id, w->id);
@@ -165,10 +188,9 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 		    ((s->o.interval_us && now - from >= s->o.interval_us) ||
 		     terra_task_full(task))) {
 			pthread_mutex_lock(&s->lock);
-			r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0),
-			         work, busy, 0, e);
-			if (r == 0 && !still_ours(w, job, e))
-				r = -1;
+			r = still_ours(w, job, e) ? emit(w, job, task, s->wall0 + (from - mono0),
+			                                 s->wall0 + (now - mono0), work, busy, 0, e)
+			                          : -1;
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;
@@ -177,12 +199,14 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 			work = busy = 0;
 		}
 	}
-	/* The final record, for the work done since the last; none for no work at all. */
-	if (work > 0 || emitted) {
+	/* The final record, for the work done since the last; none without work
+	 * (terra-meter refuses a record of no work: it proves nothing). */
+	if (work > 0) {
 		now = terra_time_mono();
 		pthread_mutex_lock(&s->lock);
-		r = emit(w, job, task, s->wall0 + (from - mono0), s->wall0 + (now - mono0), work,
-		         busy, 1, e);
+		r = still_ours(w, job, e) ? emit(w, job, task, s->wall0 + (from - mono0),
+		                                 s->wall0 + (now - mono0), work, busy, 1, e)
+		                          : -1;
 		pthread_mutex_unlock(&s->lock);
 		if (r < 0)
 			goto out;
@@ -282,7 +306,7 @@ static int worker_load(struct worker *w, terra_home *h, const terra_unit *u,
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit '%s': its key is not the unit's unit_pub", u->id);
 	}
-	if (terra_unitlock_take(h, u->id, &w->lock, e) < 0) {
+	if (terra_unitlock_take(h, u->id, "terra-run", &w->lock, e) < 0) {
 		terra_key_wipe(&w->key);
 		return -1;
 	}

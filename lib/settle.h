@@ -1,7 +1,7 @@
 #ifndef TERRA_SETTLE_H
 #define TERRA_SETTLE_H
 /*
- * Settling (DESIGN 6): gather a period's meter records, holders and
+ * Settling (terra-settle(1)): gather a period's meter records, holders and
  * revenue, compute the settlement (lib/settlement.h, where the algorithm
  * and the entry payload are described), append it to the ledger once and
  * store its inputs (lib/settlestore.h), then write the payouts.
@@ -52,6 +52,24 @@ void terra_settle_set_dry(terra_settle *s, int dry);
  * names the field, without FILE:LINE.
  */
 int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e);
+/*
+ * The same in two steps, so that the costly part can run on worker
+ * threads (terra-settle's -j): terra_settle_pre_check reads only meter and
+ * writes only p (its signature and canonical form), on any thread;
+ * terra_settle_add_meter_pre then adds the record as above, in input order,
+ * with the same messages; terra_settle_pre_free frees what p still holds.
+ */
+typedef struct terra_settle_pre {
+	int rc; /* 0: signed, by signer; -1: e says why */
+	terra_err e;
+	uint8_t signer[TERRA_PK_BYTES];
+	char *canon;
+} terra_settle_pre;
+
+void terra_settle_pre_check(const json_t *meter, terra_settle_pre *p);
+int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settle_pre *p,
+                               terra_err *e);
+void terra_settle_pre_free(terra_settle_pre *p);
 
 /*
  * Settles: returns 0 when it appended the settlement (with dry: would have,

@@ -4,6 +4,7 @@
 #include "record.h"
 #include "sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,10 @@ json_t *terra_settle_policy_json(const terra_settle_policy *p)
 
 static int unit_cmp(const void *a, const void *b)
 {
-	return strcmp(((const terra_settle_unit *)a)->unit, ((const terra_settle_unit *)b)->unit);
+	const terra_settle_unit *x = a, *y = b;
+	int c = strcmp(x->unit, y->unit);
+
+	return c ? c : strcmp(x->owner, y->owner);
 }
 
 static const terra_settle_unit *owner_sort_units;
@@ -106,9 +110,10 @@ int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e)
 	if (n > 1)
 		qsort(units, n, sizeof *units, unit_cmp);
 	for (i = 1; i < n; i++)
-		if (!strcmp(units[i - 1].unit, units[i].unit))
+		if (!unit_cmp(&units[i - 1], &units[i]))
 			return terra_err_set(e, TERRA_E_INPUT,
-			                     "unit %s appears in two meter records", units[i].unit);
+			                     "unit %s of owner %s appears in two meter records",
+			                     units[i].unit, units[i].owner);
 	return 0;
 }
 
@@ -208,11 +213,13 @@ void terra_settle_calc_free(terra_settle_calc *c)
 	c->hitems = NULL;
 }
 
-/* The DESIGN 6 algorithm: fills pool, carry_out and the postings. */
+/* The algorithm of settlement.h (terra-settle(1), The split): fills pool, carry_out and the
+ * postings. */
 int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 {
 	terra_split_item groups[3], *items = NULL;
-	size_t *order = NULL, i, nitems = c->nunits > c->hs->n ? c->nunits : c->hs->n;
+	char(*keys)[TERRA_UNIT_ID_HEX + TERRA_PK_HEX] = NULL;
+	size_t *order = NULL, i;
 	int64_t left_c, left_h, left_g, carry = 0;
 	int rc = -1;
 
@@ -225,7 +232,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	}
 	if (terra_settle_groups(c->pool, &c->policy, groups, &left_g, e) < 0)
 		goto out;
-	items = malloc((nitems ? nitems : 1) * sizeof *items);
+	items = malloc((c->nunits ? c->nunits : 1) * sizeof *items); /* the units only */
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
 	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
 	c->post = malloc((c->nunits + 5) * sizeof *c->post);
@@ -241,6 +248,21 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 
 	for (i = 0; i < c->nunits; i++)
 		items[i] = (terra_split_item){c->units[i].unit, c->units[i].weight, 0};
+	for (i = 1; i < c->nunits && strcmp(c->units[i - 1].unit, c->units[i].unit); i++)
+		;
+	if (i < c->nunits) {
+		/* A unit that changed owner has a part per owner: each split item
+		 * is then unit and owner, which orders as the unit alone before. */
+		if (!(keys = malloc(c->nunits * sizeof *keys))) {
+			terra_err_sys(e, "settle: %zu units", c->nunits);
+			goto out;
+		}
+		for (i = 0; i < c->nunits; i++) {
+			snprintf(keys[i], sizeof keys[i], "%s%s", c->units[i].unit,
+			         c->units[i].owner);
+			items[i].id = keys[i];
+		}
+	}
 	if (terra_split_run(groups[0].amount, items, c->nunits, &left_c, e) < 0)
 		goto out;
 	for (i = 0; i < c->nunits; i++)
@@ -271,6 +293,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	c->carry_out = carry;
 	rc = 0;
 out:
+	free(keys);
 	free(order);
 	free(items);
 	return rc;
@@ -283,27 +306,19 @@ static int str_ptr_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out[TERRA_HASH_BYTES],
-                              terra_err *e)
+int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYTES], terra_err *e)
 {
-	char **canon = calloc(n ? n : 1, sizeof *canon), *all = NULL;
 	size_t i, len, total = 0, used = 0;
-	int rc = -1;
+	char *all;
 
-	if (!canon)
-		return terra_err_sys(e, "meter digest");
-	for (i = 0; i < n; i++) {
-		if (terra_rec_canonical(meters[i], &canon[i], &len, e) < 0)
-			goto out;
-		total += len + 1;
-	}
-	qsort(canon, n, sizeof *canon, str_ptr_cmp);
+	for (i = 0; i < n; i++)
+		total += strlen(canon[i]) + 1;
+	if (n > 1) /* canon is NULL when there is none */
+		qsort(canon, n, sizeof *canon, str_ptr_cmp);
 	/* one buffer for the one-shot (accelerated) hash */
 	all = malloc(total ? total : 1);
-	if (!all) {
-		terra_err_sys(e, "meter digest");
-		goto out;
-	}
+	if (!all)
+		return terra_err_sys(e, "meter digest");
 	for (i = 0; i < n; i++) {
 		len = strlen(canon[i]);
 		memcpy(all + used, canon[i], len);
@@ -311,13 +326,8 @@ int terra_settle_meter_digest(const json_t *const *meters, size_t n, uint8_t out
 		all[used++] = '\n';
 	}
 	terra_sha256(all, used, out);
-	rc = 0;
-out:
 	free(all);
-	for (i = 0; i < n; i++)
-		free(canon[i]);
-	free(canon);
-	return rc;
+	return 0;
 }
 
 int terra_settle_inputs_digest(const char *period, int64_t revenue, const terra_settle_policy *p,

@@ -1,6 +1,7 @@
 #include "sgemm.h"
 
 #include "ocl.h"
+#include "sha256d.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -103,6 +104,8 @@ struct tiling {
 };
 
 struct terra_sgemm {
+	cl_context ctx;
+	cl_device_id dev;
 	cl_command_queue queue;
 	cl_program prog;
 	cl_kernel kernel;
@@ -118,23 +121,10 @@ struct terra_sgemm {
 	double *r, *br, *anorm; /* Freivalds: vectors, B r per round, row norms of A */
 	double s[TERRA_SGEMM_ROUNDS];
 	crypto_hash_sha256_state digest;
+	uint8_t (*leaves)[TERRA_HASH_BYTES]; /* the stretch's row leaves (sgemmproof.h) */
+	size_t cap_leaves;
+	terra_sha256d_cl *scan; /* for the challenge's grinding, opened when first needed */
 };
-
-static uint64_t splitmix64(uint64_t state)
-{
-	uint64_t z = state;
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-float terra_sgemm_value(uint64_t seed, uint64_t i)
-{
-	uint64_t x = splitmix64(seed + (i + 1) * UINT64_C(0x9e3779b97f4a7c15));
-
-	return (float)(x >> 40) / 8388608.0f - 1.0f;
-}
 
 static void tiling_choose(cl_device_id dev, struct tiling *t)
 {
@@ -150,9 +140,10 @@ static void tiling_choose(cl_device_id dev, struct tiling *t)
 		*t = (struct tiling){.lx = 16, .ly = 16, .rm = 4, .v = 4, .bk = 16, .cn = 1};
 	if (env) {
 		struct tiling u = {.cn = 1};
-		if (sscanf(env, "%d,%d,%d,%d,%d,%d", &u.lx, &u.ly, &u.rm, &u.v, &u.bk, &u.cn) >= 5 &&
-		    u.cn >= 1 && (u.bk > 0 ? u.cn == 1 : 1) && u.lx > 0 && u.ly > 0 && u.rm > 0 && u.bk >= 0 &&
-		    (u.v == 2 || u.v == 4 || u.v == 8 || u.v == 16))
+		if (sscanf(env, "%d,%d,%d,%d,%d,%d", &u.lx, &u.ly, &u.rm, &u.v, &u.bk, &u.cn) >=
+		        5 &&
+		    u.cn >= 1 && (u.bk > 0 ? u.cn == 1 : 1) && u.lx > 0 && u.ly > 0 && u.rm > 0 &&
+		    u.bk >= 0 && (u.v == 2 || u.v == 4 || u.v == 8 || u.v == 16))
 			*t = u;
 	}
 }
@@ -236,6 +227,8 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 		                     TERRA_SGEMM_DIM_MAX);
 	if (!(g = calloc(1, sizeof *g)))
 		return terra_err_sys(e, "sgemm");
+	g->ctx = ctx;
+	g->dev = dev;
 	g->queue = queue;
 	g->m = m;
 	g->n = n;
@@ -306,6 +299,8 @@ void terra_sgemm_close(terra_sgemm *g)
 {
 	if (!g)
 		return;
+	terra_sha256d_cl_close(g->scan);
+	free(g->leaves);
 	if (g->kernel)
 		clReleaseKernel(g->kernel);
 	if (g->prog)
@@ -366,6 +361,25 @@ static int freivalds_check(const terra_sgemm *g, int64_t row0, int64_t rows, ter
 	return 0;
 }
 
+/* The leaves of rows just checked, for the stretch's commitment. */
+static int commit_rows(terra_sgemm *g, int64_t row0, int64_t rows)
+{
+	size_t have = (size_t)(row0 - g->take_row), need = have + (size_t)rows;
+
+	if (need > g->cap_leaves) {
+		size_t cap = need > 2 * g->cap_leaves ? need : 2 * g->cap_leaves;
+		void *p = realloc(g->leaves, cap * sizeof *g->leaves);
+		if (!p)
+			return -1;
+		g->leaves = p;
+		g->cap_leaves = cap;
+	}
+	for (int64_t i = 0; i < rows; i++)
+		terra_sgemm_row_leaf(g->hc + i * g->np, g->n, NULL, NULL,
+		                     g->leaves[have + (size_t)i]);
+	return 0;
+}
+
 int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err *e)
 {
 	int64_t row0 = g->next_row, rows = g->m - row0, kblock = g->kp;
@@ -416,9 +430,9 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 			clReleaseEvent(ev);
 	}
 	if (rc == CL_SUCCESS)
-		rc = clEnqueueReadBuffer(g->queue, g->c, CL_TRUE,
-		                         (size_t)(row0 * g->np) * sizeof(float),
-		                         (size_t)(rows * g->np) * sizeof(float), g->hc, 0, NULL, NULL);
+		rc = clEnqueueReadBuffer(
+		    g->queue, g->c, CL_TRUE, (size_t)(row0 * g->np) * sizeof(float),
+		    (size_t)(rows * g->np) * sizeof(float), g->hc, 0, NULL, NULL);
 	if (rc != CL_SUCCESS) {
 		*busy_us = 0;
 		return terra_err_set(e, TERRA_E_DEVICE, "sgemm: %s", terra_ocl_strerror(rc));
@@ -426,6 +440,8 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 	test_corrupt(g, row0, rows);
 	if (freivalds_check(g, row0, rows, e) < 0)
 		return -1;
+	if (commit_rows(g, row0, rows) < 0)
+		return terra_err_sys(e, "sgemm: row leaves");
 	for (int64_t i = 0; i < rows; i++) {
 		const float *crow = g->hc + i * g->np;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -451,11 +467,67 @@ int terra_sgemm_done(const terra_sgemm *g)
 	return g->next_row >= g->m;
 }
 
-void terra_sgemm_take(terra_sgemm *g, uint8_t digest[32], int64_t *row_start, int64_t *row_end)
+static int read_row(void *ctx, int64_t row, float *out, terra_err *e)
 {
+	terra_sgemm *g = ctx;
+	cl_int rc =
+	    clEnqueueReadBuffer(g->queue, g->c, CL_TRUE, (size_t)(row * g->np) * sizeof(float),
+	                        (size_t)g->n * sizeof(float), out, 0, NULL, NULL);
+
+	if (rc != CL_SUCCESS)
+		return terra_err_set(e, TERRA_E_DEVICE, "sgemm: read row %lld: %s", (long long)row,
+		                     terra_ocl_strerror(rc));
+	return 0;
+}
+
+/* Host hashing up to 2^16 tries; past that the device's sha256d scanner. */
+#define GRIND_HOST_BITS 16
+
+static int grind(terra_sgemm *g, const uint8_t tmpl[TERRA_HEADER_BYTES], int bits, uint64_t *nonce,
+                 terra_err *e)
+{
+	uint64_t shares[1024], start = 0, count = UINT64_C(1) << (bits + 2);
+	size_t nshares = 0;
+
+	if (bits <= GRIND_HOST_BITS) {
+		*nonce = terra_sgemm_grind(tmpl, bits);
+		return 0;
+	}
+	if (!g->scan && terra_sha256d_cl_open(&g->scan, g->ctx, g->dev, g->queue, e) < 0)
+		return terra_err_wrap(e, "sgemm challenge");
+	while (nshares == 0) {
+		if (terra_sha256d_cl_scan(g->scan, tmpl, start, count, bits, shares, 1024, &nshares,
+		                          NULL, e) < 0)
+			return terra_err_wrap(e, "sgemm challenge");
+		start += count;
+	}
+	*nonce = shares[0];
+	return 0;
+}
+
+int terra_sgemm_take(terra_sgemm *g, terra_sgemm_claim *c, uint8_t digest[32], json_t *ev,
+                     terra_err *e)
+{
+	uint8_t tmpl[TERRA_HEADER_BYTES];
+	int64_t rows = g->next_row - g->take_row;
+	uint64_t nonce = 0;
+
 	crypto_hash_sha256_final(&g->digest, digest);
 	crypto_hash_sha256_init(&g->digest);
-	*row_start = g->take_row;
-	*row_end = g->next_row;
+	c->m = g->m;
+	c->n = g->n;
+	c->k = g->k;
+	c->row_start = g->take_row;
+	c->row_end = g->next_row;
 	g->take_row = g->next_row;
+	if (rows > 0) {
+		uint8_t root[TERRA_HASH_BYTES];
+		terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])g->leaves, (size_t)rows,
+		                  root);
+		terra_sgemm_header(c, root, tmpl);
+		if (grind(g, tmpl, terra_sgemm_grind_bits(2 * rows * g->n * g->k), &nonce, e) < 0)
+			return -1;
+	}
+	return terra_sgemm_evidence(c, (const uint8_t(*)[TERRA_HASH_BYTES])g->leaves, nonce,
+	                            read_row, g, ev, e);
 }

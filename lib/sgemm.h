@@ -1,10 +1,9 @@
 #ifndef TERRA_SGEMM_H
 #define TERRA_SGEMM_H
 /*
- * The sgemm workload (DESIGN 5): C = A x B in FP32, A m x k and B k x n,
- * row-major, filled from a seed: splitmix64 from state `seed` gives A's
- * elements in row-major order then B's; each 64-bit output x becomes the
- * float (x >> 40) / 2^23 - 1, exactly, in [-1, 1).
+ * The sgemm workload (terra-run(1), terra-records(5)): C = A x B in FP32,
+ * A m x k and B k x n, row-major, filled from a generator state
+ * (lib/sgemmproof.h).
  *
  * C is computed on the device in panels of rows; the host checks every
  * panel with Freivalds' algorithm (TERRA_SGEMM_ROUNDS random vectors with
@@ -14,17 +13,16 @@
  * row-major); over all rows it is the digest of C.
  */
 #include "err.h"
+#include "sha256.h"
+#include "sgemmproof.h"
 
 #include <CL/cl.h>
+#include <jansson.h>
 #include <stdint.h>
 
-#define TERRA_SGEMM_ROUNDS  4
-#define TERRA_SGEMM_DIM_MAX 65536
+#define TERRA_SGEMM_ROUNDS 4
 
 typedef struct terra_sgemm terra_sgemm;
-
-/* Element i of the seeded stream (A then B), for checks on the host. */
-float terra_sgemm_value(uint64_t seed, uint64_t i);
 
 /*
  * Fills A and B, allocates the device buffers (TERRA_E_DEVICE naming the
@@ -42,9 +40,13 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 /* 1 when every row of C is done. */
 int terra_sgemm_done(const terra_sgemm *g);
 /*
- * Ends the current stretch: the digest of the rows done since the last call,
- * and their range [*row_start, *row_end).
+ * Ends the current stretch: the digest of the rows done since the last call
+ * (SHA-256 over them as little-endian binary32, row-major) and its evidence
+ * into ev (sgemmproof.h), for the claim c whose unit, job, started, seq and
+ * seed the caller has set; the sizes and the rows are set here. Grinding the
+ * challenge runs on the host for small stretches, else on the device.
  */
-void terra_sgemm_take(terra_sgemm *g, uint8_t digest[32], int64_t *row_start, int64_t *row_end);
+int terra_sgemm_take(terra_sgemm *g, terra_sgemm_claim *c, uint8_t digest[32], json_t *ev,
+                     terra_err *e);
 
 #endif

@@ -407,7 +407,7 @@ static int scan_launch(terra_sha256d_cl *s, const uint8_t tmpl[TERRA_HEADER_BYTE
 	qsort(s->hits + 1, s->hits[0], sizeof(uint32_t), cmp_u32);
 	for (uint32_t i = 0; i < s->hits[0]; i++) {
 		uint64_t n = start + s->hits[1 + i];
-		uint8_t hash[32];
+		uint8_t hash[TERRA_HASH_BYTES];
 
 		/* The device's word is checked again here: a device that
 		 * miscomputes is found out, never trusted. */

@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,19 +214,6 @@ struct terra_slurm_jobs {
 	struct busy *units; /* open addressing by unit id */
 	size_t nunits, capunits;
 };
-
-static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? strdup("") : s;
-}
 
 /* "2026-12-03T09:10:00", local time (Slurm writes no zone); "Unknown": none. */
 static int slurm_time(const char *s, int64_t *us)
@@ -606,8 +592,8 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 	node = json_string_value(json_object_get(sl, "node"));
 	cluster = json_string_value(json_object_get(sl, "cluster"));
 	if (!json_is_object(sl) || !json_is_integer(json_object_get(sl, "job_id")) || !node) {
-		why = fmt_msg("usage record: field 'slurm' must hold job_id and node");
-		goto out;
+		why = terra_msgf("usage record: field 'slurm' must hold job_id and node");
+		goto refuse;
 	}
 	id = json_integer_value(json_object_get(sl, "job_id"));
 	lo = 0;
@@ -623,42 +609,41 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 		if (!cluster || !j->v[lo].cluster[0] || !strcmp(cluster, j->v[lo].cluster))
 			job = &j->v[lo];
 	if (!job) {
-		why = fmt_msg("usage record: slurm job %lld%s%s is not in the slurm records",
-		              (long long)id, cluster ? " of cluster " : "", cluster ? cluster : "");
-		goto out;
+		why = terra_msgf("usage record: slurm job %lld%s%s is not in the slurm records",
+		                 (long long)id, cluster ? " of cluster " : "",
+		                 cluster ? cluster : "");
+		goto refuse;
 	}
 	format_span(job->start, job->end, when, sizeof when);
 	if (!hostlist_has(job->nodes, node)) {
-		why = fmt_msg("usage record: node '%s' is not one of slurm job %lld's (%s)", node,
-		              (long long)id, job->nodes);
-		goto out;
+		why = terra_msgf("usage record: node '%s' is not one of slurm job %lld's (%s)",
+		                 node, (long long)id, job->nodes);
+		goto refuse;
 	}
 	/* Slurm's times are whole seconds: its end is within the second after. */
 	if (start < job->start || (job->end != INT64_MAX && end > job->end + TERRA_US_PER_S)) {
-		why = fmt_msg("usage record: outside slurm job %lld on node '%s' (%s)",
-		              (long long)id, node, when);
-		goto out;
+		why = terra_msgf("usage record: outside slurm job %lld on node '%s' (%s)",
+		                 (long long)id, node, when);
+		goto refuse;
 	}
 	if (!(b = busy_of(j, unit))) {
-		why = strdup("");
-		goto out;
+		goto refuse;
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		const struct span *s = &b->v[i];
 		if ((s->job != id || strcmp(s->cluster, cluster ? cluster : "")) &&
 		    s->start < end && start < s->end) {
-			why = fmt_msg("usage record: unit '%s' busy in slurm jobs %lld and %lld "
-			              "at once",
-			              unit, (long long)s->job, (long long)id);
-			goto out;
+			why = terra_msgf("usage record: unit '%s' busy in slurm jobs %lld and %lld "
+			                 "at once",
+			                 unit, (long long)s->job, (long long)id);
+			goto refuse;
 		}
 	}
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 16;
 		struct span *v = realloc(b->v, cap * sizeof *v);
 		if (!v) {
-			why = strdup("");
-			goto out;
+			goto refuse;
 		}
 		b->v = v;
 		b->cap = cap;
@@ -668,6 +653,10 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 	b->v[b->n].end = end;
 	snprintf(b->v[b->n].cluster, sizeof b->v[b->n].cluster, "%s", cluster ? cluster : "");
 	b->n++;
+	goto out;
+refuse:
+	if (!why) /* out of memory: refused all the same */
+		why = strdup("");
 out:
 	json_decref(rec);
 	return why;

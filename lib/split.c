@@ -182,3 +182,30 @@ out:
 	free(rem);
 	return 0;
 }
+
+/*
+ * Splits amount over pieces of the given lengths, summing to total, by
+ * largest remainder: each gets floor(amount * len / total), and the units
+ * left over go one each to the largest remainders, ties to the earlier.
+ */
+void terra_split_lengths(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
+                         terra_u128 *rem)
+{
+	int64_t left = amount;
+	size_t i, best;
+
+	for (i = 0; i < n; i++) {
+		u128 x = (u128)amount * (u128)len[i];
+
+		out[i] = (int64_t)(x / (u128)total);
+		rem[i] = x % (u128)total;
+		left -= out[i];
+	}
+	for (; left > 0; left--) {
+		for (best = 0, i = 1; i < n; i++)
+			if (rem[i] > rem[best])
+				best = i;
+		out[best]++;
+		rem[best] = 0;
+	}
+}

@@ -1,8 +1,8 @@
 #ifndef TERRA_SPLIT_H
 #define TERRA_SPLIT_H
 /*
- * Exact proportional split by largest remainder (DESIGN 6), in integer base
- * units with 128-bit intermediates.
+ * Exact proportional split by largest remainder (terra-settle(1), The
+ * split), in integer base units with 128-bit intermediates.
  *
  * Each item first gets q = floor(pool * weight / W), W the sum of the
  * weights; the base units left over (fewer than the number of items with a
@@ -34,5 +34,15 @@ typedef struct terra_split_item {
  * TERRA_E_INPUT. Allocates one scratch array (no allocation per item).
  */
 int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *left, terra_err *e);
+
+/*
+ * Splits amount over n pieces of the given lengths, summing to total, by
+ * largest remainder, ties to the earlier: how the meter shares a record's
+ * busy time and work between the owners of its time. rem: n remainders
+ * of scratch.
+ */
+__extension__ typedef unsigned __int128 terra_u128;
+void terra_split_lengths(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
+                         terra_u128 *rem);
 
 #endif

@@ -7,6 +7,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "time.h"
+#include "unitlock.h"
 
 #include <string.h>
 
@@ -36,8 +37,9 @@ static int tally(void *ctx, const char *period, int64_t start, int64_t end, cons
 	return 0;
 }
 
-static int unit_rows(sqlite3 *db, json_t *tallies, json_t **rows, terra_err *e)
+static int unit_rows(terra_home *h, json_t *tallies, json_t **rows, terra_err *e)
 {
+	sqlite3 *db = h->db;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -52,18 +54,21 @@ static int unit_rows(sqlite3 *db, json_t *tallies, json_t **rows, terra_err *e)
 		const char *unit = (const char *)sqlite3_column_text(st, 0);
 		json_t *t = json_object_get(tallies, unit), *r;
 		int64_t last = t ? json_integer_value(json_object_get(t, "last")) : -1;
-		char when[TERRA_TIME_MAX] = "", amount[TERRA_AMOUNT_MAX];
+		char when[TERRA_TIME_MAX] = "", amount[TERRA_AMOUNT_MAX], who[32], running[64] = "";
+		long pid = terra_unitlock_holder(h, unit, who, sizeof who);
 
+		if (pid > 0)
+			snprintf(running, sizeof running, "%s (pid %ld)", who, pid);
 		if (last >= 0)
 			terra_time_format(last, when);
 		terra_money_format(t ? json_integer_value(json_object_get(t, "sum")) : 0, amount);
 		r = json_pack(
-		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status", "v", 1,
-		    "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
+		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status",
+		    "v", 1, "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
 		    (const char *)sqlite3_column_text(st, 2), "name",
-		    (const char *)sqlite3_column_text(st, 3), "last_work", when, "periods",
-		    (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0), "earned",
-		    amount);
+		    (const char *)sqlite3_column_text(st, 3), "running", running, "last_work", when,
+		    "periods", (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0),
+		    "earned", amount);
 		if (!r || json_array_append_new(*rows, r) < 0) {
 			json_decref(*rows);
 			*rows = NULL;
@@ -88,6 +93,16 @@ static int64_t count_of(const json_t *rows, const char *health)
 
 	json_array_foreach(rows, i, r) n +=
 	    !strcmp(json_string_value(json_object_get(r, "health")), health);
+	return n;
+}
+
+static int64_t running_of(const json_t *rows)
+{
+	const json_t *r;
+	int64_t n = 0;
+	size_t i;
+
+	json_array_foreach(rows, i, r) n += *json_string_value(json_object_get(r, "running")) != 0;
 	return n;
 }
 
@@ -139,15 +154,18 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 			snprintf(why, sizeof why, "%s", ve.msg);
 		}
 	}
-	*out = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:o}", "type",
-	                 "status", "v", 1, "units", (json_int_t)json_array_size(units), "sick",
-	                 (json_int_t)count_of(units, "sick"), "degraded",
-	                 (json_int_t)count_of(units, "degraded"), "entries", (json_int_t)entries,
-	                 "settlements", (json_int_t)settlements, "settled_until", until_s,
-	                 "unsettled_hours", (json_int_t)hours, "owed", owed_s, "paid", paid_s,
-	                 "verified", ver);
-	if (*out && *why)
-		json_object_set_new(*out, "verify_error", json_string(why));
+	*out =
+	    json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:o}", "type",
+	              "status", "v", 1, "units", (json_int_t)json_array_size(units), "sick",
+	              (json_int_t)count_of(units, "sick"), "degraded",
+	              (json_int_t)count_of(units, "degraded"), "running",
+	              (json_int_t)running_of(units), "entries", (json_int_t)entries, "settlements",
+	              (json_int_t)settlements, "settled_until", until_s, "unsettled_hours",
+	              (json_int_t)hours, "owed", owed_s, "paid", paid_s, "verified", ver);
+	if (*out && *why && json_object_set_new(*out, "verify_error", json_string(why)) < 0) {
+		json_decref(*out); /* never a status saying "verified": false without why */
+		*out = NULL;
+	}
 	json_decref(bal);
 	if (!*out)
 		return terra_err_set(e, TERRA_E_SYS, "status: out of memory");
@@ -166,7 +184,7 @@ int terra_status(terra_home *h, int verify, json_t **units, json_t **home, terra
 	if (!tallies)
 		return terra_err_set(e, TERRA_E_SYS, "status: out of memory");
 	if (terra_earnings_each(h->db, 0, 0, tally, tallies, e) < 0 ||
-	    unit_rows(h->db, tallies, units, e) < 0 || home_row(h, verify, *units, home, e) < 0) {
+	    unit_rows(h, tallies, units, e) < 0 || home_row(h, verify, *units, home, e) < 0) {
 		json_decref(tallies);
 		json_decref(*units);
 		*units = NULL;

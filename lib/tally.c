@@ -1,7 +1,6 @@
 #include "tally.h"
 
 #include "merkle.h"
-#include "sha256.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +26,11 @@ struct seqs {
 };
 
 struct acc {
-	uint32_t unit, period;
+	uint32_t unit, period; /* unit: the slot */
 	int64_t busy, work, records, first, last;
+	int64_t proven[3], kernel_us, backed;
+	terra_tally_nonces *nonces;
+	size_t nnonces, capnonces;
 	int overflow;
 	uint64_t leaves;
 	uint8_t (*stack)[TERRA_HASH_BYTES]; /* perfect subtrees, largest first */
@@ -74,8 +76,10 @@ void terra_tally_free(terra_tally *t)
 		free(t->units[i].ring);
 	}
 	free(t->units);
-	for (i = 0; i < t->naccs; i++)
+	for (i = 0; i < t->naccs; i++) {
 		free(t->accs[i].stack);
+		free(t->accs[i].nonces);
+	}
 	free(t->accs);
 	free(t->slots);
 	free(t->order);
@@ -116,12 +120,12 @@ static int ring_put(struct seqs *u, int64_t seq, const char sig[SIG_KEPT])
 	}
 }
 
-int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *other)
+/* Where it's seq goes among its unit's runs: *at the first run starting after it. */
+static int seq_class(const struct seqs *u, const terra_usage_verdict *it, int64_t *other,
+                     size_t *at)
 {
-	struct seqs *u = &t->units[it->unit];
 	size_t lo = 0, hi = u->nruns, i;
-	struct run *p, *s;
-	int join_p, join_s;
+	const struct run *p, *s;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -132,6 +136,7 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *othe
 			lo = mid + 1;
 	}
 	i = lo; /* first run starting after seq */
+	*at = i;
 	p = i ? &u->runs[i - 1] : NULL;
 	s = i < u->nruns ? &u->runs[i] : NULL;
 	if (p && p->hi >= it->seq) {
@@ -150,6 +155,27 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *othe
 		*other = s->lo;
 		return TERRA_TALLY_ENDS_LATE;
 	}
+	return TERRA_TALLY_NEW;
+}
+
+int terra_tally_seq_peek(const terra_tally *t, const terra_usage_verdict *it, int64_t *other)
+{
+	size_t at;
+
+	return seq_class(&t->units[it->unit], it, other, &at);
+}
+
+int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *other)
+{
+	struct seqs *u = &t->units[it->unit];
+	struct run *p, *s;
+	size_t i;
+	int join_p, join_s, got = seq_class(u, it, other, &i);
+
+	if (got != TERRA_TALLY_NEW)
+		return got;
+	p = i ? &u->runs[i - 1] : NULL;
+	s = i < u->nruns ? &u->runs[i] : NULL;
 	join_p = p && p->hi + 1 == it->seq;
 	join_s = s && s->lo - 1 == it->seq;
 	if (join_p && join_s) {
@@ -183,15 +209,14 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *othe
 /* ---- sums per unit and period -------------------------------------------- */
 
 /*
- * RFC 6962 root in O(log n) memory, sized to the tree: the stack holds one
- * perfect subtree per set bit of the leaf count (terra_merkle_acc has 64
- * slots, 2 KiB, too much for every unit and period).
+ * RFC 6962 root in O(log n) memory, sized to the tree: lib/merkle.h's
+ * accumulator on a stack that grows to one perfect subtree per set bit of
+ * the leaf count (terra_merkle_acc has 64 slots, 2 KiB, too much for every
+ * unit and period).
  */
 static int tree_push(struct acc *a, const uint8_t leaf[TERRA_HASH_BYTES])
 {
 	size_t top = (size_t)__builtin_popcountll(a->leaves);
-	uint64_t n;
-	uint8_t h[TERRA_HASH_BYTES];
 
 	if (top + 1 > a->capstack) {
 		size_t cap = a->capstack ? 2 * a->capstack : 4;
@@ -202,27 +227,13 @@ static int tree_push(struct acc *a, const uint8_t leaf[TERRA_HASH_BYTES])
 		a->stack = s;
 		a->capstack = cap;
 	}
-	memcpy(h, leaf, sizeof h);
-	for (n = a->leaves; n & 1; n >>= 1) {
-		terra_sha256_node(a->stack[top - 1], h, h);
-		top--;
-	}
-	memcpy(a->stack[top], h, sizeof h);
-	a->leaves++;
+	terra_merkle_stack_push(a->stack, a->leaves++, leaf);
 	return 0;
 }
 
 static void tree_root(const struct acc *a, uint8_t out[TERRA_HASH_BYTES])
 {
-	size_t i = (size_t)__builtin_popcountll(a->leaves);
-
-	if (!i) {
-		terra_merkle_root(NULL, 0, out);
-		return;
-	}
-	memcpy(out, a->stack[i - 1], TERRA_HASH_BYTES);
-	while (--i > 0)
-		terra_sha256_node(a->stack[i - 1], out, out);
+	terra_merkle_stack_root((const uint8_t(*)[TERRA_HASH_BYTES])a->stack, a->leaves, out);
 }
 
 static uint64_t slot_hash(uint64_t key)
@@ -278,25 +289,64 @@ static struct acc *acc_get(terra_tally *m, uint32_t unit, uint32_t period)
 	return &m->accs[m->naccs++];
 }
 
-int terra_tally_count(terra_tally *m, const terra_usage_verdict *it)
+/* Adds the nonces [lo, hi) of it's header to a, joined to the last range when they meet. */
+static int nonces_add(struct acc *a, const terra_usage_verdict *it, int64_t lo, int64_t hi)
 {
-	int64_t c0 = terra_meter_cell(it->start, m->from, m->every);
-	int64_t c1 = terra_meter_cell(it->end - 1, m->from, m->every), c;
+	terra_tally_nonces *last = a->nnonces ? &a->nonces[a->nnonces - 1] : NULL;
+
+	if (lo >= hi)
+		return 0;
+	if (last && last->hi == lo && !memcmp(last->id, it->header_id, sizeof last->id)) {
+		last->hi = hi;
+		return 0;
+	}
+	if (a->nnonces == a->capnonces) {
+		size_t cap = a->capnonces ? 2 * a->capnonces : 2;
+		terra_tally_nonces *v = realloc(a->nonces, cap * sizeof *v);
+
+		if (!v)
+			return -1;
+		a->nonces = v;
+		a->capnonces = cap;
+	}
+	last = &a->nonces[a->nnonces++];
+	memcpy(last->id, it->header_id, sizeof last->id);
+	last->ntime = it->ntime;
+	last->lo = lo;
+	last->hi = hi;
+	return 0;
+}
+
+static void add(struct acc *a, int64_t *sum, int64_t v)
+{
+	if (__builtin_add_overflow(*sum, v, sum))
+		a->overflow = 1;
+}
+
+int terra_tally_count(terra_tally *m, const terra_usage_verdict *it, uint32_t slot, int64_t start,
+                      int64_t end, const terra_tally_part *p)
+{
+	int64_t c0 = terra_meter_cell(start, m->from, m->every);
+	int64_t c1 = terra_meter_cell(end - 1, m->from, m->every), c;
 
 	if (c0 < 0)
 		c0 = 0;
 	if (c1 > m->nperiods - 1)
 		c1 = m->nperiods - 1;
 	for (c = c0; c <= c1; c++) {
-		struct acc *a = acc_get(m, (uint32_t)it->unit, (uint32_t)c);
-		int64_t busy = terra_meter_part(it->busy, it->start, it->end, m->from, m->every, c);
-		int64_t work = terra_meter_part(it->work, it->start, it->end, m->from, m->every, c);
+		struct acc *a = acc_get(m, slot, (uint32_t)c);
+		int64_t busy = terra_meter_part(p->busy, start, end, m->from, m->every, c);
+		int64_t cell_start = m->from + c * m->every, cell_end = cell_start + m->every;
 
 		if (!a)
 			return -1;
-		if (__builtin_add_overflow(a->busy, busy, &a->busy) ||
-		    __builtin_add_overflow(a->work, work, &a->work))
-			a->overflow = 1;
+		add(a, &a->busy, busy);
+		add(a, &a->work, terra_meter_part(p->work, start, end, m->from, m->every, c));
+		add(a, &a->proven[it->workload],
+		    terra_meter_part(p->proven, start, end, m->from, m->every, c));
+		add(a, &a->backed, terra_meter_part(p->backed, start, end, m->from, m->every, c));
+		if (it->workload == TERRA_WL_KERNEL)
+			add(a, &a->kernel_us, busy);
 		if (!a->records || it->seq < a->first)
 			a->first = it->seq;
 		if (!a->records || it->seq > a->last)
@@ -304,8 +354,27 @@ int terra_tally_count(terra_tally *m, const terra_usage_verdict *it)
 		a->records++;
 		if (tree_push(a, it->leaf) < 0)
 			return -1;
+		if (it->has_nonces) {
+			int64_t lo, hi;
+
+			/* the nonces of this part's time within the period */
+			terra_meter_nonces(it, cell_start > start ? cell_start : start,
+			                   cell_end < end ? cell_end : end, &lo, &hi);
+			if (nonces_add(a, it, lo, hi) < 0)
+				return -1;
+		}
 	}
 	return 0;
+}
+
+static int cmp_nonces(const void *a, const void *b)
+{
+	const terra_tally_nonces *x = a, *y = b;
+	int c = memcmp(x->id, y->id, sizeof x->id);
+
+	if (c)
+		return c;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 static int cmp_acc(const void *a, const void *b)
@@ -317,6 +386,23 @@ static int cmp_acc(const void *a, const void *b)
 	return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
+/* Sorts a's ranges and joins those that meet. */
+static void nonces_sort(struct acc *a)
+{
+	size_t i, n = 0;
+
+	qsort(a->nonces, a->nnonces, sizeof *a->nonces, cmp_nonces);
+	for (i = 0; i < a->nnonces; i++) {
+		if (n && a->nonces[n - 1].hi == a->nonces[i].lo &&
+		    !memcmp(a->nonces[n - 1].id, a->nonces[i].id, sizeof a->nonces[i].id)) {
+			a->nonces[n - 1].hi = a->nonces[i].hi;
+			continue;
+		}
+		a->nonces[n++] = a->nonces[i];
+	}
+	a->nnonces = n;
+}
+
 int terra_tally_sort(terra_tally *t)
 {
 	size_t i;
@@ -325,8 +411,11 @@ int terra_tally_sort(terra_tally *t)
 	t->order = NULL;
 	if (t->naccs && !(t->order = malloc(t->naccs * sizeof *t->order)))
 		return -1;
-	for (i = 0; i < t->naccs; i++)
+	for (i = 0; i < t->naccs; i++) {
 		t->order[i] = &t->accs[i];
+		if (t->accs[i].nnonces > 1)
+			nonces_sort(&t->accs[i]);
+	}
 	if (t->naccs > 1)
 		qsort(t->order, t->naccs, sizeof *t->order, cmp_acc);
 	return 0;
@@ -341,13 +430,18 @@ void terra_tally_cell_at(const terra_tally *t, size_t i, terra_tally_cell *c)
 {
 	const struct acc *a = t->order[i];
 
-	c->unit = a->unit;
+	c->slot = a->unit;
 	c->period = a->period;
 	c->busy = a->busy;
 	c->work = a->work;
 	c->records = a->records;
 	c->first = a->first;
 	c->last = a->last;
+	memcpy(c->proven, a->proven, sizeof c->proven);
+	c->kernel_us = a->kernel_us;
+	c->backed = a->backed;
 	c->overflow = a->overflow;
 	tree_root(a, c->root);
+	c->nonces = a->nonces;
+	c->nnonces = a->nnonces;
 }

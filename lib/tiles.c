@@ -1,6 +1,7 @@
 /* Static tiles of the ledger (C2SP tlog-tiles); see tiles.h. */
 #include "tiles.h"
 
+#include "file.h"
 #include "merkle.h"
 
 #include <errno.h>
@@ -29,7 +30,8 @@ int terra_tile_path(int level, uint64_t index, unsigned width, char *out, size_t
 		n = snprintf(out, cap, "tile/%d/", level);
 	/* Three digits a group, most significant first, "x" on all but the last. */
 	while (n >= 0 && (size_t)n < cap && ngroups-- > 0)
-		n += snprintf(out + n, cap - (size_t)n, ngroups ? "x%03u/" : "%03u", group[ngroups]);
+		n +=
+		    snprintf(out + n, cap - (size_t)n, ngroups ? "x%03u/" : "%03u", group[ngroups]);
 	at = n < 0 ? cap : (size_t)n;
 	if (at < cap && width > 0 && width < TERRA_TILE_WIDTH)
 		at += (size_t)snprintf(out + at, cap - at, ".p/%u", width);
@@ -77,24 +79,10 @@ static int same_file(const char *path, const void *data, size_t len, terra_err *
 	return 1;
 }
 
-/* Writes path through path.tmp and a rename, so a reader never sees half a file. */
+/* Writes path whole (terra_file_replace), so a reader never sees half a file. */
 static int put_file(const char *path, const void *data, size_t len, terra_err *e)
 {
-	char tmp[PATH_MAX];
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return terra_err_set(e, TERRA_E_INPUT, "tiles: path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return terra_err_sys(e, "tiles: create '%s'", tmp);
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) || !ok || rename(tmp, path)) {
-		terra_err_sys(e, "tiles: write '%s'", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return terra_file_replace(path, data, len, 0644, e) < 0 ? terra_err_wrap(e, "tiles") : 0;
 }
 
 struct writer {
@@ -112,7 +100,8 @@ static int put_tile(struct writer *w, int level, uint64_t index, unsigned width,
 
 	if (terra_tile_path(level, index, width, rel, sizeof rel) ||
 	    (size_t)snprintf(path, sizeof path, "%s/%s", w->dir, rel) >= sizeof path)
-		return terra_err_set(w->e, TERRA_E_INPUT, "tiles: path too long under '%s'", w->dir);
+		return terra_err_set(w->e, TERRA_E_INPUT, "tiles: path too long under '%s'",
+		                     w->dir);
 	rc = same_file(path, data, len, w->e);
 	if (rc)
 		return rc < 0 ? -1 : 0;
@@ -156,22 +145,25 @@ static int put_bundle(struct writer *w, uint64_t t, unsigned width, terra_tile_e
 }
 
 /* The hash of full tile t of a level becomes hash t of the level above, in place. */
-static void up(uint8_t (*hashes)[32], uint64_t t)
+static void up(uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t t)
 {
-	uint8_t root[32];
+	uint8_t root[TERRA_HASH_BYTES];
 
-	terra_merkle_root((const uint8_t(*)[32])hashes[t * TERRA_TILE_WIDTH], TERRA_TILE_WIDTH, root);
-	memcpy(hashes[t], root, 32);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])hashes[t * TERRA_TILE_WIDTH],
+	                  TERRA_TILE_WIDTH, root);
+	memcpy(hashes[t], root, TERRA_HASH_BYTES);
 }
 
 /* hashes[0..count) of one level: the tiles of that level, and in place the next level's hashes. */
-static int put_level(struct writer *w, int level, uint8_t (*hashes)[32], uint64_t count)
+static int put_level(struct writer *w, int level, uint8_t (*hashes)[TERRA_HASH_BYTES],
+                     uint64_t count)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
 		uint64_t left = count - t * TERRA_TILE_WIDTH;
 		unsigned width = left < TERRA_TILE_WIDTH ? (unsigned)left : TERRA_TILE_WIDTH;
 
-		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH], (size_t)width * 32))
+		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH],
+		             (size_t)width * TERRA_HASH_BYTES))
 			return -1;
 		if (width == TERRA_TILE_WIDTH) /* only full tiles go up a level */
 			up(hashes, t);
@@ -179,12 +171,12 @@ static int put_level(struct writer *w, int level, uint8_t (*hashes)[32], uint64_
 	return 0;
 }
 
-int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32],
+int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[TERRA_HASH_BYTES],
                       terra_tile_entry_fn entry, void *ctx, const char *note, size_t note_len,
                       uint64_t *written, terra_err *e)
 {
 	struct writer w = {dir, 0, e};
-	uint8_t(*level)[32] = NULL;
+	uint8_t(*level)[TERRA_HASH_BYTES] = NULL;
 	unsigned char *buf = NULL;
 	size_t cap = 0;
 	char path[PATH_MAX];
@@ -199,12 +191,12 @@ int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32
 			goto out;
 	}
 	if (size) {
-		level = malloc((size_t)size * 32);
+		level = malloc((size_t)size * TERRA_HASH_BYTES);
 		if (!level) {
 			terra_err_sys(e, "tiles");
 			goto out;
 		}
-		memcpy(level, leaves, (size_t)size * 32);
+		memcpy(level, leaves, (size_t)size * TERRA_HASH_BYTES);
 	}
 	for (int l = 0; size > 0; l++, size /= TERRA_TILE_WIDTH)
 		if (put_level(&w, l, level, size))
@@ -257,8 +249,8 @@ static int read_tile(const char *dir, int level, uint64_t index, unsigned width,
 }
 
 /* Checks the hash tiles of one level against hashes[0..count), computed from below. */
-static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64_t count,
-                       terra_err *e)
+static int check_level(const char *dir, int level, uint8_t (*hashes)[TERRA_HASH_BYTES],
+                       uint64_t count, terra_err *e)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
 		uint64_t left = count - t * TERRA_TILE_WIDTH;
@@ -269,14 +261,15 @@ static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64
 
 		if (read_tile(dir, level, t, width, &data, &got, e))
 			return -1;
-		same = got == (size_t)width * 32 && !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
+		same = got == (size_t)width * TERRA_HASH_BYTES &&
+		       !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
 		free(data);
 		if (!same) {
 			char rel[128];
 			terra_tile_path(level, t, width, rel, sizeof rel);
-			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "tiles: '%s' does not hold the hashes of the tiles below",
-			                     rel);
+			return terra_err_set(
+			    e, TERRA_E_VERIFY,
+			    "tiles: '%s' does not hold the hashes of the tiles below", rel);
 		}
 		if (width == TERRA_TILE_WIDTH)
 			up(hashes, t);
@@ -284,12 +277,13 @@ static int check_level(const char *dir, int level, uint8_t (*hashes)[32], uint64
 	return 0;
 }
 
-int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
+int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES],
                      int (*fn)(void *ctx, uint64_t index, const void *data, size_t len,
                                terra_err *e),
                      void *ctx, terra_err *e)
 {
-	uint8_t(*out)[32] = malloc(size ? (size_t)size * 32 : 1), (*level)[32] = NULL;
+	uint8_t(*out)[TERRA_HASH_BYTES] = malloc(size ? (size_t)size * TERRA_HASH_BYTES : 1),
+	(*level)[TERRA_HASH_BYTES] = NULL;
 	int ret = -1;
 
 	if (!out)
@@ -309,9 +303,11 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
 			uint64_t idx = t * TERRA_TILE_WIDTH + i;
 			size_t n;
 
-			if (got - at < 2 || got - at - 2 < (n = (size_t)data[at] << 8 | data[at + 1])) {
-				terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': entry %" PRIu64 " cut short",
-				              rel, idx + 1);
+			if (got - at < 2 ||
+			    got - at - 2 < (n = (size_t)data[at] << 8 | data[at + 1])) {
+				terra_err_set(e, TERRA_E_VERIFY,
+				              "tiles: '%s': entry %" PRIu64 " cut short", rel,
+				              idx + 1);
 				free(data);
 				goto out;
 			}
@@ -324,18 +320,18 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
 		}
 		free(data);
 		if (at != got) {
-			terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': bytes after its %u entries", rel,
-			              width);
+			terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': bytes after its %u entries",
+			              rel, width);
 			goto out;
 		}
 	}
 	if (size) {
-		level = malloc((size_t)size * 32);
+		level = malloc((size_t)size * TERRA_HASH_BYTES);
 		if (!level) {
 			terra_err_sys(e, "tiles");
 			goto out;
 		}
-		memcpy(level, out, (size_t)size * 32);
+		memcpy(level, out, (size_t)size * TERRA_HASH_BYTES);
 	}
 	for (int l = 0; size > 0; l++, size /= TERRA_TILE_WIDTH)
 		if (check_level(dir, l, level, size, e))

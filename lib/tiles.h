@@ -9,12 +9,13 @@
  * (1234067 -> x001/x234/067); W, the width of a partial tile, is 1..255.
  */
 #include "err.h"
+#include "sha256.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_TILE_WIDTH 256
-#define TERRA_TILE_ENTRIES (-1) /* the level of entry bundles */
+#define TERRA_TILE_WIDTH     256
+#define TERRA_TILE_ENTRIES   (-1) /* the level of entry bundles */
 #define TERRA_TILE_ENTRY_MAX 65535
 
 /* The path below DIR of tile (level, index), partial when 0 < width < 256. */
@@ -32,7 +33,7 @@ typedef int (*terra_tile_entry_fn)(void *ctx, uint64_t index, const void **data,
  * TERRA_E_VERIFY, nothing more written), so exporting again after appends
  * only adds or completes tiles. *written (may be NULL) counts files written.
  */
-int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32],
+int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[TERRA_HASH_BYTES],
                       terra_tile_entry_fn entry, void *ctx, const char *note, size_t note_len,
                       uint64_t *written, terra_err *e);
 
@@ -44,7 +45,7 @@ int terra_tiles_write(const char *dir, uint64_t size, const uint8_t (*leaves)[32
  * checks the root against a checkpoint. Failures have kind TERRA_E_VERIFY
  * and name the tile.
  */
-int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[32],
+int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES],
                      int (*fn)(void *ctx, uint64_t index, const void *data, size_t len,
                                terra_err *e),
                      void *ctx, terra_err *e);

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void terra_tlog_origin(const uint8_t pk[32], char out[TERRA_NOTE_NAME_MAX])
+void terra_tlog_origin(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_NOTE_NAME_MAX])
 {
 	terra_ledger_origin(pk, out);
 }
 
-int terra_tlog_key(const uint8_t pk[32], terra_note_key *k, terra_err *e)
+int terra_tlog_key(const uint8_t pk[TERRA_PK_BYTES], terra_note_key *k, terra_err *e)
 {
 	char origin[TERRA_NOTE_NAME_MAX];
 
@@ -28,7 +28,7 @@ int terra_tlog_key(const uint8_t pk[32], terra_note_key *k, terra_err *e)
 }
 
 /* The root of the stored, owner-signed checkpoint of `size`, its signature checked. */
-static int signed_root(terra_home *h, int64_t size, uint8_t root[32], terra_err *e)
+static int signed_root(terra_home *h, int64_t size, uint8_t root[TERRA_HASH_BYTES], terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *cp = NULL;
@@ -48,9 +48,10 @@ static int signed_root(terra_home *h, int64_t size, uint8_t root[32], terra_err 
 	body = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	if (!body || terra_record_parse(body, strlen(body), &cp, e) ||
 	    terra_rec_verify(cp, h->owner.pk, e) || terra_rec_int(cp, "size", &csize, e) ||
-	    csize != size || terra_rec_hex(cp, "root", root, 32, e)) {
+	    csize != size || terra_rec_hex(cp, "root", root, TERRA_HASH_BYTES, e)) {
 		terra_err_set(e, TERRA_E_VERIFY,
-		              "no valid signed checkpoint of size %" PRId64 "; run 'terra-ledger verify'",
+		              "no valid signed checkpoint of size %" PRId64
+		              "; run 'terra-ledger verify'",
 		              size);
 		goto out;
 	}
@@ -63,7 +64,7 @@ out:
 
 int terra_tlog_note(terra_home *h, int64_t size, char **note, size_t *len, terra_err *e)
 {
-	uint8_t(*leaves)[32] = NULL, root[32];
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL, root[TERRA_HASH_BYTES];
 	terra_checkpoint c;
 	terra_note_key k;
 	char text[TERRA_NOTE_NAME_MAX + 128], line[TERRA_NOTE_LINE_MAX];
@@ -73,10 +74,10 @@ int terra_tlog_note(terra_home *h, int64_t size, char **note, size_t *len, terra
 
 	if (terra_ledger_leaves(h->db, size, &leaves, &n, e))
 		return -1;
-	terra_merkle_root((const uint8_t(*)[32])leaves, (size_t)n, c.root);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)n, c.root);
 	if (signed_root(h, n, root, e))
 		goto out;
-	if (memcmp(root, c.root, 32)) {
+	if (memcmp(root, c.root, TERRA_HASH_BYTES)) {
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "the entries do not give the signed root of size %" PRId64
 		              "; run 'terra-ledger verify'",
@@ -103,7 +104,8 @@ out:
 }
 
 /* Base64 lines of a proof path. */
-static int proof_text(const uint8_t (*path)[32], size_t len, char **text, terra_err *e)
+static int proof_text(const uint8_t (*path)[TERRA_HASH_BYTES], size_t len, char **text,
+                      terra_err *e)
 {
 	char *out = malloc(len * 46 + 1), *p = out;
 
@@ -111,7 +113,7 @@ static int proof_text(const uint8_t (*path)[32], size_t len, char **text, terra_
 		return terra_err_sys(e, "proof");
 	*p = '\0';
 	for (size_t i = 0; i < len; i++) {
-		terra_b64_encode(path[i], 32, p, 46);
+		terra_b64_encode(path[i], TERRA_HASH_BYTES, p, 46);
 		p += strlen(p);
 		*p++ = '\n';
 		*p = '\0';
@@ -125,7 +127,7 @@ static int proof_text(const uint8_t (*path)[32], size_t len, char **text, terra_
 static int ledger_proof(sqlite3 *db, int inclusion, int64_t arg, int64_t cur, char **text,
                         int64_t *size, terra_err *e)
 {
-	uint8_t(*leaves)[32] = NULL, path[64][32];
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL, path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
 	size_t len = 0;
 	int64_t n;
 	int ret = -1;
@@ -139,12 +141,13 @@ static int ledger_proof(sqlite3 *db, int inclusion, int64_t arg, int64_t cur, ch
 		goto out;
 	}
 	/* From the empty tree a consistency proof is empty (C2SP tlog-witness). */
-	if (inclusion ? terra_merkle_inclusion((const uint8_t(*)[32])leaves, (size_t)n,
-	                                       (size_t)(arg - 1), path, &len, e)
-	              : arg > 0 && terra_merkle_consistency((const uint8_t(*)[32])leaves,
-	                                                    (size_t)arg, (size_t)n, path, &len, e))
+	if (inclusion
+	        ? terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)n,
+	                                 (size_t)(arg - 1), path, &len, e)
+	        : arg > 0 && terra_merkle_consistency((const uint8_t(*)[TERRA_HASH_BYTES])leaves,
+	                                              (size_t)arg, (size_t)n, path, &len, e))
 		goto out;
-	ret = proof_text((const uint8_t(*)[32])path, len, text, e);
+	ret = proof_text((const uint8_t(*)[TERRA_HASH_BYTES])path, len, text, e);
 	*size = n;
 out:
 	free(leaves);
@@ -183,8 +186,9 @@ static int slurp(const char *path, char **buf, size_t *len, terra_err *e)
 	return 0;
 }
 
-int terra_tlog_kept_open(const char *path, const uint8_t pk[32], const terra_note_key *wit,
-                         size_t nwit, unsigned quorum, terra_tlog_kept *k, terra_err *e)
+int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES],
+                         const terra_note_key *wit, size_t nwit, unsigned quorum,
+                         terra_tlog_kept *k, terra_err *e)
 {
 	terra_note_key keys[64];
 	terra_note n;
@@ -210,7 +214,8 @@ int terra_tlog_kept_open(const char *path, const uint8_t pk[32], const terra_not
 		goto out;
 	}
 	if (!(n.verified & 1)) {
-		terra_err_set(e, TERRA_E_VERIFY, "'%s': not signed by this ledger's owner key", path);
+		terra_err_set(e, TERRA_E_VERIFY, "'%s': not signed by this ledger's owner key",
+		              path);
 		goto out;
 	}
 	if (strcmp(k->cp.origin, keys[0].name)) {
@@ -231,23 +236,24 @@ out:
 	return ret;
 }
 
-int terra_tlog_extends(const terra_tlog_kept *k, int64_t size, const uint8_t root_at_kept[32],
-                       terra_err *e)
+int terra_tlog_extends(const terra_tlog_kept *k, int64_t size,
+                       const uint8_t root_at_kept[TERRA_HASH_BYTES], terra_err *e)
 {
-	uint8_t empty[32];
+	uint8_t empty[TERRA_HASH_BYTES];
 
 	terra_merkle_root(NULL, 0, empty);
 	if (k->cp.size == 0) /* every log extends the empty one, if that is what was kept */
-		return memcmp(k->cp.root, empty, 32)
-		           ? terra_err_set(e, TERRA_E_VERIFY, "the kept checkpoint of size 0 has a root "
-		                                              "other than the empty tree's")
+		return memcmp(k->cp.root, empty, TERRA_HASH_BYTES)
+		           ? terra_err_set(e, TERRA_E_VERIFY,
+		                           "the kept checkpoint of size 0 has a root "
+		                           "other than the empty tree's")
 		           : 0;
 	if ((uint64_t)size < k->cp.size)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "rollback: the kept checkpoint has %" PRIu64
 		                     " entries, the ledger only %" PRId64,
 		                     k->cp.size, size);
-	if (memcmp(root_at_kept, k->cp.root, 32))
+	if (memcmp(root_at_kept, k->cp.root, TERRA_HASH_BYTES))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "fork: the ledger's first %" PRIu64
 		                     " entries are not those of the kept checkpoint",
@@ -259,7 +265,7 @@ int terra_tlog_extends(const terra_tlog_kept *k, int64_t size, const uint8_t roo
 struct entries {
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	const uint8_t (*leaves)[32];
+	const uint8_t (*leaves)[TERRA_HASH_BYTES];
 	terra_buf line;
 };
 
@@ -267,7 +273,7 @@ static int entry_bytes(void *ctx, uint64_t index, const void **data, size_t *len
 {
 	struct entries *x = ctx;
 	const char *kind, *ptext, *created;
-	uint8_t leaf[32], prev[32];
+	uint8_t leaf[TERRA_HASH_BYTES], prev[TERRA_HASH_BYTES];
 	int row;
 
 	if (terra_ledger_step(x->db, x->st, &row, e))
@@ -278,15 +284,17 @@ static int entry_bytes(void *ctx, uint64_t index, const void **data, size_t *len
 	if (!kind || !ptext || !created || sqlite3_column_int64(x->st, 0) != (int64_t)index + 1 ||
 	    terra_ledger_blob32(x->st, 3, prev))
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "entry %" PRIu64 ": missing or malformed; run 'terra-ledger verify'",
+		                     "entry %" PRIu64
+		                     ": missing or malformed; run 'terra-ledger verify'",
 		                     index + 1);
 	if (terra_ledger_entry_line(&x->line, (int64_t)index + 1, kind, ptext,
 	                            (size_t)sqlite3_column_bytes(x->st, 2), prev, created))
 		return terra_err_sys(e, "tiles");
 	terra_merkle_leaf(x->line.p, x->line.len, leaf);
-	if (memcmp(leaf, x->leaves[index], 32))
+	if (memcmp(leaf, x->leaves[index], TERRA_HASH_BYTES))
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "entry %" PRIu64 ": does not hash to its leaf; run 'terra-ledger "
+		                     "entry %" PRIu64
+		                     ": does not hash to its leaf; run 'terra-ledger "
 		                     "verify'",
 		                     index + 1);
 	*data = x->line.p;
@@ -299,7 +307,7 @@ int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, i
 {
 	struct entries x = {h->db, NULL, NULL, {NULL, 0, 0}};
 	terra_err ignored;
-	uint8_t(*leaves)[32] = NULL;
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL;
 	char *note = NULL;
 	size_t nlen;
 	int64_t n;
@@ -310,7 +318,7 @@ int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, i
 		return -1;
 	if (terra_tlog_note(h, 0, &note, &nlen, e) || terra_ledger_leaves(h->db, 0, &leaves, &n, e))
 		goto out;
-	x.leaves = (const uint8_t(*)[32])leaves;
+	x.leaves = (const uint8_t(*)[TERRA_HASH_BYTES])leaves;
 	if (terra_db_prepare(h->db,
 	                     "SELECT seq, kind, payload, prev_hash, created_at FROM entries "
 	                     "WHERE seq <= ? ORDER BY seq",
@@ -332,7 +340,7 @@ out:
 
 /* Each entry read from the tiles: canonical, in sequence, chained to the one before. */
 struct chain {
-	uint8_t prev[32];
+	uint8_t prev[TERRA_HASH_BYTES];
 };
 
 static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, terra_err *e)
@@ -343,7 +351,7 @@ static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, 
 	size_t clen;
 	const char *type, *kind;
 	int64_t seq, v;
-	uint8_t prev[32];
+	uint8_t prev[TERRA_HASH_BYTES];
 	int ret = -1;
 
 	if (terra_record_parse(data, len, &rec, e) || terra_rec_canonical(rec, &canon, &clen, e) ||
@@ -355,12 +363,13 @@ static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, 
 	if (terra_rec_type(rec, &type, e) || strcmp(type, "entry") ||
 	    terra_rec_int(rec, "v", &v, e) || v != 1 || terra_rec_int(rec, "seq", &seq, e) ||
 	    seq != (int64_t)index + 1 || terra_rec_str(rec, "kind", &kind, e) ||
-	    terra_rec_hex(rec, "prev", prev, 32, e)) {
-		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRIu64 ": not entry %" PRIu64 " of a ledger",
-		              index + 1, index + 1);
+	    terra_rec_hex(rec, "prev", prev, TERRA_HASH_BYTES, e)) {
+		terra_err_set(e, TERRA_E_VERIFY,
+		              "entry %" PRIu64 ": not entry %" PRIu64 " of a ledger", index + 1,
+		              index + 1);
 		goto out;
 	}
-	if (memcmp(prev, c->prev, 32)) {
+	if (memcmp(prev, c->prev, TERRA_HASH_BYTES)) {
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRIu64 ": prev is not the entry before",
 		              index + 1);
 		goto out;
@@ -373,12 +382,12 @@ out:
 	return ret;
 }
 
-int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[32], int64_t *size,
-                            uint8_t root[32], terra_err *e)
+int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[TERRA_PK_BYTES], int64_t *size,
+                            uint8_t root[TERRA_HASH_BYTES], terra_err *e)
 {
 	terra_tlog_kept k;
 	struct chain c;
-	uint8_t(*leaves)[32] = NULL;
+	uint8_t(*leaves)[TERRA_HASH_BYTES] = NULL;
 	char path[4096];
 
 	if ((size_t)snprintf(path, sizeof path, "%s/checkpoint", dir) >= sizeof path)
@@ -388,9 +397,9 @@ int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[32], int64_t *size
 	memset(c.prev, 0, sizeof c.prev);
 	if (terra_tiles_read(dir, k.cp.size, &leaves, check_entry, &c, e))
 		return -1;
-	terra_merkle_root((const uint8_t(*)[32])leaves, (size_t)k.cp.size, root);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)k.cp.size, root);
 	free(leaves);
-	if (memcmp(root, k.cp.root, 32))
+	if (memcmp(root, k.cp.root, TERRA_HASH_BYTES))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "tiles: the entries give another root than the checkpoint's");
 	*size = (int64_t)k.cp.size;
@@ -458,15 +467,17 @@ int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terr
 		                     k->cp.size, size);
 	if ((uint64_t)size == k->cp.size)
 		return memcmp(root, k->cp.root, TERRA_HASH_BYTES)
-		           ? terra_err_set(e, TERRA_E_VERIFY,
-		                           "fork: the proof's checkpoint has the kept size, another root")
+		           ? terra_err_set(
+		                 e, TERRA_E_VERIFY,
+		                 "fork: the proof's checkpoint has the kept size, another root")
 		           : 0;
 	c = json_object_get(proof, "consistency");
 	if (!c || terra_rec_int(c, "from", &from, e) || terra_rec_arr(c, "path", &jpath, e))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "proof: no consistency proof from the kept checkpoint (make it "
-		                     "with prove --since %" PRIu64 ")",
-		                     k->cp.size);
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "proof: no consistency proof from the kept checkpoint (make it "
+		    "with prove --since %" PRIu64 ")",
+		    k->cp.size);
 	if ((uint64_t)from != k->cp.size)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "proof: its consistency proof starts at size %" PRId64
@@ -485,7 +496,8 @@ int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terr
 	}
 	if (terra_merkle_verify_consistency(k->cp.size, (uint64_t)size, k->cp.root, root,
 	                                    (const uint8_t(*)[TERRA_HASH_BYTES])path, len, e))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "fork: the proof's ledger does not extend the kept checkpoint");
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "fork: the proof's ledger does not extend the kept checkpoint");
 	return 0;
 }

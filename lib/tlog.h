@@ -10,16 +10,18 @@
  */
 #include "err.h"
 #include "home.h"
+#include "key.h"
 #include "note.h"
+#include "sha256.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
 /* The origin of the log of owner key pk: "terra:<64 hex>". */
-void terra_tlog_origin(const uint8_t pk[32], char out[TERRA_NOTE_NAME_MAX]);
+void terra_tlog_origin(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_NOTE_NAME_MAX]);
 /* The owner's note key for that origin (type Ed25519). */
-int terra_tlog_key(const uint8_t pk[32], terra_note_key *k, terra_err *e);
+int terra_tlog_key(const uint8_t pk[TERRA_PK_BYTES], terra_note_key *k, terra_err *e);
 
 /*
  * The signed checkpoint note of the ledger at `size` (0: its current size),
@@ -48,8 +50,9 @@ typedef struct terra_tlog_kept {
  * cosigned by at least `quorum` of the nwit witness vkeys (each a
  * cosignature/v1 key). Failures have kind TERRA_E_VERIFY.
  */
-int terra_tlog_kept_open(const char *path, const uint8_t pk[32], const terra_note_key *wit,
-                         size_t nwit, unsigned quorum, terra_tlog_kept *k, terra_err *e);
+int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES],
+                         const terra_note_key *wit, size_t nwit, unsigned quorum,
+                         terra_tlog_kept *k, terra_err *e);
 
 /*
  * Checks that a log of `size` entries, whose root at the kept note's size
@@ -57,8 +60,8 @@ int terra_tlog_kept_open(const char *path, const uint8_t pk[32], const terra_not
  * checkpoint: a smaller size is a rollback, another root at the kept size
  * a fork (TERRA_E_VERIFY, the message says which).
  */
-int terra_tlog_extends(const terra_tlog_kept *k, int64_t size, const uint8_t root_at_kept[32],
-                       terra_err *e);
+int terra_tlog_extends(const terra_tlog_kept *k, int64_t size,
+                       const uint8_t root_at_kept[TERRA_HASH_BYTES], terra_err *e);
 
 /* Writes the ledger's tiles and checkpoint note into dir (terra_tiles_write). */
 int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, int64_t *size,
@@ -70,8 +73,8 @@ int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, i
  * chain. *size gets the tree size. The settlements themselves are
  * recomputed only by verify over the database or an ndjson export.
  */
-int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[32], int64_t *size,
-                            uint8_t root[32], terra_err *e);
+int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[TERRA_PK_BYTES], int64_t *size,
+                            uint8_t root[TERRA_HASH_BYTES], terra_err *e);
 
 /*
  * A holder's proof made for a kept note: adds to the proof record (from

@@ -57,7 +57,9 @@ int terra_unit_get(sqlite3 *db, const char *id, terra_unit *u, terra_err *e)
 	if (terra_db_prepare(db,
 	                     "SELECT u.unit, owner, unit_pub, fingerprint, score, state, record,"
 	                     " h.status, h.checked_at, h.reason"
-	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " FROM units u LEFT JOIN unit_health_history h ON h.id ="
+	                     " (SELECT max(id) FROM unit_health_history"
+	                     "  WHERE unit = u.unit AND status != 'busy')"
 	                     " WHERE u.unit = ?",
 	                     &st, e) < 0)
 		return -1;
@@ -117,7 +119,7 @@ static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
-	                     " WHERE kind IN ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     " WHERE kind IN ('unit', 'transfer', 'retire', 'rekey') ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -148,13 +150,14 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire') ORDER BY seq",
+	                     " 'retire', 'rekey') ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
-			terra_err_set(e, TERRA_E_INPUT, "unit history: a ledger entry is not a record");
+			terra_err_set(e, TERRA_E_INPUT,
+			              "unit history: a ledger entry is not a record");
 			goto out;
 		}
 	}
@@ -231,7 +234,8 @@ int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
 			terra_err_set(e, TERRA_E_VERIFY,
 			              "the row is not the ledger's latest entry of the unit"
 			              " (see terra-ledger verify)");
-		if (!want || strcmp(column_text(st, 1), want) || terra_unit_record_check(rec, e) < 0) {
+		if (!want || strcmp(column_text(st, 1), want) ||
+		    terra_unit_record_check(rec, e) < 0) {
 			e->kind = TERRA_E_VERIFY;
 			terra_err_wrap(e, "unit '%s' in the database", id);
 			json_decref(rec);

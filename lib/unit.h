@@ -23,8 +23,9 @@ typedef struct terra_unit {
 	int64_t score;
 	int retired;
 	json_t *record; /* the latest signed unit record */
-	/* Health as the device's latest registered probe saw it: "ok", "degraded",
-	 * "sick", or "" when no probe with health checks was registered; when and why. */
+	/* Health as the device's latest registered probe that measured it saw it
+	 * (a "busy" observation, of a unit in use, judges nothing): "ok",
+	 * "degraded", "sick", or "" when there is none; when and why. */
 	char health[10];
 	char health_at[40];
 	char health_reason[256];

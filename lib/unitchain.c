@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "hex.h"
+#include "key.h"
 #include "record.h"
 #include "time.h"
 #include "unit.h"
@@ -10,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fields a version never changes; unit_pub changes only with the old
- * unit key's signature, which no version carries yet, so never. */
-static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "score",
-                                           "unit_pub", NULL};
+/* The fields a version never changes; unit_pub and seq_from change only
+ * together, with the old unit key's signature (unit_sig, rekey_check). */
+static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "score", NULL};
 
 int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
 {
@@ -22,9 +22,12 @@ int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
 	return terra_rec_time(rec, "registered_at", us, e);
 }
 
+/* Whether the field is the same in both, or absent from both. */
 static int same_field(const json_t *a, const json_t *b, const char *field)
 {
-	return json_equal(json_object_get(a, field), json_object_get(b, field));
+	const json_t *x = json_object_get(a, field), *y = json_object_get(b, field);
+
+	return x == y || json_equal(x, y);
 }
 
 /* The fields every version has, well formed; *stamp when it takes effect. */
@@ -94,8 +97,9 @@ static int check_first(const json_t *rec, terra_err *e)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a transfer without the unit's earlier record");
 	if (strcmp(json_string_value(json_object_get(rec, "state")), "active"))
-		return terra_err_set(e, TERRA_E_VERIFY, "a retirement without the unit's earlier "
-		                                        "record");
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a retirement without the unit's earlier "
+		                     "record");
 	if (terra_rec_hex(rec, "owner", owner, sizeof owner, e) < 0)
 		return -1;
 	terra_unit_id(owner, json_string_value(json_object_get(rec, "fingerprint")), want);
@@ -103,6 +107,71 @@ static int check_first(const json_t *rec, terra_err *e)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "unit id is not that of its owner and fingerprint");
 	return signed_by(rec, "owner", "the owner", e);
+}
+
+int terra_unitchain_unit_sig(const json_t *rec, char **msg, size_t *len, terra_err *e)
+{
+	json_t *copy = json_deep_copy(rec);
+	int rc;
+
+	if (!copy)
+		return terra_err_set(e, TERRA_E_SYS, "unit record: out of memory");
+	json_object_del(copy, "signer");
+	json_object_del(copy, "unit_sig");
+	rc = terra_rec_canonical(copy, msg, len, e);
+	json_decref(copy);
+	return rc;
+}
+
+/*
+ * The unit key: kept, with seq_from, and no unit_sig; or changed by the old
+ * key, whose unit_sig covers the new version, with a seq_from above the
+ * old one's (the new key's seqs follow the old key's).
+ */
+static int rekey_check(const json_t *prev, const json_t *next, terra_err *e)
+{
+	uint8_t old_pub[TERRA_PK_BYTES], sig[TERRA_SIG_BYTES];
+	int64_t seq_from = 0, prev_from = 0;
+	char *msg = NULL;
+	size_t len;
+	int rc;
+
+	if (terra_rec_int_opt(next, "seq_from", &seq_from, e) < 0 ||
+	    terra_rec_int_opt(prev, "seq_from", &prev_from, e) < 0)
+		return -1;
+	if (same_field(prev, next, "unit_pub")) {
+		if (json_object_get(next, "unit_sig"))
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "field 'unit_sig' without a new unit key");
+		if (!same_field(prev, next, "seq_from"))
+			return terra_err_set(
+			    e, TERRA_E_VERIFY,
+			    "field 'seq_from' differs from the unit's earlier record");
+		return 0;
+	}
+	if (!json_object_get(next, "unit_sig"))
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "field 'unit_pub' changed without the old unit key's signature");
+	if (json_object_get(next, "transferred_from") || json_object_get(next, "retired_at"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a new unit key in a transfer or a retirement: a rekey is a "
+		                     "version of its own");
+	if (!json_is_integer(json_object_get(next, "seq_from")) || seq_from <= prev_from ||
+	    seq_from < 1)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a new unit key needs a field 'seq_from' above %lld",
+		                     (long long)(prev_from > 0 ? prev_from : 0));
+	if (terra_rec_hex(prev, "unit_pub", old_pub, sizeof old_pub, e) < 0 ||
+	    terra_rec_hex(next, "unit_sig", sig, sizeof sig, e) < 0 ||
+	    terra_unitchain_unit_sig(next, &msg, &len, e) < 0)
+		return -1;
+	rc = terra_key_verify(old_pub, msg, len, sig);
+	free(msg);
+	if (rc < 0)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "bad signature: field 'unit_sig' is not by the old unit key");
+	return 0;
 }
 
 int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, terra_err *e)
@@ -118,16 +187,14 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 	if (terra_unitchain_stamp(prev, &prev_stamp, e) < 0)
 		return -1;
 	if (!strcmp(json_string_value(json_object_get(prev, "state")), "retired"))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "the unit is retired: retirement is final");
+		return terra_err_set(e, TERRA_E_VERIFY, "the unit is retired: retirement is final");
 	for (i = 0; fixed_fields[i]; i++)
 		if (!same_field(prev, next, fixed_fields[i]))
 			return terra_err_set(e, TERRA_E_VERIFY,
-			                     !strcmp(fixed_fields[i], "unit_pub")
-			                         ? "field 'unit_pub' changed without the old unit "
-			                           "key's signature"
-			                         : "field '%s' differs from the unit's earlier record",
+			                     "field '%s' differs from the unit's earlier record",
 			                     fixed_fields[i]);
+	if (rekey_check(prev, next, e) < 0)
+		return -1;
 	if (stamp < prev_stamp)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "dated before the unit's earlier record it follows");
@@ -138,7 +205,8 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 	if (!from) {
 		if (strcmp(owner, prev_owner))
 			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "owner changed without a transfer from %s", prev_owner);
+			                     "owner changed without a transfer from %s",
+			                     prev_owner);
 		return signed_by(next, "owner", "the owner", e);
 	}
 	if (strcmp(from, prev_owner))
@@ -181,7 +249,7 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 
 	if (terra_db_prepare(db,
 	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
-	                     " ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     " ('unit', 'transfer', 'retire', 'rekey') ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -199,14 +267,22 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 			goto out;
 		}
 		prev = json_object_get(json_object_get(latest, id), "rec");
-		if (!strcmp(kind, "unit") ? prev != NULL
-		    : !strcmp(kind, "transfer")
-		        ? !json_object_get(rec, "transferred_from")
+		if (!strcmp(kind, "unit")       ? prev != NULL
+		    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
+		    : !strcmp(kind, "rekey")
+		        ? !prev || same_field(prev, rec, "unit_pub")
 		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
 			json_decref(rec);
 			terra_err_set(e, TERRA_E_VERIFY,
 			              "entry %" PRId64 ": unit '%s': not a %s of the unit", seq, id,
 			              !strcmp(kind, "unit") ? "first registration" : kind);
+			goto out;
+		}
+		if (prev && strcmp(kind, "rekey") && !same_field(prev, rec, "unit_pub")) {
+			json_decref(rec);
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "entry %" PRId64 ": unit '%s': a new unit key in a %s entry",
+			              seq, id, kind);
 			goto out;
 		}
 		if (terra_unitchain_next(prev, rec, at, e) < 0) {
@@ -234,17 +310,18 @@ out:
 /* The name of the first column of a units row that is not what rec says. */
 static const char *row_mismatch(sqlite3_stmt *st, const json_t *rec, const char *text)
 {
-	static const char *const cols[] = {"owner", "unit_pub", "fingerprint", "state",
-	                                   "registered_at", NULL};
+	static const char *const cols[] = {"owner", "unit_pub",      "fingerprint",
+	                                   "state", "registered_at", NULL};
 	const json_t *device = json_object_get(rec, "device");
 	const unsigned char *s;
 	size_t i;
 
 	for (i = 0; cols[i]; i++) {
 		s = sqlite3_column_text(st, (int)i + 1);
-		if (!s || strcmp((const char *)s, json_string_value(json_object_get(rec, cols[i]))
-		                                      ? json_string_value(json_object_get(rec, cols[i]))
-		                                      : ""))
+		if (!s ||
+		    strcmp((const char *)s, json_string_value(json_object_get(rec, cols[i]))
+		                                ? json_string_value(json_object_get(rec, cols[i]))
+		                                : ""))
 			return cols[i];
 	}
 	if (sqlite3_column_int64(st, 6) != json_integer_value(json_object_get(rec, "score")))
@@ -280,7 +357,8 @@ static int rows_match(sqlite3 *db, json_t *latest, terra_err *e)
 
 		if (!rec) {
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "units: unit '%s' has no unit entry in the ledger", id ? id : "");
+			              "units: unit '%s' has no unit entry in the ledger",
+			              id ? id : "");
 			goto out;
 		}
 		free(text);
@@ -315,7 +393,8 @@ static int rows_match(sqlite3 *db, json_t *latest, terra_err *e)
 				break;
 		}
 		terra_err_set(e, TERRA_E_VERIFY,
-		              "units: unit '%s' of ledger entry %" JSON_INTEGER_FORMAT " has no row",
+		              "units: unit '%s' of ledger entry %" JSON_INTEGER_FORMAT
+		              " has no row",
 		              id ? id : "", json_integer_value(json_object_get(slot, "seq")));
 		goto out;
 	}

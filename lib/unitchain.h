@@ -3,10 +3,12 @@
 /*
  * The versions of a unit record form a chain, and only a chain is believed:
  * the first version is signed by its owner and carries the unit id of that
- * owner and fingerprint; each later one keeps the unit, fingerprint, score,
- * registered_at and unit key of the one before, is signed by that
- * version's owner (a transfer names it in transferred_from), never follows a
- * retired version, and is not dated before the one it follows. No version
+ * owner and fingerprint; each later one keeps the unit, fingerprint, score
+ * and registered_at of the one before, and its unit key (unit_pub, seq_from)
+ * unless the old unit key signs the new version (unit_sig: a rekey), is
+ * signed by that version's owner (a transfer names it in transferred_from),
+ * never follows a retired version, and is not dated before the one it
+ * follows. No version
  * is dated more than TERRA_UNIT_FUTURE_US after the time it is checked at.
  * Both the ledger (terra-ledger verify) and the unit files of two-host mode
  * (terra-meter -u) are held to it.
@@ -27,6 +29,10 @@
  * does not hold, TERRA_E_INPUT for a malformed record.
  */
 int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, terra_err *e);
+
+/* What unit_sig signs: the canonical form of rec without signer, sig and
+ * unit_sig (malloc'd). */
+int terra_unitchain_unit_sig(const json_t *rec, char **msg, size_t *len, terra_err *e);
 
 /* The time a version takes effect: updated_at, else registered_at. */
 int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e);

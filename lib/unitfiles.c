@@ -42,8 +42,8 @@ int terra_owners_load(terra_owners **op, const char *path, terra_err *e)
 			continue;
 		if (len != 2 * TERRA_PK_BYTES || !terra_hex_is_lower(line, len)) {
 			terra_err_set(e, TERRA_E_INPUT,
-			              "%s:%ld: not an owner public key (64 lowercase hex digits)", path,
-			              lineno);
+			              "%s:%ld: not an owner public key (64 lowercase hex digits)",
+			              path, lineno);
 			goto fail;
 		}
 		if (json_object_set_new(o->set, line, json_true()) < 0) {
@@ -240,17 +240,29 @@ static int by_an_owner(const struct versions *vs, const char *accepted, size_t f
 	return 0;
 }
 
+/* Whether v is one of the versions of [from, i) accepted. */
+static int accepted_before(const struct versions *vs, const char *accepted, size_t from, size_t i,
+                           const struct version *v)
+{
+	size_t j;
+
+	for (j = from; j < i; j++)
+		if (accepted[j - from] && !strcmp(vs->v[j].canon, v->canon))
+			return 1;
+	return 0;
+}
+
 /*
  * Walks the versions of one unit, [from, to) of vs, in the order they take
- * effect; adds the last accepted one to the meter. A refused version signed
+ * effect; adds the accepted ones to the meter (the last says what the unit
+ * is, all of them whose it was when). A refused version signed
  * by one of the unit's owners is an owner contradicting itself (a
  * backdated first record, a version after the retirement): then the whole
  * unit is refused, so that no chain it chose is paid. Returns 1 when io
  * stops the input.
  */
 static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to, int64_t now,
-                    const terra_owners *owners, const terra_meter_io *io, long *bad,
-                    terra_err *e)
+                    const terra_owners *owners, const terra_meter_io *io, long *bad, terra_err *e)
 {
 	const struct version *cur = NULL, *contradiction = NULL;
 	char why[1024], *accepted = calloc(to - from, 1);
@@ -262,7 +274,7 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 	for (i = from; i < to; i++) {
 		const struct version *v = &vs->v[i];
 
-		if (cur && !strcmp(cur->canon, v->canon))
+		if (accepted_before(vs, accepted, from, i, v))
 			continue; /* the same version shipped twice */
 		if (terra_unitchain_next(cur ? cur->rec : NULL, v->rec, now, e) == 0) {
 			cur = v;
@@ -273,7 +285,7 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 			goto out;
 	}
 	for (i = from; i < to && cur && !contradiction; i++)
-		if (!accepted[i - from] && strcmp(cur->canon, vs->v[i].canon) &&
+		if (!accepted[i - from] && !accepted_before(vs, accepted, from, to, &vs->v[i]) &&
 		    by_an_owner(vs, accepted, from, to, &vs->v[i]))
 			contradiction = &vs->v[i];
 	if (!cur)
@@ -284,14 +296,23 @@ static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to,
 		         "the unit is refused",
 		         contradiction->where);
 		rc = refuse_version(io, bad, cur, why);
-	} else if (owners && !terra_owners_has(owners, json_string_value(
-	                                                   json_object_get(cur->rec, "owner")))) {
-		snprintf(why, sizeof why, "owner %s is not one of --owners",
-		         json_string_value(json_object_get(cur->rec, "owner")));
-		rc = refuse_version(io, bad, cur, why);
-	} else if (terra_meter_unit_add(m, cur->rec, e) < 0) {
-		rc = refuse_version(io, bad, cur, e->msg);
+		goto out;
 	}
+	/* Every owner of the chain is paid for its time: each must be agreed. */
+	for (i = from; i < to && owners; i++)
+		if (accepted[i - from] &&
+		    !terra_owners_has(owners,
+		                      json_string_value(json_object_get(vs->v[i].rec, "owner")))) {
+			snprintf(why, sizeof why, "owner %s is not one of --owners",
+			         json_string_value(json_object_get(vs->v[i].rec, "owner")));
+			rc = refuse_version(io, bad, &vs->v[i], why);
+			goto out;
+		}
+	for (i = from; i < to; i++)
+		if (accepted[i - from] && terra_meter_unit_add(m, vs->v[i].rec, e) < 0) {
+			rc = refuse_version(io, bad, &vs->v[i], e->msg);
+			break;
+		}
 out:
 	free(accepted);
 	return rc;
@@ -321,7 +342,8 @@ int terra_unitfiles_load(terra_meter *m, const char *const *paths, int n,
 		const char *id = json_string_value(json_object_get(vs.v[i].rec, "unit"));
 
 		for (j = i + 1;
-		     j < vs.n && !strcmp(id, json_string_value(json_object_get(vs.v[j].rec, "unit")));
+		     j < vs.n &&
+		     !strcmp(id, json_string_value(json_object_get(vs.v[j].rec, "unit")));
 		     j++)
 			;
 		got = one_unit(m, &vs, i, j, now, owners, io, bad, e);

@@ -2,23 +2,24 @@
 
 #include "canon.h"
 #include "filter.h"
+#include "hex.h"
+#include "job.h"
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
+#include "sgemmproof.h"
 #include "sha256.h"
+#include "sha256dproof.h"
 #include "time.h"
 
 #include <math.h>
-#include <sodium.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 __extension__ typedef __int128 i128;
 __extension__ typedef unsigned __int128 u128;
 
-#define NONCE_LIMIT (INT64_C(1) << 40)
-#define SIG_KEPT    TERRA_USAGE_SIG_KEPT
+#define SIG_KEPT TERRA_USAGE_SIG_KEPT
 
 struct terra_usage_scratch {
 	char *canon; /* a line's canonical form, its "sig" cut out */
@@ -34,19 +35,6 @@ void terra_usage_scratch_free(terra_usage_scratch *sc)
 	free(sc->canon);
 	free(sc->nonces);
 	free(sc);
-}
-
-static char *fmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 int64_t terra_meter_cell(int64_t t, int64_t origin, int64_t every)
@@ -76,6 +64,50 @@ static const terra_usage_unit *find_unit(const terra_usage_rules *r, const char 
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	return NULL;
+}
+
+/* The key of a rotated unit that signer is; NULL when none is. */
+static const terra_usage_key *key_of(const terra_usage_unit *u, const uint8_t *signer)
+{
+	size_t i;
+
+	for (i = u->nkeys; i-- > 0;)
+		if (!memcmp(u->keys[i].pub, signer, TERRA_PK_BYTES))
+			return &u->keys[i];
+	return NULL;
+}
+
+/* The rules of the key k that signed the record (NULL: a unit never
+ * rotated) and of retirement: NULL when it counts, up to it->until, else
+ * why not. */
+static char *counted_until(const terra_usage_unit *u, const terra_usage_key *k,
+                           terra_usage_verdict *it)
+{
+	char at[TERRA_TIME_MAX];
+
+	it->until = it->end;
+	if (k && (it->seq < k->seq_from || it->start < k->from)) {
+		terra_time_format(k->from, at);
+		return terra_msgf(
+		    "usage record: unit '%s': seq %lld signed by a key that took over "
+		    "only at %s, from seq %lld",
+		    u->id, (long long)it->seq, at, (long long)k->seq_from);
+	}
+	if (k && (it->seq >= k->seq_until || it->start >= k->until)) {
+		terra_time_format(k->until, at);
+		return terra_msgf("usage record: unit '%s': seq %lld signed by an old key, rotated "
+		                  "out at %s from seq %lld",
+		                  u->id, (long long)it->seq, at, (long long)k->seq_until);
+	}
+	if (k && k->until < it->until)
+		it->until = k->until;
+	if (u->retired) {
+		if (!u->has_retired_at || it->start >= u->retired_at)
+			return terra_msgf("usage record: retired unit '%s'", u->id);
+		if (u->retired_at < it->until)
+			it->until = u->retired_at;
 	}
 	return NULL;
 }
@@ -130,11 +162,22 @@ int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t ori
 	return (int64_t)qf + (cell - c0 <= g[1].extra ? 1 : 0);
 }
 
-int terra_meter_shares_enough(int64_t work, int bits, int64_t shares)
+static int64_t nonce_at(const terra_usage_verdict *it, int64_t t)
 {
-	double expected = ldexp((double)work, -bits);
+	if (t <= it->start)
+		return it->nonce_lo;
+	if (t >= it->end)
+		return it->nonce_hi;
+	return it->nonce_lo +
+	       (int64_t)((u128)(it->nonce_hi - it->nonce_lo) * (u128)((i128)t - it->start) /
+	                 (u128)((i128)it->end - it->start));
+}
 
-	return !((double)shares < expected - 6.0 * sqrt(expected) - 6.0);
+void terra_meter_nonces(const terra_usage_verdict *it, int64_t t0, int64_t t1, int64_t *lo,
+                        int64_t *hi)
+{
+	*lo = nonce_at(it, t0);
+	*hi = nonce_at(it, t1);
 }
 
 int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int64_t int32_mops,
@@ -150,79 +193,55 @@ int terra_meter_rate_ok(const char *workload, int64_t work, int64_t busy_us, int
 
 /* ---- one usage line, checked on its own (worker threads) --------------- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+/* ---- what each workload's evidence proves: the dispatch --------------- */
 
-	return x < y ? -1 : x > y;
+/*
+ * Sets it->proven, the work the record's evidence proves in its workload's
+ * unit, and for sha256d the nonces it used. ev is the sha256d evidence,
+ * parsed by either path. 0, or -1 with *why the reason (NULL: out of memory).
+ */
+static int credit(const terra_usage_rules *r, const char *unit, const char *job,
+                  terra_usage_verdict *it, terra_sha256d_ev *ev, char **why)
+{
+	terra_sha256d_claim c = {unit, job, it->work, it->start, it->end, r->horizon_s};
+	terra_sha256d_proof p;
+
+	*why = NULL;
+	it->proven = 0;
+	switch (it->workload) {
+	case TERRA_WL_SHA256D:
+		if (terra_sha256dproof_check(&c, ev, &p, why) < 0)
+			return -1;
+		it->proven = p.hashes;
+		it->has_nonces = 1;
+		memcpy(it->header_id, p.id, sizeof it->header_id);
+		it->nonce_lo = p.lo;
+		it->nonce_hi = p.hi;
+		it->ntime = p.ntime;
+		return 0;
+	case TERRA_WL_SGEMM:
+		/*
+		 * sgemm evidence is checked (check_sgemm) but credited 0: the
+		 * same evidence re-signed under a new seq would pass again, and
+		 * there is no memory of sgemm evidence seen yet (terra-meter(1)).
+		 */
+		return 0;
+	default:
+		/* kernel: no general proof; paid by time only with --pay-kernel-time */
+		return 0;
+	}
 }
 
-/* sha256d evidence: every share in range, once, under share_bits, and enough
- * of them. Returns NULL or the reason. */
-static char *check_sha256d(const json_t *rec, int64_t work)
+/* sgemm evidence (lib/sgemmproof.h): the committed rows' challenged pieces
+ * recomputed from the seed. Returns NULL or the reason. */
+static char *check_sgemm(const json_t *rec)
 {
 	terra_err e;
-	json_t *ev, *shares, *v;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
-	int64_t start, bits, *nonces = NULL;
-	size_t i, n;
-	char *why = NULL;
+	int64_t work;
 
-	if (terra_rec_obj(rec, "evidence", &ev, &e) < 0 ||
-	    terra_rec_hex(ev, "header", tmpl, sizeof tmpl, &e) < 0 ||
-	    terra_rec_int(ev, "nonce_start", &start, &e) < 0 ||
-	    terra_rec_int(ev, "share_bits", &bits, &e) < 0 ||
-	    terra_rec_arr(ev, "shares", &shares, &e) < 0)
-		return fmt_msg("evidence: %s", e.msg);
-	if (bits < 1 || bits > TERRA_SHARE_BITS_MAX)
-		return fmt_msg("bad share: share_bits %lld is not in [1, %d]", (long long)bits,
-		               TERRA_SHARE_BITS_MAX);
-	if (start < 0 || work > NONCE_LIMIT || start > NONCE_LIMIT - work)
-		return fmt_msg("bad share: nonces [%lld, %lld + %lld) go beyond 2^40",
-		               (long long)start, (long long)start, (long long)work);
-	n = json_array_size(shares);
-	if (n && !(nonces = malloc(n * sizeof *nonces)))
-		return fmt_msg("evidence: out of memory");
-	json_array_foreach(shares, i, v)
-	{
-		int64_t nonce;
-
-		if (!json_is_integer(v)) {
-			why = fmt_msg("bad share: share %zu is not an integer", i + 1);
-			goto out;
-		}
-		nonce = json_integer_value(v);
-		if (nonce < start || nonce - start >= work) {
-			why = fmt_msg(
-			    "bad share: nonce %lld is outside the scanned range [%lld, %lld)",
-			    (long long)nonce, (long long)start, (long long)(start + work));
-			goto out;
-		}
-		nonces[i] = nonce;
-	}
-	if (n > 1)
-		qsort(nonces, n, sizeof *nonces, cmp_i64);
-	for (i = 1; i < n; i++)
-		if (nonces[i] == nonces[i - 1]) {
-			why =
-			    fmt_msg("bad share: nonce %lld is listed twice", (long long)nonces[i]);
-			goto out;
-		}
-	for (i = 0; i < n; i++) {
-		terra_sha256d_hash(tmpl, (uint64_t)nonces[i], hash);
-		if (!terra_sha256d_meets(hash, (int)bits)) {
-			why = fmt_msg("bad share: nonce %lld does not meet share_bits %lld",
-			              (long long)nonces[i], (long long)bits);
-			goto out;
-		}
-	}
-	if (!terra_meter_shares_enough(work, (int)bits, (int64_t)n))
-		why = fmt_msg("too few shares: %zu shares of %lld bits cannot back %lld hashes "
-		              "(%.1f expected)",
-		              n, (long long)bits, (long long)work, ldexp((double)work, -(int)bits));
-out:
-	free(nonces);
-	return why;
+	if (terra_sgemm_evidence_check(rec, &work, &e) < 0)
+		return terra_msgf("%s", e.msg);
+	return NULL;
 }
 
 static int blank(const char *s, size_t n)
@@ -235,16 +254,31 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
+/* "usage record: " before a check's reason (freed); NULL stays NULL. */
+static char *usage_why(char *why)
+{
+	char *w = why ? terra_msgf("usage record: %s", why) : NULL;
+
+	free(why);
+	return w;
+}
+
 /* Fills it->kind and, for a bad line, it->msg ("why", without the place). */
 static void check_line(const terra_usage_rules *r, const char *line, size_t len,
                        terra_usage_verdict *it)
 {
 	terra_err e;
-	json_t *rec = NULL;
-	const char *type, *unit_id, *workload;
+	json_t *rec = NULL, *ev;
+	const char *type, *unit_id, *workload, *job = NULL;
 	const terra_usage_unit *u;
+	const terra_usage_key *k = NULL;
+	uint8_t signer[TERRA_PK_BYTES];
 	const char *sig;
 	char *why = NULL;
+	enum terra_workload wl;
+	terra_sha256d_ev sev = {0};
+	int64_t *shares = NULL;
+	size_t cap = 0;
 
 	if (blank(line, len)) {
 		it->kind = TERRA_USAGE_BLANK;
@@ -252,13 +286,13 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	it->kind = TERRA_USAGE_BAD;
 	if (terra_record_parse(line, len, &rec, &e) < 0) {
-		it->msg = fmt_msg("%s", e.msg);
+		it->msg = terra_msgf("%s", e.msg);
 		return;
 	}
 	if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "usage")) {
 		if (terra_filter_trusted_type(type))
-			why =
-			    fmt_msg("%s record: made only by a trusted stage, refused here", type);
+			why = terra_msgf("%s record: made only by a trusted stage, refused here",
+			                 type);
 		else
 			it->kind = TERRA_USAGE_PASS;
 		goto out;
@@ -271,24 +305,31 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	    terra_rec_int(rec, "busy_us", &it->busy, &e) < 0 ||
 	    terra_rec_int(rec, "work", &it->work, &e) < 0 ||
 	    terra_rec_str(rec, "sig", &sig, &e) < 0) {
-		why = fmt_msg("usage record: %s", e.msg);
+		why = terra_msgf("usage record: %s", e.msg);
 		goto out;
 	}
+	if (terra_workload_parse(workload, &wl, &e) < 0) {
+		why = terra_msgf("usage record: %s", e.msg);
+		goto out;
+	}
+	it->workload = (int)wl;
 	if (it->seq < 1) {
-		why = fmt_msg("usage record: field 'seq' must be at least 1");
+		why = terra_msgf("usage record: field 'seq' must be at least 1");
 		goto out;
 	}
-	if (it->work < 0) {
-		why = fmt_msg("usage record: field 'work' must not be negative");
+	if (it->work < 1) {
+		why =
+		    terra_msgf("usage record: field 'work' must be at least 1: a record of no work "
+		               "proves nothing");
 		goto out;
 	}
 	if (it->start >= it->end) {
-		why = fmt_msg("usage record: bad times: start is not before end");
+		why = terra_msgf("usage record: bad times: start is not before end");
 		goto out;
 	}
 	if (it->busy < 0 || (u128)it->busy > (u128)((i128)it->end - it->start)) {
-		why = fmt_msg("usage record: bad times: busy_us %lld is not within end - start",
-		              (long long)it->busy);
+		why = terra_msgf("usage record: bad times: busy_us %lld is not within end - start",
+		                 (long long)it->busy);
 		goto out;
 	}
 	if (it->end <= r->from || it->start >= r->to) {
@@ -296,36 +337,47 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		goto out;
 	}
 	if (!(u = find_unit(r, unit_id, &it->unit))) {
-		why = fmt_msg("usage record: unknown unit '%s'", unit_id);
+		why = terra_msgf("usage record: unknown unit '%s'", unit_id);
 		goto out;
 	}
-	if (terra_rec_verify(rec, u->unit_pub, &e) < 0) {
+	if (u->nkeys && terra_rec_hex(rec, "signer", signer, sizeof signer, &e) == 0)
+		k = key_of(u, signer);
+	if (terra_rec_verify(rec, k ? k->pub : u->unit_pub, &e) < 0) {
 		if (e.kind != TERRA_E_VERIFY)
-			why = fmt_msg("usage record: %s", e.msg);
+			why = terra_msgf("usage record: %s", e.msg);
 		else if (!strcmp(e.msg, "bad signature"))
-			why = fmt_msg("usage record: bad signature");
+			why = terra_msgf("usage record: bad signature");
 		else
-			why = fmt_msg("usage record: bad signature: signer is not unit '%s'",
-			              unit_id);
+			why = terra_msgf("usage record: bad signature: signer is not unit '%s'",
+			                 unit_id);
 		goto out;
 	}
-	if (u->retired && (!u->has_retired_at || it->end > u->retired_at)) {
-		why = fmt_msg("usage record: retired unit '%s'", unit_id);
+	if ((why = counted_until(u, k, it)))
+		goto out;
+	if (wl == TERRA_WL_SHA256D && (terra_rec_str(rec, "job", &job, &e) < 0 ||
+	                               terra_rec_obj(rec, "evidence", &ev, &e) < 0)) {
+		why = terra_msgf("usage record: evidence: %s", e.msg);
 		goto out;
 	}
-	if (!strcmp(workload, "sha256d") && (why = check_sha256d(rec, it->work))) {
-		char *w = fmt_msg("usage record: %s", why);
-
-		free(why);
-		why = w;
+	if ((wl == TERRA_WL_SHA256D &&
+	     terra_sha256dproof_parse(ev, &sev, &shares, &cap, &why) < 0) ||
+	    credit(r, unit_id, job, it, &sev, &why) < 0) {
+		why = usage_why(why);
 		goto out;
 	}
 	if (!terra_meter_rate_ok(workload, it->work, it->busy, u->int32_mops, u->fp32_mflops)) {
-		why =
-		    fmt_msg("usage record: impossible rate: %lld %s in %lld us is beyond unit "
-		            "'%s''s benchmark",
-		            (long long)it->work, !strcmp(workload, "sha256d") ? "hashes" : "flops",
-		            (long long)it->busy, unit_id);
+		why = terra_msgf("usage record: impossible rate: %lld %s in %lld us is beyond unit "
+		                 "'%s''s benchmark",
+		                 (long long)it->work,
+		                 !strcmp(workload, "sha256d") ? "hashes" : "flops",
+		                 (long long)it->busy, unit_id);
+		goto out;
+	}
+	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
+		char *w = terra_msgf("usage record: %s", why);
+
+		free(why);
+		why = w;
 		goto out;
 	}
 	/* The signature verified, so its hex is well-formed: keep its first bytes. */
@@ -333,7 +385,10 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	terra_sha256_leaf(line, len, it->leaf);
 	it->kind = TERRA_USAGE_OK;
 out:
+	if (it->kind == TERRA_USAGE_BAD && !why)
+		why = terra_msgf("usage record: out of memory");
 	it->msg = why;
+	free(shares);
 	json_decref(rec);
 }
 
@@ -353,11 +408,8 @@ static int int_ok(const terra_canon_member *f)
  * takes it) into n bytes. The closing quote ends the digits. */
 static int written_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
 {
-	size_t got;
-
-	if (!str_ok(f) || f->val_len != 2 * n || strspn(text + f->val, "0123456789abcdef") != 2 * n)
-		return -1;
-	if (sodium_hex2bin(out, n, text + f->val, 2 * n, NULL, &got, NULL) < 0 || got != n)
+	if (!str_ok(f) || !terra_hex_is_lower(text + f->val, f->val_len) ||
+	    terra_unhex_n(text + f->val, f->val_len, out, n) < 0)
 		return -1;
 	return 0;
 }
@@ -383,61 +435,50 @@ static int written_time(const char *text, const terra_canon_member *f, int64_t *
 }
 
 /*
- * check_sha256d on evidence in written form. 1 when the evidence holds, 0
- * when check_sha256d must judge it (and word what is wrong).
+ * sha256d evidence in written form into ev (its shares in sc->nonces).
+ * 0, or -1 to leave the line to check_line.
  */
-static int sha256d_written(const char *line, const terra_canon_member *ev, int64_t work,
+static int sha256d_written(const char *line, const terra_canon_member *evm, terra_sha256d_ev *ev,
                            terra_usage_scratch *sc)
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
-	const terra_canon_member *header, *start, *bits, *shares;
-	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	const terra_canon_member *header, *start, *bits, *shares, *roll;
 	const char *text;
 	size_t need;
-	long n, i;
+	long n;
 	int nf;
 
-	if (!ev || ev->kind != TERRA_CANON_OBJECT)
-		return 0;
-	text = line + ev->val;
-	if ((nf = terra_canon_split(text, ev->val_len, f, TERRA_CANON_MEMBERS)) < 0)
-		return 0;
+	if (!evm || evm->kind != TERRA_CANON_OBJECT)
+		return -1;
+	text = line + evm->val;
+	if ((nf = terra_canon_split(text, evm->val_len, f, TERRA_CANON_MEMBERS)) < 0)
+		return -1;
 	header = terra_canon_find(text, f, (size_t)nf, "header");
 	start = terra_canon_find(text, f, (size_t)nf, "nonce_start");
 	bits = terra_canon_find(text, f, (size_t)nf, "share_bits");
 	shares = terra_canon_find(text, f, (size_t)nf, "shares");
-	if (written_hex(text, header, tmpl, sizeof tmpl) < 0 || !int_ok(start) || !int_ok(bits) ||
-	    !shares || shares->kind != TERRA_CANON_ARRAY)
-		return 0;
-	if (bits->num < 1 || bits->num > TERRA_SHARE_BITS_MAX)
-		return 0;
-	if (start->num < 0 || work > NONCE_LIMIT || start->num > NONCE_LIMIT - work)
-		return 0;
+	roll = terra_canon_find(text, f, (size_t)nf, "roll");
+	if (written_hex(text, header, ev->header, sizeof ev->header) < 0 || !int_ok(start) ||
+	    !int_ok(bits) || !shares || shares->kind != TERRA_CANON_ARRAY ||
+	    (roll && !int_ok(roll)))
+		return -1;
 	need = (shares->val_len + 1) / 2;
 	if (need > sc->cap_nonces) {
 		int64_t *p = realloc(sc->nonces, need * sizeof *p);
 
 		if (!p)
-			return 0;
+			return -1;
 		sc->nonces = p;
 		sc->cap_nonces = need;
 	}
 	if ((n = terra_canon_ints(text, shares, sc->nonces)) < 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (sc->nonces[i] < start->num || sc->nonces[i] - start->num >= work)
-			return 0;
-	if (n > 1)
-		qsort(sc->nonces, (size_t)n, sizeof *sc->nonces, cmp_i64);
-	for (i = 1; i < n; i++)
-		if (sc->nonces[i] == sc->nonces[i - 1])
-			return 0;
-	for (i = 0; i < n; i++) {
-		terra_sha256d_hash(tmpl, (uint64_t)sc->nonces[i], hash);
-		if (!terra_sha256d_meets(hash, (int)bits->num))
-			return 0;
-	}
-	return terra_meter_shares_enough(work, (int)bits->num, n);
+		return -1;
+	ev->nonce_start = start->num;
+	ev->share_bits = bits->num;
+	ev->roll = roll ? roll->num : 0;
+	ev->shares = sc->nonces;
+	ev->nshares = (size_t)n;
+	return 0;
 }
 
 /*
@@ -452,10 +493,15 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
-	const terra_canon_member *sig, *signer, *evidence;
+	const terra_canon_member *sig, *signer, *evidence, *jobm;
 	char id[TERRA_UNIT_ID_HEX], name[16]; /* a longer workload name: check_line's */
+	char job[TERRA_USAGE_JOB_MAX], *why;
+	enum terra_workload wl;
+	terra_err e;
+	terra_sha256d_ev ev;
 	uint8_t signer_pk[TERRA_PK_BYTES], sig_bytes[TERRA_SIG_BYTES];
 	const terra_usage_unit *u;
+	const terra_usage_key *k = NULL;
 	size_t nf, clen;
 	int got = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS);
 
@@ -474,16 +520,20 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	sig = terra_canon_find(line, f, nf, "sig");
 	signer = terra_canon_find(line, f, nf, "signer");
 	evidence = terra_canon_find(line, f, nf, "evidence");
+	jobm = terra_canon_find(line, f, nf, "job");
 	if (!terra_canon_is(line, type, "usage") || !int_ok(v) || v->num != 1 || !str_ok(unit) ||
 	    written_str(line, workload, name, sizeof name) < 0 || !int_ok(seq) ||
 	    written_time(line, start, &it->start) < 0 || written_time(line, end, &it->end) < 0 ||
 	    !int_ok(busy) || !int_ok(work) ||
 	    written_hex(line, sig, sig_bytes, sizeof sig_bytes) < 0)
 		return 0;
+	if (terra_workload_parse(name, &wl, &e) < 0)
+		return 0;
+	it->workload = (int)wl;
 	it->seq = seq->num;
 	it->busy = busy->num;
 	it->work = work->num;
-	if (it->seq < 1 || it->work < 0 || it->start >= it->end || it->busy < 0 ||
+	if (it->seq < 1 || it->work < 1 || it->start >= it->end || it->busy < 0 ||
 	    (u128)it->busy > (u128)((i128)it->end - it->start))
 		return 0;
 	if (it->end <= r->from || it->start >= r->to) {
@@ -494,7 +544,8 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	if (written_str(line, unit, id, sizeof id) < 0 || !(u = find_unit(r, id, &it->unit)))
 		return 0;
 	if (written_hex(line, signer, signer_pk, sizeof signer_pk) < 0 ||
-	    memcmp(signer_pk, u->unit_pub, sizeof signer_pk))
+	    (u->nkeys ? !(k = key_of(u, signer_pk))
+	              : memcmp(signer_pk, u->unit_pub, sizeof signer_pk) != 0))
 		return 0;
 	if (len > sc->cap_canon) {
 		char *p = realloc(sc->canon, len);
@@ -507,10 +558,20 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	clen = terra_canon_without(line, len, f, nf, (size_t)(sig - f), sc->canon);
 	if (terra_key_verify(signer_pk, sc->canon, clen, sig_bytes) < 0)
 		return 0;
-	if (u->retired && (!u->has_retired_at || it->end > u->retired_at))
+	if ((why = counted_until(u, k, it))) {
+		free(why); /* check_line words it */
 		return 0;
-	if (!strcmp(name, "sha256d") && !sha256d_written(line, evidence, it->work, sc))
+	}
+	if (wl == TERRA_WL_SHA256D && (written_str(line, jobm, job, sizeof job) < 0 ||
+	                               sha256d_written(line, evidence, &ev, sc) < 0))
 		return 0;
+	/* sgemm evidence is checked on the tree, by check_line. */
+	if (wl == TERRA_WL_SGEMM)
+		return 0;
+	if (credit(r, id, job, it, &ev, &why) < 0) {
+		free(why);
+		return 0;
+	}
 	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))
 		return 0;
 	memcpy(it->sig, line + sig->val, SIG_KEPT);

@@ -9,6 +9,7 @@
  * with jansson and words every fault; a line the first does not accept goes
  * to the second.
  */
+#include "job.h"
 #include "key.h"
 #include "merkle.h"
 #include "pow.h"
@@ -23,16 +24,33 @@
 #define TERRA_METER_SHA256D_OPS 64
 /* sgemm: FLOPs per microsecond allowed per benchmarked MFLOPS. */
 #define TERRA_METER_SGEMM_MARGIN 32
+/* A job id the written-form path reads in place (a longer one: the other path). */
+#define TERRA_USAGE_JOB_MAX 256
 /* Hex digits of a signature kept per record to tell a duplicate from a replay. */
 #define TERRA_USAGE_SIG_KEPT 32
 
-/* A known unit, as the checks need it. */
+/*
+ * One key of a unit whose key was rotated (terra-records(5), unit_sig): it
+ * signs the records that start in [from, until) with seqs in [seq_from,
+ * seq_until), each counted up to until. The first key's from and seq_from
+ * are INT64_MIN and 0, the current key's until and seq_until INT64_MAX.
+ */
+typedef struct terra_usage_key {
+	uint8_t pub[TERRA_PK_BYTES];
+	int64_t from, until, seq_from, seq_until;
+} terra_usage_key;
+
+/* A known unit, as the checks need it. A retired unit's records count up
+ * to retired_at; one that starts there or later is refused. */
 typedef struct terra_usage_unit {
 	char id[TERRA_UNIT_ID_HEX];
-	uint8_t unit_pub[TERRA_PK_BYTES];
+	uint8_t unit_pub[TERRA_PK_BYTES]; /* the current key */
 	int64_t int32_mops, fp32_mflops;
 	int retired, has_retired_at;
 	int64_t retired_at;
+	/* a unit whose key was rotated: every key in order, the last unit_pub */
+	const terra_usage_key *keys; /* NULL: never rotated */
+	size_t nkeys;
 } terra_usage_unit;
 
 /* What the checks see: the units sorted by id (stride bytes apart, the
@@ -41,6 +59,7 @@ typedef struct terra_usage_rules {
 	const void *units;
 	size_t nunits, stride;
 	int64_t from, to;
+	int64_t horizon_s; /* sha256d evidence made before this is stale (lib/paid.h); 0: none */
 } terra_usage_rules;
 
 enum terra_usage_kind {
@@ -56,8 +75,17 @@ typedef struct terra_usage_verdict {
 	char *msg;   /* TERRA_USAGE_BAD: "usage record: why" (malloc'd; NULL: out of memory) */
 	size_t unit; /* index among the rules' units */
 	int64_t seq, start, end, busy, work;
+	int64_t until; /* counted up to here: end, or earlier when the unit was retired
+	                  or its key rotated out inside the record */
 	char sig[TERRA_USAGE_SIG_KEPT];
 	uint8_t leaf[TERRA_HASH_BYTES];
+	int workload;   /* enum terra_workload */
+	int64_t proven; /* the work its evidence proves: hashes, FLOPs; 0 for kernel */
+	/* sha256d: the nonces [nonce_lo, nonce_hi) of the header SHA-256 header_id,
+	 * whose time is ntime (lib/sha256dproof.h) */
+	int has_nonces;
+	uint8_t header_id[32];
+	int64_t nonce_lo, nonce_hi, ntime;
 } terra_usage_verdict;
 
 /* Room one thread's checks reuse from line to line. */
@@ -85,10 +113,13 @@ int64_t terra_meter_cell(int64_t t, int64_t origin, int64_t every);
 int64_t terra_meter_part(int64_t amount, int64_t start, int64_t end, int64_t origin, int64_t every,
                          int64_t cell);
 /*
- * sha256d: 1 when `shares` shares under `bits` back `work` hashes: with
- * E = work / 2^bits shares expected, refused when shares < E - 6 sqrt(E) - 6.
+ * The nonces of a sha256d record (has_nonces) credited to [t0, t1):
+ * [nonce_lo + F(t0), nonce_lo + F(t1)) with F(t) = floor(work x (t - start)
+ * / (end - start)), t clamped to [start, end]: the ranges of adjacent
+ * intervals meet, so a record's nonces are credited once over any grid.
  */
-int terra_meter_shares_enough(int64_t work, int bits, int64_t shares);
+void terra_meter_nonces(const terra_usage_verdict *it, int64_t t0, int64_t t1, int64_t *lo,
+                        int64_t *hi);
 /*
  * 1 when `work` in `busy_us` is within the benchmark: sha256d needs
  * work * TERRA_METER_SHA256D_OPS <= int32_mops * busy_us; sgemm needs

@@ -1,6 +1,7 @@
 /* A C2SP tlog witness over files; see witness.h. */
 #include "witness.h"
 
+#include "file.h"
 #include "key.h"
 #include "merkle.h"
 
@@ -30,8 +31,9 @@ static int read_small(const char *path, char **buf, size_t *len, terra_err *e)
 	size_t n;
 
 	if (!f)
-		return errno == ENOENT ? terra_err_set(e, TERRA_E_NOTFOUND, "witness: no '%s'", path)
-		                       : terra_err_sys(e, "witness: open '%s'", path);
+		return errno == ENOENT
+		           ? terra_err_set(e, TERRA_E_NOTFOUND, "witness: no '%s'", path)
+		           : terra_err_sys(e, "witness: open '%s'", path);
 	*buf = malloc(TERRA_NOTE_MAX + 1);
 	n = *buf ? fread(*buf, 1, TERRA_NOTE_MAX, f) : 0;
 	if (!*buf || ferror(f)) {
@@ -45,35 +47,16 @@ static int read_small(const char *path, char **buf, size_t *len, terra_err *e)
 	return 0;
 }
 
-/* Replaces path whole: a synced temporary renamed over it, then the directory synced. */
-static int replace_file(const char *dir, const char *path, const char *data, size_t len,
-                        terra_err *e)
+/* Replaces path whole, its directory synced (terra_file_replace). */
+static int replace_file(const char *path, const char *data, size_t len, terra_err *e)
 {
-	char tmp[PATH_MAX];
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return terra_err_set(e, TERRA_E_INPUT, "witness: path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return terra_err_sys(e, "witness: create '%s'", tmp);
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) || !ok || rename(tmp, path)) {
-		terra_err_sys(e, "witness: write '%s'", path);
-		unlink(tmp);
-		return -1;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ok = fd >= 0 && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : terra_err_sys(e, "witness: sync '%s'", dir);
+	return terra_file_replace(path, data, len, 0600, e) < 0 ? terra_err_wrap(e, "witness") : 0;
 }
 
 int terra_witness_init(const char *dir, const char *name, terra_err *e)
 {
 	char sk[PATH_MAX], pk[PATH_MAX], np[PATH_MAX], line[TERRA_NOTE_NAME_MAX + 1];
-	static const uint8_t no_key[32];
+	static const uint8_t no_key[TERRA_PK_BYTES];
 	terra_note_key probe;
 	terra_key k = {0};
 	int ret = -1;
@@ -89,7 +72,7 @@ int terra_witness_init(const char *dir, const char *name, terra_err *e)
 		return terra_err_set(e, TERRA_E_EXISTS, "witness: '%s' exists already", sk);
 	snprintf(line, sizeof line, "%s\n", name);
 	if (terra_key_generate(&k, e) || terra_key_save(&k, sk, pk, 0, e) ||
-	    replace_file(dir, np, line, strlen(line), e))
+	    replace_file(np, line, strlen(line), e))
 		goto out;
 	ret = 0;
 out:
@@ -139,7 +122,8 @@ int terra_witness_trust(const char *dir, const char *vkey, terra_err *e)
 	if (terra_note_vkey_parse(vkey, &k, e))
 		return -1;
 	if (k.type != TERRA_NOTE_ED25519)
-		return terra_err_set(e, TERRA_E_INPUT, "witness: a log's vkey signs with Ed25519 (0x01)");
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "witness: a log's vkey signs with Ed25519 (0x01)");
 	if (path_of(path, dir, "logs", e))
 		return -1;
 	terra_note_vkey(&k, line);
@@ -164,7 +148,8 @@ static int log_keys(const char *dir, const char *origin, terra_note_key *keys, s
 		return -1;
 	if (read_small(path, &buf, &len, e))
 		return e->kind == TERRA_E_NOTFOUND ? 0 : -1;
-	for (line = strtok_r(buf, "\n", &save); line && *n < 8; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line && *n < 8;
+	     line = strtok_r(NULL, "\n", &save)) {
 		terra_note_key k;
 		if (terra_note_vkey_parse(line, &k, e)) {
 			free(buf);
@@ -180,18 +165,18 @@ static int log_keys(const char *dir, const char *origin, terra_note_key *keys, s
 /* The state file of an origin: state/<SHA-256 hex of the origin>. */
 static int state_path(const char *dir, const char *origin, char out[PATH_MAX], terra_err *e)
 {
-	uint8_t h[32];
-	char hex[65], rel[80];
+	uint8_t h[TERRA_HASH_BYTES];
+	char hex[TERRA_HASH_HEX], rel[80];
 
 	crypto_hash_sha256(h, (const unsigned char *)origin, strlen(origin));
-	terra_hex(h, 32, hex);
+	terra_hex(h, TERRA_HASH_BYTES, hex);
 	snprintf(rel, sizeof rel, "state/%s", hex);
 	return path_of(out, dir, rel, e);
 }
 
 /* The latest cosigned size and root of origin; size 0 (and no root) when never. */
-static int load_state(const char *path, const char *origin, uint64_t *size, uint8_t root[32],
-                      terra_err *e)
+static int load_state(const char *path, const char *origin, uint64_t *size,
+                      uint8_t root[TERRA_HASH_BYTES], terra_err *e)
 {
 	terra_checkpoint c;
 	char *buf = NULL;
@@ -206,7 +191,7 @@ static int load_state(const char *path, const char *origin, uint64_t *size, uint
 		goto out;
 	}
 	*size = c.size;
-	memcpy(root, c.root, 32);
+	memcpy(root, c.root, TERRA_HASH_BYTES);
 	ret = 0;
 out:
 	free(buf);
@@ -216,7 +201,7 @@ out:
 /* The request's parts: old size, proof, and where the note starts. */
 struct request {
 	uint64_t old;
-	uint8_t proof[63][32];
+	uint8_t proof[63][TERRA_HASH_BYTES];
 	size_t nproof;
 	const char *note;
 	size_t note_len;
@@ -229,8 +214,7 @@ static int parse_request(const char *req, size_t len, struct request *r)
 
 	memset(r, 0, sizeof *r);
 	nl = memchr(p, '\n', len);
-	if (!nl || nl - p < 5 || memcmp(p, "old ", 4) || nl - p > 24 ||
-	    (p[4] == '0' && nl - p > 5))
+	if (!nl || nl - p < 5 || memcmp(p, "old ", 4) || nl - p > 24 || (p[4] == '0' && nl - p > 5))
 		return -1;
 	for (const char *d = p + 4; d < nl; d++) {
 		if (*d < '0' || *d > '9' || r->old > (UINT64_MAX - 9) / 10)
@@ -261,10 +245,10 @@ static int answer(enum terra_witness_answer *a, enum terra_witness_answer v, cha
 
 /* Checks and cosigns under the lock; state_file names the origin's state. */
 static int add_locked(const char *dir, const struct request *r, size_t text_len,
-                      const terra_checkpoint *c, const char *state_file, uint64_t now, enum terra_witness_answer *a,
-                      char **body, terra_err *e)
+                      const terra_checkpoint *c, const char *state_file, uint64_t now,
+                      enum terra_witness_answer *a, char **body, terra_err *e)
 {
-	uint8_t root0[32];
+	uint8_t root0[TERRA_HASH_BYTES];
 	uint64_t size0;
 	char line[TERRA_NOTE_LINE_MAX], text[64], sdir[PATH_MAX];
 	terra_note_key self;
@@ -278,16 +262,17 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 		return answer(a, TERRA_WITNESS_CONFLICT, body, text, e);
 	}
 	if (r->old == c->size) {
-		if (r->nproof || (size0 && memcmp(root0, c->root, 32)))
+		if (r->nproof || (size0 && memcmp(root0, c->root, TERRA_HASH_BYTES)))
 			return answer(a, TERRA_WITNESS_CONFLICT, body,
-			              "same size as the checkpoint last cosigned, another root\n", e);
+			              "same size as the checkpoint last cosigned, another root\n",
+			              e);
 	} else if (r->old == 0) {
 		if (r->nproof)
 			return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 			              "a proof from size 0 must be empty\n", e);
 	} else if (terra_merkle_verify_consistency(r->old, c->size, root0, c->root,
-	                                           (const uint8_t(*)[32])r->proof, r->nproof,
-	                                           e)) {
+	                                           (const uint8_t(*)[TERRA_HASH_BYTES])r->proof,
+	                                           r->nproof, e)) {
 		return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 		              "the consistency proof does not verify\n", e);
 	}
@@ -302,7 +287,7 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 		char st[TERRA_NOTE_NAME_MAX + 128];
 		size_t slen;
 		if (terra_checkpoint_text(c, st, sizeof st, &slen, e) ||
-		    replace_file(sdir, state_file, st, slen, e))
+		    replace_file(state_file, st, slen, e))
 			goto out;
 	}
 	ret = answer(a, TERRA_WITNESS_COSIGNED, body, line, e);
@@ -330,17 +315,21 @@ int terra_witness_add(const char *dir, const char *req, size_t len, uint64_t now
 	/* The origin before any signature is checked: only to find the log's keys. */
 	{
 		const char *blank = memmem(r.note, r.note_len, "\n\n", 2);
-		if (!blank || terra_checkpoint_parse(r.note, (size_t)(blank - r.note) + 1, &c, &why))
-			return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "not a checkpoint note\n", e);
+		if (!blank ||
+		    terra_checkpoint_parse(r.note, (size_t)(blank - r.note) + 1, &c, &why))
+			return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "not a checkpoint note\n",
+			              e);
 	}
 	if (log_keys(dir, c.origin, keys, &nkeys, e))
 		return -1;
 	if (!nkeys)
 		return answer(a, TERRA_WITNESS_UNKNOWN, body, "unknown log origin\n", e);
 	if (terra_note_open(r.note, r.note_len, keys, nkeys, &n, &why))
-		return answer(a, TERRA_WITNESS_FORBIDDEN, body, "no valid signature of the log\n", e);
+		return answer(a, TERRA_WITNESS_FORBIDDEN, body, "no valid signature of the log\n",
+		              e);
 	if (r.old > c.size)
-		return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "old size past the checkpoint\n", e);
+		return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "old size past the checkpoint\n",
+		              e);
 	if (path_of(lock, dir, "lock", e) || state_path(dir, c.origin, state_file, e))
 		return -1;
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -25,7 +25,7 @@ u1=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | sed -n 1p)
 u2=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | sed -n 2p)
 usage() { # usage UNIT SEQ START END
 	$py "$top/tests/tools/mkusage.py" -k "$TERRA_HOME/units/$1.key" -u "$1" seq="$2" \
-		start="$3" end="$4" busy_us=600000000 work=100
+		start="$3" end="$4" busy_us=600000000 work=4096 mine=8
 }
 {
 	usage "$u1" 1 2026-11-21T10:00:00Z 2026-11-21T10:10:00Z
@@ -81,8 +81,8 @@ like "$(errs "$tmp/err")" "m4\\.ndjson:1: meter record: unit '$u1' is registered
 unchanged "A4. another owner"
 jq -c 'del(.sig, .signer)' "$tmp/m1.ndjson" | sed 's/"weight":[0-9]*/"weight":9000000000000000000/' |
 	signmeter >"$tmp/m5.ndjson"
-fails 3 "A4. a weight that is not score x busy_us is refused, even signed" settle "$tmp/m5.ndjson"
-like "$(errs "$tmp/err")" "m5\\.ndjson:1: meter record: field 'weight' 9000000000000000000 is not score x busy_us" \
+fails 3 "A4. a weight that is not the verified work by its rates is refused, even signed" settle "$tmp/m5.ndjson"
+like "$(errs "$tmp/err")" "m5\\.ndjson:1: meter record: field 'weight' 9000000000000000000 is not the verified work by its rates \\([0-9]+\\)" \
 	"A4. the message names the weight"
 unchanged "A4. weight"
 
@@ -132,7 +132,11 @@ unchanged "D. dry run"
 # microsecond, a minute inside the hour. Each refused.
 overlap() { # overlap NAME PERIOD OTHER: PERIOD refused, naming OTHER
 	keep
-	terra-meter -p "$2" "$tmp/usage.ndjson" >"$tmp/mo.ndjson" 2>/dev/null
+	# metered where nothing was paid yet and without the nonces (the usage was
+	# paid: the home's meter and terra-settle refuse it as such, lib/paid.h):
+	# the settlement must refuse the period itself
+	TERRA_HOME=$tmp/template terra-meter -p "$2" "$tmp/usage.ndjson" |
+		jq -c 'del(.sig, .signer) | .evidence = []' | signmeter >"$tmp/mo.ndjson"
 	fails 1 "B1. $1: refused" sh -c 'terra-settle -p "$1" --revenue 100 --holders "$2" "$3" >"$4" 2>"$5"' \
 		- "$2" "$tmp/h.csv" "$tmp/mo.ndjson" "$tmp/out" "$tmp/err"
 	like "$(errs "$tmp/err")" "overlaps period $3, settled in entry [0-9]+" "B1. $1: the message"
@@ -142,6 +146,29 @@ H1=2026-11-21T10:00:00.000000Z/2026-11-21T11:00:00.000000Z
 overlap "P1D around the hour" 2026-11-21T00:00:00Z/P1D $H1
 overlap "the hour shifted by 1 microsecond" 2026-11-21T10:00:00.000001Z/PT1H $H1
 overlap "PT1M inside the hour" 2026-11-21T10:30:00Z/PT1M $H1
+
+# B3. The settlements row's inputs_digest changed (in a copy of the home):
+# verify compares it with the settlement entry's.
+cp -R "$TERRA_HOME" "$tmp/b3home"
+sqlite3 "$tmp/b3home/terra.db" "DROP TRIGGER settlements_no_update;
+UPDATE settlements SET inputs_digest = replace(inputs_digest, substr(inputs_digest, 1, 1),
+  CASE substr(inputs_digest, 1, 1) WHEN '0' THEN '1' ELSE '0' END) WHERE period = '$H1';"
+fails 3 "B3. verify sees a changed settlements.inputs_digest" \
+	sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$tmp/b3home" "$tmp/err"
+like "$(errs "$tmp/err")" "entry [0-9]+: settlements row of period $H1: inputs_digest differs from the entry's" \
+	"B3. verify: the message"
+ok "B3. (the untouched home verifies)" sh -c 'terra-ledger verify >/dev/null'
+
+# B4. An empty export (or one cut down to nothing) proves nothing: verify
+# --pubkey refuses it instead of reporting a verified ledger of size 0.
+: >"$tmp/empty.ndjson"
+fails 3 "B4. verify --pubkey of an empty export fails (exit 3)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >"$3" 2>"$4"' - "$owner" "$tmp/empty.ndjson" "$tmp/out" "$tmp/err"
+like "$(errs "$tmp/err")" "^terra-ledger: verify: the export holds no entries: nothing verified$" "B4. the message"
+ok "B4. no verified record written" test ! -s "$tmp/out"
+terra-ledger export -f ndjson >"$tmp/b4.ndjson"
+ok "B4. (the home's own export verifies)" \
+	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/b4.ndjson"
 
 # B2. The settlements row deleted: the entry still says the hour is settled.
 keep

@@ -82,7 +82,7 @@ vunit=$(jq -r .unit "$tmp/v.unit")
 inbox=$tmp/inbox
 mkdir -p "$inbox/victim" "$inbox/thief"
 terra-register -H "$V" history -o json >"$inbox/victim/units.ndjson"
-"$py" "$top/tests/tools/mkusage.py" -k "$V/units/$vunit.key" -u "$vunit" seq=1 \
+"$py" "$top/tests/tools/mkusage.py" -k "$V/units/$vunit.key" -u "$vunit" seq=1 work=4096 mine=8 \
 	start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$inbox/victim/usage.ndjson"
 meter() { # meter UNITS...: the victim's usage metered with these unit files, stderr to $tmp/err
 	args=
@@ -176,7 +176,7 @@ tunit=$(jq -r .unit "$tmp/t.unit")
 terra-register -H "$tmp/thief" history -o json >"$inbox/thief/units.ndjson"
 ok "B. (the thief's record holds the victim's key as a nested owner)" \
 	grep -qF "\"owner\":\"$victim\"" "$inbox/thief/units.ndjson"
-"$py" "$top/tests/tools/mkusage.py" -k "$tmp/thief/units/$tunit.key" -u "$tunit" seq=1 \
+"$py" "$top/tests/tools/mkusage.py" -k "$tmp/thief/units/$tunit.key" -u "$tunit" seq=1 work=4096 mine=8 \
 	start=2026-11-21T10:00:00Z end=2026-11-21T10:20:00Z >"$inbox/thief/usage.ndjson"
 echo "$victim" >"$tmp/owners"
 st=0

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every command as DESIGN 8 promises: -h, -V, an unknown option, no home;
-# and the bash completion of examples/completion for each.
+# Every command as terra(7) promises (Conventions, EXIT STATUS, The home):
+# -h, -V, an unknown option, no home; and the bash completion of
+# examples/completion for each.
 . "$(dirname "$0")/setup"
 cmds="terra-probe terra-register terra-run terra-meter terra-settle terra-ledger"
 comp=$top/examples/completion
@@ -74,7 +75,7 @@ EOF
 	completes() { bash "$tmp/complete.sh" "$comp" "$@"; }
 	mkdir "$tmp/cwd"
 	cd "$tmp/cwd"
-	is "$(completes terra-register '')" "health history init list retire show transfer" \
+	is "$(completes terra-register '')" "health history import init list rekey retire show transfer unitkey" \
 		"terra-register: the subcommands (no files here)"
 	is "$(completes terra-register tr)" "transfer" "terra-register tr -> transfer"
 	is "$(completes terra-ledger '')" "balance checkpoint consistency earnings export inclusion log metrics pay prove report status verify verify-proof vkey witness" \
@@ -103,6 +104,7 @@ EOF
 		"terra-register show: the home's unit ids"
 	is "$(completes terra-run -H "$tmp/h" -u '')" "$unit" "terra-run -u: the home's unit ids"
 	is "$(completes terra-register -H "$tmp/h" retire "$unit" '')" "" "retire takes one unit"
+	is "$(completes terra-register -H "$tmp/h" rekey '')" "$unit" "terra-register rekey: the home's unit ids"
 	cd "$top"
 else
 	skip "bash completion" "no bash"

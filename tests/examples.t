@@ -237,6 +237,62 @@ fails 0 "terra-settle.service's ExecStart runs, the hour already settled" \
 	quiet env $unit_env TERRA_NOW="$later" sh -c "$exec_start"
 is "$(ledger_size "$var/home")" "$size" "and changes nothing"
 
+# The provider's health check, the crontab's line and terra-probe.service's
+# ExecStart run as written (paths pointed here), on the PoCL unit: each run
+# adds an observation to the unit's health history, rewrites the metrics
+# for node_exporter and, all being well, prints nothing (cron mails
+# nothing) and exits 0. While terra-run works on the unit, the observation
+# is "busy".
+pv=$tmp/pvar
+mkdir -p "$pv/node-exporter"
+quiet terra-register -H "$pv/home" init
+TERRA_HOME=$pv/home terra-probe --bench none --mem-test 0 2>/dev/null |
+	quiet terra-register -H "$pv/home" >"$tmp/pv-unit.ndjson"
+punit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/pv-unit.ndjson")
+ok "the health check's home has the PoCL unit" test -n "$punit"
+probe_installed() {
+	sed -e "s|/var/lib/terra|$pv|g" -e "s|/var/lib/prometheus/node-exporter|$pv/node-exporter|g" \
+		-e 's|/usr/local/bin/||g'
+}
+observations() { terra-register -H "$pv/home" health "$punit" | jq -r .status | tr '\n' ' '; }
+cron_probe=$(grep -v '^#' "$ex/crontab" | grep 'terra-probe' | cut -d ' ' -f 6- | probe_installed)
+# The real clock, as cron has it (a fixed one is noted on stderr).
+saved_now=$TERRA_NOW
+unset TERRA_NOW
+fails 0 "the crontab's health check runs" \
+	sh -c 'TERRA_HOME=$1 sh -c "$2" >"$3" 2>&1' - "$pv/home" "$cron_probe" "$tmp/cron-probe.out"
+is "$(cat "$tmp/cron-probe.out")" "" "... and says nothing: cron mails nothing"
+is "$(observations)" "ok ok " "... the probe's health is registered in the unit's history"
+like "$(grep "^terra_unit_health{unit=\"$punit\",status=\"ok\"}" \
+	"$pv/node-exporter/terra-ledger.prom")" ' 1$' "... and the metrics rewritten for node_exporter"
+probe_exec=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$ex/systemd/terra-probe.service" |
+	sed 's/^ExecStart=//; s/\\$//; s/\$\$/$/g' | tr '\n\t' '  ' | probe_installed)
+probe_env=$(sed -n 's/^Environment=//p' "$ex/systemd/terra-probe.service" | grep -v '^PATH=' |
+	probe_installed)
+# shellcheck disable=SC2086 # one KEY=VALUE a word
+fails 0 "terra-probe.service's ExecStart runs" \
+	sh -c 'env $1 sh -c "$2" >"$3" 2>&1' - "$probe_env" "$probe_exec" "$tmp/svc-probe.out"
+is "$(cat "$tmp/svc-probe.out")" "" "... saying nothing"
+is "$(observations)" "ok ok ok " "... and registers the health too"
+run_pid=
+trap '[ -z "$run_pid" ] || kill "$run_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+TERRA_HOME=$pv/home terra-run -u "$punit" -w sha256d -t 600 >/dev/null 2>"$tmp/pv-run.err" &
+run_pid=$!
+n=0
+while [ "$(cat "$pv/home/units/$punit.lock" 2>/dev/null)" != "$run_pid terra-run" ] &&
+	[ $n -lt 600 ] && kill -0 "$run_pid" 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+fails 0 "the crontab's health check runs while terra-run works on the unit" \
+	sh -c 'TERRA_HOME=$1 sh -c "$2" >"$3" 2>&1' - "$pv/home" "$cron_probe" "$tmp/cron-busy.out"
+is "$(cat "$tmp/cron-busy.out")" "" "... says nothing"
+is "$(observations)" "ok ok ok busy " "... and registers the unit busy, not degraded"
+kill "$run_pid"
+wait "$run_pid" || true
+run_pid=
+export TERRA_NOW=$saved_now
+
 # The systemd units, checked by systemd itself where it is installed; the
 # installed paths are pointed at examples/ and this build so the check can
 # see the programs.

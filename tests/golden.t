@@ -62,27 +62,30 @@ usage() { # usage UNIT SEQ FIELDS...
 }
 U=$tmp/usage.ndjson
 {
-	usage "$gpu1" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=1200000000 work=5000
-	usage "$gpu1" 2 start=2026-11-21T10:30:00Z end=2026-11-21T11:30:00Z busy_us=3000000000 work=9000
-	usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T11:00:00Z busy_us=3600000000 work=7000
-	usage "$xeon" 1 start=2026-11-21T11:00:00Z end=2026-11-21T12:00:00Z busy_us=1800000000 work=300
+	usage "$gpu1" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=1200000000 work=5000 mine=6
+	usage "$gpu1" 2 start=2026-11-21T10:30:00Z end=2026-11-21T11:30:00Z busy_us=3000000000 work=9000 mine=6
+	usage "$gpu2" 1 start=2026-11-21T10:00:00Z end=2026-11-21T11:00:00Z busy_us=3600000000 work=7000 mine=6
+	usage "$xeon" 1 start=2026-11-21T11:00:00Z end=2026-11-21T12:00:00Z busy_us=1800000000 work=300 mine=6
 	# crosses the period's end: counted pro rata
-	usage "$pocl" 1 start=2026-11-21T11:30:00Z end=2026-11-21T12:30:00Z busy_us=3600000000 work=100
+	usage "$pocl" 1 start=2026-11-21T11:30:00Z end=2026-11-21T12:30:00Z busy_us=3600000000 work=100 mine=6
 } >"$U"
 B=$tmp/bad-usage.ndjson
 {
 	cat "$U"
-	usage "$gpu1" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=1200000000 work=5000
+	usage "$gpu1" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=1200000000 work=5000 mine=6
 	usage "$gpu2" 2 '!busy_us=7'
 	usage "$xeon" 2 busy_us='"1"'
 	echo 'not json'
 } >"$B"
 
 P=2026-11-21T10:00:00Z/PT2H
-step meter terra-meter -p $P --price 2.5 "$U"
-step meter-csv terra-meter -p $P --price 2.5 -o csv "$U"
-step meter-table env COLUMNS=100 terra-meter -p $P --price 2.5 -o table "$U"
-step meter-bad terra-meter -p $P --price 2.5 "$B"
+# The fixture's few thousand hashes weigh as much as a GPU's hour would:
+# 10^12 FLOPs a hash (terra-meter --rate).
+R=--rate=sha256d=1000000000000
+step meter terra-meter -p $P --price 2.5 $R "$U"
+step meter-csv terra-meter -p $P --price 2.5 $R -o csv "$U"
+step meter-table env COLUMNS=100 terra-meter -p $P --price 2.5 $R -o table "$U"
+step meter-bad terra-meter -p $P --price 2.5 $R "$B"
 step meter-strict terra-meter -p $P --strict "$B"
 
 # Settlement, payment, and the ledger in every form.

@@ -71,8 +71,8 @@ if have promtool; then
 fi
 fails 1 "--textfile into a missing directory fails" sh -c \
 	'terra-ledger metrics --textfile "$1" 2>"$2"' - "$tmp/nowhere" "$tmp/err"
-like "$(cat "$tmp/err")" "^terra-ledger: textfile: create in '.*nowhere': No such file" \
-	"saying which directory and why"
+like "$(cat "$tmp/err")" "^terra-ledger: textfile: create '.*nowhere/terra-ledger.prom': No such file" \
+	"saying which file and why"
 
 # The example alert rules parse.
 if have promtool; then

@@ -5,7 +5,10 @@
 # off (every request to a dead proxy). The page names no outside
 # resource, its charts draw, no console error shows, and the figures read
 # back from the DOM equal terra-ledger balance's, log's and the meter
-# records'. The screenshot is kept as build/report/report.png.
+# records' (usage per unit: busy hours, utilization, verified work and
+# rate, read with --meter, whose bad lines are refused by file and line),
+# and the ledger's state includes a kept checkpoint note cosigned by a
+# witness (--since). The screenshot is kept as build/report/report.png.
 . "$(dirname "$0")/setup"
 . "$top/tests/tools/dashhome.sh"
 dash_home 21
@@ -14,7 +17,17 @@ page=$tmp/report.html
 art=${TERRA_BUILD:-$top/build/rel}/report
 mkdir -p "$art"
 
-ok "terra-ledger report writes the page" terra-ledger report "$page"
+# A checkpoint kept at size 40, cosigned by a witness that trusts the log.
+w=$tmp/witness
+terra-ledger witness "$w" init witness.example/w1 2>/dev/null
+terra-ledger witness "$w" trust "$(terra-ledger vkey)" 2>/dev/null
+{ printf 'old 0\n\n'; terra-ledger checkpoint --size 40; } >"$tmp/req"
+terra-ledger checkpoint --size 40 >"$tmp/kept.note"
+terra-ledger witness "$w" add-checkpoint "$tmp/req" >>"$tmp/kept.note" 2>/dev/null
+wkey=$(terra-ledger witness "$w" vkey)
+meter=$tmp/dash/meter.ndjson
+ok "terra-ledger report writes the page" terra-ledger report --meter "$meter" \
+	--since "$tmp/kept.note" --witness "$wkey" "$page"
 is "$(grep -c '<script src\|<link \|<img \|@import\|url(' "$page" || true)" 0 \
 	"nothing loaded from elsewhere: no src, link, img, import or url()"
 # Chart.js's licence comment names its home page: the rest names no URL.
@@ -22,7 +35,44 @@ js=/usr/share/javascript/chart.js/chart.min.js
 is "$($py -c 'import re, sys
 page = open(sys.argv[1]).read().replace(open(sys.argv[2]).read(), "")
 print(len(re.findall(r"https?://", page)))' "$page" "$js")" 0 "no http(s) URL outside the inlined Chart.js"
+# A kept note the named witness never cosigned: refused, no page written.
+w2=$tmp/witness2
+terra-ledger witness "$w2" init witness.example/w2 2>/dev/null
+fails 3 "--since --quorum 1, a witness that did not cosign: refused (exit 3, as verify)" sh -c \
+	'terra-ledger report --since "$1" --witness "$2" --quorum 1 "$3" 2>"$4"' - "$tmp/kept.note" \
+	"$(terra-ledger witness "$w2" vkey)" "$tmp/w2.html" "$tmp/w2.err"
+like "$(cat "$tmp/w2.err")" "^terra-ledger: .*kept\\.note" "... naming the note"
+ok "... and no page written" test ! -e "$tmp/w2.html"
 fails 2 "report with two files: usage" sh -c 'terra-ledger report a b 2>/dev/null'
+fails 2 "--meter is for report only" sh -c 'terra-ledger --meter "$1" status 2>/dev/null' - "$meter"
+
+# Meter records that are not this ledger's: a line whose busy time was
+# raised (its signature no longer holds), a record signed by this owner for
+# an hour never settled, and one read twice; each refused by file and line,
+# the rest used, exit 1.
+n_meter=$(wc -l <"$meter")
+{
+	sed -n 1,5p "$meter"
+	sed -n 6p "$meter" | jq -c '.busy_us += 1000000'
+	sed -n 5p "$meter"
+	sed -n 7p "$meter" | jq -c 'del(.sig, .signer) | .period =
+		"2027-01-01T00:00:00.000000Z/2027-01-01T01:00:00.000000Z"' |
+		$py "$top/tests/tools/signmeter.py" "$TERRA_HOME/owner.key"
+	sed -n "8,${n_meter}p" "$meter"
+} >"$tmp/bad-meter.ndjson"
+fails 1 "bad meter lines: exit 1" sh -c 'terra-ledger report --meter "$1" "$2" 2>"$3"' - \
+	"$tmp/bad-meter.ndjson" "$tmp/bad.html" "$tmp/bad.err"
+like "$(sed -n 1p "$tmp/bad.err")" \
+	"^terra-ledger: report: .*bad-meter\\.ndjson:6: meter record: not signed by this home's owner: " \
+	"a changed line: not signed by this home's owner"
+like "$(sed -n 2p "$tmp/bad.err")" \
+	"bad-meter\\.ndjson:7: meter record: a second record of unit '[0-9a-f]{32}' for 2026-" \
+	"a repeated record: counted once"
+like "$(sed -n 3p "$tmp/bad.err")" \
+	"bad-meter\\.ndjson:8: meter record: unit '[0-9a-f]{32}' has no settled input for 2027-01-01T00" \
+	"a record of an hour this ledger never settled"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bad.html" | jq -c 'select(.table == "usage")' |
+	wc -l)" $((n_meter - 2)) "the other records are used (line 6 changed, line 7 replaced)"
 fails 1 "an unwritable file: exit 1" sh -c 'terra-ledger report /nonexistent/r.html 2>"$1"' - \
 	"$tmp/err"
 like "$(cat "$tmp/err")" "^terra-ledger: report: open '/nonexistent/r.html': No such file" \
@@ -97,6 +147,29 @@ is "$(jq -r 'select(.table == "owners") | .row[2]' "$tmp/dom.ndjson" | sum)" \
 is "$(jq -r 'select(.table == "units" and .row[1] == "'"$gpu2"'") | .row[3]' "$tmp/dom.ndjson" |
 	sum)" "$(terra-ledger earnings | jq -r 'select(.unit == "'"$gpu2"'") | .amount' | sum)" \
 	"a unit's earnings: terra-ledger earnings'"
+# Usage per unit and hour: the meter records' busy time (hours, cut to six
+# decimals), utilization and work.
+is "$(jq -r 'select(.table == "usage") | .row | join(" ")' "$tmp/dom.ndjson" | sort)" \
+	"$(jq -r 'def pad(n): tostring | ("000000" + .)[-n:];
+		(.busy_us / 3600 | floor) as $h | [.start[0:13] + ":00", .unit,
+		"\($h / 1000000 | floor).\($h % 1000000 | pad(6))",
+		"\(.utilization_ppm / 10000 | floor).\(.utilization_ppm % 10000 | pad(4))",
+		(.work | tostring)] | join(" ")' "$meter" | sort)" \
+	"usage per unit and hour: the meter records' busy hours, utilization and work"
+# Each unit's verified rate: its work per busy second over the range.
+for u in "$gpu1" "$pocl"; do
+	is "$(jq -r 'select(.table == "bench" and .row[0] == "'"$u"'") | .row[5:7] | join(" ")' \
+		"$tmp/dom.ndjson")" \
+		"$(jq -s -r 'map(select(.unit == "'"$u"'")) | (map(.work) | add) as $w |
+			(map(.busy_us) | add) as $b | "\($w) \($w * 1000000 / $b * 1000 | round / 1000 |
+			tostring)"' "$meter" | awk '{ printf "%s %.3f\n", $1, $2 }')" \
+		"unit ${u%????????????????????????}: verified work and rate, the meter records'"
+done
+is "$(jq -r 'select(.table == "ledger") | .row | join(" ")' "$tmp/dom.ndjson" |
+	grep -E '^(kept checkpoint|witness|extends)')" "kept checkpoint 40
+kept checkpoint root $(sed -n 3p "$tmp/kept.note" | base64 -d | od -An -tx1 | tr -d ' \n')
+witness cosignatures 1 of 1
+extends the kept checkpoint yes" "the kept note: its size, its witness, extended"
 is "$(jq -r 'select(.table == "health" and .row[0] == "'"$gpu2"'") | .row[2]' \
 	"$tmp/dom.ndjson" | tr '\n' ' ')" "ok sick ok " "the sick period in the health history"
 is "$(jq -r 'select(.table == "ledger") | .row | join(" ")' "$tmp/dom.ndjson" | grep -E '^(entries|root|verified) ')" \

@@ -53,9 +53,11 @@ PY
 check_sha256d() { "$py" "$tmp/check_sha256d.py" "$@" >/dev/null; }
 
 # The sgemm digest recomputed with exact arithmetic: inputs from splitmix64,
-# each element accumulated over k with a correctly rounded FP32 fma.
+# each element accumulated over k with a correctly rounded FP32 fma. The
+# generator's state is SHA-256 over the seed, unit, job and the run's start
+# (lib/sgemmproof.h), so the reference reads them from the usage record.
 cat >"$tmp/sgemm_ref.py" <<'PY'
-import hashlib, struct, sys
+import hashlib, json, struct, sys
 from fractions import Fraction
 
 M64 = (1 << 64) - 1
@@ -83,6 +85,11 @@ def f32(x):
     return sign * n * ulp
 
 m, n, k, seed = map(int, sys.argv[1:5])
+rec = [json.loads(l) for l in open(sys.argv[5])][0]
+h = hashlib.sha256(b"terra sgemm inputs v1\0" + struct.pack('<Q', seed % (1 << 64))
+                   + b"".join(s.encode() + b"\0" for s in
+                              (rec["unit"], rec["job"], rec["evidence"]["started"])))
+seed = int.from_bytes(h.digest()[:8], 'little')
 A = [[value(seed, i * k + l) for l in range(k)] for i in range(m)]
 B = [[value(seed, m * k + l * n + j) for j in range(n)] for l in range(k)]
 out = hashlib.sha256()
@@ -151,8 +158,15 @@ if [ -n "${TERRA_VALGRIND:-}" ]; then
 	is "$(cat "$tmp/probe.rc") $(jq -r 'select(.type == "device") | .health.status' "$tmp/devices.vg")" \
 		"0 ok" "terra-probe under valgrind: exit 0, the device healthy"
 	jobs vg
-	what='del(.start, .end, .busy_us, .seq, .sig, .job)'
 	for w in sha sgemm kernel; do
+		what='del(.start, .end, .busy_us, .seq, .sig, .job)'
+		# sgemm's inputs are bound to the run's start (evidence.started),
+		# so its digest and commitment differ between runs: the digest is
+		# checked against the reference below instead.
+		if [ $w = sgemm ]; then
+			what='del(.start, .end, .busy_us, .seq, .sig, .job, .result,
+				.evidence.started, .evidence.root, .evidence.opened)'
+		fi
 		is "$(cat "$tmp/$w.rc.vg")" 0 "$w under valgrind: exit 0, no memory error"
 		is "$(jq -c "$what" "$tmp/$w.vg")" "$(jq -c "$what" "$tmp/$w.native")" \
 			"$w under valgrind: the same usage as natively"
@@ -160,7 +174,7 @@ if [ -n "${TERRA_VALGRIND:-}" ]; then
 	done
 	ok "sha256d under valgrind: the shares are exactly those hashlib finds" \
 		check_sha256d exact "$tmp/sha.vg"
-	is "$(jq -r .result "$tmp/sgemm.vg")" "$("$py" "$tmp/sgemm_ref.py" 19 23 37 11)" \
+	is "$(jq -r .result "$tmp/sgemm.vg")" "$("$py" "$tmp/sgemm_ref.py" 19 23 37 11 "$tmp/sgemm.vg")" \
 		"sgemm under valgrind: the digest equals the exact FP32 reference"
 	is "$(cat "$tmp/bad.rc.vg") $(lines "$tmp/bad.vg")" "1 0" \
 		"a wrong element under valgrind: exit 1, no usage"
@@ -224,13 +238,35 @@ done
 for size in "8 8 16 3" "19 23 37 11"; do
 	set -- $size
 	terra-run -w sgemm --size "$1,$2,$3" --seed "$4" >"$tmp/sgemm.ndjson"
-	is "$(jq -r .result "$tmp/sgemm.ndjson")" "$("$py" "$tmp/sgemm_ref.py" "$1" "$2" "$3" "$4")" \
+	is "$(jq -r .result "$tmp/sgemm.ndjson")" "$("$py" "$tmp/sgemm_ref.py" "$1" "$2" "$3" "$4" "$tmp/sgemm.ndjson")" \
 		"sgemm $1x$2x$3: the digest of C equals the exact FP32 reference"
 	is "$(jq -r '[.work, .final, .evidence.m, .evidence.n, .evidence.k, .evidence.seed] | join(" ")' \
 		"$tmp/sgemm.ndjson")" "$((2 * $1 * $2 * $3)) true $1 $2 $3 $4" \
 		"sgemm $1x$2x$3: work is 2mnk flops, evidence the sizes and seed"
 done
 ok "sgemm usage verifies" verify "$pub" "$tmp/sgemm.ndjson"
+
+# The sgemm evidence end to end: terra-meter recomputes the challenged pieces
+# of C from the seed and accepts the run; the same run with one opened value
+# changed and signed again by the unit's own key is refused, with file:line.
+terra-run -w sgemm --size 300,200,100 --seed 5 >"$tmp/sgemm-ev.ndjson"
+P=$(jq -r '.start | .[0:13]' "$tmp/sgemm-ev.ndjson" | head -n 1):00:00Z/PT3H
+ok "sgemm usage carries opened pieces" \
+	test "$(jq -s 'map(.evidence.opened | length) | add' "$tmp/sgemm-ev.ndjson")" -gt 0
+fails 0 "terra-meter accepts sgemm evidence from a real run" \
+	sh -c "terra-meter -p '$P' '$tmp/sgemm-ev.ndjson' >'$tmp/sgemm-ev.meter' 2>'$tmp/sgemm-ev.err'"
+is "$(jq -r .work "$tmp/sgemm-ev.meter")" "$((2 * 300 * 200 * 100))" "the meter record counts its 2mnk flops"
+jq -c 'del(.sig, .signer) | if .evidence.opened | length > 0 then
+	.evidence.opened[0].values |= (if .[0:1] == "0" then "1" else "0" end) + .[1:] else . end' \
+	"$tmp/sgemm-ev.ndjson" >"$tmp/sgemm-forged.fields"
+"$py" "$top/tests/tools/mkusage.py" -k "$TERRA_HOME/units/$unit.key" -u "$unit" --stdin \
+	<"$tmp/sgemm-forged.fields" >"$tmp/sgemm-forged.ndjson"
+ok "the forged record is signed by the unit's key" verify "$pub" "$tmp/sgemm-forged.ndjson"
+fails 1 "terra-meter refuses sgemm evidence with a changed value" \
+	sh -c "terra-meter -p '$P' '$tmp/sgemm-forged.ndjson' >'$tmp/sgemm-forged.meter' 2>'$tmp/sgemm-forged.err'"
+like "$(cat "$tmp/sgemm-forged.err")" "sgemm-forged\\.ndjson:1: usage record: evidence: row [0-9]+ piece [0-9]+: inclusion proof" \
+	"the refusal names file:line and the piece"
+is "$(lines "$tmp/sgemm-forged.meter")" 0 "no meter record for it"
 fails 0 "sgemm from the example job file" sh -c "terra-run <'$top/examples/job-sgemm.json' >'$tmp/ex.ndjson'"
 is "$(jq -r '[.job, .work] | join(" ")' "$tmp/ex.ndjson")" "train-1 2147483648" \
 	"the example's usage names its job and 2 x 1024^3 flops"

@@ -226,10 +226,13 @@ EOF
 ok "the re-signed record verifies under the unit's key" sh -c '"$0" "$@" >/dev/null' \
 	"$py" "$top/tests/tools/nacl_verify.py" -r -s \
 	"$(terra-register -H "$d/nodes/n1/home" list -o json | jq -r .unit_pub)" "$d/early.ndjson"
+# Metered where that hour's evidence was not paid yet (here, it was: the
+# settlement host's meter refuses the copy as paid, lib/paid.h).
+terra-register -H "$d/fresh" init 2>/dev/null
 fails 0 "without --slurm, terra-meter would count it" sh -c \
-	"terra-meter -u '$d/inbox/units/terratest-n1.ndjson' -p '$period' '$d/early.ndjson' >/dev/null 2>&1"
+	"terra-meter -H '$d/fresh' -u '$d/inbox/units/terratest-n1.ndjson' -p '$period' '$d/early.ndjson' >/dev/null 2>&1"
 fails 1 "with --slurm, it is refused" sh -c \
-	"terra-meter -u '$d/inbox/units/terratest-n1.ndjson' -p '$period' \
+	"terra-meter -H '$d/fresh' -u '$d/inbox/units/terratest-n1.ndjson' -p '$period' \
 		--slurm '$d/inbox/slurm/terratest.txt' '$d/early.ndjson' >'$d/early.meter' 2>'$d/early.err'"
 like "$(cat "$d/early.err")" "usage record: outside slurm job [0-9]+ on node 'n1'" \
 	"because it lies outside its job"

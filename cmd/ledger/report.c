@@ -38,15 +38,24 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-int ledger_report(const char *home, const char *usage_text, const char *period, const char *file)
+/* A bad meter line: said on stderr, and the exit status becomes 1. */
+static void bad_meter(void *arg, const terra_err *e)
+{
+	terra_warnf("report: %s", e->msg);
+	*(int *)arg = TERRA_EXIT_FAIL;
+}
+
+int ledger_report(const char *home, const char *usage_text, const char *period,
+                  const char *const *meter, int nmeter, const struct tlog_opts *t, const char *file)
 {
 	const char *js = getenv("TERRA_CHART_JS") ? getenv("TERRA_CHART_JS") : CHART_JS;
 	terra_report_opts o = {0};
 	char canon[2 * TERRA_TIME_MAX];
+	terra_tlog_kept kept;
 	terra_err e = {0};
 	terra_home h;
 	FILE *f = stdout;
-	int rc;
+	int rc, status = TERRA_EXIT_OK;
 
 	if (period) {
 		terra_cli_period(usage_text, period, canon);
@@ -58,6 +67,16 @@ int ledger_report(const char *home, const char *usage_text, const char *period, 
 		terra_dief("report: cannot read '%s' (Debian: apt-get install libjs-chart.js)", js);
 	if (terra_home_open(&h, home, TERRA_HOME_READONLY, &e) < 0)
 		terra_die_err(&e);
+	if (t->since) {
+		if (tlog_kept(t, usage_text, h.owner.pk, &kept, &e) < 0)
+			terra_die_err(&e);
+		o.kept = &kept;
+		o.nwitness = t->nwitness;
+	}
+	o.meter = meter;
+	o.nmeter = nmeter;
+	o.bad = bad_meter;
+	o.bad_arg = &status;
 	if (file && !(f = fopen(file, "w")))
 		terra_dief("report: open '%s': %s", file, strerror(errno));
 	rc = terra_report_write(&h, &o, f, &e);
@@ -67,5 +86,5 @@ int ledger_report(const char *home, const char *usage_text, const char *period, 
 	free((char *)o.chart_js);
 	if (rc < 0)
 		terra_die_err(&e);
-	return TERRA_EXIT_OK;
+	return status;
 }

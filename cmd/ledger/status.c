@@ -12,16 +12,19 @@
 #include <string.h>
 
 static const struct terra_col unit_cols[] = {
-    {"unit", TERRA_COL_ID},        {"state", TERRA_COL_TEXT},     {"health", TERRA_COL_TEXT},
-    {"last_work", TERRA_COL_AUTO}, {"periods", TERRA_COL_NUMBER}, {"earned", TERRA_COL_AMOUNT},
-    {NULL, TERRA_COL_AUTO}};
-static const char *const unit_csv[] = {"unit",      "state",     "kind",    "name",   "health",
-                                       "health_at", "last_work", "periods", "earned", NULL};
+    {"unit", TERRA_COL_ID},       {"state", TERRA_COL_TEXT},     {"health", TERRA_COL_TEXT},
+    {"running", TERRA_COL_TEXT},  {"last_work", TERRA_COL_AUTO}, {"periods", TERRA_COL_NUMBER},
+    {"earned", TERRA_COL_AMOUNT}, {NULL, TERRA_COL_AUTO}};
+static const char *const unit_csv[] = {"unit",    "state",     "kind",    "name",
+                                       "health",  "health_at", "running", "last_work",
+                                       "periods", "earned",    NULL};
 static const struct terra_col home_cols[] = {
     {"home", TERRA_COL_TEXT}, {"value", TERRA_COL_TEXT}, {NULL, TERRA_COL_AUTO}};
 static const char *const home_keys[] = {
-    "units",           "sick", "degraded", "entries",  "settlements",  "settled_until",
-    "unsettled_hours", "owed", "paid",     "verified", "verify_error", NULL};
+    "units",   "sick",        "degraded",      "running",
+    "entries", "settlements", "settled_until", "unsettled_hours",
+    "owed",    "paid",        "verified",      "verify_error",
+    NULL};
 
 /* The home record as rows {home: KEY, value: TEXT} for a person. */
 static json_t *home_rows(const json_t *rec)
@@ -45,8 +48,11 @@ static json_t *home_rows(const json_t *rec)
 			snprintf(text, sizeof text, "%s TERRA", json_string_value(v));
 		else
 			snprintf(text, sizeof text, "%s", json_string_value(v));
-		json_array_append_new(rows,
-		                      json_pack("{s:s, s:s}", "home", home_keys[i], "value", text));
+		if (json_array_append_new(
+		        rows, json_pack("{s:s, s:s}", "home", home_keys[i], "value", text)) < 0) {
+			json_decref(rows);
+			return NULL;
+		}
 	}
 	return rows;
 }
@@ -77,6 +83,8 @@ int ledger_status(const char *home, enum terra_out out, int verify)
 	} else {
 		json_t *homes = home_rows(rec);
 
+		if (!homes)
+			terra_dief("status: out of memory");
 		rc = terra_out_table(stdout, mode, unit_cols, units, &e);
 		if (rc == 0 && fputs("\n", stdout) != EOF)
 			rc = terra_out_table(stdout, mode, home_cols, homes, &e);

@@ -7,6 +7,7 @@
  */
 #include "lib/err.h"
 #include "lib/note.h"
+#include "lib/tlog.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -15,10 +16,10 @@
 struct tlog_opts {
 	const char *home;
 	const char *pubkey;
-	const char *since;   /* verify --since NOTE */
-	const char *tiles;   /* verify --tiles DIR */
-	const char *size;    /* checkpoint --size N */
-	const char *quorum;  /* verify --quorum K */
+	const char *since;  /* verify --since NOTE */
+	const char *tiles;  /* verify --tiles DIR */
+	const char *size;   /* checkpoint --size N */
+	const char *quorum; /* verify --quorum K */
 	const char *witness[63];
 	unsigned nwitness;
 };
@@ -28,6 +29,10 @@ int tlog_cmd(const struct tlog_opts *o, const char *usage_text, const char *sub,
              int nargs);
 /* export -f tiles DIR. */
 int tlog_export_tiles(const struct tlog_opts *o, const char *dir);
+/* Opens the note of --since with the --witness keys and --quorum (a bad
+ * key or quorum is a usage error); -1 and e when it does not hold. */
+int tlog_kept(const struct tlog_opts *o, const char *usage_text, const uint8_t pk[32],
+              terra_tlog_kept *kept, terra_err *e);
 /* verify with --since or --tiles (the plain verify otherwise is the caller's). */
 int tlog_verify(const struct tlog_opts *o, const char *usage_text);
 /* prove --since NOTE: adds the consistency proof from the note's size; -1 on error (printed). */

@@ -1,7 +1,9 @@
 # Sourced by tests/metrics.t and tests/report.t after tests/setup:
 # dash_home DAYS builds $TERRA_HOME with the golden home's keys (four units:
 # two H100s, a Xeon, a PoCL CPU), DAYS days of hourly usage signed by each
-# unit (tests/tools/mkusage.py), metered by terra-meter --every PT1H and
+# unit (tests/tools/mkusage.py: kernel work, weighed by time with
+# --pay-kernel-time, so a week of it needs no mining), metered by
+# terra-meter --every PT1H and
 # settled hour by hour by terra-settle at a clock five minutes past each
 # hour, plus a payment. The second H100 is sick from day 3 to day 5 (a
 # probe record registered then, and a healthy one after) and does no work
@@ -52,7 +54,7 @@ for h in range(days * 24):
     s = t0 + datetime.timedelta(hours=h)
     e = s + datetime.timedelta(hours=1)
     busy = 1800 + (h * 37 + len(unit)) % 1800
-    print(json.dumps({"seq": h + 1, "start": s.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    print(json.dumps({"seq": h + 1, "workload": "kernel", "start": s.strftime("%Y-%m-%dT%H:%M:%SZ"),
                       "end": e.strftime("%Y-%m-%dT%H:%M:%SZ"), "busy_us": busy * 1000000,
                       "work": 1000 + (h % 24) * 50 + hash(unit) % 7}))
 PY
@@ -62,7 +64,7 @@ PY
 	_end=$($py -c 'import datetime,sys; print((datetime.datetime.strptime(sys.argv[1],
 		"%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(days=int(sys.argv[2]))).strftime(
 		"%Y-%m-%dT%H:%M:%SZ"))' "$dash_start" "$_days")
-	TERRA_NOW=$_end terra-meter --from "$dash_start" --to "$_end" --every PT1H --price 2.5 \
+	TERRA_NOW=$_end terra-meter --from "$dash_start" --to "$_end" --every PT1H --price 2.5 --pay-kernel-time \
 		"$_d/usage.ndjson" >"$_d/meter.ndjson" 2>"$_d/meter.err"
 	mkdir "$_d/hours"
 	jq -r '.period' "$_d/meter.ndjson" | sort -u >"$_d/periods"

@@ -6,13 +6,15 @@ usage: mkusage.py -k UNIT_KEY_FILE [-u UNIT] [FIELD=VALUE ...] [!FIELD=VALUE ...
 
 FIELD=VALUE sets a field before signing, !FIELD=VALUE after it (a tampered
 record); VALUE is read as JSON when it parses, else as a string; "-FIELD"
-removes a field before signing. Defaults: workload sgemm, seq 1, start
+removes a field before signing. Defaults: workload kernel, seq 1, start
 2026-11-21T10:00:00.000000Z, end one hour later, busy_us = end - start,
 work 1000. mine=BITS (sha256d) scans nonces [nonce_start, nonce_start + work)
-of the header template and puts the shares under BITS into evidence.
+of the header template and puts the shares under BITS into evidence; the
+template is evidence.header when given, else the header the toolkit makes
+for the record's unit, job and evidence.roll (default 0), timed at start.
 Signing and the canonical form are terracanon.py's (beside this file), an
-implementation of DESIGN 4 independent of libterra. Needs /usr/bin/python3
-(python3-nacl).
+implementation of terra-records(5) independent of libterra. Needs
+/usr/bin/python3 (python3-nacl).
 """
 import datetime
 import hashlib
@@ -22,11 +24,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import terracanon  # noqa: E402
-
-TEMPLATE = ("01000000" + "81cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000"
-            + "e320b6c2fffc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122b"
-            + "c7f5d74d" + "f2b9441a" + "00000000")
-
 
 def parse_time(s):
     d = datetime.datetime.strptime(s.replace("Z", ""), "%Y-%m-%dT%H:%M:%S.%f" if "." in s
@@ -48,9 +45,19 @@ def sha256d(tmpl, n):
     return hashlib.sha256(hashlib.sha256(bytes(h)).digest()).digest()
 
 
+def bound_header(unit, job, roll, ntime):
+    """The header terra-run makes (lib/pow.h): bound to unit, job and roll."""
+    root = hashlib.sha256(b"terra-sha256d-v2\0" + unit.encode() + b"\0" + job.encode() + b"\0"
+                          + roll.to_bytes(8, "little")).digest()
+    return (bytes.fromhex("74726132") + bytes(32) + root + ntime.to_bytes(4, "little")
+            + bytes.fromhex("ffff001d") + bytes(4)).hex()
+
+
 def mine(rec, bits):
     ev = rec.setdefault("evidence", {})
-    ev.setdefault("header", TEMPLATE)
+    if "header" not in ev:
+        ev["header"] = bound_header(rec["unit"], rec["job"], ev.get("roll", 0),
+                                    parse_time(rec["start"]) // 1000000)
     ev.setdefault("nonce_start", 0)
     ev["share_bits"] = bits
     tmpl = bytes.fromhex(ev["header"])
@@ -67,7 +74,7 @@ def value(v):
 
 
 def make(key, unit, fields, after):
-    rec = {"type": "usage", "v": 1, "unit": unit, "job": "job-1", "workload": "sgemm",
+    rec = {"type": "usage", "v": 1, "unit": unit, "job": "job-1", "workload": "kernel",
            "seq": 1, "start": "2026-11-21T10:00:00.000000Z", "work": 1000,
            "result": "00" * 32, "final": True}
     bits = None

@@ -5,12 +5,11 @@
  */
 #include "lib/filter.h"
 
+#include "fixture.h"
 #include "tap.h"
 
 #include <stdlib.h>
-#include <unistd.h>
-
-static char dir[256];
+#include <string.h>
 
 struct seen {
 	char log[4096];  /* "pass:TYPE apply:N ..." in order */
@@ -68,28 +67,14 @@ static void report(void *arg, const terra_err *e)
 
 static const char *file_with(const char *name, const char *text)
 {
-	static char paths[8][512];
-	static int next;
-	char *p = paths[next++ % 8];
-	FILE *f;
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	if (!(f = fopen(p, "w")) || fputs(text, f) < 0 || fclose(f) != 0) {
-		perror(p);
-		exit(1);
-	}
-	return p;
+	return fixture_write(name, text, strlen(text));
 }
 
 static char *slurp(const char *path)
 {
 	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
 
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
+	fixture_read(path, buf, sizeof buf);
 	return buf;
 }
 
@@ -122,11 +107,8 @@ int main(void)
 	char rej[512];
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s/terra-filter-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
-		return perror("mkdtemp"), 1;
-	snprintf(rej, sizeof rej, "%s/rejects", dir);
+	fixture_tmpdir("filter");
+	snprintf(rej, sizeof rej, "%s", fixture_path("rejects"));
 	files[0] = file_with("mixed", mixed);
 
 	/* Without --strict: the good lines go on. */
@@ -213,13 +195,5 @@ int main(void)
 	o.strict = 1;
 	rc = run(&o, files, 2, &s, &c);
 	is_str(s.log, "", "--strict: nothing read after it");
-
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
 	return done_testing();
 }

@@ -5,6 +5,9 @@
 #include "lib/meter.h"
 #include "lib/record.h"
 #include "lib/usage.h"
+#include "lib/paid.h"
+#include "lib/pow.h"
+#include "lib/sha256dproof.h"
 #include "tap.h"
 
 #include <jansson.h>
@@ -331,19 +334,50 @@ static int same_verdict(const terra_usage_verdict *a, const terra_usage_verdict 
 		return 0;
 	if (a->kind != TERRA_USAGE_OK)
 		return 1;
-	return a->unit == b->unit && a->seq == b->seq && a->start == b->start &&
-	       a->end == b->end && a->busy == b->busy && a->work == b->work &&
-	       !memcmp(a->sig, b->sig, sizeof a->sig) && !memcmp(a->leaf, b->leaf, sizeof a->leaf);
+	return a->unit == b->unit && a->seq == b->seq && a->start == b->start && a->end == b->end &&
+	       a->busy == b->busy && a->work == b->work && !memcmp(a->sig, b->sig, sizeof a->sig) &&
+	       !memcmp(a->leaf, b->leaf, sizeof a->leaf) && a->workload == b->workload &&
+	       a->proven == b->proven && a->has_nonces == b->has_nonces &&
+	       a->nonce_lo == b->nonce_lo && a->nonce_hi == b->nonce_hi && a->ntime == b->ntime &&
+	       !memcmp(a->header_id, b->header_id, sizeof a->header_id);
+}
+
+/* A signed sha256d record of unit id: 2048 nonces of the toolkit's header for
+ * it, job "j", roll 0, timed at its start, with the shares of 8 bits. */
+static json_t *sha256d_record(const char *id, const terra_key *k, terra_err *e)
+{
+	uint8_t tmpl[TERRA_HEADER_BYTES], hash[32];
+	char hex[2 * TERRA_HEADER_BYTES + 1];
+	json_t *shares = json_array(), *rec;
+
+	terra_sha256d_bound_header(id, "j", 0, 1795255200u, tmpl); /* 2026-11-21T10:00:00Z */
+	terra_hex(tmpl, sizeof tmpl, hex);
+	for (int i = 0; shares && i < 2048; i++) {
+		terra_sha256d_hash(tmpl, (uint64_t)i, hash);
+		if (terra_sha256d_meets(hash, 8))
+			json_array_append_new(shares, json_integer(i));
+	}
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:{s:s, s:i, s:i, "
+	                "s:i, s:o}}",
+	                "type", "usage", "v", 1, "unit", id, "job", "j", "workload", "sha256d",
+	                "seq", 7, "start", "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z",
+	                "busy_us", 1000, "work", 2048, "evidence", "header", hex, "nonce_start", 0,
+	                "roll", 0, "share_bits", 8, "shares", shares);
+	if (rec && terra_rec_sign(rec, k, e) < 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
 }
 
 /* The written-form path (with scratch) and the jansson path (without) give
  * the same verdict on a signed line and on every one-byte mutant of it:
  * hex in upper case, a digit out of range, a quote or a brace in its place. */
-static void test_usage_paths(void)
+static void test_usage_paths(int sha256d)
 {
 	static const char subst[] = "0aAfFgG\"}:,";
 	terra_usage_unit unit = {.id = "00112233445566778899aabbccddeeff"};
-	terra_usage_rules rules = {&unit, 1, sizeof unit, 0, INT64_MAX};
+	terra_usage_rules rules = {&unit, 1, sizeof unit, 0, INT64_MAX, 0};
 	terra_usage_scratch *sc = NULL;
 	terra_usage_verdict fast, slow;
 	terra_key k;
@@ -358,11 +392,13 @@ static void test_usage_paths(void)
 		return;
 	}
 	memcpy(unit.unit_pub, k.pk, sizeof unit.unit_pub);
-	rec = json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage", "v", 1,
-	                "unit", unit.id, "workload", "sgemm", "seq", 7, "start",
-	                "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us", 1000,
-	                "work", 5);
-	if (!rec || terra_rec_sign(rec, &k, &e) < 0 || terra_rec_dumps(rec, &line, &len, &e) < 0) {
+	rec = sha256d ? sha256d_record(unit.id, &k, &e)
+	              : json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:i}", "type", "usage",
+	                          "v", 1, "unit", unit.id, "workload", "kernel", "seq", 7, "start",
+	                          "2026-11-21T10:00:00Z", "end", "2026-11-21T10:01:00Z", "busy_us",
+	                          1000, "work", 5);
+	if (!rec || (!sha256d && terra_rec_sign(rec, &k, &e) < 0) ||
+	    terra_rec_dumps(rec, &line, &len, &e) < 0) {
 		ok(0, "usage: a signed line");
 		json_decref(rec);
 		terra_key_wipe(&k);
@@ -372,8 +408,14 @@ static void test_usage_paths(void)
 	memset(&slow, 0, sizeof slow);
 	terra_usage_check(&rules, line, len, &fast, &sc);
 	terra_usage_check(&rules, line, len, &slow, NULL);
-	is_int(fast.kind, TERRA_USAGE_OK, "usage: a signed line is accepted in written form");
+	is_int(fast.kind, TERRA_USAGE_OK,
+	       sha256d ? "usage: a sha256d line is accepted in written form"
+	               : "usage: a signed line is accepted in written form");
 	ok(same_verdict(&fast, &slow), "usage: ... with the verdict of the jansson path");
+	if (sha256d)
+		ok(fast.has_nonces && fast.nonce_lo == 0 && fast.nonce_hi == 2048 &&
+		       fast.proven > 0 && fast.proven % 256 == 0 && fast.ntime == 1795255200,
+		   "usage: sha256d: nonces [0, 2048), proven shares x 2^8, the header's time");
 	mut = malloc(len + 1);
 	for (i = 0; mut && i < len && good; i++)
 		for (j = 0; j < sizeof subst - 1 && good; j++) {
@@ -387,7 +429,8 @@ static void test_usage_paths(void)
 			terra_usage_check(&rules, mut, len, &slow, NULL);
 			ok_fast += fast.kind == TERRA_USAGE_OK;
 			if (!same_verdict(&fast, &slow)) {
-				printf("# paths disagree (%d, %d): %s\n", fast.kind, slow.kind, mut);
+				printf("# paths disagree (%d, %d): %s\n", fast.kind, slow.kind,
+				       mut);
 				good = 0;
 			}
 			free(fast.msg);
@@ -402,6 +445,59 @@ static void test_usage_paths(void)
 	terra_key_wipe(&k);
 }
 
+/* A record's nonces over the cells of a grid: adjacent, in order, all of them. */
+static int nonces_partition(int64_t lo, int64_t work, int64_t start, int64_t end, int64_t origin,
+                            int64_t every)
+{
+	terra_usage_verdict u = {.start = start, .end = end, .nonce_lo = lo, .nonce_hi = lo + work};
+	int64_t c0 = terra_meter_cell(start, origin, every),
+	        c1 = terra_meter_cell(end - 1, origin, every);
+	int64_t at = lo, a, b;
+
+	for (int64_t c = c0; c <= c1; c++) {
+		terra_meter_nonces(&u, origin + c * every, origin + (c + 1) * every, &a, &b);
+		if (a != at || b < a)
+			return 0;
+		at = b;
+	}
+	return at == lo + work;
+}
+
+static void test_paid(void)
+{
+	static const uint8_t h1[32] = {1}, h2[32] = {2};
+	terra_paid *p = terra_paid_new();
+	terra_paid_who who, run = {3, 7, NULL}, paid = {-1, 0, "P1"};
+	int good = 1;
+
+	ok(p != NULL, "paid: a set");
+	if (!p)
+		return;
+	ok(!terra_paid_find(p, h1, 0, 10, NULL, &who), "paid: nothing in an empty set");
+	ok(terra_paid_add(p, h1, 0, 100, &paid) == 0 && terra_paid_add(p, h1, 200, 300, &run) == 0,
+	   "paid: two ranges of one header");
+	ok(terra_paid_find(p, h1, 99, 101, NULL, &who) && who.unit == -1 &&
+	       !strcmp(who.period, "P1"),
+	   "paid: an overlap found, with the period it was paid for");
+	ok(!terra_paid_find(p, h1, 100, 200, NULL, &who), "paid: the gap between is free");
+	ok(!terra_paid_find(p, h2, 0, 1000, NULL, &who), "paid: another header is another's");
+	ok(terra_paid_find(p, h1, 250, 251, NULL, &who) && who.unit == 3 && who.seq == 7,
+	   "paid: a run's range names its unit and seq");
+	ok(!terra_paid_find(p, h1, 50, 60, "P1", &who),
+	   "paid: a range paid for the same period passes");
+	for (int i = 0; i < 2000 && good; i++) {
+		uint8_t id[32] = {0};
+
+		id[0] = (uint8_t)(i % 251);
+		id[1] = (uint8_t)(i / 251 + 3);
+		good = terra_paid_add(p, id, 0, 1, &run) == 0 &&
+		       terra_paid_find(p, id, 0, 1, NULL, &who);
+	}
+	ok(good, "paid: 2000 headers, each found after the table grows");
+	ok(terra_paid_find(p, h1, 0, 1, NULL, &who), "paid: ... the first ones still there");
+	terra_paid_free(p);
+}
+
 int main(void)
 {
 	int i, good;
@@ -409,7 +505,19 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	test_canon();
-	test_usage_paths();
+	test_usage_paths(0);
+	test_usage_paths(1);
+	test_paid();
+	good = 1;
+	for (i = 0; i < 20000 && good; i++) {
+		int64_t every = 1 + below(i % 2 ? 1000 : 5000000000);
+		int64_t start = below(100000000000) - 50000000000;
+		int64_t end = start + 1 + below(i % 3 ? every * 5 : 100000);
+
+		good = nonces_partition(below(INT64_C(1) << 40), 1 + below(INT64_C(1) << 40), start,
+		                        end, below(1000000) - 500000, every);
+	}
+	ok(good, "20000 random records: their nonces split over the cells, adjacent, all of them");
 
 	/* 3 us over a boundary: 1 us before, 2 after; 100 units of busy time. */
 	is_int(terra_meter_part(100, 9, 12, 0, 10, 0), 33, "part before the boundary");
@@ -445,21 +553,26 @@ int main(void)
 	ok(good, "20000 random splits: parts sum exactly, each within one of its share");
 
 	/* shares: E = work / 2^bits; refused when shares < E - 6 sqrt(E) - 6 */
-	ok(terra_meter_shares_enough(4096, 8, 0), "16 expected: none needed (16 - 24 - 6 < 0)");
-	ok(!terra_meter_shares_enough(102400, 8, 0), "400 expected: 0 refused");
-	ok(!terra_meter_shares_enough(102400, 8, 273), "400 expected: 273 refused");
-	ok(terra_meter_shares_enough(102400, 8, 274), "400 expected: 274 enough");
-	ok(terra_meter_shares_enough(102400, 8, 400), "400 expected: 400 enough");
-	ok(!terra_meter_shares_enough(INT64_C(1) << 40, 32, 153), "256 expected: 153 refused");
-	ok(terra_meter_shares_enough(INT64_C(1) << 40, 32, 154), "256 expected: 154 enough");
+	ok(terra_sha256dproof_agrees(4096, 8, 0), "16 expected: none needed (16 - 24 - 6 < 0)");
+	ok(!terra_sha256dproof_agrees(102400, 8, 0), "400 expected: 0 refused");
+	ok(!terra_sha256dproof_agrees(102400, 8, 273), "400 expected: 273 refused");
+	ok(terra_sha256dproof_agrees(102400, 8, 274), "400 expected: 274 enough");
+	ok(terra_sha256dproof_agrees(102400, 8, 400), "400 expected: 400 enough");
+	ok(terra_sha256dproof_agrees(102400, 8, 526), "400 expected: 526 not too many");
+	ok(!terra_sha256dproof_agrees(102400, 8, 527), "400 expected: 527 too many");
+	ok(!terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 153), "256 expected: 153 refused");
+	ok(terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 154), "256 expected: 154 enough");
+	ok(terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 358), "256 expected: 358 enough");
+	ok(!terra_sha256dproof_agrees(INT64_C(1) << 40, 32, 359), "256 expected: 359 too many");
+	ok(!terra_sha256dproof_agrees(1, 8, 13), "1/256 expected: 13 too many");
 
-	/* rate: sha256d work * 64 <= int32_mops * busy_us */
 	ok(terra_meter_rate_ok("sha256d", 404218750, 1000, 25870000, 0), "sha256d at the bound");
 	ok(!terra_meter_rate_ok("sha256d", 404218751, 1000, 25870000, 0), "sha256d past the bound");
 	ok(terra_meter_rate_ok("sha256d", INT64_MAX, 1, 0, 0), "no benchmark: no bound");
 	ok(terra_meter_rate_ok("sgemm", 32000, 10, 0, 100), "sgemm at 32x the benchmark");
 	ok(!terra_meter_rate_ok("sgemm", 32001, 10, 0, 100), "sgemm past 32x the benchmark");
-	/* Seen in make demo: a 512-cube sgemm on PoCL at 8.8x its unit's terra-probe --quick FP32. */
+	/* Seen in make demo: a 512-cube sgemm on PoCL at 8.8x its unit's terra-probe --quick FP32.
+	 */
 	ok(terra_meter_rate_ok("sgemm", 268435456, 2364, 0, 12830), "an honest PoCL sgemm passes");
 	ok(terra_meter_rate_ok("kernel", INT64_MAX, 0, 1, 1), "kernel work is not bounded");
 	return done_testing();

@@ -1,6 +1,8 @@
-/* sgemm on the OpenCL device against a host reference computed in the same order. */
+/* sgemm on the OpenCL device against a host reference computed in the same order,
+ * and its evidence through the verifier (lib/sgemmproof.h). */
 #include "lib/err.h"
 #include "lib/sgemm.h"
+#include "lib/sgemmproof.h"
 #include "tests/unit/tap.h"
 
 #include <math.h>
@@ -28,16 +30,16 @@ static int device_open(void)
 }
 
 /* The digest of rows [r0, r1) of C, each element an fma chain over l = 0..k-1. */
-static void reference(int64_t m, int64_t n, int64_t k, uint64_t seed, int64_t r0, int64_t r1,
+static void reference(int64_t m, int64_t n, int64_t k, uint64_t state, int64_t r0, int64_t r1,
                       uint8_t digest[32])
 {
 	crypto_hash_sha256_state st;
 	float *a = malloc((size_t)(m * k) * sizeof *a), *b = malloc((size_t)(k * n) * sizeof *b);
 
 	for (int64_t i = 0; i < m * k; i++)
-		a[i] = terra_sgemm_value(seed, (uint64_t)i);
+		a[i] = terra_sgemm_value(state, (uint64_t)i);
 	for (int64_t i = 0; i < k * n; i++)
-		b[i] = terra_sgemm_value(seed, (uint64_t)(m * k + i));
+		b[i] = terra_sgemm_value(state, (uint64_t)(m * k + i));
 	crypto_hash_sha256_init(&st);
 	for (int64_t i = r0; i < r1; i++) {
 		for (int64_t j = 0; j < n; j++) {
@@ -73,18 +75,56 @@ static void test_values(void)
 	ok(1, "values lie in [-1, 1)");
 }
 
-static void test_product(int64_t m, int64_t n, int64_t k, uint64_t seed)
+#define STARTED "2026-11-21T10:00:00.000000Z"
+
+/* The stretch's digest, its range and whether its evidence passes the verifier. */
+static int take_checked(terra_sgemm *g, int64_t seed, int64_t seq, uint8_t digest[32], int64_t *r0,
+                        int64_t *r1)
+{
+	terra_sgemm_claim c = {
+	    .unit = "u1", .job = "j1", .started = STARTED, .seq = seq, .seed = seed};
+	json_t *ev = json_object(), *rec;
+	terra_err e;
+	int64_t proved = -1;
+	int good;
+
+	if (terra_sgemm_take(g, &c, digest, ev, &e) < 0) {
+		printf("# take: %s\n", e.msg);
+		json_decref(ev);
+		return 0;
+	}
+	*r0 = c.row_start;
+	*r1 = c.row_end;
+	json_object_set_new(ev, "m", json_integer(c.m));
+	json_object_set_new(ev, "n", json_integer(c.n));
+	json_object_set_new(ev, "k", json_integer(c.k));
+	json_object_set_new(ev, "seed", json_integer(seed));
+	json_object_set_new(ev, "row_start", json_integer(c.row_start));
+	json_object_set_new(ev, "row_end", json_integer(c.row_end));
+	rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "unit", "u1", "job", "j1", "seq",
+	                (json_int_t)seq, "work",
+	                (json_int_t)(2 * (c.row_end - c.row_start) * c.n * c.k), "start", STARTED,
+	                "evidence", ev);
+	good = terra_sgemm_evidence_check(rec, &proved, &e) == 0;
+	if (!good)
+		printf("# check: %s\n", e.msg);
+	json_decref(rec);
+	return good && proved == 2 * (c.row_end - c.row_start) * c.n * c.k;
+}
+
+static void test_product(int64_t m, int64_t n, int64_t k, int64_t seed)
 {
 	terra_sgemm *g = NULL;
 	terra_err e;
 	uint8_t got[32], want[32];
-	int64_t work = 0, w, busy, r0, r1;
+	uint64_t state = terra_sgemm_state(seed, "u1", "j1", STARTED);
+	int64_t work = 0, w, busy, r0 = -1, r1 = -1;
 	char name[128];
-	int steps = 0;
+	int steps = 0, proved;
 
 	snprintf(name, sizeof name, "%lldx%lldx%lld opens", (long long)m, (long long)n,
 	         (long long)k);
-	if (!ok(terra_sgemm_open(&g, ctx, dev, queue, m, n, k, seed, &e) == 0, name)) {
+	if (!ok(terra_sgemm_open(&g, ctx, dev, queue, m, n, k, state, &e) == 0, name)) {
 		printf("# %s\n", e.msg);
 		return;
 	}
@@ -95,8 +135,8 @@ static void test_product(int64_t m, int64_t n, int64_t k, uint64_t seed)
 		}
 		work += w;
 	}
-	terra_sgemm_take(g, got, &r0, &r1);
-	reference(m, n, k, seed, 0, m, want);
+	proved = take_checked(g, seed, 1, got, &r0, &r1);
+	reference(m, n, k, state, 0, m, want);
 	snprintf(name, sizeof name, "%lldx%lldx%lld: digest equals the host reference",
 	         (long long)m, (long long)n, (long long)k);
 	ok(!memcmp(got, want, 32), name);
@@ -104,6 +144,9 @@ static void test_product(int64_t m, int64_t n, int64_t k, uint64_t seed)
 	         (long long)k);
 	is_int(work, 2 * m * n * k, name);
 	is_int(r1 - r0, m, "the stretch covers every row");
+	snprintf(name, sizeof name, "%lldx%lldx%lld: the evidence proves the work", (long long)m,
+	         (long long)n, (long long)k);
+	ok(proved, name);
 	terra_sgemm_close(g);
 }
 
@@ -112,11 +155,13 @@ static void test_panels(void)
 	terra_sgemm *g = NULL;
 	terra_err e;
 	uint8_t got[32], want[32];
-	int64_t w, busy, r0, r1, rows = 0;
-	int good = 1, stretches = 0;
+	uint64_t state = terra_sgemm_state(9, "u1", "j1", STARTED);
+	int64_t w, busy, r0, r1, rows = 0, seq = 1;
+	int good = 1, proved = 1, stretches = 0;
 
 	setenv("TERRA_TEST_SGEMM_PANEL", "1", 1);
-	if (!ok(terra_sgemm_open(&g, ctx, dev, queue, 150, 40, 30, 9, &e) == 0, "panels open")) {
+	if (!ok(terra_sgemm_open(&g, ctx, dev, queue, 150, 40, 30, state, &e) == 0,
+	        "panels open")) {
 		printf("# %s\n", e.msg);
 		unsetenv("TERRA_TEST_SGEMM_PANEL");
 		return;
@@ -127,14 +172,17 @@ static void test_panels(void)
 			good = 0;
 			break;
 		}
-		terra_sgemm_take(g, got, &r0, &r1);
-		reference(150, 40, 30, 9, r0, r1, want);
+		proved &= take_checked(g, 9, seq++, got, &r0, &r1);
+		reference(150, 40, 30, state, r0, r1, want);
 		good &= !memcmp(got, want, 32) && r0 == rows && w == 2 * (r1 - r0) * 40 * 30;
 		rows = r1;
 		stretches++;
 	}
 	ok(good && rows == 150, "each panel's stretch has the digest of its rows");
 	ok(stretches > 1, "small panels make several stretches");
+	ok(proved, "each stretch's evidence proves its work");
+	proved = take_checked(g, 9, seq++, got, &r0, &r1);
+	ok(proved && r0 == r1, "a stretch without rows proves no work, and passes");
 	terra_sgemm_close(g);
 	unsetenv("TERRA_TEST_SGEMM_PANEL");
 }

@@ -1,0 +1,199 @@
+/* The sgemm evidence on the host, without a device (lib/sgemmproof.h): an
+ * honest C always passes; a C with a fraction f of its pieces wrong passes
+ * at the rate terra-records(5) states, (1 - f)^64, over many seeded trials;
+ * tampered evidence is refused with its reason. */
+#include "lib/err.h"
+#include "lib/merkle.h"
+#include "lib/sgemmproof.h"
+#include "tests/unit/tap.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define M       50
+#define N       128 /* 2 pieces a row: 100 pieces in all */
+#define K       16
+#define STARTED "2026-11-21T10:00:00.000000Z"
+
+static float c_rows[M * N];
+
+/* C = A B from the generator, in double then rounded: well inside tolerance. */
+static void product(uint64_t state)
+{
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			double s = 0;
+			for (int l = 0; l < K; l++)
+				s +=
+				    (double)terra_sgemm_value(state, (uint64_t)(i * K + l)) *
+				    (double)terra_sgemm_value(state, (uint64_t)(M * K + l * N + j));
+			c_rows[i * N + j] = (float)s;
+		}
+}
+
+static int read_row(void *ctx, int64_t row, float *out, terra_err *e)
+{
+	(void)ctx;
+	(void)e;
+	memcpy(out, &c_rows[row * N], N * sizeof *out);
+	return 0;
+}
+
+/* The usage record of rows [0, M) with its evidence, as terra-run writes it
+ * (less the signature, which is the meter's). */
+static json_t *record(int64_t seed)
+{
+	terra_sgemm_claim c = {.unit = "u1",
+	                       .job = "j1",
+	                       .started = STARTED,
+	                       .seq = 1,
+	                       .seed = seed,
+	                       .m = M,
+	                       .n = N,
+	                       .k = K,
+	                       .row_start = 0,
+	                       .row_end = M};
+	uint8_t leaves[M][TERRA_HASH_BYTES], tmpl[TERRA_HEADER_BYTES], root[TERRA_HASH_BYTES];
+	int64_t work = 2 * (int64_t)M * N * K;
+	json_t *ev = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "m", (json_int_t)M, "n",
+	                       (json_int_t)N, "k", (json_int_t)K, "seed", (json_int_t)seed,
+	                       "row_start", (json_int_t)0, "row_end", (json_int_t)M);
+	terra_err e;
+
+	for (int i = 0; i < M; i++)
+		terra_sgemm_row_leaf(&c_rows[i * N], N, NULL, NULL, leaves[i]);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])leaves, M, root);
+	terra_sgemm_header(&c, root, tmpl);
+	if (terra_sgemm_evidence(&c, (const uint8_t(*)[TERRA_HASH_BYTES])leaves,
+	                         terra_sgemm_grind(tmpl, terra_sgemm_grind_bits(work)), read_row,
+	                         NULL, ev, &e) < 0) {
+		printf("# evidence: %s\n", e.msg);
+		json_decref(ev);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "unit", "u1", "job", "j1", "seq",
+	                 (json_int_t)1, "work", (json_int_t)work, "start", STARTED, "evidence", ev);
+}
+
+static int passes(const json_t *rec, terra_err *e)
+{
+	int64_t work;
+
+	return terra_sgemm_evidence_check(rec, &work, e) == 0 && work == 2 * (int64_t)M * N * K;
+}
+
+static void test_honest(void)
+{
+	terra_err e;
+	int good = 1;
+
+	for (int64_t seed = 1; seed <= 50 && good; seed++) {
+		json_t *rec;
+
+		product(terra_sgemm_state(seed, "u1", "j1", STARTED));
+		rec = record(seed);
+		good = rec && passes(rec, &e);
+		if (!good)
+			printf("# seed %lld: %s\n", (long long)seed, rec ? e.msg : "no record");
+		json_decref(rec);
+	}
+	ok(good, "an honest C passes, 50 seeds out of 50");
+}
+
+/*
+ * `wrong` of the 100 pieces get one element off by 1, at positions drawn
+ * from the trial's seed; the pass rate over `trials` must be within 5
+ * standard deviations of (1 - wrong / 100)^64.
+ */
+static void test_rate(int wrong, int trials)
+{
+	double p = pow(1.0 - wrong / 100.0, TERRA_SGEMM_CHALLENGES);
+	double sd = sqrt(trials * p * (1 - p));
+	int pass = 0, reasons = 0;
+	char name[160];
+	terra_err e;
+
+	for (int t = 0; t < trials; t++) {
+		int64_t seed = 1000 + t;
+		uint64_t pick = (uint64_t)seed * 0x9e3779b97f4a7c15u;
+		int hit[100] = {0};
+		json_t *rec;
+
+		product(terra_sgemm_state(seed, "u1", "j1", STARTED));
+		for (int w = 0; w < wrong;) {
+			int piece = (int)((pick >> 7) % 100);
+
+			pick = pick * 6364136223846793005u + 1442695040888963407u;
+			if (hit[piece])
+				continue;
+			hit[piece] = 1;
+			c_rows[(piece / 2) * N + (piece % 2) * 64 + (int)(pick >> 58)] += 1.0f;
+			w++;
+		}
+		rec = record(seed);
+		if (rec && passes(rec, &e))
+			pass++;
+		else if (rec && strstr(e.msg, "is wrong: Freivalds' check is off by"))
+			reasons++;
+		json_decref(rec);
+	}
+	snprintf(
+	    name, sizeof name,
+	    "%d of 100 pieces wrong: %d of %d trials pass, (1 - %.2f)^64 x %d = %.1f +- 5 x %.1f",
+	    wrong, pass, trials, wrong / 100.0, trials, p * trials, sd);
+	ok(fabs(pass - p * trials) <= 5 * sd + 1, name);
+	ok(reasons == trials - pass, "every failing trial names the wrong piece");
+}
+
+static void tamper(const char *field, json_t *v, const char *want)
+{
+	json_t *rec;
+	terra_err e;
+	char name[120];
+
+	product(terra_sgemm_state(7, "u1", "j1", STARTED));
+	rec = record(7);
+	if (!rec) {
+		ok(0, "tamper: the record builds");
+		return;
+	}
+	if (!strcmp(field, "work"))
+		json_object_set_new(rec, "work", v);
+	else if (!strcmp(field, "values")) {
+		json_t *o =
+		    json_array_get(json_object_get(json_object_get(rec, "evidence"), "opened"), 0);
+		char *s = strdup(json_string_value(json_object_get(o, "values")));
+
+		s[0] = s[0] == '0' ? '1' : '0';
+		json_object_set_new(o, "values", json_string(s));
+		free(s);
+		json_decref(v);
+	} else
+		json_object_set_new(json_object_get(rec, "evidence"), field, v);
+	snprintf(name, sizeof name, "tampered %s is refused: %s", field, want);
+	ok(!passes(rec, &e) && strstr(e.msg, want), name);
+	printf("# %s\n", e.msg);
+	json_decref(rec);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	test_honest();
+	test_rate(2, 400);
+	test_rate(5, 400);
+	test_rate(10, 200);
+	tamper("work", json_integer(2 * M * N * K + 2), "is not 2 (row_end - row_start) n k");
+	tamper("seed", json_integer(8), "challenge");
+	tamper("nonce", json_integer(123456789), "challenge");
+	tamper("row_end", json_integer(M - 1), "is not 2 (row_end - row_start) n k");
+	tamper("values", json_null(), "inclusion proof");
+	tamper("root",
+	       json_string("00000000000000000000000000000000000000000000000000000000000000"
+	                   "00"),
+	       "challenge");
+	return done_testing();
+}
