@@ -36,9 +36,9 @@ terra-ledger export -f ndjson >"$tmp/export.ndjson"
 pk=$(cat "$TERRA_HOME/owner.pub")
 
 measure() { # measure OUT CMD...: "elapsed user sys" of one run, output discarded
-	out=$1
+	mout=$1 # not $out: paired's own OUT must survive this call
 	shift
-	/usr/bin/time -f '%e %U %S' -o "$out" "$@" >/dev/null
+	/usr/bin/time -f '%e %U %S' -o "$mout" "$@" >/dev/null
 }
 measure "$tmp/t.home" terra-ledger verify
 measure "$tmp/t.export" sh -c 'terra-ledger verify --pubkey "$1" <"$2"' - "$pk" "$tmp/export.ndjson"
