@@ -250,6 +250,19 @@ int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e)
 	}
 }
 
+int terra_reader_next_line(terra_reader *r, terra_err *e)
+{
+	for (;;) {
+		int rc = read_line(r, e);
+
+		if (rc <= 0)
+			return rc;
+		r->lineno++;
+		if (r->too_long || !blank(r->line, r->len))
+			return 1;
+	}
+}
+
 int terra_reader_reject(const terra_reader *r, terra_err *e, const char *type, const char *why)
 {
 	char copy[TERRA_ERR_MAX];
