@@ -15,7 +15,8 @@
  * nesting stays below TERRA_DEPTH_MAX), so whatever it accepts is JSON that
  * terra_record_parse reads (given "type" and "v") and terra_rec_dumps writes
  * back byte for byte. A line it refuses may still be a good record in
- * another spelling: the caller takes the general path for it.
+ * another spelling: terra_canon_rewrite writes most such lines in written
+ * form, and the caller takes the general path for the rest.
  */
 #include <stddef.h>
 #include <stdint.h>
