@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* terra_rec_dumps refuses reals and nesting past the limit: an error here
 	 * is a line the rewriter should have refused. */
-	if (terra_rec_dumps(rec, &line, &len, &e) != 0 || len != (size_t)n || memcmp(line, out, len))
+	if (terra_rec_dumps(rec, &line, &len, &e) != 0 || len != (size_t)n ||
+	    memcmp(line, out, len))
 		abort();
 	/* Its own output is in written form: rewriting it changes nothing. */
 	if (terra_canon_rewrite(out, (size_t)n, line, len) != n || memcmp(line, out, len))
