@@ -40,6 +40,9 @@ fails 0 "the genuine run meters cleanly" sh -c 'terra-meter -p "$1" "$2" >"$3" 2
 	$P1 "$tmp/g.nd" "$tmp/g.m" "$tmp/err"
 is "$(jq -c '[.verified.sgemm, .weight, .rates.sgemm]' "$tmp/g.m")" "[$flops,$flops,1]" \
 	"the meter record credits 2 m n k = $flops FLOPs, weighing that at rate 1"
+terra-meter --rate sgemm=3 -p $P1 "$tmp/g.nd" >"$tmp/g3.m" 2>/dev/null
+is "$(jq -c '[.verified.sgemm, .weight, .rates.sgemm]' "$tmp/g3.m")" "[$flops,$((3 * flops)),3]" \
+	"--rate sgemm=3: the weight follows the rate, recorded beside it"
 id=$(jq -r '.evidence[0][0]' "$tmp/g.m")
 is "$(jq -c '.evidence | map(.[2:]) ' "$tmp/g.m")" "[[0,$m]]" "the meter record names the rows it credits"
 
