@@ -464,8 +464,8 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 	terra_paid_who who;
 	char hex[65], period[TERRA_PERIOD_MAX];
 	int64_t c, c0, c1, lo, hi;
-	const char *what = u->workload == TERRA_WL_SGEMM ? "rows of the sgemm run"
-	                                                 : "nonces of header";
+	const char *what =
+	    u->workload == TERRA_WL_SGEMM ? "rows of the sgemm run" : "nonces of header";
 
 	if (!u->has_nonces)
 		return NULL;
@@ -486,8 +486,8 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 			                  what, hex, (long long)lo, (long long)hi, who.period);
 		return terra_msgf("usage record: evidence seen before: %s %s in [%lld, "
 		                  "%lld) were counted for unit '%s' (records from seq %lld)",
-		                  what, hex, (long long)lo, (long long)hi,
-		                  m->units[who.unit].c.id, (long long)who.seq);
+		                  what, hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
+		                  (long long)who.seq);
 	}
 	return NULL;
 }

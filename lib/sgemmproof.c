@@ -657,6 +657,6 @@ int terra_sgemm_work_id(const json_t *rec, uint8_t id[32], int64_t *row_lo, int6
 	*row_lo = c.row_start;
 	*row_hi = c.row_end;
 	*started_s = started >= 0 ? started / TERRA_US_PER_S
-	                         : -((-started + TERRA_US_PER_S - 1) / TERRA_US_PER_S);
+	                          : -((-started + TERRA_US_PER_S - 1) / TERRA_US_PER_S);
 	return 0;
 }

@@ -69,9 +69,9 @@ int main(int argc, char **argv)
 	if (terra_rec_str(rec, "unit", &c.unit, &e) < 0 ||
 	    terra_rec_str(rec, "job", &c.job, &e) < 0 ||
 	    terra_rec_int(rec, "busy_us", &busy, &e) < 0 ||
-	    terra_rec_obj(rec, "evidence", &ev, &e) < 0 ||
-	    terra_rec_int(ev, "m", &c.m, &e) < 0 || terra_rec_int(ev, "n", &c.n, &e) < 0 ||
-	    terra_rec_int(ev, "k", &c.k, &e) < 0 || terra_rec_int(ev, "seed", &c.seed, &e) < 0 ||
+	    terra_rec_obj(rec, "evidence", &ev, &e) < 0 || terra_rec_int(ev, "m", &c.m, &e) < 0 ||
+	    terra_rec_int(ev, "n", &c.n, &e) < 0 || terra_rec_int(ev, "k", &c.k, &e) < 0 ||
+	    terra_rec_int(ev, "seed", &c.seed, &e) < 0 ||
 	    terra_rec_str(ev, "started", &c.started, &e) < 0)
 		return fail(e.msg);
 	c.seq = strtoll(argv[1], NULL, 10);
@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 	                        (json_int_t)c.n, "k", (json_int_t)c.k, "seed", (json_int_t)c.seed,
 	                        "row_start", (json_int_t)c.row_start, "row_end",
 	                        (json_int_t)c.row_end)) ||
-	    terra_sgemm_evidence(&c, (const uint8_t(*)[TERRA_HASH_BYTES])leaves, nonce, row_of, &run,
-	                         fresh, &e) < 0)
+	    terra_sgemm_evidence(&c, (const uint8_t(*)[TERRA_HASH_BYTES])leaves, nonce, row_of,
+	                         &run, fresh, &e) < 0)
 		return fail(e.msg);
 	{
 		char ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];

@@ -221,10 +221,11 @@ static void test_work_id(void)
 	same &= !memcmp(id, other, 32);
 	ok(same, "work id: the same under another seq, start or rows");
 	for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
-		json_t *v = !strcmp(inputs[i].field, "unit")      ? json_string("u2")
-		            : !strcmp(inputs[i].field, "job")     ? json_string("j2")
-		            : !strcmp(inputs[i].field, "started") ? json_string("2026-11-21T09:00:00Z")
-		                                                  : json_integer(M + 1);
+		json_t *v = !strcmp(inputs[i].field, "unit")  ? json_string("u2")
+		            : !strcmp(inputs[i].field, "job") ? json_string("j2")
+		            : !strcmp(inputs[i].field, "started")
+		                ? json_string("2026-11-21T09:00:00Z")
+		                : json_integer(M + 1);
 
 		id_with(rec, inputs[i].ev, inputs[i].field, v, other);
 		if (!memcmp(id, other, 32)) {
