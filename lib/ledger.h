@@ -46,6 +46,7 @@ typedef struct terra_ledger_report {
 	int64_t entries;
 	int64_t checkpoints;
 	int64_t settlements;
+	int pinned; /* entry 1 pins the owner key verified with (0: begun before pins, or empty) */
 	uint8_t root[TERRA_HASH_BYTES]; /* root of all entries */
 	/* With the _since verifiers: the root of the first `since` entries, to
 	 * check that the ledger extends a checkpoint kept earlier. */

@@ -27,6 +27,8 @@ void terra_ledger_report_free(terra_ledger_report *rep)
 /* The state of a verification, fed entries and checkpoints in order. */
 struct verifier {
 	uint8_t pk[TERRA_PK_BYTES];
+	const char *keyname; /* where pk came from, for the pin's message */
+	int pinned;          /* entry 1's prev is pk (0: a ledger begun before pins) */
 	char origin[TERRA_ORIGIN_MAX];
 	int64_t n;           /* entries verified */
 	int64_t checkpoints; /* checkpoints verified (sizes 1..checkpoints) */
@@ -41,10 +43,12 @@ struct verifier {
 	uint8_t since_root[TERRA_HASH_BYTES]; /* the root of entries 1..since_size */
 };
 
-static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
+static int verifier_init(struct verifier *v, const uint8_t pk[TERRA_PK_BYTES], const char *keyname,
+                         terra_err *e)
 {
 	memset(v, 0, sizeof *v);
 	memcpy(v->pk, pk, TERRA_PK_BYTES);
+	v->keyname = keyname;
 	terra_ledger_origin(pk, v->origin);
 	terra_merkle_acc_init(&v->acc);
 	v->balances = json_object();
@@ -67,6 +71,7 @@ static int verifier_report(struct verifier *v, terra_ledger_report *rep)
 	memcpy(rep->since_root, v->since_root, TERRA_HASH_BYTES);
 	rep->checkpoints = v->checkpoints;
 	rep->settlements = v->settlements;
+	rep->pinned = v->pinned;
 	terra_merkle_acc_root(&v->acc, rep->root);
 	rep->balances = v->balances;
 	v->balances = NULL;
@@ -88,6 +93,22 @@ static int check_unit_payload(const json_t *payload, int64_t seq, terra_err *e)
 		return terra_err_wrap(e, "entry %" PRId64 ": unit record", seq);
 	}
 	return 0;
+}
+
+int terra_ledger_pin_check(const uint8_t prev[TERRA_HASH_BYTES], const uint8_t pk[TERRA_PK_BYTES],
+                           const char *keyname, int *pinned, terra_err *e)
+{
+	static const uint8_t zeros[TERRA_HASH_BYTES];
+	char pin[TERRA_PK_HEX], given[TERRA_PK_HEX];
+
+	*pinned = !memcmp(prev, pk, TERRA_PK_BYTES);
+	if (*pinned || !memcmp(prev, zeros, sizeof zeros))
+		return 0;
+	terra_hex(prev, TERRA_PK_BYTES, pin);
+	terra_hex(pk, TERRA_PK_BYTES, given);
+	return terra_err_set(e, TERRA_E_VERIFY,
+	                     "entry 1: the ledger is pinned to owner key %s, not to %s %s", pin,
+	                     keyname, given);
 }
 
 /*
@@ -135,7 +156,10 @@ static int verify_entry(struct verifier *v, int64_t seq, const char *kind, const
 		              seq);
 		goto out;
 	}
-	if (memcmp(prev, v->prev, TERRA_HASH_BYTES)) {
+	if (seq == 1) {
+		if (terra_ledger_pin_check(prev, v->pk, v->keyname, &v->pinned, e))
+			goto out;
+	} else if (memcmp(prev, v->prev, TERRA_HASH_BYTES)) {
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "entry %" PRId64 ": prev hash does not match entry %" PRId64
 		              "'s leaf",
@@ -394,7 +418,7 @@ int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report 
 	int erow, crow, ret = -1;
 
 	memset(rep, 0, sizeof *rep);
-	if (verifier_init(&v, h->owner.pk, e))
+	if (verifier_init(&v, h->owner.pk, "owner.pub's key", e))
 		return -1;
 	v.since_size = since;
 	/* One read transaction: a consistent snapshot while others append. */
@@ -600,7 +624,7 @@ int terra_ledger_verify_export_since(struct terra_reader *r, const uint8_t pk[TE
 
 	memset(rep, 0, sizeof *rep);
 	memset(&pend, 0, sizeof pend);
-	if (verifier_init(&v, pk, e))
+	if (verifier_init(&v, pk, "the --pubkey key", e))
 		return -1;
 	v.since_size = since;
 	while ((rc = terra_reader_next(r, &rec, e)) != 0) {
