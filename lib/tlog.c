@@ -372,7 +372,7 @@ static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, 
 	}
 	if (index == 0) {
 		int pinned;
-		if (terra_ledger_pin_check(prev, c->pk, "the --pubkey key", &pinned, e))
+		if (terra_ledger_pin_check(prev, c->pk, "the note's key", &pinned, e))
 			goto out;
 	} else if (memcmp(prev, c->prev, TERRA_HASH_BYTES)) {
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRIu64 ": prev is not the entry before",
