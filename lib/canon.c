@@ -359,8 +359,9 @@ size_t terra_canon_without(const char *text, size_t len, const terra_canon_membe
 
 struct rw_member {
 	size_t key, key_end; /* the key's bytes between its quotes */
-	size_t val;          /* where its value begins */
+	size_t val, end;     /* its value's bytes */
 	int escaped;         /* the key holds escapes */
+	int plain;           /* the value is written as it is read */
 };
 
 struct rw {
@@ -369,6 +370,7 @@ struct rw {
 	size_t cap, o;
 	struct rw_member pool[RW_POOL];
 	size_t top;
+	int escaped; /* the last string read held escapes */
 };
 
 static int is_ws(unsigned ch)
@@ -503,7 +505,7 @@ static int rw_string(struct rw *w, int *escaped)
 	struct cursor *c = &w->c;
 	size_t run;
 
-	*escaped = 0;
+	*escaped = w->escaped = 0;
 	c->pos++;
 	if (put(w, "\"", 1) < 0)
 		return -1;
@@ -532,7 +534,7 @@ static int rw_string(struct rw *w, int *escaped)
 			c->pos += n;
 			continue;
 		}
-		*escaped = 1;
+		*escaped = w->escaped = 1;
 		if (!(n = any_escape(c->s, c->pos, c->len, &cp)) ||
 		    put(w, c->s + run, c->pos - run) < 0 || put(w, buf, spell(cp, buf)) < 0)
 			return -1;
@@ -631,6 +633,11 @@ static int rw_object(struct rw *w, int depth)
 			w->out = out;
 			if (rc < 0)
 				return -1;
+			/* A scalar without escapes is already in written form. */
+			m[n].end = c->pos;
+			m[n].plain = c->s[m[n].val] == '"'
+			                 ? !w->escaped
+			                 : c->s[m[n].val] != '{' && c->s[m[n].val] != '[';
 			n++;
 			skip_ws(c);
 			if (peek(c) == '}')
@@ -661,11 +668,15 @@ static int rw_object(struct rw *w, int depth)
 			int escaped;
 
 			c->pos = m[i].key - 1;
-			if ((i && put(w, ",", 1) < 0) || rw_string(w, &escaped) < 0 ||
+			if ((i && put(w, ",", 1) < 0) ||
+			    (m[i].escaped
+			         ? rw_string(w, &escaped)
+			         : put(w, c->s + m[i].key - 1, m[i].key_end - m[i].key + 2)) < 0 ||
 			    put(w, ":", 1) < 0)
 				break;
 			c->pos = m[i].val;
-			if (rw_value(w, depth) < 0)
+			if (m[i].plain ? put(w, c->s + m[i].val, m[i].end - m[i].val) < 0
+			               : rw_value(w, depth) < 0)
 				break;
 		}
 		w->top -= n;
