@@ -184,4 +184,42 @@ like "$(errs "$tmp/err")" "entry $entry: settlement: usage seqs 1 to 1 of unit $
 ok "(the export as it was still verifies)" \
 	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/export.ndjson"
 
+# examples/settle-hourly.sh -L: late files wait in LATE/HOUR/, the next hour
+# settled pays them and moves them to LATE/HOUR/paid-in-NEXT/.
+unset TERRA_BIN
+hourly=$top/examples/settle-hourly.sh
+export TERRA_HOME=$tmp/hh
+terra-register init 2>/dev/null
+terra-register <"$fixtures/devices/node.ndjson" >"$tmp/hunits.ndjson" 2>/dev/null
+v1=$(jq -r 'select(.type == "unit") | .unit' "$tmp/hunits.ndjson" | sed -n 1p)
+v2=$(jq -r 'select(.type == "unit") | .unit' "$tmp/hunits.ndjson" | sed -n 2p)
+mkdir -p "$tmp/spool" "$tmp/late/2026-11-21T100000Z"
+usage "$v1" 1 2026-11-21T10:00:00Z 2026-11-21T10:10:00Z >"$tmp/spool/p1.ndjson"
+hourly() { # hourly NOW: settle-hourly.sh for the hour before NOW, -L late
+	TERRA_NOW=$1 sh "$hourly" -r 10 -k "$tmp/h.csv" -L "$tmp/late" "$tmp/spool" >"$tmp/out" 2>"$tmp/err"
+}
+fails 0 "settle-hourly.sh settles 10:00" hourly 2026-11-21T11:05:00Z
+usage "$v2" 1 2026-11-21T10:20:00Z 2026-11-21T10:30:00Z >"$tmp/late/2026-11-21T100000Z/prov2.ndjson"
+cp "$tmp/late/2026-11-21T100000Z/prov2.ndjson" "$tmp/prov2.ndjson"
+usage "$v1" 2 2026-11-21T11:00:00Z 2026-11-21T11:10:00Z >"$tmp/spool/p2.ndjson"
+fails 0 "settle-hourly.sh -L settles 11:00 and pays the late file of 10:00" hourly 2026-11-21T12:05:00Z
+like "$(errs "$tmp/err")" "paid the late usage of 2026-11-21T10:00:00Z/PT1H" "it says so"
+ok "the late file moved to paid-in-2026-11-21T110000Z" \
+	test -f "$tmp/late/2026-11-21T100000Z/paid-in-2026-11-21T110000Z/prov2.ndjson"
+is "$(terra-ledger export -f ndjson | jq -c "select(.type == \"entry\" and .kind == \"settlement\") | .payload | [.period, .adjusts, (.adjusts_covers // [] | map(.[0]))]" | tail -n 1)" \
+	"[\"$H2\",\"$H1\",[\"$v2\"]]" "the settlement of 11:00 adjusts 10:00 with the late unit"
+keep
+fails 0 "settle-hourly.sh for 11:00 again changes nothing" hourly 2026-11-21T12:05:00Z
+unchanged "the repeat"
+cp "$tmp/prov2.ndjson" "$tmp/late/2026-11-21T100000Z/again.ndjson"
+fails 1 "the same late file again: refused, the next hour settled without it (exit 1)" \
+	hourly 2026-11-21T13:05:00Z
+like "$(errs "$tmp/err")" "the late usage of 2026-11-21T10:00:00Z/PT1H is refused" "it says so"
+ok "the file moved to refused-in-2026-11-21T120000Z" \
+	test -f "$tmp/late/2026-11-21T100000Z/refused-in-2026-11-21T120000Z/again.ndjson"
+like "$(cat "$tmp/late/2026-11-21T100000Z/refused-in-2026-11-21T120000Z/reason.txt")" "already paid" \
+	"with the reason"
+is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT count(*) FROM settlements")" 3 "12:00 was settled"
+fails 0 "the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+
 done_testing
