@@ -289,7 +289,8 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	/* the registered owner since before the period: the only one in it */
 	if (since <= from)
 		got = registered && !strcmp(registered, owner_hex);
-	else if ((got = terra_unitchain_owned_during(s->registry, unit, owner_hex, from, to, e)) < 0)
+	else if ((got = terra_unitchain_owned_during(s->registry, unit, owner_hex, from, to, e)) <
+	         0)
 		return -1;
 	if (!got)
 		return terra_err_set(e, TERRA_E_VERIFY,
@@ -590,8 +591,8 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		goto out;
 	}
 	/* the ledger's entries, not only the settlements rows: no overlap */
-	if (terra_settle_periods_free_in(db, s->period, s->adjusts[0] ? s->adjusts : NULL, s->covers,
-	                                 s->adj_covers, e) < 0 ||
+	if (terra_settle_periods_free_in(db, s->period, s->adjusts[0] ? s->adjusts : NULL,
+	                                 s->covers, s->adj_covers, e) < 0 ||
 	    terra_limit_revenue(db, s->revenue, e) < 0 ||
 	    terra_paid_settle(db, s->period, s->canon, s->ncanon, e) < 0)
 		goto out;
@@ -602,8 +603,9 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	                               s->inputs_digest);
 	if (!payload || json_object_set(payload, "covers", s->covers) < 0 ||
 	    (s->rates && json_object_set(payload, "rates", s->rates) < 0) ||
-	    (s->adjusts[0] && (json_object_set_new(payload, "adjusts", json_string(s->adjusts)) < 0 ||
-	                       json_object_set(payload, "adjusts_covers", s->adj_covers) < 0))) {
+	    (s->adjusts[0] &&
+	     (json_object_set_new(payload, "adjusts", json_string(s->adjusts)) < 0 ||
+	      json_object_set(payload, "adjusts_covers", s->adj_covers) < 0))) {
 		terra_err_sys(e, "settlement payload");
 		goto out;
 	}

@@ -63,8 +63,8 @@ static int covers_check(const char *what, const json_t *covers, terra_err *e)
 			                     i + 1);
 		if (strcmp(json_string_value(u), prev) <= 0)
 			return terra_err_set(e, TERRA_E_INPUT,
-			                     "%s: unit '%s' not after '%s' (sorted, once each)", what,
-			                     json_string_value(u), prev);
+			                     "%s: unit '%s' not after '%s' (sorted, once each)",
+			                     what, json_string_value(u), prev);
 		prev = json_string_value(u);
 	}
 	return 0;
@@ -181,8 +181,9 @@ static int rows_free(const struct span *sp, const char *unit, int64_t first, int
 			continue;
 		terra_period_format(sp->from, sp->to, period);
 		return terra_err_set(e, TERRA_E_STATE,
-		                     "usage seqs %" PRId64 " to %" PRId64 " of unit %s: seqs %" PRId64
-		                     " to %" PRId64 " already paid for period %s by settlement "
+		                     "usage seqs %" PRId64 " to %" PRId64
+		                     " of unit %s: seqs %" PRId64 " to %" PRId64
+		                     " already paid for period %s by settlement "
 		                     "entry %" PRId64,
 		                     first, last, unit, c->first, c->last, period, c->seq);
 	}
@@ -329,9 +330,10 @@ static int periods_load(sqlite3 *db, terra_settle_periods *p, terra_err *e)
 	if (rows_complete(db, &complete, e) < 0)
 		return -1;
 	if (terra_db_prepare(db,
-	                     complete ? "SELECT entry_seq, period FROM settlements"
-	                              : "SELECT seq, json_extract(payload, '$.period') FROM entries "
-	                                "WHERE kind = 'settlement' ORDER BY seq",
+	                     complete
+	                         ? "SELECT entry_seq, period FROM settlements"
+	                         : "SELECT seq, json_extract(payload, '$.period') FROM entries "
+	                           "WHERE kind = 'settlement' ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -43,8 +43,7 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
  * else from the entries' payloads; what was paid for adjusts, from the
  * entries' payloads. */
 int terra_settle_periods_free_in(sqlite3 *db, const char *period, const char *adjusts,
-                                 const json_t *covers, const json_t *adjusts_covers,
-                                 terra_err *e);
+                                 const json_t *covers, const json_t *adjusts_covers, terra_err *e);
 
 /*
  * What db's ledger paid for the settled period old (the settlement of

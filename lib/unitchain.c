@@ -419,7 +419,7 @@ int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
 
 /* (unitchain.h) */
 int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owner_hex, int64_t from,
-                        int64_t to, terra_err *e)
+                                 int64_t to, terra_err *e)
 {
 	json_t *versions = NULL, *v;
 	sqlite3_stmt *st = NULL;
