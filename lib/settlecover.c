@@ -281,6 +281,8 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
 	if (!period || add(p, period, json_object_get(payload, "covers"), seq, &sp, e) < 0 ||
 	    (old && !json_is_string(old) &&
 	     terra_err_set(e, TERRA_E_INPUT, "adjusts: not a period") < 0) ||
+	    (!old && json_object_get(payload, "adjusts_covers") &&
+	     terra_err_set(e, TERRA_E_INPUT, "adjusts_covers without adjusts") < 0) ||
 	    (old && adjust(p, sp, json_string_value(old),
 	                   json_object_get(payload, "adjusts_covers"), seq, e) < 0)) {
 		if (!period)

@@ -294,6 +294,11 @@ static void test_periods(void)
 	                    "2026-11-21T13:00:00Z/PT1H", "adjusts_covers");
 	ok(terra_settle_periods_add(p, payload, 15, &e) < 0, "periods: an empty adjustment fails");
 	json_decref(payload);
+	payload = json_pack("{s:s, s:[[s,i,i]]}", "period", "2026-11-21T21:00:00Z/PT1H",
+	                    "adjusts_covers", "u2", 9, 9);
+	ok(terra_settle_periods_add(p, payload, 18, &e) < 0, "periods: adjusts_covers alone fails");
+	like(e.msg, "adjusts_covers without adjusts", "periods: said so");
+	json_decref(payload);
 	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T20:00:00Z/PT1H",
 	                    "adjusts", "2026-11-21T13:00:00Z/PT1H", "adjusts_covers", "u2", 2, 2);
 	ok(terra_settle_periods_add(p, payload, 16, &e) == 0,
