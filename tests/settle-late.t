@@ -183,6 +183,33 @@ like "$(errs "$tmp/err")" "entry $entry: settlement: usage seqs 1 to 1 of unit $
 	"the message names the entry, the usage and the settlement that paid it"
 ok "(the export as it was still verifies)" \
 	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/export.ndjson"
+# The same forgery in a copy of the home: the entry's payload rewritten, and
+# the whole ledger re-hashed and re-signed with the owner's key
+# (tests/tools/resign.py): local verify refuses it too.
+cp -R "$TERRA_HOME" "$tmp/forged-home"
+cat >"$tmp/forge-db.py" <<'PY'
+import os, sqlite3, sys
+sys.path.insert(0, os.path.join(os.environ["top"], "tests", "tools"))
+import terracanon
+db = sqlite3.connect(sys.argv[1])
+seq, unit = int(sys.argv[2]), sys.argv[3]
+name, sql = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                       "name = 'entries_no_update'").fetchone()
+db.execute("DROP TRIGGER %s" % name)
+payload = terracanon.parse(db.execute("SELECT payload FROM entries WHERE seq = ?",
+                                      (seq,)).fetchone()[0])
+payload["adjusts_covers"] = [[unit, 1, 1]]
+db.execute("UPDATE entries SET payload = ? WHERE seq = ?",
+           (terracanon.dumps(payload).decode(), seq))
+db.execute(sql)
+db.commit()
+PY
+top=$top $py "$tmp/forge-db.py" "$tmp/forged-home/terra.db" "$entry" "$u1"
+$py "$top/tests/tools/resign.py" --repin "$tmp/forged-home/terra.db" "$TERRA_HOME/owner.key"
+fails 3 "a home forged to adjust paid usage fails terra-ledger verify" \
+	sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$tmp/forged-home" "$tmp/err"
+like "$(errs "$tmp/err")" "entry $entry: settlement: usage seqs 1 to 1 of unit $u1: seqs 1 to 1 already paid for period $H1 by settlement entry [0-9]+" \
+	"the message names the entry, the usage and the settlement that paid it"
 
 # examples/settle-hourly.sh -L: late files wait in LATE/HOUR/, the next hour
 # settled pays them and moves them to LATE/HOUR/paid-in-NEXT/.
