@@ -250,6 +250,19 @@ int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e)
 	}
 }
 
+int terra_reader_next_line(terra_reader *r, terra_err *e)
+{
+	for (;;) {
+		int rc = read_line(r, e);
+
+		if (rc <= 0)
+			return rc;
+		r->lineno++;
+		if (r->too_long || !blank(r->line, r->len))
+			return 1;
+	}
+}
+
 int terra_reader_reject(const terra_reader *r, terra_err *e, const char *type, const char *why)
 {
 	char copy[TERRA_ERR_MAX];
@@ -472,12 +485,13 @@ int terra_rec_hex(const json_t *rec, const char *name, uint8_t *out, size_t len,
 
 	if (!v)
 		return missing(name, e);
-	if (!json_is_string(v) || json_string_length(v) != 2 * len ||
-	    !terra_hex_is_lower(json_string_value(v), 2 * len)) {
+	/* a record is public: the fast coder, not the constant-time one */
+	if (!json_is_string(v) ||
+	    terra_unhex_lower(json_string_value(v), json_string_length(v), out, len) < 0) {
 		snprintf(what, sizeof what, "%zu lowercase hex characters", 2 * len);
 		return mistyped(name, what, e);
 	}
-	return terra_unhex(json_string_value(v), out, len, e);
+	return 0;
 }
 
 int terra_rec_time(const json_t *rec, const char *name, int64_t *us, terra_err *e)
