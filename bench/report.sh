@@ -51,6 +51,7 @@ shot() {
 }
 
 mib() { wc -c <"$1" | awk '{ printf "%.2f\n", $1 / 1048576 }'; }
+kib2mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f\n", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-";
 	else printf "%.3f\n", a / b }'; }
 row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")" "$machine"; }
@@ -69,9 +70,8 @@ for d in $days; do
 	what="report, $d days of hourly settlements x $units units (bench/report-gen.py)"
 	[ -z "$peer" ] || what="$what, peer: $peer"
 	row "$what: terra-ledger report wall s" "$(cat "$tmp/terra.s")" "$p_s"
-	row "report, $d days x $units units: peak RSS MiB" \
-		"$(awk '{ printf "%.0f\n", $1 / 1024 }' "$tmp/terra.kib")" \
-		"$([ "$p_kib" = - ] && echo - || echo "$p_kib" | awk '{ printf "%.0f\n", $1 / 1024 }')"
+	row "report, $d days x $units units: peak RSS MiB" "$(kib2mib "$(cat "$tmp/terra.kib")")" \
+		"$(kib2mib "$p_kib")"
 	row "report, $d days x $units units: page MiB" "$(mib "$tmp/terra.html")" "$p_mib"
 	if command -v chromium >/dev/null 2>&1; then
 		t_chrome=$(shot terra "$tmp/terra.html")
