@@ -370,3 +370,41 @@ void terra_unit_finder_close(terra_unit_finder *f)
 	sqlite3_finalize(f->active);
 	free(f);
 }
+
+int terra_unit_each(sqlite3 *db, terra_unit_fn fn, void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT u.unit, u.owner, u.kind, u.state, u.score,"
+	                     " coalesce(json_extract(u.device, '$.name'), ''),"
+	                     " coalesce(h.status, 'unknown'), coalesce(h.checked_at, '')"
+	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " ORDER BY u.unit",
+	                     &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		terra_unit_row u = {
+		    (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 5),
+		    (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 7),
+		    sqlite3_column_int64(st, 4),
+		};
+
+		if (fn(ctx, &u, e) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "read units");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

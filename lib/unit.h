@@ -63,4 +63,17 @@ int terra_unit_key(const terra_home *h, const char *id, terra_key *k, terra_err 
  * crash never reuses one; *first is the first reserved (seqs start at 1). */
 int terra_unit_seq_reserve(sqlite3 *db, const char *id, int64_t n, int64_t *first, terra_err *e);
 
+/* One registered unit with its latest health, as terra_unit_each hands it
+ * over (the strings live until fn returns). */
+typedef struct terra_unit_row {
+	const char *unit, *owner, *kind, *state;
+	const char *device_name; /* "" when the device has no name */
+	const char *health;      /* "unknown" when never checked */
+	const char *checked_at;  /* "" when never checked */
+	int64_t score;           /* MFLOPS */
+} terra_unit_row;
+typedef int (*terra_unit_fn)(void *ctx, const terra_unit_row *u, terra_err *e);
+/* Every registered unit, ordered by id; stops at fn's first -1. */
+int terra_unit_each(sqlite3 *db, terra_unit_fn fn, void *ctx, terra_err *e);
+
 #endif
