@@ -139,6 +139,7 @@ is "$(jq -r 'select(.table == "unit-totals") | .row[0:3] | join(" ")' "$tmp/big.
 			"$tmp/big-earnings.ndjson" | sum)"
 	done | sort)" "every unit's work and earnings over the range: terra-ledger earnings' (13 rows)"
 
+if ! command -v chromium >/dev/null 2>&1; then
 	skip "the page in headless Chromium" "chromium not installed"
 	done_testing
 	exit
@@ -218,4 +219,13 @@ is "$(jq -r 'select(.table == "health" and .row[0] == "'"$gpu2"'") | .row[2]' \
 is "$(jq -r 'select(.table == "ledger") | .row | join(" ")' "$tmp/dom.ndjson" | grep -E '^(entries|root|verified) ')" \
 	"$(terra-ledger verify | jq -r '"entries \(.size)\nroot \(.root)"')
 verified yes" "the ledger's size and root are terra-ledger verify's"
+# The page of 13 units in Chromium: its charts draw, 10 units and "other units" a chart.
+chrome --dump-dom "file://$tmp/big.html" >"$tmp/big-dom.html" 2>"$tmp/big-chrome.err" || true
+$py "$top/tests/tools/domtables.py" "$tmp/big-dom.html" >"$tmp/big-dom.ndjson"
+is "$(jq -r 'select(.canvas) | .drawn' "$tmp/big-dom.ndjson" | sort -u)" true \
+	"13 units: every chart drawn ($(jq -r 'select(.canvas) | .canvas' "$tmp/big-dom.ndjson" | wc -l) canvases)"
+is "$(jq -r 'select(.table == "units" and .row[1] == "other units") | .row[0:1] + .row[2:4] |
+	join(" ")' "$tmp/big-dom.ndjson" | sort)" "$(cat "$tmp/big-other")" \
+	"... and the other units' row in the DOM: terra-ledger earnings' sums"
+like "$(grep -c 'CONSOLE' "$tmp/big-chrome.err" || true)" '^0$' "... no console message"
 done_testing
