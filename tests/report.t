@@ -139,6 +139,33 @@ is "$(jq -r 'select(.table == "unit-totals") | .row[0:3] | join(" ")' "$tmp/big.
 			"$tmp/big-earnings.ndjson" | sum)"
 	done | sort)" "every unit's work and earnings over the range: terra-ledger earnings' (13 rows)"
 
+# With their meter records, usage per hour: the other units' row sums
+# their busy time and verified work; its utilization is their busy time
+# over three times the hour.
+jq -c '{type: "meter", v: 1, period, unit, weight, busy_us: (600000000 +
+	(.weight % 1000) * 1000000), work: (.weight % 100000 + 5)}' "$tmp/big-earnings.ndjson" |
+	$py "$top/tests/tools/signmeter.py" "$big/owner.key" >"$tmp/big-meter.ndjson"
+ok "13 units with meter records: the page" sh -c \
+	'TERRA_HOME="$1" terra-ledger report --meter "$2" "$3"' - "$big" "$tmp/big-meter.ndjson" \
+	"$tmp/bigm.html"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bigm.html" | jq -r 'select(.table == "usage" and
+	.row[1] == "other units") | .row[0:1] + .row[2:5] | join(" ")' | sort)" \
+	"$($py -c 'import json, sys
+top = set(open(sys.argv[2]).read().split())
+per = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["unit"] not in top:
+        k = r["period"][:13] + ":00"
+        b, n, w = per.get(k, (0, 0, 0))
+        per[k] = (b + r["busy_us"], n + 1, w + r["work"])
+for k in sorted(per):
+    b, n, w = per[k]
+    ppm = b * 1000000 // (3600000000 * n)
+    print(k, "%d.%06d" % (b // 3600 // 1000000, b // 3600 % 1000000),
+          "%d.%04d" % (ppm // 10000, ppm % 10000), w)' "$tmp/big-meter.ndjson" "$tmp/big-top")" \
+	"... usage: the other units' busy hours, utilization and work, the meter records' ($(
+	jq -r 'select(.unit) | .unit' "$tmp/big-meter.ndjson" | sort -u | wc -l) units)"
 if ! command -v chromium >/dev/null 2>&1; then
 	skip "the page in headless Chromium" "chromium not installed"
 	done_testing
