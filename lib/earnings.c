@@ -51,8 +51,8 @@ static int add_unit(void *ctx, const char *id, const char *owner, int64_t weight
 	return 0;
 }
 
-static int load_units(terra_settle_reader *sr, const char *period, struct unit_in **out,
-                      size_t *n, terra_err *e)
+static int load_units(terra_settle_reader *sr, const char *period, struct unit_in **out, size_t *n,
+                      terra_err *e)
 {
 	struct unit_list l = {NULL, 0, 0};
 
@@ -136,7 +136,8 @@ static int each_payload(void *ctx, const char *text, terra_err *e)
 	int r;
 
 	if (!p)
-		return terra_err_set(e, TERRA_E_INPUT, "earnings: a settlement payload is not JSON");
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "earnings: a settlement payload is not JSON");
 	r = one(x->sr, p, x->from, x->to, x->fn, x->ctx, e);
 	json_decref(p);
 	return r;

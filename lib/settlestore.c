@@ -286,6 +286,26 @@ int terra_settle_summary(sqlite3 *db, int64_t *count, char last[64], terra_err *
 	return 0;
 }
 
+int terra_settle_each_period(sqlite3 *db, terra_settle_period_fn fn, void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db, "SELECT period FROM settlements", &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), e) < 0)
+			goto out;
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "settled periods");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int terra_settle_each_payload(sqlite3 *db, terra_settle_payload_fn fn, void *ctx, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -358,7 +378,8 @@ int terra_settle_reader_units(terra_settle_reader *r, const char *period, terra_
 	sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), e) < 0)
+		       (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+		       e) < 0)
 			return -1;
 	if (rc != SQLITE_DONE)
 		return terra_err_set(e, TERRA_E_SYS, "read the inputs of %s", period);
