@@ -7,6 +7,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "reportuse.h"
+#include "reporttop.h"
 #include "settlestore.h"
 #include "time.h"
 #include "unit.h"
@@ -19,12 +20,13 @@ enum { BY_PERIOD, BY_DAY, BY_WEEK };
 
 struct rep {
 	int by;
-	json_t *buckets; /* labels in order */
-	json_t *rev;     /* label -> {revenue, contributors, holders, treasury, carry} */
-	json_t *owners;  /* label -> {owner -> amount} */
-	json_t *units;   /* label -> {unit -> [work, earned]} */
-	json_t *usage;   /* label -> {unit -> [busy_us, work]}, from meter records */
-	json_t *totals;  /* unit -> [busy_us, work] over the range */
+	json_t *buckets;     /* labels in order */
+	json_t *rev;         /* label -> {revenue, contributors, holders, treasury, carry} */
+	json_t *owners;      /* label -> {owner -> amount} */
+	json_t *units;       /* label -> {unit -> [work, earned]} */
+	json_t *usage;       /* label -> {unit -> [busy_us, work]}, from meter records */
+	json_t *totals;      /* unit -> [busy_us, work] over the range */
+	terra_reporttop top; /* past TERRA_REPORT_TOP units, the rest in one row */
 };
 
 static void bucket_of(const struct rep *r, int64_t start, char out[40])
@@ -318,6 +320,8 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 	}
 	table_end(f);
 	fputs("</section>\n<section><h2>Earnings per owner</h2>\n", f);
+	terra_reporttop_note(f, "top-owners", "owners", r->top.other_owners,
+	                     TERRA_REPORT_OTHER_OWNERS);
 	chart(f, "c-owners");
 	table_start(f, "owners", "TERRA per period and owner", own_cols);
 	json_array_foreach(r->buckets, i, b)
@@ -335,6 +339,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 	}
 	table_end(f);
 	fputs("</section>\n<section><h2>Work and earnings per unit</h2>\n", f);
+	terra_reporttop_note(f, "top-units", "units", r->top.other_units, TERRA_REPORT_OTHER_UNITS);
 	chart(f, "c-units");
 	chart(f, "c-work");
 	table_start(f, "units", "metered work (FLOP) and TERRA per period and unit", unit_cols);
@@ -353,6 +358,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 		}
 	}
 	table_end(f);
+	terra_reporttop_totals(f, &r->top, r->totals);
 	fputs("</section>\n<section><h2>Usage per unit</h2>\n", f);
 	if (!has_meter)
 		fputs("<p class=\"note\">Busy hours, utilization and verified work come from the "
@@ -376,7 +382,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 			esc(f, key);
 			fputs("</td>", f);
 			hours_td(f, busy);
-			percent_td(f, busy, span);
+			percent_td(f, busy, span * terra_reporttop_count(v));
 			fprintf(f, "<td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
 			        json_integer_value(json_array_get(v, 1)));
 		}
@@ -615,12 +621,13 @@ static json_t *chart_data(const struct rep *r)
 			if (!json_object_get(use, key))
 				bad |= json_object_set_new(use, key, json_object()) < 0;
 			bad |=
-			    json_object_set_new(json_object_get(use, key), bk,
-			                        json_real(span > 0 ? 100.0 *
-			                                                 (double)json_integer_value(
-			                                                     json_array_get(v, 0)) /
-			                                                 (double)span
-			                                           : 0.0)) < 0;
+			    json_object_set_new(
+			        json_object_get(use, key), bk,
+			        json_real(
+			            span > 0
+			                ? 100.0 * (double)json_integer_value(json_array_get(v, 0)) /
+			                      (double)(span * terra_reporttop_count(v))
+			                : 0.0)) < 0;
 		}
 		json_object_foreach(json_object_get(r->units, bk), key, v)
 		{
@@ -709,7 +716,8 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 		goto out;
 	}
-	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0)
+	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0 ||
+	    terra_reporttop_apply(&r.top, r.units, r.usage, r.owners, e) < 0)
 		goto out;
 	data = chart_data(&r);
 	fprintf(f,
@@ -753,5 +761,6 @@ out:
 	json_decref(r.units);
 	json_decref(r.usage);
 	json_decref(r.totals);
+	terra_reporttop_free(&r.top);
 	return ret;
 }
