@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kinds[] = {"unit",       "transfer", "retire", "meter",
-                                    "settlement", "payment",  NULL};
+static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rescore",
+                                    "meter", "settlement", "payment", NULL};
 
 int terra_ledger_kind_ok(const char *kind)
 {

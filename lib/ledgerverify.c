@@ -151,7 +151,8 @@ static int verify_entry(struct verifier *v, int64_t seq, const char *kind, const
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": leaf hash mismatch", seq);
 		goto out;
 	}
-	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire")) &&
+	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
+	     !strcmp(kind, "rescore")) &&
 	    check_unit_payload(payload, seq, e))
 		goto out;
 	if (!strcmp(kind, "payment") &&

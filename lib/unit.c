@@ -117,7 +117,7 @@ static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
-	                     " WHERE kind IN ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     " WHERE kind IN ('unit', 'transfer', 'retire', 'rescore') ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -148,7 +148,7 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire') ORDER BY seq",
+	                     " 'retire', 'rescore') ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

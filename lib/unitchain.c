@@ -12,8 +12,10 @@
 
 /* The fields a version never changes; unit_pub changes only with the old
  * unit key's signature, which no version carries yet, so never. */
-static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "score",
-                                           "unit_pub", NULL};
+static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "unit_pub",
+                                           NULL};
+/* What only a rescore version (one with rescored_from) changes. */
+static const char *const score_fields[] = {"score", "bench", NULL};
 
 int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
 {
@@ -24,7 +26,9 @@ int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
 
 static int same_field(const json_t *a, const json_t *b, const char *field)
 {
-	return json_equal(json_object_get(a, field), json_object_get(b, field));
+	const json_t *x = json_object_get(a, field), *y = json_object_get(b, field);
+
+	return (!x && !y) || json_equal(x, y);
 }
 
 /* The fields every version has, well formed; *stamp when it takes effect. */
@@ -85,6 +89,36 @@ static int signed_by(const json_t *rec, const char *who, const char *what, terra
 	return 0;
 }
 
+/*
+ * score and bench change only in a rescore: a version with rescored_from,
+ * the score it replaces, that is neither a transfer nor a retirement.
+ */
+static int check_rescore(const json_t *prev, const json_t *next, terra_err *e)
+{
+	const json_t *from = json_object_get(next, "rescored_from");
+	size_t i;
+
+	if (!from) {
+		for (i = 0; score_fields[i]; i++)
+			if (!same_field(prev, next, score_fields[i]))
+				return terra_err_set(e, TERRA_E_VERIFY,
+				                     "field '%s' differs from the unit's earlier "
+				                     "record without a rescore",
+				                     score_fields[i]);
+		return 0;
+	}
+	if (!json_is_integer(from) ||
+	    json_integer_value(from) != json_integer_value(json_object_get(prev, "score")))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "field 'rescored_from' is not the score of the unit's earlier "
+		                     "record");
+	if (json_object_get(next, "transferred_from") ||
+	    strcmp(json_string_value(json_object_get(next, "state")), "active"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore that is also a transfer or a retirement");
+	return 0;
+}
+
 static int check_first(const json_t *rec, terra_err *e)
 {
 	uint8_t owner[TERRA_PK_BYTES];
@@ -93,6 +127,9 @@ static int check_first(const json_t *rec, terra_err *e)
 	if (json_object_get(rec, "transferred_from"))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a transfer without the unit's earlier record");
+	if (json_object_get(rec, "rescored_from"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore without the unit's earlier record");
 	if (strcmp(json_string_value(json_object_get(rec, "state")), "active"))
 		return terra_err_set(e, TERRA_E_VERIFY, "a retirement without the unit's earlier "
 		                                        "record");
@@ -128,6 +165,8 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 			                           "key's signature"
 			                         : "field '%s' differs from the unit's earlier record",
 			                     fixed_fields[i]);
+	if (check_rescore(prev, next, e) < 0)
+		return -1;
 	if (stamp < prev_stamp)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "dated before the unit's earlier record it follows");
@@ -181,7 +220,7 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 
 	if (terra_db_prepare(db,
 	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
-	                     " ('unit', 'transfer', 'retire') ORDER BY seq",
+	                     " ('unit', 'transfer', 'retire', 'rescore') ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -200,8 +239,9 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 		}
 		prev = json_object_get(json_object_get(latest, id), "rec");
 		if (!strcmp(kind, "unit") ? prev != NULL
-		    : !strcmp(kind, "transfer")
-		        ? !json_object_get(rec, "transferred_from")
+		    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
+		    : !strcmp(kind, "rescore")
+		        ? !json_object_get(rec, "rescored_from")
 		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
 			json_decref(rec);
 			terra_err_set(e, TERRA_E_VERIFY,

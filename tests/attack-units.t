@@ -149,6 +149,20 @@ is "$st" 1 "B. a backdated first record with another key: refused (exit 1)"
 like "$(errs "$tmp/err")" "contradicts its other records: the unit is refused$" \
 	"B. a backdated first record with another key: the unit is refused"
 ok "B. a backdated first record with another key: nothing is paid" test ! -s "$tmp/out"
+# 3b. A rescore the thief signed: the victim's unit at a billion MFLOPS.
+forge "$inbox/thief/units.ndjson" \
+	'.rescored_from = .score | .score = 1000000000 | .bench.sgemm_mflops = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+refused "a rescore signed by the thief" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': bad signature: not signed by the owner$"
+is "$(jq -r .score "$tmp/out")" "$(jq -r .score "$tmp/v.unit")" "B. a rescore signed by the thief: the score is the victim's registered one"
+# ... and a new score the owner signed without saying it is a rescore.
+forge "$inbox/thief/units.ndjson" '.score = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. a score changed without a rescore: refused (exit 1)"
+like "$(errs "$tmp/err")" "field 'score' differs from the unit's earlier record without a rescore" \
+	"B. a score changed without a rescore: the message"
 # 4. Retirement is final: an "active" version after it is refused.
 cp -r "$V" "$tmp/v2"
 TERRA_NOW=2026-11-21T10:30:00Z quiet terra-register -H "$tmp/v2" retire "$vunit" >/dev/null
