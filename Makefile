@@ -18,7 +18,7 @@ DOCDIR    = $(PREFIX)/share/doc/terra
 # mk/deps.sh installs what building and running need (make, make install,
 # make demo), and for the test targets what the tests and tools need too.
 NODEPS_GOALS = clean distclean format help uninstall
-TEST_GOALS   = check test unit valgrind fuzz fuzz-run bench lint-man
+TEST_GOALS   = check test unit valgrind fuzz fuzz-run bench lint-man lint-format
 DEPS_SET    := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),test,build)
 ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 NEED_PKGS :=
@@ -92,7 +92,7 @@ EXAMPLE_FILES = $(sort $(shell find examples -type f))
 
 .SECONDARY:
 .PHONY: all check test unit fuzz fuzz-run valgrind demo install uninstall clean bench lint-man \
-        lint-layers \
+        lint-layers lint-format \
         format help fuzz
 FAULTINJECT = $(BUILD)/tests/faultinject.so
 all: $(CMDS) $(UNITS) $(FAULTINJECT)
@@ -108,14 +108,16 @@ $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/tests/unit/*.d)
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/cmd/*/*.d $(BUILD)/tests/unit/*.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# A command's subcommands may live in cmd/<name>/*.c (cmd/ledger for terra-ledger).
-$(BUILD)/bin/terra-ledger: $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ledger/*.c))
+# A command's subcommands and helpers may live in cmd/<name>/*.c (cmd/ledger
+# for terra-ledger, cmd/meter for terra-meter, ...): linked into it alone.
+$(foreach c,$(CMD_SRC:cmd/terra-%.c=%),$(eval \
+    $(BUILD)/bin/terra-$(c): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(c)/*.c))))
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIB_A) $(PKG_LIBS) -o $@
@@ -143,8 +145,11 @@ $(TLOGCHECK): tests/tools/tlogcheck/main.go
 	    go build -o $@ ./tests/tools/tlogcheck
 
 PROVE_JOBS ?= 2
+# The layout is checked after the tests, so a line that drifts from
+# .clang-format does not hide what the tests found.
 check: all lint-man lint-layers $(TLOGCHECK)
 	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
+	@sh mk/format.sh --check
 
 # make test T="tests/register.t build/rel/tests/unit/record.t": just those.
 test: all
@@ -203,8 +208,14 @@ uninstall:
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete 2>/dev/null || true
 
+# Every C file of the tree as .clang-format lays it out (mk/format.sh):
+# make format rewrites them in place; make lint-format names the files that
+# drift, file:line, and fails.
 format:
-	clang-format -i lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h
+	sh mk/format.sh
+
+lint-format:
+	@sh mk/format.sh --check
 
 # make fuzz [FUZZ_SECONDS=N]: each harness of tests/fuzz/ runs N seconds from
 # its seed corpus (tests/fuzz/corpus/NAME, read only; new inputs go to build/).
@@ -232,5 +243,5 @@ clean:
 	rm -rf build
 
 help:
-	@echo "make [DEV=1] | check | unit | valgrind | demo | bench | install | clean"
+	@echo "make [DEV=1] | check | unit | valgrind | demo | bench | install | format | clean"
 	@echo "make check SANITIZE=address,undefined"

@@ -1,18 +1,14 @@
 /* terra-ledger: verify, query, prove and export the ledger. */
 #include "cmd/ledger/metrics.h"
+#include "cmd/ledger/pay.h"
 #include "cmd/ledger/report.h"
 #include "cmd/ledger/status.h"
 #include "cmd/ledger/tlog.h"
+#include "cmd/ledger/verify.h"
 #include "lib/cli.h"
-#include "lib/confirm.h"
-#include "lib/dryrun.h"
-#include "lib/filter.h"
 #include "lib/home.h"
-#include "lib/key.h"
 #include "lib/ledger.h"
-#include "lib/money.h"
 #include "lib/out.h"
-#include "lib/receipt.h"
 #include "lib/record.h"
 #include "lib/time.h"
 
@@ -63,43 +59,6 @@ static void open_home(terra_home *h, const struct opts *o)
 
 	if (terra_home_open(h, o->home, TERRA_HOME_READONLY, &e) < 0)
 		terra_die_err(&e);
-}
-
-static int cmd_verify(const struct opts *o)
-{
-	terra_ledger_report rep;
-	terra_reader *r = NULL;
-	terra_err e = {0};
-	terra_home h;
-	json_t *rec;
-	uint8_t pk[TERRA_PK_BYTES];
-	int rc;
-
-	if (o->t.since || o->t.tiles)
-		return tlog_verify(&o->t, usage_text);
-	if (o->pubkey) {
-		terra_cli_pubkey(o->pubkey, pk);
-		terra_cli_stdin_notice("a ledger export");
-		if (terra_reader_open(&r, NULL, &e) < 0)
-			terra_die_err(&e);
-		rc = terra_ledger_verify_export(r, pk, &rep, &e);
-		terra_reader_close(r);
-	} else {
-		open_home(&h, o);
-		memcpy(pk, h.owner.pk, TERRA_PK_BYTES);
-		rc = terra_ledger_verify(&h, &rep, &e);
-		terra_home_close(&h);
-	}
-	if (rc < 0) {
-		terra_warnf("verify: %s", e.msg);
-		return terra_exit_status(&e);
-	}
-	rc = terra_receipt_verified(&rep, pk, &rec, &e);
-	terra_ledger_report_free(&rep);
-	if (rc < 0 || terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-	return TERRA_EXIT_OK;
 }
 
 /* log and balance: rows as records, CSV or a table. */
@@ -168,94 +127,6 @@ static int cmd_prove(const struct opts *o)
 	terra_home_close(&h);
 	return TERRA_EXIT_OK;
 }
-
-struct proofs {
-	uint8_t pk[TERRA_PK_BYTES];
-	int status;
-	const struct tlog_opts *t; /* --since: the kept note the proofs must extend */
-};
-
-/* A proof that checks: its payouts out. */
-static int check_proof(void *arg, json_t *rec, const char *where, terra_err *e)
-{
-	struct proofs *p = arg;
-	json_t *payouts = NULL, *pay;
-	size_t i;
-
-	(void)where;
-	if (terra_ledger_verify_proof(rec, p->pk, &payouts, e) < 0 ||
-	    (p->t->since && tlog_proof_extends(p->t, p->pk, rec, e) < 0)) {
-		json_decref(payouts);
-		return TERRA_FILTER_BAD;
-	}
-	json_array_foreach(payouts, i, pay)
-	{
-		if (terra_rec_write(stdout, pay, e) < 0) {
-			json_decref(payouts);
-			return TERRA_FILTER_STOP;
-		}
-	}
-	json_decref(payouts);
-	return 0;
-}
-
-static void report(void *arg, const terra_err *e)
-{
-	terra_cli_report(&((struct proofs *)arg)->status, e);
-}
-
-static int cmd_verify_proof(const struct opts *o, char *file)
-{
-	terra_filter_opts fo = {.type = "proof", .others_bad = 1, .apply = check_proof};
-	struct proofs p = {.status = TERRA_EXIT_OK, .t = &o->t};
-	terra_filter_counts c;
-
-	if (!o->pubkey)
-		terra_usage_error(usage_text, "verify-proof needs --pubkey KEY");
-	terra_cli_pubkey(o->pubkey, p.pk);
-	fo.report = report;
-	fo.arg = &p;
-	terra_cli_stdin_notice_args("proof records", &file, file ? 1 : 0);
-	terra_filter_run((const char *const *)&file, file ? 1 : 0, &fo, &c);
-	if (c.records == 0 && c.bad == 0 && c.failed == 0) {
-		terra_warnf("verify-proof: no proof record in the input");
-		p.status = terra_exit_worse(p.status, TERRA_EXIT_FAIL);
-	}
-	return p.status;
-}
-
-static int cmd_pay(const struct opts *o, const char *account, const char *amount_arg)
-{
-	terra_err e = {0};
-	terra_home h;
-	int64_t units, seq;
-	json_t *rec = NULL;
-
-	if (terra_money_parse(amount_arg, 0, &units, &e) < 0)
-		terra_usage_error(usage_text, "bad amount '%s': %s", amount_arg, e.msg);
-	terra_cli_note_clock();
-	if (terra_home_open(&h, o->home, TERRA_HOME_SECRET, &e) < 0)
-		terra_die_err(&e);
-	if (o->dry && terra_dryrun_begin(&h, &e) < 0)
-		terra_die_err(&e);
-	if (!o->dry && !terra_confirm(o->yes, "record a payment of %s TERRA to '%s'?", amount_arg,
-	                              account)) {
-		terra_warnf("nothing changed");
-		terra_home_close(&h);
-		return TERRA_EXIT_FAIL;
-	}
-	if (terra_ledger_pay(&h, account, units, o->ref, &seq, &e) < 0)
-		terra_die_err(&e);
-	if (terra_receipt_payment(account, units, o->ref, seq, &rec, &e) < 0 ||
-	    terra_rec_write(stdout, rec, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rec);
-	terra_home_close(&h);
-	if (o->dry)
-		terra_warnf("dry run (-n): the payment above would be appended; nothing changed");
-	return TERRA_EXIT_OK;
-}
-
 static void want_args(const char *sub, int got, int min, int max)
 {
 	if (got < min || got > max)
@@ -318,7 +189,7 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "%s: -n and --yes apply to pay only", sub);
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = cmd_verify(&opt);
+		status = ledger_verify(&opt.t, usage_text);
 	} else if (!strcmp(sub, "log")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = cmd_rows(&opt, NULL);
@@ -335,7 +206,8 @@ int main(int argc, char **argv)
 		want_args(sub, nargs - 1, 2, 2);
 		if (opt.dry && opt.yes)
 			terra_usage_error(usage_text, "pay: -n and --yes exclude each other");
-		status = cmd_pay(&opt, args[1], args[2]);
+		status = ledger_pay(opt.home, usage_text, opt.dry, opt.yes, args[1], args[2],
+		                    opt.ref);
 	} else if (!strcmp(sub, "vkey") || !strcmp(sub, "checkpoint")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = tlog_cmd(&opt.t, usage_text, sub, args + 1, nargs - 1);
@@ -347,7 +219,7 @@ int main(int argc, char **argv)
 		status = tlog_witness(usage_text, args + 1, nargs - 1);
 	} else if (!strcmp(sub, "verify-proof")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = cmd_verify_proof(&opt, nargs > 1 ? args[1] : NULL);
+		status = ledger_verify_proof(&opt.t, usage_text, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "status")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_status(opt.home, opt.out, !opt.no_verify);

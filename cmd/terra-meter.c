@@ -1,4 +1,5 @@
 /* terra-meter: verified usage records in, one meter record per unit and period out. */
+#include "cmd/meter/output.h"
 #include "lib/cli.h"
 #include "lib/home.h"
 #include "lib/meter.h"
@@ -23,66 +24,6 @@ static const char usage_text[] =
 
 enum { OPT_FROM = 256, OPT_TO, OPT_EVERY, OPT_PRICE, OPT_REJECT, OPT_STRICT, OPT_OWNERS };
 enum { OPT_SLURM = 300 };
-
-struct sink {
-	FILE *reject;
-	const char *reject_path;
-	int strict;
-	int write_failed;
-	FILE *held; /* --strict: records passed through, written once all input is good */
-	char *held_buf;
-	size_t held_len;
-};
-
-static int report(void *ctx, enum terra_meter_event ev, const char *line, size_t len,
-                  const char *msg)
-{
-	struct sink *s = ctx;
-	terra_err e;
-
-	terra_warnf("%s", msg);
-	if (ev != TERRA_METER_BAD)
-		return 0;
-	if (s->reject && terra_rec_write_raw(s->reject, line, len, &e) < 0 && !s->write_failed) {
-		terra_warnf("write '%s': %s", s->reject_path, e.msg);
-		s->write_failed = 1;
-	}
-	return s->strict;
-}
-
-static int pass(void *ctx, const char *line, size_t len)
-{
-	struct sink *s = ctx;
-	terra_err e;
-
-	if (terra_rec_write_raw(s->held ? s->held : stdout, line, len, &e) < 0)
-		terra_die_err(&e);
-	return 0;
-}
-
-/* The meter records as a table or CSV: the columns a person reads first. */
-static int write_rows(terra_meter *m, enum terra_out mode)
-{
-	static const char *const cols[] = {"period", "unit",   "busy_us", "utilization_ppm",
-	                                   "score",  "weight", "records", "work",
-	                                   "charge", NULL};
-	json_t *rows = json_array();
-	terra_err e;
-	int rc = 0;
-
-	if (!rows)
-		terra_dief("meter records: out of memory");
-	if (terra_meter_rows(m, rows, &e) < 0) {
-		terra_warn_err(&e);
-		rc = -1;
-	}
-	if (terra_out_rows(stdout, mode, cols, rows, &e) < 0) {
-		terra_warn_err(&e);
-		rc = -1;
-	}
-	json_decref(rows);
-	return rc;
-}
 
 static int64_t parse_time(const char *opt, const char *arg)
 {
@@ -209,8 +150,8 @@ int main(int argc, char **argv)
 	if (sink.strict && !(sink.held = open_memstream(&sink.held_buf, &sink.held_len)))
 		terra_dief("--strict: %s", strerror(errno));
 	terra_cli_stdin_notice_args("usage records", argv + optind, argc - optind);
-	io.report = report;
-	io.pass = pass;
+	io.report = meter_report;
+	io.pass = meter_pass;
 	io.ctx = &sink;
 	/* Meter records are signed by the home's owner key: the home is needed
 	 * for it even with -u. A table or CSV is for reading: no key. */
@@ -262,7 +203,7 @@ int main(int argc, char **argv)
 			terra_warn_err(&e);
 			status = TERRA_EXIT_FAIL;
 		}
-	} else if (write_rows(m, out_mode) < 0) {
+	} else if (meter_write_rows(m, out_mode) < 0) {
 		status = TERRA_EXIT_FAIL;
 	}
 done:

@@ -1,14 +1,11 @@
 /* terra-register: give devices a signed identity (units); list, show, transfer, retire them. */
+#include "cmd/register/register.h"
 #include "lib/cli.h"
-#include "lib/confirm.h"
-#include "lib/dryrun.h"
 #include "lib/filter.h"
 #include "lib/home.h"
-#include "lib/healthlog.h"
 #include "lib/out.h"
 #include "lib/record.h"
 #include "lib/register.h"
-#include "lib/unit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,45 +18,6 @@ static const char usage_text[] =
     "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
     "                      health UNIT\n"
     "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT";
-
-static const char *const table_cols[] = {
-    "unit",  "state",         "health", "device.kind", "device.name", "device.pci_bus_id",
-    "score", "registered_at", NULL};
-static const char *const health_cols[] = {"checked_at", "status", "reason", NULL};
-static const char *const csv_cols[] = {"unit",
-                                       "state",
-                                       "owner",
-                                       "unit_pub",
-                                       "fingerprint",
-                                       "device.host",
-                                       "device.platform",
-                                       "device.kind",
-                                       "device.name",
-                                       "device.pci_bus_id",
-                                       "device.global_mem_bytes",
-                                       "score",
-                                       "registered_at",
-                                       "updated_at",
-                                       "health",
-                                       "health_at",
-                                       NULL};
-
-struct opts {
-	const char *home;
-	const char *reject;
-	enum terra_out out;
-	int out_set;
-	int strict;
-	int force;
-	int dry;
-	int yes;
-};
-
-struct run {
-	terra_home home;
-	int status;
-	int registered;
-};
 
 static int check(void *arg, json_t *rec, const char *where, terra_err *e)
 {
@@ -134,16 +92,6 @@ static int cmd_register(struct run *run, const struct opts *o, char *const *file
 	return run->status;
 }
 
-static void open_home(struct run *run, const struct opts *o, unsigned flags)
-{
-	terra_err e = {0};
-
-	if (flags & TERRA_HOME_SECRET)
-		terra_cli_note_clock();
-	if (terra_home_open(&run->home, o->home, flags, &e) < 0)
-		terra_die_err(&e);
-}
-
 static int cmd_init(const struct opts *o)
 {
 	char dir[PATH_MAX], pk[TERRA_PK_HEX];
@@ -163,93 +111,6 @@ static int cmd_init(const struct opts *o)
 	terra_hex(h.owner.pk, sizeof h.owner.pk, pk);
 	terra_home_close(&h);
 	terra_warnf("created home '%s'; owner key %s", dir, pk);
-	return TERRA_EXIT_OK;
-}
-
-static void find_unit(struct run *run, const char *arg, char id[TERRA_UNIT_ID_HEX])
-{
-	terra_err e = {0};
-
-	if (terra_register_find(run->home.db, arg, id, &e) < 0)
-		terra_die_err(&e);
-}
-
-/* list (arg NULL), history (every version) or show UNIT: a short table for
- * a person, more in CSV. */
-static int cmd_rows(struct run *run, const struct opts *o, const char *arg, int history)
-{
-	enum terra_out mode = terra_out_resolve(o->out);
-	char id[TERRA_UNIT_ID_HEX];
-	terra_unit u = {0};
-	terra_err e = {0};
-	json_t *rows = NULL;
-
-	open_home(run, o, TERRA_HOME_READONLY);
-	if (!arg && (history ? terra_unit_history(run->home.db, &rows, &e)
-	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
-		terra_die_err(&e);
-	if (arg) {
-		find_unit(run, arg, id);
-		if (terra_unit_get(run->home.db, id, &u, &e) < 0)
-			terra_die_err(&e);
-		if (!(rows = json_array()) || json_array_append(rows, u.record) < 0)
-			terra_dief("out of memory");
-		terra_unit_free(&u);
-	}
-	if (mode != TERRA_OUT_JSON && terra_healthlog_annotate(run->home.db, rows, &e) < 0)
-		terra_die_err(&e);
-	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
-	                   &e) < 0)
-		terra_die_err(&e);
-	json_decref(rows);
-	return TERRA_EXIT_OK;
-}
-
-/* health UNIT: its kept health observations, oldest first. */
-static int cmd_health(struct run *run, const struct opts *o, const char *arg)
-{
-	char id[TERRA_UNIT_ID_HEX];
-	terra_err e = {0};
-	json_t *rows = NULL;
-
-	open_home(run, o, TERRA_HOME_READONLY);
-	find_unit(run, arg, id);
-	if (terra_healthlog_rows(run->home.db, id, &rows, &e) < 0 ||
-	    terra_out_rows(stdout, terra_out_resolve(o->out), health_cols, rows, &e) < 0)
-		terra_die_err(&e);
-	json_decref(rows);
-	return TERRA_EXIT_OK;
-}
-
-static int cmd_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner)
-{
-	char id[TERRA_UNIT_ID_HEX];
-	terra_err e = {0};
-	json_t *unit = NULL;
-	int rc;
-
-	open_home(run, o, TERRA_HOME_SECRET);
-	find_unit(run, arg, id);
-	if (o->dry && terra_dryrun_begin(&run->home, &e) < 0)
-		terra_die_err(&e);
-	if (!o->dry && !(new_owner ? terra_confirm(o->yes, "transfer unit %s to %s?", id, new_owner)
-	                           : terra_confirm(o->yes, "retire unit %s for good?", id))) {
-		terra_warnf("nothing changed");
-		return TERRA_EXIT_FAIL;
-	}
-	if (new_owner)
-		rc = terra_register_transfer(&run->home, id, new_owner, &unit, &e);
-	else
-		rc = terra_register_retire(&run->home, id, &unit, &e);
-	if (rc < 0) {
-		terra_warn_err(&e);
-		return terra_exit_status(&e);
-	}
-	if (terra_rec_write(stdout, unit, &e) < 0)
-		terra_die_err(&e);
-	json_decref(unit);
-	if (o->dry)
-		terra_warnf("dry run (-n): the record above would be appended; nothing changed");
 	return TERRA_EXIT_OK;
 }
 
@@ -312,22 +173,22 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		want_args(&opt, sub, nargs - 1, 0, 1);
-		status = cmd_rows(&run, &opt, NULL, 0);
+		status = register_rows(&run, &opt, NULL, 0);
 	} else if (!strcmp(sub, "history")) {
 		want_args(&opt, sub, nargs - 1, 0, 1);
-		status = cmd_rows(&run, &opt, NULL, 1);
+		status = register_rows(&run, &opt, NULL, 1);
 	} else if (!strcmp(sub, "show")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
-		status = cmd_rows(&run, &opt, args[1], 0);
+		status = register_rows(&run, &opt, args[1], 0);
 	} else if (!strcmp(sub, "health")) {
 		want_args(&opt, sub, nargs - 1, 1, 1);
-		status = cmd_health(&run, &opt, args[1]);
+		status = register_health(&run, &opt, args[1]);
 	} else if (!strcmp(sub, "transfer")) {
 		want_args(&opt, sub, nargs - 1, 2, 0);
-		status = cmd_change(&run, &opt, args[1], args[2]);
+		status = register_change(&run, &opt, args[1], args[2]);
 	} else if (!strcmp(sub, "retire")) {
 		want_args(&opt, sub, nargs - 1, 1, 0);
-		status = cmd_change(&run, &opt, args[1], NULL);
+		status = register_change(&run, &opt, args[1], NULL);
 	} else {
 		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
@@ -335,7 +196,7 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "--force applies to init only");
 		if (opt.dry || opt.yes)
 			terra_usage_error(usage_text, "-n and --yes apply to transfer and retire only");
-		open_home(&run, &opt, TERRA_HOME_SECRET);
+		register_open_home(&run, &opt, TERRA_HOME_SECRET);
 		status = cmd_register(&run, &opt, args, nargs);
 	}
 	terra_home_close(&run.home);

@@ -1,10 +1,10 @@
 #!/bin/sh
-# The quickstart pipeline (DESIGN 1) in a throwaway home: probe this
-# machine's OpenCL devices (PoCL's CPU device at least), tokenize them, earn
-# with mining and AI work, meter the signed usage, settle a revenue between
-# the units' owner and the token holders of examples/holders.csv, verify the
-# ledger and show the balances. `make demo` runs it; TERRA_BIN picks the
-# commands (default: the ones on PATH).
+# The quickstart pipeline (terra(7), A day in the life) in a throwaway
+# home: probe this machine's OpenCL devices (PoCL's CPU device at least),
+# tokenize them, earn with mining and AI work, meter the signed usage,
+# settle a revenue between the units' owner and the token holders of
+# examples/holders.csv, verify the ledger and show the balances. `make demo`
+# runs it; TERRA_BIN picks the commands (default: the ones on PATH).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH

@@ -5,7 +5,7 @@
  * and exits, on behalf of a command's main(). Everything else in lib/
  * returns errors through terra_err.
  *
- * Exit statuses (DESIGN 8), chosen here only, from terra_err.kind:
+ * Exit statuses (terra(7), EXIT STATUS), chosen here only, from terra_err.kind:
  *   0  success
  *   1  failure (a bad input line, a refused change, a system error)
  *   2  usage error

@@ -1,8 +1,8 @@
 #ifndef TERRA_DB_H
 #define TERRA_DB_H
 /*
- * terra.db (DESIGN 3): SQLite in WAL mode, synchronous=FULL, foreign keys
- * on, application_id TERRA_APP_ID, schema versioned by user_version and
+ * terra.db (terra(7), The home): SQLite in WAL mode, synchronous=FULL,
+ * foreign keys on, application_id TERRA_APP_ID, schema versioned by user_version and
  * migrated in one transaction. A file with another application_id is
  * refused untouched; a schema newer than this binary knows is refused.
  * Every write is one BEGIN IMMEDIATE transaction with a busy timeout

@@ -202,7 +202,8 @@ static int hledger_posting(void *ctx, const char *account, const char *role, int
 		                     ": account '%s' cannot be written to a journal",
 		                     x->seq, account);
 	terra_money_format(units, amount);
-	json_object_set_new(x->accounts, account, json_true());
+	if (json_object_set_new(x->accounts, account, json_true()) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "ledger: export: out of memory");
 	if (fprintf(x->f, "    %s  %s TERRA\n", account, amount) < 0)
 		return terra_err_sys(e, "ledger: write");
 	return 0;

@@ -5,7 +5,7 @@
  * from files or standard input go to the command's function, records of
  * other types pass through unchanged, a bad line is reported as
  * "FILE:LINE: ..." and copied to a reject file, and the good lines are
- * never lost because of it (DESIGN 4).
+ * never lost because of it (terra(7), Conventions).
  *
  * --strict (terra_filter_opts.strict) means one thing everywhere: every
  * input is read and checked before any record is acted upon; at the first

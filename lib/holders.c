@@ -526,9 +526,10 @@ static void on_row(int term, void *st_)
 		st->too_long[0] = 0;
 	}
 	if (st->nfields >= 2 && st->quick[1]) {
-		snprintf(st->field[1], sizeof st->field[1], "%lld.%09lld",
-		         (long long)(st->balance / 1000000000),
-		         (long long)(st->balance % 1000000000));
+		char amount[TERRA_AMOUNT_MAX];
+
+		terra_money_format(st->balance, amount);
+		snprintf(st->field[1], sizeof st->field[1], "%s", amount);
 		st->too_long[1] = 0;
 	}
 	if (st->nfields != 2) {

@@ -1,7 +1,7 @@
 #ifndef TERRA_HOME_H
 #define TERRA_HOME_H
 /*
- * TERRA_HOME (DESIGN 3): -H DIR, else $TERRA_HOME, else
+ * TERRA_HOME (terra(7), The home): -H DIR, else $TERRA_HOME, else
  * $XDG_DATA_HOME/terra, else ~/.local/share/terra. Holds owner.key,
  * owner.pub, units/<unit>.key and terra.db. Created by terra_home_init
  * (terra-register init); every other command opens an existing one and is

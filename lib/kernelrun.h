@@ -1,7 +1,7 @@
 #ifndef TERRA_KERNELRUN_H
 #define TERRA_KERNELRUN_H
 /*
- * The kernel workload (DESIGN 5): the user's OpenCL C file run as a job
+ * The kernel workload (terra-run(1)): the user's OpenCL C file run as a job
  * says, in params (terra-records(5)):
  *   file (path), entry (kernel name), global ([x] .. [x,y,z] or an integer),
  *   local (optional, same form), options (optional build options),

@@ -275,7 +275,7 @@ static int expand_fn(void *ctx, const char *account, int64_t amount, terra_err *
 /*
  * Hands each posting of a money entry to fn, the settlement's "holders"
  * posting expanded into one "holder" posting per paid holder, recomputed
- * from the snapshot body snap (DESIGN: terra_settle_holders_each). With
+ * from the snapshot body snap (terra_settle_holders_each). With
  * check_sum the recorded postings must sum to zero.
  */
 int terra_ledger_each_posting(const json_t *payload, const void *snap, size_t len, int has_snap,

@@ -1,9 +1,9 @@
 #ifndef TERRA_LEDGER_H
 #define TERRA_LEDGER_H
 /*
- * The ledger (DESIGN 7): append-only entries in terra.db, each with seq,
- * kind, canonical JSON payload, the previous entry's hash and its RFC 6962
- * leaf hash; after every append the home's owner key signs a checkpoint
+ * The ledger (terra-ledger(1), terra-records(5)): append-only entries in
+ * terra.db, each with seq, kind, canonical JSON payload, the previous
+ * entry's hash and its RFC 6962 leaf hash; after every append the home's owner key signs a checkpoint
  * (origin, size, root). Entry kinds: "unit" (registered), "transfer",
  * "retire", "rescore" (re-benchmarked), "meter", "settlement", "payment".
  *

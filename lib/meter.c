@@ -424,7 +424,10 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 			return terra_err_wrap(e, "unit '%s': charge", u->c.id), NULL;
 		}
 		terra_money_format(charge, amount);
-		json_object_set_new(r, "charge", json_string(amount));
+		if (json_object_set_new(r, "charge", json_string(amount)) < 0) {
+			json_decref(r);
+			return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
+		}
 	}
 	if (sign && m->signer && terra_rec_sign(r, m->signer, e) < 0) {
 		json_decref(r);

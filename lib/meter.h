@@ -1,7 +1,7 @@
 #ifndef TERRA_METER_H
 #define TERRA_METER_H
 /*
- * Metering (DESIGN 6): verifies signed usage records, splits them over
+ * Metering (terra-meter(1)): verifies signed usage records, splits them over
  * periods and sums them into one meter record per unit per period. A pure
  * filter: the same input always gives the same output, nothing stored is
  * changed, and memory grows with units x periods, not with records.

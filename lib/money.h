@@ -1,7 +1,7 @@
 #ifndef TERRA_MONEY_H
 #define TERRA_MONEY_H
 /*
- * TERRA amounts (DESIGN 4): decimal strings with exactly 9 decimals
+ * TERRA amounts (terra-records(5)): decimal strings with exactly 9 decimals
  * ("12.500000000"), held as int64 base units (1 TERRA = 10^9 units).
  * Intermediates are 128-bit; an overflow is an error, never a wrap.
  */

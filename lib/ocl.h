@@ -19,7 +19,7 @@ typedef struct terra_ocl_device {
 	int index;          /* order across all platforms, as terra-probe numbers them */
 	int platform_index; /* platform number, and the device's number on it */
 	int device_index;
-	char fingerprint[65]; /* as in the device record (DESIGN 4) */
+	char fingerprint[65]; /* as in the device record (terra-records(5)) */
 	int numa_node;        /* nearest NUMA node, -1 unknown */
 } terra_ocl_device;
 
@@ -57,7 +57,7 @@ int terra_ocl_describe_device(cl_device_id d, json_t **props, terra_err *e);
 int terra_ocl_pci_bus_id(cl_device_id d, char out[16]);
 
 /*
- * The device fingerprint (DESIGN 4): lowercase hex SHA-256 over
+ * The device fingerprint (terra-probe(1), Fingerprint): lowercase hex SHA-256 over
  * "terra-device-v1" and then machine, platform, vendor, name, locator and
  * memory size, each written as its byte length in decimal, ':', the bytes
  * and ',' (a netstring), so no two field lists hash the same input. The

@@ -1,8 +1,8 @@
 #ifndef TERRA_POW_H
 #define TERRA_POW_H
 /*
- * Bitcoin-style double SHA-256 over 80-byte block headers (DESIGN 5), on the
- * host: what checking a share needs, without the OpenCL scanner
+ * Bitcoin-style double SHA-256 over 80-byte block headers (terra-records(5),
+ * usage), on the host: what checking a share needs, without the OpenCL scanner
  * (lib/sha256d.h) and its headers. Nonce n of a scan: header bytes 76..79 =
  * n & 0xffffffff (LE), header bytes 68..71 (ntime, LE) = template ntime +
  * (n >> 32). The 32-byte hash is read as a little-endian 256-bit number; it

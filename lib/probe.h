@@ -2,7 +2,8 @@
 #define TERRA_PROBE_H
 /*
  * terra-probe's work: describe the machine and its OpenCL devices, measure
- * them, and build the host and device records (DESIGN 4, 5).
+ * them, and build the host and device records (terra-probe(1),
+ * terra-records(5)).
  *
  * Everything measured or queried first becomes a recording, the same
  * structure --record writes and --replay reads, and the records are built

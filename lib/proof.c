@@ -199,7 +199,10 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	jpath = json_array();
 	for (k = 0; jpath && k < len; k++) {
 		terra_hex(path[k], TERRA_HASH_BYTES, hex);
-		json_array_append_new(jpath, json_string(hex));
+		if (json_array_append_new(jpath, json_string(hex)) < 0) {
+			json_decref(jpath); /* no proof with a short path: json_pack fails below */
+			jpath = NULL;
+		}
 	}
 	terra_money_format(sum, amount);
 	*proof = json_pack("{s:s, s:i, s:s, s:s, s:s, s:O, s:O, s:I, s:I, s:O, s:O}", "type",

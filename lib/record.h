@@ -1,7 +1,7 @@
 #ifndef TERRA_RECORD_H
 #define TERRA_RECORD_H
 /*
- * Records: newline-delimited JSON objects (DESIGN 4), read with file:line
+ * Records: newline-delimited JSON objects (terra-records(5)), read with file:line
  * positions, accessed with typed getters, written as single lines, and
  * signed over their canonical form.
  *

@@ -1,7 +1,7 @@
 #ifndef TERRA_RUN_H
 #define TERRA_RUN_H
 /*
- * Jobs and the workloads that run them (DESIGN 5). A job comes from a job
+ * Jobs and the workloads that run them (terra-run(1)). A job comes from a job
  * record or from terra-run's options; a task is one job running on one
  * OpenCL device, advanced in short steps so time bounds, signals and
  * interim usage records are honoured between them. Each stretch of steps

@@ -1,7 +1,7 @@
 #ifndef TERRA_SCHED_H
 #define TERRA_SCHED_H
 /*
- * terra-run's scheduler (DESIGN 5): one worker thread per eligible unit,
+ * terra-run's scheduler (terra-run(1)): one worker thread per eligible unit,
  * bound to its device's nearest NUMA node, each running one job at a time.
  * A job goes to the idle unit with the highest score that meets its
  * requirements, waiting for one when all such units are busy. Usage records

@@ -1,7 +1,7 @@
 #ifndef TERRA_SETTLE_H
 #define TERRA_SETTLE_H
 /*
- * Settling (DESIGN 6): gather a period's meter records, holders and
+ * Settling (terra-settle(1)): gather a period's meter records, holders and
  * revenue, compute the settlement (lib/settlement.h, where the algorithm
  * and the entry payload are described), append it to the ledger once and
  * store its inputs (lib/settlestore.h), then write the payouts.

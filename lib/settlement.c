@@ -208,7 +208,8 @@ void terra_settle_calc_free(terra_settle_calc *c)
 	c->hitems = NULL;
 }
 
-/* The DESIGN 6 algorithm: fills pool, carry_out and the postings. */
+/* The algorithm of settlement.h (terra-settle(1), The split): fills pool, carry_out and the
+ * postings. */
 int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 {
 	terra_split_item groups[3], *items = NULL;

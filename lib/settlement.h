@@ -1,7 +1,7 @@
 #ifndef TERRA_SETTLEMENT_H
 #define TERRA_SETTLEMENT_H
 /*
- * The settlement computation (DESIGN 6), with no storage: split a period's
+ * The settlement computation (terra-settle(1)), with no storage: split a period's
  * pool exactly between contributors (by unit weight), holders (by balance)
  * and the treasury, the entry payload that records it, and its check.
  * terra-settle computes a settlement (lib/settle.h); terra-ledger verify
@@ -125,7 +125,8 @@ typedef struct terra_settle_calc {
 void terra_settle_calc_free(terra_settle_calc *c);
 /* Sorts units by id and refuses one listed twice. */
 int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e);
-/* The DESIGN 6 algorithm: fills pool, carry_out, the postings and the holders' split. */
+/* The algorithm above (terra-settle(1), The split): fills pool, carry_out, the postings and
+ * the holders' split. */
 int terra_settle_compute(terra_settle_calc *c, terra_err *e);
 /* The pool over the three groups by the policy (groups[i].amount), what is left in *left. */
 int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_item groups[3],

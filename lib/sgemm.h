@@ -1,8 +1,8 @@
 #ifndef TERRA_SGEMM_H
 #define TERRA_SGEMM_H
 /*
- * The sgemm workload (DESIGN 5): C = A x B in FP32, A m x k and B k x n,
- * row-major, filled from a seed: splitmix64 from state `seed` gives A's
+ * The sgemm workload (terra-run(1), terra-records(5)): C = A x B in FP32,
+ * A m x k and B k x n, row-major, filled from a seed: splitmix64 from state `seed` gives A's
  * elements in row-major order then B's; each 64-bit output x becomes the
  * float (x >> 40) / 2^23 - 1, exactly, in [-1, 1).
  *

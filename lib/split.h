@@ -1,8 +1,8 @@
 #ifndef TERRA_SPLIT_H
 #define TERRA_SPLIT_H
 /*
- * Exact proportional split by largest remainder (DESIGN 6), in integer base
- * units with 128-bit intermediates.
+ * Exact proportional split by largest remainder (terra-settle(1), The
+ * split), in integer base units with 128-bit intermediates.
  *
  * Each item first gets q = floor(pool * weight / W), W the sum of the
  * weights; the base units left over (fewer than the number of items with a

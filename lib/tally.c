@@ -1,7 +1,6 @@
 #include "tally.h"
 
 #include "merkle.h"
-#include "sha256.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -183,15 +182,14 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *othe
 /* ---- sums per unit and period -------------------------------------------- */
 
 /*
- * RFC 6962 root in O(log n) memory, sized to the tree: the stack holds one
- * perfect subtree per set bit of the leaf count (terra_merkle_acc has 64
- * slots, 2 KiB, too much for every unit and period).
+ * RFC 6962 root in O(log n) memory, sized to the tree: lib/merkle.h's
+ * accumulator on a stack that grows to one perfect subtree per set bit of
+ * the leaf count (terra_merkle_acc has 64 slots, 2 KiB, too much for every
+ * unit and period).
  */
 static int tree_push(struct acc *a, const uint8_t leaf[TERRA_HASH_BYTES])
 {
 	size_t top = (size_t)__builtin_popcountll(a->leaves);
-	uint64_t n;
-	uint8_t h[TERRA_HASH_BYTES];
 
 	if (top + 1 > a->capstack) {
 		size_t cap = a->capstack ? 2 * a->capstack : 4;
@@ -202,27 +200,13 @@ static int tree_push(struct acc *a, const uint8_t leaf[TERRA_HASH_BYTES])
 		a->stack = s;
 		a->capstack = cap;
 	}
-	memcpy(h, leaf, sizeof h);
-	for (n = a->leaves; n & 1; n >>= 1) {
-		terra_sha256_node(a->stack[top - 1], h, h);
-		top--;
-	}
-	memcpy(a->stack[top], h, sizeof h);
-	a->leaves++;
+	terra_merkle_stack_push(a->stack, a->leaves++, leaf);
 	return 0;
 }
 
 static void tree_root(const struct acc *a, uint8_t out[TERRA_HASH_BYTES])
 {
-	size_t i = (size_t)__builtin_popcountll(a->leaves);
-
-	if (!i) {
-		terra_merkle_root(NULL, 0, out);
-		return;
-	}
-	memcpy(out, a->stack[i - 1], TERRA_HASH_BYTES);
-	while (--i > 0)
-		terra_sha256_node(a->stack[i - 1], out, out);
+	terra_merkle_stack_root((const uint8_t(*)[TERRA_HASH_BYTES])a->stack, a->leaves, out);
 }
 
 static uint64_t slot_hash(uint64_t key)

@@ -2,6 +2,7 @@
 
 #include "canon.h"
 #include "filter.h"
+#include "hex.h"
 #include "merkle.h"
 #include "pow.h"
 #include "record.h"
@@ -9,7 +10,6 @@
 #include "time.h"
 
 #include <math.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,11 +353,8 @@ static int int_ok(const terra_canon_member *f)
  * takes it) into n bytes. The closing quote ends the digits. */
 static int written_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
 {
-	size_t got;
-
-	if (!str_ok(f) || f->val_len != 2 * n || strspn(text + f->val, "0123456789abcdef") != 2 * n)
-		return -1;
-	if (sodium_hex2bin(out, n, text + f->val, 2 * n, NULL, &got, NULL) < 0 || got != n)
+	if (!str_ok(f) || !terra_hex_is_lower(text + f->val, f->val_len) ||
+	    terra_unhex_n(text + f->val, f->val_len, out, n) < 0)
 		return -1;
 	return 0;
 }

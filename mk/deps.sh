@@ -17,10 +17,11 @@ libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd 
 # slurmd and munge are the Slurm cluster tests/slurm.t runs (its own
 # daemons, config and ports; the packages' services are not used);
 # prometheus (promtool and the server) and prometheus-node-exporter scrape
-# the metrics of tests/metrics.t; chromium opens the report of tests/report.t.
+# the metrics of tests/metrics.t; chromium opens the report of tests/report.t;
+# clang-format checks the layout of the C files (make lint-format).
 test="perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev
 clinfo hwloc golang-go golang-golang-x-mod-dev slurmctld slurmd munge prometheus
-prometheus-node-exporter chromium"
+prometheus-node-exporter chromium clang-format"
 case ${1:-build} in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;

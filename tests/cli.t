@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every command as DESIGN 8 promises: -h, -V, an unknown option, no home;
-# and the bash completion of examples/completion for each.
+# Every command as terra(7) promises (Conventions, EXIT STATUS, The home):
+# -h, -V, an unknown option, no home; and the bash completion of
+# examples/completion for each.
 . "$(dirname "$0")/setup"
 cmds="terra-probe terra-register terra-run terra-meter terra-settle terra-ledger"
 comp=$top/examples/completion

@@ -98,4 +98,8 @@ sh "$layers" "$top" 2>"$tmp/real.err"
 st=$?
 set -e
 is "$st:$(cat "$tmp/real.err")" "0:" "the real tree passes"
+
+# A clone has no DESIGN document: what the sources rely on is in the man pages.
+is "$(cd "$top" && grep -rl 'DESIGN' lib cmd tests examples man mk README.md | grep -v '^tests/layers.t$')" \
+	"" "no file cites DESIGN, which a clone does not have; they cite the man pages"
 done_testing

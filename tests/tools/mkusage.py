@@ -11,8 +11,8 @@ removes a field before signing. Defaults: workload sgemm, seq 1, start
 work 1000. mine=BITS (sha256d) scans nonces [nonce_start, nonce_start + work)
 of the header template and puts the shares under BITS into evidence.
 Signing and the canonical form are terracanon.py's (beside this file), an
-implementation of DESIGN 4 independent of libterra. Needs /usr/bin/python3
-(python3-nacl).
+implementation of terra-records(5) independent of libterra. Needs
+/usr/bin/python3 (python3-nacl).
 """
 import datetime
 import hashlib

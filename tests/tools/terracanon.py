@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """An independent implementation of Terra's canonical record form and its
-Ed25519 signatures (DESIGN 4, lib/record.h), written from the documented
+Ed25519 signatures (terra-records(5), lib/record.h), written from the documented
 rules and not from the C code, for cross-checking libterra.
 
 Canonical form: the record without its top-level "sig", object keys sorted

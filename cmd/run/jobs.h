@@ -1,0 +1,14 @@
+#ifndef TERRA_CMD_RUN_JOBS_H
+#define TERRA_CMD_RUN_JOBS_H
+/* terra-run's job records read from files (cmd/run/jobs.c, linked into terra-run only). */
+#include "lib/sched.h"
+
+struct reading {
+	terra_sched *s;
+	int status;
+	int failed;
+};
+
+/* The job records of every input, each handed to a unit; other records pass through. */
+void run_read_jobs(struct reading *rd, char **files, int nfiles);
+#endif
