@@ -23,7 +23,8 @@
 int terra_register_check_device(const json_t *device, terra_err *e);
 
 /* A score moves by more than this percentage before a re-benchmark changes
- * it: repeated probes of an idle device agree within it (terra-probe(1)). */
+ * it: the agreement aimed at between probes of an idle device (terra-probe(1),
+ * not yet measured on an idle host). */
 #define TERRA_RESCORE_PCT 5
 
 /*
