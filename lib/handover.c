@@ -227,7 +227,7 @@ static int ledger_versions(sqlite3 *db, const char *id, json_t **out, terra_err 
 		return terra_err_sys(e, "unit records");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
+	                     " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
 	                     " ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey",
+static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey", "rescore",
                                     "meter", "settlement", "payment", NULL};
 
 int terra_ledger_kind_ok(const char *kind)

@@ -152,7 +152,7 @@ static int verify_entry(struct verifier *v, int64_t seq, const char *kind, const
 		goto out;
 	}
 	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	     !strcmp(kind, "rekey")) &&
+	     !strcmp(kind, "rekey") || !strcmp(kind, "rescore")) &&
 	    check_unit_payload(payload, seq, e))
 		goto out;
 	if (!strcmp(kind, "payment") &&

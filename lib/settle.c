@@ -209,7 +209,7 @@ static int owned_during(sqlite3 *db, const char *unit, const char *owner_hex, in
 		return terra_err_sys(e, "units");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
+	                     " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
 	                     " ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;

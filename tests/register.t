@@ -184,6 +184,39 @@ err=$(terra-register "$dev/h100-ca.ndjson" 2>&1 >/dev/null)
 like "$err" "device already registered as unit $twin \\(retired\\)" \
 	"registering a retired device again says it is retired"
 is "$(rows "SELECT count(*) FROM units")" 3 "still three units"
+
+# A device without a benchmark (terra-probe --bench none): registered with
+# score 0 and a warning; its benchmark later rescores it.
+NB=$tmp/nobench
+quiet terra-register -H "$NB" init
+jq -c 'del(.bench)' "$dev/pocl-cpu.ndjson" >"$tmp/nobench.ndjson"
+fails 0 "a device without a benchmark registers" sh -c 'terra-register -H "$1" "$2" >"$3" 2>"$4"' sh \
+	"$NB" "$tmp/nobench.ndjson" "$tmp/nb.unit" "$tmp/nb.err"
+nbunit=$(field .unit "$tmp/nb.unit")
+is "$(field .score "$tmp/nb.unit")" 0 "... with score 0"
+is "$(errs "$tmp/nb.err")" \
+	"terra-register: $tmp/nobench.ndjson:1: unit $nbunit has no benchmark (score 0): terra-run ranks it below every benchmarked unit; terra-probe | terra-register scores it" \
+	"... and a warning that it will not be ranked"
+jq -c '.bench.sgemm_mflops = 154321' "$dev/pocl-cpu.ndjson" >"$tmp/bench.ndjson"
+fails 0 "the same device with a benchmark" sh -c 'terra-register -H "$1" "$2" >"$3" 2>"$4"' sh \
+	"$NB" "$tmp/bench.ndjson" "$tmp/nb.unit" "$tmp/nb.err"
+is "$(field '[.unit, .score, .rescored_from] | map(tostring) | join(" ")' "$tmp/nb.unit")" "$nbunit 154321 0" \
+	"... rescores the unit: score = bench.sgemm_mflops, rescored_from the old score"
+is "$(errs "$tmp/nb.err")" "terra-register: $tmp/bench.ndjson:1: unit $nbunit rescored: score 154321 (was 0)" \
+	"... and says so"
+ok "... the rescore record verifies with PyNaCl" verify "$(cat "$NB/owner.pub")" "$tmp/nb.unit"
+is "$(sqlite3 "$NB/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore" \
+	"... a rescore ledger entry after the unit entry"
+is "$(terra-register -H "$NB" history | jq -r .score | tr '\n' ' ')" "0 154321 " "history has both versions"
+jq -c '.bench.sgemm_mflops = 160000' "$dev/pocl-cpu.ndjson" >"$tmp/bench2.ndjson"
+quiet terra-register -H "$NB" "$tmp/bench2.ndjson" >"$tmp/nb.unit"
+is "$(field .score "$tmp/nb.unit")" 154321 "a benchmark within 5% (3.7% up) leaves the score"
+if [ -x "$bin/terra-ledger" ]; then
+	ok "terra-ledger verify accepts the rescored unit's ledger" terra-ledger -H "$NB" verify
+else
+	skip "terra-ledger verify accepts the rescored unit's ledger" "terra-ledger not built"
+fi
+
 if [ -x "$bin/terra-ledger" ]; then
 	ok "terra-ledger verify accepts the ledger" terra-ledger verify
 else
