@@ -8,7 +8,7 @@
  *
  * usage: clblast-sgemm N [RUNS [PLATFORM DEVICE]]
  */
-#define _POSIX_C_SOURCE 200809L
+#define _POSIX_C_SOURCE          200809L
 #define CL_TARGET_OPENCL_VERSION 300
 #include <clblast_c.h>
 #include <stdio.h>
@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1024;
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
-	cl_uint pi = argc > 4 ? (cl_uint)atoi(argv[3]) : 0, di = argc > 4 ? (cl_uint)atoi(argv[4]) : 0;
+	cl_uint pi = argc > 4 ? (cl_uint)atoi(argv[3]) : 0,
+	        di = argc > 4 ? (cl_uint)atoi(argv[4]) : 0;
 	cl_platform_id ps[16];
 	cl_device_id ds[16];
 	cl_uint np = 0, nd = 0;
@@ -50,9 +51,9 @@ int main(int argc, char **argv)
 	cl_mem c = clCreateBuffer(ctx, CL_MEM_READ_WRITE, n * n * 4, NULL, &rc);
 	for (int r = 0; r <= runs; r++) {
 		double t0 = now(), t1;
-		CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
-		                                    CLBlastTransposeNo, n, n, n, 1.0f, a, 0, n, b, 0,
-		                                    n, 0.0f, c, 0, n, &q, NULL);
+		CLBlastStatusCode st =
+		    CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, n,
+		                 n, n, 1.0f, a, 0, n, b, 0, n, 0.0f, c, 0, n, &q, NULL);
 		if (st != CLBlastSuccess) {
 			fprintf(stderr, "clblast-sgemm: CLBlastSgemm failed: %d\n", (int)st);
 			return 1;

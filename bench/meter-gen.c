@@ -3,7 +3,7 @@
  *   meter-gen UNITS_DIR FIRST COUNT UNIT...
  * Record i (FIRST <= i < FIRST + COUNT) belongs to unit i % n, seq i / n + 1,
  * and covers one minute from 2026-11-21T10:00:00Z + (i / n) minutes, 50 s
- * busy; one in 16 (one in METER_GEN_SHA_EVERY) is sha256d, the rest sgemm.
+ * busy; one in 16 (one in METER_GEN_SHA_EVERY) is sha256d, the rest kernel (no evidence).
  * A sha256d record hashes 2048 nonces of the header terra-run makes for its
  * unit, job ("bench-H", H the hour) and roll 0, timed at the hour's start,
  * the minute M of the hour scanning nonces [2048 M, 2048 (M + 1)), as one
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 			         "\"job\":\"bench-%lld\",\"result\":\"%s\",\"seq\":%lld,\"signer\":"
 			         "\"%s\","
 			         "\"start\":\"%s\",\"type\":\"usage\",\"unit\":\"%s\",\"v\":1,"
-			         "\"work\":2147483648,\"workload\":\"sgemm\"}",
+			         "\"work\":2147483648,\"workload\":\"kernel\"}",
 			         end, k, result, k + 1, pk_hex[u], start, argv[4 + u]);
 		if (terra_key_sign(&keys[u], canon, strlen(canon), sig, &e) < 0) {
 			fprintf(stderr, "meter-gen: %s\n", e.msg);

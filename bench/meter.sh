@@ -10,8 +10,9 @@
 # machine disturbs least. The raw rate verifies distinct signatures
 # by distinct keys, as a stream of records is (bench/verify-raw.c).
 # One record in 16 is sha256d, whose evidence the meter checks in full
-# (binding, time, shares re-hashed, count); METER_GEN_SHA_EVERY=1 makes
-# every record sha256d (bench/meter-gen.c).
+# (binding, time, shares re-hashed, count), the others kernel (signature,
+# fields, seqs; no evidence to check); METER_GEN_SHA_EVERY=1 makes every
+# record sha256d (bench/meter-gen.c).
 # Prints rows "| figure | terra | peer | ratio | machine |".
 set -eu
 top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}

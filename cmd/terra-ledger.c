@@ -136,16 +136,26 @@ static void want_args(const char *sub, int got, int min, int max)
 		terra_usage_error(usage_text, "%s: wrong number of arguments", sub);
 }
 
-enum { OPT_ACCOUNT = 256, OPT_PUBKEY, OPT_KIND, OPT_REF, OPT_WITNESS, OPT_YES, OPT_NO_VERIFY,
-       OPT_METER };
+enum {
+	OPT_ACCOUNT = 256,
+	OPT_PUBKEY,
+	OPT_KIND,
+	OPT_REF,
+	OPT_WITNESS,
+	OPT_YES,
+	OPT_NO_VERIFY,
+	OPT_METER
+};
 
 static struct opts opt;
 
 static const terra_cli_opt options[] = {
     {'H', "home", "DIR", "the Terra home (terra(7))", &opt.home, NULL},
-    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL, NULL},
+    {'o', "output", "FORMAT", "log, balance, status and earnings as json, csv or table", NULL,
+     NULL},
     {'f', "format", "FORMAT", "export: ndjson, csv, hledger or payouts", &opt.format, NULL},
-    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period", &opt.period, NULL},
+    {'p', "period", "PERIOD", "export -f payouts, prove, earnings and report: the period",
+     &opt.period, NULL},
     {OPT_ACCOUNT, "account", "ACCOUNT", "prove: the account", &opt.account, NULL},
     {OPT_PUBKEY, "pubkey", "KEY", "verify and verify-proof: the owner key, hex or file",
      &opt.pubkey, NULL},
@@ -219,8 +229,8 @@ int main(int argc, char **argv)
 		want_args(sub, nargs - 1, 2, 2);
 		if (opt.dry && opt.yes)
 			terra_usage_error(usage_text, "pay: -n and --yes exclude each other");
-		status = ledger_pay(opt.home, usage_text, opt.dry, opt.yes, args[1], args[2],
-		                    opt.ref);
+		status =
+		    ledger_pay(opt.home, usage_text, opt.dry, opt.yes, args[1], args[2], opt.ref);
 	} else if (!strcmp(sub, "vkey") || !strcmp(sub, "checkpoint")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = tlog_cmd(&opt.t, usage_text, sub, args + 1, nargs - 1);
@@ -241,8 +251,8 @@ int main(int argc, char **argv)
 		status = ledger_earnings(opt.home, opt.out, usage_text, opt.period);
 	} else if (!strcmp(sub, "report")) {
 		want_args(sub, nargs - 1, 0, 1);
-		status = ledger_report(opt.home, usage_text, opt.period, opt.meter, opt.nmeter, &opt.t,
-		                       nargs > 1 ? args[1] : NULL);
+		status = ledger_report(opt.home, usage_text, opt.period, opt.meter, opt.nmeter,
+		                       &opt.t, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);

@@ -73,8 +73,8 @@ static const terra_cli_opt options[] = {
     {OPT_RECORD, "record", "FILE", "record what OpenCL says to FILE", NULL, NULL},
     {OPT_REPLAY, "replay", "FILE", "probe a recording instead of the hardware", NULL, NULL},
     {'o', "output", "FORMAT", "records (the default) or prometheus metrics", NULL, NULL},
-    {OPT_TEXTFILE, "textfile", "DIR", "-o prometheus: write DIR/terra-probe.prom atomically",
-     NULL, NULL},
+    {OPT_TEXTFILE, "textfile", "DIR", "-o prometheus: write DIR/terra-probe.prom atomically", NULL,
+     NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -131,8 +131,8 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			if (strcmp(optarg, "prometheus") && strcmp(optarg, "records"))
-				terra_usage_error(usage_text, "-o: '%s' is not records or prometheus",
-				                  optarg);
+				terra_usage_error(usage_text,
+				                  "-o: '%s' is not records or prometheus", optarg);
 			prometheus = !strcmp(optarg, "prometheus");
 			break;
 		case OPT_TEXTFILE:
@@ -158,8 +158,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "\r%60s\r", "");
 	for (i = 0; i < json_array_size(res.notes); i++)
 		terra_warnf("%s", json_string_value(json_array_get(res.notes, i)));
-	if (prometheus && terra_prom_emit(textfile, "terra-probe.prom", gen_metrics, res.devices,
-	                                  stdout, &e) < 0)
+	if (prometheus &&
+	    terra_prom_emit(textfile, "terra-probe.prom", gen_metrics, res.devices, stdout, &e) < 0)
 		terra_die_err(&e);
 	if (!prometheus && res.host && terra_rec_write(stdout, res.host, &e) < 0)
 		terra_die_err(&e);

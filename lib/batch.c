@@ -20,6 +20,7 @@ struct batch {
 	void *scratch;
 };
 
+/* Where the lines come from: a file read in chunks, or the caller's next(). */
 struct lines {
 	FILE *f;
 	char *chunk;
@@ -27,6 +28,8 @@ struct lines {
 	int eof;
 	long lineno;
 	size_t line_max;
+	terra_batch_next_fn next;
+	void *next_ctx;
 };
 
 struct pool {
@@ -106,17 +109,41 @@ static int read_line(struct lines *l, struct batch *b)
 	return 1;
 }
 
-static int fill(struct lines *l, struct batch *b, int *eof)
+/* Appends the caller's next item to b. Returns 1, 0 at the end, -1 with e set. */
+static int next_item(struct lines *l, struct batch *b, const char *what, terra_err *e)
+{
+	const char *text;
+	size_t len;
+	long lineno;
+	int got = l->next(l->next_ctx, &text, &len, &lineno, e);
+
+	if (got != 1)
+		return got < 0 ? -1 : 0;
+	if (reserve(b, len + 1) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "%s: out of memory", what);
+	memcpy(b->buf + b->used, text, len);
+	b->off[b->n] = b->used;
+	b->used += len;
+	b->buf[b->used++] = '\0';
+	b->len[b->n] = len;
+	b->lineno[b->n] = lineno;
+	b->n++;
+	return 1;
+}
+
+static int fill(struct lines *l, struct batch *b, int *eof, const struct pool *p, terra_err *e)
 {
 	int got = 1;
 
 	b->n = 0;
 	b->used = 0;
 	while (b->n < TERRA_BATCH_LINES && b->used < TERRA_BATCH_BYTES &&
-	       (got = read_line(l, b)) == 1)
+	       (got = l->next ? next_item(l, b, p->o->what, e) : read_line(l, b)) == 1)
 		;
 	if (got == 0)
 		*eof = 1;
+	if (got < 0 && !l->next)
+		terra_err_sys(e, "read '%s'", p->name);
 	return got < 0 ? -1 : 0;
 }
 
@@ -198,10 +225,8 @@ static int run(struct pool *p, struct lines *l, int nth, terra_err *e)
 
 		while (!eof && p->submitted - p->consumed < p->nb) {
 			b = &p->b[p->submitted % p->nb];
-			if (fill(l, b, &eof) < 0) {
-				terra_err_sys(e, "read '%s'", p->name);
+			if (fill(l, b, &eof, p, e) < 0)
 				goto out;
-			}
 			if (!b->n)
 				break;
 			if (!nth) {
@@ -243,9 +268,9 @@ out:
 	return rc;
 }
 
-int terra_batch_read(FILE *f, const char *name, const terra_batch_opts *o, terra_err *e)
+static int batch_run(struct lines *lp, const char *name, const terra_batch_opts *o, terra_err *e)
 {
-	struct lines l = {.f = f, .line_max = o->line_max};
+	struct lines l = *lp;
 	struct pool p;
 	pthread_t *th = NULL;
 	int nth = o->threads > 1 ? o->threads : 0, started = 0, rc = -1;
@@ -256,7 +281,7 @@ int terra_batch_read(FILE *f, const char *name, const terra_batch_opts *o, terra
 	p.name = name;
 	p.stride = (o->slot_size + align - 1) / align * align;
 	p.nb = nth ? 2 * (size_t)nth + 2 : 1;
-	if (!(p.b = calloc(p.nb, sizeof *p.b)) || !(l.chunk = malloc(CHUNK_BYTES)) ||
+	if (!(p.b = calloc(p.nb, sizeof *p.b)) || (!l.next && !(l.chunk = malloc(CHUNK_BYTES))) ||
 	    (nth && !(th = calloc((size_t)nth, sizeof *th))))
 		goto oom;
 	for (i = 0; i < p.nb; i++)
@@ -300,4 +325,19 @@ out:
 	free(p.b);
 	free(th);
 	return rc;
+}
+
+int terra_batch_read(FILE *f, const char *name, const terra_batch_opts *o, terra_err *e)
+{
+	struct lines l = {.f = f, .line_max = o->line_max};
+
+	return batch_run(&l, name, o, e);
+}
+
+int terra_batch_each(terra_batch_next_fn next, void *next_ctx, const char *name,
+                     const terra_batch_opts *o, terra_err *e)
+{
+	struct lines l = {.next = next, .next_ctx = next_ctx};
+
+	return batch_run(&l, name, o, e);
 }

@@ -64,4 +64,20 @@ typedef struct terra_batch_opts {
  */
 int terra_batch_read(FILE *f, const char *name, const terra_batch_opts *o, terra_err *e);
 
+/*
+ * The caller's next item, in place of a line of a file: its bytes (copied
+ * at once, so they need last only until the next call) and its number for
+ * messages. Called on the calling thread, between consumes. Returns 1, 0 at
+ * the end, -1 on a failure with e set.
+ */
+typedef int (*terra_batch_next_fn)(void *ctx, const char **text, size_t *len, long *lineno,
+                                   terra_err *e);
+/*
+ * As terra_batch_read, the items coming from next (line_max does not
+ * apply). Returns 0 at the end of the items, 1 when consume stopped them,
+ * -1 when next or consume failed or memory or a thread ran out.
+ */
+int terra_batch_each(terra_batch_next_fn next, void *next_ctx, const char *name,
+                     const terra_batch_opts *o, terra_err *e);
+
 #endif

@@ -76,7 +76,7 @@ void terra_cli_note_clock(void);
 _Noreturn void terra_usage(const char *usage_text, int status);
 /* "terra-X: <why>" then the usage line, exit 2: for a bad option or operand. */
 _Noreturn void terra_usage_error(const char *usage_text, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints "terra-X <version>" and exits 0. */
 _Noreturn void terra_version(void);
 
@@ -105,8 +105,8 @@ typedef struct terra_cli_opt {
 } terra_cli_opt;
 /*
  * getopt_long over opts: stores the options that have str or flag, returns
- * the next other option's val (optarg set), -1 at the end. -h prints the usage and every option (exit 0), -V the version;
- * an unknown option or a missing argument prints the usage (exit 2).
+ * the next other option's val (optarg set), -1 at the end. -h prints the usage and every option
+ * (exit 0), -V the version; an unknown option or a missing argument prints the usage (exit 2).
  */
 int terra_cli_getopt(int argc, char **argv, const terra_cli_opt *opts, const char *usage_text);
 

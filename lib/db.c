@@ -1,6 +1,5 @@
 #include "db.h"
 
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,211 +17,211 @@
  * still unreleased.
  */
 static const char *const migrations[] = {
-	/* 1: units, usage seqs, the ledger and settlements */
-	"CREATE TABLE units ("
-	"  unit TEXT PRIMARY KEY,"
-	"  owner TEXT NOT NULL,"
-	"  unit_pub TEXT NOT NULL,"
-	"  fingerprint TEXT NOT NULL,"
-	"  score INTEGER NOT NULL,"
-	"  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
-	"  kind TEXT NOT NULL,"
-	"  registered_at TEXT NOT NULL,"
-	"  device TEXT NOT NULL,"
-	"  record TEXT NOT NULL"
-	");"
-	"CREATE TABLE unit_seq ("
-	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
-	"  next_seq INTEGER NOT NULL"
-	");"
-	"CREATE TABLE entries ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  kind TEXT NOT NULL,"
-	"  payload TEXT NOT NULL,"
-	"  prev_hash BLOB NOT NULL,"
-	"  leaf_hash BLOB NOT NULL,"
-	"  created_at TEXT NOT NULL"
-	");"
-	"CREATE TABLE checkpoints ("
-	"  size INTEGER PRIMARY KEY,"
-	"  root BLOB NOT NULL,"
-	"  signer TEXT NOT NULL,"
-	"  sig TEXT NOT NULL,"
-	"  body TEXT NOT NULL,"
-	"  frontier BLOB NOT NULL"
-	");"
-	"CREATE TABLE settlements ("
-	"  period TEXT PRIMARY KEY,"
-	"  inputs_digest TEXT NOT NULL,"
-	"  entry_seq INTEGER NOT NULL REFERENCES entries(seq)"
-	");"
-	"CREATE TABLE settlement_inputs ("
-	"  period TEXT NOT NULL REFERENCES settlements(period),"
-	"  role TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  owner TEXT,"
-	"  weight INTEGER NOT NULL,"
-	"  PRIMARY KEY (period, role, id)"
-	") WITHOUT ROWID;" /* settle: one b-tree, not a table and an index */
-	"CREATE TABLE snapshots ("
-	"  digest TEXT PRIMARY KEY," /* SHA-256 hex of body: the settlement's inputs.holders */
-	"  body BLOB NOT NULL"
-	");"
-	"CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER settlements_no_update BEFORE UPDATE ON settlements"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER settlements_no_delete BEFORE DELETE ON settlements"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER snapshots_no_delete BEFORE DELETE ON snapshots"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
-	/* 2: each unit's health as its latest probe saw it (terra-probe | terra-register);
-	 * an observation, not history: replaced on every registration of the device. */
-	"CREATE TABLE unit_health ("
-	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
-	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
-	"  checked_at TEXT NOT NULL,"
-	"  reason TEXT NOT NULL"
-	");",
-	/* 3: a units row is the latest unit, transfer or retire entry of its unit
-	 * in the ledger (lib/unitchain.h), columns and record: written after the
-	 * entry is appended, never deleted. terra-ledger verify checks it too. */
-	"CREATE TRIGGER units_no_delete BEFORE DELETE ON units"
-	"  BEGIN SELECT RAISE(ABORT, 'units: a unit is never deleted'); END;"
-	"CREATE VIEW units_latest_entry AS"
-	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
-	"  WHERE kind IN ('unit', 'transfer', 'retire');"
-	"CREATE TRIGGER units_insert_from_ledger BEFORE INSERT ON units"
-	"  WHEN NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
-	"    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
-	"  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
-	"  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
-	"  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
-	"  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
-	"  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
-	"  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
-	"  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
-	"  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;"
-	"CREATE TRIGGER units_update_from_ledger BEFORE UPDATE ON units"
-	"  WHEN NEW.unit IS NOT OLD.unit OR NEW.device IS NOT OLD.device"
-	"  OR NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
-	"    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
-	"  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
-	"  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
-	"  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
-	"  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
-	"  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
-	"  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
-	"  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
-	"  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;",
-	/* 4: health kept as history: every observation stored in unit_health is
-	 * also appended here (by trigger, so every writer keeps it), and only the
-	 * newest TERRA_HEALTH_KEEP (1000) per unit are kept. The observations
-	 * already in unit_health start it. */
-	"CREATE TABLE unit_health_history ("
-	"  id INTEGER PRIMARY KEY,"
-	"  unit TEXT NOT NULL REFERENCES units(unit),"
-	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
-	"  checked_at TEXT NOT NULL,"
-	"  reason TEXT NOT NULL"
-	");"
-	"CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
-	"INSERT INTO unit_health_history (unit, status, checked_at, reason)"
-	"  SELECT unit, status, checked_at, reason FROM unit_health ORDER BY checked_at;"
-	"CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
-	"  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
-	"    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
-	"  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
-	"    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
-	"     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
-	"END;",
-	/* 5: a unit that changed owner within a period has one input row per
-	 * owner (terra-meter splits its usage at the transfer): the key of
-	 * settlement_inputs takes the owner in. */
-	"CREATE TABLE settlement_inputs_5 ("
-	"  period TEXT NOT NULL REFERENCES settlements(period),"
-	"  role TEXT NOT NULL,"
-	"  id TEXT NOT NULL,"
-	"  owner TEXT NOT NULL,"
-	"  weight INTEGER NOT NULL,"
-	"  PRIMARY KEY (period, role, id, owner)"
-	") WITHOUT ROWID;"
-	"INSERT INTO settlement_inputs_5 (period, role, id, owner, weight)"
-	"  SELECT period, role, id, coalesce(owner, ''), weight FROM settlement_inputs;"
-	"DROP TABLE settlement_inputs;"
-	"ALTER TABLE settlement_inputs_5 RENAME TO settlement_inputs;"
-	"CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	"CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
-	"  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
-	/* ... and a unit's key may be rotated: "rekey" entries are versions too. */
-	"DROP VIEW units_latest_entry;"
-	"CREATE VIEW units_latest_entry AS"
-	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
-	"  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey');",
-	/* 6: the sha256d evidence the settlement host has paid, so no nonce is paid
-	 * twice (lib/paid.h): one row per header range of a settled meter record,
-	 * header the SHA-256 of the template. Memory, not history: rows whose
-	 * header time fell behind the horizon are deleted at each settlement. */
-	"CREATE TABLE paid_evidence ("
-	"  header BLOB NOT NULL,"
-	"  lo INTEGER NOT NULL,"
-	"  hi INTEGER NOT NULL CHECK (hi > lo),"
-	"  ntime INTEGER NOT NULL,"
-	"  unit TEXT NOT NULL,"
-	"  period TEXT NOT NULL,"
-	"  PRIMARY KEY (header, lo)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX paid_evidence_ntime ON paid_evidence (ntime);",
-	/* 7: "busy", a health observation of a unit in use (terra-probe did not
-	 * measure it, unitlock.h): the two tables rebuilt with the wider CHECK,
-	 * their rows, index and trigger kept. */
-	"CREATE TABLE unit_health_new ("
-	"  unit TEXT PRIMARY KEY REFERENCES units(unit),"
-	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
-	"  checked_at TEXT NOT NULL,"
-	"  reason TEXT NOT NULL"
-	");"
-	"INSERT INTO unit_health_new SELECT unit, status, checked_at, reason FROM unit_health;"
-	"DROP TABLE unit_health;"
-	"ALTER TABLE unit_health_new RENAME TO unit_health;"
-	"CREATE TABLE unit_health_history_new ("
-	"  id INTEGER PRIMARY KEY,"
-	"  unit TEXT NOT NULL REFERENCES units(unit),"
-	"  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
-	"  checked_at TEXT NOT NULL,"
-	"  reason TEXT NOT NULL"
-	");"
-	"INSERT INTO unit_health_history_new SELECT id, unit, status, checked_at, reason"
-	"  FROM unit_health_history;"
-	"DROP TABLE unit_health_history;"
-	"ALTER TABLE unit_health_history_new RENAME TO unit_health_history;"
-	"CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
-	"CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
-	"  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
-	"    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
-	"  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
-	"    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
-	"     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
-	"END;",
-	/* 8: a re-benchmark is a version of its unit too, a "rescore" entry
-	 * (lib/unitchain.h): the units row follows it like the others. */
-	"DROP VIEW units_latest_entry;"
-	"CREATE VIEW units_latest_entry AS"
-	"  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
-	"  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore');",
+    /* 1: units, usage seqs, the ledger and settlements */
+    "CREATE TABLE units ("
+    "  unit TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  unit_pub TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  score INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
+    "  kind TEXT NOT NULL,"
+    "  registered_at TEXT NOT NULL,"
+    "  device TEXT NOT NULL,"
+    "  record TEXT NOT NULL"
+    ");"
+    "CREATE TABLE unit_seq ("
+    "  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+    "  next_seq INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE entries ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  prev_hash BLOB NOT NULL,"
+    "  leaf_hash BLOB NOT NULL,"
+    "  created_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE checkpoints ("
+    "  size INTEGER PRIMARY KEY,"
+    "  root BLOB NOT NULL,"
+    "  signer TEXT NOT NULL,"
+    "  sig TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  frontier BLOB NOT NULL"
+    ");"
+    "CREATE TABLE settlements ("
+    "  period TEXT PRIMARY KEY,"
+    "  inputs_digest TEXT NOT NULL,"
+    "  entry_seq INTEGER NOT NULL REFERENCES entries(seq)"
+    ");"
+    "CREATE TABLE settlement_inputs ("
+    "  period TEXT NOT NULL REFERENCES settlements(period),"
+    "  role TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  owner TEXT,"
+    "  weight INTEGER NOT NULL,"
+    "  PRIMARY KEY (period, role, id)"
+    ") WITHOUT ROWID;" /* settle: one b-tree, not a table and an index */
+    "CREATE TABLE snapshots ("
+    "  digest TEXT PRIMARY KEY," /* SHA-256 hex of body: the settlement's inputs.holders */
+    "  body BLOB NOT NULL"
+    ");"
+    "CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER settlements_no_update BEFORE UPDATE ON settlements"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER settlements_no_delete BEFORE DELETE ON settlements"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER snapshots_no_delete BEFORE DELETE ON snapshots"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;",
+    /* 2: each unit's health as its latest probe saw it (terra-probe | terra-register);
+     * an observation, not history: replaced on every registration of the device. */
+    "CREATE TABLE unit_health ("
+    "  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+    "  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
+    "  checked_at TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");",
+    /* 3: a units row is the latest unit, transfer or retire entry of its unit
+     * in the ledger (lib/unitchain.h), columns and record: written after the
+     * entry is appended, never deleted. terra-ledger verify checks it too. */
+    "CREATE TRIGGER units_no_delete BEFORE DELETE ON units"
+    "  BEGIN SELECT RAISE(ABORT, 'units: a unit is never deleted'); END;"
+    "CREATE VIEW units_latest_entry AS"
+    "  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+    "  WHERE kind IN ('unit', 'transfer', 'retire');"
+    "CREATE TRIGGER units_insert_from_ledger BEFORE INSERT ON units"
+    "  WHEN NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
+    "    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
+    "  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
+    "  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
+    "  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
+    "  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
+    "  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
+    "  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
+    "  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
+    "  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;"
+    "CREATE TRIGGER units_update_from_ledger BEFORE UPDATE ON units"
+    "  WHEN NEW.unit IS NOT OLD.unit OR NEW.device IS NOT OLD.device"
+    "  OR NEW.record IS NOT (SELECT payload FROM units_latest_entry l"
+    "    WHERE l.unit = NEW.unit ORDER BY seq DESC LIMIT 1)"
+    "  OR NEW.owner IS NOT json_extract(NEW.record, '$.owner')"
+    "  OR NEW.unit_pub IS NOT json_extract(NEW.record, '$.unit_pub')"
+    "  OR NEW.fingerprint IS NOT json_extract(NEW.record, '$.fingerprint')"
+    "  OR NEW.score IS NOT json_extract(NEW.record, '$.score')"
+    "  OR NEW.state IS NOT json_extract(NEW.record, '$.state')"
+    "  OR NEW.kind IS NOT json_extract(NEW.record, '$.device.kind')"
+    "  OR NEW.registered_at IS NOT json_extract(NEW.record, '$.registered_at')"
+    "  BEGIN SELECT RAISE(ABORT, 'units: a row is the latest ledger entry of its unit'); END;",
+    /* 4: health kept as history: every observation stored in unit_health is
+     * also appended here (by trigger, so every writer keeps it), and only the
+     * newest TERRA_HEALTH_KEEP (1000) per unit are kept. The observations
+     * already in unit_health start it. */
+    "CREATE TABLE unit_health_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit TEXT NOT NULL REFERENCES units(unit),"
+    "  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick')),"
+    "  checked_at TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");"
+    "CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
+    "INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+    "  SELECT unit, status, checked_at, reason FROM unit_health ORDER BY checked_at;"
+    "CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
+    "  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+    "    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
+    "  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
+    "    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
+    "     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
+    "END;",
+    /* 5: a unit that changed owner within a period has one input row per
+     * owner (terra-meter splits its usage at the transfer): the key of
+     * settlement_inputs takes the owner in. */
+    "CREATE TABLE settlement_inputs_5 ("
+    "  period TEXT NOT NULL REFERENCES settlements(period),"
+    "  role TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  weight INTEGER NOT NULL,"
+    "  PRIMARY KEY (period, role, id, owner)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO settlement_inputs_5 (period, role, id, owner, weight)"
+    "  SELECT period, role, id, coalesce(owner, ''), weight FROM settlement_inputs;"
+    "DROP TABLE settlement_inputs;"
+    "ALTER TABLE settlement_inputs_5 RENAME TO settlement_inputs;"
+    "CREATE TRIGGER settlement_inputs_no_update BEFORE UPDATE ON settlement_inputs"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    "CREATE TRIGGER settlement_inputs_no_delete BEFORE DELETE ON settlement_inputs"
+    "  BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
+    /* ... and a unit's key may be rotated: "rekey" entries are versions too. */
+    "DROP VIEW units_latest_entry;"
+    "CREATE VIEW units_latest_entry AS"
+    "  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+    "  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey');",
+    /* 6: the sha256d evidence the settlement host has paid, so no nonce is paid
+     * twice (lib/paid.h): one row per header range of a settled meter record,
+     * header the SHA-256 of the template. Memory, not history: rows whose
+     * header time fell behind the horizon are deleted at each settlement. */
+    "CREATE TABLE paid_evidence ("
+    "  header BLOB NOT NULL,"
+    "  lo INTEGER NOT NULL,"
+    "  hi INTEGER NOT NULL CHECK (hi > lo),"
+    "  ntime INTEGER NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  PRIMARY KEY (header, lo)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX paid_evidence_ntime ON paid_evidence (ntime);",
+    /* 7: "busy", a health observation of a unit in use (terra-probe did not
+     * measure it, unitlock.h): the two tables rebuilt with the wider CHECK,
+     * their rows, index and trigger kept. */
+    "CREATE TABLE unit_health_new ("
+    "  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+    "  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
+    "  checked_at TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");"
+    "INSERT INTO unit_health_new SELECT unit, status, checked_at, reason FROM unit_health;"
+    "DROP TABLE unit_health;"
+    "ALTER TABLE unit_health_new RENAME TO unit_health;"
+    "CREATE TABLE unit_health_history_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit TEXT NOT NULL REFERENCES units(unit),"
+    "  status TEXT NOT NULL CHECK (status IN ('ok', 'degraded', 'sick', 'busy')),"
+    "  checked_at TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");"
+    "INSERT INTO unit_health_history_new SELECT id, unit, status, checked_at, reason"
+    "  FROM unit_health_history;"
+    "DROP TABLE unit_health_history;"
+    "ALTER TABLE unit_health_history_new RENAME TO unit_health_history;"
+    "CREATE INDEX unit_health_history_unit ON unit_health_history (unit, id);"
+    "CREATE TRIGGER unit_health_keep AFTER INSERT ON unit_health BEGIN"
+    "  INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+    "    VALUES (NEW.unit, NEW.status, NEW.checked_at, NEW.reason);"
+    "  DELETE FROM unit_health_history WHERE unit = NEW.unit AND id <="
+    "    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
+    "     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
+    "END;",
+    /* 8: a re-benchmark is a version of its unit too, a "rescore" entry
+     * (lib/unitchain.h): the units row follows it like the others. */
+    "DROP VIEW units_latest_entry;"
+    "CREATE VIEW units_latest_entry AS"
+    "  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+    "  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -453,14 +452,14 @@ static int check_file(sqlite3 *db, const char *path, int flags, int64_t *version
 	sqlite3_finalize(st);
 	if (app != TERRA_APP_ID && (app != 0 || ntables > 0))
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "'%s' is not a Terra database (application_id 0x%08" PRIx32 ")",
+		                     "'%s' is not a Terra database (application_id 0x%08" PRIx32
+		                     ")",
 		                     path, (uint32_t)app);
 	if (ver > N_MIGRATIONS)
 		return terra_err_set(e, TERRA_E_STATE,
 		                     "'%s': schema version %" PRId64
 		                     " is newer than this %s knows (%d)",
-		                     path, ver, program,
-		                     N_MIGRATIONS);
+		                     path, ver, program, N_MIGRATIONS);
 	if (ver < N_MIGRATIONS && (flags & TERRA_DB_READONLY))
 		return terra_err_set(e, TERRA_E_STATE,
 		                     "'%s': schema version %" PRId64
@@ -534,8 +533,8 @@ int terra_db_open(sqlite3 **dbp, const char *path, int flags, terra_err *e)
 	}
 	if (flags & TERRA_DB_READONLY)
 		immutable = immutable_uri(path, uri, sizeof uri);
-	if (sqlite3_open_v2(immutable ? uri : path, &db,
-	                    oflags | (immutable ? SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(immutable ? uri : path, &db, oflags | (immutable ? SQLITE_OPEN_URI : 0),
+	                    NULL) != SQLITE_OK) {
 		terra_db_err(db, e, NULL);
 		terra_err_wrap(e, "open '%s'", path);
 		goto out;

@@ -24,7 +24,7 @@
 
 #include <sqlite3.h>
 
-#define TERRA_APP_ID 0x54657261 /* "Tera" */
+#define TERRA_APP_ID  0x54657261 /* "Tera" */
 #define TERRA_DB_FILE "terra.db"
 
 enum { TERRA_DB_OPEN = 0, TERRA_DB_CREATE = 1, TERRA_DB_READONLY = 2 };

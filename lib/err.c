@@ -55,11 +55,8 @@ int terra_err_wrap(terra_err *e, const char *fmt, ...)
 	va_end(ap);
 	/* Context first, then the old message, truncated to what fits. */
 	n = strlen(e->msg);
-	if (n + 2 < sizeof e->msg) {
-		memcpy(e->msg + n, ": ", 3);
-		n += 2;
-		strncat(e->msg + n, old, sizeof e->msg - n - 1);
-	}
+	if (n + 2 < sizeof e->msg)
+		snprintf(e->msg + n, sizeof e->msg - n, ": %s", old);
 	return -1;
 }
 

@@ -30,7 +30,7 @@ typedef struct terra_err {
 
 /* Sets the message; returns -1 so callers can `return terra_err_set(...)`. */
 int terra_err_set(terra_err *e, enum terra_errkind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* As terra_err_set, appending ": " and strerror(errno). */
 int terra_err_sys(terra_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends context: "what: " + existing message. Returns -1. */

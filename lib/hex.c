@@ -13,8 +13,8 @@ int terra_unhex_n(const char *hex, size_t len, uint8_t *out, size_t n)
 	const char *end = NULL;
 	size_t got = 0;
 
-	if (len != 2 * n ||
-	    sodium_hex2bin(out, n, hex, len, NULL, &got, &end) != 0 || got != n || end != hex + len)
+	if (len != 2 * n || sodium_hex2bin(out, n, hex, len, NULL, &got, &end) != 0 || got != n ||
+	    end != hex + len)
 		return -1;
 	return 0;
 }

@@ -475,7 +475,8 @@ static void on_field(void *data, size_t len, void *st_)
 		st->row_line = st->line;
 	/* the first row may be the header: on_row reads it from field[] */
 	if (i == 0)
-		st->quick[0] = st->rows && terra_account_ok(data, len) && arena_room(hs, len, NULL) == 0;
+		st->quick[0] =
+		    st->rows && terra_account_ok(data, len) && arena_room(hs, len, NULL) == 0;
 	else
 		st->quick[1] = st->rows && balance_quick(data, len, &st->balance);
 	st->nul[i] = !st->quick[i] && len && memchr(data, '\0', len);

@@ -111,8 +111,8 @@ static int make_dirs(const char *dir, terra_err *e)
 		if (mkdir(path, 0700) && errno != EEXIST)
 			return terra_err_sys(e, "create directory '%s'", path);
 		if (i == n && (stat(path, &sb) || !S_ISDIR(sb.st_mode)))
-			return terra_err_set(e, TERRA_E_INPUT, "create home: '%s' is not a directory",
-			                     path);
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "create home: '%s' is not a directory", path);
 		path[i] = dir[i];
 	}
 	return 0;
@@ -124,9 +124,9 @@ static int db_has_rows(sqlite3 *db, int *has, terra_err *e)
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (terra_db_prepare(db,
-	                     "SELECT EXISTS (SELECT 1 FROM units) OR EXISTS (SELECT 1 FROM entries)",
-	                     &st, e))
+	if (terra_db_prepare(
+	        db, "SELECT EXISTS (SELECT 1 FROM units) OR EXISTS (SELECT 1 FROM entries)", &st,
+	        e))
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		terra_db_err(db, e, "read terra.db");
@@ -270,7 +270,8 @@ int terra_home_open(terra_home *h, const char *opt_dir, unsigned flags, terra_er
 		return -1;
 	if (stat(h->dir, &sb) || !S_ISDIR(sb.st_mode))
 		return terra_err_set(e, TERRA_E_NOTFOUND,
-		                     "no Terra home at '%s': run 'terra-register init' first", h->dir);
+		                     "no Terra home at '%s': run 'terra-register init' first",
+		                     h->dir);
 	if (check_dirs(h->dir, e))
 		goto out;
 	if (join(path, sizeof path, h->dir, TERRA_DB_FILE, e))
@@ -297,8 +298,8 @@ int terra_home_open(terra_home *h, const char *opt_dir, unsigned flags, terra_er
 		if (terra_key_load(&sk, path, e))
 			goto out;
 		if (memcmp(sk.pk, h->owner.pk, TERRA_PK_BYTES)) {
-			terra_err_set(e, TERRA_E_STATE, "home '%s': owner.pub does not match owner.key",
-			              h->dir);
+			terra_err_set(e, TERRA_E_STATE,
+			              "home '%s': owner.pub does not match owner.key", h->dir);
 			goto out;
 		}
 		h->owner.sk = sk.sk;

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_PK_BYTES 32
-#define TERRA_SK_BYTES 64
+#define TERRA_PK_BYTES  32
+#define TERRA_SK_BYTES  64
 #define TERRA_SIG_BYTES 64
-#define TERRA_PK_HEX 65  /* 64 hex chars + NUL */
-#define TERRA_SIG_HEX 129
+#define TERRA_PK_HEX    65 /* 64 hex chars + NUL */
+#define TERRA_SIG_HEX   129
 
 typedef struct terra_key {
 	uint8_t pk[TERRA_PK_BYTES];

@@ -633,7 +633,7 @@ const char **terra_ledger_sorted_keys(const json_t *obj, size_t *n)
 }
 
 int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES], int64_t *n,
-                      terra_err *e)
+                        terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t(*out)[TERRA_HASH_BYTES] = NULL;
@@ -661,17 +661,19 @@ int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH
 			}
 			out = p;
 		}
-		if (sqlite3_column_int64(st, 0) != count + 1 || terra_ledger_blob32(st, 1, out[count])) {
+		if (sqlite3_column_int64(st, 0) != count + 1 ||
+		    terra_ledger_blob32(st, 1, out[count])) {
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": missing or malformed; run 'terra-ledger verify'",
+			              "entry %" PRId64
+			              ": missing or malformed; run 'terra-ledger verify'",
 			              count + 1);
 			goto out;
 		}
 		count++;
 	}
 	if (size && count != size) {
-		terra_err_set(e, TERRA_E_NOTFOUND, "the ledger has %" PRId64 " entries, not %" PRId64,
-		              count, size);
+		terra_err_set(e, TERRA_E_NOTFOUND,
+		              "the ledger has %" PRId64 " entries, not %" PRId64, count, size);
 		goto out;
 	}
 	*leaves = out;

@@ -3,9 +3,9 @@
 /*
  * The ledger (terra-ledger(1), terra-records(5)): append-only entries in
  * terra.db, each with seq, kind, canonical JSON payload, the previous
- * entry's hash and its RFC 6962 leaf hash; after every append the home's owner key signs a checkpoint
- * (origin, size, root). Entry kinds: "unit" (registered), "transfer",
- * "retire", "rekey", "rescore" (re-benchmarked), "meter", "settlement", "payment".
+ * entry's hash and its RFC 6962 leaf hash; after every append the home's owner key signs a
+ * checkpoint (origin, size, root). Entry kinds: "unit" (registered), "transfer", "retire", "rekey",
+ * "rescore" (re-benchmarked), "meter", "settlement", "payment".
  *
  * The leaf data of an entry is its canonical entry record:
  *   {"type":"entry","v":1,"seq":N,"kind":K,"payload":{...},"prev":"<hex>",
@@ -65,8 +65,7 @@ void terra_ledger_report_free(terra_ledger_report *rep);
  */
 int terra_ledger_verify(terra_home *h, terra_ledger_report *rep, terra_err *e);
 /* As terra_ledger_verify; rep->since_root gets the root of entries 1..since. */
-int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep,
-                              terra_err *e);
+int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report *rep, terra_err *e);
 
 struct terra_reader;
 /* The same checks over an ndjson export (terra_ledger_export, "ndjson")

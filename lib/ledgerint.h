@@ -63,8 +63,8 @@ int terra_ledger_load_snapshot(sqlite3 *db, const json_t *payload, int64_t seq, 
 
 /* Leaf hashes of entries 1..size (size 0: all), malloc'd; *n gets how many.
  * Fewer than size entries is TERRA_E_NOTFOUND; a gap or bad row TERRA_E_VERIFY. */
-int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES],
-                        int64_t *n, terra_err *e);
+int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH_BYTES], int64_t *n,
+                        terra_err *e);
 /* A hash (TERRA_HASH_BYTES) blob column. */
 int terra_ledger_blob32(sqlite3_stmt *st, int col, uint8_t out[TERRA_HASH_BYTES]);
 /* sqlite3_step: *row 1 on a row, 0 when done; -1 on an error. */

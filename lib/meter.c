@@ -431,15 +431,15 @@ static char *seq_why(int got, const char *id, int64_t seq, int64_t other)
 {
 	if (got == TERRA_TALLY_STARTS_EARLY)
 		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld starts "
-		               "before seq %lld ends",
-		               id, (long long)seq, (long long)other);
+		                  "before seq %lld ends",
+		                  id, (long long)seq, (long long)other);
 	if (got == TERRA_TALLY_ENDS_LATE)
 		return terra_msgf("usage record: overlapping busy time: unit '%s' seq %lld ends "
-		               "after seq %lld starts",
-		               id, (long long)seq, (long long)other);
+		                  "after seq %lld starts",
+		                  id, (long long)seq, (long long)other);
 	return terra_msgf("usage record: replayed seq %lld of unit '%s'%s", (long long)seq, id,
-	               got == TERRA_TALLY_REPLAYED_OTHER ? ": another record was counted with it"
-	                                                 : "");
+	                  got == TERRA_TALLY_REPLAYED_OTHER ? ": another record was counted with it"
+	                                                    : "");
 }
 
 /* The metered cells a record touches, [*c0, *c1]. */
@@ -483,10 +483,10 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 			    "usage record: evidence already paid: nonces of header %s in "
 			    "[%lld, %lld) were paid for period %s",
 			    hex, (long long)lo, (long long)hi, who.period);
-		return terra_msgf("usage record: evidence seen before: nonces of header %s in [%lld, "
-		               "%lld) were counted for unit '%s' (records from seq %lld)",
-		               hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
-		               (long long)who.seq);
+		return terra_msgf(
+		    "usage record: evidence seen before: nonces of header %s in [%lld, "
+		    "%lld) were counted for unit '%s' (records from seq %lld)",
+		    hex, (long long)lo, (long long)hi, m->units[who.unit].c.id, (long long)who.seq);
 	}
 	return NULL;
 }
@@ -598,8 +598,8 @@ static int feed_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		got = terra_tally_seq_peek(m->tally, u, &other);
 		if (got == TERRA_TALLY_DUP) {
 			msg = terra_msgf("%s:%ld: usage record: duplicate of an earlier record "
-			              "(unit '%s' seq %lld), counted once",
-			              l->name, l->lineno, id, (long long)u->seq);
+			                 "(unit '%s' seq %lld), counted once",
+			                 l->name, l->lineno, id, (long long)u->seq);
 			if (io->report && msg &&
 			    io->report(io->ctx, TERRA_METER_DUPLICATE, l->text, l->len, msg))
 				stop = 1;
@@ -710,14 +710,14 @@ static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int
 	    json_pack("{s:I, s:I, s:I}", verified_names[0], (json_int_t)a->proven[TERRA_WL_SHA256D],
 	              verified_names[1], (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
 	              (json_int_t)a->kernel_us);
-	rates =
-	    json_pack("{s:I, s:I, s:I}", terra_meter_rate_names[0], (json_int_t)m->rates.r[0], terra_meter_rate_names[1],
-	              (json_int_t)m->rates.r[1], terra_meter_rate_names[2], (json_int_t)m->rates.r[2]);
+	rates = json_pack("{s:I, s:I, s:I}", terra_meter_rate_names[0], (json_int_t)m->rates.r[0],
+	                  terra_meter_rate_names[1], (json_int_t)m->rates.r[1],
+	                  terra_meter_rate_names[2], (json_int_t)m->rates.r[2]);
 	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	              "s:I, s:s, s:I, s:o, s:o, s:o}",
 	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy, "backed_us",
-	              (json_int_t)a->backed, "utilization_ppm",
+	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy,
+	              "backed_us", (json_int_t)a->backed, "utilization_ppm",
 	              (json_int_t)((u128)a->backed * 1000000 / (u128)m->o.every), "score",
 	              (json_int_t)u->score, "weight", (json_int_t)weight, "records",
 	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define TERRA_UNITS_PER_TERRA INT64_C(1000000000)
-#define TERRA_AMOUNT_MAX 32 /* formatted length incl. sign and NUL */
+#define TERRA_AMOUNT_MAX      32 /* formatted length incl. sign and NUL */
 
 /*
  * Parses "123", "123.5", "-0.000000001". With `strict`, exactly 9 decimals

@@ -76,8 +76,8 @@ static uint32_t key_id(const char *name, uint8_t type, const uint8_t pk[TERRA_PK
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[TERRA_PK_BYTES],
-                        terra_err *e)
+int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type,
+                        const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
 {
 	if (!name_ok(name, strlen(name)))
 		return terra_err_set(e, TERRA_E_INPUT,
@@ -133,20 +133,22 @@ int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e)
 		return terra_err_wrap(e, "verifier key");
 	if (k->id != id)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "verifier key: id %s is not the one of its name and key", idhex);
+		                     "verifier key: id %s is not the one of its name and key",
+		                     idhex);
 	return 0;
 }
 
 /* The bytes a key signs: the text, or for a cosignature its two header lines then the text. */
-static int signed_message(const terra_note_key *k, const char *text, size_t len,
-                          uint64_t timestamp, unsigned char **msg, size_t *mlen, terra_err *e)
+static int signed_message(const terra_note_key *k, const char *text, size_t len, uint64_t timestamp,
+                          unsigned char **msg, size_t *mlen, terra_err *e)
 {
 	char head[64];
 	int h = 0;
 
 	if (k->type == TERRA_NOTE_COSIGNATURE) {
 		if (timestamp > INT64_MAX)
-			return terra_err_set(e, TERRA_E_VERIFY, "cosignature: timestamp out of range");
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "cosignature: timestamp out of range");
 		h = snprintf(head, sizeof head, "%s%" PRIu64 "\n", cosig_header, timestamp);
 	}
 	*msg = malloc((size_t)h + len + 1);
@@ -215,8 +217,8 @@ static int check_key(const char *text, size_t tlen, const terra_note_key *k, con
 
 	*t = 0;
 	if (rawn != (k->type == TERRA_NOTE_COSIGNATURE ? 4 + 8 + 64 : 4 + 64))
-		return terra_err_set(e, TERRA_E_VERIFY, "note: signature of '%s' has the wrong size",
-		                     k->name);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "note: signature of '%s' has the wrong size", k->name);
 	if (k->type == TERRA_NOTE_COSIGNATURE)
 		while (at < 12)
 			*t = *t << 8 | raw[at++];
@@ -242,7 +244,8 @@ static int check_sig(const char *text, size_t tlen, const char *s, size_t len,
 
 	if (len < sizeof em_dash + 2 || memcmp(s, em_dash, sizeof em_dash - 1) ||
 	    s[sizeof em_dash - 1] != ' ')
-		return terra_err_set(e, TERRA_E_VERIFY, "note: a signature line must start with '— '");
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "note: a signature line must start with '— '");
 	sp = memchr(name, ' ', len - (size_t)(name - s));
 	if (!sp || !name_ok(name, (size_t)(sp - name)))
 		return terra_err_set(e, TERRA_E_VERIFY, "note: bad key name in a signature line");
@@ -258,7 +261,8 @@ static int check_sig(const char *text, size_t tlen, const char *s, size_t len,
 	}
 	id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
 	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].id != id || strlen(keys[i].name) != nlen || memcmp(keys[i].name, name, nlen))
+		if (keys[i].id != id || strlen(keys[i].name) != nlen ||
+		    memcmp(keys[i].name, name, nlen))
 			continue;
 		if (check_key(text, tlen, &keys[i], raw, rawn, &n->times[i], e))
 			goto out;
@@ -279,10 +283,12 @@ int terra_note_open(const char *msg, size_t len, const terra_note_key *keys, siz
 	if (nkeys > 64)
 		return terra_err_set(e, TERRA_E_INPUT, "note: more than 64 keys");
 	if (len > TERRA_NOTE_MAX)
-		return terra_err_set(e, TERRA_E_VERIFY, "note: longer than %d bytes", TERRA_NOTE_MAX);
+		return terra_err_set(e, TERRA_E_VERIFY, "note: longer than %d bytes",
+		                     TERRA_NOTE_MAX);
 	if (!text_ok(msg, len))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "note: not UTF-8 text ending in a newline, or a control character");
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "note: not UTF-8 text ending in a newline, or a control character");
 	/* The text ends at the last blank line: the signatures follow it. */
 	for (i = len - 1; i > 0; i--)
 		if (msg[i - 1] == '\n' && msg[i] == '\n')

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_NOTE_MAX 65536      /* a longer note is refused */
+#define TERRA_NOTE_MAX      65536 /* a longer note is refused */
 #define TERRA_NOTE_MAX_SIGS 64    /* the spec asks for at least 16 */
 #define TERRA_NOTE_NAME_MAX 256   /* key names, origins */
 #define TERRA_NOTE_LINE_MAX 512   /* one signature line, newline included */
@@ -37,11 +37,12 @@ typedef struct terra_note_key {
 } terra_note_key;
 
 /* Fills k, computing its id; refuses an empty name or one with a space or '+'. */
-int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type, const uint8_t pk[TERRA_PK_BYTES],
-                        terra_err *e);
+int terra_note_key_init(terra_note_key *k, const char *name, uint8_t type,
+                        const uint8_t pk[TERRA_PK_BYTES], terra_err *e);
 /* The vkey of k into out (TERRA_NOTE_VKEY_MAX bytes). */
 void terra_note_vkey(const terra_note_key *k, char out[TERRA_NOTE_VKEY_MAX]);
-/* Parses a vkey (trailing newline allowed); checks that its id is the one its name, type and key give. */
+/* Parses a vkey (trailing newline allowed); checks that its id is the one its name, type and key
+ * give. */
 int terra_note_vkey_parse(const char *s, terra_note_key *k, terra_err *e);
 
 /*

@@ -112,7 +112,8 @@ static int write_csv(FILE *f, const struct terra_col *cols, const json_t *rows, 
 	for (c = 0; cols[c].name; c++)
 		csv_field(f, cols[c].name, c == 0);
 	putc('\n', f);
-	json_array_foreach (rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		for (c = 0; cols[c].name; c++) {
 			char *text;
 			int num;
@@ -151,10 +152,10 @@ size_t terra_out_width(FILE *f)
 static enum terra_col_kind auto_kind(const char *col)
 {
 	static const struct terra_col known[] = {
-	    {"unit", TERRA_COL_ID},       {"payload.unit", TERRA_COL_ID},
-	    {"score", TERRA_COL_MFLOPS},  {"weight", TERRA_COL_FLOP},
-	    {"name", TERRA_COL_MAIN},     {"device.name", TERRA_COL_MAIN},
-	    {"amount", TERRA_COL_AMOUNT}, {"charge", TERRA_COL_AMOUNT},
+	    {"unit", TERRA_COL_ID},           {"payload.unit", TERRA_COL_ID},
+	    {"score", TERRA_COL_MFLOPS},      {"weight", TERRA_COL_FLOP},
+	    {"name", TERRA_COL_MAIN},         {"device.name", TERRA_COL_MAIN},
+	    {"amount", TERRA_COL_AMOUNT},     {"charge", TERRA_COL_AMOUNT},
 	    {"fp32_mflops", TERRA_COL_MFLOPS}};
 	size_t n = strlen(col), i;
 
@@ -349,7 +350,8 @@ static int table_cells(struct tcol *tc, size_t ncols, const json_t *rows, char *
 	size_t i, c;
 	const json_t *row;
 
-	json_array_foreach (rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		for (c = 0; c < ncols; c++) {
 			const json_t *v = lookup(row, tc[c].col.name);
 			char *text, *nicer;
@@ -382,7 +384,8 @@ static int column_numeric(const json_t *rows, const char *col)
 	const json_t *row;
 	int any = 0;
 
-	json_array_foreach (rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		const json_t *v = lookup(row, col);
 
 		if (!v || json_is_null(v))
@@ -497,7 +500,8 @@ int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols, 
 
 	if (!json_is_array(rows))
 		return terra_err_set(e, TERRA_E_INPUT, "output: rows must be a JSON array");
-	json_array_foreach (rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		if (!json_is_object(row))
 			return terra_err_set(e, TERRA_E_INPUT, "output: row %zu is not an object",
 			                     i + 1);
@@ -512,7 +516,8 @@ int terra_out_table(FILE *f, enum terra_out mode, const struct terra_col *cols, 
 		ret = write_table(f, cols, rows, e);
 		break;
 	default:
-		json_array_foreach (rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			if (terra_rec_write(f, row, e))
 				return -1;
 		}

@@ -360,8 +360,7 @@ int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra
 	return rc;
 }
 
-int terra_paid_settle(sqlite3 *db, const char *period, char *const *meters, size_t n,
-                      terra_err *e)
+int terra_paid_settle(sqlite3 *db, const char *period, char *const *meters, size_t n, terra_err *e)
 {
 	sqlite3_stmt *clash = NULL, *put = NULL, *prune = NULL;
 	int64_t horizon_s, from, to;

@@ -68,7 +68,6 @@ int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra
  * TERRA_E_VERIFY, naming the record's index), then forgets the ranges
  * behind the horizon the new period gives.
  */
-int terra_paid_settle(sqlite3 *db, const char *period, char *const *meters, size_t n,
-                      terra_err *e);
+int terra_paid_settle(sqlite3 *db, const char *period, char *const *meters, size_t n, terra_err *e);
 
 #endif

@@ -68,7 +68,8 @@ void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
 	}
 }
 
-void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[TERRA_HASH_BYTES])
+void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
+                        uint8_t out[TERRA_HASH_BYTES])
 {
 	uint8_t header[TERRA_HEADER_BYTES];
 	uint8_t first[TERRA_HASH_BYTES];

@@ -43,7 +43,8 @@ uint32_t terra_sha256d_time(const uint8_t tmpl[TERRA_HEADER_BYTES]);
 void terra_sha256d_header(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
                           uint8_t out[TERRA_HEADER_BYTES]);
 /* SHA-256(SHA-256(header of nonce n)). */
-void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n, uint8_t out[TERRA_HASH_BYTES]);
+void terra_sha256d_hash(const uint8_t tmpl[TERRA_HEADER_BYTES], uint64_t n,
+                        uint8_t out[TERRA_HASH_BYTES]);
 /* 1 when hash has at least `bits` leading zero bits as a LE 256-bit number. */
 int terra_sha256d_meets(const uint8_t hash[TERRA_HASH_BYTES], int bits);
 

@@ -638,8 +638,8 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 	else if (bench && o->bench != TERRA_PROBE_BENCH_NONE) {
 		rc |= json_object_set(d, "bench", bench);
 		if (terra_probeunit_why_not(pu)) {
-			rc |= terra_health_add(checks, "baseline", "skip", terra_probeunit_why_not(pu),
-			                       e);
+			rc |= terra_health_add(checks, "baseline", "skip",
+			                       terra_probeunit_why_not(pu), e);
 		} else if ((base = baseline_find(pu, fp))) {
 			rc |= terra_health_baseline(bench, base, checks, e);
 			json_decref(base);

@@ -189,8 +189,8 @@ int terra_ledger_prove(sqlite3 *db, const char *account, const char *period, jso
 	st = NULL;
 	if (terra_ledger_leaves(db, size, &leaves, &size, e)) {
 		if (e->kind == TERRA_E_NOTFOUND) /* the checkpoint covers entries that are gone */
-			terra_err_set(e, TERRA_E_VERIFY, "entries missing below checkpoint %" PRId64,
-			              size);
+			terra_err_set(e, TERRA_E_VERIFY,
+			              "entries missing below checkpoint %" PRId64, size);
 		goto out;
 	}
 	if (terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)size,

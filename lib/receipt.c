@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES], json_t **out,
-                           terra_err *e)
+int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES],
+                           json_t **out, terra_err *e)
 {
 	char root[TERRA_HASH_HEX], origin[TERRA_ORIGIN_MAX];
 	json_t *rec = json_object();

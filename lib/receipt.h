@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 /* The verified record of rep, the ledger of owner key pk. */
-int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES], json_t **rec,
-                           terra_err *e);
+int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[TERRA_PK_BYTES],
+                           json_t **rec, terra_err *e);
 /* The payment record of `amount` base units to account, ledger entry seq; ref may be NULL. */
 int terra_receipt_payment(const char *account, int64_t amount, const char *ref, int64_t seq,
                           json_t **rec, terra_err *e);

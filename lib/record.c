@@ -250,6 +250,19 @@ int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e)
 	}
 }
 
+int terra_reader_next_line(terra_reader *r, terra_err *e)
+{
+	for (;;) {
+		int rc = read_line(r, e);
+
+		if (rc <= 0)
+			return rc;
+		r->lineno++;
+		if (r->too_long || !blank(r->line, r->len))
+			return 1;
+	}
+}
+
 int terra_reader_reject(const terra_reader *r, terra_err *e, const char *type, const char *why)
 {
 	char copy[TERRA_ERR_MAX];
@@ -472,8 +485,7 @@ int terra_rec_hex(const json_t *rec, const char *name, uint8_t *out, size_t len,
 
 	if (!v)
 		return missing(name, e);
-	if (!json_is_string(v) ||
-	    json_string_length(v) != 2 * len ||
+	if (!json_is_string(v) || json_string_length(v) != 2 * len ||
 	    !terra_hex_is_lower(json_string_value(v), 2 * len)) {
 		snprintf(what, sizeof what, "%zu lowercase hex characters", 2 * len);
 		return mistyped(name, what, e);
@@ -582,8 +594,8 @@ static int put_object(terra_buf *b, const json_t *obj, int depth, int drop_sig, 
 	if (terra_buf_put(b, "{", 1) < 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
-		if ((!first && terra_buf_put(b, ",", 1) < 0) || put_string(b, keys[i], strlen(keys[i])) < 0 ||
-		    terra_buf_put(b, ":", 1) < 0)
+		if ((!first && terra_buf_put(b, ",", 1) < 0) ||
+		    put_string(b, keys[i], strlen(keys[i])) < 0 || terra_buf_put(b, ":", 1) < 0)
 			goto oom;
 		first = 0;
 		if (put_value(b, json_object_get(obj, keys[i]), depth + 1, 0, e) < 0)

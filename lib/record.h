@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TERRA_LINE_MAX (1024 * 1024) /* bytes in one line, without '\n' */
-#define TERRA_DEPTH_MAX 32           /* nesting of objects and arrays */
+#define TERRA_LINE_MAX  (1024 * 1024) /* bytes in one line, without '\n' */
+#define TERRA_DEPTH_MAX 32            /* nesting of objects and arrays */
 
 typedef struct terra_reader terra_reader;
 
@@ -46,6 +46,11 @@ void terra_reader_close(terra_reader *r);
  * deeper than TERRA_DEPTH_MAX, a missing or empty "type", "v" other than 1.
  */
 int terra_reader_next(terra_reader *r, json_t **rec, terra_err *e);
+/* The next line that is not blank, unparsed (terra_reader_line), for a
+ * caller that parses lines elsewhere (on other threads): 1, 0 at the end,
+ * -2 as terra_reader_next. A line over TERRA_LINE_MAX is not refused but
+ * returned cut to TERRA_LINE_MAX + 1 bytes. */
+int terra_reader_next_line(terra_reader *r, terra_err *e);
 /* The raw bytes of the line last read (no '\n', nor a '\r' before it), valid
  * until the next read. For a line over TERRA_LINE_MAX only its start is kept
  * and terra_reader_truncated says so. */

@@ -94,9 +94,9 @@ static int check_health(const json_t *device, terra_err *e)
 	{
 		if (!json_is_string(json_object_get(c, "name")) ||
 		    !json_is_string(json_object_get(c, "status")))
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "health check %zu must have string 'name' and 'status'",
-			                     i + 1);
+			return terra_err_set(
+			    e, TERRA_E_INPUT,
+			    "health check %zu must have string 'name' and 'status'", i + 1);
 	}
 	return 0;
 }
@@ -360,8 +360,9 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 		if (!strcmp(status, "busy") && !strcmp(cs, "skip"))
 			snprintf(reason, sizeof reason, "%s", detail ? detail : "in use");
 		else if (strcmp(cs, "ok") && strcmp(cs, "skip"))
-			add_reason(reason, sizeof reason, json_string_value(json_object_get(c, "name")),
-			           cs, json_string_value(json_object_get(c, "detail")));
+			add_reason(reason, sizeof reason,
+			           json_string_value(json_object_get(c, "name")), cs,
+			           json_string_value(json_object_get(c, "detail")));
 	}
 	if (terra_register_now(now, e) < 0 ||
 	    terra_db_prepare(h->db,

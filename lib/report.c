@@ -185,8 +185,8 @@ static int gather_usage(terra_home *h, struct rep *r, const terra_report_opts *o
 	if (!seen)
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	for (i = 0; i < o->nmeter && ret == 0; i++)
-		ret = terra_reportuse_read(h, o->meter[i], o->from, o->to, seen, add_usage, bad_line,
-		                           &c, e);
+		ret = terra_reportuse_read(h, o->meter[i], o->from, o->to, seen, add_usage,
+		                           bad_line, &c, e);
 	json_decref(seen);
 	return ret;
 }
@@ -300,8 +300,8 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 	    "period", "revenue", "contributors", "holders", "treasury", "carry", NULL};
 	static const char *const own_cols[] = {"period", "owner", "earned", NULL};
 	static const char *const unit_cols[] = {"period", "unit", "work", "earned", NULL};
-	static const char *const use_cols[] = {"period", "unit", "busy (h)", "utilization (%)",
-	                                       "verified work", NULL};
+	static const char *const use_cols[] = {"period",          "unit",          "busy (h)",
+	                                       "utilization (%)", "verified work", NULL};
 	const char *key;
 	json_t *b, *v;
 	size_t i;
@@ -409,9 +409,14 @@ static void bench_usage(FILE *f, const json_t *total)
 
 static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *data, terra_err *e)
 {
-	static const char *const bench_cols[] = {
-	    "unit",     "name",          "state", "score (GFLOPS)", "busy (h)",
-	    "verified work", "verified rate (work/s)", NULL};
+	static const char *const bench_cols[] = {"unit",
+	                                         "name",
+	                                         "state",
+	                                         "score (GFLOPS)",
+	                                         "busy (h)",
+	                                         "verified work",
+	                                         "verified rate (work/s)",
+	                                         NULL};
 	static const char *const health_cols[] = {"unit", "checked_at", "status", "reason", NULL};
 	sqlite3_stmt *st = NULL;
 	json_t *hist = NULL, *row, *bench = json_array();
@@ -439,7 +444,8 @@ static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *da
 		esc(f, (const char *)sqlite3_column_text(st, 2));
 		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td>", mflops / 1000,
 		        mflops % 1000);
-		bench_usage(f, json_object_get(r->totals, (const char *)sqlite3_column_text(st, 0)));
+		bench_usage(f,
+		            json_object_get(r->totals, (const char *)sqlite3_column_text(st, 0)));
 		fputs("</tr>\n", f);
 		bad |= json_array_append_new(
 		           bench, json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
@@ -520,7 +526,8 @@ static void kept_rows(FILE *f, const terra_report_opts *o, int verified, int64_t
 	if (!verified)
 		return;
 	if (terra_tlog_extends(o->kept, size, since_root, &xe) == 0) {
-		fputs("<tr><td>extends the kept checkpoint</td><td class=\"ok\">yes</td></tr>\n", f);
+		fputs("<tr><td>extends the kept checkpoint</td><td class=\"ok\">yes</td></tr>\n",
+		      f);
 		return;
 	}
 	fputs("<tr><td>extends the kept checkpoint</td><td class=\"sick\">NO: ", f);
@@ -598,16 +605,17 @@ static json_t *chart_data(const struct rep *r)
 
 		for (k = 0; parts[k]; k++)
 			bad |= json_array_append_new(
-			    json_object_get(rev, parts[k]),
-			    json_real((double)json_integer_value(
-			                  json_object_get(json_object_get(r->rev, bk), parts[k])) /
-			              1e9)) < 0;
+			           json_object_get(rev, parts[k]),
+			           json_real((double)json_integer_value(json_object_get(
+			                         json_object_get(r->rev, bk), parts[k])) /
+			                     1e9)) < 0;
 		json_object_foreach(json_object_get(r->owners, bk), key, v)
 		{
 			if (!json_object_get(own, key))
 				bad |= json_object_set_new(own, key, json_object()) < 0;
-			bad |= json_object_set_new(json_object_get(own, key), bk,
-			                           json_real((double)json_integer_value(v) / 1e9)) < 0;
+			bad |=
+			    json_object_set_new(json_object_get(own, key), bk,
+			                        json_real((double)json_integer_value(v) / 1e9)) < 0;
 		}
 		json_object_foreach(json_object_get(r->usage, bk), key, v)
 		{
@@ -616,21 +624,25 @@ static json_t *chart_data(const struct rep *r)
 
 			if (!json_object_get(use, key))
 				bad |= json_object_set_new(use, key, json_object()) < 0;
-			bad |= json_object_set_new(
-			    json_object_get(use, key), bk,
-			    json_real(span > 0 ? 100.0 * (double)json_integer_value(json_array_get(v, 0)) /
-			                             (double)span
-			                       : 0.0)) < 0;
+			bad |=
+			    json_object_set_new(json_object_get(use, key), bk,
+			                        json_real(span > 0 ? 100.0 *
+			                                                 (double)json_integer_value(
+			                                                     json_array_get(v, 0)) /
+			                                                 (double)span
+			                                           : 0.0)) < 0;
 		}
 		json_object_foreach(json_object_get(r->units, bk), key, v)
 		{
 			if (!json_object_get(un, key))
 				bad |= json_object_set_new(un, key, json_object()) < 0;
-			bad |= json_object_set_new(
-			    json_object_get(un, key), bk,
-			    json_pack("[f,f]",
-			              (double)json_integer_value(json_array_get(v, 0)) / 1e12,
-			              (double)json_integer_value(json_array_get(v, 1)) / 1e9)) < 0;
+			bad |=
+			    json_object_set_new(
+			        json_object_get(un, key), bk,
+			        json_pack("[f,f]",
+			                  (double)json_integer_value(json_array_get(v, 0)) / 1e12,
+			                  (double)json_integer_value(json_array_get(v, 1)) / 1e9)) <
+			    0;
 		}
 	}
 	bad |= json_object_set_new(d, "revenue", rev) < 0;

@@ -26,7 +26,7 @@ struct terra_task {
 	int bound;               /* the toolkit's header (lib/pow.h): it rolls */
 	int64_t roll, roll_mono; /* the roll and when it began (monotonic us) */
 	int64_t wall0, mono0;    /* the clock at the task's start, for each roll's time */
-	char *unit, *job; /* owned: what headers, inputs and challenges are bound to */
+	char *unit, *job;        /* owned: what headers, inputs and challenges are bound to */
 	int64_t batch;
 	uint64_t *shares;
 	size_t nshares, max_shares;
@@ -309,8 +309,8 @@ static int take_sha256d(terra_task *t, json_t *ev, uint8_t digest[TERRA_HASH_BYT
 static int take_sgemm(terra_task *t, const json_t *rec, json_t *ev, uint8_t digest[32],
                       terra_err *e)
 {
-	terra_sgemm_claim c = {.unit = t->unit, .job = t->job, .started = t->started,
-	                       .seed = t->seed};
+	terra_sgemm_claim c = {
+	    .unit = t->unit, .job = t->job, .started = t->started, .seed = t->seed};
 
 	if (terra_rec_int(rec, "seq", &c.seq, e) < 0 ||
 	    terra_sgemm_take(t->gemm, &c, digest, ev, e) < 0)

@@ -53,8 +53,8 @@ static int stopping(const terra_sched *s)
 static int meets(const struct worker *w, const terra_job *job)
 {
 	return !w->gone && (!job->unit[0] || !strcmp(job->unit, w->id)) &&
-	       w->mem >= job->min_mem_bytes &&
-	       (!job->fp64 || w->fp64) && (!job->kind[0] || !strcmp(job->kind, w->kind));
+	       w->mem >= job->min_mem_bytes && (!job->fp64 || w->fp64) &&
+	       (!job->kind[0] || !strcmp(job->kind, w->kind));
 }
 
 static int still_ours(struct worker *w, const terra_job *job, terra_err *e);
@@ -141,7 +141,7 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	terra_task *task = NULL;
 	int64_t mono0 = s->mono0, from, job_end, now;
 	int64_t work = 0, busy = 0, step_work, step_busy, budget;
-	int ret = -1, r;
+	int ret = -1, r, emitted = 0, closing = 0;
 
 	pthread_mutex_lock(&s->lock);
 	r = still_ours(w, job, e);
@@ -157,15 +157,25 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 	job_end = job->seconds ? from + job->seconds * TERRA_US_PER_S : 0;
 	for (;;) {
 		now = terra_time_mono();
-		if (stopping(s) || (job_end && now >= job_end) || terra_task_done(task))
+		if (terra_task_done(task))
 			break;
 		budget = 0;
-		if (s->o.deadline_mono)
-			budget = s->o.deadline_mono - now;
-		if (job_end && (!budget || job_end - now < budget))
-			budget = job_end - now;
-		if (s->o.interval_us && (!budget || from + s->o.interval_us - now < budget))
-			budget = from + s->o.interval_us - now;
+		if (stopping(s) || (job_end && now >= job_end)) {
+			/* A stop that comes just after an interim record would
+			 * leave the run without a final one (none is written
+			 * without work): one short step more, once. */
+			if (work > 0 || !emitted || closing)
+				break;
+			closing = 1;
+			budget = 1;
+		} else {
+			if (s->o.deadline_mono)
+				budget = s->o.deadline_mono - now;
+			if (job_end && (!budget || job_end - now < budget))
+				budget = job_end - now;
+			if (s->o.interval_us && (!budget || from + s->o.interval_us - now < budget))
+				budget = from + s->o.interval_us - now;
+		}
 		if (terra_task_step(task, 0, budget > 0 ? budget : 0, &step_work, &step_busy, e) <
 		    0) {
 			terra_err_wrap(e, "job '%s' on unit %s", job->id, w->id);
@@ -184,6 +194,7 @@ static int run_job(struct worker *w, cl_context ctx, cl_command_queue queue, con
 			pthread_mutex_unlock(&s->lock);
 			if (r < 0)
 				goto out;
+			emitted = 1;
 			from = now;
 			work = busy = 0;
 		}

@@ -19,10 +19,10 @@
 #include <stdio.h>
 
 typedef struct terra_sched_opts {
-	const char *unit;            /* -u: only this unit; NULL: any eligible unit */
-	int64_t deadline_mono;       /* terra_time_mono() when the run ends; 0: none */
-	int64_t interval_us;         /* interim usage every so often; 0: one record per job */
-	int (*stop)(void);           /* nonzero: end the run (terra_stop_requested); NULL: never */
+	const char *unit;      /* -u: only this unit; NULL: any eligible unit */
+	int64_t deadline_mono; /* terra_time_mono() when the run ends; 0: none */
+	int64_t interval_us;   /* interim usage every so often; 0: one record per job */
+	int (*stop)(void);     /* nonzero: end the run (terra_stop_requested); NULL: never */
 	FILE *out;
 	const char *kernel_dir; /* --kernel-dir: kernel jobs' files only from there; NULL: none */
 	/* A job that failed, called under the output lock (never NULL). */

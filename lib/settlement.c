@@ -313,7 +313,8 @@ int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYT
 
 	for (i = 0; i < n; i++)
 		total += strlen(canon[i]) + 1;
-	qsort(canon, n, sizeof *canon, str_ptr_cmp);
+	if (n > 1) /* canon is NULL when there is none */
+		qsort(canon, n, sizeof *canon, str_ptr_cmp);
 	/* one buffer for the one-shot (accelerated) hash */
 	all = malloc(total ? total : 1);
 	if (!all)

@@ -140,9 +140,10 @@ static void tiling_choose(cl_device_id dev, struct tiling *t)
 		*t = (struct tiling){.lx = 16, .ly = 16, .rm = 4, .v = 4, .bk = 16, .cn = 1};
 	if (env) {
 		struct tiling u = {.cn = 1};
-		if (sscanf(env, "%d,%d,%d,%d,%d,%d", &u.lx, &u.ly, &u.rm, &u.v, &u.bk, &u.cn) >= 5 &&
-		    u.cn >= 1 && (u.bk > 0 ? u.cn == 1 : 1) && u.lx > 0 && u.ly > 0 && u.rm > 0 && u.bk >= 0 &&
-		    (u.v == 2 || u.v == 4 || u.v == 8 || u.v == 16))
+		if (sscanf(env, "%d,%d,%d,%d,%d,%d", &u.lx, &u.ly, &u.rm, &u.v, &u.bk, &u.cn) >=
+		        5 &&
+		    u.cn >= 1 && (u.bk > 0 ? u.cn == 1 : 1) && u.lx > 0 && u.ly > 0 && u.rm > 0 &&
+		    u.bk >= 0 && (u.v == 2 || u.v == 4 || u.v == 8 || u.v == 16))
 			*t = u;
 	}
 }
@@ -374,7 +375,8 @@ static int commit_rows(terra_sgemm *g, int64_t row0, int64_t rows)
 		g->cap_leaves = cap;
 	}
 	for (int64_t i = 0; i < rows; i++)
-		terra_sgemm_row_leaf(g->hc + i * g->np, g->n, NULL, NULL, g->leaves[have + (size_t)i]);
+		terra_sgemm_row_leaf(g->hc + i * g->np, g->n, NULL, NULL,
+		                     g->leaves[have + (size_t)i]);
 	return 0;
 }
 
@@ -428,9 +430,9 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 			clReleaseEvent(ev);
 	}
 	if (rc == CL_SUCCESS)
-		rc = clEnqueueReadBuffer(g->queue, g->c, CL_TRUE,
-		                         (size_t)(row0 * g->np) * sizeof(float),
-		                         (size_t)(rows * g->np) * sizeof(float), g->hc, 0, NULL, NULL);
+		rc = clEnqueueReadBuffer(
+		    g->queue, g->c, CL_TRUE, (size_t)(row0 * g->np) * sizeof(float),
+		    (size_t)(rows * g->np) * sizeof(float), g->hc, 0, NULL, NULL);
 	if (rc != CL_SUCCESS) {
 		*busy_us = 0;
 		return terra_err_set(e, TERRA_E_DEVICE, "sgemm: %s", terra_ocl_strerror(rc));
@@ -468,8 +470,9 @@ int terra_sgemm_done(const terra_sgemm *g)
 static int read_row(void *ctx, int64_t row, float *out, terra_err *e)
 {
 	terra_sgemm *g = ctx;
-	cl_int rc = clEnqueueReadBuffer(g->queue, g->c, CL_TRUE, (size_t)(row * g->np) * sizeof(float),
-	                                (size_t)g->n * sizeof(float), out, 0, NULL, NULL);
+	cl_int rc =
+	    clEnqueueReadBuffer(g->queue, g->c, CL_TRUE, (size_t)(row * g->np) * sizeof(float),
+	                        (size_t)g->n * sizeof(float), out, 0, NULL, NULL);
 
 	if (rc != CL_SUCCESS)
 		return terra_err_set(e, TERRA_E_DEVICE, "sgemm: read row %lld: %s", (long long)row,
@@ -519,7 +522,8 @@ int terra_sgemm_take(terra_sgemm *g, terra_sgemm_claim *c, uint8_t digest[32], j
 	g->take_row = g->next_row;
 	if (rows > 0) {
 		uint8_t root[TERRA_HASH_BYTES];
-		terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])g->leaves, (size_t)rows, root);
+		terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])g->leaves, (size_t)rows,
+		                  root);
 		terra_sgemm_header(c, root, tmpl);
 		if (grind(g, tmpl, terra_sgemm_grind_bits(2 * rows * g->n * g->k), &nonce, e) < 0)
 			return -1;

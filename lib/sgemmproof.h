@@ -35,10 +35,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define TERRA_SGEMM_DIM_MAX    65536
-#define TERRA_SGEMM_PIECE      64 /* columns a leaf holds */
-#define TERRA_SGEMM_CHALLENGES 64 /* pieces a record opens (with replacement) */
-#define TERRA_SGEMM_TOLERANCE  16 /* in units of u |a_i| s_J */
+#define TERRA_SGEMM_DIM_MAX     65536
+#define TERRA_SGEMM_PIECE       64 /* columns a leaf holds */
+#define TERRA_SGEMM_CHALLENGES  64 /* pieces a record opens (with replacement) */
+#define TERRA_SGEMM_TOLERANCE   16 /* in units of u |a_i| s_J */
 #define TERRA_SGEMM_GRIND_SHIFT 17 /* 2^bits >= work / 2^17 */
 
 /* What a stretch's evidence is bound to: the record and the inputs. */

@@ -8,20 +8,18 @@
 #include <immintrin.h>
 
 static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 /* The compression function over n 64-byte blocks, with the SHA extensions. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8],
-                                                                 const uint8_t *p, size_t n)
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8], const uint8_t *p,
+                                                                  size_t n)
 {
 	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
 	__m128i s0, s1, tmp, msg, w[4], save0, save1;
@@ -29,10 +27,10 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
 
 	tmp = _mm_loadu_si128((const __m128i *)&st[0]);
 	s1 = _mm_loadu_si128((const __m128i *)&st[4]);
-	tmp = _mm_shuffle_epi32(tmp, 0xB1);     /* CDAB */
-	s1 = _mm_shuffle_epi32(s1, 0x1B);       /* EFGH */
-	s0 = _mm_alignr_epi8(tmp, s1, 8);       /* ABEF */
-	s1 = _mm_blend_epi16(s1, tmp, 0xF0);    /* CDGH */
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);  /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);    /* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);    /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0); /* CDGH */
 	for (; n; n--, p += 64) {
 		save0 = s0;
 		save1 = s1;
@@ -43,8 +41,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
 #endif
 		for (i = 0; i < 16; i++) {
 			if (i < 4) {
-				w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)),
-				                        mask);
+				w[i] = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
 			} else {
 				__m128i a = w[i & 3], b = w[(i + 1) & 3], c = w[(i + 2) & 3],
 				        d = w[(i + 3) & 3];
@@ -61,10 +59,10 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
 		s0 = _mm_add_epi32(s0, save0);
 		s1 = _mm_add_epi32(s1, save1);
 	}
-	tmp = _mm_shuffle_epi32(s0, 0x1B);      /* FEBA */
-	s1 = _mm_shuffle_epi32(s1, 0xB1);       /* DCHG */
-	s0 = _mm_blend_epi16(tmp, s1, 0xF0);    /* DCBA */
-	s1 = _mm_alignr_epi8(s1, tmp, 8);       /* HGFE */
+	tmp = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);    /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);    /* HGFE */
 	_mm_storeu_si128((__m128i *)&st[0], s0);
 	_mm_storeu_si128((__m128i *)&st[4], s1);
 }
@@ -204,7 +202,8 @@ void terra_sha256_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTE
 	sha256_any(0, data ? data : "", len, out);
 }
 
-void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES], uint8_t out[TERRA_HASH_BYTES])
+void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
+                       uint8_t out[TERRA_HASH_BYTES])
 {
 	uint8_t b[64];
 

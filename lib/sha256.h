@@ -15,7 +15,8 @@ void terra_sha256(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
 /* RFC 6962 leaf hash SHA-256(0x00 || data) and node hash SHA-256(0x01 || l || r),
  * as lib/merkle.h computes them. */
 void terra_sha256_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
-void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES], uint8_t out[TERRA_HASH_BYTES]);
+void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
+                       uint8_t out[TERRA_HASH_BYTES]);
 /* 1 when the SHA extensions are in use (for the tests). */
 int terra_sha256_accelerated(void);
 

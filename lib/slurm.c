@@ -610,19 +610,20 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 			job = &j->v[lo];
 	if (!job) {
 		why = terra_msgf("usage record: slurm job %lld%s%s is not in the slurm records",
-		              (long long)id, cluster ? " of cluster " : "", cluster ? cluster : "");
+		                 (long long)id, cluster ? " of cluster " : "",
+		                 cluster ? cluster : "");
 		goto refuse;
 	}
 	format_span(job->start, job->end, when, sizeof when);
 	if (!hostlist_has(job->nodes, node)) {
-		why = terra_msgf("usage record: node '%s' is not one of slurm job %lld's (%s)", node,
-		              (long long)id, job->nodes);
+		why = terra_msgf("usage record: node '%s' is not one of slurm job %lld's (%s)",
+		                 node, (long long)id, job->nodes);
 		goto refuse;
 	}
 	/* Slurm's times are whole seconds: its end is within the second after. */
 	if (start < job->start || (job->end != INT64_MAX && end > job->end + TERRA_US_PER_S)) {
 		why = terra_msgf("usage record: outside slurm job %lld on node '%s' (%s)",
-		              (long long)id, node, when);
+		                 (long long)id, node, when);
 		goto refuse;
 	}
 	if (!(b = busy_of(j, unit))) {
@@ -633,8 +634,8 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 		if ((s->job != id || strcmp(s->cluster, cluster ? cluster : "")) &&
 		    s->start < end && start < s->end) {
 			why = terra_msgf("usage record: unit '%s' busy in slurm jobs %lld and %lld "
-			              "at once",
-			              unit, (long long)s->job, (long long)id);
+			                 "at once",
+			                 unit, (long long)s->job, (long long)id);
 			goto refuse;
 		}
 	}

@@ -63,13 +63,12 @@ static int unit_rows(terra_home *h, json_t *tallies, json_t **rows, terra_err *e
 			terra_time_format(last, when);
 		terra_money_format(t ? json_integer_value(json_object_get(t, "sum")) : 0, amount);
 		r = json_pack(
-		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status", "v", 1,
-		    "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
+		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status",
+		    "v", 1, "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
 		    (const char *)sqlite3_column_text(st, 2), "name",
 		    (const char *)sqlite3_column_text(st, 3), "running", running, "last_work", when,
-		    "periods",
-		    (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0), "earned",
-		    amount);
+		    "periods", (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0),
+		    "earned", amount);
 		if (!r || json_array_append_new(*rows, r) < 0) {
 			json_decref(*rows);
 			*rows = NULL;
@@ -155,14 +154,14 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 			snprintf(why, sizeof why, "%s", ve.msg);
 		}
 	}
-	*out = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:o}", "type",
-	                 "status", "v", 1, "units", (json_int_t)json_array_size(units), "sick",
-	                 (json_int_t)count_of(units, "sick"), "degraded",
-	                 (json_int_t)count_of(units, "degraded"), "running",
-	                 (json_int_t)running_of(units), "entries", (json_int_t)entries,
-	                 "settlements", (json_int_t)settlements, "settled_until", until_s,
-	                 "unsettled_hours", (json_int_t)hours, "owed", owed_s, "paid", paid_s,
-	                 "verified", ver);
+	*out =
+	    json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:o}", "type",
+	              "status", "v", 1, "units", (json_int_t)json_array_size(units), "sick",
+	              (json_int_t)count_of(units, "sick"), "degraded",
+	              (json_int_t)count_of(units, "degraded"), "running",
+	              (json_int_t)running_of(units), "entries", (json_int_t)entries, "settlements",
+	              (json_int_t)settlements, "settled_until", until_s, "unsettled_hours",
+	              (json_int_t)hours, "owed", owed_s, "paid", paid_s, "verified", ver);
 	if (*out && *why && json_object_set_new(*out, "verify_error", json_string(why)) < 0) {
 		json_decref(*out); /* never a status saying "verified": false without why */
 		*out = NULL;

@@ -30,7 +30,8 @@ int terra_tile_path(int level, uint64_t index, unsigned width, char *out, size_t
 		n = snprintf(out, cap, "tile/%d/", level);
 	/* Three digits a group, most significant first, "x" on all but the last. */
 	while (n >= 0 && (size_t)n < cap && ngroups-- > 0)
-		n += snprintf(out + n, cap - (size_t)n, ngroups ? "x%03u/" : "%03u", group[ngroups]);
+		n +=
+		    snprintf(out + n, cap - (size_t)n, ngroups ? "x%03u/" : "%03u", group[ngroups]);
 	at = n < 0 ? cap : (size_t)n;
 	if (at < cap && width > 0 && width < TERRA_TILE_WIDTH)
 		at += (size_t)snprintf(out + at, cap - at, ".p/%u", width);
@@ -99,7 +100,8 @@ static int put_tile(struct writer *w, int level, uint64_t index, unsigned width,
 
 	if (terra_tile_path(level, index, width, rel, sizeof rel) ||
 	    (size_t)snprintf(path, sizeof path, "%s/%s", w->dir, rel) >= sizeof path)
-		return terra_err_set(w->e, TERRA_E_INPUT, "tiles: path too long under '%s'", w->dir);
+		return terra_err_set(w->e, TERRA_E_INPUT, "tiles: path too long under '%s'",
+		                     w->dir);
 	rc = same_file(path, data, len, w->e);
 	if (rc)
 		return rc < 0 ? -1 : 0;
@@ -147,18 +149,21 @@ static void up(uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t t)
 {
 	uint8_t root[TERRA_HASH_BYTES];
 
-	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])hashes[t * TERRA_TILE_WIDTH], TERRA_TILE_WIDTH, root);
+	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])hashes[t * TERRA_TILE_WIDTH],
+	                  TERRA_TILE_WIDTH, root);
 	memcpy(hashes[t], root, TERRA_HASH_BYTES);
 }
 
 /* hashes[0..count) of one level: the tiles of that level, and in place the next level's hashes. */
-static int put_level(struct writer *w, int level, uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t count)
+static int put_level(struct writer *w, int level, uint8_t (*hashes)[TERRA_HASH_BYTES],
+                     uint64_t count)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
 		uint64_t left = count - t * TERRA_TILE_WIDTH;
 		unsigned width = left < TERRA_TILE_WIDTH ? (unsigned)left : TERRA_TILE_WIDTH;
 
-		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH], (size_t)width * TERRA_HASH_BYTES))
+		if (put_tile(w, level, t, width, hashes[t * TERRA_TILE_WIDTH],
+		             (size_t)width * TERRA_HASH_BYTES))
 			return -1;
 		if (width == TERRA_TILE_WIDTH) /* only full tiles go up a level */
 			up(hashes, t);
@@ -244,8 +249,8 @@ static int read_tile(const char *dir, int level, uint64_t index, unsigned width,
 }
 
 /* Checks the hash tiles of one level against hashes[0..count), computed from below. */
-static int check_level(const char *dir, int level, uint8_t (*hashes)[TERRA_HASH_BYTES], uint64_t count,
-                       terra_err *e)
+static int check_level(const char *dir, int level, uint8_t (*hashes)[TERRA_HASH_BYTES],
+                       uint64_t count, terra_err *e)
 {
 	for (uint64_t t = 0; t * TERRA_TILE_WIDTH < count; t++) {
 		uint64_t left = count - t * TERRA_TILE_WIDTH;
@@ -256,14 +261,15 @@ static int check_level(const char *dir, int level, uint8_t (*hashes)[TERRA_HASH_
 
 		if (read_tile(dir, level, t, width, &data, &got, e))
 			return -1;
-		same = got == (size_t)width * TERRA_HASH_BYTES && !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
+		same = got == (size_t)width * TERRA_HASH_BYTES &&
+		       !memcmp(data, hashes[t * TERRA_TILE_WIDTH], got);
 		free(data);
 		if (!same) {
 			char rel[128];
 			terra_tile_path(level, t, width, rel, sizeof rel);
-			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "tiles: '%s' does not hold the hashes of the tiles below",
-			                     rel);
+			return terra_err_set(
+			    e, TERRA_E_VERIFY,
+			    "tiles: '%s' does not hold the hashes of the tiles below", rel);
 		}
 		if (width == TERRA_TILE_WIDTH)
 			up(hashes, t);
@@ -276,7 +282,8 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HA
                                terra_err *e),
                      void *ctx, terra_err *e)
 {
-	uint8_t(*out)[TERRA_HASH_BYTES] = malloc(size ? (size_t)size * TERRA_HASH_BYTES : 1), (*level)[TERRA_HASH_BYTES] = NULL;
+	uint8_t(*out)[TERRA_HASH_BYTES] = malloc(size ? (size_t)size * TERRA_HASH_BYTES : 1),
+	(*level)[TERRA_HASH_BYTES] = NULL;
 	int ret = -1;
 
 	if (!out)
@@ -296,9 +303,11 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HA
 			uint64_t idx = t * TERRA_TILE_WIDTH + i;
 			size_t n;
 
-			if (got - at < 2 || got - at - 2 < (n = (size_t)data[at] << 8 | data[at + 1])) {
-				terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': entry %" PRIu64 " cut short",
-				              rel, idx + 1);
+			if (got - at < 2 ||
+			    got - at - 2 < (n = (size_t)data[at] << 8 | data[at + 1])) {
+				terra_err_set(e, TERRA_E_VERIFY,
+				              "tiles: '%s': entry %" PRIu64 " cut short", rel,
+				              idx + 1);
 				free(data);
 				goto out;
 			}
@@ -311,8 +320,8 @@ int terra_tiles_read(const char *dir, uint64_t size, uint8_t (**leaves)[TERRA_HA
 		}
 		free(data);
 		if (at != got) {
-			terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': bytes after its %u entries", rel,
-			              width);
+			terra_err_set(e, TERRA_E_VERIFY, "tiles: '%s': bytes after its %u entries",
+			              rel, width);
 			goto out;
 		}
 	}

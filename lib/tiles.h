@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERRA_TILE_WIDTH 256
-#define TERRA_TILE_ENTRIES (-1) /* the level of entry bundles */
+#define TERRA_TILE_WIDTH     256
+#define TERRA_TILE_ENTRIES   (-1) /* the level of entry bundles */
 #define TERRA_TILE_ENTRY_MAX 65535
 
 /* The path below DIR of tile (level, index), partial when 0 < width < 256. */

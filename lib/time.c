@@ -74,7 +74,7 @@ static int bad_time(terra_err *e, const char *s, const char *why)
 int terra_time_parse(const char *s, int64_t *us, terra_err *e)
 {
 	static const char *const shape =
-		"expected RFC 3339 like 2026-11-21T10:00:00Z or 2026-11-21T10:00:00.5+01:00";
+	    "expected RFC 3339 like 2026-11-21T10:00:00Z or 2026-11-21T10:00:00.5+01:00";
 	const char *p = s;
 	int64_t frac = 0, secs, days;
 	int y, mo, d, h, mi, sec, off = 0, n;
@@ -224,11 +224,13 @@ int terra_duration_parse(const char *s, int64_t *us, terra_err *e)
 			lens = time_us;
 			next = 0;
 			if (!*++p)
-				return bad_duration(e, s, "'T' must be followed by hours, minutes or seconds");
+				return bad_duration(
+				    e, s, "'T' must be followed by hours, minutes or seconds");
 			continue;
 		}
 		for (; *p >= '0' && *p <= '9'; p++, nd++) {
-			if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, *p - '0', &n))
+			if (__builtin_mul_overflow(n, 10, &n) ||
+			    __builtin_add_overflow(n, *p - '0', &n))
 				return bad_duration(e, s, "too long");
 		}
 		if (*p == '.' || *p == ',') {
@@ -244,19 +246,22 @@ int terra_duration_parse(const char *s, int64_t *us, terra_err *e)
 		if (nd == 0)
 			return bad_duration(e, s, "expected a number before each designator");
 		if (!in_time && (*p == 'Y' || *p == 'M'))
-			return bad_duration(e, s,
-			                    "years and months are refused: their length depends on the "
-			                    "calendar; use weeks, days or hours");
+			return bad_duration(
+			    e, s,
+			    "years and months are refused: their length depends on the "
+			    "calendar; use weeks, days or hours");
 		where = *p ? strchr(units + next, *p) : NULL;
 		if (!where) {
 			if (!*p)
 				return bad_duration(e, s, "a number must end with a designator");
 			if (!in_time && strchr("HS", *p))
-				return bad_duration(e, s, "hours, minutes and seconds go after 'T'");
+				return bad_duration(e, s,
+				                    "hours, minutes and seconds go after 'T'");
 			if (in_time && strchr("WD", *p))
 				return bad_duration(e, s, "weeks and days go before 'T'");
-			return bad_duration(e, s, "designators must be W, D, then T, H, M, S in that "
-			                          "order, each at most once");
+			return bad_duration(e, s,
+			                    "designators must be W, D, then T, H, M, S in that "
+			                    "order, each at most once");
 		}
 		if (nf && *where != 'S')
 			return bad_duration(e, s, "only seconds may have a fraction");
@@ -305,7 +310,8 @@ int terra_period_parse(const char *s, int64_t *start, int64_t *end, terra_err *e
 		return terra_err_wrap(e, "period '%.64s'", s);
 	if (da && db)
 		return terra_err_set(e, TERRA_E_INPUT,
-		                     "period '%.64s': one side must be a time, not both durations", s);
+		                     "period '%.64s': one side must be a time, not both durations",
+		                     s);
 	if (da) { /* DURATION/END */
 		en = vb;
 		if (__builtin_sub_overflow(vb, va, &st))
@@ -319,11 +325,11 @@ int terra_period_parse(const char *s, int64_t *start, int64_t *end, terra_err *e
 		en = vb;
 	}
 	if ((da || db) && st == en)
-		return terra_err_set(e, TERRA_E_INPUT, "period '%.64s': the duration must not be zero",
-		                     s);
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "period '%.64s': the duration must not be zero", s);
 	if (en <= st)
-		return terra_err_set(e, TERRA_E_INPUT, "period '%.64s': the end must be after the start",
-		                     s);
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "period '%.64s': the end must be after the start", s);
 	if (st < 0 || en > days_from_civil(10000, 1, 1) * US_PER_DAY)
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "period '%.64s': outside the years 1970 to 9999", s);

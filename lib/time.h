@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#define TERRA_TIME_MAX 32
-#define TERRA_US_PER_S INT64_C(1000000)
+#define TERRA_TIME_MAX   32
+#define TERRA_US_PER_S   INT64_C(1000000)
 #define TERRA_PERIOD_MAX (2 * TERRA_TIME_MAX) /* "START/END" and its NUL */
 
 /* The clock, or TERRA_NOW when set (a bad TERRA_NOW is an error). */

@@ -50,7 +50,8 @@ static int signed_root(terra_home *h, int64_t size, uint8_t root[TERRA_HASH_BYTE
 	    terra_rec_verify(cp, h->owner.pk, e) || terra_rec_int(cp, "size", &csize, e) ||
 	    csize != size || terra_rec_hex(cp, "root", root, TERRA_HASH_BYTES, e)) {
 		terra_err_set(e, TERRA_E_VERIFY,
-		              "no valid signed checkpoint of size %" PRId64 "; run 'terra-ledger verify'",
+		              "no valid signed checkpoint of size %" PRId64
+		              "; run 'terra-ledger verify'",
 		              size);
 		goto out;
 	}
@@ -103,7 +104,8 @@ out:
 }
 
 /* Base64 lines of a proof path. */
-static int proof_text(const uint8_t (*path)[TERRA_HASH_BYTES], size_t len, char **text, terra_err *e)
+static int proof_text(const uint8_t (*path)[TERRA_HASH_BYTES], size_t len, char **text,
+                      terra_err *e)
 {
 	char *out = malloc(len * 46 + 1), *p = out;
 
@@ -139,10 +141,11 @@ static int ledger_proof(sqlite3 *db, int inclusion, int64_t arg, int64_t cur, ch
 		goto out;
 	}
 	/* From the empty tree a consistency proof is empty (C2SP tlog-witness). */
-	if (inclusion ? terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)n,
-	                                       (size_t)(arg - 1), path, &len, e)
-	              : arg > 0 && terra_merkle_consistency((const uint8_t(*)[TERRA_HASH_BYTES])leaves,
-	                                                    (size_t)arg, (size_t)n, path, &len, e))
+	if (inclusion
+	        ? terra_merkle_inclusion((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)n,
+	                                 (size_t)(arg - 1), path, &len, e)
+	        : arg > 0 && terra_merkle_consistency((const uint8_t(*)[TERRA_HASH_BYTES])leaves,
+	                                              (size_t)arg, (size_t)n, path, &len, e))
 		goto out;
 	ret = proof_text((const uint8_t(*)[TERRA_HASH_BYTES])path, len, text, e);
 	*size = n;
@@ -183,8 +186,9 @@ static int slurp(const char *path, char **buf, size_t *len, terra_err *e)
 	return 0;
 }
 
-int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES], const terra_note_key *wit,
-                         size_t nwit, unsigned quorum, terra_tlog_kept *k, terra_err *e)
+int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES],
+                         const terra_note_key *wit, size_t nwit, unsigned quorum,
+                         terra_tlog_kept *k, terra_err *e)
 {
 	terra_note_key keys[64];
 	terra_note n;
@@ -210,7 +214,8 @@ int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES], con
 		goto out;
 	}
 	if (!(n.verified & 1)) {
-		terra_err_set(e, TERRA_E_VERIFY, "'%s': not signed by this ledger's owner key", path);
+		terra_err_set(e, TERRA_E_VERIFY, "'%s': not signed by this ledger's owner key",
+		              path);
 		goto out;
 	}
 	if (strcmp(k->cp.origin, keys[0].name)) {
@@ -231,16 +236,17 @@ out:
 	return ret;
 }
 
-int terra_tlog_extends(const terra_tlog_kept *k, int64_t size, const uint8_t root_at_kept[TERRA_HASH_BYTES],
-                       terra_err *e)
+int terra_tlog_extends(const terra_tlog_kept *k, int64_t size,
+                       const uint8_t root_at_kept[TERRA_HASH_BYTES], terra_err *e)
 {
 	uint8_t empty[TERRA_HASH_BYTES];
 
 	terra_merkle_root(NULL, 0, empty);
 	if (k->cp.size == 0) /* every log extends the empty one, if that is what was kept */
 		return memcmp(k->cp.root, empty, TERRA_HASH_BYTES)
-		           ? terra_err_set(e, TERRA_E_VERIFY, "the kept checkpoint of size 0 has a root "
-		                                              "other than the empty tree's")
+		           ? terra_err_set(e, TERRA_E_VERIFY,
+		                           "the kept checkpoint of size 0 has a root "
+		                           "other than the empty tree's")
 		           : 0;
 	if ((uint64_t)size < k->cp.size)
 		return terra_err_set(e, TERRA_E_VERIFY,
@@ -278,7 +284,8 @@ static int entry_bytes(void *ctx, uint64_t index, const void **data, size_t *len
 	if (!kind || !ptext || !created || sqlite3_column_int64(x->st, 0) != (int64_t)index + 1 ||
 	    terra_ledger_blob32(x->st, 3, prev))
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "entry %" PRIu64 ": missing or malformed; run 'terra-ledger verify'",
+		                     "entry %" PRIu64
+		                     ": missing or malformed; run 'terra-ledger verify'",
 		                     index + 1);
 	if (terra_ledger_entry_line(&x->line, (int64_t)index + 1, kind, ptext,
 	                            (size_t)sqlite3_column_bytes(x->st, 2), prev, created))
@@ -286,7 +293,8 @@ static int entry_bytes(void *ctx, uint64_t index, const void **data, size_t *len
 	terra_merkle_leaf(x->line.p, x->line.len, leaf);
 	if (memcmp(leaf, x->leaves[index], TERRA_HASH_BYTES))
 		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "entry %" PRIu64 ": does not hash to its leaf; run 'terra-ledger "
+		                     "entry %" PRIu64
+		                     ": does not hash to its leaf; run 'terra-ledger "
 		                     "verify'",
 		                     index + 1);
 	*data = x->line.p;
@@ -356,8 +364,9 @@ static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, 
 	    terra_rec_int(rec, "v", &v, e) || v != 1 || terra_rec_int(rec, "seq", &seq, e) ||
 	    seq != (int64_t)index + 1 || terra_rec_str(rec, "kind", &kind, e) ||
 	    terra_rec_hex(rec, "prev", prev, TERRA_HASH_BYTES, e)) {
-		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRIu64 ": not entry %" PRIu64 " of a ledger",
-		              index + 1, index + 1);
+		terra_err_set(e, TERRA_E_VERIFY,
+		              "entry %" PRIu64 ": not entry %" PRIu64 " of a ledger", index + 1,
+		              index + 1);
 		goto out;
 	}
 	if (memcmp(prev, c->prev, TERRA_HASH_BYTES)) {
@@ -458,15 +467,17 @@ int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terr
 		                     k->cp.size, size);
 	if ((uint64_t)size == k->cp.size)
 		return memcmp(root, k->cp.root, TERRA_HASH_BYTES)
-		           ? terra_err_set(e, TERRA_E_VERIFY,
-		                           "fork: the proof's checkpoint has the kept size, another root")
+		           ? terra_err_set(
+		                 e, TERRA_E_VERIFY,
+		                 "fork: the proof's checkpoint has the kept size, another root")
 		           : 0;
 	c = json_object_get(proof, "consistency");
 	if (!c || terra_rec_int(c, "from", &from, e) || terra_rec_arr(c, "path", &jpath, e))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "proof: no consistency proof from the kept checkpoint (make it "
-		                     "with prove --since %" PRIu64 ")",
-		                     k->cp.size);
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "proof: no consistency proof from the kept checkpoint (make it "
+		    "with prove --since %" PRIu64 ")",
+		    k->cp.size);
 	if ((uint64_t)from != k->cp.size)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "proof: its consistency proof starts at size %" PRId64
@@ -485,7 +496,8 @@ int terra_tlog_proof_extends(const json_t *proof, const terra_tlog_kept *k, terr
 	}
 	if (terra_merkle_verify_consistency(k->cp.size, (uint64_t)size, k->cp.root, root,
 	                                    (const uint8_t(*)[TERRA_HASH_BYTES])path, len, e))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "fork: the proof's ledger does not extend the kept checkpoint");
+		return terra_err_set(
+		    e, TERRA_E_VERIFY,
+		    "fork: the proof's ledger does not extend the kept checkpoint");
 	return 0;
 }

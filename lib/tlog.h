@@ -50,8 +50,9 @@ typedef struct terra_tlog_kept {
  * cosigned by at least `quorum` of the nwit witness vkeys (each a
  * cosignature/v1 key). Failures have kind TERRA_E_VERIFY.
  */
-int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES], const terra_note_key *wit,
-                         size_t nwit, unsigned quorum, terra_tlog_kept *k, terra_err *e);
+int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES],
+                         const terra_note_key *wit, size_t nwit, unsigned quorum,
+                         terra_tlog_kept *k, terra_err *e);
 
 /*
  * Checks that a log of `size` entries, whose root at the kept note's size
@@ -59,8 +60,8 @@ int terra_tlog_kept_open(const char *path, const uint8_t pk[TERRA_PK_BYTES], con
  * checkpoint: a smaller size is a rollback, another root at the kept size
  * a fork (TERRA_E_VERIFY, the message says which).
  */
-int terra_tlog_extends(const terra_tlog_kept *k, int64_t size, const uint8_t root_at_kept[TERRA_HASH_BYTES],
-                       terra_err *e);
+int terra_tlog_extends(const terra_tlog_kept *k, int64_t size,
+                       const uint8_t root_at_kept[TERRA_HASH_BYTES], terra_err *e);
 
 /* Writes the ledger's tiles and checkpoint note into dir (terra_tiles_write). */
 int terra_tlog_export_tiles(terra_home *h, const char *dir, uint64_t *written, int64_t *size,

@@ -157,7 +157,8 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
-			terra_err_set(e, TERRA_E_INPUT, "unit history: a ledger entry is not a record");
+			terra_err_set(e, TERRA_E_INPUT,
+			              "unit history: a ledger entry is not a record");
 			goto out;
 		}
 	}
@@ -234,7 +235,8 @@ int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e)
 			terra_err_set(e, TERRA_E_VERIFY,
 			              "the row is not the ledger's latest entry of the unit"
 			              " (see terra-ledger verify)");
-		if (!want || strcmp(column_text(st, 1), want) || terra_unit_record_check(rec, e) < 0) {
+		if (!want || strcmp(column_text(st, 1), want) ||
+		    terra_unit_record_check(rec, e) < 0) {
 			e->kind = TERRA_E_VERIFY;
 			terra_err_wrap(e, "unit '%s' in the database", id);
 			json_decref(rec);

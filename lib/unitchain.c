@@ -132,8 +132,9 @@ static int check_first(const json_t *rec, terra_err *e)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a rescore without the unit's earlier record");
 	if (strcmp(json_string_value(json_object_get(rec, "state")), "active"))
-		return terra_err_set(e, TERRA_E_VERIFY, "a retirement without the unit's earlier "
-		                                        "record");
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a retirement without the unit's earlier "
+		                     "record");
 	if (terra_rec_hex(rec, "owner", owner, sizeof owner, e) < 0)
 		return -1;
 	terra_unit_id(owner, json_string_value(json_object_get(rec, "fingerprint")), want);
@@ -221,8 +222,7 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 	if (terra_unitchain_stamp(prev, &prev_stamp, e) < 0)
 		return -1;
 	if (!strcmp(json_string_value(json_object_get(prev, "state")), "retired"))
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "the unit is retired: retirement is final");
+		return terra_err_set(e, TERRA_E_VERIFY, "the unit is retired: retirement is final");
 	for (i = 0; fixed_fields[i]; i++)
 		if (!same_field(prev, next, fixed_fields[i]))
 			return terra_err_set(e, TERRA_E_VERIFY,
@@ -240,7 +240,8 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 	if (!from) {
 		if (strcmp(owner, prev_owner))
 			return terra_err_set(e, TERRA_E_VERIFY,
-			                     "owner changed without a transfer from %s", prev_owner);
+			                     "owner changed without a transfer from %s",
+			                     prev_owner);
 		return signed_by(next, "owner", "the owner", e);
 	}
 	if (strcmp(from, prev_owner))
@@ -315,8 +316,8 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 		if (prev && strcmp(kind, "rekey") && !same_field(prev, rec, "unit_pub")) {
 			json_decref(rec);
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": unit '%s': a new unit key in a %s entry", seq,
-			              id, kind);
+			              "entry %" PRId64 ": unit '%s': a new unit key in a %s entry",
+			              seq, id, kind);
 			goto out;
 		}
 		if (terra_unitchain_next(prev, rec, at, e) < 0) {
@@ -344,17 +345,18 @@ out:
 /* The name of the first column of a units row that is not what rec says. */
 static const char *row_mismatch(sqlite3_stmt *st, const json_t *rec, const char *text)
 {
-	static const char *const cols[] = {"owner", "unit_pub", "fingerprint", "state",
-	                                   "registered_at", NULL};
+	static const char *const cols[] = {"owner", "unit_pub",      "fingerprint",
+	                                   "state", "registered_at", NULL};
 	const json_t *device = json_object_get(rec, "device");
 	const unsigned char *s;
 	size_t i;
 
 	for (i = 0; cols[i]; i++) {
 		s = sqlite3_column_text(st, (int)i + 1);
-		if (!s || strcmp((const char *)s, json_string_value(json_object_get(rec, cols[i]))
-		                                      ? json_string_value(json_object_get(rec, cols[i]))
-		                                      : ""))
+		if (!s ||
+		    strcmp((const char *)s, json_string_value(json_object_get(rec, cols[i]))
+		                                ? json_string_value(json_object_get(rec, cols[i]))
+		                                : ""))
 			return cols[i];
 	}
 	if (sqlite3_column_int64(st, 6) != json_integer_value(json_object_get(rec, "score")))
@@ -390,7 +392,8 @@ static int rows_match(sqlite3 *db, json_t *latest, terra_err *e)
 
 		if (!rec) {
 			terra_err_set(e, TERRA_E_VERIFY,
-			              "units: unit '%s' has no unit entry in the ledger", id ? id : "");
+			              "units: unit '%s' has no unit entry in the ledger",
+			              id ? id : "");
 			goto out;
 		}
 		free(text);
@@ -425,7 +428,8 @@ static int rows_match(sqlite3 *db, json_t *latest, terra_err *e)
 				break;
 		}
 		terra_err_set(e, TERRA_E_VERIFY,
-		              "units: unit '%s' of ledger entry %" JSON_INTEGER_FORMAT " has no row",
+		              "units: unit '%s' of ledger entry %" JSON_INTEGER_FORMAT
+		              " has no row",
 		              id ? id : "", json_integer_value(json_object_get(slot, "seq")));
 		goto out;
 	}

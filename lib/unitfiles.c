@@ -42,8 +42,8 @@ int terra_owners_load(terra_owners **op, const char *path, terra_err *e)
 			continue;
 		if (len != 2 * TERRA_PK_BYTES || !terra_hex_is_lower(line, len)) {
 			terra_err_set(e, TERRA_E_INPUT,
-			              "%s:%ld: not an owner public key (64 lowercase hex digits)", path,
-			              lineno);
+			              "%s:%ld: not an owner public key (64 lowercase hex digits)",
+			              path, lineno);
 			goto fail;
 		}
 		if (json_object_set_new(o->set, line, json_true()) < 0) {
@@ -262,8 +262,7 @@ static int accepted_before(const struct versions *vs, const char *accepted, size
  * stops the input.
  */
 static int one_unit(terra_meter *m, struct versions *vs, size_t from, size_t to, int64_t now,
-                    const terra_owners *owners, const terra_meter_io *io, long *bad,
-                    terra_err *e)
+                    const terra_owners *owners, const terra_meter_io *io, long *bad, terra_err *e)
 {
 	const struct version *cur = NULL, *contradiction = NULL;
 	char why[1024], *accepted = calloc(to - from, 1);
@@ -343,7 +342,8 @@ int terra_unitfiles_load(terra_meter *m, const char *const *paths, int n,
 		const char *id = json_string_value(json_object_get(vs.v[i].rec, "unit"));
 
 		for (j = i + 1;
-		     j < vs.n && !strcmp(id, json_string_value(json_object_get(vs.v[j].rec, "unit")));
+		     j < vs.n &&
+		     !strcmp(id, json_string_value(json_object_get(vs.v[j].rec, "unit")));
 		     j++)
 			;
 		got = one_unit(m, &vs, i, j, now, owners, io, bad, e);

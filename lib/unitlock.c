@@ -39,8 +39,8 @@ int terra_unitlock_take(const terra_home *h, const char *unit, const char *me, t
 
 	l->fd = -1;
 	if (strlen(unit) != TERRA_UNIT_ID_HEX - 1 || !terra_hex_is_lower(unit, strlen(unit)))
-		return terra_err_set(e, TERRA_E_INPUT, "unit id '%s': expected 32 lowercase hex digits",
-		                     unit);
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "unit id '%s': expected 32 lowercase hex digits", unit);
 	snprintf(rel, sizeof rel, "%s/%s.lock", TERRA_UNITS_DIR, unit);
 	if (terra_home_file(h, rel, path, sizeof path, e) < 0)
 		return -1;
@@ -56,9 +56,9 @@ int terra_unitlock_take(const terra_home *h, const char *unit, const char *me, t
 		other = holder(fd, who, sizeof who);
 		close(fd);
 		if (other > 0)
-			return terra_err_set(e, TERRA_E_BUSY,
-			                     "unit '%s' is in use by %s%s (pid %ld, lock '%s')", unit,
-			                     strcmp(who, me) ? "" : "another ", who, other, path);
+			return terra_err_set(
+			    e, TERRA_E_BUSY, "unit '%s' is in use by %s%s (pid %ld, lock '%s')",
+			    unit, strcmp(who, me) ? "" : "another ", who, other, path);
 		return terra_err_set(e, TERRA_E_BUSY, "unit '%s' is in use by %s%s (lock '%s')",
 		                     unit, strcmp(who, me) ? "" : "another ", who, path);
 	}
@@ -97,7 +97,8 @@ static int locked_in_kernel(ino_t ino)
 		    sscanf(p + 1, "%15s %*s %*s %*d %63s", kind, dev) != 2 || strcmp(kind, "FLOCK"))
 			continue;
 		colon = strrchr(dev, ':');
-		found = colon && sscanf(colon + 1, "%llu", &lino) == 1 && lino == (unsigned long long)ino;
+		found = colon && sscanf(colon + 1, "%llu", &lino) == 1 &&
+		        lino == (unsigned long long)ino;
 	}
 	fclose(f);
 	return found;

@@ -90,15 +90,16 @@ static char *counted_until(const terra_usage_unit *u, const terra_usage_key *k,
 	it->until = it->end;
 	if (k && (it->seq < k->seq_from || it->start < k->from)) {
 		terra_time_format(k->from, at);
-		return terra_msgf("usage record: unit '%s': seq %lld signed by a key that took over "
-		               "only at %s, from seq %lld",
-		               u->id, (long long)it->seq, at, (long long)k->seq_from);
+		return terra_msgf(
+		    "usage record: unit '%s': seq %lld signed by a key that took over "
+		    "only at %s, from seq %lld",
+		    u->id, (long long)it->seq, at, (long long)k->seq_from);
 	}
 	if (k && (it->seq >= k->seq_until || it->start >= k->until)) {
 		terra_time_format(k->until, at);
 		return terra_msgf("usage record: unit '%s': seq %lld signed by an old key, rotated "
-		               "out at %s from seq %lld",
-		               u->id, (long long)it->seq, at, (long long)k->seq_until);
+		                  "out at %s from seq %lld",
+		                  u->id, (long long)it->seq, at, (long long)k->seq_until);
 	}
 	if (k && k->until < it->until)
 		it->until = k->until;
@@ -290,8 +291,8 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	if (terra_rec_type(rec, &type, &e) == 0 && strcmp(type, "usage")) {
 		if (terra_filter_trusted_type(type))
-			why =
-			    terra_msgf("%s record: made only by a trusted stage, refused here", type);
+			why = terra_msgf("%s record: made only by a trusted stage, refused here",
+			                 type);
 		else
 			it->kind = TERRA_USAGE_PASS;
 		goto out;
@@ -317,8 +318,9 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		goto out;
 	}
 	if (it->work < 1) {
-		why = terra_msgf("usage record: field 'work' must be at least 1: a record of no work "
-		              "proves nothing");
+		why =
+		    terra_msgf("usage record: field 'work' must be at least 1: a record of no work "
+		               "proves nothing");
 		goto out;
 	}
 	if (it->start >= it->end) {
@@ -327,7 +329,7 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 	}
 	if (it->busy < 0 || (u128)it->busy > (u128)((i128)it->end - it->start)) {
 		why = terra_msgf("usage record: bad times: busy_us %lld is not within end - start",
-		              (long long)it->busy);
+		                 (long long)it->busy);
 		goto out;
 	}
 	if (it->end <= r->from || it->start >= r->to) {
@@ -347,7 +349,7 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 			why = terra_msgf("usage record: bad signature");
 		else
 			why = terra_msgf("usage record: bad signature: signer is not unit '%s'",
-			              unit_id);
+			                 unit_id);
 		goto out;
 	}
 	if ((why = counted_until(u, k, it)))
@@ -364,11 +366,11 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		goto out;
 	}
 	if (!terra_meter_rate_ok(workload, it->work, it->busy, u->int32_mops, u->fp32_mflops)) {
-		why =
-		    terra_msgf("usage record: impossible rate: %lld %s in %lld us is beyond unit "
-		            "'%s''s benchmark",
-		            (long long)it->work, !strcmp(workload, "sha256d") ? "hashes" : "flops",
-		            (long long)it->busy, unit_id);
+		why = terra_msgf("usage record: impossible rate: %lld %s in %lld us is beyond unit "
+		                 "'%s''s benchmark",
+		                 (long long)it->work,
+		                 !strcmp(workload, "sha256d") ? "hashes" : "flops",
+		                 (long long)it->busy, unit_id);
 		goto out;
 	}
 	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {

@@ -31,8 +31,9 @@ static int read_small(const char *path, char **buf, size_t *len, terra_err *e)
 	size_t n;
 
 	if (!f)
-		return errno == ENOENT ? terra_err_set(e, TERRA_E_NOTFOUND, "witness: no '%s'", path)
-		                       : terra_err_sys(e, "witness: open '%s'", path);
+		return errno == ENOENT
+		           ? terra_err_set(e, TERRA_E_NOTFOUND, "witness: no '%s'", path)
+		           : terra_err_sys(e, "witness: open '%s'", path);
 	*buf = malloc(TERRA_NOTE_MAX + 1);
 	n = *buf ? fread(*buf, 1, TERRA_NOTE_MAX, f) : 0;
 	if (!*buf || ferror(f)) {
@@ -121,7 +122,8 @@ int terra_witness_trust(const char *dir, const char *vkey, terra_err *e)
 	if (terra_note_vkey_parse(vkey, &k, e))
 		return -1;
 	if (k.type != TERRA_NOTE_ED25519)
-		return terra_err_set(e, TERRA_E_INPUT, "witness: a log's vkey signs with Ed25519 (0x01)");
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "witness: a log's vkey signs with Ed25519 (0x01)");
 	if (path_of(path, dir, "logs", e))
 		return -1;
 	terra_note_vkey(&k, line);
@@ -146,7 +148,8 @@ static int log_keys(const char *dir, const char *origin, terra_note_key *keys, s
 		return -1;
 	if (read_small(path, &buf, &len, e))
 		return e->kind == TERRA_E_NOTFOUND ? 0 : -1;
-	for (line = strtok_r(buf, "\n", &save); line && *n < 8; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line && *n < 8;
+	     line = strtok_r(NULL, "\n", &save)) {
 		terra_note_key k;
 		if (terra_note_vkey_parse(line, &k, e)) {
 			free(buf);
@@ -172,8 +175,8 @@ static int state_path(const char *dir, const char *origin, char out[PATH_MAX], t
 }
 
 /* The latest cosigned size and root of origin; size 0 (and no root) when never. */
-static int load_state(const char *path, const char *origin, uint64_t *size, uint8_t root[TERRA_HASH_BYTES],
-                      terra_err *e)
+static int load_state(const char *path, const char *origin, uint64_t *size,
+                      uint8_t root[TERRA_HASH_BYTES], terra_err *e)
 {
 	terra_checkpoint c;
 	char *buf = NULL;
@@ -211,8 +214,7 @@ static int parse_request(const char *req, size_t len, struct request *r)
 
 	memset(r, 0, sizeof *r);
 	nl = memchr(p, '\n', len);
-	if (!nl || nl - p < 5 || memcmp(p, "old ", 4) || nl - p > 24 ||
-	    (p[4] == '0' && nl - p > 5))
+	if (!nl || nl - p < 5 || memcmp(p, "old ", 4) || nl - p > 24 || (p[4] == '0' && nl - p > 5))
 		return -1;
 	for (const char *d = p + 4; d < nl; d++) {
 		if (*d < '0' || *d > '9' || r->old > (UINT64_MAX - 9) / 10)
@@ -243,8 +245,8 @@ static int answer(enum terra_witness_answer *a, enum terra_witness_answer v, cha
 
 /* Checks and cosigns under the lock; state_file names the origin's state. */
 static int add_locked(const char *dir, const struct request *r, size_t text_len,
-                      const terra_checkpoint *c, const char *state_file, uint64_t now, enum terra_witness_answer *a,
-                      char **body, terra_err *e)
+                      const terra_checkpoint *c, const char *state_file, uint64_t now,
+                      enum terra_witness_answer *a, char **body, terra_err *e)
 {
 	uint8_t root0[TERRA_HASH_BYTES];
 	uint64_t size0;
@@ -262,14 +264,15 @@ static int add_locked(const char *dir, const struct request *r, size_t text_len,
 	if (r->old == c->size) {
 		if (r->nproof || (size0 && memcmp(root0, c->root, TERRA_HASH_BYTES)))
 			return answer(a, TERRA_WITNESS_CONFLICT, body,
-			              "same size as the checkpoint last cosigned, another root\n", e);
+			              "same size as the checkpoint last cosigned, another root\n",
+			              e);
 	} else if (r->old == 0) {
 		if (r->nproof)
 			return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 			              "a proof from size 0 must be empty\n", e);
 	} else if (terra_merkle_verify_consistency(r->old, c->size, root0, c->root,
-	                                           (const uint8_t(*)[TERRA_HASH_BYTES])r->proof, r->nproof,
-	                                           e)) {
+	                                           (const uint8_t(*)[TERRA_HASH_BYTES])r->proof,
+	                                           r->nproof, e)) {
 		return answer(a, TERRA_WITNESS_BAD_PROOF, body,
 		              "the consistency proof does not verify\n", e);
 	}
@@ -312,17 +315,21 @@ int terra_witness_add(const char *dir, const char *req, size_t len, uint64_t now
 	/* The origin before any signature is checked: only to find the log's keys. */
 	{
 		const char *blank = memmem(r.note, r.note_len, "\n\n", 2);
-		if (!blank || terra_checkpoint_parse(r.note, (size_t)(blank - r.note) + 1, &c, &why))
-			return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "not a checkpoint note\n", e);
+		if (!blank ||
+		    terra_checkpoint_parse(r.note, (size_t)(blank - r.note) + 1, &c, &why))
+			return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "not a checkpoint note\n",
+			              e);
 	}
 	if (log_keys(dir, c.origin, keys, &nkeys, e))
 		return -1;
 	if (!nkeys)
 		return answer(a, TERRA_WITNESS_UNKNOWN, body, "unknown log origin\n", e);
 	if (terra_note_open(r.note, r.note_len, keys, nkeys, &n, &why))
-		return answer(a, TERRA_WITNESS_FORBIDDEN, body, "no valid signature of the log\n", e);
+		return answer(a, TERRA_WITNESS_FORBIDDEN, body, "no valid signature of the log\n",
+		              e);
 	if (r.old > c.size)
-		return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "old size past the checkpoint\n", e);
+		return answer(a, TERRA_WITNESS_BAD_REQUEST, body, "old size past the checkpoint\n",
+		              e);
 	if (path_of(lock, dir, "lock", e) || state_path(dir, c.origin, state_file, e))
 		return -1;
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

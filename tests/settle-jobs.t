@@ -44,7 +44,8 @@ for j in 1 2 4; do
 		--reject "$tmp/rej" "$tmp/bad.ndjson" >"$tmp/pay$j" 2>"$tmp/err$j" && rc=0 || rc=$?
 	echo "$rc" >"$tmp/rc$j"
 	mv "$tmp/rej" "$tmp/rej$j"
-	sqlite3 "$tmp/h$j/terra.db" 'SELECT * FROM entries ORDER BY seq' >"$tmp/entries$j"
+	# -quote: a blob column may hold a newline byte, which would split a row in two
+	sqlite3 -quote "$tmp/h$j/terra.db" 'SELECT * FROM entries ORDER BY seq' >"$tmp/entries$j"
 done
 is "$(cat "$tmp/rc1")" 3 "-j 1: exit status 3 (a signature) for the quarantined lines"
 f=$tmp/bad.ndjson

@@ -27,8 +27,8 @@ int ledger_pay(const char *home, const char *usage_text, int dry, int yes, const
 		terra_die_err(&e);
 	if (dry && terra_dryrun_begin(&h, &e) < 0)
 		terra_die_err(&e);
-	if (!dry && !terra_confirm(yes, "record a payment of %s TERRA to '%s'?", amount_arg,
-	                              account)) {
+	if (!dry &&
+	    !terra_confirm(yes, "record a payment of %s TERRA to '%s'?", amount_arg, account)) {
 		terra_warnf("nothing changed");
 		terra_home_close(&h);
 		return TERRA_EXIT_FAIL;

@@ -46,8 +46,7 @@ static void bad_meter(void *arg, const terra_err *e)
 }
 
 int ledger_report(const char *home, const char *usage_text, const char *period,
-                  const char *const *meter, int nmeter, const struct tlog_opts *t,
-                  const char *file)
+                  const char *const *meter, int nmeter, const struct tlog_opts *t, const char *file)
 {
 	const char *js = getenv("TERRA_CHART_JS") ? getenv("TERRA_CHART_JS") : CHART_JS;
 	terra_report_opts o = {0};

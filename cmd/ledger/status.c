@@ -12,17 +12,19 @@
 #include <string.h>
 
 static const struct terra_col unit_cols[] = {
-    {"unit", TERRA_COL_ID},        {"state", TERRA_COL_TEXT},     {"health", TERRA_COL_TEXT},
-    {"running", TERRA_COL_TEXT},   {"last_work", TERRA_COL_AUTO}, {"periods", TERRA_COL_NUMBER},
-    {"earned", TERRA_COL_AMOUNT},  {NULL, TERRA_COL_AUTO}};
-static const char *const unit_csv[] = {"unit",      "state",   "kind",      "name",
-                                       "health",    "health_at", "running", "last_work",
-                                       "periods",   "earned",  NULL};
+    {"unit", TERRA_COL_ID},       {"state", TERRA_COL_TEXT},     {"health", TERRA_COL_TEXT},
+    {"running", TERRA_COL_TEXT},  {"last_work", TERRA_COL_AUTO}, {"periods", TERRA_COL_NUMBER},
+    {"earned", TERRA_COL_AMOUNT}, {NULL, TERRA_COL_AUTO}};
+static const char *const unit_csv[] = {"unit",    "state",     "kind",    "name",
+                                       "health",  "health_at", "running", "last_work",
+                                       "periods", "earned",    NULL};
 static const struct terra_col home_cols[] = {
     {"home", TERRA_COL_TEXT}, {"value", TERRA_COL_TEXT}, {NULL, TERRA_COL_AUTO}};
 static const char *const home_keys[] = {
-    "units",           "sick", "degraded", "running",  "entries",  "settlements",  "settled_until",
-    "unsettled_hours", "owed", "paid",     "verified", "verify_error", NULL};
+    "units",   "sick",        "degraded",      "running",
+    "entries", "settlements", "settled_until", "unsettled_hours",
+    "owed",    "paid",        "verified",      "verify_error",
+    NULL};
 
 /* The home record as rows {home: KEY, value: TEXT} for a person. */
 static json_t *home_rows(const json_t *rec)

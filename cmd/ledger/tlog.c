@@ -45,9 +45,9 @@ int tlog_cmd(const struct tlog_opts *o, const char *usage_text, const char *sub,
 	if (o->size && (a = terra_cli_int(usage_text, "--size", o->size, 1, INT64_MAX,
 	                                  "a tree size of at least 1")) == 0)
 		return TERRA_EXIT_USAGE;
-	if (terra_home_open(&h, o->home,
-	                    TERRA_HOME_READONLY | (!strcmp(sub, "checkpoint") ? TERRA_HOME_SECRET : 0),
-	                    &e) < 0)
+	if (terra_home_open(
+	        &h, o->home,
+	        TERRA_HOME_READONLY | (!strcmp(sub, "checkpoint") ? TERRA_HOME_SECRET : 0), &e) < 0)
 		terra_die_err(&e);
 	if (!strcmp(sub, "vkey")) {
 		if ((rc = terra_tlog_key(h.owner.pk, &k, &e)) == 0) {
@@ -114,7 +114,8 @@ int tlog_kept(const struct tlog_opts *o, const char *usage_text, const uint8_t p
 	for (unsigned i = 0; i < o->nwitness; i++)
 		if (terra_note_vkey_parse(o->witness[i], &wit[i], e) < 0 ||
 		    wit[i].type != TERRA_NOTE_COSIGNATURE)
-			terra_usage_error(usage_text, "--witness '%s': not a witness's cosignature key",
+			terra_usage_error(usage_text,
+			                  "--witness '%s': not a witness's cosignature key",
 			                  o->witness[i]);
 	if (o->quorum)
 		quorum = (unsigned)terra_cli_int(usage_text, "--quorum", o->quorum, 0, o->nwitness,
@@ -198,8 +199,10 @@ static int add_checkpoint(const char *dir, const char *file)
 	static const struct {
 		enum terra_witness_answer a;
 		int status;
-	} statuses[] = {{TERRA_WITNESS_FORBIDDEN, 3}, {TERRA_WITNESS_UNKNOWN, 4},
-	                {TERRA_WITNESS_CONFLICT, 5},  {TERRA_WITNESS_BAD_PROOF, 6},
+	} statuses[] = {{TERRA_WITNESS_FORBIDDEN, 3},
+	                {TERRA_WITNESS_UNKNOWN, 4},
+	                {TERRA_WITNESS_CONFLICT, 5},
+	                {TERRA_WITNESS_BAD_PROOF, 6},
 	                {TERRA_WITNESS_BAD_REQUEST, 7}};
 	enum terra_witness_answer a;
 	char *req, *body = NULL;
@@ -252,7 +255,8 @@ int tlog_witness(const char *usage_text, char **args, int nargs)
 		if (terra_witness_trust(dir, args[2], &e) < 0)
 			terra_die_err(&e);
 	} else {
-		terra_usage_error(usage_text, "witness: init NAME, vkey, trust VKEY or add-checkpoint");
+		terra_usage_error(usage_text,
+		                  "witness: init NAME, vkey, trust VKEY or add-checkpoint");
 	}
 	return TERRA_EXIT_OK;
 }

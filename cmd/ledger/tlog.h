@@ -16,10 +16,10 @@
 struct tlog_opts {
 	const char *home;
 	const char *pubkey;
-	const char *since;   /* verify --since NOTE */
-	const char *tiles;   /* verify --tiles DIR */
-	const char *size;    /* checkpoint --size N */
-	const char *quorum;  /* verify --quorum K */
+	const char *since;  /* verify --since NOTE */
+	const char *tiles;  /* verify --tiles DIR */
+	const char *size;   /* checkpoint --size N */
+	const char *quorum; /* verify --quorum K */
 	const char *witness[63];
 	unsigned nwitness;
 };

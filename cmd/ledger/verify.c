@@ -33,8 +33,9 @@ int ledger_verify(const struct tlog_opts *t, const char *usage_text)
 		terra_reader_close(r);
 		if (rc == 0 && !rep.entries) { /* an empty or cut-away export proves nothing */
 			terra_ledger_report_free(&rep);
-			rc = terra_err_set(&e, TERRA_E_VERIFY, "the export holds no entries: nothing "
-			                                       "verified");
+			rc = terra_err_set(&e, TERRA_E_VERIFY,
+			                   "the export holds no entries: nothing "
+			                   "verified");
 		}
 	} else {
 		if (terra_home_open(&h, t->home, TERRA_HOME_READONLY, &e) < 0)

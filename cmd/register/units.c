@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const table_cols[] = {
-    "unit",  "state",         "health", "device.kind", "device.name", "device.pci_bus_id",
-    "score", "registered_at", NULL};
+static const char *const table_cols[] = {"unit",        "state",         "health",
+                                         "device.kind", "device.name",   "device.pci_bus_id",
+                                         "score",       "registered_at", NULL};
 static const char *const health_cols[] = {"checked_at", "status", "reason", NULL};
 static const char *const csv_cols[] = {"unit",
                                        "state",
@@ -99,8 +99,7 @@ int register_health(struct run *run, const struct opts *o, const char *arg)
 	return TERRA_EXIT_OK;
 }
 
-int register_change(struct run *run, const struct opts *o, const char *arg,
-                    const char *new_owner)
+int register_change(struct run *run, const struct opts *o, const char *arg, const char *new_owner)
 {
 	char id[TERRA_UNIT_ID_HEX];
 	terra_err e = {0};

@@ -66,21 +66,21 @@ ssize_t write(int fd, const void *buf, size_t n)
 {
 	if (should_fail(fd))
 		return -1;
-	return NEXT("write", ssize_t (*)(int, const void *, size_t))(fd, buf, n);
+	return NEXT("write", ssize_t(*)(int, const void *, size_t))(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	if (should_fail(fd))
 		return -1;
-	return NEXT("pwrite", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, off);
+	return NEXT("pwrite", ssize_t(*)(int, const void *, size_t, off_t))(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	if (should_fail(fd))
 		return -1;
-	return NEXT("pwrite64", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, off);
+	return NEXT("pwrite64", ssize_t(*)(int, const void *, size_t, off_t))(fd, buf, n, off);
 }
 
 static int fsync_fails(int fd)

@@ -51,7 +51,8 @@ static void test_fresh(void)
 	   "read-only open of a missing file fails");
 	ok(stat(fixture_path("missing.db"), &sb) < 0, "... and does not create it");
 
-	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_CREATE, &e) == 0,
+	   "create a database");
 	is_int(terra_db_schema_version(), 8, "schema version is 8");
 	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
 	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
@@ -74,7 +75,8 @@ static void test_fresh(void)
 
 	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_OPEN, &e) == 0, "reopen");
 	terra_db_close(db);
-	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_READONLY, &e) == 0, "reopen read-only");
+	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_READONLY, &e) == 0,
+	   "reopen read-only");
 	ok(terra_db_exec(db, "INSERT INTO entries VALUES (1, 'x', '{}', x'00', x'00', 't')", &e) <
 	       0,
 	   "read-only connection refuses writes");
@@ -93,7 +95,8 @@ static void test_fresh(void)
 
 	/* Schema 4: settlement_inputs keyed without the owner; 5 keeps its rows
 	 * and takes one row per owner of a unit. */
-	ok(terra_db_open(&db, fixture_path("v4.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
+	ok(terra_db_open(&db, fixture_path("v4.db"), TERRA_DB_CREATE, &e) == 0,
+	   "create a database");
 	ok(terra_db_exec(db,
 	                 "DROP TABLE settlement_inputs; CREATE TABLE settlement_inputs ("
 	                 " period TEXT NOT NULL REFERENCES settlements(period), role TEXT NOT NULL,"
@@ -111,24 +114,28 @@ static void test_fresh(void)
 	is_int(pragma_int(db, "PRAGMA user_version"), 8, "... migrated to version 8");
 	is_int(pragma_int(db, "SELECT weight FROM settlement_inputs WHERE owner = 'o1'"), 7,
 	       "... its input row kept");
-	ok(terra_db_exec(db, "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u1', 'o2', 3)", &e) ==
-	       0,
+	ok(terra_db_exec(db, "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u1', 'o2', 3)",
+	                 &e) == 0,
 	   "... a second owner of the unit takes a row");
-	ok(terra_db_exec(db, "DELETE FROM settlement_inputs", &e) < 0, "... and rows are never deleted");
+	ok(terra_db_exec(db, "DELETE FROM settlement_inputs", &e) < 0,
+	   "... and rows are never deleted");
 	terra_db_close(db);
 
 	/* A home of schema 1 (no unit_health) is migrated to 2 on open, its data kept. */
-	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_CREATE, &e) == 0, "create a database");
-	ok(terra_db_exec(db,
-	                 "DROP TABLE unit_health_history; DROP TABLE unit_health; DROP TRIGGER units_no_delete;"
-	                 "DROP TRIGGER units_insert_from_ledger; DROP TRIGGER units_update_from_ledger;"
-	                 "DROP VIEW units_latest_entry; DROP TABLE paid_evidence; PRAGMA user_version = 1;"
-	                 "INSERT INTO units VALUES ('u1', 'o', 'p', 'f', 1, 'active', 'cpu', 't', '{}',"
-	                 " '{}')",
-	                 &e) == 0,
+	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_CREATE, &e) == 0,
+	   "create a database");
+	ok(terra_db_exec(
+	       db,
+	       "DROP TABLE unit_health_history; DROP TABLE unit_health; DROP TRIGGER units_no_delete;"
+	       "DROP TRIGGER units_insert_from_ledger; DROP TRIGGER units_update_from_ledger;"
+	       "DROP VIEW units_latest_entry; DROP TABLE paid_evidence; PRAGMA user_version = 1;"
+	       "INSERT INTO units VALUES ('u1', 'o', 'p', 'f', 1, 'active', 'cpu', 't', '{}',"
+	       " '{}')",
+	       &e) == 0,
 	   "make it a schema 1 database with a unit");
 	terra_db_close(db);
-	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_OPEN, &e) == 0, "open the schema 1 database");
+	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_OPEN, &e) == 0,
+	   "open the schema 1 database");
 	is_int(pragma_int(db, "PRAGMA user_version"), 8, "... migrated to version 8");
 	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'unit_health'"), 1,
 	       "... unit_health exists");
@@ -141,8 +148,9 @@ static void test_fresh(void)
 	   "a busy observation is stored");
 	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE status = 'busy'"), 1,
 	       "... and kept in the history by the trigger");
-	ok(terra_db_exec(db, "INSERT INTO unit_health_history (unit, status, checked_at, reason)"
-	                     " VALUES ('u1', 'unwell', 't', '')",
+	ok(terra_db_exec(db,
+	                 "INSERT INTO unit_health_history (unit, status, checked_at, reason)"
+	                 " VALUES ('u1', 'unwell', 't', '')",
 	                 &e) < 0,
 	   "the history refuses another status");
 	/* Schema 3: every observation kept in unit_health_history, the newest 1000. */
@@ -157,20 +165,22 @@ static void test_fresh(void)
 	}
 	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history"), 1000,
 	       "1005 observations: the history keeps 1000");
-	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE checked_at = 't6'"), 1,
-	       "... from the sixth");
-	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE checked_at = 't5'"), 0,
-	       "... the fifth dropped");
+	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE checked_at = 't6'"),
+	       1, "... from the sixth");
+	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE checked_at = 't5'"),
+	       0, "... the fifth dropped");
 	is_int(pragma_int(db, "SELECT count(*) FROM unit_health_history WHERE status = 'sick'"
 	                      " AND id = (SELECT max(id) FROM unit_health_history)"),
 	       1, "... the newest last");
-	is_int(pragma_int(db, "SELECT count(*) FROM unit_health"), 1, "unit_health keeps the latest");
+	is_int(pragma_int(db, "SELECT count(*) FROM unit_health"), 1,
+	       "unit_health keeps the latest");
 	terra_db_close(db);
 }
 
 static void test_foreign(void)
 {
-	const char *p = fixture_path("foreign.db"), *q = fixture_path("otherapp.db"), *t = fixture_path("text.db");
+	const char *p = fixture_path("foreign.db"), *q = fixture_path("otherapp.db"),
+	           *t = fixture_path("text.db");
 	char *before, *after;
 	size_t nb, na;
 	sqlite3 *db = NULL;
@@ -229,7 +239,8 @@ static void test_newer(void)
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
 	terra_db_set_program("terra-meter");
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "refused again");
-	like(e.msg, "is newer than this terra-meter knows (8)", "... naming the program it was given");
+	like(e.msg, "is newer than this terra-meter knows (8)",
+	     "... naming the program it was given");
 	terra_db_set_program(NULL);
 	after = fixture_slurp(p, &na);
 	ok(before && after && nb == na && !memcmp(before, after, nb), "... left byte-identical");
@@ -243,17 +254,14 @@ static void test_triggers(void)
 	terra_err e = {0};
 	int i;
 	static const char *const refused[] = {
-		"UPDATE entries SET kind = 'forged'",
-		"DELETE FROM entries",
-		"UPDATE checkpoints SET sig = 'x'",
-		"DELETE FROM checkpoints",
-		"UPDATE settlements SET inputs_digest = 'x'",
-		"DELETE FROM settlements",
-		"UPDATE settlement_inputs SET weight = 0",
-		"DELETE FROM settlement_inputs",
+	    "UPDATE entries SET kind = 'forged'",         "DELETE FROM entries",
+	    "UPDATE checkpoints SET sig = 'x'",           "DELETE FROM checkpoints",
+	    "UPDATE settlements SET inputs_digest = 'x'", "DELETE FROM settlements",
+	    "UPDATE settlement_inputs SET weight = 0",    "DELETE FROM settlement_inputs",
 	};
 
-	ok(terra_db_open(&db, fixture_path("trig.db"), TERRA_DB_CREATE, &e) == 0, "create for triggers");
+	ok(terra_db_open(&db, fixture_path("trig.db"), TERRA_DB_CREATE, &e) == 0,
+	   "create for triggers");
 	ok(terra_db_exec(db,
 	                 "INSERT INTO entries VALUES (1, 'unit', '{}', x'00', x'01', 't');"
 	                 "INSERT INTO checkpoints (size, root, signer, sig, body, frontier)"

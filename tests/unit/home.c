@@ -135,8 +135,8 @@ static void test_init(void)
 	ok(h.owner.sk != NULL, "... secret loaded");
 	terra_home_close(&h);
 	ok(terra_home_open(&h, home, TERRA_HOME_READONLY, &e) == 0, "open read-only");
-	ok(terra_db_exec(h.db, "INSERT INTO entries VALUES (1, 'k', '{}', x'00', x'01', 't')",
-	                 &e) < 0,
+	ok(terra_db_exec(h.db, "INSERT INTO entries VALUES (1, 'k', '{}', x'00', x'01', 't')", &e) <
+	       0,
 	   "... refuses writes");
 	terra_home_close(&h);
 
@@ -169,7 +169,8 @@ static void test_init(void)
 	}
 	ok(terra_home_init(home, 0, &created, &e) < 0, "mismatched owner.pub refused");
 	like(e.msg, "owner.pub does not match owner.key", "... saying so");
-	ok(terra_home_open(&h, home, TERRA_HOME_SECRET, &e) < 0, "... also by open with the secret");
+	ok(terra_home_open(&h, home, TERRA_HOME_SECRET, &e) < 0,
+	   "... also by open with the secret");
 	ok(terra_home_init(home, 1, &created, &e) == 0, "... --force rewrites owner.pub");
 	pub2 = fixture_slurp(pubp, &np2);
 	ok(pub2 && np1 == np2 && !memcmp(pub1, pub2, np1), "... from owner.key");
@@ -228,7 +229,8 @@ static void test_inconsistent(void)
 
 	/* A file where the home should be. */
 	fclose(fopen(fixture_path("afile"), "w"));
-	ok(terra_home_init(fixture_path("afile"), 0, &created, &e) < 0, "home path that is a file refused");
+	ok(terra_home_init(fixture_path("afile"), 0, &created, &e) < 0,
+	   "home path that is a file refused");
 	like(e.msg, "not a directory", "... saying so");
 }
 

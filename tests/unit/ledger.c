@@ -69,11 +69,10 @@ static char *dumps(json_t *rec, size_t *len)
  */
 static void test_hand_writers(void)
 {
-	static const char *const kinds[] = {"unit", "transfer", "retire", "meter", "settlement",
-	                                    "payment"};
+	static const char *const kinds[] = {"unit",  "transfer",   "retire",
+	                                    "meter", "settlement", "payment"};
 	static const char *const payloads[] = {
-	    "{}",
-	    "{\"account\":\"alice\",\"amount\":\"1.000000000\",\"postings\":[]}",
+	    "{}", "{\"account\":\"alice\",\"amount\":\"1.000000000\",\"postings\":[]}",
 	    "{\"a\":[1,-2,{\"b\":null,\"c\":true}],\"s\":\"tab\\tq\\\"\\\\ caf\xc3\xa9 \xe2\x82\xac\"}",
 	    "{\"n\":-9223372036854775808,\"x\":9223372036854775807}"};
 	static const char *const times[] = {"2026-11-21T10:00:00.000000Z",
@@ -96,26 +95,28 @@ static void test_hand_writers(void)
 
 					memset(prev, (int)(k * 16 + q), sizeof prev);
 					terra_hex(prev, sizeof prev, hex);
-					want = dumps(json_pack("{s:s,s:i,s:I,s:s,s:o,s:s,s:s}", "type",
-					                       "entry", "v", 1, "seq", (json_int_t)seqs[q],
-					                       "kind", kinds[k], "payload", pl, "prev",
-					                       hex, "created_at", times[t]),
+					want = dumps(json_pack("{s:s,s:i,s:I,s:s,s:o,s:s,s:s}",
+					                       "type", "entry", "v", 1, "seq",
+					                       (json_int_t)seqs[q], "kind",
+					                       kinds[k], "payload", pl, "prev", hex,
+					                       "created_at", times[t]),
 					             &len);
 					/* the payload as the ledger stores it: canonical text */
 					{
-						char *ptext = dumps(json_loads(payloads[p], 0, NULL),
-						                    &(size_t){0});
+						char *ptext = dumps(
+						    json_loads(payloads[p], 0, NULL), &(size_t){0});
 
 						n++;
 						if (!want || !ptext ||
-						    terra_ledger_entry_line(&b, seqs[q], kinds[k], ptext,
-						                            strlen(ptext), prev,
-						                            times[t]) < 0 ||
+						    terra_ledger_entry_line(&b, seqs[q], kinds[k],
+						                            ptext, strlen(ptext),
+						                            prev, times[t]) < 0 ||
 						    b.len != len || memcmp(b.p, want, len)) {
 							if (!bad++)
-								printf("#   got  %.*s\n#   want %s\n",
-								       (int)b.len, b.p,
-								       want ? want : "(null)");
+								printf(
+								    "#   got  %.*s\n#   want %s\n",
+								    (int)b.len, b.p,
+								    want ? want : "(null)");
 						}
 						free(ptext);
 					}
@@ -132,11 +133,12 @@ static void test_hand_writers(void)
 				FILE *f = open_memstream(&got, &glen);
 
 				terra_money_format(units[u], amount);
-				want = dumps(json_pack("{s:s,s:i,s:s,s:s,s:I}", "type", "holding", "v", 1,
-				                       "account", accounts[a], "balance", amount,
-				                       "entry", (json_int_t)seqs[q]),
+				want = dumps(json_pack("{s:s,s:i,s:s,s:s,s:I}", "type", "holding",
+				                       "v", 1, "account", accounts[a], "balance",
+				                       amount, "entry", (json_int_t)seqs[q]),
 				             &len);
-				if (!f || terra_ledger_holding_write(f, accounts[a], units[u], seqs[q]) < 0)
+				if (!f || terra_ledger_holding_write(f, accounts[a], units[u],
+				                                     seqs[q]) < 0)
 					bad++;
 				if (f)
 					fclose(f);

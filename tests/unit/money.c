@@ -12,46 +12,46 @@ static void test_parse(void)
 		int64_t units;
 		const char *canon;
 	} good[] = {
-		{"12.500000000", 1, INT64_C(12500000000), "12.500000000"},
-		{"0.000000001", 1, 1, "0.000000001"},
-		{"-0.000000001", 1, -1, "-0.000000001"},
-		{"-0.000000000", 1, 0, "0.000000000"},
-		{"0.000000000", 1, 0, "0.000000000"},
-		{"1250.5", 0, INT64_C(1250500000000), "1250.500000000"},
-		{"123", 0, INT64_C(123000000000), "123.000000000"},
-		{"-7", 0, INT64_C(-7000000000), "-7.000000000"},
-		{"007.5", 0, INT64_C(7500000000), "7.500000000"},
-		{"0.1", 0, 100000000, "0.100000000"},
-		{"1.123456789", 0, INT64_C(1123456789), "1.123456789"},
-		{"9223372036.854775807", 1, INT64_MAX, "9223372036.854775807"},
-		{"-9223372036.854775808", 1, INT64_MIN, "-9223372036.854775808"},
-		{"00000000000000000000000000001.000000000", 1, INT64_C(1000000000), "1.000000000"},
+	    {"12.500000000", 1, INT64_C(12500000000), "12.500000000"},
+	    {"0.000000001", 1, 1, "0.000000001"},
+	    {"-0.000000001", 1, -1, "-0.000000001"},
+	    {"-0.000000000", 1, 0, "0.000000000"},
+	    {"0.000000000", 1, 0, "0.000000000"},
+	    {"1250.5", 0, INT64_C(1250500000000), "1250.500000000"},
+	    {"123", 0, INT64_C(123000000000), "123.000000000"},
+	    {"-7", 0, INT64_C(-7000000000), "-7.000000000"},
+	    {"007.5", 0, INT64_C(7500000000), "7.500000000"},
+	    {"0.1", 0, 100000000, "0.100000000"},
+	    {"1.123456789", 0, INT64_C(1123456789), "1.123456789"},
+	    {"9223372036.854775807", 1, INT64_MAX, "9223372036.854775807"},
+	    {"-9223372036.854775808", 1, INT64_MIN, "-9223372036.854775808"},
+	    {"00000000000000000000000000001.000000000", 1, INT64_C(1000000000), "1.000000000"},
 	};
 	static const struct {
 		const char *in;
 		int strict;
 		const char *why;
 	} bad[] = {
-		{"+1", 0, "expected digits"},
-		{"1.", 0, "expected digits"},
-		{".5", 0, "expected digits"},
-		{"1e3", 0, "expected digits"},
-		{" 1", 0, "expected digits"},
-		{"1 ", 0, "expected digits"},
-		{"1 000", 0, "expected digits"},
-		{"1,5", 0, "expected digits"},
-		{"", 0, "expected digits"},
-		{"-", 0, "expected digits"},
-		{"--1", 0, "expected digits"},
-		{"0x10", 0, "expected digits"},
-		{"1.0000000001", 0, "expected digits"},
-		{"1.5", 1, "exactly 9 decimals"},
-		{"1", 1, "exactly 9 decimals"},
-		{"1.0000000000", 1, "expected digits"},
-		{"9223372036.854775808", 1, "amount out of range"},
-		{"-9223372036.854775809", 1, "amount out of range"},
-		{"9223372037", 0, "amount out of range"},
-		{"99999999999999999999999999999", 0, "amount out of range"},
+	    {"+1", 0, "expected digits"},
+	    {"1.", 0, "expected digits"},
+	    {".5", 0, "expected digits"},
+	    {"1e3", 0, "expected digits"},
+	    {" 1", 0, "expected digits"},
+	    {"1 ", 0, "expected digits"},
+	    {"1 000", 0, "expected digits"},
+	    {"1,5", 0, "expected digits"},
+	    {"", 0, "expected digits"},
+	    {"-", 0, "expected digits"},
+	    {"--1", 0, "expected digits"},
+	    {"0x10", 0, "expected digits"},
+	    {"1.0000000001", 0, "expected digits"},
+	    {"1.5", 1, "exactly 9 decimals"},
+	    {"1", 1, "exactly 9 decimals"},
+	    {"1.0000000000", 1, "expected digits"},
+	    {"9223372036.854775808", 1, "amount out of range"},
+	    {"-9223372036.854775809", 1, "amount out of range"},
+	    {"9223372037", 0, "amount out of range"},
+	    {"99999999999999999999999999999", 0, "amount out of range"},
 	};
 	char out[TERRA_AMOUNT_MAX], name[128];
 	terra_err e = {0};
@@ -70,7 +70,8 @@ static void test_parse(void)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		terra_err_clear(&e);
 		v = 42;
-		snprintf(name, sizeof name, "refuse '%s'%s", bad[i].in, bad[i].strict ? " strictly" : "");
+		snprintf(name, sizeof name, "refuse '%s'%s", bad[i].in,
+		         bad[i].strict ? " strictly" : "");
 		ok(terra_money_parse(bad[i].in, bad[i].strict, &v, &e) < 0, name);
 		like(e.msg, bad[i].why, "... saying why");
 		is_int(v, 42, "... output untouched");
@@ -100,7 +101,8 @@ static void test_arith(void)
 	is_int(q, 23, "... floor");
 	is_int(r, 1, "... remainder");
 	/* 70% of the max amount: the product needs more than 64 bits. */
-	ok(terra_money_muldiv(INT64_MAX, 7000, 10000, &q, &r, &e) == 0, "muldiv with a 128-bit product");
+	ok(terra_money_muldiv(INT64_MAX, 7000, 10000, &q, &r, &e) == 0,
+	   "muldiv with a 128-bit product");
 	is_int(q, INT64_C(6456360425798343064), "... exact quotient");
 	is_int(r, 9000, "... exact remainder");
 	ok(terra_money_muldiv(INT64_MAX, INT64_MAX, INT64_MAX, &q, &r, &e) == 0 && q == INT64_MAX &&
@@ -118,10 +120,23 @@ static void test_arith(void)
  * amounts): it must agree with printf everywhere, edges and signs included. */
 static void test_format_printf(void)
 {
-	static const int64_t edge[] = {0,          1,          -1,          9,         10,
-	                               99,         100,        999999999,   1000000000, -1000000000,
-	                               1000000001, 9999999999, 10000000000, INT64_MAX, INT64_MIN,
-	                               INT64_MIN + 1, INT64_MAX - 1};
+	static const int64_t edge[] = {0,
+	                               1,
+	                               -1,
+	                               9,
+	                               10,
+	                               99,
+	                               100,
+	                               999999999,
+	                               1000000000,
+	                               -1000000000,
+	                               1000000001,
+	                               9999999999,
+	                               10000000000,
+	                               INT64_MAX,
+	                               INT64_MIN,
+	                               INT64_MIN + 1,
+	                               INT64_MAX - 1};
 	char got[TERRA_AMOUNT_MAX], want[TERRA_AMOUNT_MAX];
 	uint64_t x = 88172645463325252u;
 	size_t i, len, nedge = sizeof edge / sizeof *edge;

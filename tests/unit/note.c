@@ -19,11 +19,13 @@
 
 static const char text[] = "If you think cryptography is the answer to your problem,\n"
                            "then you don't know what your problem is.\n";
-static const char peter_vkey[] = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+static const char peter_vkey[] =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 /* The private key of note_test.go is base64(0x01 || Ed25519 seed). */
 static const char peter_skey[] = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
-static const char peter_sig[] = "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZ"
-                                "InNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+static const char peter_sig[] =
+    "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZ"
+    "InNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 static const char enoch_vkey[] = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 static const char enoch_sig[] = "\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOX"
                                 "m2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
@@ -37,7 +39,8 @@ static void vectors(void)
 	terra_note note;
 	terra_err e;
 
-	is_int(terra_note_vkey_parse(peter_vkey, &peter, &e), 0, "Go's vkey of PeterNeumann parses");
+	is_int(terra_note_vkey_parse(peter_vkey, &peter, &e), 0,
+	       "Go's vkey of PeterNeumann parses");
 	is_int(peter.id, 0xc74f20a3, "its key id is SHA-256(name || LF || 0x01 || key)[:4]");
 	terra_note_vkey(&peter, vkey);
 	is_str(vkey, peter_vkey, "and prints back the same");
@@ -69,18 +72,18 @@ static void vectors(void)
 	ok(terra_note_open(msg, strlen(msg), keys, 1, &note, &e), "a known key's bad signature");
 	like(e.msg, "does not verify", "is named as such");
 
-	ok(terra_note_vkey_parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-	                         &peter, &e),
+	ok(terra_note_vkey_parse(
+	       "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &peter, &e),
 	   "a vkey whose id does not match its key is refused");
-	ok(terra_note_vkey_parse("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-	                         &peter, &e),
+	ok(terra_note_vkey_parse(
+	       "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &peter, &e),
 	   "a vkey whose id is not lowercase hex is refused");
 	like(e.msg, "bad key id 'C74F20A3'", "naming the id");
-	ok(terra_note_vkey_parse("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-	                         &peter, &e),
+	ok(terra_note_vkey_parse(
+	       "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &peter, &e),
 	   "a name with a space is refused");
-	ok(terra_note_vkey_parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-	                         &peter, &e),
+	ok(terra_note_vkey_parse(
+	       "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &peter, &e),
 	   "an unknown algorithm is refused");
 }
 
@@ -138,8 +141,10 @@ static void checkpoints(void)
 
 	terra_b64_decode(root64, strlen(root64), c.root, 32, &n);
 	is_int(terra_checkpoint_text(&c, body, sizeof body, &len, &e), 0, "checkpoint text");
-	is_str(body, "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
-	       "is the C2SP example's text");
+	is_str(
+	    body,
+	    "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+	    "is the C2SP example's text");
 	is_int(terra_checkpoint_parse(body, len, &back, &e), 0, "and parses back");
 	ok(back.size == c.size && !memcmp(back.root, c.root, 32) && !strcmp(back.origin, c.origin),
 	   "to the same origin, size and root");
@@ -161,7 +166,8 @@ static void checkpoints(void)
 	terra_note_key_init(&log, c.origin, TERRA_NOTE_ED25519, pk, &e);
 	terra_note_key_init(&wit, "witness.example/w1", TERRA_NOTE_COSIGNATURE, wpk, &e);
 	terra_note_sign(body, len, &log, sk, 0, line, &e);
-	is_int(terra_note_sign(body, len, &wit, wsk, 1679315147, wline, &e), 0, "a witness cosigns");
+	is_int(terra_note_sign(body, len, &wit, wsk, 1679315147, wline, &e), 0,
+	       "a witness cosigns");
 	snprintf(msg, sizeof msg, "%s\n%s%s", body, line, wline);
 	keys[0] = log;
 	keys[1] = wit;
@@ -234,8 +240,8 @@ static void tiles(void)
 		entry_fn(NULL, i, &d, &n, &e);
 		terra_merkle_leaf(d, n, leaves[i]);
 	}
-	is_int(terra_tiles_write(dir, size, (const uint8_t(*)[32])leaves, entry_fn, NULL, "note\n", 5,
-	                         &written, &e),
+	is_int(terra_tiles_write(dir, size, (const uint8_t(*)[32])leaves, entry_fn, NULL, "note\n",
+	                         5, &written, &e),
 	       0, "tiles of a tree of 70,000 written");
 	/* C2SP: 273 full level 0 tiles, a partial one of width 112, one full level 1
 	 * tile, a partial level 1 of width 17, a partial level 2 of width 1; and
@@ -261,8 +267,8 @@ static void tiles(void)
 	free(back);
 	back = NULL;
 
-	is_int(terra_tiles_write(dir, size, (const uint8_t(*)[32])leaves, entry_fn, NULL, "note\n", 5,
-	                         &written, &e),
+	is_int(terra_tiles_write(dir, size, (const uint8_t(*)[32])leaves, entry_fn, NULL, "note\n",
+	                         5, &written, &e),
 	       0, "exporting the same log again");
 	is_int(written, 1, "writes only the checkpoint");
 

@@ -44,11 +44,11 @@ static void on_row(int c, void *data)
 }
 
 static const char *rows_json =
-	"[{\"unit\":\"0123456789abcdef0123456789abcdef\",\"score\":1200,\"fp64\":true,"
-	"\"note\":\"a, \\\"quoted\\\"\\nline\",\"device\":{\"name\":\"Tesla\"},\"balance\":"
-	"\"12.500000000\"},"
-	"{\"unit\":\"ffff\",\"score\":7,\"fp64\":false,\"device\":{}, \"balance\":\"-1.000000000\","
-	"\"tags\":[\"a\",\"b\"]}]";
+    "[{\"unit\":\"0123456789abcdef0123456789abcdef\",\"score\":1200,\"fp64\":true,"
+    "\"note\":\"a, \\\"quoted\\\"\\nline\",\"device\":{\"name\":\"Tesla\"},\"balance\":"
+    "\"12.500000000\"},"
+    "{\"unit\":\"ffff\",\"score\":7,\"fp64\":false,\"device\":{}, \"balance\":\"-1.000000000\","
+    "\"tags\":[\"a\",\"b\"]}]";
 
 static void test_json(void)
 {
@@ -77,7 +77,7 @@ static void test_json(void)
 
 static void test_csv(void)
 {
-	static const char *const cols[] = {"unit",    "score", "fp64", "note",
+	static const char *const cols[] = {"unit",        "score",   "fp64", "note",
 	                                   "device.name", "balance", "tags", NULL};
 	struct csv_parser p;
 	struct readback rb = {""};
@@ -97,11 +97,12 @@ static void test_csv(void)
 	ok(csv_parse(&p, out, strlen(out), on_field, on_row, &rb) == strlen(out) &&
 	       csv_fini(&p, on_field, on_row, &rb) == 0,
 	   "... libcsv reads it back strictly");
-	is_str(rb.text,
-	       "unit|score|fp64|note|device.name|balance|tags|;"
-	       "0123456789abcdef0123456789abcdef|1200|true|a, \"quoted\"\nline|Tesla|12.500000000||;"
-	       "ffff|7|false|||-1.000000000|[\"a\",\"b\"]|;",
-	       "... with the same values");
+	is_str(
+	    rb.text,
+	    "unit|score|fp64|note|device.name|balance|tags|;"
+	    "0123456789abcdef0123456789abcdef|1200|true|a, \"quoted\"\nline|Tesla|12.500000000||;"
+	    "ffff|7|false|||-1.000000000|[\"a\",\"b\"]|;",
+	    "... with the same values");
 	csv_free(&p);
 	free(out);
 	out = render(TERRA_OUT_CSV, cols, "[]", &rc, &e);

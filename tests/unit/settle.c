@@ -16,7 +16,7 @@
 
 #define PERIOD "2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z"
 
-static void *snap; /* the stored holders snapshot */
+static void *snap;              /* the stored holders snapshot */
 static const terra_key *signer; /* the home's owner key: signs the meter records */
 static size_t snaplen;
 
@@ -32,7 +32,8 @@ static json_t *meter(const char *unit, const char *owner, long long weight)
 	         "\"verified\":{\"sha256d\":%lld,\"sgemm\":0,\"kernel_us\":0},"
 	         "\"rates\":{\"sha256d\":1,\"sgemm\":0,\"kernel\":0},\"charge\":\"1.000000000\"}",
 	         PERIOD, unit, owner, weight, weight, weight);
-	if (terra_record_parse(line, strlen(line), &rec, &e) < 0 || terra_rec_sign(rec, signer, &e) < 0)
+	if (terra_record_parse(line, strlen(line), &rec, &e) < 0 ||
+	    terra_rec_sign(rec, signer, &e) < 0)
 		abort();
 	return rec;
 }
@@ -222,9 +223,9 @@ static void test_hand_writers(void)
 static void test_periods(void)
 {
 	static const char *const refused[] = {
-	    "2026-11-21T00:00:00Z/P1D",                         /* a day around the hour */
-	    "2026-11-21T10:00:00.000001Z/PT1H",                 /* shifted by 1 us */
-	    "2026-11-21T10:30:00Z/PT1M",                        /* a minute inside */
+	    "2026-11-21T00:00:00Z/P1D",                                /* a day around the hour */
+	    "2026-11-21T10:00:00.000001Z/PT1H",                        /* shifted by 1 us */
+	    "2026-11-21T10:30:00Z/PT1M",                               /* a minute inside */
 	    "2026-11-21T10:00:00.000000Z/2026-11-21T11:00:00.000000Z", /* the hour again */
 	};
 	terra_settle_periods *p = terra_settle_periods_new();
@@ -239,7 +240,8 @@ static void test_periods(void)
 		payload = json_pack("{s:s}", "period", refused[i]);
 		ok(terra_settle_periods_add(p, payload, 6, &e) < 0 && e.kind == TERRA_E_VERIFY,
 		   "periods: an overlapping one fails verification");
-		like(e.msg, "entry 6: settlement: period 2026-11-21T", "periods: named with the entry");
+		like(e.msg, "entry 6: settlement: period 2026-11-21T",
+		     "periods: named with the entry");
 		like(e.msg, "entry 5", "periods: and the entry it overlaps");
 		json_decref(payload);
 	}
@@ -331,12 +333,17 @@ int main(void)
 	ok(terra_settle_inputs_load(h.db, PERIOD, &inputs, &e) == 0 && json_array_size(inputs) == 3,
 	   "its inputs: 3 units");
 	ok(terra_settle_snapshot_load(
-	       h.db, json_string_value(json_object_get(json_object_get(payload, "inputs"), "holders")),
+	       h.db,
+	       json_string_value(json_object_get(json_object_get(payload, "inputs"), "holders")),
 	       &snap, &snaplen, &e) == 0,
 	   "and the holders snapshot");
 	is_int(snaplen, 19 + 16 + 18 + 7,
 	       "the snapshot holds 4 holders: account, NUL, balance, newline");
-	ok(snap && !memcmp(snap, "alice\0" "100000000000\n", 19), "in account order");
+	ok(snap && !memcmp(snap,
+	                   "alice\0"
+	                   "100000000000\n",
+	                   19),
+	   "in account order");
 	rc = terra_settle_check(payload, inputs, snap, snaplen, &e);
 	if (!ok(rc == 0, "the settlement recomputes exactly"))
 		printf("#   %s\n", e.msg);
@@ -359,8 +366,9 @@ int main(void)
 	     "a changed count of paid holders");
 	like(check_changed(payload, inputs, "holders.total", json_string("250.100000001")),
 	     "holders: total", "a changed holders total");
-	like(check_changed(payload, inputs, "holders.root",
-	                   json_string("0000000000000000000000000000000000000000000000000000000000000000")),
+	like(check_changed(
+	         payload, inputs, "holders.root",
+	         json_string("0000000000000000000000000000000000000000000000000000000000000000")),
 	     "holders: root", "a changed holders root");
 	like(check_changed(payload, inputs, "revenue", json_string("1250.400000000")),
 	     "inputs_digest", "a changed revenue: inputs_digest no longer matches");
@@ -376,12 +384,14 @@ int main(void)
 	ok(terra_settle_check(payload, inputs, snap, snaplen, &e) == 0, "the snapshot restored");
 	bad = json_deep_copy(inputs);
 	json_array_set_new(json_array_get(bad, 1), 3, json_integer(4));
-	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0, "a changed unit weight is caught");
+	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0,
+	   "a changed unit weight is caught");
 	like(e.msg, "unit_rows digest", "by the unit rows digest");
 	json_decref(bad);
 	bad = json_deep_copy(inputs);
 	json_array_remove(bad, 0);
-	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0, "a missing input row is caught");
+	ok(terra_settle_check(payload, bad, snap, snaplen, &e) < 0,
+	   "a missing input row is caught");
 	json_decref(bad);
 
 	/* the same inputs again: a no-op with the stored result */

@@ -78,11 +78,11 @@ static void test_values(void)
 #define STARTED "2026-11-21T10:00:00.000000Z"
 
 /* The stretch's digest, its range and whether its evidence passes the verifier. */
-static int take_checked(terra_sgemm *g, int64_t seed, int64_t seq, uint8_t digest[32],
-                        int64_t *r0, int64_t *r1)
+static int take_checked(terra_sgemm *g, int64_t seed, int64_t seq, uint8_t digest[32], int64_t *r0,
+                        int64_t *r1)
 {
-	terra_sgemm_claim c = {.unit = "u1", .job = "j1", .started = STARTED, .seq = seq,
-	                       .seed = seed};
+	terra_sgemm_claim c = {
+	    .unit = "u1", .job = "j1", .started = STARTED, .seq = seq, .seed = seed};
 	json_t *ev = json_object(), *rec;
 	terra_err e;
 	int64_t proved = -1;
@@ -102,8 +102,9 @@ static int take_checked(terra_sgemm *g, int64_t seed, int64_t seq, uint8_t diges
 	json_object_set_new(ev, "row_start", json_integer(c.row_start));
 	json_object_set_new(ev, "row_end", json_integer(c.row_end));
 	rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "unit", "u1", "job", "j1", "seq",
-	                (json_int_t)seq, "work", (json_int_t)(2 * (c.row_end - c.row_start) * c.n * c.k),
-	                "start", STARTED, "evidence", ev);
+	                (json_int_t)seq, "work",
+	                (json_int_t)(2 * (c.row_end - c.row_start) * c.n * c.k), "start", STARTED,
+	                "evidence", ev);
 	good = terra_sgemm_evidence_check(rec, &proved, &e) == 0;
 	if (!good)
 		printf("# check: %s\n", e.msg);

@@ -28,7 +28,7 @@ static uint64_t below(uint64_t n)
 struct kase {
 	size_t n;
 	int64_t pool;
-	char ids[MAXN][16];
+	char ids[MAXN][32];
 	terra_split_item it[MAXN];
 };
 

@@ -50,7 +50,8 @@ int main(void)
 		struct sigaction now_int;
 
 		sigaction(SIGINT, NULL, &now_int);
-		ok(now_int.sa_handler != SIG_IGN, "SIGINT, ignored at the start, is no longer ignored");
+		ok(now_int.sa_handler != SIG_IGN,
+		   "SIGINT, ignored at the start, is no longer ignored");
 	}
 	pthread_create(&t, NULL, mask_of_thread, &now);
 	pthread_join(t, NULL);

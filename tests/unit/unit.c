@@ -156,9 +156,9 @@ static void test_registry(void)
 	json_decref(found);
 	ok(!terra_unit_finder_active(finder, "cdcd"), "finder: none for an unknown fingerprint");
 	/* By hand, past the triggers that keep units what the ledger says. */
-	ok(terra_db_exec(h.db,
-	                 "DROP TRIGGER units_update_from_ledger; DROP TRIGGER units_insert_from_ledger",
-	                 &e) == 0,
+	ok(terra_db_exec(
+	       h.db, "DROP TRIGGER units_update_from_ledger; DROP TRIGGER units_insert_from_ledger",
+	       &e) == 0,
 	   "drop the units triggers");
 	ok(terra_db_exec(h.db, "UPDATE units SET state = 'retired'", &e) == 0, "retire by hand");
 	found = terra_unit_finder_active(finder,
