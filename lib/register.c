@@ -557,7 +557,7 @@ int terra_register_update_row(terra_home *h, const char *id, const json_t *rec, 
 	sqlite3_bind_text(st, 4, json_string_value(json_object_get(rec, "unit_pub")), -1,
 	                  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(rec, "score")));
-	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(h->db) != 1) {
 		terra_db_err(h->db, e, "store unit");
 		goto out;
