@@ -55,8 +55,8 @@ static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 		run->registered++;
 	}
 	if (json_integer_value(json_object_get(unit, "score")) <= 0)
-		terra_warnf("%s: unit %s has no benchmark (score 0): terra-run ranks it below every "
-		            "benchmarked unit; terra-probe | terra-register scores it",
+		terra_warnf("%s: unit %s has no sgemm benchmark (score 0): terra-run ranks it below "
+		            "every benchmarked unit; terra-probe | terra-register scores it",
 		            where, id);
 	state = json_string_value(json_object_get(json_object_get(rec, "health"), "status"));
 	if (state && !strcmp(state, "sick"))

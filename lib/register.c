@@ -165,8 +165,6 @@ int64_t terra_register_score(const json_t *bench)
 {
 	const json_t *v = json_object_get(bench, "sgemm_mflops");
 
-	if (!json_is_integer(v))
-		v = json_object_get(bench, "fp32_mflops");
 	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
 }
 
@@ -401,11 +399,12 @@ static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t 
 	*kept = '\0';
 	if (!bench || u->retired || sodium_memcmp(u->owner, h->owner.pk, TERRA_PK_BYTES) != 0)
 		return 0;
-	if (had_work && !has_work) {
-		snprintf(kept, len, "the benchmark has no workload figures (sgemm_mflops)");
+	if (!has_work) { /* the score is sgemm's figure: nothing to score by */
+		if (had_work)
+			snprintf(kept, len, "the benchmark has no workload figures (sgemm_mflops)");
 		return 0;
 	}
-	if (!(had_work != has_work || u->score == 0 ||
+	if (!(!had_work || u->score == 0 ||
 	      (diff < 0 ? -diff : diff) * 100 > u->score * TERRA_RESCORE_PCT))
 		return 0;
 	if (health && strcmp(health, "ok")) {

@@ -29,8 +29,9 @@ int terra_register_check_device(const json_t *device, terra_err *e);
 
 /*
  * A unit's score from a bench object (terra-probe(1), SCORE): its
- * sgemm_mflops, else (a device record without the workloads' figures) its
- * fp32_mflops, else 0.
+ * sgemm_mflops, the workload terra-probe measured, else 0. Never the
+ * clpeak-style fp32_mflops: that figure misranks devices and, taken from
+ * any device record, let a hand-made one claim any score.
  */
 int64_t terra_register_score(const json_t *bench);
 
