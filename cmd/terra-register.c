@@ -42,7 +42,8 @@ static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 	}
 	id = json_string_value(json_object_get(unit, "unit"));
 	if (r.rescored) {
-		terra_warnf("%s: unit %s rescored: score %" JSON_INTEGER_FORMAT
+		if (!run->quiet)
+			terra_warnf("%s: unit %s rescored: score %" JSON_INTEGER_FORMAT
 		            " (was %" JSON_INTEGER_FORMAT ")",
 		            where, id, json_integer_value(json_object_get(unit, "score")),
 		            json_integer_value(json_object_get(unit, "rescored_from")));

@@ -92,11 +92,14 @@ static int signed_by(const json_t *rec, const char *who, const char *what, terra
 
 /*
  * score and bench change only in a rescore: a version with rescored_from,
- * the score it replaces, that is neither a transfer nor a retirement.
+ * the score it replaces, that is neither a transfer nor a retirement, and
+ * whose score is its bench's measured sgemm rate (terra-probe(1), SCORE),
+ * not a figure of the owner's choosing.
  */
 static int check_rescore(const json_t *prev, const json_t *next, terra_err *e)
 {
 	const json_t *from = json_object_get(next, "rescored_from");
+	const json_t *sgemm = json_object_get(json_object_get(next, "bench"), "sgemm_mflops");
 	size_t i;
 
 	if (!from) {
@@ -117,6 +120,10 @@ static int check_rescore(const json_t *prev, const json_t *next, terra_err *e)
 	    strcmp(json_string_value(json_object_get(next, "state")), "active"))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a rescore that is also a transfer or a retirement");
+	if (!json_is_integer(sgemm) || json_integer_value(sgemm) <= 0 ||
+	    !json_equal(sgemm, json_object_get(next, "score")))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore whose score is not its bench.sgemm_mflops");
 	return 0;
 }
 

@@ -6,7 +6,7 @@
  * owner and fingerprint; each later one keeps the unit, fingerprint and
  * registered_at of the one before, its score and bench unless it is a
  * rescore (rescored_from, the score it replaces; neither a transfer nor a
- * retirement), and its unit key (unit_pub, seq_from) unless the old unit
+ * retirement; its score is its bench.sgemm_mflops), and its unit key (unit_pub, seq_from) unless the old unit
  * key signs the new version (unit_sig: a rekey), is signed by that
  * version's owner (a transfer names it in transferred_from), never follows
  * a retired version, and is not dated before the one it follows. No version

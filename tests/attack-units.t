@@ -196,6 +196,18 @@ st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
 is "$st" 1 "B. a score changed without a rescore: refused (exit 1)"
 like "$(errs "$tmp/err")" "field 'score' differs from the unit's earlier record without a rescore" \
 	"B. a score changed without a rescore: the message"
+# ... nor a rescore the owner signed with a score of its choosing: a
+# rescore's score is its benchmark's measured sgemm rate.
+forge "$inbox/thief/units.ndjson" '.rescored_from = .score | .score = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. an owner's rescore with a score its bench does not have: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': a rescore whose score is not its bench.sgemm_mflops$" \
+	"B. an owner's rescore with a score its bench does not have: the message"
+forge "$inbox/thief/units.ndjson" '.rescored_from = .score | .score = 2500000000 | .bench.fp32_mflops = 2500000000 | del(.bench.sgemm_mflops) | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. an owner's rescore by a claimed fp32_mflops, no sgemm_mflops: refused (exit 1)"
+like "$(errs "$tmp/err")" "unit '$vunit': a rescore whose score is not its bench.sgemm_mflops$" \
+	"B. an owner's rescore by a claimed fp32_mflops: the message"
 # 4. Retirement is final: an "active" version after it is refused.
 cp -r "$V" "$tmp/v2"
 TERRA_NOW=2026-11-21T10:30:00Z quiet terra-register -H "$tmp/v2" retire "$vunit" >/dev/null

@@ -262,6 +262,8 @@ unset TERRA_NOW
 fails 0 "the crontab's health check runs" \
 	sh -c 'TERRA_HOME=$1 sh -c "$2" >"$3" 2>&1' - "$pv/home" "$cron_probe" "$tmp/cron-probe.out"
 is "$(cat "$tmp/cron-probe.out")" "" "... and says nothing: cron mails nothing"
+is "$(terra-register -H "$pv/home" history -o json | jq -s -r --arg u "$punit" 'map(select(.unit == $u) | .score > 0) | map(tostring) | join(" ")')" \
+	"false true" "... its benchmark rescored the unit registered with --bench none"
 is "$(observations)" "ok ok " "... the probe's health is registered in the unit's history"
 like "$(grep "^terra_unit_health{unit=\"$punit\",status=\"ok\"}" \
 	"$pv/node-exporter/terra-ledger.prom")" ' 1$' "... and the metrics rewritten for node_exporter"

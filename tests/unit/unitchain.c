@@ -134,10 +134,26 @@ int main(void)
 	/* Rescores: score and bench change only in a version that says so. */
 	bad = next(v1, &seller, NULL, "active", "2026-11-21T11:00:00.000000Z", &seller);
 	json_object_set_new(bad, "score", json_integer(9));
+	json_object_set_new(bad, "bench", json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
 	json_object_set_new(bad, "rescored_from", json_integer(7));
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &seller, &e);
-	ok(terra_unitchain_next(v1, bad, now, &e) == 0, "a rescore by the owner");
+	ok(terra_unitchain_next(v1, bad, now, &e) == 0, "a rescore by the owner, score its sgemm_mflops");
+	json_object_set_new(bad, "score", json_integer(1000000));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "a rescore whose score is not its bench's sgemm_mflops is refused");
+	like(e.msg, "a rescore whose score is not its bench.sgemm_mflops", "... the message");
+	json_object_set_new(bad, "score", json_integer(5));
+	json_object_set_new(bad, "bench", json_pack("{s:i}", "fp32_mflops", 5));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0,
+	   "so is one scored by fp32_mflops, without sgemm_mflops");
+	like(e.msg, "a rescore whose score is not its bench.sgemm_mflops", "... the message");
+	json_object_set_new(bad, "score", json_integer(9));
+	json_object_set_new(bad, "bench", json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
 	json_object_del(bad, "rescored_from");
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &seller, &e);
@@ -167,6 +183,7 @@ int main(void)
 	bad = next(v1, &thief, NULL, "active", "2026-11-21T11:00:00.000000Z", &thief);
 	json_object_set_new(bad, "owner", json_string(hex(&seller)));
 	json_object_set_new(bad, "score", json_integer(1000000));
+	json_object_set_new(bad, "bench", json_pack("{s:i}", "sgemm_mflops", 1000000));
 	json_object_set_new(bad, "rescored_from", json_integer(7));
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &thief, &e);
