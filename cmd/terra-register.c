@@ -44,9 +44,9 @@ static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 	if (r.rescored) {
 		if (!run->quiet)
 			terra_warnf("%s: unit %s rescored: score %" JSON_INTEGER_FORMAT
-		            " (was %" JSON_INTEGER_FORMAT ")",
-		            where, id, json_integer_value(json_object_get(unit, "score")),
-		            json_integer_value(json_object_get(unit, "rescored_from")));
+			            " (was %" JSON_INTEGER_FORMAT ")",
+			            where, id, json_integer_value(json_object_get(unit, "score")),
+			            json_integer_value(json_object_get(unit, "rescored_from")));
 	} else if (r.existed && !run->quiet) {
 		state = json_string_value(json_object_get(unit, "state"));
 		terra_warnf("%s: device already registered as unit %s%s%s%s", where, id,
@@ -56,9 +56,10 @@ static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 		run->registered++;
 	}
 	if (json_integer_value(json_object_get(unit, "score")) <= 0)
-		terra_warnf("%s: unit %s has no sgemm benchmark (score 0): terra-run ranks it below "
-		            "every benchmarked unit; terra-probe | terra-register scores it",
-		            where, id);
+		terra_warnf(
+		    "%s: unit %s has no sgemm benchmark (score 0): terra-run ranks it below "
+		    "every benchmarked unit; terra-probe | terra-register scores it",
+		    where, id);
 	state = json_string_value(json_object_get(json_object_get(rec, "health"), "status"));
 	if (state && !strcmp(state, "sick"))
 		terra_warnf("%s: unit %s is sick: terra-run will not use it until a probe finds it "

@@ -142,7 +142,8 @@ struct line_slot {
 	char *why;
 };
 
-struct export {
+struct export
+{
 	terra_verifier *v;
 	terra_reader *in;
 	struct pending pend;
@@ -238,8 +239,7 @@ static void scratch_free(void *ctx, void *scratch)
 
 /* A parsed record, every check. 0, -1 on a fault of the line, -2 on
  * another failure. */
-static int take_record(struct export *x, json_t *rec, const char *raw, size_t rawlen,
-                       terra_err *e)
+static int take_record(struct export *x, json_t *rec, const char *raw, size_t rawlen, terra_err *e)
 {
 	terra_verifier *v = x->v;
 	const char *type = json_string_value(json_object_get(rec, "type"));
@@ -270,15 +270,15 @@ static int take_record(struct export *x, json_t *rec, const char *raw, size_t ra
 
 		free(canon);
 		if (bad)
-			return terra_err_set(e, TERRA_E_VERIFY, "checkpoint: not in canonical form");
+			return terra_err_set(e, TERRA_E_VERIFY,
+			                     "checkpoint: not in canonical form");
 		return terra_verifier_checkpoint(v, rec, e);
 	}
 	return terra_err_set(e, TERRA_E_VERIFY, "unexpected %s record", type);
 }
 
 /* One line in order. 0, -1 on a fault of the line, -2 on another failure. */
-static int take_line(struct export *x, struct line_slot *s, const terra_batch_line *l,
-                     terra_err *e)
+static int take_line(struct export *x, struct line_slot *s, const terra_batch_line *l, terra_err *e)
 {
 	const char *type;
 
@@ -325,7 +325,8 @@ static int line_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		/* "FILE:LINE: what was due there: why" */
 		if (strncmp(e->msg, "entry ", 6) && strncmp(e->msg, "checkpoint ", 11)) {
 			if (x->pend.payload)
-				terra_err_wrap(e, "entry %" PRId64 ": settlement inputs", x->pend.seq);
+				terra_err_wrap(e, "entry %" PRId64 ": settlement inputs",
+				               x->pend.seq);
 			else if (v->checkpoints < v->n)
 				terra_err_wrap(e, "checkpoint %" PRId64, v->n);
 			else

@@ -109,8 +109,7 @@ static int member_hex(const char *text, const terra_canon_member *f, uint8_t *ou
 	return terra_unhex_n(text + f->val, 2 * n, out, n);
 }
 
-int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line,
-                                 terra_ledger_row *r)
+int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line, terra_ledger_row *r)
 {
 	static const char *const keys[] = {"created_at", "kind", "payload", "prev",
 	                                   "seq",        "type", "v"};
@@ -124,7 +123,8 @@ int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line,
 	if (n != 7)
 		return 0;
 	for (i = 0; i < 7; i++)
-		if (m[i].key_len != strlen(keys[i]) || memcmp(text + m[i].key, keys[i], m[i].key_len))
+		if (m[i].key_len != strlen(keys[i]) ||
+		    memcmp(text + m[i].key, keys[i], m[i].key_len))
 			return 0;
 	if (!terra_canon_is(text, &m[5], "entry") || !int_ok(&m[6]) || m[6].num != 1)
 		return 0;

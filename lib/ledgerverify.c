@@ -554,8 +554,8 @@ static int home_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": malformed row", r.h.seq);
 		goto out;
 	} else if (terra_verifier_entry(hv->v, r.h.seq, r.text[T_KIND], r.text[T_PAYLOAD],
-	                                r.h.len[T_PAYLOAD], r.h.prev, r.text[T_CREATED_AT], r.h.leaf,
-	                                &payload, e)) {
+	                                r.h.len[T_PAYLOAD], r.h.prev, r.text[T_CREATED_AT],
+	                                r.h.leaf, &payload, e)) {
 		goto out;
 	}
 	if (!strcmp(r.text[T_KIND], "settlement") && home_settlement(hv, payload, r.h.seq, e))

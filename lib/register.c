@@ -19,8 +19,8 @@ static const char *const device_strings[] = {"host", "platform", "name", "vendor
 static const char *const device_counts[] = {"compute_units", "clock_mhz", "global_mem_bytes", NULL};
 static const char *const device_opt_counts[] = {"index", "max_alloc_bytes", "local_mem_bytes",
                                                 NULL};
-static const char *const bench_fields[] = {"fp32_mflops", "fp64_mflops",  "int32_mops",
-                                           "mem_bw_mbps", "launch_us",    "sgemm_mflops",
+static const char *const bench_fields[] = {"fp32_mflops",  "fp64_mflops", "int32_mops",
+                                           "mem_bw_mbps",  "launch_us",   "sgemm_mflops",
                                            "sha256d_khps", NULL};
 /* The device fields a unit record keeps, in its "device" object. */
 static const char *const summary_fields[] = {
@@ -385,13 +385,13 @@ static int rescore(terra_home *h, const terra_unit *u, const json_t *bench, json
 
 /* Whether a known unit's new benchmark rescores it: 1, or 0 with why in
  * kept (empty when there is nothing to say). */
-static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t *device,
-                         char *kept, size_t len)
+static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t *device, char *kept,
+                         size_t len)
 {
 	const json_t *bench = json_object_get(device, "bench");
 	const json_t *old = json_object_get(u->record, "bench");
-	const char *health = json_string_value(json_object_get(json_object_get(device, "health"),
-	                                                       "status"));
+	const char *health =
+	    json_string_value(json_object_get(json_object_get(device, "health"), "status"));
 	int64_t score = terra_register_score(bench), diff = score - u->score;
 	int has_work = json_is_integer(json_object_get(bench, "sgemm_mflops"));
 	int had_work = json_is_integer(json_object_get(old, "sgemm_mflops"));

@@ -207,11 +207,12 @@ static int owned_during(sqlite3 *db, const char *unit, const char *owner_hex, in
 
 	if (!(versions = json_array()))
 		return terra_err_sys(e, "units");
-	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        db,
+	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
+	        " ORDER BY seq",
+	        &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)

@@ -309,10 +309,11 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 			goto out;
 		}
 		prev = json_object_get(json_object_get(latest, id), "rec");
-		if (!strcmp(kind, "unit") ? prev != NULL
+		if (!strcmp(kind, "unit")       ? prev != NULL
 		    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
 		    : !strcmp(kind, "rekey")    ? !prev || same_field(prev, rec, "unit_pub")
-		    : !strcmp(kind, "rescore")  ? !json_object_get(rec, "rescored_from")
+		    : !strcmp(kind, "rescore")
+		        ? !json_object_get(rec, "rescored_from")
 		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
 			json_decref(rec);
 			terra_err_set(e, TERRA_E_VERIFY,

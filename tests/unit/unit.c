@@ -222,7 +222,8 @@ static json_t *probed(int64_t sgemm, const char *health)
 	else
 		json_object_del(json_object_get(d, "bench"), "sgemm_mflops");
 	if (health)
-		json_object_set_new(d, "health", json_pack("{s:s, s:[]}", "status", health, "checks"));
+		json_object_set_new(d, "health",
+		                    json_pack("{s:s, s:[]}", "status", health, "checks"));
 	return d;
 }
 
@@ -286,13 +287,13 @@ static void test_rescore(void)
 	is_int(register_score(&h, probed(60000, "degraded"), &r), 150000,
 	       "a probe that found the device degraded does not rescore it");
 	like(r.kept, "the probe found the device degraded", "... and says why");
-	is_int(register_score(&h, probed(300000, "sick"), &r), 150000,
-	       "nor does a sick one");
+	is_int(register_score(&h, probed(300000, "sick"), &r), 150000, "nor does a sick one");
 	is_int(register_score(&h, probed(0, "ok"), &r), 150000,
 	       "a benchmark without workload figures does not replace one with them");
 	like(r.kept, "no workload figures", "... and says why");
 	is_int(entries(&h, "rescore"), 2, "two rescore entries in all");
-	ok(terra_unitchain_verify_db(h.db, &e) == 0, "the units table and the ledger's chain agree");
+	ok(terra_unitchain_verify_db(h.db, &e) == 0,
+	   "the units table and the ledger's chain agree");
 	if (e.msg[0])
 		printf("# %s\n", e.msg);
 	ok(terra_unit_history(h.db, &versions, &e) == 0 && json_array_size(versions) == 3,

@@ -134,11 +134,13 @@ int main(void)
 	/* Rescores: score and bench change only in a version that says so. */
 	bad = next(v1, &seller, NULL, "active", "2026-11-21T11:00:00.000000Z", &seller);
 	json_object_set_new(bad, "score", json_integer(9));
-	json_object_set_new(bad, "bench", json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
+	json_object_set_new(bad, "bench",
+	                    json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
 	json_object_set_new(bad, "rescored_from", json_integer(7));
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &seller, &e);
-	ok(terra_unitchain_next(v1, bad, now, &e) == 0, "a rescore by the owner, score its sgemm_mflops");
+	ok(terra_unitchain_next(v1, bad, now, &e) == 0,
+	   "a rescore by the owner, score its sgemm_mflops");
 	json_object_set_new(bad, "score", json_integer(1000000));
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &seller, &e);
@@ -153,7 +155,8 @@ int main(void)
 	   "so is one scored by fp32_mflops, without sgemm_mflops");
 	like(e.msg, "a rescore whose score is not its bench.sgemm_mflops", "... the message");
 	json_object_set_new(bad, "score", json_integer(9));
-	json_object_set_new(bad, "bench", json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
+	json_object_set_new(bad, "bench",
+	                    json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
 	json_object_del(bad, "rescored_from");
 	json_object_del(bad, "sig");
 	terra_rec_sign(bad, &seller, &e);
