@@ -161,9 +161,10 @@ static int twins(const terra_holders *hs, size_t a, size_t b, const char *name, 
 	const terra_holder *x = &hs->v[a], *y = &hs->v[b];
 	const terra_holder *later = x->line > y->line ? x : y, *first = later == x ? y : x;
 
-	return terra_err_set(
-	    e, TERRA_E_INPUT, "%s:%ld: account '%s' differs only by case from '%s' at line %ld",
-	    name, later->line, hs->arena + later->off, hs->arena + first->off, first->line);
+	return terra_err_set(e, TERRA_E_INPUT,
+	                     "%s:%ld: account '%s' differs only by case from '%s' at line %ld",
+	                     name, (long)later->line, hs->arena + later->off,
+	                     hs->arena + first->off, (long)first->line);
 }
 
 int terra_holders_case_check(const terra_holders *hs, const char *name, terra_err *e)

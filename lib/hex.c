@@ -35,3 +35,25 @@ int terra_hex_is_lower(const char *hex, size_t len)
 			return 0;
 	return 1;
 }
+
+/* A lowercase digit's value plus one; 0 for any other byte. */
+static const uint8_t digit1[256] = {
+    ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
+int terra_unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
+{
+	unsigned bad = 0;
+
+	if (len != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned hi = digit1[(unsigned char)hex[2 * i]],
+		         lo = digit1[(unsigned char)hex[2 * i + 1]];
+
+		bad |= !hi | !lo;
+		out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+	}
+	return bad ? -1 : 0;
+}

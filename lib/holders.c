@@ -72,6 +72,11 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 {
 	terra_holder *h;
 
+	if (len > TERRA_ACCOUNT_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "holders: an account of %zu bytes", len);
+	if (line < 0 || line > TERRA_HOLDERS_LINE_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "holders: line %ld: past line %ld", line,
+		                     TERRA_HOLDERS_LINE_MAX);
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 1024;
 		terra_holder *v = realloc(hs->v, cap * sizeof *v);
@@ -84,9 +89,9 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 	hs->arena[hs->arena_len + len] = '\0';
 	h = &hs->v[hs->n++];
 	h->off = hs->arena_len;
-	h->len = len;
+	h->len = (uint8_t)len;
 	h->balance = balance;
-	h->line = line;
+	h->line = (uint32_t)line;
 	hs->arena_len += len + 1;
 	hs->is_body = 0;
 	return 0;
@@ -311,8 +316,8 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "%s:%ld: account '%s' listed twice "
 			                     "(first at line %ld)",
-			                     name, later->line, hs->arena + later->off,
-			                     first->line);
+			                     name, (long)later->line, hs->arena + later->off,
+			                     (long)first->line);
 		}
 	}
 	return 0;

@@ -29,12 +29,17 @@
 
 #define TERRA_ACCOUNT_MAX 128
 
+/* 24 bytes, not 32: a million holders are the largest array terra-settle holds */
 typedef struct terra_holder {
 	size_t off;      /* the account: arena + off, NUL-terminated */
-	size_t len;      /* its length */
 	int64_t balance; /* base units */
-	long line;       /* the row's line in the file (0 when not from a file) */
+	uint32_t line;   /* the row's line in the file (0 when not from a file) */
+	uint8_t len;     /* the account's length, at most TERRA_ACCOUNT_MAX */
 } terra_holder;
+
+/* A row on a later line than this is refused (a snapshot file of over four
+ * billion lines, blank ones mostly: no real snapshot). */
+#define TERRA_HOLDERS_LINE_MAX 4294967295L
 
 typedef struct terra_holders {
 	terra_holder *v;
@@ -64,7 +69,8 @@ int terra_account_check(const char *account, terra_err *e);
 
 void terra_holders_init(terra_holders *hs);
 void terra_holders_free(terra_holders *hs);
-/* Appends one holder (account checked, balance >= 0); no duplicate check here. */
+/* Appends one holder (account checked, balance >= 0, line at most
+ * TERRA_HOLDERS_LINE_MAX); no duplicate check here. */
 int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, long line,
                       terra_err *e);
 /* Reads a CSV snapshot as described above, sorted by account; duplicates refused. */

@@ -104,9 +104,9 @@ static int member_str(const char *text, const terra_canon_member *f, char *out, 
 /* A string member of exactly 2n lowercase hex digits into n bytes. */
 static int member_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
 {
-	if (!str_ok(f) || f->val_len != 2 * n || !terra_hex_is_lower(text + f->val, 2 * n))
+	if (!str_ok(f))
 		return -1;
-	return terra_unhex_n(text + f->val, 2 * n, out, n);
+	return terra_unhex_lower(text + f->val, f->val_len, out, n);
 }
 
 int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line, terra_ledger_row *r)

@@ -401,8 +401,7 @@ static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *le
 		const char *s = json_string_value(h);
 
 		if (!s || strlen(s) != 2 * TERRA_HASH_BYTES ||
-		    !terra_hex_is_lower(s, 2 * TERRA_HASH_BYTES) ||
-		    terra_unhex_n(s, 2 * TERRA_HASH_BYTES, path[i], TERRA_HASH_BYTES) < 0)
+		    terra_unhex_lower(s, 2 * TERRA_HASH_BYTES, path[i], TERRA_HASH_BYTES) < 0)
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "field '%s': hash %zu is not 64 hex digits", field,
 			                     i + 1);
@@ -440,9 +439,7 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 		    idx + 1, (long long)pc->row, (long long)pc->piece, (long long)want_row,
 		    (long long)want_piece);
 	pc->count = piece_count(c->n, pc->piece);
-	if (strlen(values) != (size_t)(8 * pc->count) ||
-	    !terra_hex_is_lower(values, strlen(values)) ||
-	    terra_unhex_n(values, strlen(values), bytes, (size_t)(4 * pc->count)) < 0)
+	if (terra_unhex_lower(values, strlen(values), bytes, (size_t)(4 * pc->count)) < 0)
 		return terra_err_set(
 		    e, TERRA_E_INPUT, "row %lld piece %lld: field 'values' must be %lld hex digits",
 		    (long long)pc->row, (long long)pc->piece, (long long)(8 * pc->count));
@@ -467,6 +464,81 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 }
 
 /*
+ * Where the compiler can, the loop below is built for wider vectors too and
+ * the widest the CPU has is picked when the program loads (GCC's and
+ * clang's target_clones): it regenerates all of B that the challenges touch,
+ * the verifier's main cost (bench/sgemm-verify.sh). Every version does the
+ * same IEEE operations in the same order (no contraction in ISO C mode), so
+ * the verdict does not depend on the CPU.
+ */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef WIDE_CLONES
+#define WIDE_CLONES
+#endif
+
+#define LANES 8 /* partial sums of a row of B_J r_J */
+
+/*
+ * br[l] = sum_j b_lj r_j over the 64 columns of a block from column j0 of
+ * B (r_j = 0 past the block's count), colsq[j] += b_lj^2; b0 is B's first
+ * element in the stream.
+ */
+WIDE_CLONES
+static void block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int64_t j0,
+                       const double *r, double *colsq, double *br)
+{
+	for (int64_t l = 0; l < k; l++) {
+		uint64_t x0 = state + (b0 + (uint64_t)(l * n + j0) + 1) * GOLDEN;
+		double b[TERRA_SGEMM_PIECE], acc[LANES] = {0};
+
+		for (int j = 0; j < TERRA_SGEMM_PIECE; j++)
+			b[j] = (double)(int32_t)(splitmix64(x0 + (uint64_t)j * GOLDEN) >> 40) /
+			           8388608.0 -
+			       1.0;
+		for (int j = 0; j < TERRA_SGEMM_PIECE; j += LANES)
+			for (int q = 0; q < LANES; q++)
+				acc[q] += b[j + q] * r[j + q];
+		for (int j = 0; j < TERRA_SGEMM_PIECE; j++)
+			colsq[j] += b[j] * b[j];
+		br[l] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+		        ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+	}
+}
+
+/*
+ * *abr = a_i . br and *a2 = |a_i|^2 for the row of A whose first element is
+ * a0 in the stream, in LANES partial sums (the same order on every CPU).
+ */
+WIDE_CLONES
+static void row_dot(uint64_t state, uint64_t a0, int64_t k, const double *br, double *abr,
+                    double *a2)
+{
+	double s[LANES] = {0}, q[LANES] = {0};
+	int64_t l = 0;
+
+	for (; l + LANES <= k; l += LANES)
+		for (int t = 0; t < LANES; t++) {
+			uint64_t x = state + (a0 + (uint64_t)(l + t) + 1) * GOLDEN;
+			double a = (double)(int32_t)(splitmix64(x) >> 40) / 8388608.0 - 1.0;
+
+			s[t] += a * br[l + t];
+			q[t] += a * a;
+		}
+	for (int t = 0; l < k; l++, t++) {
+		double a = terra_sgemm_value(state, a0 + (uint64_t)l);
+
+		s[t] += a * br[l];
+		q[t] += a * a;
+	}
+	*abr = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+	*a2 = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+}
+
+/*
  * Freivalds' check of the opened pieces in column block p: B_J r_J and the
  * column norms of B_J from the generator, then per piece of row i
  * sum_j c_ij r_j against a_i . (B_J r_J), in double.
@@ -476,22 +548,12 @@ static int check_block(const terra_sgemm_claim *c, uint64_t state, uint64_t rsta
 {
 	const double u = 1.0 / 16777216.0;
 	int64_t j0 = p * TERRA_SGEMM_PIECE, count = piece_count(c->n, p);
-	double r[TERRA_SGEMM_PIECE], colsq[TERRA_SGEMM_PIECE] = {0}, s2 = 0;
+	double r[TERRA_SGEMM_PIECE] = {0}, colsq[TERRA_SGEMM_PIECE] = {0}, s2 = 0;
 	uint64_t b0 = (uint64_t)(c->m * c->k);
 
 	for (int64_t j = 0; j < count; j++)
 		r[j] = freivalds_r(rstate, j0 + j);
-	for (int64_t l = 0; l < c->k; l++) {
-		uint64_t x = state + (b0 + (uint64_t)(l * c->n + j0) + 1) * GOLDEN;
-		double sum = 0;
-
-		for (int64_t j = 0; j < count; j++, x += GOLDEN) {
-			double b = (double)(splitmix64(x) >> 40) / 8388608.0 - 1.0;
-			sum += b * r[j];
-			colsq[j] += b * b;
-		}
-		br[l] = sum;
-	}
+	block_rows(state, b0, c->k, c->n, j0, r, colsq, br);
 	for (int64_t j = 0; j < count; j++)
 		s2 += r[j] * r[j] * colsq[j];
 	for (size_t i = 0; i < npcs; i++) {
@@ -500,11 +562,7 @@ static int check_block(const terra_sgemm_claim *c, uint64_t state, uint64_t rsta
 
 		if (pc->piece != p)
 			continue;
-		for (int64_t l = 0; l < c->k; l++) {
-			double a = terra_sgemm_value(state, (uint64_t)(pc->row * c->k + l));
-			abr += a * br[l];
-			a2 += a * a;
-		}
+		row_dot(state, (uint64_t)(pc->row * c->k), c->k, br, &abr, &a2);
 		for (int64_t j = 0; j < count; j++)
 			cr += (double)pc->v[j] * r[j];
 		tol = TERRA_SGEMM_TOLERANCE * u * sqrt(a2) * sqrt(s2);

@@ -225,6 +225,35 @@ static void test_key_id(void)
 	is_str(id, "441edc56cebc8e28", "key id is the first 8 bytes of BLAKE2b-256 of the key");
 }
 
+/* The fast coder for public data agrees with the constant-time one on every
+ * byte pair of lowercase hex, and refuses what is not lowercase hex. */
+static void test_unhex_lower(void)
+{
+	int agree = 1, refuse = 1;
+	uint8_t a, b;
+	char pair[3] = {0};
+
+	for (int x = 0; x < 256; x++)
+		for (int y = 0; y < 256; y++) {
+			int lower = ((x >= '0' && x <= '9') || (x >= 'a' && x <= 'f')) &&
+			            ((y >= '0' && y <= '9') || (y >= 'a' && y <= 'f'));
+
+			pair[0] = (char)x;
+			pair[1] = (char)y;
+			if (lower)
+				agree &= terra_unhex_lower(pair, 2, &a, 1) == 0 &&
+				         terra_unhex_n(pair, 2, &b, 1) == 0 && a == b;
+			else
+				refuse &= terra_unhex_lower(pair, 2, &a, 1) < 0;
+		}
+	ok(agree, "unhex_lower decodes every lowercase pair as the constant-time coder does");
+	ok(refuse,
+	   "unhex_lower refuses every other pair (uppercase, NUL, neighbours of the ranges)");
+	ok(terra_unhex_lower("00ab7fff", 7, &a, 4) < 0 &&
+	       terra_unhex_lower("00ab7fff", 8, &a, 3) < 0,
+	   "unhex_lower refuses a length not 2n");
+}
+
 int main(void)
 {
 	umask(022);
@@ -232,6 +261,7 @@ int main(void)
 		return 1;
 	fixture_tmpdir("key");
 	test_hex();
+	test_unhex_lower();
 	test_key_id();
 	test_save_load();
 	test_refusals();
