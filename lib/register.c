@@ -393,7 +393,7 @@ static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t 
 	const char *health =
 	    json_string_value(json_object_get(json_object_get(device, "health"), "status"));
 	int64_t score = terra_register_score(bench), diff = score - u->score;
-	int has_work = json_is_integer(json_object_get(bench, "sgemm_mflops"));
+	int has_work = score > 0; /* a rescore's score is a positive sgemm_mflops (unitchain.h) */
 	int had_work = json_is_integer(json_object_get(old, "sgemm_mflops"));
 
 	*kept = '\0';

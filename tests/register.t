@@ -230,6 +230,10 @@ is "$(field '[.score, .bench.sgemm_mflops] | map(tostring) | join(" ")' "$tmp/nb
 	"a benchmarked unit's device again with fp32_mflops alone keeps its score and benchmark"
 is "$(sqlite3 "$NB/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore unit" \
 	"... and adds no rescore entry"
+jq -c '.bench.sgemm_mflops = 0' "$dev/pocl-cpu.ndjson" >"$tmp/zero.ndjson"
+quiet terra-register -H "$NB" "$tmp/zero.ndjson" >"$tmp/nb.unit"
+is "$(field .score "$tmp/nb.unit") $(sqlite3 "$NB/terra.db" "SELECT count(*) FROM entries")" "154321 3" \
+	"a benchmark with sgemm_mflops 0 does not rescore the unit to 0"
 if [ -x "$bin/terra-ledger" ]; then
 	ok "terra-ledger verify accepts the rescored unit's ledger" terra-ledger -H "$NB" verify
 else
