@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The peer of bench/ledger.sh: verifies a terra-ledger ndjson export with
 Python's hashlib and PyNaCl, sharing no code with libterra. For every entry
-line: SHA-256(0x00 || line) as the leaf, prev equal to the last leaf, the
+line: SHA-256(0x00 || line) as the leaf, prev equal to the last leaf (for
+entry 1 the owner key, its pin, or 64 zeros in a ledger begun before pins), the
 RFC 6962 root by a frontier of perfect subtrees; for every checkpoint line:
 the Ed25519 signature over the line without "sig" (keys stay sorted) and the
 root. Settlement inputs are not recomputed (the bench ledger has none).
@@ -20,11 +21,13 @@ def node(a, b):
 
 def main():
     vk = nacl.signing.VerifyKey(bytes.fromhex(sys.argv[1]))
-    stack, n, prev = [], 0, bytes(32)
+    stack, n, prev = [], 0, None
     for line in sys.stdin.buffer:
         line = line.rstrip(b"\n")
         rec = json.loads(line)
         if rec["type"] == "entry":
+            if n == 0 and bytes.fromhex(rec["prev"]) in (bytes(vk), bytes(32)):
+                prev = bytes.fromhex(rec["prev"])
             if rec["seq"] != n + 1 or bytes.fromhex(rec["prev"]) != prev:
                 sys.exit("entry %d: bad chain" % rec["seq"])
             leaf = hashlib.sha256(b"\x00" + line).digest()

@@ -363,6 +363,7 @@ int terra_ledger_verify_export_since(struct terra_reader *r, const uint8_t pk[TE
 	memset(rep, 0, sizeof *rep);
 	if (terra_verifier_init(&v, pk, since, e))
 		return -1;
+	v.keyname = "the --pubkey key";
 	o.threads = v.threads;
 	if (terra_batch_each(next_line, &x, terra_reader_name(r), &o, e) ||
 	    pending_finish(&v, &x.pend, e))

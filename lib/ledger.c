@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(TERRA_PK_BYTES == TERRA_HASH_BYTES, "entry 1's prev holds the owner key");
+
 static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey", "rescore",
                                     "meter", "settlement", "payment", NULL};
 
@@ -141,6 +143,35 @@ out:
 	return ret;
 }
 
+/*
+ * An append under another owner key than the one entry 1 pins is refused:
+ * a replaced owner key signs nothing (lib/ledger.h).
+ */
+static int check_pin(terra_home *h, int64_t n, terra_err *e)
+{
+	uint8_t prev[TERRA_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	int pinned, ret = -1;
+
+	if (n < 1)
+		return 0;
+	if (terra_db_prepare(h->db, "SELECT prev_hash FROM entries WHERE seq = 1", &st, e))
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW || terra_ledger_blob32(st, 0, prev)) {
+		terra_err_set(e, TERRA_E_VERIFY,
+		              "ledger: entry 1: missing or malformed; run 'terra-ledger verify'");
+		goto out;
+	}
+	if (terra_ledger_pin_check(prev, h->owner.pk, "this home's key", &pinned, e)) {
+		terra_err_wrap(e, "ledger");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* Signs and stores the checkpoint for the tree in acc. */
 static int put_checkpoint(terra_home *h, const terra_merkle_acc *acc, terra_err *e)
 {
@@ -215,8 +246,10 @@ int terra_ledger_append(terra_home *h, const char *kind, const json_t *payload, 
 	terra_time_format(now, created_at);
 	if (terra_rec_dumps(payload, &ptext, &plen, e))
 		return terra_err_wrap(e, "ledger: entry payload");
-	if (load_tip(h->db, &n, prev, &acc, e))
+	if (load_tip(h->db, &n, prev, &acc, e) || check_pin(h, n, e))
 		goto out;
+	if (n == 0) /* the first entry pins the owner key */
+		memcpy(prev, h->owner.pk, TERRA_PK_BYTES);
 	if (terra_limit_created_at(h->db, now, e))
 		goto out;
 	if (terra_ledger_entry_line(&line, n + 1, kind, ptext, plen, prev, created_at)) {

@@ -11,8 +11,11 @@
  *   {"type":"entry","v":1,"seq":N,"kind":K,"payload":{...},"prev":"<hex>",
  *    "created_at":"<time>"}
  * (canonical key order; seqs start at 1; prev is the leaf hash of entry
- * N - 1, 64 zeros for the first); leaf = SHA-256(0x00 || that). Entry N is
- * leaf N - 1 of the Merkle tree.
+ * N - 1); leaf = SHA-256(0x00 || that). Entry N is leaf N - 1 of the
+ * Merkle tree. The first entry's prev is the owner public key that began
+ * the ledger, pinned under every root: verify checks checkpoints against
+ * it, and an append under another key is refused. 64 zeros there is a
+ * ledger begun before pins (rep->pinned 0), which pins nothing.
  *
  * The checkpoint of size N is the signed record
  *   {"type":"checkpoint","v":1,"origin":"terra:<owner pubkey hex>",
@@ -46,6 +49,7 @@ typedef struct terra_ledger_report {
 	int64_t entries;
 	int64_t checkpoints;
 	int64_t settlements;
+	int pinned; /* entry 1 pins the owner key verified with (0: begun before pins, or empty) */
 	uint8_t root[TERRA_HASH_BYTES]; /* root of all entries */
 	/* With the _since verifiers: the root of the first `since` entries, to
 	 * check that the ledger extends a checkpoint kept earlier. */

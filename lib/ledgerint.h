@@ -34,6 +34,14 @@ int terra_ledger_entry_line(terra_buf *b, int64_t seq, const char *kind, const c
  * account must need no escape (terra_ledger_safe_text). fprintf's result.
  */
 int terra_ledger_holding_write(FILE *f, const char *account, int64_t units, int64_t seq);
+/*
+ * The owner key pin (lib/ledger.h): entry 1's prev is the owner key the
+ * ledger was begun with. 0 when prev is pk (*pinned 1) or 64 zeros, a
+ * ledger begun before pins (*pinned 0); else TERRA_E_VERIFY naming both
+ * keys, pk as keyname says ("owner.pub's key").
+ */
+int terra_ledger_pin_check(const uint8_t prev[TERRA_HASH_BYTES], const uint8_t pk[TERRA_PK_BYTES],
+                           const char *keyname, int *pinned, terra_err *e);
 /* "terra:<pk hex>", the checkpoints' origin. */
 void terra_ledger_origin(const uint8_t pk[TERRA_PK_BYTES], char out[TERRA_ORIGIN_MAX]);
 /* 1 when s needs no JSON escape. */

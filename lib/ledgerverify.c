@@ -41,6 +41,7 @@ int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int
 {
 	memset(v, 0, sizeof *v);
 	memcpy(v->pk, pk, TERRA_PK_BYTES);
+	v->keyname = "the key given";
 	terra_ledger_origin(pk, v->origin);
 	terra_merkle_acc_init(&v->acc);
 	v->since_size = since;
@@ -70,6 +71,7 @@ void terra_verifier_report(terra_verifier *v, terra_ledger_report *rep)
 	memcpy(rep->since_root, v->since_root, TERRA_HASH_BYTES);
 	rep->checkpoints = v->checkpoints;
 	rep->settlements = v->settlements;
+	rep->pinned = v->pinned;
 	terra_merkle_acc_root(&v->acc, rep->root);
 	rep->balances = v->balances;
 	v->balances = NULL;
@@ -89,8 +91,27 @@ static int seq_in_order(const terra_verifier *v, int64_t seq, terra_err *e)
 	                     v->n + 1, seq);
 }
 
-static int prev_matches(const terra_verifier *v, int64_t seq, const uint8_t *prev, terra_err *e)
+int terra_ledger_pin_check(const uint8_t prev[TERRA_HASH_BYTES], const uint8_t pk[TERRA_PK_BYTES],
+                           const char *keyname, int *pinned, terra_err *e)
 {
+	static const uint8_t zeros[TERRA_HASH_BYTES];
+	char pin[TERRA_PK_HEX], given[TERRA_PK_HEX];
+
+	*pinned = !memcmp(prev, pk, TERRA_PK_BYTES);
+	if (*pinned || !memcmp(prev, zeros, sizeof zeros))
+		return 0;
+	terra_hex(prev, TERRA_PK_BYTES, pin);
+	terra_hex(pk, TERRA_PK_BYTES, given);
+	return terra_err_set(e, TERRA_E_VERIFY,
+	                     "entry 1: the ledger is pinned to owner key %s, not to %s %s", pin,
+	                     keyname, given);
+}
+
+/* Entry 1's prev is the pin (lib/ledger.h), any other the leaf hash before it. */
+static int prev_matches(terra_verifier *v, int64_t seq, const uint8_t *prev, terra_err *e)
+{
+	if (seq == 1)
+		return terra_ledger_pin_check(prev, v->pk, v->keyname, &v->pinned, e);
 	if (!memcmp(prev, v->prev, TERRA_HASH_BYTES))
 		return 0;
 	return terra_err_set(e, TERRA_E_VERIFY,
@@ -678,6 +699,7 @@ int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report 
 	memset(rep, 0, sizeof *rep);
 	if (terra_verifier_init(&v, h->owner.pk, since, e))
 		return -1;
+	v.keyname = "owner.pub's key";
 	o.threads = v.threads;
 	/* One read transaction: a consistent snapshot while others append. */
 	if (terra_db_exec(h->db, "BEGIN", e))

@@ -22,6 +22,8 @@
 
 typedef struct terra_verifier {
 	uint8_t pk[TERRA_PK_BYTES];
+	const char *keyname; /* where pk came from, for the pin's message: "owner.pub's key" */
+	int pinned;          /* entry 1's prev is pk (0: a ledger begun before pins) */
 	char origin[TERRA_ORIGIN_MAX];
 	int64_t n;           /* entries verified */
 	int64_t checkpoints; /* checkpoints verified (sizes 1..checkpoints) */

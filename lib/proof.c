@@ -324,6 +324,16 @@ int terra_ledger_verify_proof(const json_t *proof, const uint8_t pk[TERRA_PK_BYT
 		              "proof: entry is not the settlement entry at index %" PRId64, index);
 		goto out;
 	}
+	if (seq == 1) { /* entry 1 pins the owner key */
+		uint8_t prev[TERRA_HASH_BYTES];
+		int pinned;
+		if (terra_rec_hex(entry, "prev", prev, TERRA_HASH_BYTES, e) ||
+		    terra_ledger_pin_check(prev, pk, "the --pubkey key", &pinned, e)) {
+			e->kind = TERRA_E_VERIFY;
+			terra_err_wrap(e, "proof");
+			goto out;
+		}
+	}
 	pperiod = json_string_value(json_object_get(payload, "period"));
 	if (!pperiod || strcmp(pperiod, period)) {
 		terra_err_set(e, TERRA_E_VERIFY, "proof: entry is not the settlement of period %s",

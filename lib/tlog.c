@@ -341,6 +341,7 @@ out:
 /* Each entry read from the tiles: canonical, in sequence, chained to the one before. */
 struct chain {
 	uint8_t prev[TERRA_HASH_BYTES];
+	const uint8_t *pk; /* the owner key that entry 1 pins */
 };
 
 static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, terra_err *e)
@@ -369,7 +370,11 @@ static int check_entry(void *ctx, uint64_t index, const void *data, size_t len, 
 		              index + 1);
 		goto out;
 	}
-	if (memcmp(prev, c->prev, TERRA_HASH_BYTES)) {
+	if (index == 0) {
+		int pinned;
+		if (terra_ledger_pin_check(prev, c->pk, "the note's key", &pinned, e))
+			goto out;
+	} else if (memcmp(prev, c->prev, TERRA_HASH_BYTES)) {
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRIu64 ": prev is not the entry before",
 		              index + 1);
 		goto out;
@@ -395,6 +400,7 @@ int terra_tlog_verify_tiles(const char *dir, const uint8_t pk[TERRA_PK_BYTES], i
 	if (terra_tlog_kept_open(path, pk, NULL, 0, 0, &k, e))
 		return -1;
 	memset(c.prev, 0, sizeof c.prev);
+	c.pk = pk;
 	if (terra_tiles_read(dir, k.cp.size, &leaves, check_entry, &c, e))
 		return -1;
 	terra_merkle_root((const uint8_t(*)[TERRA_HASH_BYTES])leaves, (size_t)k.cp.size, root);

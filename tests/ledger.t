@@ -33,8 +33,8 @@ is "$(db "$TERRA_HOME" 'SELECT count(*) FROM entries')" 3 "three registrations, 
 is "$(db "$TERRA_HOME" 'SELECT count(*) FROM checkpoints')" 3 "and three checkpoints"
 is "$(db "$TERRA_HOME" 'SELECT group_concat(kind) FROM entries')" "unit,unit,unit" \
 	"of kind unit"
-is "$(db "$TERRA_HOME" 'SELECT hex(prev_hash) FROM entries WHERE seq = 1')" \
-	"$(printf '%064d' 0)" "the first entry's prev is zeros"
+is "$(db "$TERRA_HOME" 'SELECT lower(hex(prev_hash)) FROM entries WHERE seq = 1')" \
+	"$owner" "the first entry's prev is the owner key (the pin)"
 is "$(db "$TERRA_HOME" 'SELECT count(*) FROM entries a JOIN entries b ON b.seq = a.seq + 1
 	WHERE b.prev_hash = a.leaf_hash')" 2 "each prev is the previous entry's leaf hash"
 

@@ -48,6 +48,11 @@ int ledger_verify(const struct tlog_opts *t, const char *usage_text)
 		terra_warnf("verify: %s", e.msg);
 		return terra_exit_status(&e);
 	}
+	if (rep.entries && !rep.pinned)
+		terra_warnf("verify: note: entry 1 pins no owner key (a ledger begun before pins): "
+		            "its checkpoints were checked against %s as it is; keep a checkpoint "
+		            "note and verify --since it to detect a replaced key",
+		            t->pubkey ? "the --pubkey key" : "owner.pub");
 	rc = terra_receipt_verified(&rep, pk, &rec, &e);
 	terra_ledger_report_free(&rep);
 	if (rc < 0 || terra_rec_write(stdout, rec, &e) < 0)

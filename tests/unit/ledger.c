@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 enum { N = 300 };
@@ -151,6 +152,63 @@ static void test_hand_writers(void)
 	ok(!bad, "hand-written holding records equal the canonical writer's bytes");
 }
 
+/* Entry 1's prev pins the owner key: another key neither appends nor verifies. */
+static void test_pin(terra_home *h)
+{
+	static const uint8_t zeros[TERRA_HASH_BYTES];
+	terra_ledger_report rep = {0};
+	terra_key mine = h->owner, other = {{0}, NULL};
+	terra_err e = {0};
+	int64_t seq = 0, before;
+	json_t *p = meter_payload(0);
+	int pinned = -1;
+	char want[TERRA_PK_HEX], got[TERRA_PK_HEX];
+	sqlite3_stmt *st;
+
+	sqlite3_prepare_v2(h->db, "SELECT prev_hash FROM entries WHERE seq = 1", -1, &st, NULL);
+	ok(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == TERRA_PK_BYTES &&
+	       !memcmp(sqlite3_column_blob(st, 0), mine.pk, TERRA_PK_BYTES),
+	   "entry 1's prev is the owner public key");
+	sqlite3_finalize(st);
+	ok(terra_ledger_pin_check(zeros, mine.pk, "k", &pinned, &e) == 0 && pinned == 0,
+	   "64 zeros: a ledger begun before pins, not pinned");
+	ok(terra_ledger_pin_check(mine.pk, mine.pk, "k", &pinned, &e) == 0 && pinned == 1,
+	   "the key itself: pinned");
+	if (terra_key_generate(&other, &e) < 0) {
+		ok(0, "another key pair");
+		json_decref(p);
+		return;
+	}
+	ok(terra_ledger_pin_check(mine.pk, other.pk, "owner.pub's key", &pinned, &e) < 0 &&
+	       e.kind == TERRA_E_VERIFY,
+	   "another key: refused as a verification failure");
+	terra_hex(mine.pk, TERRA_PK_BYTES, want);
+	terra_hex(other.pk, TERRA_PK_BYTES, got);
+	ok(!strncmp(e.msg, "entry 1: the ledger is pinned to owner key ", 43) &&
+	       strstr(e.msg, want) && strstr(e.msg, got) &&
+	       strstr(e.msg, ", not to owner.pub's key "),
+	   "naming both keys");
+
+	before = fixture_sql_int(h->db, "SELECT count(*) FROM entries");
+	h->owner = other;
+	terra_db_begin(h->db, &e);
+	ok(terra_ledger_append(h, "meter", p, &seq, &e) < 0,
+	   "an append under another key is refused");
+	ok(!strncmp(e.msg, "ledger: entry 1: the ledger is pinned to owner key ", 51) &&
+	       strstr(e.msg, "not to this home's key "),
+	   "and says why");
+	terra_db_rollback(h->db);
+	is_int(fixture_sql_int(h->db, "SELECT count(*) FROM entries"), before, "nothing appended");
+	ok(terra_ledger_verify(h, &rep, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "verify against another key fails");
+	ok(!strncmp(e.msg, "entry 1: the ledger is pinned", 29),
+	   "at entry 1, before any checkpoint");
+	terra_ledger_report_free(&rep);
+	h->owner = mine;
+	terra_key_wipe(&other);
+	json_decref(p);
+}
+
 int main(void)
 {
 	const char *dir;
@@ -223,7 +281,9 @@ int main(void)
 	ok(terra_ledger_verify(&h, &rep, &e) == 0, "the ledger verifies");
 	is_int(rep.entries, N, "of 300 entries");
 	ok(!memcmp(rep.root, root, TERRA_HASH_BYTES), "its root is the last checkpoint's");
+	ok(rep.pinned, "and entry 1 pins the owner key");
 	terra_ledger_report_free(&rep);
+	test_pin(&h);
 
 	terra_home_close(&h);
 	test_hand_writers();
