@@ -101,12 +101,17 @@ EXAMPLE_FILES = $(sort $(shell find examples -type f))
         lint-layers lint-format \
         format help fuzz
 FAULTINJECT = $(BUILD)/tests/faultinject.so
-all: $(CMDS) $(UNITS) $(FAULTINJECT)
+SGEMMPROVE  = $(BUILD)/tests/sgemmprove
+all: $(CMDS) $(UNITS) $(FAULTINJECT) $(SGEMMPROVE)
 
 # LD_PRELOAD write-fault injector used by the robustness tests.
 $(FAULTINJECT): tests/tools/faultinject.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -O1 -g -fPIC -shared $< -o $@ -ldl
+
+# Proves rows of an sgemm run again, for the tests that replay sgemm work.
+$(SGEMMPROVE): $(BUILD)/tests/tools/sgemmprove.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_A) $(PKG_LIBS) -o $@
 
 # Each object depends on the headers it includes (-MMD writes them to its .d
 # file; -MP keeps make going when a header is removed).
@@ -114,7 +119,7 @@ $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/cmd/*/*.d $(BUILD)/tests/unit/*.d)
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/cmd/*.d $(BUILD)/cmd/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/tests/tools/*.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "terra-settle [-p PERIOD] [--revenue AMOUNT] --holders FILE\n"
+    "terra-settle [-p PERIOD [--adjust OLD]] [--revenue AMOUNT] --holders FILE\n"
     "       [--policy FILE | --contributors BPS --holders-share BPS --treasury BPS]\n"
     "       [--meter-key KEY]... [--strict] [--reject FILE] [-j N] [-n] [-H DIR] [FILE...]";
 
@@ -27,11 +27,13 @@ enum {
 	OPT_TREASURY,
 	OPT_STRICT,
 	OPT_REJECT,
-	OPT_METER_KEY
+	OPT_METER_KEY,
+	OPT_ADJUST
 };
 
 static const terra_cli_opt options[] = {
     {'p', "period", "PERIOD", "the period settled", NULL, NULL},
+    {OPT_ADJUST, "adjust", "OLD", "also pay late usage of OLD, a settled period", NULL, NULL},
     {OPT_REVENUE, "revenue", "AMOUNT", "the period's revenue, in TERRA", NULL, NULL},
     {OPT_HOLDERS, "holders", "FILE", "the holders snapshot (CSV: account,balance)", NULL, NULL},
     {OPT_POLICY, "policy", "FILE", "the policy, from a file", NULL, NULL},
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
 	terra_home home;
 	terra_err e;
 	const char *home_dir = NULL, *holders = NULL, *policy_file = NULL, *period = NULL;
+	const char *adjust = NULL;
 	int64_t revenue = 0, pool, seq;
 	const char *reject = NULL;
 	int strict = 0, has_revenue = 0, nbps = 0, c, rc, status, dry = 0, quarantined, i;
@@ -71,6 +74,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			period = optarg;
+			break;
+		case OPT_ADJUST:
+			adjust = optarg;
 			break;
 		case OPT_REVENUE:
 			if (terra_money_parse(optarg, 0, &revenue, &e) < 0)
@@ -144,6 +150,10 @@ int main(int argc, char **argv)
 	}
 	if (period && terra_settle_set_period(s, period, &e) < 0)
 		terra_usage_error(usage_text, "-p '%s': %s", period, e.msg);
+	if (adjust && !period)
+		terra_usage_error(usage_text, "--adjust needs the period paying it (-p)");
+	if (adjust && terra_settle_set_adjusts(s, adjust, &e) < 0)
+		terra_usage_error(usage_text, "--adjust '%s': %s", adjust, e.msg);
 	if (has_revenue && terra_settle_set_revenue(s, revenue, &e) < 0)
 		terra_die_err(&e);
 
@@ -162,6 +172,12 @@ int main(int argc, char **argv)
 		if (terra_settle_trust(s, keys[i], &e) < 0)
 			terra_die_err(&e);
 	terra_settle_set_registry(s, home.db);
+	if (terra_settle_open_adjust(s, &e) < 0) {
+		terra_warn_err(&e);
+		terra_home_close(&home);
+		terra_settle_free(s);
+		return terra_cli_finish(terra_exit_status(&e));
+	}
 	terra_settle_set_dry(s, dry);
 	status =
 	    read_meters(s, argv + optind, argc - optind, reject, strict, threads, &quarantined);

@@ -4,7 +4,7 @@
 # (examples/systemd/terra-settle.timer) run it a few minutes past each hour.
 #
 # usage: settle-hourly.sh [-H DIR] [-u UNITS [-a OWNERS]] [-r REVENUE | -c PRICE] -k HOLDERS
-#                         [-p PERIOD] [-o DIR] [-S SLURM] USAGE...
+#                         [-p PERIOD] [-o DIR] [-S SLURM] [-L LATE] USAGE...
 #
 #   USAGE     usage record files, or folders whose *.ndjson files are read
 #             (a spool that providers copy their usage into)
@@ -24,15 +24,23 @@
 #             (examples/slurm/collect.sh writes one per cluster)
 #   -o DIR    keep meter-HOUR.ndjson, payouts-HOUR.ndjson and any
 #             rejected-HOUR.ndjson there; without it payouts go to stdout
+#   -L LATE   a folder of late usage: LATE/OLD/*.ndjson, OLD an hour already
+#             settled, named as the files of -o name it (2026-11-21T100000Z)
 #
 # Running it again for an hour already settled changes nothing: terra-settle
 # settles a period exactly once and answers a repeat with the same inputs
-# with the same payouts. If usage for the hour changed (a late file), the
-# repeat fails and changes nothing; a later hour cannot pay it either (its
-# meter records count only the usage inside their own hour, and settled
-# periods never overlap), so keep such a file out of the spool and send it
-# before the hour is settled: settle a few minutes after the hour, once
-# every provider has shipped.
+# with the same payouts. If usage for the hour changed, the repeat fails and
+# changes nothing: a file that comes after its hour was settled is late.
+# Keep it out of the spool and put it in LATE/OLD/ (-L), OLD the hour its
+# usage belongs to: the next hour settled pays it (terra-settle --adjust
+# OLD: metered for OLD, paid from this hour's pool, recorded in its entry),
+# and the files move to LATE/OLD/paid-in-HOUR/, its meter records to
+# LATE/OLD/paid-in-HOUR/meter/late.ndjson (a repeat uses them). One hour of late usage is
+# paid per hour settled, the oldest first. Late usage whose seqs were paid
+# for OLD already (the same file again, or one mixing paid records) is
+# refused whole: its files move to LATE/OLD/refused-in-HOUR/ with the reason
+# in reason.txt, the hour is settled without it, and the script exits 1.
+# Usage older than 7 days is not paid late (terra-settle(1), Paid evidence).
 #
 # A usage line that does not verify (bad signature, unknown unit, replayed
 # seq, a meter or payout line that only a trusted stage may write) is
@@ -56,7 +64,7 @@ prog=${0##*/}
 [ -n "${TERRA_BIN:-}" ] && PATH=$TERRA_BIN:$PATH
 usage() {
 	echo "usage: $prog [-H DIR] [-u UNITS [-a OWNERS]] [-r REVENUE | -c PRICE] -k HOLDERS" \
-		"[-p PERIOD] [-o DIR] [-S SLURM] USAGE..." >&2
+		"[-p PERIOD] [-o DIR] [-S SLURM] [-L LATE] USAGE..." >&2
 	exit 2
 }
 die() {
@@ -94,8 +102,8 @@ failed() {
 	esac
 }
 
-home='' units='' owners='' revenue='' price='' holders='' period='' outdir='' slurm=''
-while getopts H:u:a:r:c:k:p:o:S:h opt; do
+home='' units='' owners='' revenue='' price='' holders='' period='' outdir='' slurm='' late=''
+while getopts H:u:a:r:c:k:p:o:S:L:h opt; do
 	case $opt in
 	H) home=$OPTARG ;;
 	u) units=$OPTARG ;;
@@ -106,6 +114,7 @@ while getopts H:u:a:r:c:k:p:o:S:h opt; do
 	p) period=$OPTARG ;;
 	o) outdir=$OPTARG ;;
 	S) slurm=$OPTARG ;;
+	L) late=$OPTARG ;;
 	h)
 		sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"
 		exit 0
@@ -192,16 +201,84 @@ elif [ "$st" != 0 ]; then
 	die "$period: terra-meter failed: nothing settled"
 fi
 
+# Late usage: the hour this one paid already (a repeat), else the oldest
+# hour of LATE with files waiting. Metered for its own hour, checked by a
+# dry run of the settlement; refused, it is set aside and the hour settles.
+old='' oldtag='' oldfiles='' late_refused=0
+if [ -n "$late" ] && [ -d "$late" ]; then
+	for d in "$late"/*/paid-in-"$tag"; do
+		[ -d "$d" ] && oldtag=$(basename "$(dirname "$d")") && oldfiles=$d
+	done
+	if [ -z "$oldtag" ]; then
+		for d in "$late"/*/; do
+			d=${d%/}
+			o=$(basename "$d")
+			# LATE/OLD is an earlier hour, named as -o names files; sorted by name
+			# (the glob's order), which is the order in time
+			case $o in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;; *) continue ;; esac
+			[ "$o" != "$tag" ] && [ "$(printf '%s\n%s\n' "$o" "$tag" | sort | head -n 1)" = "$o" ] ||
+				continue
+			set -- "$d"/*.ndjson
+			[ -f "$1" ] || continue
+			oldtag=$o oldfiles=$d
+			break
+		done
+	fi
+fi
+if [ -n "$oldtag" ]; then
+	old=$(echo "$oldtag" | sed 's/^\(.*T..\)\(..\)\(..\)Z$/\1:\2:\3Z/')/PT1H
+	set -- -p "$old"
+	[ -n "$units" ] && set -- "$@" -u "$units"
+	[ -n "$owners" ] && set -- "$@" --owners "$owners"
+	[ -n "$price" ] && set -- "$@" --price "$price"
+	[ -n "$slurm" ] && set -- "$@" --slurm "$slurm"
+	st=0
+	: >"$work/late.err"
+	if [ -f "$oldfiles/meter/late.ndjson" ]; then
+		# a repeat: the meter records paid (metering paid usage again is refused)
+		cp "$oldfiles/meter/late.ndjson" "$work/late.ndjson"
+	else
+		try "$work/late.ndjson" terra-meter -o json "$@" "$oldfiles"/*.ndjson 2>"$work/late.err" || st=$?
+	fi
+	if [ "$st" = 0 ]; then
+		set -- -n -p "$period" --adjust "$old" --holders "$holders"
+		[ -n "$revenue" ] && set -- "$@" --revenue "$revenue"
+		try /dev/null terra-settle "$@" "$work/meter.ndjson" "$work/late.ndjson" 2>>"$work/late.err" || st=$?
+	fi
+	case $st in
+	0) ;;
+	75) failed "late usage of $old" "$st" ;;
+	*)
+		grep -v ': TERRA_NOW is set' "$work/late.err" >&2 || :
+		if [ "$oldfiles" = "$late/$oldtag" ]; then
+			mkdir -p "$oldfiles/refused-in-$tag"
+			mv "$oldfiles"/*.ndjson "$oldfiles/refused-in-$tag/"
+			grep -v ': TERRA_NOW is set' "$work/late.err" >"$oldfiles/refused-in-$tag/reason.txt" || :
+		fi
+		echo "$prog: $period: the late usage of $old is refused (in $oldfiles/refused-in-$tag): settling the hour without it" >&2
+		late_refused=1 old=''
+		;;
+	esac
+fi
+
 # Settle: once per period; a repeat with the same meter records is a no-op.
-if [ ! -s "$work/meter.ndjson" ] && [ -z "$revenue" ]; then
+if [ ! -s "$work/meter.ndjson" ] && [ -z "$revenue" ] && [ -z "$old" ]; then
 	echo "$prog: $period: no usage and no revenue: nothing to settle" >&2
 	exit 0
 fi
 set -- -p "$period" --holders "$holders"
 [ -n "$revenue" ] && set -- "$@" --revenue "$revenue"
+set -- "$@" "$work/meter.ndjson"
+[ -n "$old" ] && set -- --adjust "$old" "$@" "$work/late.ndjson"
 st=0
-try "$work/payouts.ndjson" terra-settle "$@" "$work/meter.ndjson" || st=$?
+try "$work/payouts.ndjson" terra-settle "$@" || st=$?
 [ "$st" = 0 ] || { failed terra-settle "$st"; die "$period: terra-settle failed"; }
+if [ -n "$old" ] && [ "$oldfiles" = "$late/$oldtag" ]; then
+	mkdir -p "$oldfiles/paid-in-$tag/meter"
+	mv "$oldfiles"/*.ndjson "$oldfiles/paid-in-$tag/"
+	cp "$work/late.ndjson" "$oldfiles/paid-in-$tag/meter/late.ndjson"
+	echo "$prog: $period: paid the late usage of $old (now in $oldfiles/paid-in-$tag)" >&2
+fi
 
 # Verify the whole ledger: chain, signatures, checkpoints, every settlement.
 st=0
@@ -218,4 +295,5 @@ if [ -n "$outdir" ]; then
 else
 	cat "$work/payouts.ndjson"
 fi
+[ "$late_refused" = 0 ] || die "$period: settled, but the late usage of LATE/$oldtag was refused"
 [ "$quarantined" = 0 ] || die "$period: settled, but $quarantined usage lines were quarantined"

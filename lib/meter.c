@@ -454,8 +454,8 @@ static void cells_of(const terra_meter *m, const terra_usage_verdict *u, int64_t
 }
 
 /*
- * The nonces of a sha256d record credited in each metered period: none
- * counted twice in this run, nor paid by the settlement host for another
+ * The nonces of a sha256d record (rows of an sgemm record's product) in each
+ * metered period: none counted twice in this run, nor paid by the settlement host for another
  * period (metering a settled period again gives what was settled). NULL or
  * why not.
  */
@@ -464,6 +464,8 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 	terra_paid_who who;
 	char hex[65], period[TERRA_PERIOD_MAX];
 	int64_t c, c0, c1, lo, hi;
+	const char *what =
+	    u->workload == TERRA_WL_SGEMM ? "rows of the sgemm run" : "nonces of header";
 
 	if (!u->has_nonces)
 		return NULL;
@@ -479,14 +481,13 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
 			continue;
 		terra_hex(u->header_id, sizeof u->header_id, hex);
 		if (who.unit < 0)
-			return terra_msgf(
-			    "usage record: evidence already paid: nonces of header %s in "
-			    "[%lld, %lld) were paid for period %s",
-			    hex, (long long)lo, (long long)hi, who.period);
-		return terra_msgf(
-		    "usage record: evidence seen before: nonces of header %s in [%lld, "
-		    "%lld) were counted for unit '%s' (records from seq %lld)",
-		    hex, (long long)lo, (long long)hi, m->units[who.unit].c.id, (long long)who.seq);
+			return terra_msgf("usage record: evidence already paid: %s %s in "
+			                  "[%lld, %lld) were paid for period %s",
+			                  what, hex, (long long)lo, (long long)hi, who.period);
+		return terra_msgf("usage record: evidence seen before: %s %s in [%lld, "
+		                  "%lld) were counted for unit '%s' (records from seq %lld)",
+		                  what, hex, (long long)lo, (long long)hi, m->units[who.unit].c.id,
+		                  (long long)who.seq);
 	}
 	return NULL;
 }

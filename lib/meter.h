@@ -16,11 +16,12 @@
  *   - a unit is never busy twice at once, and its records follow each other
  *     in time in the order of their seqs ("overlapping busy time");
  *   - work is at least 1 and the workload known; what the evidence proves is
- *     the record's verified work (lib/usage.c: sha256d by lib/sha256dproof.h;
- *     sgemm 0 until its evidence is checked; kernel 0), and no more work
- *     than the unit's benchmark allows (terra_meter_rate_ok);
- *   - no sha256d nonce is counted twice, in this run or paid before by the
- *     settlement host (lib/paid.h, terra_meter_paid_db).
+ *     the record's verified work (lib/usage.c: sha256d by lib/sha256dproof.h,
+ *     sgemm by lib/sgemmproof.h; kernel 0), and no more work than the
+ *     unit's benchmark allows (terra_meter_rate_ok);
+ *   - no sha256d nonce, and no row of an sgemm run's product, is counted
+ *     twice, in this run or paid before by the settlement host (lib/paid.h,
+ *     terra_meter_paid_db).
  * Records that do not touch [from, to) are skipped without verification.
  *
  * A unit's weight in a period is its verified work in one unit, FLOPs, by

@@ -1,11 +1,13 @@
 #ifndef TERRA_PAID_H
 #define TERRA_PAID_H
 /*
- * Evidence counted or paid, so that no sha256d nonce is paid twice
- * (terra-meter(1), terra-settle(1)). A nonce is named by its header
- * template's SHA-256 and its number; a set holds, per header, disjoint
- * nonce ranges with who had them: a unit and seq of this meter run, or a
- * settled period.
+ * Evidence counted or paid, so that no sha256d nonce, and no row of an
+ * sgemm run's product, is paid twice (terra-meter(1), terra-settle(1)). A
+ * nonce is named by its header template's SHA-256 and its number, a row by
+ * its run's work id (terra_sgemm_work_id: the SHA-256 of the run's inputs,
+ * which name its product) and its number; a set holds, per id ("header"),
+ * disjoint ranges with who had them: a unit and seq of this meter run, or a
+ * settled period. An sgemm run's time is its start.
  *
  * The settlement host keeps what it paid in the paid_evidence table, one
  * row per header range of a settled meter record. Memory is bounded by
@@ -18,6 +20,9 @@
  * headers there, each in the one or two periods its records touch, about
  * 340 rows per unit with hourly periods (more for a device that exhausts
  * 2^40 nonces sooner than it rolls by time: one header per 2^40 hashes).
+ * An sgemm run adds one id, one row per period its records touch (its
+ * stretches follow each other, so their rows join): a unit that ran R sgemm
+ * runs in the last TERRA_PAID_KEEP_S adds about R + the periods they span.
  */
 #include "err.h"
 

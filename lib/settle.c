@@ -28,6 +28,7 @@ struct terra_settle {
 	terra_settle_unit *units;
 	size_t nunits, capunits;
 	char **canon; /* the records' canonical forms, for their digest */
+	size_t ncanon, capcanon;
 	terra_settle_calc calc;
 	char inputs_digest[TERRA_HASH_HEX];
 	uint8_t meter_digest[TERRA_HASH_BYTES], holders_digest[TERRA_HASH_BYTES];
@@ -42,6 +43,12 @@ struct terra_settle {
 	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
 	json_t *rates;          /* the meter records' rates: one set per settlement */
 	int dry;
+	/* --adjust: late meter records of the settled period `adjusts` */
+	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
+	terra_settle_unit *late;
+	size_t nlate, caplate;
+	json_t *adj_covers;      /* [[UNIT, FIRST, LAST], ...] from the late records */
+	terra_settle_paid *paid; /* what was paid for adjusts */
 };
 
 /* ---- gathering the inputs ------------------------------------------------ */
@@ -76,8 +83,10 @@ int terra_settle_new(terra_settle **sp, terra_err *e)
 	if (!s)
 		return terra_err_sys(e, "settle");
 	s->covers = json_array();
-	if (!s->covers) {
+	s->adj_covers = json_array();
+	if (!s->covers || !s->adj_covers) {
 		json_decref(s->covers);
+		json_decref(s->adj_covers);
 		free(s);
 		return terra_err_sys(e, "settle");
 	}
@@ -92,10 +101,13 @@ void terra_settle_free(terra_settle *s)
 	if (!s)
 		return;
 	terra_settle_calc_free(&s->calc);
-	for (size_t i = 0; i < s->nunits; i++)
+	for (size_t i = 0; i < s->ncanon; i++)
 		free(s->canon[i]);
 	free(s->canon);
 	json_decref(s->covers);
+	json_decref(s->adj_covers);
+	terra_settle_paid_close(s->paid);
+	free(s->late);
 	json_decref(s->rates);
 	sqlite3_finalize(s->owner_of); /* a read still open ends as the database closes */
 	free(s->keys);
@@ -163,6 +175,31 @@ void terra_settle_set_dry(terra_settle *s, int dry)
 	s->dry = dry;
 }
 
+int terra_settle_set_adjusts(terra_settle *s, const char *old, terra_err *e)
+{
+	int64_t from, to, start, end;
+
+	if (!s->has_period)
+		return terra_err_set(e, TERRA_E_INPUT, "an adjustment needs the period (-p)");
+	if (terra_period_canonical(old, s->adjusts, e) < 0 ||
+	    terra_period_parse(s->adjusts, &from, &to, e) < 0 ||
+	    terra_period_parse(s->period, &start, &end, e) < 0)
+		return -1;
+	if (to > start)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "adjusted period %s does not end before period %s starts: "
+		                     "late usage is paid in a later settlement",
+		                     s->adjusts, s->period);
+	return 0;
+}
+
+int terra_settle_open_adjust(terra_settle *s, terra_err *e)
+{
+	if (!s->adjusts[0] || !s->registry || s->paid)
+		return 0;
+	return terra_settle_paid_open(s->registry, s->adjusts, s->period, &s->paid, e);
+}
+
 void terra_settle_pre_check(const json_t *meter, terra_settle_pre *p)
 {
 	uint8_t sig[TERRA_SIG_BYTES];
@@ -191,56 +228,6 @@ void terra_settle_pre_free(terra_settle_pre *p)
 {
 	free(p->canon);
 	p->canon = NULL;
-}
-
-/* Whether owner_hex owned the unit (whose versions are in db's ledger) at
- * some time in [from, to): 1 or 0, -1 on error. */
-static int owned_during(sqlite3 *db, const char *unit, const char *owner_hex, int64_t from,
-                        int64_t to, terra_err *e)
-{
-	json_t *versions = NULL, *v;
-	sqlite3_stmt *st = NULL;
-	const char *at;
-	int64_t stamp;
-	size_t i;
-	int rc = -1, retired, step;
-
-	if (!(versions = json_array()))
-		return terra_err_sys(e, "units");
-	if (terra_db_prepare(
-	        db,
-	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
-	        " ORDER BY seq",
-	        &st, e) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(
-		        versions, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)) <
-		    0) {
-			terra_err_sys(e, "units");
-			goto out;
-		}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "units");
-		goto out;
-	}
-	/* usage before the registration is the first owner's, as the meter counts it */
-	if (!(at = terra_unitchain_owner_at(versions, from, &retired)))
-		at = json_string_value(json_object_get(json_array_get(versions, 0), "owner"));
-	rc = at && !strcmp(at, owner_hex);
-	json_array_foreach(versions, i, v)
-	{
-		if (rc || terra_unitchain_stamp(v, &stamp, e) < 0)
-			break;
-		if (stamp > from && stamp < to)
-			rc = !strcmp(json_string_value(json_object_get(v, "owner")), owner_hex);
-	}
-out:
-	sqlite3_finalize(st);
-	json_decref(versions);
-	return rc;
 }
 
 /* The meter record is signed by a trusted key, its weight is score x busy_us,
@@ -302,7 +289,8 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	/* the registered owner since before the period: the only one in it */
 	if (since <= from)
 		got = registered && !strcmp(registered, owner_hex);
-	else if ((got = owned_during(s->registry, unit, owner_hex, from, to, e)) < 0)
+	else if ((got = terra_unitchain_owned_during(s->registry, unit, owner_hex, from, to, e)) <
+	         0)
 		return -1;
 	if (!got)
 		return terra_err_set(e, TERRA_E_VERIFY,
@@ -327,8 +315,11 @@ static int meter_rates(terra_settle *s, const json_t *meter, terra_err *e)
 	return 0;
 }
 
-/* The seqs the record covers, [[UNIT, FIRST, LAST]]: kept for the entry. */
-static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, terra_err *e)
+/* The seqs the record covers, [[UNIT, FIRST, LAST]]: kept for the entry;
+ * a late record's must not have been paid for its period (checked first:
+ * the seqs say more than its evidence would). */
+static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, int late,
+                        terra_err *e)
 {
 	int64_t first, last;
 
@@ -337,8 +328,9 @@ static int meter_covers(terra_settle *s, const json_t *meter, const char *unit, 
 		return -1;
 	if (first < 1 || last < first)
 		return terra_err_set(e, TERRA_E_INPUT, "first_seq and last_seq: not a range");
-	if (json_array_append_new(
-	        s->covers, json_pack("[s,I,I]", unit, (json_int_t)first, (json_int_t)last)) < 0)
+	if (json_array_append_new(late ? s->adj_covers : s->covers,
+	                          json_pack("[s,I,I]", unit, (json_int_t)first, (json_int_t)last)) <
+	    0)
 		return terra_err_sys(e, "settle: covers");
 	return 0;
 }
@@ -354,6 +346,32 @@ int terra_settle_add_meter(terra_settle *s, const json_t *meter, terra_err *e)
 	return rc;
 }
 
+/* A late record: none of its seqs paid for the adjusted period. */
+static int meter_late(terra_settle *s, const json_t *meter, const char *unit, terra_err *e)
+{
+	int64_t first, last;
+
+	if (terra_rec_int(meter, "first_seq", &first, e) ||
+	    terra_rec_int(meter, "last_seq", &last, e))
+		return -1;
+	return terra_settle_paid_check(s->paid, unit, first, last, e);
+}
+
+/* Room for one more item in *v (n used of *cap). */
+static int grow(void **v, size_t *cap, size_t n, size_t size, terra_err *e)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *w;
+
+	if (n < *cap)
+		return 0;
+	if (!(w = realloc(*v, c * size)))
+		return terra_err_sys(e, "settle: %zu meter records", c);
+	*v = w;
+	*cap = c;
+	return 0;
+}
+
 int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settle_pre *p,
                                terra_err *e)
 {
@@ -361,9 +379,8 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 	uint8_t raw[TERRA_PK_BYTES];
 	char pcanon[TERRA_PERIOD_MAX];
 	int64_t weight, charge = 0;
-	int has_charge = json_object_get(meter, "charge") != NULL;
+	int has_charge = json_object_get(meter, "charge") != NULL, late;
 	terra_settle_unit *u;
-	char **cv;
 
 	if (terra_rec_str(meter, "period", &period, e) || terra_rec_str(meter, "unit", &unit, e) ||
 	    terra_rec_hex(meter, "unit", raw, (TERRA_UNIT_ID_HEX - 1) / 2, e) ||
@@ -386,36 +403,31 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 		goto bad;
 	}
 	/* paid before, for another period (the same period again is the
-	 * settlement's to tell: the same inputs, or other inputs refused) */
-	if (s->registry && terra_paid_check(s->registry, meter, pcanon, e) < 0)
+	 * settlement's to tell: the same inputs, or other inputs refused); a
+	 * late record is paid in the settlement of s->period */
+	late = s->adjusts[0] && !strcmp(pcanon, s->adjusts);
+	if (late && s->paid && meter_late(s, meter, unit, e) < 0)
 		goto bad;
-	if (s->has_period && strcmp(pcanon, s->period)) {
+	if (s->registry && terra_paid_check(s->registry, meter, late ? s->period : pcanon, e) < 0)
+		goto bad;
+	if (!late && s->has_period && strcmp(pcanon, s->period)) {
 		terra_err_set(e, TERRA_E_INPUT,
 		              "period %s differs from %s: settle one period at a time", pcanon,
 		              s->period);
 		goto bad;
 	}
-	if (s->nunits == s->capunits) {
-		size_t cap = s->capunits ? s->capunits * 2 : 64;
-		terra_settle_unit *v = realloc(s->units, cap * sizeof *v);
-
-		if (!v || !(cv = realloc(s->canon, cap * sizeof *cv))) {
-			if (v)
-				s->units = v;
-			terra_err_sys(e, "settle: %zu units", cap);
-			goto bad;
-		}
-		s->units = v;
-		s->canon = cv;
-		s->capunits = cap;
-	}
-	if (meter_covers(s, meter, unit, e) < 0)
+	if (grow((void **)&s->canon, &s->capcanon, s->ncanon, sizeof *s->canon, e) < 0 ||
+	    (late ? grow((void **)&s->late, &s->caplate, s->nlate, sizeof *s->late, e)
+	          : grow((void **)&s->units, &s->capunits, s->nunits, sizeof *s->units, e)) < 0 ||
+	    meter_covers(s, meter, unit, late, e) < 0)
 		goto bad;
-	s->canon[s->nunits] = p->canon; /* taken: the meter digest needs it */
+	s->canon[s->ncanon++] = p->canon; /* taken: the meter digest needs it */
 	p->canon = NULL;
-	memcpy(s->period, pcanon, sizeof pcanon);
-	s->has_period = 1;
-	u = &s->units[s->nunits++];
+	if (!late) {
+		memcpy(s->period, pcanon, sizeof pcanon);
+		s->has_period = 1;
+	}
+	u = late ? &s->late[s->nlate++] : &s->units[s->nunits++];
 	memcpy(u->unit, unit, TERRA_UNIT_ID_HEX);
 	memcpy(u->owner, owner, TERRA_PK_HEX);
 	u->weight = weight;
@@ -447,9 +459,9 @@ static int cmp_cover(const void *a, const void *b)
 
 /* covers in unit order, one row per unit: the meter records of a unit that
  * changed owner (one per owner) cover their seqs together. */
-static int covers_sort(terra_settle *s, terra_err *e)
+static int covers_sort(json_t **covers, terra_err *e)
 {
-	size_t i, n = json_array_size(s->covers);
+	size_t i, n = json_array_size(*covers);
 	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array(), *last = NULL;
 	int rc = -1;
 
@@ -458,7 +470,7 @@ static int covers_sort(terra_settle *s, terra_err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		v[i] = json_array_get(s->covers, i);
+		v[i] = json_array_get(*covers, i);
 	qsort(v, n, sizeof *v, cmp_cover);
 	for (i = 0; i < n; i++) {
 		if (last && !cmp_cover(&last, &v[i])) {
@@ -477,8 +489,8 @@ static int covers_sort(terra_settle *s, terra_err *e)
 		}
 		last = v[i];
 	}
-	json_decref(s->covers);
-	s->covers = sorted;
+	json_decref(*covers);
+	*covers = sorted;
 	sorted = NULL;
 	rc = 0;
 out:
@@ -500,16 +512,30 @@ static int prepare(terra_settle *s, terra_err *e)
 			                     "%zu meter records have no charge: give --revenue, or "
 			                     "meter with --price",
 			                     s->uncharged);
-		if (s->nunits == 0)
+		if (s->nunits + s->nlate == 0)
 			return terra_err_set(
 			    e, TERRA_E_INPUT,
 			    "no revenue: give --revenue, or meter records with charges");
 		s->revenue = s->charges;
 	}
-	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 || covers_sort(s, e) < 0)
+	if (s->adjusts[0] && !s->nlate)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "no meter records of the adjusted period %s: meter the late "
+		                     "usage with -p %s",
+		                     s->adjusts, s->adjusts);
+	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 ||
+	    terra_settle_units_sort(s->late, s->nlate, e) < 0 || covers_sort(&s->covers, e) < 0 ||
+	    covers_sort(&s->adj_covers, e) < 0)
 		return -1;
-	if (terra_settle_meter_digest(s->canon, s->nunits, s->meter_digest, e) < 0)
+	if (terra_settle_meter_digest(s->canon, s->ncanon, s->meter_digest, e) < 0)
 		return -1;
+	/* the late records' weights join the period's: one split */
+	if (s->nlate) {
+		if (terra_settle_units_join(&s->units, &s->nunits, s->late, s->nlate, e) < 0)
+			return -1;
+		s->capunits = s->nunits;
+		s->nlate = 0;
+	}
 	if (terra_holders_body(&s->hs, &s->snap, &s->snaplen, e) < 0)
 		return -1;
 	terra_sha256(s->snap, s->snaplen, s->holders_digest);
@@ -565,9 +591,10 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		goto out;
 	}
 	/* the ledger's entries, not only the settlements rows: no overlap */
-	if (terra_settle_periods_free_in(db, s->period, 0, s->covers, e) < 0 ||
+	if (terra_settle_periods_free_in(db, s->period, s->adjusts[0] ? s->adjusts : NULL,
+	                                 s->covers, s->adj_covers, e) < 0 ||
 	    terra_limit_revenue(db, s->revenue, e) < 0 ||
-	    terra_paid_settle(db, s->period, s->canon, s->nunits, e) < 0)
+	    terra_paid_settle(db, s->period, s->canon, s->ncanon, e) < 0)
 		goto out;
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
@@ -575,7 +602,10 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	payload = terra_settle_payload(&s->calc, s->period, s->meter_digest, s->holders_digest,
 	                               s->inputs_digest);
 	if (!payload || json_object_set(payload, "covers", s->covers) < 0 ||
-	    (s->rates && json_object_set(payload, "rates", s->rates) < 0)) {
+	    (s->rates && json_object_set(payload, "rates", s->rates) < 0) ||
+	    (s->adjusts[0] &&
+	     (json_object_set_new(payload, "adjusts", json_string(s->adjusts)) < 0 ||
+	      json_object_set(payload, "adjusts_covers", s->adj_covers) < 0))) {
 		terra_err_sys(e, "settlement payload");
 		goto out;
 	}

@@ -43,6 +43,19 @@ void terra_settle_set_registry(terra_settle *s, sqlite3 *db);
 /* Nonzero: terra_settle_run computes, checks and rolls back (-n). */
 void terra_settle_set_dry(terra_settle *s, int dry);
 /*
+ * --adjust: the settlement of the period (set first) also pays late usage
+ * of the earlier period old, settled before (lib/settlecover.h): the meter
+ * records of period old are those late records, paid from this settlement's
+ * pool and recorded in its entry's "adjusts" and "adjusts_covers". Refused
+ * (TERRA_E_INPUT) when old does not end before the period starts.
+ * terra_settle_open_adjust, after terra_settle_set_registry, refuses
+ * (TERRA_E_STATE) an old period that was never settled, and from then on a
+ * late record whose seqs were paid for old is refused by
+ * terra_settle_add_meter, naming the entry that paid them.
+ */
+int terra_settle_set_adjusts(terra_settle *s, const char *old, terra_err *e);
+int terra_settle_open_adjust(terra_settle *s, terra_err *e);
+/*
  * Adds one meter record: period (all the same, and equal to -p), unit,
  * owner, weight, and charge (needed when no revenue is set). A unit twice
  * is refused. The record must be signed by a trusted key (kind

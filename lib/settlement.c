@@ -117,6 +117,31 @@ int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e)
 	return 0;
 }
 
+int terra_settle_units_join(terra_settle_unit **units, size_t *n, const terra_settle_unit *more,
+                            size_t nmore, terra_err *e)
+{
+	size_t i, k = 0, all = *n + nmore;
+	terra_settle_unit *v = realloc(*units, (all ? all : 1) * sizeof *v);
+
+	if (!v)
+		return terra_err_sys(e, "settle: %zu units", all);
+	*units = v;
+	if (nmore)
+		memcpy(v + *n, more, nmore * sizeof *v);
+	if (all > 1)
+		qsort(v, all, sizeof *v, unit_cmp);
+	for (i = 0; i < all; i++) {
+		if (k && !unit_cmp(&v[k - 1], &v[i])) {
+			if (terra_money_add(v[k - 1].weight, v[i].weight, &v[k - 1].weight, e) < 0)
+				return terra_err_wrap(e, "weight of unit %s", v[i].unit);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*n = k;
+	return 0;
+}
+
 static void add_posting(terra_settle_calc *c, const char *account, const char *role, int64_t amount)
 {
 	c->post[c->npost].account = account;

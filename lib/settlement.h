@@ -125,6 +125,11 @@ typedef struct terra_settle_calc {
 void terra_settle_calc_free(terra_settle_calc *c);
 /* Sorts units by id and refuses one listed twice. */
 int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e);
+/* Adds more (nmore units) to *units (*n, realloc'd): sorted by id, a unit
+ * and owner in both once, with the sum of its weights (a settlement that
+ * also pays late usage of an earlier period, terra-settle --adjust). */
+int terra_settle_units_join(terra_settle_unit **units, size_t *n, const terra_settle_unit *more,
+                            size_t nmore, terra_err *e);
 /* The algorithm above (terra-settle(1), The split): fills pool, carry_out, the postings and
  * the holders' split. */
 int terra_settle_compute(terra_settle_calc *c, terra_err *e);

@@ -690,3 +690,31 @@ out:
 	free(pcs);
 	return ret;
 }
+
+int terra_sgemm_work_id(const json_t *rec, uint8_t id[32], int64_t *row_lo, int64_t *row_hi,
+                        int64_t *started_s, terra_err *e)
+{
+	crypto_hash_sha256_state st;
+	terra_sgemm_claim c;
+	json_t *ev;
+	int64_t work, start, started;
+
+	if (claim_read(rec, &ev, &c, &work, &start, e) < 0 ||
+	    terra_rec_time(ev, "started", &started, e) < 0)
+		return -1;
+	crypto_hash_sha256_init(&st);
+	put_str(&st, "terra sgemm work v1");
+	put64(&st, (uint64_t)c.seed);
+	put_str(&st, c.unit);
+	put_str(&st, c.job);
+	put_str(&st, c.started);
+	put64(&st, (uint64_t)c.m);
+	put64(&st, (uint64_t)c.n);
+	put64(&st, (uint64_t)c.k);
+	crypto_hash_sha256_final(&st, id);
+	*row_lo = c.row_start;
+	*row_hi = c.row_end;
+	*started_s = started >= 0 ? started / TERRA_US_PER_S
+	                          : -((-started + TERRA_US_PER_S - 1) / TERRA_US_PER_S);
+	return 0;
+}

@@ -97,4 +97,15 @@ int terra_sgemm_evidence(const terra_sgemm_claim *c, const uint8_t (*row_leaves)
  */
 int terra_sgemm_evidence_check(const json_t *rec, int64_t *work, terra_err *e);
 
+/*
+ * What names a checked record's work for the replay memory (lib/paid.h):
+ * id the SHA-256 of the run's inputs (seed, unit, job, started, m, n, k),
+ * so the same product has the same id whoever signs it and under any seq;
+ * [*row_lo, *row_hi) the rows of C it proves, *started_s the run's start
+ * in seconds (its evidence is stale once the settlement host forgets that
+ * far back). Call after terra_sgemm_evidence_check passed.
+ */
+int terra_sgemm_work_id(const json_t *rec, uint8_t id[32], int64_t *row_lo, int64_t *row_hi,
+                        int64_t *started_s, terra_err *e);
+
 #endif

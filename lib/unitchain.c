@@ -459,3 +459,52 @@ int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
 	json_decref(latest);
 	return rc;
 }
+
+/* (unitchain.h) */
+int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owner_hex, int64_t from,
+                                 int64_t to, terra_err *e)
+{
+	json_t *versions = NULL, *v;
+	sqlite3_stmt *st = NULL;
+	const char *at;
+	int64_t stamp;
+	size_t i;
+	int rc = -1, retired, step;
+
+	if (!(versions = json_array()))
+		return terra_err_sys(e, "units");
+	if (terra_db_prepare(
+	        db,
+	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
+	        " ORDER BY seq",
+	        &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(
+		        versions, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)) <
+		    0) {
+			terra_err_sys(e, "units");
+			goto out;
+		}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "units");
+		goto out;
+	}
+	/* usage before the registration is the first owner's, as the meter counts it */
+	if (!(at = terra_unitchain_owner_at(versions, from, &retired)))
+		at = json_string_value(json_object_get(json_array_get(versions, 0), "owner"));
+	rc = at && !strcmp(at, owner_hex);
+	json_array_foreach(versions, i, v)
+	{
+		if (rc || terra_unitchain_stamp(v, &stamp, e) < 0)
+			break;
+		if (stamp > from && stamp < to)
+			rc = !strcmp(json_string_value(json_object_get(v, "owner")), owner_hex);
+	}
+out:
+	sqlite3_finalize(st);
+	json_decref(versions);
+	return rc;
+}

@@ -54,4 +54,10 @@ int terra_unitchain_verify_db(sqlite3 *db, terra_err *e);
  */
 const char *terra_unitchain_owner_at(const json_t *versions, int64_t t, int *retired);
 
+/* Whether owner_hex owned the unit (whose versions are in db's ledger) at
+ * some time in [from, to): 1 or 0, -1 on error; usage before the
+ * registration is the first owner's, as the meter counts it. */
+int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owner_hex, int64_t from,
+                                 int64_t to, terra_err *e);
+
 #endif

@@ -220,11 +220,7 @@ static int credit(const terra_usage_rules *r, const char *unit, const char *job,
 		it->ntime = p.ntime;
 		return 0;
 	case TERRA_WL_SGEMM:
-		/*
-		 * sgemm evidence is checked (check_sgemm) but credited 0: the
-		 * same evidence re-signed under a new seq would pass again, and
-		 * there is no memory of sgemm evidence seen yet (terra-meter(1)).
-		 */
+		/* the evidence is checked and credited by check_sgemm */
 		return 0;
 	default:
 		/* kernel: no general proof; paid by time only with --pay-kernel-time */
@@ -232,15 +228,37 @@ static int credit(const terra_usage_rules *r, const char *unit, const char *job,
 	}
 }
 
-/* sgemm evidence (lib/sgemmproof.h): the committed rows' challenged pieces
- * recomputed from the seed. Returns NULL or the reason. */
-static char *check_sgemm(const json_t *rec)
+/*
+ * sgemm evidence (lib/sgemmproof.h): the committed rows' challenged pieces
+ * recomputed from the seed. The record is credited the flops it proves, and
+ * its rows of the run's product are kept like sha256d nonces (has_nonces),
+ * so the same rows re-signed under another seq are refused as seen before or
+ * paid (lib/meter.c, lib/paid.c). Returns NULL or the reason.
+ */
+static char *check_sgemm(const terra_usage_rules *r, const json_t *rec, terra_usage_verdict *it)
 {
 	terra_err e;
-	int64_t work;
+	int64_t work, lo, hi, started_s;
 
+	/* the cheap checks first: the fields, then how old the run is */
+	if (terra_sgemm_work_id(rec, it->header_id, &lo, &hi, &started_s, &e) < 0)
+		return terra_msgf("%s", e.msg);
+	if (started_s < r->horizon_s) {
+		char when[TERRA_TIME_MAX], horizon[TERRA_TIME_MAX];
+
+		terra_time_format(started_s * TERRA_US_PER_S, when);
+		terra_time_format(r->horizon_s * TERRA_US_PER_S, horizon);
+		return terra_msgf("stale evidence: the sgemm run started %s, before %s, the paid "
+		                  "evidence kept",
+		                  when, horizon);
+	}
 	if (terra_sgemm_evidence_check(rec, &work, &e) < 0)
 		return terra_msgf("%s", e.msg);
+	it->proven = work;
+	it->has_nonces = 1;
+	it->nonce_lo = lo;
+	it->nonce_hi = hi;
+	it->ntime = started_s;
 	return NULL;
 }
 
@@ -373,7 +391,7 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		                 (long long)it->busy, unit_id);
 		goto out;
 	}
-	if (!strcmp(workload, "sgemm") && (why = check_sgemm(rec))) {
+	if (!strcmp(workload, "sgemm") && (why = check_sgemm(r, rec, it))) {
 		char *w = terra_msgf("usage record: %s", why);
 
 		free(why);

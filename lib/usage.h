@@ -59,7 +59,7 @@ typedef struct terra_usage_rules {
 	const void *units;
 	size_t nunits, stride;
 	int64_t from, to;
-	int64_t horizon_s; /* sha256d evidence made before this is stale (lib/paid.h); 0: none */
+	int64_t horizon_s; /* evidence made before this is stale (lib/paid.h); 0: none */
 } terra_usage_rules;
 
 enum terra_usage_kind {
@@ -82,7 +82,9 @@ typedef struct terra_usage_verdict {
 	int workload;   /* enum terra_workload */
 	int64_t proven; /* the work its evidence proves: hashes, FLOPs; 0 for kernel */
 	/* sha256d: the nonces [nonce_lo, nonce_hi) of the header SHA-256 header_id,
-	 * whose time is ntime (lib/sha256dproof.h) */
+	 * whose time is ntime (lib/sha256dproof.h); sgemm: the rows of C
+	 * [nonce_lo, nonce_hi) of the run whose work id is header_id, ntime
+	 * the run's start in seconds (terra_sgemm_work_id) */
 	int has_nonces;
 	uint8_t header_id[32];
 	int64_t nonce_lo, nonce_hi, ntime;

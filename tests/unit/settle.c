@@ -253,6 +253,63 @@ static void test_periods(void)
 	ok(terra_settle_periods_add(p, payload, 8, &e) < 0, "periods: covers out of unit order");
 	like(e.msg, "covers: unit 'a' not after 'b'", "periods: covers named");
 	json_decref(payload);
+	/* adjustments: of a period settled before this one, usage not paid for it */
+	payload = json_pack("{s:s, s:[[s,i,i]]}", "period", "2026-11-21T13:00:00Z/PT1H", "covers",
+	                    "u1", 1, 4);
+	ok(terra_settle_periods_add(p, payload, 9, &e) == 0, "periods: an hour with covers");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i],[s,i,i]]}", "period",
+	                    "2026-11-21T14:00:00Z/PT1H", "adjusts", "2026-11-21T13:00:00Z/PT1H",
+	                    "adjusts_covers", "u1", 5, 6, "u2", 1, 1);
+	ok(terra_settle_periods_add(p, payload, 10, &e) == 0,
+	   "periods: an adjustment of unpaid seqs");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T15:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T13:00:00Z/PT1H", "adjusts_covers", "u1", 4, 5);
+	ok(terra_settle_periods_add(p, payload, 11, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "periods: seqs paid by the settlement and the adjustment fail verification");
+	like(e.msg,
+	     "entry 11: settlement: usage seqs 4 to 5 of unit u1: seqs 1 to 4 already paid for "
+	     "period 2026-11-21T13:00:00.000000Z/2026-11-21T14:00:00.000000Z by settlement "
+	     "entry 9",
+	     "periods: the first range paid is named");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T16:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T13:00:00Z/PT1H", "adjusts_covers", "u2", 1, 1);
+	ok(terra_settle_periods_add(p, payload, 12, &e) < 0, "periods: adjusted twice fails");
+	like(e.msg, "by settlement entry 10", "periods: naming the adjustment that paid it");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T17:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T09:00:00Z/PT1H", "adjusts_covers", "u2", 1, 1);
+	ok(terra_settle_periods_add(p, payload, 13, &e) < 0,
+	   "periods: an unsettled period adjusted");
+	like(e.msg, "which was never settled", "periods: said so");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T18:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T23:00:00Z/PT1H", "adjusts_covers", "u2", 1, 1);
+	ok(terra_settle_periods_add(p, payload, 14, &e) < 0, "periods: a later period adjusted");
+	like(e.msg, "which was never settled", "periods: (not settled before it)");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[]}", "period", "2026-11-21T19:00:00Z/PT1H", "adjusts",
+	                    "2026-11-21T13:00:00Z/PT1H", "adjusts_covers");
+	ok(terra_settle_periods_add(p, payload, 15, &e) < 0, "periods: an empty adjustment fails");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:[[s,i,i]]}", "period", "2026-11-21T21:00:00Z/PT1H",
+	                    "adjusts_covers", "u2", 9, 9);
+	ok(terra_settle_periods_add(p, payload, 18, &e) < 0, "periods: adjusts_covers alone fails");
+	like(e.msg, "adjusts_covers without adjusts", "periods: said so");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T20:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T13:00:00Z/PT1H", "adjusts_covers", "u2", 2, 2);
+	ok(terra_settle_periods_add(p, payload, 16, &e) == 0,
+	   "periods: another unpaid seq adjusted");
+	json_decref(payload);
+	payload = json_pack("{s:s, s:s, s:[[s,i,i]]}", "period", "2026-11-21T08:00:00Z/PT1H",
+	                    "adjusts", "2026-11-21T13:00:00Z/PT1H", "adjusts_covers", "u2", 3, 3);
+	ok(terra_settle_periods_add(p, payload, 17, &e) < 0,
+	   "periods: a settled later period adjusted");
+	like(e.msg, "does not end before period 2026-11-21T08:00:00", "periods: said so");
+	json_decref(payload);
 	terra_settle_periods_free(p);
 }
 

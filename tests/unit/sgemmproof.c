@@ -178,6 +178,65 @@ static void tamper(const char *field, json_t *v, const char *want)
 	json_decref(rec);
 }
 
+/* The id of rec's run with one field changed (evidence's when ev). */
+static void id_with(json_t *rec, int ev, const char *field, json_t *v, uint8_t id[32])
+{
+	json_t *r = json_deep_copy(rec);
+	int64_t lo, hi, s;
+	terra_err e;
+
+	json_object_set_new(ev ? json_object_get(r, "evidence") : r, field, v);
+	if (terra_sgemm_work_id(r, id, &lo, &hi, &s, &e) < 0)
+		memset(id, 0, 32);
+	json_decref(r);
+}
+
+/*
+ * The work id names the product: the same for any seq, rows or record
+ * times, another for any other input that defines A, B or C's shape.
+ */
+static void test_work_id(void)
+{
+	static const struct {
+		int ev;
+		const char *field;
+	} inputs[] = {{0, "unit"}, {0, "job"}, {1, "started"}, {1, "seed"},
+	              {1, "m"},    {1, "n"},   {1, "k"}};
+	uint8_t id[32], other[32];
+	int64_t lo, hi, s;
+	terra_err e;
+	json_t *rec;
+	int same = 1, differ = 1;
+
+	product(terra_sgemm_state(3, "u1", "j1", STARTED));
+	rec = record(3);
+	ok(rec && terra_sgemm_work_id(rec, id, &lo, &hi, &s, &e) == 0 && lo == 0 && hi == M &&
+	       s == 1795255200,
+	   "work id: rows [0, M), the run's start in seconds");
+	id_with(rec, 0, "seq", json_integer(9), other);
+	same &= !memcmp(id, other, 32);
+	id_with(rec, 0, "start", json_string("2026-11-21T11:00:00Z"), other);
+	same &= !memcmp(id, other, 32);
+	id_with(rec, 1, "row_start", json_integer(10), other);
+	same &= !memcmp(id, other, 32);
+	ok(same, "work id: the same under another seq, start or rows");
+	for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+		json_t *v = !strcmp(inputs[i].field, "unit")  ? json_string("u2")
+		            : !strcmp(inputs[i].field, "job") ? json_string("j2")
+		            : !strcmp(inputs[i].field, "started")
+		                ? json_string("2026-11-21T09:00:00Z")
+		                : json_integer(M + 1);
+
+		id_with(rec, inputs[i].ev, inputs[i].field, v, other);
+		if (!memcmp(id, other, 32)) {
+			printf("# same id with another %s\n", inputs[i].field);
+			differ = 0;
+		}
+	}
+	ok(differ, "work id: another unit, job, start of run, seed, m, n or k is another id");
+	json_decref(rec);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -186,6 +245,7 @@ int main(void)
 	test_rate(2, 400);
 	test_rate(5, 400);
 	test_rate(10, 200);
+	test_work_id();
 	tamper("work", json_integer(2 * M * N * K + 2), "is not 2 (row_end - row_start) n k");
 	tamper("seed", json_integer(8), "challenge");
 	tamper("nonce", json_integer(123456789), "challenge");
