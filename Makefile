@@ -185,6 +185,7 @@ lint-man:
 # over 800 lines (mk/layers.sh names file and line).
 lint-layers:
 	@sh mk/layers.sh
+	@sh mk/tables.sh
 
 demo: all
 	TERRA_BIN=$(abspath $(BUILD)/bin) sh examples/quickstart.sh

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "money.h"
 #include "settlement.h"
+#include "settlestore.h"
 #include "split.h"
 #include "time.h"
 
@@ -25,43 +26,48 @@ static void units_free(struct unit_in *u, size_t n)
 	free(u);
 }
 
-static int load_units(sqlite3_stmt *st, const char *period, struct unit_in **out, size_t *n,
+struct unit_list {
+	struct unit_in *u;
+	size_t n, cap;
+};
+
+static int add_unit(void *ctx, const char *id, const char *owner, int64_t weight, terra_err *e)
+{
+	struct unit_list *l = ctx;
+	struct unit_in *grown;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		if (!(grown = realloc(l->u, l->cap * sizeof *l->u)))
+			return terra_err_sys(e, "earnings");
+		l->u = grown;
+	}
+	l->u[l->n].id = strdup(id);
+	l->u[l->n].owner = strdup(owner);
+	l->u[l->n].weight = weight;
+	l->n++;
+	if (!l->u[l->n - 1].id || !l->u[l->n - 1].owner)
+		return terra_err_sys(e, "earnings");
+	return 0;
+}
+
+static int load_units(terra_settle_reader *sr, const char *period, struct unit_in **out, size_t *n,
                       terra_err *e)
 {
-	struct unit_in *u = NULL, *grown;
-	size_t cap = 0;
-	int rc;
+	struct unit_list l = {NULL, 0, 0};
 
-	*n = 0;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if (!(grown = realloc(u, cap * sizeof *u)))
-				goto oom;
-			u = grown;
-		}
-		u[*n].id = strdup((const char *)sqlite3_column_text(st, 0));
-		u[*n].owner = strdup((const char *)sqlite3_column_text(st, 1));
-		u[*n].weight = sqlite3_column_int64(st, 2);
-		(*n)++;
-		if (!u[*n - 1].id || !u[*n - 1].owner)
-			goto oom;
+	if (terra_settle_reader_units(sr, period, add_unit, &l, e) < 0) {
+		units_free(l.u, l.n);
+		*n = 0;
+		return terra_err_wrap(e, "earnings: %s", period);
 	}
-	if (rc != SQLITE_DONE) {
-		units_free(u, *n);
-		return terra_err_set(e, TERRA_E_SYS, "earnings: read the inputs of %s", period);
-	}
-	*out = u;
+	*out = l.u;
+	*n = l.n;
 	return 0;
-oom:
-	units_free(u, *n);
-	return terra_err_sys(e, "earnings: %s", period);
 }
 
 /* One settlement: its contributors' part split over its units. */
-static int one(sqlite3_stmt *ust, const json_t *payload, int64_t from, int64_t to,
+static int one(terra_settle_reader *ust, const json_t *payload, int64_t from, int64_t to,
                terra_earning_fn fn, void *ctx, terra_err *e)
 {
 	const char *period = json_string_value(json_object_get(payload, "period"));
@@ -116,44 +122,37 @@ out:
 	return ret;
 }
 
+struct each {
+	terra_settle_reader *sr;
+	int64_t from, to;
+	terra_earning_fn fn;
+	void *ctx;
+};
+
+static int each_payload(void *ctx, const char *text, terra_err *e)
+{
+	struct each *x = ctx;
+	json_t *p = json_loads(text, 0, NULL);
+	int r;
+
+	if (!p)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "earnings: a settlement payload is not JSON");
+	r = one(x->sr, p, x->from, x->to, x->fn, x->ctx, e);
+	json_decref(p);
+	return r;
+}
+
 int terra_earnings_each(sqlite3 *db, int64_t from, int64_t to, terra_earning_fn fn, void *ctx,
                         terra_err *e)
 {
-	sqlite3_stmt *st = NULL, *ust = NULL;
-	int rc, ret = -1;
+	struct each x = {NULL, from, to, fn, ctx};
+	int ret;
 
-	if (terra_db_prepare(
-	        db,
-	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	        " ORDER BY e.seq",
-	        &st, e) < 0 ||
-	    terra_db_prepare(db,
-	                     "SELECT id, coalesce(owner, ''), weight FROM settlement_inputs"
-	                     " WHERE period = ? AND role = 'unit' ORDER BY id, owner",
-	                     &ust, e) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-		int r;
-
-		if (!p) {
-			terra_err_set(e, TERRA_E_INPUT,
-			              "earnings: a settlement payload is not JSON");
-			goto out;
-		}
-		r = one(ust, p, from, to, fn, ctx, e);
-		json_decref(p);
-		if (r < 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		terra_db_err(db, e, "earnings: read settlements");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(ust);
-	sqlite3_finalize(st);
+	if (terra_settle_reader_open(db, &x.sr, e) < 0)
+		return -1;
+	ret = terra_settle_each_payload(db, each_payload, &x, e);
+	terra_settle_reader_close(x.sr);
 	return ret;
 }
 

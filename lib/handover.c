@@ -55,41 +55,6 @@ out:
 	return rc;
 }
 
-static int next_seq(sqlite3 *db, const char *id, int64_t *next, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (terra_db_prepare(db, "SELECT next_seq FROM unit_seq WHERE unit = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*next = sqlite3_column_int64(st, 0);
-		rc = 0;
-	} else {
-		terra_db_err(db, e, "usage seqs");
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int set_next_seq(sqlite3 *db, const char *id, int64_t next, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (terra_db_prepare(db, "UPDATE unit_seq SET next_seq = ? WHERE unit = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, next);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	else
-		terra_db_err(db, e, "usage seqs");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The rekey version of u: the new key, its first seq, the old key's unit_sig. */
 static json_t *rekey_version(terra_home *h, const terra_unit *u, const terra_key *old,
                              const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
@@ -101,7 +66,7 @@ static json_t *rekey_version(terra_home *h, const terra_unit *u, const terra_key
 	int64_t seq_from;
 	size_t len;
 
-	if (terra_register_now(now, e) < 0 || next_seq(h->db, u->id, &seq_from, e) < 0 ||
+	if (terra_register_now(now, e) < 0 || terra_unit_seq_next(h->db, u->id, &seq_from, e) < 0 ||
 	    !(rec = terra_register_next_version(u, now, e)))
 		return NULL;
 	terra_hex(pk, TERRA_PK_BYTES, hex);
@@ -348,8 +313,8 @@ int terra_handover_import(terra_home *h, const json_t *versions, const char *con
 		if (terra_register_insert_row(h, id, latest, seq_from, e) < 0)
 			goto out;
 	} else if (terra_register_update_row(h, id, latest, e) < 0 ||
-	           next_seq(h->db, id, &next, e) < 0 ||
-	           (next < seq_from && set_next_seq(h->db, id, seq_from, e) < 0)) {
+	           terra_unit_seq_next(h->db, id, &next, e) < 0 ||
+	           (next < seq_from && terra_unit_seq_set(h->db, id, seq_from, e) < 0)) {
 		goto out;
 	}
 	if (terra_db_commit(h->db, e) < 0)

@@ -718,3 +718,50 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int terra_ledger_sizes(sqlite3 *db, int64_t *entries, int64_t *checkpoint, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	*entries = *checkpoint = 0;
+	if (terra_db_prepare(db,
+	                     "SELECT (SELECT count(*) FROM entries),"
+	                     " (SELECT coalesce(max(size), 0) FROM checkpoints)",
+	                     &st, e) < 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*entries = sqlite3_column_int64(st, 0);
+		*checkpoint = sqlite3_column_int64(st, 1);
+		ret = 0;
+	} else {
+		terra_db_err(db, e, "ledger sizes");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int terra_ledger_each_settlement(sqlite3 *db, terra_ledger_settlement_fn fn, void *ctx,
+                                 terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT payload, created_at FROM entries WHERE kind = 'settlement'"
+	                     " ORDER BY seq",
+	                     &st, e))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1), e) < 0)
+			goto out;
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "read settlements");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

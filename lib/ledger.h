@@ -93,6 +93,15 @@ int terra_ledger_pay(terra_home *h, const char *account, int64_t amount, const c
 /* Entry records (as the export writes them), oldest first; kind may be NULL. */
 int terra_ledger_log(sqlite3 *db, const char *kind, json_t **rows, terra_err *e);
 
+/* How many entries the ledger holds and the size of its latest signed
+ * checkpoint (0 when none). */
+int terra_ledger_sizes(sqlite3 *db, int64_t *entries, int64_t *checkpoint, terra_err *e);
+/* The settlement entries in order: each one's payload text and created_at. */
+typedef int (*terra_ledger_settlement_fn)(void *ctx, const char *payload, const char *created_at,
+                                          terra_err *e);
+int terra_ledger_each_settlement(sqlite3 *db, terra_ledger_settlement_fn fn, void *ctx,
+                                 terra_err *e);
+
 /* Balances from the postings: object account -> integer base units. */
 int terra_ledger_balances(sqlite3 *db, json_t **balances, terra_err *e);
 /* The same as balance records {"type":"balance","v":1,"account","amount"},

@@ -5,6 +5,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "prom.h"
+#include "unit.h"
 #include "time.h"
 #include "unitlock.h"
 
@@ -21,38 +22,29 @@ static int64_t time_of(const char *s)
 	return terra_time_parse(s, &us, &ignored) < 0 ? -1 : us;
 }
 
+static int add_unit(void *ctx, const terra_unit_row *u, terra_err *e)
+{
+	char score[24];
+	json_t *r;
+
+	snprintf(score, sizeof score, "%" PRId64, u->score);
+	r = json_pack("[sssssss]", u->unit, u->owner, u->kind, u->state, score, u->health,
+	              u->checked_at);
+	if (!r || json_array_append_new(ctx, r))
+		return terra_err_set(e, TERRA_E_SYS, "metrics: units: out of memory");
+	return 0;
+}
+
 /* The units with their latest health, as rows [unit, owner, kind, state, score, health, at]. */
 static int load_units(sqlite3 *db, json_t **rows, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (terra_db_prepare(db,
-	                     "SELECT u.unit, u.owner, u.kind, u.state, u.score,"
-	                     " coalesce(h.status, 'unknown'), coalesce(h.checked_at, '')"
-	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
-	                     " ORDER BY u.unit",
-	                     &st, e))
-		return -1;
 	*rows = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *r = json_pack("[sssssss]", (const char *)sqlite3_column_text(st, 0),
-		                      (const char *)sqlite3_column_text(st, 1),
-		                      (const char *)sqlite3_column_text(st, 2),
-		                      (const char *)sqlite3_column_text(st, 3),
-		                      (const char *)sqlite3_column_text(st, 4),
-		                      (const char *)sqlite3_column_text(st, 5),
-		                      (const char *)sqlite3_column_text(st, 6));
-		if (!r || json_array_append_new(*rows, r)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (!*rows)
+		return terra_err_set(e, TERRA_E_SYS, "metrics: units: out of memory");
+	if (terra_unit_each(db, add_unit, *rows, e) < 0) {
 		json_decref(*rows);
 		*rows = NULL;
-		return terra_db_err(db, e, "metrics: units");
+		return terra_err_wrap(e, "metrics: units");
 	}
 	return 0;
 }
@@ -127,60 +119,36 @@ struct ledger_sums {
 	int64_t entries, size, settlements, revenue, last_at, settled_until;
 };
 
-static int64_t scalar(sqlite3 *db, const char *sql)
+static int add_settlement(void *ctx, const char *payload, const char *created_at, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
+	struct ledger_sums *s = ctx;
+	json_t *p = json_loads(payload, 0, NULL);
+	const char *period = json_string_value(json_object_get(p, "period"));
+	int64_t rev = 0, start, end;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	if (!p ||
+	    terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev, e) < 0 ||
+	    terra_money_add(s->revenue, rev, &s->revenue, e) < 0) {
+		json_decref(p);
+		return terra_err_wrap(e, "metrics: settlement");
+	}
+	if (period && terra_period_parse(period, &start, &end, e) == 0 && end > s->settled_until)
+		s->settled_until = end;
+	json_decref(p);
+	s->settlements++;
+	s->last_at = time_of(created_at);
+	return 0;
 }
 
 static int ledger_sums(sqlite3 *db, struct ledger_sums *s, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
+	terra_err ignored;
 
 	memset(s, 0, sizeof *s);
 	s->last_at = s->settled_until = -1;
-	s->entries = scalar(db, "SELECT count(*) FROM entries");
-	s->size = scalar(db, "SELECT coalesce(max(size), 0) FROM checkpoints");
-	if (terra_db_prepare(db,
-	                     "SELECT payload, created_at FROM entries WHERE kind = 'settlement'"
-	                     " ORDER BY seq",
-	                     &st, e))
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-		const char *period = json_string_value(json_object_get(p, "period"));
-		int64_t rev = 0, start, end;
-
-		if (!p ||
-		    terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev,
-		                      e) < 0 ||
-		    terra_money_add(s->revenue, rev, &s->revenue, e) < 0) {
-			json_decref(p);
-			terra_err_wrap(e, "metrics: settlement");
-			goto out;
-		}
-		if (period && terra_period_parse(period, &start, &end, e) == 0 &&
-		    end > s->settled_until)
-			s->settled_until = end;
-		json_decref(p);
-		s->settlements++;
-		s->last_at = time_of((const char *)sqlite3_column_text(st, 1));
-	}
-	if (rc != SQLITE_DONE) {
-		terra_db_err(db, e, "metrics: settlements");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	if (terra_ledger_sizes(db, &s->entries, &s->size, &ignored) < 0)
+		s->entries = s->size = -1;
+	return terra_ledger_each_settlement(db, add_settlement, s, e);
 }
 
 static void money_sample(FILE *f, const char *name, const char *const *labels, int64_t units)

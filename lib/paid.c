@@ -3,6 +3,7 @@
 #include "db.h"
 #include "hex.h"
 #include "record.h"
+#include "settlestore.h"
 #include "time.h"
 
 #include <inttypes.h>
@@ -205,26 +206,26 @@ static int has_table(sqlite3 *db, int *yes, terra_err *e)
 	return rc == SQLITE_ROW ? 0 : terra_db_err(db, e, "paid evidence");
 }
 
+/* Keeps in ctx (int64_t µs) the latest end of the settled periods. */
+static int latest_end(void *ctx, const char *period, terra_err *e)
+{
+	int64_t *latest = ctx, from, to;
+	terra_err ignore;
+
+	(void)e;
+	if (period && terra_period_parse(period, &from, &to, &ignore) == 0 && to > *latest)
+		*latest = to;
+	return 0;
+}
+
 /* END - TERRA_PAID_KEEP_S, END the latest end of a settled period (0: none). */
 static int horizon(sqlite3 *db, int64_t *out, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t latest = 0, from, to;
-	int rc;
+	int64_t latest = 0;
 
 	*out = 0;
-	if (terra_db_prepare(db, "SELECT period FROM settlements", &st, e) < 0)
+	if (terra_settle_each_period(db, latest_end, &latest, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *period = (const char *)sqlite3_column_text(st, 0);
-		terra_err ignore;
-
-		if (period && terra_period_parse(period, &from, &to, &ignore) == 0 && to > latest)
-			latest = to;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return terra_db_err(db, e, "settled periods");
 	if (latest)
 		*out = latest / TERRA_US_PER_S - TERRA_PAID_KEEP_S;
 	return 0;

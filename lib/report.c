@@ -1,14 +1,16 @@
 /* The HTML dashboard; see report.h. */
 #include "report.h"
 
-#include "db.h"
 #include "earnings.h"
 #include "healthlog.h"
 #include "hex.h"
 #include "ledger.h"
 #include "money.h"
 #include "reportuse.h"
+#include "reporttop.h"
+#include "settlestore.h"
 #include "time.h"
+#include "unit.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,12 +20,13 @@ enum { BY_PERIOD, BY_DAY, BY_WEEK };
 
 struct rep {
 	int by;
-	json_t *buckets; /* labels in order */
-	json_t *rev;     /* label -> {revenue, contributors, holders, treasury, carry} */
-	json_t *owners;  /* label -> {owner -> amount} */
-	json_t *units;   /* label -> {unit -> [work, earned]} */
-	json_t *usage;   /* label -> {unit -> [busy_us, work]}, from meter records */
-	json_t *totals;  /* unit -> [busy_us, work] over the range */
+	json_t *buckets;     /* labels in order */
+	json_t *rev;         /* label -> {revenue, contributors, holders, treasury, carry} */
+	json_t *owners;      /* label -> {owner -> amount} */
+	json_t *units;       /* label -> {unit -> [work, earned]} */
+	json_t *usage;       /* label -> {unit -> [busy_us, work]}, from meter records */
+	json_t *totals;      /* unit -> [busy_us, work] over the range */
+	terra_reporttop top; /* past TERRA_REPORT_TOP units, the rest in one row */
 };
 
 static void bucket_of(const struct rep *r, int64_t start, char out[40])
@@ -191,48 +194,40 @@ static int gather_usage(terra_home *h, struct rep *r, const terra_report_opts *o
 	return ret;
 }
 
+struct gather {
+	struct rep *r;
+	int64_t from, to;
+};
+
+static int gather_one(void *ctx, const char *payload, terra_err *e)
+{
+	struct gather *g = ctx;
+	json_t *p = json_loads(payload, 0, NULL);
+	int bad;
+
+	if (!p)
+		return terra_err_set(e, TERRA_E_INPUT, "report: a settlement payload is not JSON");
+	bad = add_settlement(g->r, p, g->from, g->to, e) < 0;
+	json_decref(p);
+	return bad ? -1 : 0;
+}
+
 static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
+	struct gather g = {r, from, to};
+	char last[64];
 	int64_t n = 0;
-	int rc, ret = -1;
 
-	if (terra_db_prepare(h->db, "SELECT count(*) FROM settlements", &st, e) < 0)
+	if (terra_settle_summary(h->db, &n, last, e) < 0)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	if (from || to)
 		n = (to - from) / 3600000000;
 	r->by = n <= TERRA_REPORT_MAX_ROWS        ? BY_PERIOD
 	        : n <= 24 * TERRA_REPORT_MAX_ROWS ? BY_DAY
 	                                          : BY_WEEK;
-	if (terra_db_prepare(
-	        h->db,
-	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	        " ORDER BY e.seq",
-	        &st, e) < 0)
+	if (terra_settle_each_payload(h->db, gather_one, &g, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *p = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-		int bad = !p || add_settlement(r, p, from, to, e) < 0;
-
-		json_decref(p);
-		if (bad) {
-			if (!p)
-				terra_err_set(e, TERRA_E_INPUT,
-				              "report: a settlement payload is not JSON");
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		terra_db_err(h->db, e, "report: read settlements");
-		goto out;
-	}
-	ret = terra_earnings_each(h->db, from, to, add_earning, r, e);
-out:
-	sqlite3_finalize(st);
-	return ret;
+	return terra_earnings_each(h->db, from, to, add_earning, r, e);
 }
 
 /* Text for HTML, escaped. */
@@ -325,6 +320,8 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 	}
 	table_end(f);
 	fputs("</section>\n<section><h2>Earnings per owner</h2>\n", f);
+	terra_reporttop_note(f, "top-owners", "owners", r->top.other_owners,
+	                     TERRA_REPORT_OTHER_OWNERS);
 	chart(f, "c-owners");
 	table_start(f, "owners", "TERRA per period and owner", own_cols);
 	json_array_foreach(r->buckets, i, b)
@@ -342,6 +339,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 	}
 	table_end(f);
 	fputs("</section>\n<section><h2>Work and earnings per unit</h2>\n", f);
+	terra_reporttop_note(f, "top-units", "units", r->top.other_units, TERRA_REPORT_OTHER_UNITS);
 	chart(f, "c-units");
 	chart(f, "c-work");
 	table_start(f, "units", "metered work (FLOP) and TERRA per period and unit", unit_cols);
@@ -360,6 +358,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 		}
 	}
 	table_end(f);
+	terra_reporttop_totals(f, &r->top, r->totals);
 	fputs("</section>\n<section><h2>Usage per unit</h2>\n", f);
 	if (!has_meter)
 		fputs("<p class=\"note\">Busy hours, utilization and verified work come from the "
@@ -383,7 +382,7 @@ static void period_sections(FILE *f, const struct rep *r, int has_meter)
 			esc(f, key);
 			fputs("</td>", f);
 			hours_td(f, busy);
-			percent_td(f, busy, span);
+			percent_td(f, busy, span * terra_reporttop_count(v));
 			fprintf(f, "<td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
 			        json_integer_value(json_array_get(v, 1)));
 		}
@@ -407,6 +406,33 @@ static void bench_usage(FILE *f, const json_t *total)
 	        busy > 0 ? (long double)work * 1e6L / (long double)busy : 0.0L);
 }
 
+struct bench_ctx {
+	FILE *f;
+	const struct rep *r;
+	json_t *bench;
+};
+
+/* One row of the benchmark table, and [unit, MFLOPS] in the chart data. */
+static int bench_row(void *ctx, const terra_unit_row *u, terra_err *e)
+{
+	struct bench_ctx *b = ctx;
+	FILE *f = b->f;
+
+	fputs("<tr><td class=\"id\">", f);
+	esc(f, u->unit);
+	fputs("</td><td>", f);
+	esc(f, u->device_name);
+	fputs("</td><td>", f);
+	esc(f, u->state);
+	fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td>", u->score / 1000,
+	        u->score % 1000);
+	bench_usage(f, json_object_get(b->r->totals, u->unit));
+	fputs("</tr>\n", f);
+	if (json_array_append_new(b->bench, json_pack("[s,I]", u->unit, (json_int_t)u->score)) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+	return 0;
+}
+
 static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *data, terra_err *e)
 {
 	static const char *const bench_cols[] = {"unit",
@@ -418,45 +444,20 @@ static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *da
 	                                         "verified rate (work/s)",
 	                                         NULL};
 	static const char *const health_cols[] = {"unit", "checked_at", "status", "reason", NULL};
-	sqlite3_stmt *st = NULL;
 	json_t *hist = NULL, *row, *bench = json_array();
+	struct bench_ctx b = {f, r, bench};
 	size_t i;
-	int bad = 0;
 
-	if (!bench || terra_db_prepare(h->db,
-	                               "SELECT unit, coalesce(json_extract(device, '$.name'), ''),"
-	                               " state, score FROM units ORDER BY unit",
-	                               &st, e) < 0) {
-		json_decref(bench);
-		return -1;
-	}
+	if (!bench)
+		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	fputs("<section><h2>Benchmarks</h2>\n", f);
 	chart(f, "c-bench");
 	table_start(f, "bench", "registered fp32 score per unit", bench_cols);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t mflops = sqlite3_column_int64(st, 3);
-
-		fputs("<tr><td class=\"id\">", f);
-		esc(f, (const char *)sqlite3_column_text(st, 0));
-		fputs("</td><td>", f);
-		esc(f, (const char *)sqlite3_column_text(st, 1));
-		fputs("</td><td>", f);
-		esc(f, (const char *)sqlite3_column_text(st, 2));
-		fprintf(f, "</td><td class=\"n\">%" PRId64 ".%03" PRId64 "</td>", mflops / 1000,
-		        mflops % 1000);
-		bench_usage(f,
-		            json_object_get(r->totals, (const char *)sqlite3_column_text(st, 0)));
-		fputs("</tr>\n", f);
-		bad |= json_array_append_new(
-		           bench, json_pack("[s,I]", (const char *)sqlite3_column_text(st, 0),
-		                            (json_int_t)mflops)) < 0;
-	}
-	sqlite3_finalize(st);
-	table_end(f);
-	if (bad) {
+	if (terra_unit_each(h->db, bench_row, &b, e) < 0) {
 		json_decref(bench);
-		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		return -1;
 	}
+	table_end(f);
 	if (json_object_set_new(data, "bench", bench) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0)
@@ -488,16 +489,11 @@ static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *da
 /* The tree size of the latest signed checkpoint, 0 when none. */
 static int64_t last_checkpoint(terra_home *h)
 {
-	sqlite3_stmt *st = NULL;
 	terra_err ignored;
-	int64_t size = 0;
+	int64_t entries, size;
 
-	if (terra_db_prepare(h->db, "SELECT coalesce(max(size), 0) FROM checkpoints", &st,
-	                     &ignored) < 0)
+	if (terra_ledger_sizes(h->db, &entries, &size, &ignored) < 0)
 		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		size = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	return size;
 }
 
@@ -625,12 +621,13 @@ static json_t *chart_data(const struct rep *r)
 			if (!json_object_get(use, key))
 				bad |= json_object_set_new(use, key, json_object()) < 0;
 			bad |=
-			    json_object_set_new(json_object_get(use, key), bk,
-			                        json_real(span > 0 ? 100.0 *
-			                                                 (double)json_integer_value(
-			                                                     json_array_get(v, 0)) /
-			                                                 (double)span
-			                                           : 0.0)) < 0;
+			    json_object_set_new(
+			        json_object_get(use, key), bk,
+			        json_real(
+			            span > 0
+			                ? 100.0 * (double)json_integer_value(json_array_get(v, 0)) /
+			                      (double)(span * terra_reporttop_count(v))
+			                : 0.0)) < 0;
 		}
 		json_object_foreach(json_object_get(r->units, bk), key, v)
 		{
@@ -719,7 +716,8 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 		goto out;
 	}
-	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0)
+	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0 ||
+	    terra_reporttop_apply(&r.top, r.units, r.usage, r.owners, e) < 0)
 		goto out;
 	data = chart_data(&r);
 	fprintf(f,
@@ -763,5 +761,6 @@ out:
 	json_decref(r.units);
 	json_decref(r.usage);
 	json_decref(r.totals);
+	terra_reporttop_free(&r.top);
 	return ret;
 }

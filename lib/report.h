@@ -12,14 +12,15 @@
  * ledger's state (entries, latest checkpoint, root, whether it verifies,
  * and with a kept checkpoint note whether the ledger extends it and how
  * many witnesses cosigned it). Every chart has its exact figures in a
- * table beside it (<table id="revenue">, "owners", "units", "usage",
- * "health", "bench", "balances", "ledger"), amounts as the ledger's
- * 9-decimal strings.
+ * table beside it (<table id="revenue">, "owners", "units", "unit-totals",
+ * "usage", "health", "bench", "balances", "ledger"), amounts as the
+ * ledger's 9-decimal strings.
  *
  * Periods: one row per settlement up to TERRA_REPORT_MAX_ROWS settled
- * hours in the range, else per UTC day, else per week (Monday to Monday),
- * so a year of hourly settlements for many units stays a page a browser
- * draws in a moment.
+ * hours in the range, else per UTC day, else per week (Monday to Monday).
+ * Per period, at most TERRA_REPORT_TOP units and owners, the rest summed
+ * in one row (reporttop.h), so a year of hourly settlements for a thousand
+ * units stays a page a browser draws in seconds.
  */
 #include "err.h"
 #include "home.h"

@@ -1,30 +1,16 @@
 /* Meter records for the dashboard, checked against the home; see reportuse.h. */
 #include "reportuse.h"
 
-#include "db.h"
 #include "record.h"
+#include "settlestore.h"
 #include "time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The weight the settlement of period stored for unit; 0 when not found. */
-static int settled_weight(sqlite3_stmt *st, const char *period, const char *unit, int64_t *weight)
-{
-	int found;
-
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, unit, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		*weight = sqlite3_column_int64(st, 0);
-	return found;
-}
-
 /* Checks one meter record; 0 and the fields when usable, else -1 with why in e. */
-static int check(terra_home *h, sqlite3_stmt *st, json_t *seen, const json_t *rec,
+static int check(terra_home *h, terra_settle_reader *sr, json_t *seen, const json_t *rec,
                  char period[TERRA_PERIOD_MAX], const char **unit, int64_t *start, int64_t *end,
                  int64_t nums[3], terra_err *e)
 {
@@ -45,7 +31,7 @@ static int check(terra_home *h, sqlite3_stmt *st, json_t *seen, const json_t *re
 		return -1;
 	if (terra_rec_verify(rec, h->owner.pk, e) < 0)
 		return terra_err_wrap(e, "not signed by this home's owner");
-	if (!settled_weight(st, period, *unit, &stored))
+	if (!terra_settle_reader_weight(sr, period, *unit, &stored))
 		return terra_err_set(e, TERRA_E_INPUT,
 		                     "unit '%s' has no settled input for %s in this ledger", *unit,
 		                     period);
@@ -68,17 +54,14 @@ int terra_reportuse_read(terra_home *h, const char *path, int64_t from, int64_t 
                          void *ctx, terra_err *e)
 {
 	terra_reader *r = NULL;
-	sqlite3_stmt *st = NULL;
+	terra_settle_reader *sr = NULL;
 	json_t *rec = NULL;
 	const char *type, *unit;
 	char period[TERRA_PERIOD_MAX];
 	int64_t start, end, nums[3];
 	int got, ret = -1;
 
-	if (terra_db_prepare(h->db,
-	                     "SELECT weight FROM settlement_inputs"
-	                     " WHERE period = ? AND role = 'unit' AND id = ?",
-	                     &st, e) < 0)
+	if (terra_settle_reader_open(h->db, &sr, e) < 0)
 		return -1;
 	if (terra_reader_open(&r, path, e) < 0)
 		goto out;
@@ -95,7 +78,7 @@ int terra_reportuse_read(terra_home *h, const char *path, int64_t from, int64_t 
 			rec = NULL;
 			continue;
 		}
-		if (check(h, st, seen, rec, period, &unit, &start, &end, nums, e) < 0) {
+		if (check(h, sr, seen, rec, period, &unit, &start, &end, nums, e) < 0) {
 			if (e->kind == TERRA_E_SYS)
 				goto out;
 			terra_reader_reject(r, e, "meter", e->msg);
@@ -111,6 +94,6 @@ int terra_reportuse_read(terra_home *h, const char *path, int64_t from, int64_t 
 out:
 	json_decref(rec);
 	terra_reader_close(r);
-	sqlite3_finalize(st);
+	terra_settle_reader_close(sr);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "settlestore.h"
 #include "sha256.h"
 #include "time.h"
+#include "unit.h"
 #include "unitchain.h"
 
 #include <signal.h>
@@ -37,11 +38,11 @@ struct terra_settle {
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
-	sqlite3 *registry;      /* the units registered, or NULL */
-	sqlite3_stmt *owner_of; /* a unit's registered owner, prepared once */
-	int reading;            /* a read transaction on registry, begun here */
-	json_t *covers;         /* [[UNIT, FIRST, LAST], ...] from the meter records */
-	json_t *rates;          /* the meter records' rates: one set per settlement */
+	sqlite3 *registry;           /* the units registered, or NULL */
+	terra_unit_finder *owner_of; /* a unit's registered owner, prepared once */
+	int reading;                 /* a read transaction on registry, begun here */
+	json_t *covers;              /* [[UNIT, FIRST, LAST], ...] from the meter records */
+	json_t *rates;               /* the meter records' rates: one set per settlement */
 	int dry;
 	/* --adjust: late meter records of the settled period `adjusts` */
 	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
@@ -109,7 +110,7 @@ void terra_settle_free(terra_settle *s)
 	terra_settle_paid_close(s->paid);
 	free(s->late);
 	json_decref(s->rates);
-	sqlite3_finalize(s->owner_of); /* a read still open ends as the database closes */
+	terra_unit_finder_close(s->owner_of); /* a read still open ends as the database closes */
 	free(s->keys);
 	free(s->units);
 	terra_holders_free(&s->hs);
@@ -266,21 +267,13 @@ static int meter_trusted(terra_settle *s, const json_t *meter, const char *unit,
 	if (registry_read(s, e) < 0)
 		return -1;
 	/* one lookup per record: terra_unit_get would load the whole record */
-	if (!s->owner_of &&
-	    terra_db_prepare(s->registry,
-	                     "SELECT owner, coalesce(json_extract(record, '$.updated_at'),"
-	                     " registered_at) FROM units WHERE unit = ?",
-	                     &s->owner_of, e) < 0)
+	if (!s->owner_of && terra_unit_finder_open(s->registry, &s->owner_of, e) < 0)
 		return -1;
-	sqlite3_reset(s->owner_of);
-	sqlite3_bind_text(s->owner_of, 1, unit, -1, SQLITE_TRANSIENT);
-	got = sqlite3_step(s->owner_of);
-	if (got == SQLITE_DONE)
+	got = terra_unit_finder_owner(s->owner_of, unit, &registered, &stamp, e);
+	if (got < 0)
+		return -1;
+	if (got == 0)
 		return 0; /* a unit of a -u file: the meter that signed checked it */
-	if (got != SQLITE_ROW)
-		return terra_db_err(s->registry, e, "units");
-	registered = (const char *)sqlite3_column_text(s->owner_of, 0);
-	stamp = (const char *)sqlite3_column_text(s->owner_of, 1);
 	terra_hex(owner, TERRA_PK_BYTES, owner_hex);
 	if (terra_rec_str(meter, "period", &period, e) < 0 ||
 	    terra_period_parse(period, &from, &to, e) < 0 || !stamp ||

@@ -263,3 +263,134 @@ out:
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int terra_settle_summary(sqlite3 *db, int64_t *count, char last[64], terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *end;
+
+	*count = 0;
+	last[0] = '\0';
+	if (terra_db_prepare(db,
+	                     "SELECT count(*), max(substr(period, instr(period, '/') + 1))"
+	                     " FROM settlements",
+	                     &st, e) < 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		end = (const char *)sqlite3_column_text(st, 1);
+		if (end)
+			snprintf(last, 64, "%s", end);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int terra_settle_each_period(sqlite3 *db, terra_settle_period_fn fn, void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db, "SELECT period FROM settlements", &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), e) < 0)
+			goto out;
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "settled periods");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int terra_settle_each_payload(sqlite3 *db, terra_settle_payload_fn fn, void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(
+	        db,
+	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
+	        " ORDER BY e.seq",
+	        &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), e) < 0)
+			goto out;
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "read settlements");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+struct terra_settle_reader {
+	sqlite3_stmt *weight, *units;
+};
+
+int terra_settle_reader_open(sqlite3 *db, terra_settle_reader **r, terra_err *e)
+{
+	*r = calloc(1, sizeof **r);
+	if (!*r)
+		return terra_err_sys(e, "settlement inputs");
+	if (terra_db_prepare(db,
+	                     "SELECT weight FROM settlement_inputs"
+	                     " WHERE period = ? AND role = 'unit' AND id = ?",
+	                     &(*r)->weight, e) < 0 ||
+	    terra_db_prepare(db,
+	                     "SELECT id, coalesce(owner, ''), weight FROM settlement_inputs"
+	                     " WHERE period = ? AND role = 'unit' ORDER BY id, owner",
+	                     &(*r)->units, e) < 0) {
+		terra_settle_reader_close(*r);
+		*r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int terra_settle_reader_weight(terra_settle_reader *r, const char *period, const char *unit,
+                               int64_t *weight)
+{
+	int found;
+
+	sqlite3_reset(r->weight);
+	sqlite3_bind_text(r->weight, 1, period, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(r->weight, 2, unit, -1, SQLITE_TRANSIENT);
+	found = sqlite3_step(r->weight) == SQLITE_ROW;
+	if (found)
+		*weight = sqlite3_column_int64(r->weight, 0);
+	return found;
+}
+
+int terra_settle_reader_units(terra_settle_reader *r, const char *period, terra_settle_unit_fn fn,
+                              void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = r->units;
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+		       e) < 0)
+			return -1;
+	if (rc != SQLITE_DONE)
+		return terra_err_set(e, TERRA_E_SYS, "read the inputs of %s", period);
+	return 0;
+}
+
+void terra_settle_reader_close(terra_settle_reader *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->weight);
+	sqlite3_finalize(r->units);
+	free(r);
+}

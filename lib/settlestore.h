@@ -53,4 +53,30 @@ int terra_settle_inputs_load(sqlite3 *db, const char *period, json_t **inputs, t
 int terra_settle_snapshot_load(sqlite3 *db, const char *digest, void **body, size_t *len,
                                terra_err *e);
 
+/* How many periods are settled, and the end (as stored) of the latest one;
+ * last gets "" when none is. */
+int terra_settle_summary(sqlite3 *db, int64_t *count, char last[64], terra_err *e);
+/* Each settled period as stored, in no particular order. */
+typedef int (*terra_settle_period_fn)(void *ctx, const char *period, terra_err *e);
+int terra_settle_each_period(sqlite3 *db, terra_settle_period_fn fn, void *ctx, terra_err *e);
+/* Each settlement's payload text, in ledger order (entry seq). */
+typedef int (*terra_settle_payload_fn)(void *ctx, const char *payload, terra_err *e);
+int terra_settle_each_payload(sqlite3 *db, terra_settle_payload_fn fn, void *ctx, terra_err *e);
+
+/*
+ * Repeated look-ups of the unit inputs of settled periods, on statements
+ * prepared once: the weight one unit had in a period, and every unit row of
+ * a period (ordered by id, then owner; a missing owner is "").
+ */
+typedef struct terra_settle_reader terra_settle_reader;
+int terra_settle_reader_open(sqlite3 *db, terra_settle_reader **r, terra_err *e);
+/* 1 and *weight when period settled unit, else 0. */
+int terra_settle_reader_weight(terra_settle_reader *r, const char *period, const char *unit,
+                               int64_t *weight);
+typedef int (*terra_settle_unit_fn)(void *ctx, const char *id, const char *owner, int64_t weight,
+                                    terra_err *e);
+int terra_settle_reader_units(terra_settle_reader *r, const char *period, terra_settle_unit_fn fn,
+                              void *ctx, terra_err *e);
+void terra_settle_reader_close(terra_settle_reader *r);
+
 #endif

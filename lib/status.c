@@ -1,12 +1,13 @@
 /* The status view; see status.h. */
 #include "status.h"
 
-#include "db.h"
 #include "earnings.h"
 #include "healthlog.h"
 #include "ledger.h"
 #include "money.h"
+#include "settlestore.h"
 #include "time.h"
+#include "unit.h"
 #include "unitlock.h"
 
 #include <string.h>
@@ -37,52 +38,49 @@ static int tally(void *ctx, const char *period, int64_t start, int64_t end, cons
 	return 0;
 }
 
+struct unit_rows {
+	terra_home *h;
+	json_t *tallies, *rows;
+};
+
+/* One unit-status row: its state and device, whether a command holds it,
+ * and what its settlements earned (from the tallies). */
+static int unit_row(void *ctx, const terra_unit_row *u, terra_err *e)
+{
+	struct unit_rows *x = ctx;
+	json_t *t = json_object_get(x->tallies, u->unit), *r;
+	int64_t last = t ? json_integer_value(json_object_get(t, "last")) : -1;
+	char when[TERRA_TIME_MAX] = "", amount[TERRA_AMOUNT_MAX], who[32], running[64] = "";
+	long pid = terra_unitlock_holder(x->h, u->unit, who, sizeof who);
+
+	if (pid > 0)
+		snprintf(running, sizeof running, "%s (pid %ld)", who, pid);
+	if (last >= 0)
+		terra_time_format(last, when);
+	terra_money_format(t ? json_integer_value(json_object_get(t, "sum")) : 0, amount);
+	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status",
+	              "v", 1, "unit", u->unit, "state", u->state, "kind", u->kind, "name",
+	              u->device_name, "running", running, "last_work", when, "periods",
+	              (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0), "earned",
+	              amount);
+	if (!r || json_array_append_new(x->rows, r) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "status: out of memory");
+	return 0;
+}
+
 static int unit_rows(terra_home *h, json_t *tallies, json_t **rows, terra_err *e)
 {
-	sqlite3 *db = h->db;
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct unit_rows x = {h, tallies, json_array()};
 
-	if (terra_db_prepare(
-	        db,
-	        "SELECT unit, state, kind, coalesce(json_extract(device, '$.name'), '')"
-	        " FROM units ORDER BY unit",
-	        &st, e) < 0)
-		return -1;
-	*rows = json_array();
-	while (*rows && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *unit = (const char *)sqlite3_column_text(st, 0);
-		json_t *t = json_object_get(tallies, unit), *r;
-		int64_t last = t ? json_integer_value(json_object_get(t, "last")) : -1;
-		char when[TERRA_TIME_MAX] = "", amount[TERRA_AMOUNT_MAX], who[32], running[64] = "";
-		long pid = terra_unitlock_holder(h, unit, who, sizeof who);
-
-		if (pid > 0)
-			snprintf(running, sizeof running, "%s (pid %ld)", who, pid);
-		if (last >= 0)
-			terra_time_format(last, when);
-		terra_money_format(t ? json_integer_value(json_object_get(t, "sum")) : 0, amount);
-		r = json_pack(
-		    "{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "unit-status",
-		    "v", 1, "unit", unit, "state", (const char *)sqlite3_column_text(st, 1), "kind",
-		    (const char *)sqlite3_column_text(st, 2), "name",
-		    (const char *)sqlite3_column_text(st, 3), "running", running, "last_work", when,
-		    "periods", (json_int_t)(t ? json_integer_value(json_object_get(t, "n")) : 0),
-		    "earned", amount);
-		if (!r || json_array_append_new(*rows, r) < 0) {
-			json_decref(*rows);
-			*rows = NULL;
-		}
-	}
-	sqlite3_finalize(st);
-	if (!*rows)
+	*rows = NULL;
+	if (!x.rows)
 		return terra_err_set(e, TERRA_E_SYS, "status: out of memory");
-	if (rc != SQLITE_DONE) {
-		json_decref(*rows);
-		*rows = NULL;
-		return terra_db_err(db, e, "status: read units");
+	if (terra_unit_each(h->db, unit_row, &x, e) < 0) {
+		json_decref(x.rows);
+		return -1;
 	}
-	return terra_healthlog_annotate(db, *rows, e);
+	*rows = x.rows;
+	return terra_healthlog_annotate(h->db, *rows, e);
 }
 
 static int64_t count_of(const json_t *rows, const char *health)
@@ -113,8 +111,8 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 	char owed_s[TERRA_AMOUNT_MAX], paid_s[TERRA_AMOUNT_MAX], until_s[TERRA_TIME_MAX] = "";
 	char why[TERRA_ERR_MAX] = "";
 	const char *acct;
-	sqlite3_stmt *st = NULL;
-	int64_t entries = 0, settlements = 0;
+	char last[64];
+	int64_t entries = 0, settlements = 0, checkpoint;
 
 	if (terra_ledger_balances(h->db, &bal, e) < 0 || terra_time_now(&now, e) < 0)
 		goto fail;
@@ -126,22 +124,13 @@ static int home_row(terra_home *h, int verify, const json_t *units, json_t **out
 	}
 	terra_money_format(owed, owed_s);
 	terra_money_format(json_integer_value(json_object_get(bal, "paid")), paid_s);
-	if (terra_db_prepare(
-	        h->db,
-	        "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM settlements),"
-	        " (SELECT max(substr(period, instr(period, '/') + 1)) FROM settlements)",
-	        &st, e) < 0)
+	if (terra_ledger_sizes(h->db, &entries, &checkpoint, e) < 0 ||
+	    terra_settle_summary(h->db, &settlements, last, e) < 0)
 		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		entries = sqlite3_column_int64(st, 0);
-		settlements = sqlite3_column_int64(st, 1);
-		if (sqlite3_column_text(st, 2) &&
-		    terra_time_parse((const char *)sqlite3_column_text(st, 2), &until, e) == 0) {
-			terra_time_format(until, until_s);
-			hours = now > until ? (now - until) / 3600000000 : 0;
-		}
+	if (*last && terra_time_parse(last, &until, e) == 0) {
+		terra_time_format(until, until_s);
+		hours = now > until ? (now - until) / 3600000000 : 0;
 	}
-	sqlite3_finalize(st);
 	if (verify) {
 		terra_ledger_report rep;
 		terra_err ve = {0};

@@ -277,6 +277,41 @@ int terra_unit_key(const terra_home *h, const char *id, terra_key *k, terra_err 
 	return 0;
 }
 
+int terra_unit_seq_next(sqlite3 *db, const char *id, int64_t *next, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (terra_db_prepare(db, "SELECT next_seq FROM unit_seq WHERE unit = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*next = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		terra_db_err(db, e, "usage seqs");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unit_seq_set(sqlite3 *db, const char *id, int64_t next, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (terra_db_prepare(db, "UPDATE unit_seq SET next_seq = ? WHERE unit = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, next);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	else
+		terra_db_err(db, e, "usage seqs");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int terra_unit_seq_reserve(sqlite3 *db, const char *id, int64_t n, int64_t *first, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -331,7 +366,8 @@ out:
 }
 
 struct terra_unit_finder {
-	sqlite3_stmt *active;
+	sqlite3 *db;
+	sqlite3_stmt *active, *owner;
 };
 
 int terra_unit_finder_open(sqlite3 *db, terra_unit_finder **fp, terra_err *e)
@@ -341,11 +377,16 @@ int terra_unit_finder_open(sqlite3 *db, terra_unit_finder **fp, terra_err *e)
 	*fp = NULL;
 	if (!(f = calloc(1, sizeof *f)))
 		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
+	f->db = db;
 	if (terra_db_prepare(db,
 	                     "SELECT record FROM units WHERE fingerprint = ?1 AND "
 	                     "state = 'active' ORDER BY registered_at DESC LIMIT 1",
-	                     &f->active, e) < 0) {
-		free(f);
+	                     &f->active, e) < 0 ||
+	    terra_db_prepare(db,
+	                     "SELECT owner, coalesce(json_extract(record, '$.updated_at'),"
+	                     " registered_at) FROM units WHERE unit = ?",
+	                     &f->owner, e) < 0) {
+		terra_unit_finder_close(f);
 		return -1;
 	}
 	*fp = f;
@@ -364,10 +405,66 @@ json_t *terra_unit_finder_active(terra_unit_finder *f, const char *fingerprint)
 	return rec;
 }
 
+int terra_unit_finder_owner(terra_unit_finder *f, const char *unit, const char **owner,
+                            const char **since, terra_err *e)
+{
+	int got;
+
+	sqlite3_reset(f->owner);
+	sqlite3_bind_text(f->owner, 1, unit, -1, SQLITE_TRANSIENT);
+	got = sqlite3_step(f->owner);
+	if (got == SQLITE_DONE)
+		return 0;
+	if (got != SQLITE_ROW)
+		return terra_db_err(f->db, e, "units");
+	*owner = (const char *)sqlite3_column_text(f->owner, 0);
+	*since = (const char *)sqlite3_column_text(f->owner, 1);
+	return 1;
+}
+
 void terra_unit_finder_close(terra_unit_finder *f)
 {
 	if (!f)
 		return;
 	sqlite3_finalize(f->active);
+	sqlite3_finalize(f->owner);
 	free(f);
+}
+
+int terra_unit_each(sqlite3 *db, terra_unit_fn fn, void *ctx, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (terra_db_prepare(db,
+	                     "SELECT u.unit, u.owner, u.kind, u.state, u.score,"
+	                     " coalesce(json_extract(u.device, '$.name'), ''),"
+	                     " coalesce(h.status, 'unknown'), coalesce(h.checked_at, '')"
+	                     " FROM units u LEFT JOIN unit_health h ON h.unit = u.unit"
+	                     " ORDER BY u.unit",
+	                     &st, e) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		terra_unit_row u = {
+		    (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 5),
+		    (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 7),
+		    sqlite3_column_int64(st, 4),
+		};
+
+		if (fn(ctx, &u, e) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		terra_db_err(db, e, "read units");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
 }

@@ -92,6 +92,80 @@ from decimal import Decimal
 print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))')" \
 	"a day's revenue: the sum of its hours' settlements"
 
+# Past 10 units (terra-ledger(1)): per period the 10 that earned the most
+# over the range, the rest summed as "other units"; every unit's totals in
+# one table. A home of 13 units and two days (bench/report-gen.py), its
+# figures checked against terra-ledger earnings.
+is "$(grep -c 'id="top-units"' "$page" || true)" 0 "four units: no unit summed as other units"
+big=$tmp/big
+sum() { $py -c 'import sys
+from decimal import Decimal
+print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))'; }
+TERRA_HOME=$big terra-register init 2>/dev/null
+$py "$top/bench/report-gen.py" "$big/terra.db" 2 13
+TERRA_HOME=$big terra-ledger earnings >"$tmp/big-earnings.ndjson"
+ok "13 units: terra-ledger report writes the page" sh -c 'TERRA_HOME="$1" terra-ledger report "$2"' \
+	- "$big" "$tmp/big.html"
+$py "$top/tests/tools/domtables.py" "$tmp/big.html" >"$tmp/big.ndjson"
+# The 10 most earned over the range, and per hour the other three summed.
+$py -c 'import json, sys
+from decimal import Decimal
+recs = [json.loads(l) for l in open(sys.argv[1])]
+tot = {}
+for r in recs:
+    tot[r["unit"]] = tot.get(r["unit"], 0) + Decimal(r["amount"])
+top = sorted(tot, key=lambda u: (-tot[u], u))[:10]
+with open(sys.argv[2], "w") as f:
+    print("\n".join(sorted(top)), file=f)
+per = {}
+for r in recs:
+    if r["unit"] not in top:
+        k = r["period"][:13] + ":00"
+        w, a = per.get(k, (0, Decimal(0)))
+        per[k] = (w + r["weight"], a + Decimal(r["amount"]))
+for k in sorted(per):
+    print(k, per[k][0], "%.9f" % per[k][1])' "$tmp/big-earnings.ndjson" "$tmp/big-top" >"$tmp/big-other"
+is "$(jq -r 'select(.table == "units" and .row[1] != "other units") | .row[1]' "$tmp/big.ndjson" |
+	sort -u)" "$(cat "$tmp/big-top")" "per hour: the 10 units that earned the most over the range"
+is "$(jq -r 'select(.table == "units" and .row[1] == "other units") | .row[0:1] + .row[2:4] |
+	join(" ")' "$tmp/big.ndjson" | sort)" "$(cat "$tmp/big-other")" \
+	"... and other units: the work and earnings of the other 3 each hour ($(wc -l <"$tmp/big-other") hours)"
+like "$(grep -o '<p class="note" id="top-units">[^<]*' "$tmp/big.html")" \
+	'13 units: .* show the 10 that earned the most .* the other 3 as one row' "... said on the page"
+is "$(jq -r 'select(.table == "unit-totals") | .row[0:3] | join(" ")' "$tmp/big.ndjson" | sort)" \
+	"$(jq -s -r 'group_by(.unit)[] | [.[0].unit, (map(.weight) | add | tostring)] | join(" ")' \
+		"$tmp/big-earnings.ndjson" | while read -r u w; do
+		printf '%s %s %s\n' "$u" "$w" "$(jq -r 'select(.unit == "'"$u"'") | .amount' \
+			"$tmp/big-earnings.ndjson" | sum)"
+	done | sort)" "every unit's work and earnings over the range: terra-ledger earnings' (13 rows)"
+
+# With their meter records, usage per hour: the other units' row sums
+# their busy time and verified work; its utilization is their busy time
+# over three times the hour.
+jq -c '{type: "meter", v: 1, period, unit, weight, busy_us: (600000000 +
+	(.weight % 1000) * 1000000), work: (.weight % 100000 + 5)}' "$tmp/big-earnings.ndjson" |
+	$py "$top/tests/tools/signmeter.py" "$big/owner.key" >"$tmp/big-meter.ndjson"
+ok "13 units with meter records: the page" sh -c \
+	'TERRA_HOME="$1" terra-ledger report --meter "$2" "$3"' - "$big" "$tmp/big-meter.ndjson" \
+	"$tmp/bigm.html"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bigm.html" | jq -r 'select(.table == "usage" and
+	.row[1] == "other units") | .row[0:1] + .row[2:5] | join(" ")' | sort)" \
+	"$($py -c 'import json, sys
+top = set(open(sys.argv[2]).read().split())
+per = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["unit"] not in top:
+        k = r["period"][:13] + ":00"
+        b, n, w = per.get(k, (0, 0, 0))
+        per[k] = (b + r["busy_us"], n + 1, w + r["work"])
+for k in sorted(per):
+    b, n, w = per[k]
+    ppm = b * 1000000 // (3600000000 * n)
+    print(k, "%d.%06d" % (b // 3600 // 1000000, b // 3600 % 1000000),
+          "%d.%04d" % (ppm // 10000, ppm % 10000), w)' "$tmp/big-meter.ndjson" "$tmp/big-top")" \
+	"... usage: the other units' busy hours, utilization and work, the meter records' ($(
+	jq -r 'select(.unit) | .unit' "$tmp/big-meter.ndjson" | sort -u | wc -l) units)"
 if ! command -v chromium >/dev/null 2>&1; then
 	skip "the page in headless Chromium" "chromium not installed"
 	done_testing
@@ -137,9 +211,6 @@ is "$(jq -r 'select(.table == "units") | [.row[0], .row[1], .row[2]] | join(" ")
 		"$tmp/dash/meter.ndjson" | sort)" \
 	"work per unit and hour is the meter records' weight"
 # Earnings: the owner's sum to its balance plus what was paid.
-sum() { $py -c 'import sys
-from decimal import Decimal
-print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))'; }
 is "$(jq -r 'select(.table == "owners") | .row[2]' "$tmp/dom.ndjson" | sum)" \
 	"$(printf '%s\n%s\n' "$(terra-ledger balance "$owner" | jq -r .amount)" \
 		"$(terra-ledger balance paid | jq -r .amount)" | sum)" \
@@ -175,4 +246,13 @@ is "$(jq -r 'select(.table == "health" and .row[0] == "'"$gpu2"'") | .row[2]' \
 is "$(jq -r 'select(.table == "ledger") | .row | join(" ")' "$tmp/dom.ndjson" | grep -E '^(entries|root|verified) ')" \
 	"$(terra-ledger verify | jq -r '"entries \(.size)\nroot \(.root)"')
 verified yes" "the ledger's size and root are terra-ledger verify's"
+# The page of 13 units in Chromium: its charts draw, 10 units and "other units" a chart.
+chrome --dump-dom "file://$tmp/big.html" >"$tmp/big-dom.html" 2>"$tmp/big-chrome.err" || true
+$py "$top/tests/tools/domtables.py" "$tmp/big-dom.html" >"$tmp/big-dom.ndjson"
+is "$(jq -r 'select(.canvas) | .drawn' "$tmp/big-dom.ndjson" | sort -u)" true \
+	"13 units: every chart drawn ($(jq -r 'select(.canvas) | .canvas' "$tmp/big-dom.ndjson" | wc -l) canvases)"
+is "$(jq -r 'select(.table == "units" and .row[1] == "other units") | .row[0:1] + .row[2:4] |
+	join(" ")' "$tmp/big-dom.ndjson" | sort)" "$(cat "$tmp/big-other")" \
+	"... and the other units' row in the DOM: terra-ledger earnings' sums"
+like "$(grep -c 'CONSOLE' "$tmp/big-chrome.err" || true)" '^0$' "... no console message"
 done_testing
