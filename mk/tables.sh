@@ -4,7 +4,8 @@
 # fails, naming file and line, when a lib/*.c names a table in SQL (FROM,
 # JOIN, INTO, UPDATE or TABLE followed by the table's name) and its module
 # is neither an owner of that table, one of its "pending" modules, nor the
-# schema module, when a module
+# schema module, when the schema creates a table TABLES does not own (a
+# table renamed later goes by its new name), when a module
 # of TABLES has no lib/*.c, and when a cmd/*.c holds SQL at all (a command
 # calls the library; sqlite3_ calls or a SELECT, INSERT, UPDATE, DELETE or
 # CREATE in a string). Prints nothing and exits 0 when all is well.
@@ -80,6 +81,22 @@ cmd {
 		fail(rel(FILENAME) ":" FNR ": SQL in a command; a command calls lib/")
 	next
 }
+# Every table the schema creates (and does not rename) has owners.
+m == schema {
+	line = $0
+	while (match(line, /CREATE TABLE [A-Za-z0-9_]+/)) {
+		t = substr(line, RSTART + 13, RLENGTH - 13)
+		if (!(t in created))
+			created[t] = rel(FILENAME) ":" FNR
+		line = substr(line, RSTART + RLENGTH)
+	}
+	line = $0
+	while (match(line, /ALTER TABLE [A-Za-z0-9_]+ RENAME/)) {
+		t = substr(line, RSTART + 12, RLENGTH - 19)
+		renamed[t] = 1
+		line = substr(line, RSTART + RLENGTH)
+	}
+}
 m != schema {
 	for (i = 1; i <= ntables; i++) {
 		t = tables[i]
@@ -90,5 +107,10 @@ m != schema {
 			    owners[t] " may (lib/TABLES)")
 	}
 }
-END { exit bad }
+END {
+	for (t in created)
+		if (!(t in renamed) && !(t in owners))
+			fail(created[t] ": table " t " has no owner in lib/TABLES")
+	exit bad
+}
 ' "$map" "$@"

@@ -61,6 +61,13 @@ printf 'pending paid_evidence unit\n' >>"$t/lib/TABLES"
 fails 1 "a pending line before (or without) its table fails" check "$t"
 like "$(cat "$t.err")" "^lib/TABLES:6: expected" "... naming the map's line"
 
+tree "$t"
+printf 'const char *m8 = "CREATE TABLE scores (unit TEXT);";\n' >>"$t/lib/db.c"
+fails 1 "a table the schema creates with no owner fails" check "$t"
+is "$(cat "$t.err")" "lib/db.c:2: table scores has no owner in lib/TABLES" "... naming where it is created"
+printf 'const char *m9 = "ALTER TABLE scores RENAME TO units;";\n' >>"$t/lib/db.c"
+fails 0 "... but not one renamed to an owned table" check "$t"
+
 # The real tree.
 set +e
 sh "$tables" "$top" 2>"$tmp/real.err"
