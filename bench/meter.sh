@@ -12,7 +12,8 @@
 # One record in 16 is sha256d, whose evidence the meter checks in full
 # (binding, time, shares re-hashed, count), the others kernel (signature,
 # fields, seqs; no evidence to check); METER_GEN_SHA_EVERY=1 makes every
-# record sha256d (bench/meter-gen.c).
+# record sha256d (bench/meter-gen.c). The paired rounds are run on the
+# records as written and on the same records as Python writes them.
 # Prints rows "| figure | terra | peer | ratio | machine |".
 set -eu
 top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -85,9 +86,23 @@ raw2=$("$tmp/verify-raw" "$msglen" 3)
 # pair meet the same conditions, and the headline ratio is theirs.
 head -n $((n / 10 < 100000 ? n / 10 : 100000)) "$tmp/usage.nd" >"$tmp/pair.nd"
 npair=$(wc -l <"$tmp/pair.nd" | tr -d ' ')
-: >"$tmp/pairs"
-for r in $(seq "${METER_BENCH_ROUNDS:-6}"); do
-	measure "$tmp/t.pair" terra-meter -p "$period" --every P1D "$tmp/pair.nd"
+# The same records as a signer in another language writes them: Python's
+# json.dumps with its separators, keys reversed at every depth, "sig" last.
+# Each signature still checks over the canonical form of its body.
+python3 -c '
+import json, sys
+def rev(v):
+    if isinstance(v, dict):
+        return {k: rev(v[k]) for k in reversed(list(v))}
+    return [rev(x) for x in v] if isinstance(v, list) else v
+for line in sys.stdin:
+    o = rev(json.loads(line))
+    o["sig"] = o.pop("sig")
+    print(json.dumps(o, separators=(", ", ": ")))' <"$tmp/pair.nd" >"$tmp/foreign.nd"
+# pair FILE OUT: one round of terra-meter on FILE, then as many raw verifiers
+# as cores for as long; "records elapsed raw/s" appended to OUT.
+pair() {
+	measure "$tmp/t.pair" terra-meter -p "$period" --every P1D "$1"
 	read -r pel _ <"$tmp/t.pair"
 	c=0
 	while [ "$c" -lt "$cores" ]; do
@@ -95,16 +110,28 @@ for r in $(seq "${METER_BENCH_ROUNDS:-6}"); do
 		c=$((c + 1))
 	done
 	wait
-	echo "$npair $pel $(cat "$tmp"/raw.* | awk '{ s += $1 } END { print s }')" >>"$tmp/pairs"
+	echo "$npair $pel $(cat "$tmp"/raw.* | awk '{ s += $1 } END { print s }')" >>"$2"
 	rm -f "$tmp"/raw.*
+}
+: >"$tmp/pairs"
+: >"$tmp/pairs.foreign"
+for r in $(seq "${METER_BENCH_ROUNDS:-6}"); do
+	pair "$tmp/pair.nd" "$tmp/pairs"
+	pair "$tmp/foreign.nd" "$tmp/pairs.foreign"
 done
 pair_terra=$(awk '{ s += $1 / $2 } END { printf "%.0f", s / NR }' "$tmp/pairs")
 pair_raw=$(awk '{ s += $3 } END { printf "%.0f", s / NR }' "$tmp/pairs")
+fpair_terra=$(awk '{ s += $1 / $2 } END { printf "%.0f", s / NR }' "$tmp/pairs.foreign")
+fpair_raw=$(awk '{ s += $3 } END { printf "%.0f", s / NR }' "$tmp/pairs.foreign")
 echo "bench/meter.sh: paired rounds (records/s, raw verifies/s):" \
 	$(awk '{ printf "%.0f/%.0f ", $1 / $2, $3 }' "$tmp/pairs") >&2
+echo "bench/meter.sh: paired rounds, foreign spelling (records/s, raw verifies/s):" \
+	$(awk '{ printf "%.0f/%.0f ", $1 / $2, $3 }' "$tmp/pairs.foreign") >&2
 raw1=$("$tmp/verify-raw" "$msglen" 3 1) # one signature over and over: the old, kinder ceiling
 head -n $((n / 10 < 5000 ? n / 10 : 5000)) "$tmp/usage.nd" >"$tmp/slice.nd"
 inter=$("$tmp/meter-cpu" "$tmp/slice.nd" "$period" 20)
+head -n "$(wc -l <"$tmp/slice.nd")" "$tmp/foreign.nd" >"$tmp/fslice.nd"
+finter=$("$tmp/meter-cpu" "$tmp/fslice.nd" "$period" 20)
 
 # The ceiling is the faster of the two raw runs, so a load that slowed one
 # of them does not flatter terra-meter.
@@ -121,10 +148,14 @@ ceiling=$(echo "$cores $raw_wall" | awk '{ printf "%.0f", $1 * $2 }')
 row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(echo "$2 $3" | awk '{ printf "%.2f", $1 / $2 }')" "$machine"; }
 row "meter: records/s, -j $cores, mean of ${METER_BENCH_ROUNDS:-6} rounds on $npair records, each paired with $cores libsodium verifiers at once for as long" \
 	"$pair_terra" "$pair_raw"
+row "meter, foreign spelling (Python json.dumps, keys reversed at every depth, sig last): records/s, -j $cores, mean of ${METER_BENCH_ROUNDS:-6} rounds on $npair records, each paired with $cores libsodium verifiers at once for as long" \
+	"$fpair_terra" "$fpair_raw"
 row "meter: records/s, $n signed usage records, -j $cores (vs $cores x libsodium verify/s on one core)" "$rate" "$ceiling"
 row "meter: records per CPU-second, -j $cores (vs libsodium verifies per CPU-second)" "$cpu_rate" "$raw_cpu"
 row "meter: records per CPU-second, one thread interleaved with raw verifies, $(wc -l <"$tmp/slice.nd") records x 20 (vs libsodium verifies per CPU-second)" \
 	"$(echo "$inter" | cut -d' ' -f1)" "$(echo "$inter" | cut -d' ' -f2)"
+row "meter, foreign spelling: records per CPU-second, one thread interleaved with raw verifies, $(wc -l <"$tmp/fslice.nd") records x 20 (vs libsodium verifies per CPU-second)" \
+	"$(echo "$finter" | cut -d' ' -f1)" "$(echo "$finter" | cut -d' ' -f2)"
 row "meter: records per CPU-second, -j $cores (vs libsodium verifies per CPU-second of one signature repeated)" \
 	"$cpu_rate" "${raw1#* }"
 row "meter: records/s verified (vs jq, same aggregation, no verification)" "$rate" "$jq_rate"

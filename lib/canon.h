@@ -15,10 +15,12 @@
  * nesting stays below TERRA_DEPTH_MAX), so whatever it accepts is JSON that
  * terra_record_parse reads (given "type" and "v") and terra_rec_dumps writes
  * back byte for byte. A line it refuses may still be a good record in
- * another spelling: the caller takes the general path for it.
+ * another spelling: terra_canon_rewrite writes most such lines in written
+ * form, and the caller takes the general path for the rest.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Top-level members one split returns at most; a longer object is refused. */
 #define TERRA_CANON_MEMBERS 64
@@ -70,6 +72,21 @@ long terra_canon_ints(const char *text, const terra_canon_member *m, int64_t *ou
  */
 size_t terra_canon_without(const char *text, size_t len, const terra_canon_member *m, size_t n,
                            size_t i, char *out);
+
+/*
+ * Rewrites one JSON object of any spelling (whitespace between tokens, keys
+ * in any order at every depth, escapes spelled any way JSON allows) into
+ * its written form in out (cap bytes): what terra_rec_dumps writes for the
+ * tree jansson reads from text, "sig" kept in its sorted place. Returns the
+ * length written, never more than len, or -1 for text it is not sure of:
+ * not JSON, a key twice in an object, a number that is not an int64 as
+ * "%lld" writes it, invalid UTF-8, \u0000 or a lone surrogate, as many as
+ * TERRA_DEPTH_MAX objects and arrays nested, an object of more than 128 members, more
+ * than 512 members in the objects open at once, a line over TERRA_LINE_MAX,
+ * or more than cap bytes to write. A refused text may still be a record:
+ * the caller reads it with terra_record_parse. No allocation.
+ */
+ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap);
 
 /* Length of the UTF-8 sequence of a code point >= U+0080 at p (left bytes
  * there), or 0 when it is not valid UTF-8 (overlong, a surrogate, past

@@ -24,6 +24,8 @@ __extension__ typedef unsigned __int128 u128;
 struct terra_usage_scratch {
 	char *canon; /* a line's canonical form, its "sig" cut out */
 	size_t cap_canon;
+	char *spelled; /* a line of another spelling in written form */
+	size_t cap_spelled;
 	int64_t *nonces;
 	size_t cap_nonces;
 };
@@ -33,6 +35,7 @@ void terra_usage_scratch_free(terra_usage_scratch *sc)
 	if (!sc)
 		return;
 	free(sc->canon);
+	free(sc->spelled);
 	free(sc->nonces);
 	free(sc);
 }
@@ -502,12 +505,14 @@ static int sha256d_written(const char *line, const terra_canon_member *evm, terr
 /*
  * check_line for a line in written form, without a tree: fields read in
  * place, the signature checked over the line's own bytes less its "sig".
- * Returns 1 with it->kind TERRA_USAGE_OK or TERRA_USAGE_SKIP, or 0 to leave the line to
- * check_line: another spelling, another type, or a fault of any kind,
+ * raw is the line as read, whose bytes the Merkle leaf is (line itself, or
+ * the line terra_canon_rewrite made of it). Returns 1 with it->kind
+ * TERRA_USAGE_OK or TERRA_USAGE_SKIP; -1 when line is not in written form;
+ * 0 to leave the line to check_line: another type, or a fault of any kind,
  * which check_line finds again and words as it always has.
  */
-static int check_written(const terra_usage_rules *r, const char *line, size_t len,
-                         terra_usage_verdict *it, terra_usage_scratch *sc)
+static int check_written(const terra_usage_rules *r, const char *line, size_t len, const char *raw,
+                         size_t raw_len, terra_usage_verdict *it, terra_usage_scratch *sc)
 {
 	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
@@ -524,7 +529,7 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	int got = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS);
 
 	if (got < 0)
-		return 0;
+		return -1;
 	nf = (size_t)got;
 	type = terra_canon_find(line, f, nf, "type");
 	v = terra_canon_find(line, f, nf, "v");
@@ -593,7 +598,7 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	if (!terra_meter_rate_ok(name, it->work, it->busy, u->int32_mops, u->fp32_mflops))
 		return 0;
 	memcpy(it->sig, line + sig->val, SIG_KEPT);
-	terra_sha256_leaf(line, len, it->leaf);
+	terra_sha256_leaf(raw, raw_len, it->leaf);
 	it->kind = TERRA_USAGE_OK;
 	return 1;
 }
@@ -601,8 +606,29 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
                        terra_usage_verdict *u, terra_usage_scratch **sc)
 {
+	int rc = 0;
+
 	if (sc && !*sc)
 		*sc = calloc(1, sizeof **sc);
-	if (!sc || !*sc || !check_written(r, line, len, u, *sc))
+	if (sc && *sc)
+		rc = check_written(r, line, len, line, len, u, *sc);
+	if (rc < 0 && !blank(line, len)) {
+		/* Another spelling (a signer in another language): its written
+		 * form, never longer than the line, into a buffer kept per thread. */
+		terra_usage_scratch *s = *sc;
+		ssize_t n;
+
+		if (len > s->cap_spelled) {
+			char *p = realloc(s->spelled, len);
+
+			if (p) {
+				s->spelled = p;
+				s->cap_spelled = len;
+			}
+		}
+		n = len > s->cap_spelled ? -1 : terra_canon_rewrite(line, len, s->spelled, len);
+		rc = n < 0 ? 0 : check_written(r, s->spelled, (size_t)n, line, len, u, s);
+	}
+	if (rc <= 0)
 		check_line(r, line, len, u);
 }

@@ -295,6 +295,44 @@ is "$(jq -r '"\(.unit) \(.records) \(.busy_us) \(.work)"' "$tmp/sp.out.1" | sort
 $py "$tmp/root.py" "$tmp/re.nd" pick 0,1,5 >"$tmp/re.root"
 is "$(jq -r "select(.unit == \"$gpu\") | .usage_root" "$tmp/re.out.1")" "$(cat "$tmp/re.root")" \
 	"respelled: usage_root over the lines as read"
+# What a signer in Python writes (json.dumps, its own separators), here with
+# the keys reversed at every depth and "sig" last: the same verdicts,
+# messages and sums as the written form, on one thread and on three, and
+# usage_root over these lines as read.
+cat >"$tmp/python.py" <<'EOF'
+import json, sys
+def rev(v):
+    if isinstance(v, dict):
+        return {k: rev(v[k]) for k in reversed(list(v))}
+    return [rev(x) for x in v] if isinstance(v, list) else v
+for line in sys.stdin:
+    try:
+        obj = rev(json.loads(line))
+    except ValueError:
+        print(line.rstrip("\n"))
+        continue
+    if "sig" in obj:
+        obj["sig"] = obj.pop("sig")
+    print(json.dumps(obj, separators=(", ", ": ")))
+EOF
+$py "$tmp/python.py" <"$tmp/sp.nd" >"$tmp/py.nd"
+is "$(grep -c '"sig": "[0-9A-Fa-f]*"}$' "$tmp/py.nd")" "$(grep -c '"sig":"[0-9A-Fa-f]*"' "$tmp/sp.nd")" \
+	"python spelling: sig last in every signed record"
+for j in 1 3; do
+	set +e
+	terra-meter -j $j -p $P --reject "$tmp/py.rej.$j" "$tmp/py.nd" >"$tmp/py.out.$j" 2>"$tmp/py.err.$j"
+	echo $? >"$tmp/py.st.$j"
+	set -e
+done
+is "$(cat "$tmp/py.st.1") $(cat "$tmp/py.st.3")" "1 1" "python spelling: exit 1"
+is "$(norm "$tmp/py.err.1")" "$(norm "$tmp/sp.err.1")" "python spelling: the same messages, line by line"
+is "$(jq -c 'del(.usage_root, .sig)' "$tmp/py.out.1")" "$(jq -c 'del(.usage_root, .sig)' "$tmp/sp.out.1")" \
+	"python spelling: the same meter records but for usage_root (and so sig)"
+ok "python spelling: -j 1 and -j 3 give the same records" cmp -s "$tmp/py.out.1" "$tmp/py.out.3"
+ok "python spelling: -j 1 and -j 3 give the same messages" cmp -s "$tmp/py.err.1" "$tmp/py.err.3"
+$py "$tmp/root.py" "$tmp/py.nd" pick 0,1,5 >"$tmp/py.root"
+is "$(jq -r "select(.unit == \"$gpu\") | .usage_root" "$tmp/py.out.1")" "$(cat "$tmp/py.root")" \
+	"python spelling: usage_root over the lines as read, not their written form"
 # The same record in both spellings: the second is a duplicate.
 {
 	sed -n 1p "$tmp/sp.nd"
