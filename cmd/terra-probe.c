@@ -4,6 +4,7 @@
 #include "lib/probe.h"
 #include "lib/prom.h"
 #include "lib/record.h"
+#include "lib/workbench.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -79,7 +80,10 @@ static const terra_cli_opt options[] = {
 
 int main(int argc, char **argv)
 {
-	terra_probe_opts o = {.bench = TERRA_PROBE_BENCH_FULL, .mem_percent = 1, .device = -1};
+	terra_probe_opts o = {.bench = TERRA_PROBE_BENCH_FULL,
+	                      .mem_percent = 1,
+	                      .device = -1,
+	                      .work_bench = terra_workbench_probe};
 	terra_probe_result res;
 	terra_err e = {0};
 	const char *textfile = NULL;

@@ -32,27 +32,39 @@ static int check(void *arg, json_t *rec, const char *where, terra_err *e)
 static int apply(void *arg, json_t *rec, const char *where, terra_err *e)
 {
 	struct run *run = arg;
+	terra_register_result r;
 	json_t *unit = NULL;
-	const char *state;
-	int existed = 0;
+	const char *state, *id;
 
-	if (terra_register_device(&run->home, rec, &unit, &existed, e) < 0) {
+	if (terra_register_device(&run->home, rec, &unit, &r, e) < 0) {
 		terra_err_wrap(e, "%s: register device", where);
 		return TERRA_FILTER_STOP;
 	}
-	if (existed && !run->quiet) {
+	id = json_string_value(json_object_get(unit, "unit"));
+	if (r.rescored) {
+		if (!run->quiet)
+			terra_warnf("%s: unit %s rescored: score %" JSON_INTEGER_FORMAT
+			            " (was %" JSON_INTEGER_FORMAT ")",
+			            where, id, json_integer_value(json_object_get(unit, "score")),
+			            json_integer_value(json_object_get(unit, "rescored_from")));
+	} else if (r.existed && !run->quiet) {
 		state = json_string_value(json_object_get(unit, "state"));
-		terra_warnf("%s: device already registered as unit %s%s", where,
-		            json_string_value(json_object_get(unit, "unit")),
-		            state && !strcmp(state, "retired") ? " (retired)" : "");
-	} else if (!existed) {
+		terra_warnf("%s: device already registered as unit %s%s%s%s", where, id,
+		            state && !strcmp(state, "retired") ? " (retired)" : "",
+		            *r.kept ? "; its new benchmark is not taken: " : "", r.kept);
+	} else if (!r.existed) {
 		run->registered++;
 	}
+	if (json_integer_value(json_object_get(unit, "score")) <= 0)
+		terra_warnf(
+		    "%s: unit %s has no sgemm benchmark (score 0): terra-run ranks it below "
+		    "every benchmarked unit; terra-probe | terra-register scores it",
+		    where, id);
 	state = json_string_value(json_object_get(json_object_get(rec, "health"), "status"));
 	if (state && !strcmp(state, "sick"))
 		terra_warnf("%s: unit %s is sick: terra-run will not use it until a probe finds it "
 		            "healthy",
-		            where, json_string_value(json_object_get(unit, "unit")));
+		            where, id);
 	if (terra_rec_write(stdout, unit, e) < 0) {
 		json_decref(unit);
 		return TERRA_FILTER_STOP;

@@ -216,6 +216,12 @@ static const char *const migrations[] = {
     "    (SELECT id FROM unit_health_history WHERE unit = NEW.unit"
     "     ORDER BY id DESC LIMIT 1 OFFSET 1000);"
     "END;",
+    /* 8: a re-benchmark is a version of its unit too, a "rescore" entry
+     * (lib/unitchain.h): the units row follows it like the others. */
+    "DROP VIEW units_latest_entry;"
+    "CREATE VIEW units_latest_entry AS"
+    "  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
+    "  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -190,11 +190,12 @@ static int ledger_versions(sqlite3 *db, const char *id, json_t **out, terra_err 
 
 	if (!all)
 		return terra_err_sys(e, "unit records");
-	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        db,
+	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
+	        " ORDER BY seq",
+	        &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)

@@ -35,8 +35,9 @@ int terra_health_run(cl_context ctx, cl_command_queue q, cl_device_id dev, int m
 
 /*
  * Compares a device's bench object with its registered baseline (a unit's
- * bench object): fp32_mflops and mem_bw_mbps below
- * TERRA_HEALTH_DEGRADED_PCT percent of the baseline fail the check.
+ * bench object): sgemm_mflops or sha256d_khps (the workloads' figures,
+ * lib/workbench.h) below TERRA_HEALTH_DEGRADED_PCT percent of the baseline
+ * fail the check; the clpeak-style figures are not judged.
  */
 int terra_health_baseline(const json_t *bench, const json_t *baseline, json_t *checks,
                           terra_err *e);

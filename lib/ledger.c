@@ -18,7 +18,7 @@
 
 _Static_assert(TERRA_PK_BYTES == TERRA_HASH_BYTES, "entry 1's prev holds the owner key");
 
-static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey",
+static const char *const kinds[] = {"unit",  "transfer",   "retire",  "rekey", "rescore",
                                     "meter", "settlement", "payment", NULL};
 
 int terra_ledger_kind_ok(const char *kind)

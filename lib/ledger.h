@@ -5,7 +5,7 @@
  * terra.db, each with seq, kind, canonical JSON payload, the previous
  * entry's hash and its RFC 6962 leaf hash; after every append the home's owner key signs a
  * checkpoint (origin, size, root). Entry kinds: "unit" (registered), "transfer", "retire", "rekey",
- * "meter", "settlement", "payment".
+ * "rescore" (re-benchmarked), "meter", "settlement", "payment".
  *
  * The leaf data of an entry is its canonical entry record:
  *   {"type":"entry","v":1,"seq":N,"kind":K,"payload":{...},"prev":"<hex>",

@@ -28,7 +28,7 @@ int terra_ledger_unit_check(const json_t *payload, int64_t seq, terra_err *e)
 static int unit_kind(const char *kind)
 {
 	return !strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	       !strcmp(kind, "rekey");
+	       !strcmp(kind, "rekey") || !strcmp(kind, "rescore");
 }
 
 /* The ordered pass reads a payment's postings and a settlement's fields. */

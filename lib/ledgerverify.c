@@ -187,7 +187,7 @@ int terra_verifier_entry(terra_verifier *v, int64_t seq, const char *kind, const
 		goto out;
 	}
 	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	     !strcmp(kind, "rekey")) &&
+	     !strcmp(kind, "rekey") || !strcmp(kind, "rescore")) &&
 	    terra_ledger_unit_check(payload, seq, e))
 		goto out;
 	if (entry_add(v, seq, kind, payload, leaf, e))

@@ -104,7 +104,7 @@ static void unit_metrics(const terra_home *h, const json_t *units, FILE *f)
 	}
 	terra_prom_family(
 	    f, "terra_unit_benchmark_flops", "gauge",
-	    "Each unit's registered score: fp32 floating-point operations per second.");
+	    "Each unit's registered score: its sgemm FP32 floating-point operations per second.");
 	json_array_foreach(units, i, r)
 	{
 		char flops[40];

@@ -79,6 +79,23 @@ static cl_command_queue make_queue(cl_context ctx, cl_device_id dev, cl_int *rc)
 	return q;
 }
 
+/* The workloads' figures into bench, or the "bench" check failing with why. */
+static int work_bench(const terra_probe_opts *o, cl_context ctx, cl_command_queue q,
+                      cl_device_id dev, int index, json_t *bench, json_t *checks, terra_err *e)
+{
+	terra_err we = {0};
+
+	if (o->progress)
+		o->progress(o->arg, index, "workloads");
+	if (o->work_bench(o->work_arg, ctx, q, dev, o->bench == TERRA_PROBE_BENCH_QUICK, bench,
+	                  &we) < 0) {
+		if (we.kind == TERRA_E_SYS)
+			return terra_err_set(e, we.kind, "%s", we.msg);
+		return terra_health_add(checks, "bench", "fail", we.msg, e);
+	}
+	return 0;
+}
+
 /* Health checks and benchmarks of one device into its recording line. */
 static int measure_device(const terra_probe_opts *o, cl_platform_id p, cl_device_id dev, int index,
                           json_t *line, terra_err *e)
@@ -128,6 +145,8 @@ static int measure_device(const terra_probe_opts *o, cl_platform_id p, cl_device
 				oom(e);
 				goto out;
 			}
+			if (o->work_bench && work_bench(o, ctx, q, dev, index, bj, checks, e) < 0)
+				goto out;
 		}
 	}
 	ret = 0;
@@ -333,6 +352,8 @@ static const char *const device_ints[] = {"compute_units",   "clock_mhz",       
                                           "max_alloc_bytes", "local_mem_bytes", NULL};
 static const char *const bench_fields[] = {"fp32_mflops", "fp64_mflops", "int32_mops",
                                            "mem_bw_mbps", "launch_us",   NULL};
+/* The workloads' figures, absent from recordings made before them. */
+static const char *const work_fields[] = {"sgemm_mflops", "sha256d_khps", NULL};
 
 static int one_of(const char *s, const char *const *list)
 {
@@ -393,6 +414,15 @@ static int check_device_line(const json_t *line, size_t nplatforms, int *per_pla
 		for (i = 0; bench_fields[i]; i++) {
 			if (terra_rec_int(o, bench_fields[i], &v, e) < 0)
 				return terra_err_wrap(e, "bench");
+		}
+		for (i = 0; work_fields[i]; i++) {
+			v = 0;
+			if (terra_rec_int_opt(o, work_fields[i], &v, e) < 0)
+				return terra_err_wrap(e, "bench");
+			if (v < 0)
+				return terra_err_set(e, TERRA_E_INPUT,
+				                     "bench: field '%s' must not be negative",
+				                     work_fields[i]);
 		}
 	}
 	if (terra_rec_str_opt(line, "busy", &s, e) < 0)

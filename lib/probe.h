@@ -18,6 +18,7 @@
  */
 #include "err.h"
 
+#include <CL/cl.h>
 #include <jansson.h>
 
 enum terra_probe_bench {
@@ -33,6 +34,15 @@ typedef struct terra_probe_opts {
 	const char *replay; /* a recording to read instead of the hardware */
 	const char *record; /* where to write the recording of a live run */
 	const char *home;   /* -H DIR or NULL: where registered baselines are */
+	/*
+	 * Benchmarks of the workloads themselves (lib/workbench.h, a layer up:
+	 * the command passes terra_workbench_probe), run after the clpeak-style
+	 * figures and adding theirs to bench; NULL leaves them out. A failure
+	 * is the device's "bench" check failing.
+	 */
+	int (*work_bench)(void *arg, cl_context ctx, cl_command_queue q, cl_device_id dev,
+	                  int quick, json_t *bench, terra_err *e);
+	void *work_arg;
 	/* Progress of a live run; may be NULL. */
 	void (*progress)(void *arg, int device, const char *what);
 	void *arg;

@@ -19,8 +19,9 @@ static const char *const device_strings[] = {"host", "platform", "name", "vendor
 static const char *const device_counts[] = {"compute_units", "clock_mhz", "global_mem_bytes", NULL};
 static const char *const device_opt_counts[] = {"index", "max_alloc_bytes", "local_mem_bytes",
                                                 NULL};
-static const char *const bench_fields[] = {"fp32_mflops", "fp64_mflops", "int32_mops",
-                                           "mem_bw_mbps", "launch_us",   NULL};
+static const char *const bench_fields[] = {"fp32_mflops",  "fp64_mflops", "int32_mops",
+                                           "mem_bw_mbps",  "launch_us",   "sgemm_mflops",
+                                           "sha256d_khps", NULL};
 /* The device fields a unit record keeps, in its "device" object. */
 static const char *const summary_fields[] = {
     "host",      "platform",         "name", "vendor",     "kind",      "compute_units",
@@ -160,12 +161,19 @@ int terra_register_now(char out[TERRA_TIME_MAX], terra_err *e)
 	return 0;
 }
 
+int64_t terra_register_score(const json_t *bench)
+{
+	const json_t *v = json_object_get(bench, "sgemm_mflops");
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+}
+
 /* The first version of a unit record, unsigned. */
 static json_t *new_unit_record(const json_t *device, const char *id, const uint8_t *owner,
                                const uint8_t *unit_pub, terra_err *e)
 {
 	char owner_hex[TERRA_PK_HEX], pub_hex[TERRA_PK_HEX], now[TERRA_TIME_MAX];
-	json_t *rec, *summary, *bench, *fp32;
+	json_t *rec, *summary, *bench;
 	size_t i;
 
 	if (terra_register_now(now, e) < 0)
@@ -186,7 +194,6 @@ static json_t *new_unit_record(const json_t *device, const char *id, const uint8
 			goto fail;
 	}
 	bench = json_object_get(device, "bench");
-	fp32 = bench ? json_object_get(bench, "fp32_mflops") : NULL;
 	if (bench && set_new(rec, "bench", json_deep_copy(bench), e) < 0)
 		goto fail;
 	if (set_new(rec, "type", json_string("unit"), e) < 0 ||
@@ -196,7 +203,7 @@ static json_t *new_unit_record(const json_t *device, const char *id, const uint8
 	    set_new(rec, "unit_pub", json_string(pub_hex), e) < 0 ||
 	    set_new(rec, "fingerprint", json_deep_copy(json_object_get(device, "fingerprint")), e) <
 	        0 ||
-	    set_new(rec, "score", json_integer(fp32 ? json_integer_value(fp32) : 0), e) < 0 ||
+	    set_new(rec, "score", json_integer(terra_register_score(bench)), e) < 0 ||
 	    set_new(rec, "state", json_string("active"), e) < 0 ||
 	    set_new(rec, "registered_at", json_string(now), e) < 0)
 		goto fail;
@@ -373,8 +380,42 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 	return rc;
 }
 
-int terra_register_device(terra_home *h, const json_t *device, json_t **unit, int *existed,
-                          terra_err *e)
+static int rescore(terra_home *h, const terra_unit *u, const json_t *bench, json_t **unit,
+                   terra_err *e);
+
+/* Whether a known unit's new benchmark rescores it: 1, or 0 with why in
+ * kept (empty when there is nothing to say). */
+static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t *device, char *kept,
+                         size_t len)
+{
+	const json_t *bench = json_object_get(device, "bench");
+	const json_t *old = json_object_get(u->record, "bench");
+	const char *health =
+	    json_string_value(json_object_get(json_object_get(device, "health"), "status"));
+	int64_t score = terra_register_score(bench), diff = score - u->score;
+	int has_work = score > 0; /* a rescore's score is a positive sgemm_mflops (unitchain.h) */
+	int had_work = json_is_integer(json_object_get(old, "sgemm_mflops"));
+
+	*kept = '\0';
+	if (!bench || u->retired || sodium_memcmp(u->owner, h->owner.pk, TERRA_PK_BYTES) != 0)
+		return 0;
+	if (!has_work) { /* the score is sgemm's figure: nothing to score by */
+		if (had_work)
+			snprintf(kept, len, "the benchmark has no workload figures (sgemm_mflops)");
+		return 0;
+	}
+	if (!(!had_work || u->score == 0 ||
+	      (diff < 0 ? -diff : diff) * 100 > u->score * TERRA_RESCORE_PCT))
+		return 0;
+	if (health && strcmp(health, "ok")) {
+		snprintf(kept, len, "the probe found the device %s", health);
+		return 0;
+	}
+	return 1;
+}
+
+int terra_register_device(terra_home *h, const json_t *device, json_t **unit,
+                          terra_register_result *r, terra_err *e)
 {
 	char id[TERRA_UNIT_ID_HEX], keypath[PATH_MAX];
 	const char *fingerprint;
@@ -384,7 +425,7 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit, in
 	int rc = -1, in_tx = 0, key_created = 0;
 
 	*unit = NULL;
-	*existed = 0;
+	memset(r, 0, sizeof *r);
 	if (terra_register_check_device(device, e) < 0)
 		return terra_err_wrap(e, "device record");
 	fingerprint = json_string_value(json_object_get(device, "fingerprint"));
@@ -393,11 +434,19 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit, in
 		goto out;
 	in_tx = 1;
 	if (terra_unit_get(h->db, id, &u, e) == 0) {
-		if (store_health(h, id, device, e) < 0 || terra_db_commit(h->db, e) < 0)
+		r->existed = 1;
+		if (store_health(h, id, device, e) < 0)
 			goto out;
+		if (wants_rescore(h, &u, device, r->kept, sizeof r->kept)) {
+			if (rescore(h, &u, json_object_get(device, "bench"), unit, e) < 0)
+				goto out;
+			r->rescored = 1;
+		} else {
+			if (terra_db_commit(h->db, e) < 0)
+				goto out;
+			*unit = json_incref(u.record);
+		}
 		in_tx = 0;
-		*unit = json_incref(u.record);
-		*existed = 1;
 		rc = 0;
 		goto out;
 	}
@@ -494,7 +543,8 @@ int terra_register_update_row(terra_home *h, const char *id, const json_t *rec, 
 	if (terra_rec_dumps(rec, &line, &len, e) < 0)
 		goto out;
 	if (terra_db_prepare(h->db,
-	                     "UPDATE units SET owner = ?, state = ?, record = ?, unit_pub = ?"
+	                     "UPDATE units SET owner = ?, state = ?, record = ?, unit_pub = ?,"
+	                     " score = ?"
 	                     " WHERE unit = ?",
 	                     &st, e) < 0)
 		goto out;
@@ -505,7 +555,8 @@ int terra_register_update_row(terra_home *h, const char *id, const json_t *rec, 
 	sqlite3_bind_text(st, 3, line, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, json_string_value(json_object_get(rec, "unit_pub")), -1,
 	                  SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(rec, "score")));
+	sqlite3_bind_text(st, 6, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(h->db) != 1) {
 		terra_db_err(h->db, e, "store unit");
 		goto out;
@@ -541,6 +592,7 @@ json_t *terra_register_next_version(const terra_unit *u, const char *now, terra_
 	json_object_del(rec, "signer");
 	json_object_del(rec, "transferred_from");
 	json_object_del(rec, "unit_sig");
+	json_object_del(rec, "rescored_from");
 	if (set_new(rec, "updated_at", json_string(now), e) < 0) {
 		json_decref(rec);
 		return NULL;
@@ -621,4 +673,24 @@ out:
 	json_decref(rec);
 	terra_unit_free(&u);
 	return rc;
+}
+
+/* The next version with the device's bench and its score, inside the open
+ * transaction, which store_version commits. */
+static int rescore(terra_home *h, const terra_unit *u, const json_t *bench, json_t **unit,
+                   terra_err *e)
+{
+	char now[TERRA_TIME_MAX];
+	json_t *rec = NULL;
+
+	if (terra_register_now(now, e) < 0 || !(rec = terra_register_next_version(u, now, e)) ||
+	    set_new(rec, "bench", json_deep_copy(bench), e) < 0 ||
+	    set_new(rec, "score", json_integer(terra_register_score(bench)), e) < 0 ||
+	    set_new(rec, "rescored_from", json_integer(u->score), e) < 0 ||
+	    terra_register_store_version(h, u->id, "rescore", rec, e) < 0) {
+		json_decref(rec);
+		return terra_err_wrap(e, "rescore unit '%s'", u->id);
+	}
+	*unit = rec;
+	return 0;
 }

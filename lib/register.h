@@ -13,6 +13,7 @@
 #include "unit.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 /*
  * Checks the fields of a device record that a unit is built from. On a bad
@@ -21,17 +22,44 @@
  */
 int terra_register_check_device(const json_t *device, terra_err *e);
 
+/* A score moves by more than this percentage before a re-benchmark changes
+ * it: the agreement aimed at between probes of an idle device (terra-probe(1),
+ * not yet measured on an idle host). */
+#define TERRA_RESCORE_PCT 5
+
+/*
+ * A unit's score from a bench object (terra-probe(1), SCORE): its
+ * sgemm_mflops, the workload terra-probe measured, else 0. Never the
+ * clpeak-style fp32_mflops: that figure misranks devices and, taken from
+ * any device record, let a hand-made one claim any score.
+ */
+int64_t terra_register_score(const json_t *bench);
+
+typedef struct terra_register_result {
+	int existed;  /* the device was a unit already */
+	int rescored; /* and its new benchmark became a "rescore" version */
+	/* Why a benchmark that would have rescored the unit was not taken, or "". */
+	char kept[200];
+} terra_register_result;
+
 /*
  * Registers a checked device record. A new unit gets its key file
  * units/<id>.key (written before the transaction commits, removed if it
- * does not) and a signed unit record: *unit, *existed = 0. A device the
- * owner already registered is the same unit: *unit is its latest record,
- * *existed = 1, nothing changes but its health. Either way the device
- * record's health (if any) becomes the unit's latest (terra_unit.health).
- * The caller json_decref's *unit.
+ * does not) and a signed unit record: *unit, r->existed = 0. A device the
+ * owner already registered is the same unit, r->existed = 1, and *unit its
+ * latest record. Its benchmark rescores it (a new version with the
+ * device's bench, its score and rescored_from, signed by the owner and
+ * appended as a "rescore" entry; r->rescored = 1) when the unit is active
+ * and owned by this home and the new score differs from its own by more
+ * than TERRA_RESCORE_PCT percent, or the unit has no workload figures yet
+ * and the device has; not when the probe found the device degraded or
+ * sick, nor when the bench lacks the workload figures the unit has
+ * (r->kept says why). Either way the device record's health (if any)
+ * becomes the unit's latest (terra_unit.health). The caller json_decref's
+ * *unit.
  */
-int terra_register_device(terra_home *h, const json_t *device, json_t **unit, int *existed,
-                          terra_err *e);
+int terra_register_device(terra_home *h, const json_t *device, json_t **unit,
+                          terra_register_result *r, terra_err *e);
 
 /* A unit id, or an unambiguous prefix of one (hex), to the full id. */
 int terra_register_find(sqlite3 *db, const char *arg, char id[TERRA_UNIT_ID_HEX], terra_err *e);

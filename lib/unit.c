@@ -119,7 +119,8 @@ static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
-	                     " WHERE kind IN ('unit', 'transfer', 'retire', 'rekey') ORDER BY seq",
+	                     " WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore')"
+	                     " ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -150,7 +151,7 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey') ORDER BY seq",
+	                     " 'retire', 'rekey', 'rescore') ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -13,7 +13,9 @@
 
 /* The fields a version never changes; unit_pub and seq_from change only
  * together, with the old unit key's signature (unit_sig, rekey_check). */
-static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", "score", NULL};
+static const char *const fixed_fields[] = {"unit", "fingerprint", "registered_at", NULL};
+/* What only a rescore version (one with rescored_from) changes. */
+static const char *const score_fields[] = {"score", "bench", NULL};
 
 int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e)
 {
@@ -88,6 +90,43 @@ static int signed_by(const json_t *rec, const char *who, const char *what, terra
 	return 0;
 }
 
+/*
+ * score and bench change only in a rescore: a version with rescored_from,
+ * the score it replaces, that is neither a transfer nor a retirement, and
+ * whose score is its bench's measured sgemm rate (terra-probe(1), SCORE),
+ * not a figure of the owner's choosing.
+ */
+static int check_rescore(const json_t *prev, const json_t *next, terra_err *e)
+{
+	const json_t *from = json_object_get(next, "rescored_from");
+	const json_t *sgemm = json_object_get(json_object_get(next, "bench"), "sgemm_mflops");
+	size_t i;
+
+	if (!from) {
+		for (i = 0; score_fields[i]; i++)
+			if (!same_field(prev, next, score_fields[i]))
+				return terra_err_set(e, TERRA_E_VERIFY,
+				                     "field '%s' differs from the unit's earlier "
+				                     "record without a rescore",
+				                     score_fields[i]);
+		return 0;
+	}
+	if (!json_is_integer(from) ||
+	    json_integer_value(from) != json_integer_value(json_object_get(prev, "score")))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "field 'rescored_from' is not the score of the unit's earlier "
+		                     "record");
+	if (json_object_get(next, "transferred_from") ||
+	    strcmp(json_string_value(json_object_get(next, "state")), "active"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore that is also a transfer or a retirement");
+	if (!json_is_integer(sgemm) || json_integer_value(sgemm) <= 0 ||
+	    !json_equal(sgemm, json_object_get(next, "score")))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore whose score is not its bench.sgemm_mflops");
+	return 0;
+}
+
 static int check_first(const json_t *rec, terra_err *e)
 {
 	uint8_t owner[TERRA_PK_BYTES];
@@ -96,6 +135,9 @@ static int check_first(const json_t *rec, terra_err *e)
 	if (json_object_get(rec, "transferred_from"))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a transfer without the unit's earlier record");
+	if (json_object_get(rec, "rescored_from"))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "a rescore without the unit's earlier record");
 	if (strcmp(json_string_value(json_object_get(rec, "state")), "active"))
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "a retirement without the unit's earlier "
@@ -193,7 +235,7 @@ int terra_unitchain_next(const json_t *prev, const json_t *next, int64_t now, te
 			return terra_err_set(e, TERRA_E_VERIFY,
 			                     "field '%s' differs from the unit's earlier record",
 			                     fixed_fields[i]);
-	if (rekey_check(prev, next, e) < 0)
+	if (rekey_check(prev, next, e) < 0 || check_rescore(prev, next, e) < 0)
 		return -1;
 	if (stamp < prev_stamp)
 		return terra_err_set(e, TERRA_E_VERIFY,
@@ -249,7 +291,7 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 
 	if (terra_db_prepare(db,
 	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
-	                     " ('unit', 'transfer', 'retire', 'rekey') ORDER BY seq",
+	                     " ('unit', 'transfer', 'retire', 'rekey', 'rescore') ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -269,8 +311,9 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 		prev = json_object_get(json_object_get(latest, id), "rec");
 		if (!strcmp(kind, "unit")       ? prev != NULL
 		    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
-		    : !strcmp(kind, "rekey")
-		        ? !prev || same_field(prev, rec, "unit_pub")
+		    : !strcmp(kind, "rekey")    ? !prev || same_field(prev, rec, "unit_pub")
+		    : !strcmp(kind, "rescore")
+		        ? !json_object_get(rec, "rescored_from")
 		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
 			json_decref(rec);
 			terra_err_set(e, TERRA_E_VERIFY,
@@ -430,11 +473,12 @@ int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owne
 
 	if (!(versions = json_array()))
 		return terra_err_sys(e, "units");
-	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey') AND json_extract(payload, '$.unit') = ?"
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
+	if (terra_db_prepare(
+	        db,
+	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
+	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
+	        " ORDER BY seq",
+	        &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)

@@ -3,14 +3,14 @@
 /*
  * The versions of a unit record form a chain, and only a chain is believed:
  * the first version is signed by its owner and carries the unit id of that
- * owner and fingerprint; each later one keeps the unit, fingerprint, score
- * and registered_at of the one before, and its unit key (unit_pub, seq_from)
- * unless the old unit key signs the new version (unit_sig: a rekey), is
- * signed by that version's owner (a transfer names it in transferred_from),
- * never follows a retired version, and is not dated before the one it
- * follows. No version
- * is dated more than TERRA_UNIT_FUTURE_US after the time it is checked at.
- * Both the ledger (terra-ledger verify) and the unit files of two-host mode
+ * owner and fingerprint; each later one keeps the unit, fingerprint and
+ * registered_at of the one before, its score and bench unless it is a
+ * rescore (rescored_from, the score it replaces; neither a transfer nor a
+ * retirement; its score is its bench.sgemm_mflops), and its unit key (unit_pub, seq_from) unless
+ * the old unit key signs the new version (unit_sig: a rekey), is signed by that version's owner (a
+ * transfer names it in transferred_from), never follows a retired version, and is not dated before
+ * the one it follows. No version is dated more than TERRA_UNIT_FUTURE_US after the time it is
+ * checked at. Both the ledger (terra-ledger verify) and the unit files of two-host mode
  * (terra-meter -u) are held to it.
  */
 #include "err.h"

@@ -189,14 +189,20 @@ like "$(errs "$tmp/err")" "d4b\\.nd:1: usage record: stale evidence: the record 
 	"D4. stale: file, line, why"
 
 # ---- D5. a hand-made device record: the same GPU again, fp32_mflops 2,500,000,000 --
-# B registers it as a second unit; the score is shown, but pay follows the
-# work its evidence proves, as A's does.
-jq -c '.fingerprint = "'"$(printf '%064x' 1405)"'" | .bench.fp32_mflops = 2500000000' \
+# B registers it as a second unit, but the score is sgemm's measured figure,
+# which the record does not have, not the fp32_mflops it claims: score 0. Pay
+# follows the work its evidence proves, as A's does.
+jq -c '.fingerprint = "'"$(printf '%064x' 1405)"'" | .bench.fp32_mflops = 2500000000
+	| del(.bench.sgemm_mflops, .bench.sha256d_khps)' \
 	"$fixtures/devices/pocl-cpu.ndjson" >"$tmp/fake.ndjson"
-terra-register -H "$tmp/B" "$tmp/fake.ndjson" >/dev/null 2>&1
+terra-register -H "$tmp/B" "$tmp/fake.ndjson" >"$tmp/fake.unit" 2>"$tmp/err"
 f=$(terra-register -H "$tmp/B" list -o json | jq -r --arg b "$b" 'select(.unit != $b) | .unit')
 terra-register -H "$tmp/B" history -o json >"$tmp/b2.units"
 ok "D5. the hand-made device registers as a second unit" test -n "$f"
+is "$(jq -r .score "$tmp/fake.unit") $(terra-register -H "$tmp/B" list -o json | jq -r --arg f "$f" 'select(.unit == $f) | .score')" \
+	"0 0" "D5. its score is 0, not the claimed fp32_mflops 2500000000"
+like "$(errs "$tmp/err")" "fake\\.ndjson:1: unit $f has no sgemm benchmark \\(score 0\\)" \
+	"D5. and terra-register says it has no sgemm benchmark"
 usage "$tmp/A" "$a" 50 2026-11-21T11:00:00Z 2026-11-21T11:30:00Z job=a-job5 busy_us=1800000000 work=65536 mine=8 >"$tmp/d5.nd"
 usage "$tmp/B" "$f" 1 2026-11-21T11:00:00Z 2026-11-21T11:30:00Z job=f-job busy_us=1800000000 work=65536 mine=8 >>"$tmp/d5.nd"
 terra-meter -u "$tmp/a.units" -u "$tmp/b2.units" -p $P2 "$tmp/d5.nd" >"$tmp/d5.m"
@@ -204,14 +210,14 @@ cat >"$tmp/d5.py" <<'EOF'
 import json, sys
 m = {r["unit"]: r for r in map(json.loads, open(sys.argv[1]))}
 a, f = m[sys.argv[2]], m[sys.argv[3]]
-assert f["score"] > 40 * a["score"], (f["score"], a["score"])
+assert f["score"] == 0 and a["score"] > 0, (f["score"], a["score"])
 for r in (a, f):
     assert r["weight"] == r["rates"]["sha256d"] * r["verified"]["sha256d"], r
 share = f["weight"] / (a["weight"] + f["weight"])
 assert share < 0.6, share
 print("# fake unit's share of the pool: %.4f (score %d vs %d)" % (share, f["score"], a["score"]))
 EOF
-ok "D5. the inflated score buys nothing: weight is the proven work by its rate, the same as A's" \
+ok "D5. no score, no pay beyond the work: weight is the proven work by its rate, the same as A's" \
 	$py "$tmp/d5.py" "$tmp/d5.m" "$a" "$f"
 
 done_testing

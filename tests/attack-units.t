@@ -73,6 +73,39 @@ like "$(errs "$tmp/err")" "unit '$unit' of ledger entry [0-9]+ has no row" "A. n
 cp "$tmp/good.db" "$TERRA_HOME/terra.db"
 unchanged "A. restored"
 
+# A2. A rescore (issue 14) forged in a home's tables: its unit rescored
+# honestly once (entry 2), then the thief's record at a billion MFLOPS put
+# in the units row, and the rescore entry's score edited.
+RS=$tmp/rescore
+quiet terra-register -H "$RS" init
+jq -c '.bench.sgemm_mflops = 100000' "$dev/pocl-cpu.ndjson" >"$tmp/rs1.ndjson"
+jq -c '.bench.sgemm_mflops = 200000' "$dev/pocl-cpu.ndjson" >"$tmp/rs2.ndjson"
+quiet terra-register -H "$RS" "$tmp/rs1.ndjson" >/dev/null
+quiet terra-register -H "$RS" "$tmp/rs2.ndjson" >"$tmp/rs.unit"
+rsunit=$(jq -r .unit "$tmp/rs.unit")
+is "$(sqlite3 "$RS/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore" "A2. an honest rescore entry"
+cp "$RS/terra.db" "$tmp/rs-good.db"
+jq -c '.rescored_from = .score | .score = 1000000000 | .bench.sgemm_mflops = 1000000000' "$tmp/rs.unit" |
+	"$py" "$top/tests/tools/signrec.py" "$tmp/thief/owner.key" | tr -d '\n' >"$tmp/rs-forged.json"
+fails 19 "A2. a rescore the thief signed, put in the units row: refused by the trigger" \
+	quiet sqlite3 "$RS/terra.db" "UPDATE units SET record = readfile('$tmp/rs-forged.json'), score = 1000000000 WHERE unit = '$rsunit'"
+sqlite3 "$RS/terra.db" "DROP TRIGGER units_update_from_ledger;
+    UPDATE units SET record = readfile('$tmp/rs-forged.json'), score = 1000000000 WHERE unit = '$rsunit'"
+fails 3 "A2. ... past the trigger: verify refuses it" \
+	sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$RS" "$tmp/err"
+like "$(errs "$tmp/err")" "unit '$rsunit': column '(record|score)' is not the ledger's latest version" \
+	"A2. ... naming the unit and the column"
+cp "$tmp/rs-good.db" "$RS/terra.db"
+sqlite3 "$RS/terra.db" "DROP TRIGGER entries_no_update;
+    UPDATE entries SET payload = replace(payload, '\"score\":200000', '\"score\":900000') WHERE kind = 'rescore'"
+is "$(sqlite3 "$RS/terra.db" "SELECT count(*) FROM entries WHERE payload LIKE '%\"score\":900000%'")" 1 \
+	"A2. the rescore entry's score edited"
+fails 3 "A2. verify refuses the edited rescore entry" \
+	sh -c 'terra-ledger -H "$1" verify >/dev/null 2>"$2"' - "$RS" "$tmp/err"
+like "$(errs "$tmp/err")" "entry 2: leaf hash mismatch" "A2. ... naming the entry"
+cp "$tmp/rs-good.db" "$RS/terra.db"
+ok "A2. the honest home verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null 2>&1' - "$RS"
+
 # B. Two-host mode: the unit records a provider ships (terra-meter -u).
 V=$tmp/victim
 quiet terra-register -H "$V" init
@@ -149,6 +182,32 @@ is "$st" 1 "B. a backdated first record with another key: refused (exit 1)"
 like "$(errs "$tmp/err")" "contradicts its other records: the unit is refused$" \
 	"B. a backdated first record with another key: the unit is refused"
 ok "B. a backdated first record with another key: nothing is paid" test ! -s "$tmp/out"
+# 3b. A rescore the thief signed: the victim's unit at a billion MFLOPS.
+forge "$inbox/thief/units.ndjson" \
+	'.rescored_from = .score | .score = 1000000000 | .bench.sgemm_mflops = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' \
+	"$tmp/thief/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+refused "a rescore signed by the thief" \
+	"^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': bad signature: not signed by the owner$"
+is "$(jq -r .score "$tmp/out")" "$(jq -r .score "$tmp/v.unit")" "B. a rescore signed by the thief: the score is the victim's registered one"
+# ... and a new score the owner signed without saying it is a rescore.
+forge "$inbox/thief/units.ndjson" '.score = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. a score changed without a rescore: refused (exit 1)"
+like "$(errs "$tmp/err")" "field 'score' differs from the unit's earlier record without a rescore" \
+	"B. a score changed without a rescore: the message"
+# ... nor a rescore the owner signed with a score of its choosing: a
+# rescore's score is its benchmark's measured sgemm rate.
+forge "$inbox/thief/units.ndjson" '.rescored_from = .score | .score = 1000000000 | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. an owner's rescore with a score its bench does not have: refused (exit 1)"
+like "$(errs "$tmp/err")" "^terra-meter: $inbox/thief/units.ndjson:1: unit record: unit '$vunit': a rescore whose score is not its bench.sgemm_mflops$" \
+	"B. an owner's rescore with a score its bench does not have: the message"
+forge "$inbox/thief/units.ndjson" '.rescored_from = .score | .score = 2500000000 | .bench.fp32_mflops = 2500000000 | del(.bench.sgemm_mflops) | .updated_at = "2026-11-21T10:00:01Z"' "$V/owner.key"
+st=0; meter "$inbox/victim/units.ndjson" "$inbox/thief/units.ndjson" || st=$?
+is "$st" 1 "B. an owner's rescore by a claimed fp32_mflops, no sgemm_mflops: refused (exit 1)"
+like "$(errs "$tmp/err")" "unit '$vunit': a rescore whose score is not its bench.sgemm_mflops$" \
+	"B. an owner's rescore by a claimed fp32_mflops: the message"
 # 4. Retirement is final: an "active" version after it is refused.
 cp -r "$V" "$tmp/v2"
 TERRA_NOW=2026-11-21T10:30:00Z quiet terra-register -H "$tmp/v2" retire "$vunit" >/dev/null

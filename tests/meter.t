@@ -32,7 +32,7 @@ usage "$gpu" 1 start=2026-11-21T10:00:00Z end=2026-11-21T10:30:00Z busy_us=12000
 	work=5000 >"$tmp/one.nd"
 out=$(terra-meter -p $P "$tmp/one.nd")
 is "$(echo "$out" | jq -r '[.type,.unit,.busy_us,.records,.first_seq,.last_seq,.work,.score,.weight,.utilization_ppm,.backed_us,.period] | join(" ")')" \
-	"meter $gpu 1200000000 1 1 1 5000 51234000 0 0 0 2026-11-21T10:00:00.000000Z/2026-11-21T12:00:00.000000Z" \
+	"meter $gpu 1200000000 1 1 1 5000 48120000 0 0 0 2026-11-21T10:00:00.000000Z/2026-11-21T12:00:00.000000Z" \
 	"one kernel record: busy, seqs, work, score; no proof: no weight, none backed"
 is "$(echo "$out" | jq -c '[.verified,.rates,.evidence]')" \
 	'[{"kernel_us":1200000000,"sgemm":0,"sha256d":0},{"kernel":0,"sgemm":1,"sha256d":2048},[]]' \

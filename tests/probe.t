@@ -45,6 +45,12 @@ is "$(field '[.compute_units,.clock_mhz,.global_mem_bytes,.max_alloc_bytes,.loca
 is "$(field '[.bench.fp32_mflops,.bench.int32_mops,.bench.mem_bw_mbps] | map(type == "number" and . > 0) | all' "$tmp/dev0")" \
 	true "device: fp32, int32 and bandwidth figures measured"
 is "$(field '.bench.launch_us | type' "$tmp/dev0")" number "device: launch latency measured"
+is "$(field '[.bench.sgemm_mflops,.bench.sha256d_khps] | map(type == "number" and . > 0) | all' "$tmp/dev0")" \
+	true "device: the workloads' figures measured (sgemm, sha256d)"
+# Plausible for a CPU run through PoCL (fixtures/probe/README has this host's
+# figures): at least 1 GFLOPS and 100 kH/s, below 10 TFLOPS and 10 GH/s.
+is "$(field '[.bench.sgemm_mflops > 1000, .bench.sgemm_mflops < 10000000, .bench.sha256d_khps > 100, .bench.sha256d_khps < 10000000] | all' "$tmp/dev0")" \
+	true "device: sgemm and sha256d figures in a CPU's range"
 is "$(field '.health.status' "$tmp/dev0")" ok "device: healthy"
 is "$(field '[.health.checks[] | .name + "=" + .status] | join(" ")' "$tmp/dev0")" \
 	"known-answer=ok memory=ok baseline=skip" "device: known-answer and memory checks pass"
@@ -152,20 +158,45 @@ is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/o" | tr '\n' ' ')
 is "$(jq -r 'select(.index == 2) | [.health.checks[] | select(.status == "fail") | .name] | join(" ")' "$tmp/o")" \
 	"known-answer memory" "a sick device: failed checks in its record"
 
-# A degraded device: slower than the baseline it was registered with.
+# The baseline check judges the workloads' figures only: the clpeak-style
+# ones of the H100 recordings (none of the workloads) are not judged.
 terra-register init >/dev/null 2>&1
-terra-probe --replay "$fx/h100x4.ndjson" | terra-register >/dev/null
-run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4.ndjson"
-is "$rc" 0 "registered devices at their baseline: exit 0"
-is "$(jq -r 'select(.index == 0) | .health.checks[-1] | .name + " " + .status' "$tmp/o")" "baseline ok" \
-	"registered devices at their baseline: baseline check ok"
+terra-probe --replay "$fx/h100x4.ndjson" | terra-register >/dev/null 2>&1
 run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4-degraded.ndjson"
+is "$rc" 0 "fp32 and bandwidth at 37% and 44% of the registered figures: exit 0"
+is "$(jq -r 'select(.index == 1) | .health.checks[-1] | .name + " " + .status' "$tmp/o")" "baseline skip" \
+	"... the baseline check is skipped: no workload figures to judge"
+like "$(jq -r 'select(.index == 1) | .health.checks[-1].detail' "$tmp/o")" "no workload figures" \
+	"... and says why"
+rm -rf "$TERRA_HOME"
+
+# Two recorded quick probes of one PoCL device on a busy host (fixtures/probe/README):
+# from a to b the clpeak-style fp32 figure halves, the workloads' figures double.
+terra-register init >/dev/null 2>&1
+terra-probe --replay "$fx/pocl-load-a.ndjson" | terra-register >"$tmp/ua" 2>/dev/null
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ua")" 26555 "recorded PoCL probe a: registered, score = its sgemm_mflops"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/pocl-load-b.ndjson"
+is "$rc" 0 "fp32 halved (24949 of 49959), the workloads faster: not degraded, exit 0"
+is "$(jq -r 'select(.type == "device") | .health.checks[-1] | .name + " " + .status + ": " + .detail' "$tmp/o")" \
+	"baseline ok: sgemm_mflops 63556 of 26555 (239%), sha256d_khps 24889 of 13229 (188%)" \
+	"... the baseline check gives the workloads' figures"
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | [.score, .rescored_from] | map(tostring) | join(" ")' "$tmp/ub")" "63556 26555" \
+	"terra-probe | terra-register with the new benchmark rescores the unit"
+like "$(cat "$tmp/e")" "unit [0-9a-f]{32} rescored: score 63556 \\(was 26555\\)" "... and says so"
+is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT kind FROM entries ORDER BY seq DESC LIMIT 1")" rescore \
+	"... a rescore entry in the ledger"
+is "$(terra-register -o json list | jq -r .score)" 63556 "... the unit's score in the registry"
+fails 0 "... and the ledger verifies" sh -c 'terra-ledger verify >/dev/null 2>&1'
+# Now a is slower than the new baseline: degraded, and not taken as the baseline.
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/pocl-load-a.ndjson"
 is "$rc" 1 "a degraded device: exits 1"
-is "$(cat "$tmp/e")" "terra-probe: device 1 (NVIDIA H100 80GB HBM3, 0000:2a:00.0): degraded: baseline: fp32_mflops 22416000 of 60388000 (37%), mem_bw_mbps 1307000 of 2917000 (44%): below 80% of the registered baseline" \
+is "$(cat "$tmp/e")" "terra-probe: device 0 (pthread-skylake-avx512-AMD EPYC): degraded: baseline: sgemm_mflops 26555 of 63556 (41%), sha256d_khps 13229 of 24889 (53%): below 80% of the registered baseline" \
 	"a degraded device: named on stderr with its figures against the baseline"
-is "$(jq -r 'select(.type == "device") | .health.status' "$tmp/o" | tr '\n' ' ')" "ok degraded ok ok " \
-	"a degraded device: status in its record"
-run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/h100x4-degraded.ndjson" --bench none
+run "$tmp/u" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/u")" 63556 "terra-register keeps the score of a unit a probe found degraded"
+like "$(cat "$tmp/e")" "its new benchmark is not taken: the probe found the device degraded" "... and says why"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/pocl-load-a.ndjson" --bench none
 is "$rc" 0 "--bench none: no baseline to fall short of"
 rm -rf "$TERRA_HOME"
 

@@ -64,7 +64,7 @@ is "$(field .signer "$tmp/u1")" "$owner" "the unit record is signed by the owner
 is "$(field .fingerprint "$tmp/u1")" "$(field .fingerprint "$dev/h100-65.ndjson")" \
 	"the unit carries the device fingerprint"
 is "$(field .state "$tmp/u1")" active "a new unit is active"
-is "$(field .score "$tmp/u1")" 51234000 "the score is the benchmarked fp32_mflops"
+is "$(field .score "$tmp/u1")" 48120000 "the score is the benchmarked sgemm_mflops, not fp32_mflops (51234000)"
 is "$(field .registered_at "$tmp/u1")" 2026-11-21T10:00:00.000000Z "registered_at follows TERRA_NOW"
 is "$(field .device.pci_bus_id "$tmp/u1")" 0000:65:00.0 "the device summary keeps the PCI bus id"
 is "$(field .bench.mem_bw_mbps "$tmp/u1")" 2913000 "the unit keeps the benchmark baseline"
@@ -184,6 +184,62 @@ err=$(terra-register "$dev/h100-ca.ndjson" 2>&1 >/dev/null)
 like "$err" "device already registered as unit $twin \\(retired\\)" \
 	"registering a retired device again says it is retired"
 is "$(rows "SELECT count(*) FROM units")" 3 "still three units"
+
+# A device without a benchmark (terra-probe --bench none): registered with
+# score 0 and a warning; its benchmark later rescores it.
+NB=$tmp/nobench
+quiet terra-register -H "$NB" init
+jq -c 'del(.bench)' "$dev/pocl-cpu.ndjson" >"$tmp/nobench.ndjson"
+fails 0 "a device without a benchmark registers" sh -c 'terra-register -H "$1" "$2" >"$3" 2>"$4"' sh \
+	"$NB" "$tmp/nobench.ndjson" "$tmp/nb.unit" "$tmp/nb.err"
+nbunit=$(field .unit "$tmp/nb.unit")
+is "$(field .score "$tmp/nb.unit")" 0 "... with score 0"
+is "$(errs "$tmp/nb.err")" \
+	"terra-register: $tmp/nobench.ndjson:1: unit $nbunit has no sgemm benchmark (score 0): terra-run ranks it below every benchmarked unit; terra-probe | terra-register scores it" \
+	"... and a warning that it will not be ranked"
+jq -c '.bench.sgemm_mflops = 154321' "$dev/pocl-cpu.ndjson" >"$tmp/bench.ndjson"
+fails 0 "the same device with a benchmark" sh -c 'terra-register -H "$1" "$2" >"$3" 2>"$4"' sh \
+	"$NB" "$tmp/bench.ndjson" "$tmp/nb.unit" "$tmp/nb.err"
+is "$(field '[.unit, .score, .rescored_from] | map(tostring) | join(" ")' "$tmp/nb.unit")" "$nbunit 154321 0" \
+	"... rescores the unit: score = bench.sgemm_mflops, rescored_from the old score"
+is "$(errs "$tmp/nb.err")" "terra-register: $tmp/bench.ndjson:1: unit $nbunit rescored: score 154321 (was 0)" \
+	"... and says so"
+ok "... the rescore record verifies with PyNaCl" verify "$(cat "$NB/owner.pub")" "$tmp/nb.unit"
+is "$(sqlite3 "$NB/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore" \
+	"... a rescore ledger entry after the unit entry"
+is "$(terra-register -H "$NB" history | jq -r .score | tr '\n' ' ')" "0 154321 " "history has both versions"
+jq -c '.bench.sgemm_mflops = 160000' "$dev/pocl-cpu.ndjson" >"$tmp/bench2.ndjson"
+quiet terra-register -H "$NB" "$tmp/bench2.ndjson" >"$tmp/nb.unit"
+is "$(field .score "$tmp/nb.unit")" 154321 "a benchmark within 5% (3.7% up) leaves the score"
+# Only the workload's figure scores: a device record with clpeak-style
+# figures alone (any fp32_mflops it claims) is not benchmarked, whether it
+# is a new unit or a known one.
+jq -c 'del(.bench.sgemm_mflops, .bench.sha256d_khps) | .bench.fp32_mflops = 2500000000
+	| .fingerprint = "'"$(printf '%064x' 77)"'"' "$dev/pocl-cpu.ndjson" >"$tmp/fp32.ndjson"
+fails 0 "a device with fp32_mflops 2500000000 and no sgemm_mflops registers" \
+	sh -c 'terra-register -H "$1" "$2" >"$3" 2>"$4"' sh "$NB" "$tmp/fp32.ndjson" "$tmp/fp.unit" "$tmp/fp.err"
+fpunit=$(field .unit "$tmp/fp.unit")
+is "$(field .score "$tmp/fp.unit")" 0 "... with score 0, not its fp32_mflops"
+is "$(errs "$tmp/fp.err")" \
+	"terra-register: $tmp/fp32.ndjson:1: unit $fpunit has no sgemm benchmark (score 0): terra-run ranks it below every benchmarked unit; terra-probe | terra-register scores it" \
+	"... and the warning"
+jq -c 'del(.bench.sgemm_mflops, .bench.sha256d_khps) | .bench.fp32_mflops = 2500000000' \
+	"$dev/pocl-cpu.ndjson" >"$tmp/fp32b.ndjson"
+quiet terra-register -H "$NB" "$tmp/fp32b.ndjson" >"$tmp/nb.unit"
+is "$(field '[.score, .bench.sgemm_mflops] | map(tostring) | join(" ")' "$tmp/nb.unit")" "154321 154321" \
+	"a benchmarked unit's device again with fp32_mflops alone keeps its score and benchmark"
+is "$(sqlite3 "$NB/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore unit" \
+	"... and adds no rescore entry"
+jq -c '.bench.sgemm_mflops = 0' "$dev/pocl-cpu.ndjson" >"$tmp/zero.ndjson"
+quiet terra-register -H "$NB" "$tmp/zero.ndjson" >"$tmp/nb.unit"
+is "$(field .score "$tmp/nb.unit") $(sqlite3 "$NB/terra.db" "SELECT count(*) FROM entries")" "154321 3" \
+	"a benchmark with sgemm_mflops 0 does not rescore the unit to 0"
+if [ -x "$bin/terra-ledger" ]; then
+	ok "terra-ledger verify accepts the rescored unit's ledger" terra-ledger -H "$NB" verify
+else
+	skip "terra-ledger verify accepts the rescored unit's ledger" "terra-ledger not built"
+fi
+
 if [ -x "$bin/terra-ledger" ]; then
 	ok "terra-ledger verify accepts the ledger" terra-ledger verify
 else

@@ -77,16 +77,27 @@ static void test_health(void)
 	terra_err e = {0};
 
 	is_str(terra_health_status(checks), "ok", "no checks: ok");
-	base = json_pack("{s:i, s:i}", "fp32_mflops", 1000, "mem_bw_mbps", 500);
-	bench = json_pack("{s:i, s:i}", "fp32_mflops", 800, "mem_bw_mbps", 400);
+	base = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 1000, "mem_bw_mbps", 500,
+	                 "sgemm_mflops", 4000, "sha256d_khps", 2000);
+	bench = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 400, "mem_bw_mbps", 200,
+	                  "sgemm_mflops", 3200, "sha256d_khps", 1600);
 	terra_health_baseline(bench, base, checks, &e);
-	is_str(terra_health_status(checks), "ok", "exactly 80% of the baseline: ok");
+	is_str(terra_health_status(checks), "ok",
+	       "exactly 80% of the workloads' baseline, the clpeak-style figures at 40%: ok");
 	json_decref(bench);
-	bench = json_pack("{s:i, s:i}", "fp32_mflops", 1200, "mem_bw_mbps", 399);
+	bench = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 1200, "mem_bw_mbps", 600,
+	                  "sgemm_mflops", 4100, "sha256d_khps", 1599);
 	terra_health_baseline(bench, base, checks, &e);
-	is_str(terra_health_status(checks), "degraded", "bandwidth under 80%: degraded");
+	is_str(terra_health_status(checks), "degraded", "hash rate under 80%: degraded");
 	like(json_string_value(json_object_get(json_array_get(checks, 1), "detail")),
-	     "mem_bw_mbps 399 of 500 (79%)", "the detail gives the figures");
+	     "sha256d_khps 1599 of 2000 (79%)", "the detail gives the figures");
+	json_decref(bench);
+	bench = json_pack("{s:i, s:i}", "fp32_mflops", 10, "mem_bw_mbps", 10);
+	json_decref(checks);
+	checks = json_array();
+	terra_health_baseline(bench, base, checks, &e);
+	is_str(json_string_value(json_object_get(json_array_get(checks, 0), "status")), "skip",
+	       "no workload figures measured: the baseline is skipped, not failed");
 	terra_health_add(checks, "memory", "fail", "1 word wrong", &e);
 	is_str(terra_health_status(checks), "sick", "a failed memory check: sick");
 	json_decref(bench);

@@ -4,6 +4,7 @@
 #include "lib/db.h"
 #include "lib/record.h"
 #include "lib/register.h"
+#include "lib/unitchain.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -22,7 +23,7 @@ static const char device_text[] =
     "\"compute_units\":132,\"clock_mhz\":1980,\"global_mem_bytes\":85520809984,"
     "\"fp64\":true,\"pci_bus_id\":\"0000:65:00.0\",\"numa_node\":0,"
     "\"fingerprint\":\"abababababababababababababababababababababababababababababababab\","
-    "\"bench\":{\"fp32_mflops\":51234000,\"mem_bw_mbps\":2913000}}";
+    "\"bench\":{\"fp32_mflops\":51234000,\"mem_bw_mbps\":2913000,\"sgemm_mflops\":48120000}}";
 
 static json_t *device(void)
 {
@@ -106,29 +107,32 @@ static void test_registry(void)
 	terra_unit_finder *finder = NULL;
 	char id[TERRA_UNIT_ID_HEX], prefix[8], owner_hex[TERRA_PK_HEX];
 	int64_t first = 0;
-	int created = 0, existed = -1;
+	terra_register_result r;
+	int created = 0;
 
 	ok(terra_home_init(dir, 0, &created, &e) == 0 && created, "home created");
 	if (!ok(terra_home_open(&h, dir, TERRA_HOME_SECRET, &e) == 0, "home opened")) {
 		printf("# %s\n", e.msg);
 		return;
 	}
-	ok(terra_register_device(&h, dev, &unit, &existed, &e) == 0, "register a device");
-	is_int(existed, 0, "the device is new");
+	ok(terra_register_device(&h, dev, &unit, &r, &e) == 0, "register a device");
+	is_int(r.existed, 0, "the device is new");
 	terra_unit_id(h.owner.pk, json_string_value(json_object_get(dev, "fingerprint")), id);
 	is_str(json_string_value(json_object_get(unit, "unit")), id, "the record has the unit id");
 	ok(terra_rec_verify(unit, h.owner.pk, &e) == 0, "the record verifies by the owner key");
-	is_int(json_integer_value(json_object_get(unit, "score")), 51234000, "score = fp32_mflops");
+	is_int(json_integer_value(json_object_get(unit, "score")), 48120000,
+	       "score = sgemm_mflops, not fp32_mflops");
 
-	ok(terra_register_device(&h, dev, &again, &existed, &e) == 0, "register it again");
-	is_int(existed, 1, "the second time it exists");
+	ok(terra_register_device(&h, dev, &again, &r, &e) == 0, "register it again");
+	is_int(r.existed, 1, "the second time it exists");
+	is_int(r.rescored, 0, "the same benchmark does not rescore it");
 	ok(json_equal(unit, again), "the second time gives the stored record");
 
 	ok(terra_unit_get(h.db, id, &u, &e) == 0, "get the unit");
 	is_str(u.id, id, "get: id");
 	ok(!memcmp(u.owner, h.owner.pk, TERRA_PK_BYTES), "get: owner");
 	is_int(u.retired, 0, "get: active");
-	is_int(u.score, 51234000, "get: score");
+	is_int(u.score, 48120000, "get: score");
 	ok(json_equal(u.record, unit), "get: the record");
 	ok(terra_unit_key(&h, id, &k, &e) == 0, "load the unit key");
 	ok(!memcmp(k.pk, u.unit_pub, TERRA_PK_BYTES), "the unit key is the record's unit_pub");
@@ -207,6 +211,102 @@ static void test_registry(void)
 	terra_home_close(&h);
 }
 
+/* The device with bench.sgemm_mflops (0: none) and health status (NULL: none). */
+static json_t *probed(int64_t sgemm, const char *health)
+{
+	json_t *d = device();
+
+	if (sgemm)
+		json_object_set_new(json_object_get(d, "bench"), "sgemm_mflops",
+		                    json_integer(sgemm));
+	else
+		json_object_del(json_object_get(d, "bench"), "sgemm_mflops");
+	if (health)
+		json_object_set_new(d, "health",
+		                    json_pack("{s:s, s:[]}", "status", health, "checks"));
+	return d;
+}
+
+/* Registers d; r and the unit's score after it. */
+static int64_t register_score(terra_home *h, json_t *d, terra_register_result *r)
+{
+	terra_err e = {0};
+	json_t *unit = NULL;
+	int64_t score = -1;
+
+	if (terra_register_device(h, d, &unit, r, &e) < 0)
+		printf("# register: %s\n", e.msg);
+	else
+		score = json_integer_value(json_object_get(unit, "score"));
+	json_decref(unit);
+	json_decref(d);
+	return score;
+}
+
+static int64_t entries(terra_home *h, const char *kind)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM entries WHERE kind = ?", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A re-benchmark rescores a unit, beyond TERRA_RESCORE_PCT, from a healthy probe. */
+static void test_rescore(void)
+{
+	char home[300];
+	terra_home h;
+	terra_err e = {0};
+	terra_register_result r;
+	json_t *versions = NULL, *last;
+	int created = 0;
+
+	snprintf(home, sizeof home, "%s", fixture_path("rescore"));
+	if (!ok(terra_home_init(home, 0, &created, &e) == 0 &&
+	            terra_home_open(&h, home, TERRA_HOME_SECRET, &e) == 0,
+	        "rescore: a home"))
+		return;
+	is_int(register_score(&h, probed(0, NULL), &r), 0,
+	       "without workload figures the score is 0, whatever fp32_mflops says");
+	is_int(register_score(&h, probed(160000, "ok"), &r), 160000,
+	       "a probe with workload figures rescores the unit: score = sgemm_mflops");
+	ok(r.existed && r.rescored, "... reported as a rescore");
+	is_int(entries(&h, "rescore"), 1, "... one rescore entry in the ledger");
+	is_int(register_score(&h, probed(167000, "ok"), &r), 160000,
+	       "within 5% (4.4% up): the score stays");
+	ok(!r.rescored && !*r.kept, "... nothing to say");
+	is_int(register_score(&h, probed(150000, "ok"), &r), 150000,
+	       "6.25% down, the probe healthy: rescored");
+	is_int(register_score(&h, probed(60000, "degraded"), &r), 150000,
+	       "a probe that found the device degraded does not rescore it");
+	like(r.kept, "the probe found the device degraded", "... and says why");
+	is_int(register_score(&h, probed(300000, "sick"), &r), 150000, "nor does a sick one");
+	is_int(register_score(&h, probed(0, "ok"), &r), 150000,
+	       "a benchmark without workload figures does not replace one with them");
+	like(r.kept, "no workload figures", "... and says why");
+	is_int(entries(&h, "rescore"), 2, "two rescore entries in all");
+	ok(terra_unitchain_verify_db(h.db, &e) == 0,
+	   "the units table and the ledger's chain agree");
+	if (e.msg[0])
+		printf("# %s\n", e.msg);
+	ok(terra_unit_history(h.db, &versions, &e) == 0 && json_array_size(versions) == 3,
+	   "history: three versions");
+	last = json_array_get(versions, 2);
+	is_int(json_integer_value(json_object_get(last, "rescored_from")), 160000,
+	       "the last says the score it replaced");
+	is_int(json_integer_value(json_object_get(json_object_get(last, "bench"), "sgemm_mflops")),
+	       150000, "... and carries the new bench, the next probes' baseline");
+	json_decref(versions);
+	terra_home_close(&h);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -217,5 +317,6 @@ int main(void)
 	test_id();
 	test_check();
 	test_registry();
+	test_rescore();
 	return done_testing();
 }

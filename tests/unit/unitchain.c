@@ -131,6 +131,75 @@ int main(void)
 	like(e.msg, "in the future", "... the message");
 	json_decref(bad);
 
+	/* Rescores: score and bench change only in a version that says so. */
+	bad = next(v1, &seller, NULL, "active", "2026-11-21T11:00:00.000000Z", &seller);
+	json_object_set_new(bad, "score", json_integer(9));
+	json_object_set_new(bad, "bench",
+	                    json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
+	json_object_set_new(bad, "rescored_from", json_integer(7));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) == 0,
+	   "a rescore by the owner, score its sgemm_mflops");
+	json_object_set_new(bad, "score", json_integer(1000000));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "a rescore whose score is not its bench's sgemm_mflops is refused");
+	like(e.msg, "a rescore whose score is not its bench.sgemm_mflops", "... the message");
+	json_object_set_new(bad, "score", json_integer(5));
+	json_object_set_new(bad, "bench", json_pack("{s:i}", "fp32_mflops", 5));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0,
+	   "so is one scored by fp32_mflops, without sgemm_mflops");
+	like(e.msg, "a rescore whose score is not its bench.sgemm_mflops", "... the message");
+	json_object_set_new(bad, "score", json_integer(9));
+	json_object_set_new(bad, "bench",
+	                    json_pack("{s:i, s:i}", "fp32_mflops", 5, "sgemm_mflops", 9));
+	json_object_del(bad, "rescored_from");
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0 && e.kind == TERRA_E_VERIFY,
+	   "a new score without rescored_from is refused");
+	like(e.msg, "field 'score' differs from the unit's earlier record without a rescore",
+	     "... the message");
+	json_object_set_new(bad, "score", json_integer(7));
+	json_object_set_new(bad, "bench", json_pack("{s:i}", "sgemm_mflops", 1));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0, "so is a new bench");
+	json_object_set_new(bad, "rescored_from", json_integer(8));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0, "a rescore from a score the unit never had");
+	like(e.msg, "'rescored_from' is not the score", "... the message");
+	json_decref(bad);
+	bad = next(v1, &buyer, &seller, "active", "2026-11-21T11:00:00.000000Z", &seller);
+	json_object_set_new(bad, "score", json_integer(9));
+	json_object_set_new(bad, "rescored_from", json_integer(7));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0, "a rescore that is also a transfer");
+	like(e.msg, "also a transfer or a retirement", "... the message");
+	json_decref(bad);
+	bad = next(v1, &thief, NULL, "active", "2026-11-21T11:00:00.000000Z", &thief);
+	json_object_set_new(bad, "owner", json_string(hex(&seller)));
+	json_object_set_new(bad, "score", json_integer(1000000));
+	json_object_set_new(bad, "bench", json_pack("{s:i}", "sgemm_mflops", 1000000));
+	json_object_set_new(bad, "rescored_from", json_integer(7));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &thief, &e);
+	ok(terra_unitchain_next(v1, bad, now, &e) < 0, "a rescore signed by someone else");
+	like(e.msg, "not signed by the owner", "... the message");
+	json_decref(bad);
+	bad = json_deep_copy(v1);
+	json_object_set_new(bad, "rescored_from", json_integer(3));
+	json_object_del(bad, "sig");
+	terra_rec_sign(bad, &seller, &e);
+	ok(terra_unitchain_next(NULL, bad, now, &e) < 0, "a rescore is no first version");
+	json_decref(bad);
+
 	/* The owner at a time: usage before the transfer is the seller's. */
 	versions = json_pack("[O,O,O]", v1, v2, v3);
 	ok(terra_unitchain_owner_at(versions, at("2026-11-21T09:59:59Z"), &retired) == NULL,
