@@ -181,42 +181,6 @@ int terra_handover_unitkey(terra_home *h, const char *id, char pub[TERRA_PK_HEX]
 	return rc;
 }
 
-/* The versions of unit id this ledger has, in ledger order. */
-static int ledger_versions(sqlite3 *db, const char *id, json_t **out, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	json_t *all = json_array();
-	int rc = -1, step;
-
-	if (!all)
-		return terra_err_sys(e, "unit records");
-	if (terra_db_prepare(
-	        db,
-	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
-	        " ORDER BY seq",
-	        &st, e) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(
-		        all, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)) < 0) {
-			terra_err_sys(e, "unit records");
-			goto out;
-		}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "unit records");
-		goto out;
-	}
-	*out = all;
-	all = NULL;
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	json_decref(all);
-	return rc;
-}
-
 /* Whether rec is one of versions (the same record, signature and all). */
 static int known(const json_t *versions, const json_t *rec)
 {
@@ -288,7 +252,7 @@ int terra_handover_import(terra_home *h, const json_t *versions, const char *con
 	if (terra_db_begin(h->db, e) < 0)
 		return -1;
 	began = 1;
-	if (ledger_versions(h->db, id, &have, e) < 0)
+	if (terra_unit_versions(h->db, id, &have, e) < 0)
 		goto out;
 	latest = json_array_get(have, json_array_size(have) - 1);
 	if (append_new(h, have, versions, where, &latest, added, e) < 0)

@@ -6,6 +6,7 @@
 #include "ledgerint.h"
 #include "record.h"
 #include "time.h"
+#include "unit.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -27,8 +28,7 @@ int terra_ledger_unit_check(const json_t *payload, int64_t seq, terra_err *e)
 
 static int unit_kind(const char *kind)
 {
-	return !strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	       !strcmp(kind, "rekey") || !strcmp(kind, "rescore");
+	return terra_unit_is_version_kind(kind);
 }
 
 /* The ordered pass reads a payment's postings and a settlement's fields. */

@@ -8,6 +8,7 @@
 #include "settlement.h"
 #include "settlestore.h"
 #include "time.h"
+#include "unit.h"
 #include "unitchain.h"
 
 #include <inttypes.h>
@@ -186,9 +187,7 @@ int terra_verifier_entry(terra_verifier *v, int64_t seq, const char *kind, const
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": leaf hash mismatch", seq);
 		goto out;
 	}
-	if ((!strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	     !strcmp(kind, "rekey") || !strcmp(kind, "rescore")) &&
-	    terra_ledger_unit_check(payload, seq, e))
+	if (terra_unit_is_version_kind(kind) && terra_ledger_unit_check(payload, seq, e))
 		goto out;
 	if (entry_add(v, seq, kind, payload, leaf, e))
 		goto out;

@@ -119,8 +119,7 @@ static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
 	if (terra_db_prepare(db,
 	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
-	                     " WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore')"
-	                     " ORDER BY seq",
+	                     " WHERE kind IN " TERRA_UNIT_KINDS_SQL " ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -150,8 +149,8 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 	if (!all)
 		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
 	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	                     " 'retire', 'rekey', 'rescore') ORDER BY seq",
+	                     "SELECT payload FROM entries WHERE kind IN " TERRA_UNIT_KINDS_SQL
+	                     " ORDER BY seq",
 	                     &st, e) < 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -172,6 +171,48 @@ int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
 out:
 	json_decref(all);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_unit_is_version_kind(const char *kind)
+{
+	return !strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
+	       !strcmp(kind, "rekey") || !strcmp(kind, "rescore");
+}
+
+int terra_unit_versions(sqlite3 *db, const char *id, json_t **out, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *all = json_array(), *rec;
+	int rc = -1, step;
+
+	*out = NULL;
+	if (!all)
+		return terra_err_sys(e, "unit records");
+	if (terra_db_prepare(db,
+	                     "SELECT payload FROM entries WHERE kind IN " TERRA_UNIT_KINDS_SQL
+	                     " AND json_extract(payload, '$.unit') = ? ORDER BY seq",
+	                     &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
+			terra_err_set(e, TERRA_E_INPUT,
+			              "unit records: a ledger entry is not a record");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		terra_db_err(db, e, "unit records");
+		goto out;
+	}
+	*out = all;
+	all = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(all);
 	return rc;
 }
 

@@ -291,7 +291,7 @@ static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
 
 	if (terra_db_prepare(db,
 	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
-	                     " ('unit', 'transfer', 'retire', 'rekey', 'rescore') ORDER BY seq",
+	                     " " TERRA_UNIT_KINDS_SQL " ORDER BY seq",
 	                     &st, e) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -465,33 +465,13 @@ int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owne
                                  int64_t to, terra_err *e)
 {
 	json_t *versions = NULL, *v;
-	sqlite3_stmt *st = NULL;
 	const char *at;
 	int64_t stamp;
 	size_t i;
-	int rc = -1, retired, step;
+	int rc = -1, retired;
 
-	if (!(versions = json_array()))
-		return terra_err_sys(e, "units");
-	if (terra_db_prepare(
-	        db,
-	        "SELECT payload FROM entries WHERE kind IN ('unit', 'transfer',"
-	        " 'retire', 'rekey', 'rescore') AND json_extract(payload, '$.unit') = ?"
-	        " ORDER BY seq",
-	        &st, e) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(
-		        versions, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)) <
-		    0) {
-			terra_err_sys(e, "units");
-			goto out;
-		}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "units");
-		goto out;
-	}
+	if (terra_unit_versions(db, unit, &versions, e) < 0)
+		return -1;
 	/* usage before the registration is the first owner's, as the meter counts it */
 	if (!(at = terra_unitchain_owner_at(versions, from, &retired)))
 		at = json_string_value(json_object_get(json_array_get(versions, 0), "owner"));
@@ -503,8 +483,6 @@ int terra_unitchain_owned_during(sqlite3 *db, const char *unit, const char *owne
 		if (stamp > from && stamp < to)
 			rc = !strcmp(json_string_value(json_object_get(v, "owner")), owner_hex);
 	}
-out:
-	sqlite3_finalize(st);
 	json_decref(versions);
 	return rc;
 }
