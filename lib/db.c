@@ -569,3 +569,23 @@ out:
 	sqlite3_close_v2(db);
 	return ret;
 }
+
+int terra_db_has_history(sqlite3 *db, int *has, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (terra_db_prepare(
+	        db, "SELECT EXISTS (SELECT 1 FROM units) OR EXISTS (SELECT 1 FROM entries)", &st,
+	        e))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		terra_db_err(db, e, "read terra.db");
+		goto out;
+	}
+	*has = sqlite3_column_int(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -49,5 +49,9 @@ int terra_db_exec(sqlite3 *db, const char *sql, terra_err *e);
 int terra_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, terra_err *e);
 /* Fills e from sqlite's last error on db (BUSY -> TERRA_E_BUSY). Returns -1. */
 int terra_db_err(sqlite3 *db, terra_err *e, const char *what);
+/* *has = 1 when the database holds rows that tie it to an owner key (units
+ * or ledger entries), else 0: the schema module names every table, so the
+ * home asks here rather than naming the registry's and the ledger's. */
+int terra_db_has_history(sqlite3 *db, int *has, terra_err *e);
 
 #endif

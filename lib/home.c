@@ -118,27 +118,6 @@ static int make_dirs(const char *dir, terra_err *e)
 	return 0;
 }
 
-/* Counts rows that tie the database to an owner key (units, ledger entries). */
-static int db_has_rows(sqlite3 *db, int *has, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = -1;
-
-	if (terra_db_prepare(
-	        db, "SELECT EXISTS (SELECT 1 FROM units) OR EXISTS (SELECT 1 FROM entries)", &st,
-	        e))
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		terra_db_err(db, e, "read terra.db");
-		goto out;
-	}
-	*has = sqlite3_column_int(st, 0);
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /*
  * Creates what is missing and changes nothing that is there. A home that
  * does not hang together (owner.pub without owner.key, keys that do not
@@ -215,7 +194,8 @@ int terra_home_init(const char *dir_opt, int force, int *created, terra_err *e)
 		rewrite_pub = 1;
 	}
 	if (has_db) {
-		if (terra_db_open(&db, dbp, TERRA_DB_OPEN, e) || db_has_rows(db, &has_rows, e))
+		if (terra_db_open(&db, dbp, TERRA_DB_OPEN, e) ||
+		    terra_db_has_history(db, &has_rows, e))
 			goto out;
 		if (has_rows && !has_sk) {
 			terra_err_set(e, TERRA_E_STATE,
