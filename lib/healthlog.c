@@ -77,3 +77,35 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+/* (healthlog.h) */ int terra_healthlog_changes(json_t **rows, terra_err *e)
+{
+	const char *unit = NULL, *status = NULL;
+	json_t *kept = json_array(), *row;
+	size_t i;
+
+	if (!kept)
+		return terra_err_set(e, TERRA_E_SYS, "health history: out of memory");
+	json_array_foreach(*rows, i, row)
+	{
+		const char *u = json_string_value(json_object_get(row, "unit"));
+		const char *s = json_string_value(json_object_get(row, "status"));
+
+		if (!u || !s) {
+			json_decref(kept);
+			return terra_err_set(e, TERRA_E_SYS,
+			                     "health history: a health row without unit or status");
+		}
+		if (unit && !strcmp(u, unit) && !strcmp(s, status))
+			continue;
+		if (json_array_append(kept, row) < 0) {
+			json_decref(kept);
+			return terra_err_set(e, TERRA_E_SYS, "health history: out of memory");
+		}
+		unit = u;
+		status = s;
+	}
+	json_decref(*rows);
+	*rows = kept;
+	return 0;
+}

@@ -22,4 +22,14 @@ int terra_healthlog_rows(sqlite3 *db, const char *unit, json_t **rows, terra_err
  * "health_at" ("" then) on each object of rows, found by its "unit". */
 int terra_healthlog_annotate(sqlite3 *db, json_t *rows, terra_err *e);
 
+/*
+ * Keeps, of the kept health observations (ordered by unit, then as
+ * registered), each unit's first and every one whose status differs from
+ * the unit's one before: a unit probed every hour for a year and always ok
+ * is one row, not 1,000, so the page stays small with many units, and every
+ * sick or degraded period still shows where it starts and ends. Replaces
+ * *rows (an array from terra_healthlog_rows).
+ */
+int terra_healthlog_changes(json_t **rows, terra_err *e);
+
 #endif

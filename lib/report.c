@@ -460,11 +460,15 @@ static int unit_sections(FILE *f, terra_home *h, const struct rep *r, json_t *da
 	table_end(f);
 	if (json_object_set_new(data, "bench", bench) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
-	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0)
+	if (terra_healthlog_rows(h->db, NULL, &hist, e) < 0 ||
+	    terra_healthlog_changes(&hist, e) < 0) {
+		json_decref(hist);
 		return -1;
+	}
 	fputs("</section>\n<section><h2>Health over time</h2>\n", f);
 	chart(f, "c-health");
-	table_start(f, "health", "every registered health observation, by unit", health_cols);
+	table_start(f, "health", "each unit's first kept health observation and every change of it",
+	            health_cols);
 	json_array_foreach(hist, i, row)
 	{
 		const char *status = json_string_value(json_object_get(row, "status"));

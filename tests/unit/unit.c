@@ -2,6 +2,7 @@
 #include "lib/unit.h"
 
 #include "lib/db.h"
+#include "lib/healthlog.h"
 #include "lib/record.h"
 #include "lib/register.h"
 #include "lib/unitchain.h"
@@ -307,6 +308,39 @@ static void test_rescore(void)
 	terra_home_close(&h);
 }
 
+/* The report's health history keeps each unit's first observation and its
+ * changes of status; another unit starts again. */
+static void test_health_changes(void)
+{
+	static const char *const in[][2] = {{"a", "ok"},   {"a", "ok"},   {"a", "sick"},
+	                                    {"a", "sick"}, {"a", "ok"},   {"b", "ok"},
+	                                    {"b", "ok"},   {"c", "busy"}, {"c", "ok"}};
+	json_t *rows = json_array(), *row;
+	terra_err e = {0};
+	char got[128] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof in / sizeof in[0]; i++)
+		json_array_append_new(
+		    rows, json_pack("{s:s, s:s}", "unit", in[i][0], "status", in[i][1]));
+	ok(terra_healthlog_changes(&rows, &e) == 0, "health changes: computed");
+	json_array_foreach(rows, i, row)
+	{
+		strcat(got, json_string_value(json_object_get(row, "unit")));
+		strcat(got, ":");
+		strcat(got, json_string_value(json_object_get(row, "status")));
+		strcat(got, " ");
+	}
+	is_str(
+	    got, "a:ok a:sick a:ok b:ok c:busy c:ok ",
+	    "health changes: repeats of a unit's status dropped, every change and each unit's first kept");
+	json_decref(rows);
+	rows = json_pack("[{s:s}]", "unit", "a");
+	ok(terra_healthlog_changes(&rows, &e) < 0,
+	   "health changes: a row without a status is refused");
+	json_decref(rows);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -318,5 +352,6 @@ int main(void)
 	test_check();
 	test_registry();
 	test_rescore();
+	test_health_changes();
 	return done_testing();
 }
