@@ -765,3 +765,29 @@ ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap)
 	skip_ws(&w.c);
 	return w.c.pos == len ? (ssize_t)w.o : -1;
 }
+
+int terra_canon_is_str(const terra_canon_member *f)
+{
+	return f && f->kind == TERRA_CANON_STRING && !f->escaped;
+}
+
+int terra_canon_is_int(const terra_canon_member *f)
+{
+	return f && f->kind == TERRA_CANON_INT;
+}
+
+int terra_canon_str(const char *text, const terra_canon_member *f, char *out, size_t cap)
+{
+	if (!terra_canon_is_str(f) || f->val_len >= cap)
+		return -1;
+	memcpy(out, text + f->val, f->val_len);
+	out[f->val_len] = '\0';
+	return 0;
+}
+
+int terra_canon_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
+{
+	if (!terra_canon_is_str(f))
+		return -1;
+	return terra_unhex_lower(text + f->val, f->val_len, out, n);
+}

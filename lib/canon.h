@@ -55,6 +55,17 @@ int terra_canon_split(const char *text, size_t len, terra_canon_member *m, size_
 const terra_canon_member *terra_canon_find(const char *text, const terra_canon_member *m, size_t n,
                                            const char *key);
 
+/* 1 when member f is a string without escapes (its bytes are its value). */
+int terra_canon_is_str(const terra_canon_member *f);
+/* 1 when member f is an integer (f->num). */
+int terra_canon_is_int(const terra_canon_member *f);
+/* String member f, NUL-terminated into out (cap bytes): 0, or -1 when it is
+ * not a string without escapes or does not fit. */
+int terra_canon_str(const char *text, const terra_canon_member *f, char *out, size_t cap);
+/* String member f of exactly 2n lowercase hex digits (as terra_rec_hex
+ * takes it) into n bytes: 0 or -1. */
+int terra_canon_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n);
+
 /* 1 when member m is a string without escapes equal to s. */
 int terra_canon_is(const char *text, const terra_canon_member *m, const char *s);
 

@@ -81,34 +81,6 @@ int terra_ledger_entry_fast(int64_t seq, const char *kind, const char *payload, 
 	return entry_checks(seq, kind, payload, plen, prev, created_at, stored_leaf, line, r);
 }
 
-static int str_ok(const terra_canon_member *f)
-{
-	return f && f->kind == TERRA_CANON_STRING && !f->escaped;
-}
-
-static int int_ok(const terra_canon_member *f)
-{
-	return f && f->kind == TERRA_CANON_INT;
-}
-
-/* A string member, NUL-terminated into out (cap bytes). */
-static int member_str(const char *text, const terra_canon_member *f, char *out, size_t cap)
-{
-	if (!str_ok(f) || f->val_len >= cap)
-		return -1;
-	memcpy(out, text + f->val, f->val_len);
-	out[f->val_len] = '\0';
-	return 0;
-}
-
-/* A string member of exactly 2n lowercase hex digits into n bytes. */
-static int member_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
-{
-	if (!str_ok(f))
-		return -1;
-	return terra_unhex_lower(text + f->val, f->val_len, out, n);
-}
-
 int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line, terra_ledger_row *r)
 {
 	static const char *const keys[] = {"created_at", "kind", "payload", "prev",
@@ -126,12 +98,13 @@ int terra_ledger_entry_line_fast(const char *text, size_t len, terra_buf *line, 
 		if (m[i].key_len != strlen(keys[i]) ||
 		    memcmp(text + m[i].key, keys[i], m[i].key_len))
 			return 0;
-	if (!terra_canon_is(text, &m[5], "entry") || !int_ok(&m[6]) || m[6].num != 1)
+	if (!terra_canon_is(text, &m[5], "entry") || !terra_canon_is_int(&m[6]) || m[6].num != 1)
 		return 0;
 	payload = &m[2];
-	if (member_str(text, &m[0], created_at, sizeof created_at) < 0 ||
-	    member_str(text, &m[1], kind, sizeof kind) < 0 || payload->kind != TERRA_CANON_OBJECT ||
-	    member_hex(text, &m[3], prev, sizeof prev) < 0 || !int_ok(&m[4]))
+	if (terra_canon_str(text, &m[0], created_at, sizeof created_at) < 0 ||
+	    terra_canon_str(text, &m[1], kind, sizeof kind) < 0 ||
+	    payload->kind != TERRA_CANON_OBJECT ||
+	    terra_canon_hex(text, &m[3], prev, sizeof prev) < 0 || !terra_canon_is_int(&m[4]))
 		return 0;
 	if (!entry_checks(m[4].num, kind, text + payload->val, payload->val_len, prev, created_at,
 	                  NULL, line, r))
@@ -163,12 +136,12 @@ int terra_ledger_checkpoint_fast(const char *body, size_t len, const uint8_t pk[
 	root = terra_canon_find(body, m, n, "root");
 	signer = terra_canon_find(body, m, n, "signer");
 	sig = terra_canon_find(body, m, n, "sig");
-	if (!terra_canon_is(body, type, "checkpoint") || !int_ok(v) || v->num != 1 ||
-	    !int_ok(size) || !terra_canon_is(body, orig, origin) ||
-	    member_hex(body, root, cp->root, TERRA_HASH_BYTES) < 0 ||
-	    member_hex(body, signer, signer_pk, sizeof signer_pk) < 0 ||
+	if (!terra_canon_is(body, type, "checkpoint") || !terra_canon_is_int(v) || v->num != 1 ||
+	    !terra_canon_is_int(size) || !terra_canon_is(body, orig, origin) ||
+	    terra_canon_hex(body, root, cp->root, TERRA_HASH_BYTES) < 0 ||
+	    terra_canon_hex(body, signer, signer_pk, sizeof signer_pk) < 0 ||
 	    memcmp(signer_pk, pk, sizeof signer_pk) ||
-	    member_hex(body, sig, sig_bytes, sizeof sig_bytes) < 0)
+	    terra_canon_hex(body, sig, sig_bytes, sizeof sig_bytes) < 0)
 		return 0;
 	clen = terra_canon_without(body, len, m, n, (size_t)(sig - m), scratch);
 	if (terra_key_verify(pk, scratch, clen, sig_bytes) < 0)

@@ -415,42 +415,12 @@ out:
 
 /* ---- the same checks on a line in written form (lib/canon.h) ------------ */
 
-static int str_ok(const terra_canon_member *f)
-{
-	return f && f->kind == TERRA_CANON_STRING && !f->escaped;
-}
-
-static int int_ok(const terra_canon_member *f)
-{
-	return f && f->kind == TERRA_CANON_INT;
-}
-
-/* A string member of exactly 2n lowercase hex digits (as terra_rec_hex
- * takes it) into n bytes. The closing quote ends the digits. */
-static int written_hex(const char *text, const terra_canon_member *f, uint8_t *out, size_t n)
-{
-	if (!str_ok(f) || !terra_hex_is_lower(text + f->val, f->val_len) ||
-	    terra_unhex_n(text + f->val, f->val_len, out, n) < 0)
-		return -1;
-	return 0;
-}
-
-/* A string member, NUL-terminated into out (cap bytes). */
-static int written_str(const char *text, const terra_canon_member *f, char *out, size_t cap)
-{
-	if (!str_ok(f) || f->val_len >= cap)
-		return -1;
-	memcpy(out, text + f->val, f->val_len);
-	out[f->val_len] = '\0';
-	return 0;
-}
-
 static int written_time(const char *text, const terra_canon_member *f, int64_t *us)
 {
 	char s[2 * TERRA_TIME_MAX];
 	terra_err e;
 
-	if (written_str(text, f, s, sizeof s) < 0)
+	if (terra_canon_str(text, f, s, sizeof s) < 0)
 		return -1;
 	return terra_time_parse(s, us, &e);
 }
@@ -479,9 +449,9 @@ static int sha256d_written(const char *line, const terra_canon_member *evm, terr
 	bits = terra_canon_find(text, f, (size_t)nf, "share_bits");
 	shares = terra_canon_find(text, f, (size_t)nf, "shares");
 	roll = terra_canon_find(text, f, (size_t)nf, "roll");
-	if (written_hex(text, header, ev->header, sizeof ev->header) < 0 || !int_ok(start) ||
-	    !int_ok(bits) || !shares || shares->kind != TERRA_CANON_ARRAY ||
-	    (roll && !int_ok(roll)))
+	if (terra_canon_hex(text, header, ev->header, sizeof ev->header) < 0 ||
+	    !terra_canon_is_int(start) || !terra_canon_is_int(bits) || !shares ||
+	    shares->kind != TERRA_CANON_ARRAY || (roll && !terra_canon_is_int(roll)))
 		return -1;
 	need = (shares->val_len + 1) / 2;
 	if (need > sc->cap_nonces) {
@@ -544,11 +514,12 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	signer = terra_canon_find(line, f, nf, "signer");
 	evidence = terra_canon_find(line, f, nf, "evidence");
 	jobm = terra_canon_find(line, f, nf, "job");
-	if (!terra_canon_is(line, type, "usage") || !int_ok(v) || v->num != 1 || !str_ok(unit) ||
-	    written_str(line, workload, name, sizeof name) < 0 || !int_ok(seq) ||
-	    written_time(line, start, &it->start) < 0 || written_time(line, end, &it->end) < 0 ||
-	    !int_ok(busy) || !int_ok(work) ||
-	    written_hex(line, sig, sig_bytes, sizeof sig_bytes) < 0)
+	if (!terra_canon_is(line, type, "usage") || !terra_canon_is_int(v) || v->num != 1 ||
+	    !terra_canon_is_str(unit) || terra_canon_str(line, workload, name, sizeof name) < 0 ||
+	    !terra_canon_is_int(seq) || written_time(line, start, &it->start) < 0 ||
+	    written_time(line, end, &it->end) < 0 || !terra_canon_is_int(busy) ||
+	    !terra_canon_is_int(work) ||
+	    terra_canon_hex(line, sig, sig_bytes, sizeof sig_bytes) < 0)
 		return 0;
 	if (terra_workload_parse(name, &wl, &e) < 0)
 		return 0;
@@ -564,9 +535,9 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 		return 1;
 	}
 	/* Every unit id is 32 characters: a longer string names no unit. */
-	if (written_str(line, unit, id, sizeof id) < 0 || !(u = find_unit(r, id, &it->unit)))
+	if (terra_canon_str(line, unit, id, sizeof id) < 0 || !(u = find_unit(r, id, &it->unit)))
 		return 0;
-	if (written_hex(line, signer, signer_pk, sizeof signer_pk) < 0 ||
+	if (terra_canon_hex(line, signer, signer_pk, sizeof signer_pk) < 0 ||
 	    (u->nkeys ? !(k = key_of(u, signer_pk))
 	              : memcmp(signer_pk, u->unit_pub, sizeof signer_pk) != 0))
 		return 0;
@@ -585,7 +556,7 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 		free(why); /* check_line words it */
 		return 0;
 	}
-	if (wl == TERRA_WL_SHA256D && (written_str(line, jobm, job, sizeof job) < 0 ||
+	if (wl == TERRA_WL_SHA256D && (terra_canon_str(line, jobm, job, sizeof job) < 0 ||
 	                               sha256d_written(line, evidence, &ev, sc) < 0))
 		return 0;
 	/* sgemm evidence is checked on the tree, by check_line. */
