@@ -68,14 +68,19 @@ static json_t *new_pair(void)
 	return json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
 }
 
-/* Adds v to obj_or_arr's key (from 0) or element idx; -1 when memory runs out. */
+/* Adds v to obj_or_arr's key (from 0) or element idx; -1 when memory runs out
+ * or the sum would pass int64. */
 static int add_int(json_t *obj_or_arr, const char *key, size_t idx, int64_t v)
 {
 	json_t *n = key ? json_object_get(obj_or_arr, key) : json_array_get(obj_or_arr, idx);
+	int64_t sum;
 
 	if (!n && key && json_object_set_new(obj_or_arr, key, n = json_integer(0)) < 0)
 		return -1;
-	return json_integer_set(n, json_integer_value(n) + v);
+	/* past int64 is refused (the caller says so), never wrapped */
+	if (__builtin_add_overflow(json_integer_value(n), v, &sum))
+		return -1;
+	return json_integer_set(n, sum);
 }
 
 static int64_t amount_of(const json_t *o, const char *key)

@@ -7,9 +7,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Work over a range or many units passes int64 (a year of one fast GPU's
+ * weight does): its sums are 128-bit, written as decimal text. */
+__extension__ typedef __int128 wide_t;
+
+static void wide_format(wide_t v, char out[48])
+{
+	char tmp[48];
+	size_t n = 0, i = 0;
+	int neg = v < 0;
+
+	do {
+		int d = (int)(v % 10);
+
+		tmp[n++] = (char)('0' + (d < 0 ? -d : d));
+		v /= 10;
+	} while (v);
+	if (neg)
+		out[i++] = '-';
+	while (n)
+		out[i++] = tmp[--n];
+	out[i] = '\0';
+}
+
 static int64_t value_of(const json_t *v, int idx)
 {
 	return json_integer_value(idx < 0 ? v : json_array_get(v, (size_t)idx));
+}
+
+json_t *terra_reporttop_wide_sums(const json_t *by_label, int idx)
+{
+	json_t *sums = json_object(), *m, *v, *out = json_object();
+	const char *label, *key;
+	char text[48];
+
+	if (!sums || !out)
+		goto fail;
+	/* the running sums as two int64 halves in an array: [high, low] */
+	json_object_foreach((json_t *)by_label, label, m)
+	{
+		json_object_foreach(m, key, v)
+		{
+			json_t *n = json_object_get(sums, key);
+			wide_t w;
+
+			if (!n && json_object_set_new(
+			              sums, key,
+			              n = json_pack("[I,I]", (json_int_t)0, (json_int_t)0)) < 0)
+				goto fail;
+			if (!n)
+				goto fail;
+			w = (wide_t)json_integer_value(json_array_get(n, 0)) * ((wide_t)1 << 62) +
+			    json_integer_value(json_array_get(n, 1)) + value_of(v, idx);
+			json_integer_set(json_array_get(n, 0), (json_int_t)(w / ((wide_t)1 << 62)));
+			json_integer_set(json_array_get(n, 1), (json_int_t)(w % ((wide_t)1 << 62)));
+		}
+	}
+	json_object_foreach(sums, key, v)
+	{
+		wide_format((wide_t)json_integer_value(json_array_get(v, 0)) * ((wide_t)1 << 62) +
+		                json_integer_value(json_array_get(v, 1)),
+		            text);
+		if (json_object_set_new(out, key, json_string(text)) < 0)
+			goto fail;
+	}
+	json_decref(sums);
+	return out;
+fail:
+	json_decref(sums);
+	json_decref(out);
+	return NULL;
 }
 
 json_t *terra_reporttop_sums(const json_t *by_label, int idx)
@@ -80,10 +147,14 @@ static int add_other(json_t *m, const char *other, const json_t *v)
 	json_t *o = json_object_get(m, other);
 	size_t i, n = json_array_size(v);
 
+	int64_t sum;
+
 	if (json_is_integer(v)) {
 		if (!o)
 			return json_object_set_new(m, other, json_integer(json_integer_value(v)));
-		return json_integer_set(o, json_integer_value(o) + json_integer_value(v));
+		if (__builtin_add_overflow(json_integer_value(o), json_integer_value(v), &sum))
+			return -1;
+		return json_integer_set(o, sum);
 	}
 	if (!o) {
 		if (!(o = json_array()) || json_object_set_new(m, other, o) < 0)
@@ -92,8 +163,11 @@ static int add_other(json_t *m, const char *other, const json_t *v)
 			if (json_array_append_new(o, json_integer(0)) < 0)
 				return -1;
 	}
-	for (i = 0; i < n; i++)
-		json_integer_set(json_array_get(o, i), value_of(o, (int)i) + value_of(v, (int)i));
+	for (i = 0; i < n; i++) {
+		if (__builtin_add_overflow(value_of(o, (int)i), value_of(v, (int)i), &sum))
+			return -1;
+		json_integer_set(json_array_get(o, i), sum);
+	}
 	return json_integer_set(json_array_get(o, n), value_of(o, (int)n) + 1);
 }
 
@@ -137,7 +211,11 @@ int terra_reporttop_fold(json_t *by_label, const json_t *order, size_t n, const 
 	}
 	json_decref(keep);
 	json_decref(drop);
-	return bad ? terra_err_set(e, TERRA_E_SYS, "report: out of memory") : 0;
+	return bad ? terra_err_set(
+	                 e, TERRA_E_SYS,
+	                 "report: out of memory, or the other units' sum in a period past "
+	                 "2^63 - 1")
+	           : 0;
 }
 
 int terra_reporttop_apply(terra_reporttop *t, json_t *units, json_t *usage, json_t *owners,
@@ -148,7 +226,7 @@ int terra_reporttop_apply(terra_reporttop *t, json_t *units, json_t *usage, json
 	size_t ignored;
 	int ret = -1;
 
-	t->work = terra_reporttop_sums(units, 0);
+	t->work = terra_reporttop_wide_sums(units, 0);
 	t->earned = terra_reporttop_sums(units, 1);
 	t->order = t->earned ? terra_reporttop_order(t->earned) : NULL;
 	if (!owner_order || !t->work || !t->order)
@@ -221,8 +299,8 @@ void terra_reporttop_totals(FILE *f, const terra_reporttop *t, const json_t *usa
 		fputs("<tr>", f);
 		id_td(f, unit);
 		terra_money_format(json_integer_value(json_object_get(earned, unit)), a);
-		fprintf(f, "<td class=\"n\">%" JSON_INTEGER_FORMAT "</td><td class=\"n\">%s</td>",
-		        json_integer_value(json_object_get(work, unit)), a);
+		fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td>",
+		        json_string_value(json_object_get(work, unit)), a);
 		if (!(u = json_object_get(usage, unit))) {
 			fputs("<td></td><td></td><td></td></tr>\n", f);
 			continue;

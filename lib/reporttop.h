@@ -25,6 +25,10 @@
  */
 json_t *terra_reporttop_sums(const json_t *by_label, int idx);
 
+/* The same sums in 128 bits, as decimal text ({key -> "digits"}): work
+ * over a range passes int64. NULL when memory runs out. */
+json_t *terra_reporttop_wide_sums(const json_t *by_label, int idx);
+
 /* The keys of sums, largest sum first, equal sums by key; NULL when memory runs out. */
 json_t *terra_reporttop_order(const json_t *sums);
 
@@ -37,7 +41,8 @@ json_t *terra_reporttop_order(const json_t *sums);
 int terra_reporttop_fold(json_t *by_label, const json_t *order, size_t n, const char *other,
                          size_t *folded, terra_err *e);
 
-/* Each unit's metered work and earnings over the range (unit -> integer),
+/* Each unit's metered work (unit -> decimal text) and earnings (unit ->
+ * integer) over the range,
  * the units most earned first, and how many units and owners were summed
  * into one row. */
 typedef struct terra_reporttop {
