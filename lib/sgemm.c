@@ -15,7 +15,7 @@
  * of A and B in local memory; each item keeps RM x V results in registers
  * and reads B as V-wide vectors. For CPUs (DIRECT), whose caches stage
  * better than local memory emulated around barriers: each item keeps RM x
- * CN vectors of results in registers over k blocks of a few hundred, the
+ * CN vectors of results in registers over k blocks of a few thousand, the
  * partial sums going through C between launches, A and B packed in panels
  * that stream. Both accumulate each element with fma in order of k, so they
  * give the same bits. Sizes are padded on the host to whole tiles.
@@ -267,8 +267,14 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	g->mp = round_up(m, bm);
 	g->np = round_up(n, (int64_t)g->t.lx * g->t.v * g->t.cn);
 	g->kp = round_up(k, g->t.bk ? g->t.bk : 1);
-	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 256;
+	/* k per launch without local memory: as deep as keeps a work-group's
+	 * packed panel of B within 512 KiB (half the 1 MiB L2 of current server
+	 * cores; PoCL reports no cache size), so C's partial sums go through
+	 * memory rarely: 2730 for 48 columns, the whole of k up to there. */
+	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 0;
 	if (g->kblock < 1)
+		g->kblock = (512 << 10) / (4 * (int64_t)g->t.v * g->t.cn);
+	if (g->kblock < 256)
 		g->kblock = 256;
 	/* Panels of about 2^32 flops keep a launch short enough for -t and signals. */
 	flops_per_row = 2 * g->np * g->kp;

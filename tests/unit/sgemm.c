@@ -240,7 +240,9 @@ int main(void)
 	/* Neither m nor n a multiple of the CPU kernel's tile, and k past one k
 	 * block: partial sums through C, padded panels of packed A and B. */
 	test_product(37, 53, 29, 6);
+	setenv("TERRA_SGEMM_KBLOCK", "128", 1);
 	test_product(133, 101, 300, 7);
+	unsetenv("TERRA_SGEMM_KBLOCK");
 	test_panels();
 	test_corrupt();
 	test_refused();
