@@ -29,8 +29,9 @@ static double cpu_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-#define ADD10 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
-              "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+#define ADD10                                                                                      \
+	"add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"                   \
+	"add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
 
 /* Dependent adds per second of thread CPU time, the best of 5 tries. */
 static double clock_hz(void)
@@ -51,7 +52,7 @@ static double clock_hz(void)
 	return best;
 }
 
-#define FMA16(T, f)                                                                                \
+#define FMA16(f)                                                                                   \
 	do {                                                                                       \
 		a0 = f(a0, m, c);                                                                  \
 		a1 = f(a1, m, c);                                                                  \
@@ -85,12 +86,13 @@ static double clock_hz(void)
 			  a14 = set1(15), a15 = set1(16), m = set1(0.999999f), c = set1(1e-7f);    \
 			double t0 = cpu_now(), dt;                                                 \
 			for (long i = 0; i < iters; i++) {                                         \
-				FMA16(T, f);                                                       \
+				FMA16(f);                                                          \
 				__asm__ volatile("" : "+x"(a0), "+x"(a8));                         \
 			}                                                                          \
 			dt = cpu_now() - t0;                                                       \
 			a0 = add(add(add(a0, a1), add(a2, a3)), add(add(a4, a5), add(a6, a7)));    \
-			a8 = add(add(add(a8, a9), add(a10, a11)), add(add(a12, a13), add(a14, a15)));   \
+			a8 = add(add(add(a8, a9), add(a10, a11)),                                  \
+			         add(add(a12, a13), add(a14, a15)));                               \
 			memcpy(out, &a0, sizeof(float));                                           \
 			sink += out[0];                                                            \
 			memcpy(out, &a8, sizeof(float));                                           \
