@@ -15,10 +15,10 @@
  * of A and B in local memory; each item keeps RM x V results in registers
  * and reads B as V-wide vectors. For CPUs (DIRECT), whose caches stage
  * better than local memory emulated around barriers: each item keeps RM x
- * CN vectors of results in registers over k blocks of a few thousand, the
- * partial sums going through C between launches, A and B packed in panels
- * that stream. Both accumulate each element with fma in order of k, so they
- * give the same bits. Sizes are padded on the host to whole tiles.
+ * CN vectors of results in registers over k blocks of a few hundred, the
+ * partial sums going through C between launches. Both accumulate each
+ * element with fma in order of k, so they give the same bits. Sizes are
+ * padded on the host to whole tiles.
  */
 /* clang-format off */
 static const char *const sgemm_src[] = {
@@ -35,11 +35,6 @@ static const char *const sgemm_src[] = {
 	 * An item computes RM rows by CN vectors of V columns over k in
 	 * [k0, k1), going on from C's partial sums past the first k block.
 	 * Rows are dimension 0, so consecutive work-groups share a block of B.
-	 * A and B come packed (pack_direct) so that both stream: A in panels of
-	 * RM rows, k-major (element (r, k) of the panel at k * RM + r, so the
-	 * panel starts at row * K), B in panels of V * CN columns, k-major (the
-	 * panel of column col starts at col * K); on a CPU, B read row-major
-	 * touches a page per k, more pages than the TLB holds.
 	 */
 	"__kernel __attribute__((reqd_work_group_size(LY, LX, 1)))\n"
 	"void sgemm(const int N, const int K, const int row0, const int k0, const int k1,\n"
@@ -47,23 +42,22 @@ static const char *const sgemm_src[] = {
 	"{\n"
 	"	const int row = row0 + get_global_id(0) * RM, col = get_global_id(1) * V * CN;\n"
 	"	__global const float *a = A + (size_t)row * K;\n"
-	"	__global const float *b = B + (size_t)col * K;\n"
 	"	floatV acc[RM][CN];\n"
 	"	for (int r = 0; r < RM; r++)\n"
 	"		for (int c = 0; c < CN; c++)\n"
 	"			acc[r][c] = k0 ? VLOAD(0, C + (size_t)(row + r) * N + col + c * V)\n"
 	"			               : (floatV)0.0f;\n"
 	"	for (int k = k0; k < k1; k++) {\n"
-	"		floatV bk[CN];\n"
+	"		floatV b[CN];\n"
 	"#pragma unroll\n"
 	"		for (int c = 0; c < CN; c++)\n"
-	"			bk[c] = VLOAD(0, b + (size_t)k * (V * CN) + c * V);\n"
+	"			b[c] = VLOAD(0, B + (size_t)k * N + col + c * V);\n"
 	"#pragma unroll\n"
 	"		for (int r = 0; r < RM; r++) {\n"
-	"			const floatV x = (floatV)a[(size_t)k * RM + r];\n"
+	"			const floatV x = (floatV)a[(size_t)r * K + k];\n"
 	"#pragma unroll\n"
 	"			for (int c = 0; c < CN; c++)\n"
-	"				acc[r][c] = fma(x, bk[c], acc[r][c]);\n"
+	"				acc[r][c] = fma(x, b[c], acc[r][c]);\n"
 	"		}\n"
 	"	}\n"
 	"	for (int r = 0; r < RM; r++)\n"
@@ -185,28 +179,6 @@ static void *alloc_array(size_t count, size_t size)
 	return calloc(count ? count : 1, size);
 }
 
-/*
- * For the kernel without local memory: A (mp x kp) and B (kp x np), row-major
- * on the host, as the device reads them: A in panels of rm rows and B in
- * panels of w columns, each panel k-major. NULL when out of memory.
- */
-static float *pack_direct(const float *x, int64_t rows, int64_t cols, int64_t w, int by_rows)
-{
-	float *p = alloc_array((size_t)(rows * cols), sizeof(float));
-
-	if (!p)
-		return NULL;
-	if (by_rows) /* panels of w rows: (i, l) -> (i / w) * cols * w + l * w + i % w */
-		for (int64_t i = 0; i < rows; i++)
-			for (int64_t l = 0; l < cols; l++)
-				p[(i / w) * cols * w + l * w + i % w] = x[i * cols + l];
-	else /* panels of w columns: (l, j) -> (j / w) * rows * w + l * w + j % w */
-		for (int64_t l = 0; l < rows; l++)
-			for (int64_t j = 0; j < cols; j++)
-				p[(j / w) * rows * w + l * w + j % w] = x[l * cols + j];
-	return p;
-}
-
 /* Random vectors for Freivalds' check, B r for each, and the scale of rounding errors. */
 static void freivalds_setup(terra_sgemm *g)
 {
@@ -244,7 +216,6 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
                      int64_t m, int64_t n, int64_t k, uint64_t seed, terra_err *e)
 {
 	terra_sgemm *g = NULL;
-	float *pa = NULL, *pb = NULL; /* A and B packed for the device, while uploading */
 	char opts[200];
 	cl_int rc;
 	int64_t bm, flops_per_row;
@@ -267,14 +238,8 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	g->mp = round_up(m, bm);
 	g->np = round_up(n, (int64_t)g->t.lx * g->t.v * g->t.cn);
 	g->kp = round_up(k, g->t.bk ? g->t.bk : 1);
-	/* k per launch without local memory: as deep as keeps a work-group's
-	 * packed panel of B within 512 KiB (half the 1 MiB L2 of current server
-	 * cores; PoCL reports no cache size), so C's partial sums go through
-	 * memory rarely: 2730 for 48 columns, the whole of k up to there. */
-	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 0;
+	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 256;
 	if (g->kblock < 1)
-		g->kblock = (512 << 10) / (4 * (int64_t)g->t.v * g->t.cn);
-	if (g->kblock < 256)
 		g->kblock = 256;
 	/* Panels of about 2^32 flops keep a launch short enough for -t and signals. */
 	flops_per_row = 2 * g->np * g->kp;
@@ -302,25 +267,13 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 			g->hb[l * g->np + j] =
 			    terra_sgemm_value(seed, (uint64_t)(m * k + l * n + j));
 	freivalds_setup(g);
-	if (g->t.bk == 0) {
-		pa = pack_direct(g->ha, g->mp, g->kp, g->t.rm, 1);
-		pb = pack_direct(g->hb, g->kp, g->np, (int64_t)g->t.v * g->t.cn, 0);
-		if (!pa || !pb) {
-			terra_err_set(e, TERRA_E_SYS, "sgemm: %lld x %lld x %lld: out of memory",
-			              (long long)m, (long long)n, (long long)k);
-			goto out;
-		}
-	}
-	if (dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->mp * g->kp) * sizeof(float),
-	               pa ? pa : g->ha, &g->a, "A", e) < 0 ||
-	    dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->kp * g->np) * sizeof(float),
-	               pb ? pb : g->hb, &g->b, "B", e) < 0 ||
+	if (dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->mp * g->kp) * sizeof(float), g->ha,
+	               &g->a, "A", e) < 0 ||
+	    dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->kp * g->np) * sizeof(float), g->hb,
+	               &g->b, "B", e) < 0 ||
 	    dev_buffer(ctx, dev, CL_MEM_WRITE_ONLY, (size_t)(g->mp * g->np) * sizeof(float), NULL,
 	               &g->c, "C", e) < 0)
 		goto out;
-	free(pa);
-	free(pb);
-	pa = pb = NULL;
 	snprintf(opts, sizeof opts,
 	         "-cl-mad-enable -DLX=%d -DLY=%d -DRM=%d -DV=%d -DBK=%d -DCN=%d -DDIRECT=%d",
 	         g->t.lx, g->t.ly, g->t.rm, g->t.v, g->t.bk ? g->t.bk : 1, g->t.cn, g->t.bk == 0);
@@ -338,8 +291,6 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	g = NULL;
 	ret = 0;
 out:
-	free(pa);
-	free(pb);
 	terra_sgemm_close(g);
 	return ret;
 }
