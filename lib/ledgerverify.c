@@ -2,13 +2,13 @@
 
 #include "batch.h"
 #include "db.h"
+#include "entries.h"
 #include "ledgerint.h"
 #include "money.h"
 #include "record.h"
 #include "settlement.h"
 #include "settlestore.h"
 #include "time.h"
-#include "unit.h"
 #include "unitchain.h"
 
 #include <inttypes.h>
@@ -187,7 +187,7 @@ int terra_verifier_entry(terra_verifier *v, int64_t seq, const char *kind, const
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": leaf hash mismatch", seq);
 		goto out;
 	}
-	if (terra_unit_is_version_kind(kind) && terra_ledger_unit_check(payload, seq, e))
+	if (terra_entries_is_unit_version(kind) && terra_ledger_unit_check(payload, seq, e))
 		goto out;
 	if (entry_add(v, seq, kind, payload, leaf, e))
 		goto out;

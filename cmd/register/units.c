@@ -63,7 +63,7 @@ int register_rows(struct run *run, const struct opts *o, const char *arg, int hi
 	json_t *rows = NULL;
 
 	register_open_home(run, o, TERRA_HOME_READONLY);
-	if (!arg && (history ? terra_unit_history(run->home.db, &rows, &e)
+	if (!arg && (history ? terra_unit_versions(run->home.db, NULL, &rows, &e)
 	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
 		terra_die_err(&e);
 	if (arg) {
