@@ -174,4 +174,16 @@ sqlite3 "$TERRA_HOME/terra.db" "DROP TRIGGER entries_no_update;
 	UPDATE entries SET created_at = '2020-01-01T00:00:00.000000Z' WHERE seq = 3"
 terra-ledger metrics >"$tmp/t.prom"
 is "$(metric "$tmp/t.prom" terra_ledger_verified)" 0 "a tampered ledger: terra_ledger_verified 0"
+
+# A settlement row whose payload is not a record: the metrics stop, naming
+# the entry (terra-ledger verify finds the rest), and write no textfile.
+s=$(sqlite3 "$TERRA_HOME/terra.db" "SELECT max(seq) FROM entries WHERE kind = 'settlement'")
+sqlite3 "$TERRA_HOME/terra.db" "UPDATE entries SET payload = 'garbage' WHERE seq = $s"
+mkdir "$tmp/notjson"
+fails 3 "a settlement payload that is not JSON: metrics fail as a verification" sh -c \
+	'terra-ledger metrics --textfile "$1" 2>"$2"' - "$tmp/notjson" "$tmp/notjson.err"
+is "$(errs "$tmp/notjson.err")" \
+	"terra-ledger: entry $s: payload is not a JSON object; run 'terra-ledger verify'" \
+	"... naming the entry"
+is "$(ls -A "$tmp/notjson")" "" "... and no textfile"
 done_testing
