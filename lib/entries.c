@@ -52,17 +52,24 @@ out:
 	return ret;
 }
 
+/* Prepares sql, its ?1 bound to text when not NULL (else NULL: any). */
+static int prepare(sqlite3 *db, const char *sql, const char *text, sqlite3_stmt **st, terra_err *e)
+{
+	if (terra_db_prepare(db, sql, st, e) < 0)
+		return -1;
+	if (text)
+		sqlite3_bind_text(*st, 1, text, -1, SQLITE_STATIC);
+	return 0;
+}
+
 int terra_entries_each(sqlite3 *db, const char *kind, terra_entry_fn fn, void *ctx, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (terra_db_prepare(db,
-	                     "SELECT " COLUMNS " FROM entries WHERE ?1 IS NULL OR kind = ?1"
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
+	if (prepare(db,
+	            "SELECT " COLUMNS " FROM entries WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq",
+	            kind, &st, e) < 0)
 		return -1;
-	if (kind)
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	return walk(db, st, fn, ctx, e);
 }
 
@@ -71,15 +78,12 @@ int terra_entries_each_unit_version(sqlite3 *db, const char *unit, terra_entry_f
 {
 	sqlite3_stmt *st = NULL;
 
-	if (terra_db_prepare(db,
-	                     "SELECT seq, kind, payload, NULL, NULL, created_at FROM entries"
-	                     " WHERE kind IN " UNIT_KINDS_SQL
-	                     " AND (?1 IS NULL OR json_extract(payload, '$.unit') = ?1)"
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
+	if (prepare(db,
+	            "SELECT seq, kind, payload, NULL, NULL, created_at FROM entries"
+	            " WHERE kind IN " UNIT_KINDS_SQL
+	            " AND (?1 IS NULL OR json_extract(payload, '$.unit') = ?1) ORDER BY seq",
+	            unit, &st, e) < 0)
 		return -1;
-	if (unit)
-		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
 	return walk(db, st, fn, ctx, e);
 }
 
@@ -125,11 +129,9 @@ int terra_entries_count(sqlite3 *db, const char *kind, int64_t *n, terra_err *e)
 	int ret = -1;
 
 	*n = 0;
-	if (terra_db_prepare(db, "SELECT count(*) FROM entries WHERE ?1 IS NULL OR kind = ?1", &st,
-	                     e) < 0)
+	if (prepare(db, "SELECT count(*) FROM entries WHERE ?1 IS NULL OR kind = ?1", kind, &st,
+	            e) < 0)
 		return -1;
-	if (kind)
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*n = sqlite3_column_int64(st, 0);
 		ret = 0;
