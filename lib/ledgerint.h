@@ -2,9 +2,9 @@
 #define TERRA_LEDGERINT_H
 /*
  * What the ledger's files share (lib/ledger.c, ledgerverify.c, export.c,
- * proof.c): the stored entries walked in order, an entry's canonical
- * record, a money entry's postings. Not a public API: the commands use
- * lib/ledger.h.
+ * proof.c): an entry's canonical record, a money entry's postings (the
+ * walk over the stored entries is in lib/ledger.h, which metrics uses
+ * too). Not a public API: the commands use lib/ledger.h.
  */
 #include "buf.h"
 #include "err.h"
