@@ -287,6 +287,10 @@ sed 's/"device":1,/"device":5,/' "$fx/h100x4.ndjson" >"$tmp/bad4.ndjson"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad4.ndjson"
 like "$(cat "$tmp/e")" "bad4.ndjson:5: probe-device record: device 5 out of order: expected 1" \
 	"devices of a platform come in order"
+jq -c 'if .type == "probe-device" then .bench.host_others_pct = 150 else . end' "$fx/pocl-load-a.ndjson" >"$tmp/bad5.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad5.ndjson"
+is "$rc $(cat "$tmp/e")" "1 terra-probe: $tmp/bad5.ndjson:4: probe-device record: bench: field 'host_others_pct' must be 0 or more (0 to 100 for a percentage)" \
+	"a host load past 100% in a recording: file:line, exit 1"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/nonexistent.ndjson"
 is "$rc" 1 "a missing recording: exits 1"
 like "$(cat "$tmp/e")" "nonexistent.ndjson" "a missing recording: named"
