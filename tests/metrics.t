@@ -202,6 +202,16 @@ sed -n 1p "$meter" | jq -c '.busy_us += 1' >"$tmp/bad-rate.ndjson"
 fails 1 "a meter record not this ledger's (its busy time raised): exit 1" \
 	sh -c 'terra-register list --meter "$1" >/dev/null 2>"$2"' - "$tmp/bad-rate.ndjson" "$tmp/rate.err"
 like "$(cat "$tmp/rate.err")" "bad-rate.ndjson:1: meter record: not signed by this home's owner" "... naming file and line"
+ok "terra-ledger metrics --meter" sh -c 'terra-ledger metrics --no-verify --meter "$1" >"$2"' - "$meter" "$tmp/rate.prom"
+if have promtool; then
+	ok "promtool check metrics: terra-ledger metrics --meter" lint "$tmp/rate.prom"
+else
+	skip "promtool check metrics: terra-ledger metrics --meter" "promtool not installed (prometheus)"
+fi
+is "$(metric "$tmp/rate.prom" "terra_unit_verified_flops{unit=\"$gpu1\"}")" \
+	"$(awk -F, -v u="$gpu1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "verified_mflops") c = i } $1 == u { print $c "000000" }' "$tmp/rate.csv")" \
+	"terra_unit_verified_flops: list's verified_mflops in FLOP/s"
+is "$(metric "$tmp/m.prom" "terra_unit_verified_flops{unit=\"$gpu1\"}")" "" "... absent without --meter"
 fails 2 "--meter is for list and show only" sh -c 'terra-register --meter "$1" history 2>/dev/null' - "$meter"
 
 # A tampered ledger: the metrics say it did not verify (the alert's signal).
