@@ -198,6 +198,23 @@ print(all(r["verified_mflops"] == r["score"] for r in csv.DictReader(open(sys.ar
 like "$(COLUMNS=200 terra-register -o table --meter "$meter" show "$gpu1")" "SCORE +VERIFIED_MFLOPS +VERIFIED_RECORDS" \
 	"show --meter: the verified rate beside the score"
 like "$(terra-register -o table show "$gpu1")" "^[^v]*$" "... and without --meter, no rate columns"
+# A unit that claims 100 GFLOPS and does half an hour of kernel work that
+# no evidence proves (weighed by nothing without --pay-kernel-time): its
+# verified rate, 0, stands beside its claim.
+C=$tmp/claim
+TERRA_HOME=$C terra-register init 2>/dev/null
+jq -c '.bench.sgemm_mflops = 100000' "$fixtures/devices/pocl-cpu.ndjson" >"$tmp/claim-dev.ndjson"
+cu=$(TERRA_HOME=$C TERRA_NOW=2026-11-01T00:00:00Z terra-register "$tmp/claim-dev.ndjson" 2>/dev/null | jq -r .unit)
+echo '{"seq":1,"workload":"kernel","start":"2026-11-01T00:00:00Z","end":"2026-11-01T01:00:00Z","busy_us":1800000000,"work":1000}' |
+	$py "$top/tests/tools/mkusage.py" -k "$C/units/$cu.key" -u "$cu" --stdin >"$tmp/claim-usage.ndjson"
+TERRA_HOME=$C TERRA_NOW=2026-11-01T01:05:00Z terra-meter --from 2026-11-01T00:00:00Z \
+	--to 2026-11-01T01:00:00Z --every PT1H "$tmp/claim-usage.ndjson" >"$tmp/claim-meter.ndjson" 2>/dev/null
+TERRA_HOME=$C TERRA_NOW=2026-11-01T01:05:00Z terra-settle --revenue 10 \
+	--holders "$fixtures/settle/holders.csv" "$tmp/claim-meter.ndjson" >/dev/null 2>&1
+is "$(TERRA_HOME=$C terra-register list -o csv --meter "$tmp/claim-meter.ndjson" | $py -c 'import csv, sys
+for r in csv.DictReader(sys.stdin):
+    print(r["score"], r["verified_mflops"], r["verified_records"])')" "100000 0 1" \
+	"a unit claiming 100000 MFLOPS whose half hour of work no evidence proves: verified 0 beside its score"
 sed -n 1p "$meter" | jq -c '.busy_us += 1' >"$tmp/bad-rate.ndjson"
 fails 1 "a meter record not this ledger's (its busy time raised): exit 1" \
 	sh -c 'terra-register list --meter "$1" >/dev/null 2>"$2"' - "$tmp/bad-rate.ndjson" "$tmp/rate.err"
