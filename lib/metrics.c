@@ -225,7 +225,30 @@ static int written(FILE *f, terra_err *e)
 	return 0;
 }
 
-int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
+/* Each unit's verified rate, in FLOP/s, beside its benchmark. */
+static void rate_metrics(const json_t *rates, FILE *f)
+{
+	const char *unit;
+	json_t *r;
+
+	terra_prom_family(f, "terra_unit_verified_flops", "gauge",
+	                  "Each unit's verified work per busy second over its newest meter "
+	                  "records, FLOP/s (terra-register list --meter).");
+	json_object_foreach((json_t *)rates, unit, r)
+	{
+		const json_t *m = json_object_get(r, "verified_mflops");
+		char flops[40];
+
+		if (!m)
+			continue;
+		snprintf(flops, sizeof flops, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(m),
+		         json_integer_value(m) ? "000000" : "");
+		terra_prom_sample(f, "terra_unit_verified_flops",
+		                  (const char *[]){"unit", unit, NULL}, flops);
+	}
+}
+
+int terra_metrics_home(terra_home *h, int verify, const json_t *rates, FILE *f, terra_err *e)
 {
 	json_t *units = NULL;
 
@@ -233,6 +256,8 @@ int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
 		return -1;
 	unit_metrics(h, units, f);
 	json_decref(units);
+	if (rates)
+		rate_metrics(rates, f);
 	if (ledger_metrics(h, verify, f, e) < 0)
 		return -1;
 	return written(f, e);
