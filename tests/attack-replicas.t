@@ -144,6 +144,16 @@ ok "honest: both credited min over the replicas of score x busy_us, by their own
 	$py "$tmp/least.py" "$tmp/h.m" "$a" "$b"
 is "$(field "$tmp/h.m" "$a" '.replicas.credited')" 2 "honest: A's interim record is credited with its final"
 
+printf 'account,balance\nalice,300\n' >"$tmp/holders.csv"
+fails 0 "honest: the period settles, each replica's weight rechecked from its record" sh -c \
+	'terra-settle -p "$1" --revenue 100 --holders "$2" "$3" >"$4" 2>"$5"' - $P "$tmp/holders.csv" \
+	"$tmp/h.m" "$tmp/h.settle" "$tmp/h.settle.err"
+is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/h.settle" | sort | tr '\n' ' ')" \
+	"$(cat "$tmp/A/owner.pub" "$tmp/B/owner.pub" | sort | tr '\n' ' ')" \
+	"honest: both replicas' owners are paid"
+is "$(jq -s '[.[] | select(.role == "contributor") | .amount | tonumber] | max - min < 0.000001' "$tmp/h.settle")" \
+	true "honest: alike, to a few base units (the same job's work, each weighing the least claim)"
+
 # A forger: B signs a different result with its own unit key.
 rec "$tmp/B" "$b" 1 2026-11-21T10:00:00Z 2026-11-21T10:20:00Z 1200 "$F" true >"$tmp/fb.nd"
 # shellcheck disable=SC2086
