@@ -66,18 +66,24 @@ static int cmp_job(const void *a, const void *b)
 	return x->u.seq < y->u.seq ? -1 : x->u.seq > y->u.seq;
 }
 
-/* Distinct owners among the units of reps[] holding result. */
+/* Whether r holds result (any result, conflicting ones too, when NULL). */
+static int holds(const struct rep *r, const uint8_t *result)
+{
+	if (!result)
+		return r->result != NULL;
+	return r->result && !r->conflict && !memcmp(r->result, result, 32);
+}
+
+/* Distinct owners among the units of reps[] holding result (NULL: any). */
 static size_t owners_of(const struct rep *reps, size_t n, const uint8_t *result)
 {
 	size_t i, j, count = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!reps[i].result || reps[i].conflict || memcmp(reps[i].result, result, 32))
+		if (!holds(&reps[i], result))
 			continue;
 		for (j = 0; j < i; j++)
-			if (reps[j].result && !reps[j].conflict &&
-			    !memcmp(reps[j].result, result, 32) &&
-			    !strcmp(reps[j].owner, reps[i].owner))
+			if (holds(&reps[j], result) && !strcmp(reps[j].owner, reps[i].owner))
 				break;
 		count += j == i;
 	}
@@ -100,7 +106,7 @@ static void spread(terra_replica **idx, size_t a, size_t b, u128 busy, int64_t t
 }
 
 struct verdict {
-	size_t n, with_final, results, best, owners, need;
+	size_t n, with_final, results, best, owners, need, all_owners;
 	const uint8_t *agreed; /* NULL: no agreement */
 	int replicas;
 };
@@ -114,9 +120,9 @@ static char *why_not(const struct verdict *v, const struct rep *r, int cls)
 		                  v->best);
 	if (cls == TERRA_REPLICA_DISSENTING)
 		return terra_msgf(
-		    "the replicas disagree: %zu results among %zu units, none held by "
-		    "%d units of %zu owners and by most of them",
-		    v->results, v->with_final, v->replicas, v->need);
+		    "the replicas disagree: %zu results among %zu units of %zu owners, none "
+		    "held by %d units of %zu owners and by units of most owners",
+		    v->results, v->with_final, v->all_owners, v->replicas, v->need);
 	if (!r->result)
 		return terra_msgf("no final record of the job in this input");
 	if (v->best < (size_t)v->replicas)
@@ -176,9 +182,12 @@ static int judge_job(terra_replica **idx, size_t a, size_t b, struct rep *reps, 
 	}
 	v.results += v.with_final && !v.results; /* every final in conflict */
 	v.need = owners < (size_t)v.replicas ? owners : (size_t)v.replicas;
+	/* Most owners, not most units: one owner's many units outvote no one. */
+	v.all_owners = owners_of(reps, v.n, NULL);
 	if (v.best) {
 		v.owners = owners_of(reps, v.n, reps[besti].result);
-		if (v.best >= (size_t)v.replicas && v.owners >= v.need && 2 * v.best > v.with_final)
+		if (v.best >= (size_t)v.replicas && v.owners >= v.need &&
+		    2 * v.owners > v.all_owners)
 			v.agreed = reps[besti].result;
 	}
 	for (i = 0; i < v.n; i++) { /* the least score x busy time of the agreeing */

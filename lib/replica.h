@@ -6,8 +6,9 @@
  * judged together. A job is one job digest and replica count; a unit's
  * replica of it is its records of the job, its result that of its final
  * record. The job is credited when one result is held by at least N units,
- * of at least min(N, the registry's owners) owners, and by more than half of
- * the units with a final record; each of those units is credited
+ * of at least min(N, the registry's owners) owners, and by units of more
+ * than half of the owners of units with a final record; each of those units
+ * is credited
  * min over them of (score x busy time) / its own score, spread over its
  * records of the job by busy time. Every other record of the job is
  * dissenting (its unit's result is another) or unmatched.

@@ -97,14 +97,16 @@ quiet terra-register -H "$tmp/B" init
 quiet terra-register -H "$tmp/B" "$fixtures/devices/pocl-cpu.ndjson"
 quiet terra-register -H "$tmp/C" init
 quiet terra-register -H "$tmp/C" "$fixtures/devices/pocl-cpu.ndjson"
+quiet terra-register -H "$tmp/C" "$fixtures/devices/h100-65.ndjson"
 a=$(terra-register -H "$tmp/A" list -o json | jq -r 'select(.score > 10000000) | .unit')
 a2=$(terra-register -H "$tmp/A" list -o json | jq -r 'select(.score <= 10000000) | .unit')
 b=$(terra-register -H "$tmp/B" list -o json | jq -r .unit)
-c=$(terra-register -H "$tmp/C" list -o json | jq -r .unit)
+c=$(terra-register -H "$tmp/C" list -o json | jq -r 'select(.score <= 10000000) | .unit')
+c2=$(terra-register -H "$tmp/C" list -o json | jq -r 'select(.score > 10000000) | .unit')
 for h in A B C; do
 	terra-register -H "$tmp/$h" history -o json >"$tmp/$h.units"
 done
-ok "A has two units, B and C one each" test -n "$a" -a -n "$a2" -a -n "$b" -a -n "$c"
+ok "A and C have two units each, B one" test -n "$a" -a -n "$a2" -a -n "$b" -a -n "$c" -a -n "$c2"
 D=$(printf 'the job' | sha256sum | cut -c1-64)
 R=$(printf 'the result' | sha256sum | cut -c1-64)
 F=$(printf 'a forged result' | sha256sum | cut -c1-64)
@@ -160,7 +162,7 @@ rec "$tmp/B" "$b" 1 2026-11-21T10:00:00Z 2026-11-21T10:20:00Z 1200 "$F" true >"$
 fails 0 "forged result: metered" meter "$tmp/f.m" "$tmp/f.err" $U "$tmp/ra.nd" "$tmp/fb.nd"
 is "$(jq -r '[.weight, .verified.replicated_us, .replicas.dissenting > 0] | @tsv' "$tmp/f.m" | sort -u)" \
 	"$(printf '0\t0\ttrue')" "forged result: neither replica weighs anything (2 replicas, no majority)"
-like "$(errs "$tmp/f.err")" "unit '$b': not credited: the replicas disagree: 2 results among 2 units" \
+like "$(errs "$tmp/f.err")" "unit '$b': not credited: the replicas disagree: 2 results among 2 units of 2 owners" \
 	"forged result: the meter says why, for the forger"
 like "$(errs "$tmp/f.err")" "unit '$a': not credited: the replicas disagree" "and for the honest one"
 # A third replica, C's, agreeing with A outvotes the forger.
@@ -174,6 +176,18 @@ ok "three replicas: the agreeing two (of two owners, a majority) are credited" \
 	$py "$tmp/least.py" "$tmp/f3.m" "$a" "$c"
 like "$(errs "$tmp/f3.err")" "unit '$b': not credited: its result differs from that of the 2 agreeing replicas" \
 	"three replicas: the meter says why"
+
+# C signs one forged result from both its units against A's and B's honest
+# replicas: as many units as the honest, but one owner against two.
+rec "$tmp/C" "$c" 1 2026-11-21T10:00:00Z 2026-11-21T10:20:00Z 1200 "$F" true >"$tmp/fc.nd"
+rec "$tmp/C" "$c2" 1 2026-11-21T10:00:00Z 2026-11-21T10:05:00Z 300 "$F" true >>"$tmp/fc.nd"
+# shellcheck disable=SC2086
+fails 0 "one owner's two forging units: metered" meter "$tmp/s.m" "$tmp/s.err" $U "$tmp/ra.nd" \
+	"$tmp/rb.nd" "$tmp/fc.nd"
+is "$(jq -r --arg c "$c" --arg c2 "$c2" 'select(.unit == $c or .unit == $c2) | [.weight, .replicas.dissenting] | @tsv' "$tmp/s.m" | sort -u)" \
+	"$(printf '0\t1')" "one owner's two forging units: both dissenting, no weight"
+ok "one owner's two forging units: the honest replicas of two owners are still credited" \
+	$py "$tmp/least.py" "$tmp/s.m" "$a" "$b"
 
 # One owner runs both replicas on two of its units while B and C are registered.
 rec "$tmp/A" "$a2" 1 2026-11-21T10:00:00Z 2026-11-21T10:30:00Z 1800 "$R" true >"$tmp/ra2.nd"
