@@ -160,7 +160,9 @@ int terra_job_record(const terra_job_spec *spec, json_t **out, terra_err *e)
 	    (spec->min_mem_bytes &&
 	     terra_rec_set(req, "min_mem_bytes", json_integer(spec->min_mem_bytes), e) < 0) ||
 	    terra_rec_set(rec, "requires", json_incref(req), e) < 0 ||
-	    (spec->work && terra_rec_set(rec, "work", json_integer(spec->work), e) < 0))
+	    (spec->work && terra_rec_set(rec, "work", json_integer(spec->work), e) < 0) ||
+	    (spec->replicas > 1 &&
+	     terra_rec_set(rec, "replicas", json_integer(spec->replicas), e) < 0))
 		goto out;
 	if (terra_job_from_record(rec, &check, e) < 0)
 		goto out;

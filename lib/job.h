@@ -49,6 +49,7 @@ typedef struct terra_job_spec {
 	int64_t min_mem_bytes;
 	int fp64;
 	int64_t work;
+	int64_t replicas; /* 0 or 1: not replicated */
 	int64_t now_us;
 } terra_job_spec;
 

@@ -138,7 +138,7 @@ static int judge_job(terra_replica **idx, size_t a, size_t b, struct rep *reps, 
                      void (*note)(void *, const char *), void *ctx)
 {
 	struct verdict v = {0};
-	size_t i, j, k, besti = 0;
+	size_t i, j, k, besti = 0, n_owners;
 	u128 least = 0;
 	int have_least = 0;
 	char hex[65];
@@ -174,8 +174,13 @@ static int judge_job(terra_replica **idx, size_t a, size_t b, struct rep *reps, 
 			if (reps[k].result && !reps[k].conflict &&
 			    !memcmp(reps[k].result, reps[i].result, 32))
 				break;
-		v.results += k == i;
-		if (reps[i].agree > v.best) {
+		if (k < i)
+			continue; /* its result's class was weighed at its first unit */
+		v.results++;
+		/* the result of most owners, then of most units: only it can agree */
+		n_owners = owners_of(reps, v.n, reps[i].result);
+		if (n_owners > v.owners || (n_owners == v.owners && reps[i].agree > v.best)) {
+			v.owners = n_owners;
 			v.best = reps[i].agree;
 			besti = i;
 		}
@@ -185,7 +190,6 @@ static int judge_job(terra_replica **idx, size_t a, size_t b, struct rep *reps, 
 	/* Most owners, not most units: one owner's many units outvote no one. */
 	v.all_owners = owners_of(reps, v.n, NULL);
 	if (v.best) {
-		v.owners = owners_of(reps, v.n, reps[besti].result);
 		if (v.best >= (size_t)v.replicas && v.owners >= v.need &&
 		    2 * v.owners > v.all_owners)
 			v.agreed = reps[besti].result;

@@ -75,6 +75,12 @@ else
 			'POCL_DEVICES="pthread pthread" TERRA_HOME=$1 terra-run --kernel-dir "$2" "$3" >"$4" 2>"$5"' - \
 			"$tmp/R" "$tmp/k" "$tmp/job.json" "$tmp/R.nd" "$tmp/R.err"
 		is "$(jq -r .unit "$tmp/R.nd" | sort -u | wc -l)" 2 "e2e: on two distinct units"
+		params=$(jq -c .params "$tmp/job.json")
+		fails 0 "e2e: terra-run -w kernel --replicas 2 runs both replicas too" sh -c \
+			'POCL_DEVICES="pthread pthread" TERRA_HOME=$1 terra-run --kernel-dir "$2" -w kernel \
+			--replicas 2 --job w --params "$3" >"$4" 2>/dev/null' - "$tmp/R" "$tmp/k" "$params" "$tmp/W.nd"
+		is "$(jq -r '[.unit, .evidence.replicas, .evidence.job_digest] | @tsv' "$tmp/W.nd" | sort -u | cut -f2,3 | uniq -c | awk '{print $1, $2}')" \
+			"2 2" "e2e: two units, each record naming 2 replicas of one job digest"
 	fi
 
 	# ---- refused job records: file:line, nothing run ------------------------------
@@ -86,6 +92,8 @@ else
 	like "$(cat "$tmp/bad.err")" "bad.json:1: .*field 'replicas' must be 1 to 8" "replicas 9: file:line and why"
 	like "$(cat "$tmp/bad.err")" "bad.json:2: .*only a kernel job is replicated" "sgemm replicas: file:line and why"
 	ok "nothing ran" test ! -s "$tmp/bad.nd"
+	fails 2 "-w sgemm --replicas 2: a usage error" sh -c 'TERRA_HOME=$1 terra-run -w sgemm --replicas 2 2>/dev/null' - "$tmp/P"
+	fails 2 "-w kernel --replicas 9: a usage error" sh -c 'TERRA_HOME=$1 terra-run -w kernel --replicas 9 2>/dev/null' - "$tmp/P"
 fi
 
 # ---- the dishonest cases, on recorded devices ----------------------------------

@@ -19,21 +19,20 @@ static void submit_failed(struct reading *rd, terra_err *e)
 		rd->failed++;
 }
 
-/* A replicated kernel job: on the N best distinct units here, the rest said. */
-static int submit_replicas(struct reading *rd, terra_job *job, terra_err *e)
+void run_submit_replicas(struct reading *rd, terra_job *job)
 {
 	int want = job->replicas;
 	size_t started = 0;
+	terra_err e;
 	char id[64];
 
 	snprintf(id, sizeof id, "%s", job->id);
-	if (terra_sched_submit_each(rd->s, job, (size_t)want, &started, e) < 0)
-		submit_failed(rd, e);
+	if (terra_sched_submit_each(rd->s, job, (size_t)want, &started, &e) < 0)
+		submit_failed(rd, &e);
 	else if (started < (size_t)want)
 		terra_warnf("job '%s': %zu of its %d replicas run here; the other %zu must run on "
 		            "other units, of other owners, with the same job record",
 		            id, started, want, (size_t)want - started);
-	return 0;
 }
 
 /* A job record: checked, then handed to a unit (to N units for N replicas). */
@@ -51,8 +50,10 @@ static int submit(void *arg, json_t *rec, const char *where, terra_err *e)
 		free(job);
 		return TERRA_FILTER_BAD;
 	}
-	if (job->replicas > 1 && !job->unit[0])
-		return submit_replicas(rd, job, e);
+	if (job->replicas > 1 && !job->unit[0]) {
+		run_submit_replicas(rd, job);
+		return 0;
+	}
 	if (terra_sched_submit(rd->s, job, e) < 0)
 		submit_failed(rd, e);
 	return 0;
