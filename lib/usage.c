@@ -506,6 +506,21 @@ static int sha256d_written(const char *line, const terra_canon_member *evm, terr
 	return 0;
 }
 
+/* Whether a kernel record's evidence (in written form) names replicas; one
+ * that cannot be read is left to check_line too. */
+static int replicated(const char *line, const terra_canon_member *evm)
+{
+	terra_canon_member f[TERRA_CANON_MEMBERS];
+	int nf;
+
+	if (!evm)
+		return 0;
+	if (evm->kind != TERRA_CANON_OBJECT ||
+	    (nf = terra_canon_split(line + evm->val, evm->val_len, f, TERRA_CANON_MEMBERS)) < 0)
+		return 1;
+	return terra_canon_find(line + evm->val, f, (size_t)nf, "replicas") != NULL;
+}
+
 /*
  * check_line for a line in written form, without a tree: fields read in
  * place, the signature checked over the line's own bytes less its "sig".
@@ -594,9 +609,11 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	                               sha256d_written(line, evidence, &ev, sc) < 0))
 		return 0;
 	/* sgemm evidence is checked on the tree, by check_line; so are a kernel
-	 * record's replica fields (check_kernel). */
-	if (wl == TERRA_WL_SGEMM || wl == TERRA_WL_KERNEL)
+	 * record's replica fields (check_kernel), when it has any. */
+	if (wl == TERRA_WL_SGEMM || (wl == TERRA_WL_KERNEL && replicated(line, evidence)))
 		return 0;
+	if (wl == TERRA_WL_KERNEL)
+		it->replicas = 1;
 	if (credit(r, id, job, it, &ev, &why) < 0) {
 		free(why);
 		return 0;
