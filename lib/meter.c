@@ -328,7 +328,7 @@ int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 
 	if (!prev)
 		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
-	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_history(db, &all, e) < 0)
+	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_versions(db, NULL, &all, e) < 0)
 		goto out;
 	json_array_foreach(all, i, rec)
 	{
