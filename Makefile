@@ -171,11 +171,12 @@ unit: all
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --suppressions=$(abspath tests/valgrind.supp)
+# One prove for both kinds (tests/tools/vgexec): the slowest shell tests,
+# then the unit tests, then the rest.
 valgrind: all $(TLOGCHECK)
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --timer --exec '$(VALGRIND)' $(UNITS)
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --timer --exec '' $(SHELL_TESTS)
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_UNIT_EXEC="$(VALGRIND)" TERRA_VALGRIND=1 \
+	    HWLOC_COMPONENTS=-x86 prove -j$(PROVE_JOBS) --timer --exec 'sh $(abspath tests/tools/vgexec)' \
+	    $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) $(UNITS) $(filter-out $(SLOW_TESTS),$(SHELL_TESTS))
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MANS) 2>&1); \
