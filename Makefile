@@ -85,11 +85,12 @@ CMDS     = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNIT_SRC = $(filter-out tests/unit/fixture.c,$(sort $(wildcard tests/unit/*.c)))
 FIXTURE  = $(BUILD)/tests/unit/fixture.o
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
-# The slowest first (valgrind CPU seconds in CI: attack-transfer 245, probe
-# 217, examples 205, attack-input 181, run-sched 172, tlog 146, report 144,
-# ledger 134), so prove -j does not finish on one long test with a core idle.
-SLOW_TESTS = tests/attack-transfer.t tests/probe.t tests/examples.t tests/attack-input.t \
-             tests/run-sched.t tests/tlog.t tests/report.t tests/ledger.t
+# The slowest first (valgrind wall seconds in the last local CI: tlog 158,
+# ledger 153, meter 138, attack-input 109, examples 104, report 98,
+# attack-units 94, run-sched 93, attack-transfer 92), so prove -j does not
+# finish on one long test with a core idle.
+SLOW_TESTS = tests/tlog.t tests/meter.t tests/ledger.t tests/attack-input.t tests/examples.t \
+             tests/report.t tests/attack-units.t tests/run-sched.t tests/attack-transfer.t
 SHELL_TESTS = $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) \
               $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
 MANS     = $(sort $(wildcard man/*.[157]))
@@ -172,11 +173,12 @@ unit: all
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --suppressions=$(abspath tests/valgrind.supp)
+# One prove for both kinds (tests/tools/vgexec): the slowest shell tests,
+# then the unit tests, then the rest.
 valgrind: all $(TLOGCHECK)
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --timer --exec '$(VALGRIND)' $(UNITS)
-	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_VALGRIND=1 HWLOC_COMPONENTS=-x86 \
-	    prove -j$(PROVE_JOBS) --timer --exec '' $(SHELL_TESTS)
+	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_UNIT_EXEC="$(VALGRIND)" TERRA_VALGRIND=1 \
+	    HWLOC_COMPONENTS=-x86 prove -j$(PROVE_JOBS) --timer --exec 'sh $(abspath tests/tools/vgexec)' \
+	    $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) $(UNITS) $(filter-out $(SLOW_TESTS),$(SHELL_TESTS))
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MANS) 2>&1); \

@@ -17,7 +17,7 @@ entries() { sqlite3 "$TERRA_HOME/terra.db" 'SELECT count(*) FROM entries'; }
 printf 'account,balance\nalice,300\nbob,100\n' >"$tmp/h.csv"
 
 # A provider's home with the fixture node's units, and usage signed by their keys.
-terra-register init 2>/dev/null
+home_init
 terra-register <"$fixtures/devices/node.ndjson" >"$tmp/units.ndjson" 2>/dev/null
 owner=$(cat "$TERRA_HOME/owner.pub")
 cp -R "$TERRA_HOME" "$tmp/template"
@@ -34,7 +34,7 @@ usage() { # usage UNIT SEQ START END
 } >"$tmp/usage.ndjson"
 # the attacker's key: another home
 A=$tmp/attacker
-terra-register -H "$A" init 2>/dev/null
+home_init -H "$A"
 mallory=$(cat "$A/owner.pub")
 forged='{"type":"meter","v":1,"period":"2026-11-21T10:00:00.000000Z/2026-11-21T11:00:00.000000Z","unit":"0123456789abcdef0123456789abcdef","owner":"'$mallory'","score":1,"busy_us":9000000000000000000,"weight":9000000000000000000,"first_seq":1,"last_seq":1}'
 settle() { # settle ARGS...: terra-settle for P1, stdout to $tmp/out, stderr to $tmp/err
@@ -103,7 +103,7 @@ unchanged "A5. forged payout"
 # A6. A meter line in a renter's job file: terra-run refuses it too (it
 # needs a device of this machine registered before it reads jobs).
 R=$tmp/runner
-terra-register -H "$R" init 2>/dev/null
+home_init -H "$R"
 terra-probe --bench none --mem-test 1 2>/dev/null | terra-register -H "$R" >/dev/null 2>&1 || true
 echo "$forged" >"$tmp/job-forged.json"
 if [ "$(sqlite3 "$R/terra.db" 'SELECT count(*) FROM units')" = 0 ]; then

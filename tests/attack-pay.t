@@ -22,11 +22,11 @@ errs() { sed 's/^[^:]*: //' "$1"; }
 printf 'account,balance\nalice,300\n' >"$tmp/h.csv"
 
 # Two providers, each its own home and owner: A with a fast unit, B a slow one.
-terra-register -H "$tmp/A" init 2>/dev/null
+home_init -H "$tmp/A"
 terra-register -H "$tmp/A" "$fixtures/devices/h100-65.ndjson" >/dev/null 2>&1
-terra-register -H "$tmp/B" init 2>/dev/null
+home_init -H "$tmp/B"
 terra-register -H "$tmp/B" "$fixtures/devices/pocl-cpu.ndjson" >/dev/null 2>&1
-terra-register init 2>/dev/null
+home_init
 a=$(terra-register -H "$tmp/A" list -o json | jq -r .unit)
 b=$(terra-register -H "$tmp/B" list -o json | jq -r .unit)
 oa=$(cat "$tmp/A/owner.pub")
@@ -169,7 +169,7 @@ like "$(errs "$tmp/err")" "d4\\.nd:1: usage record: evidence already paid: nonce
 # A meter without that memory (another host, its key trusted) passes it:
 # terra-settle still refuses, and pays nothing.
 M=$tmp/meterhost
-terra-register -H "$M" init 2>/dev/null
+home_init -H "$M"
 TERRA_HOME=$M terra-meter -u "$tmp/a.units" -u "$tmp/b.units" -p $P2 "$tmp/d4.nd" >"$tmp/d4.m" 2>/dev/null
 ok "D4. a meter that never paid it counts it" test "$(jq .verified.sha256d "$tmp/d4.m")" -gt 0
 keep

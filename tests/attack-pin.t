@@ -21,7 +21,7 @@ unchanged() { # unchanged WHAT: the ledger is the one kept
 }
 
 # An honest home: three units registered, and the checkpoint note a holder keeps.
-terra-register init 2>/dev/null
+home_init
 terra-register <"$fixtures/devices/node.ndjson" >/dev/null 2>&1
 owner=$(cat "$TERRA_HOME/owner.pub")
 terra-ledger checkpoint >"$tmp/kept.note"
@@ -38,7 +38,7 @@ fails 0 "its export verifies with the owner key" \
 
 # The attacker's key pair, from a home of its own.
 A=$tmp/attacker
-terra-register -H "$A" init 2>/dev/null
+home_init -H "$A"
 mallory=$(cat "$A/owner.pub")
 
 # P1. owner.pub and owner.key swapped, every checkpoint re-signed by the

@@ -93,7 +93,7 @@ like "$(errs "$tmp/err")" "late\\.nd:1: usage record: evidence already paid: row
 is "$(wc -l <"$tmp/late.m")" 0 "no meter record for it"
 # A meter host without that memory counts it; terra-settle still refuses.
 M=$tmp/meterhost
-terra-register -H "$M" init 2>/dev/null
+home_init -H "$M"
 terra-register history -o json >"$tmp/all.units"
 TERRA_HOME=$M terra-meter -u "$tmp/all.units" -p $P2 "$tmp/late.nd" >"$tmp/late.m" 2>/dev/null
 is "$(jq .verified.sgemm "$tmp/late.m")" "$flops" "a meter that never paid it counts it"

@@ -11,7 +11,7 @@ keep() { dump >"$tmp/before"; }
 unchanged() { # unchanged WHAT: the ledger is the one kept, and verifies
 	dump >"$tmp/after"
 	ok "$1: the ledger is unchanged" cmp -s "$tmp/before" "$tmp/after"
-	ok "$1: the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+	ok "$1: the ledger verifies" verifies
 }
 printf 'account,balance\nalice,1\n' >"$tmp/h.csv"
 usage() { # usage HOME UNIT SEQ START END [FIELD=VALUE...]: a signed usage record
@@ -25,11 +25,11 @@ field() { # field FILE OWNER JQ: JQ of the meter record of OWNER in FILE
 }
 
 # The seller registers a device at 10:00 and sells it to the buyer at 10:30.
-terra-register init 2>/dev/null
+home_init
 seller=$(cat "$TERRA_HOME/owner.pub")
 S=$TERRA_HOME
 B=$tmp/buyer
-terra-register -H "$B" init 2>/dev/null
+home_init -H "$B"
 buyer=$(cat "$B/owner.pub")
 terra-register "$dev/h100-65.ndjson" >"$tmp/unit.ndjson" 2>/dev/null
 unit=$(jq -r .unit "$tmp/unit.ndjson")
@@ -102,7 +102,7 @@ unchanged "2. one owner twice"
 # 3. Two-host mode: a settlement host meters the seller's shipped unit
 # records (terra-meter -u), with both owners agreed, and splits the same.
 H=$tmp/host
-terra-register -H "$H" init 2>/dev/null
+home_init -H "$H"
 terra-register history -o json >"$tmp/units.ndjson"
 printf '%s\n%s\n' "$seller" "$buyer" >"$tmp/owners"
 ok "3. the host meters the hour" sh -c 'terra-meter --pay-kernel-time -H "$1" -u "$2" --owners "$3" -p "$4" "$5" >"$6"' - \
@@ -162,8 +162,8 @@ ok "4. the ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$R
 # the unit, the buyer imports the unit's records and then holds it whole.
 export TERRA_NOW=2026-11-21T10:00:00Z
 S5=$tmp/s5 B5=$tmp/b5
-terra-register -H "$S5" init 2>/dev/null
-terra-register -H "$B5" init 2>/dev/null
+home_init -H "$S5"
+home_init -H "$B5"
 seller5=$(cat "$S5/owner.pub") buyer5=$(cat "$B5/owner.pub")
 terra-register -H "$S5" "$dev/h100-65.ndjson" >"$tmp/u5" 2>/dev/null
 u5=$(jq -r .unit "$tmp/u5")
@@ -273,7 +273,7 @@ fails 1 "5. the seller can no longer rotate or retire it" \
 # change; the next run signs with the new key, and both runs' usage counts.
 R6=$tmp/r6
 export TERRA_NOW=2026-11-21T10:00:00Z
-terra-register -H "$R6" init 2>/dev/null
+home_init -H "$R6"
 terra-probe --bench none --mem-test 1 2>/dev/null | terra-register -H "$R6" >"$tmp/r6.units" 2>/dev/null
 r6=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r6.units" | head -n 1)
 old6=$(jq -r "select(.unit == \"$r6\") | .unit_pub" "$tmp/r6.units")

@@ -95,7 +95,7 @@ like "$(jq -r 'select(.role == "contributor") | .account' "$pay")" "^$owner\$" \
 	"the provider's owner is paid as the contributor"
 like "$(jq -r 'select(.role == "holder") | .account' "$pay" | sort | tr '\n' ' ')" \
 	'alice bob' "the holders of holders.csv are paid"
-verified() { terra-ledger -H "$1" verify >/dev/null 2>&1; }
+verified() { verifies -H "$1" 2>/dev/null; }
 fails 0 "settlement: terra-ledger verify passes" verified "$settle"
 size=$(ledger_size "$settle")
 terra-ledger -H "$settle" export -f ndjson >"$tmp/export.ndjson"

@@ -4,7 +4,7 @@
 # health UNIT oldest first; list and show -o table|csv show the latest,
 # and the JSON records stay the signed unit records.
 . "$(dirname "$0")/setup"
-terra-register init 2>/dev/null
+home_init
 dev=$tmp/gpu.json
 jq -c 'select(.pci_bus_id == "0000:65:00.0")' "$fixtures/devices/node.ndjson" >"$dev"
 jq -c '.health = {"status":"sick","checks":[{"name":"memory-pattern","status":"fail",

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/setup"
 mk=$top/tests/tools/mkusage.py
 
-terra-register init 2>/dev/null
+home_init
 terra-register "$fixtures/devices/h100-65.ndjson" "$fixtures/devices/pocl-cpu.ndjson" \
 	"$fixtures/devices/h100-ca.ndjson" >/dev/null 2>&1
 unit_of() { terra-register list -o json | jq -r "select(.device.name | test(\"$1\")) | .unit" | head -n 1; }
@@ -61,7 +61,7 @@ $py "$mk" -k "$(key "$cpu")" -u "$gpu" seq=1 >"$tmp/r.nd"
 reason "another unit's key" \
 	"bad signature: signer is not unit '$gpu'"
 H2=$tmp/home2
-terra-register -H "$H2" init 2>/dev/null
+home_init -H "$H2"
 terra-register -H "$H2" "$fixtures/devices/pocl-cpu.ndjson" >/dev/null 2>&1
 other=$(terra-register -H "$H2" list -o json | jq -r .unit)
 $py "$mk" -k "$H2/units/$other.key" -u "$other" >"$tmp/r.nd"
@@ -447,7 +447,7 @@ ok "--price: charges present" test "$(grep -c '"charge"' "$tmp/priced")" -gt 10
 # ---- --units on a home that registered nothing --------------------------------
 terra-register list -o json >"$tmp/units.nd"
 H3=$tmp/home3
-terra-register -H "$H3" init 2>/dev/null
+home_init -H "$H3"
 # The meter runs after 11:00, when the retirement was signed: unit records
 # dated more than five minutes ahead of it are refused.
 export TERRA_NOW=2026-11-21T11:05:00Z

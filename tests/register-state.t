@@ -134,7 +134,7 @@ while [ $n -lt 200 ]; do
 	[ "$units" = "$keys" ] || mismatch="$mismatch $n"
 	case $units in *.key*.key*) ;; *.key*) halfway=yes ;; esac
 	if [ -x "$bin/terra-ledger" ]; then
-		terra-ledger -H "$tmp/full" verify >/dev/null 2>&1 || unverified="$unverified $n"
+		verifies -H "$tmp/full" 2>/dev/null || unverified="$unverified $n"
 	fi
 	n=$((n + step))
 done

@@ -7,7 +7,7 @@
 # 2^40 nonces.
 . "$(dirname "$0")/setup"
 
-terra-register init 2>/dev/null
+home_init
 terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
 terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson" 2>/dev/null || true
 unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)

@@ -9,7 +9,7 @@ export POCL_DEVICES="pthread pthread"
 [ -n "${TERRA_VALGRIND:-}" ] && vg_ocl_env
 verify() { "$py" "$top/tests/tools/nacl_verify.py" -r -s "$1" "$2" >"$tmp/verify.out"; }
 
-terra-register init 2>/dev/null
+home_init
 terra-probe --bench none --mem-test 1 2>/dev/null >"$tmp/devices.ndjson" || true
 terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
 jq -r 'select(.type == "unit") | "\(.unit) \(.unit_pub)"' "$tmp/units.ndjson" | sort >"$tmp/units.txt"

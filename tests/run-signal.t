@@ -6,7 +6,7 @@
 # natively first (vg_ocl_env in tests/setup).
 [ -n "${TERRA_VALGRIND:-}" ] && vg_ocl_env
 
-terra-register init 2>/dev/null
+home_init
 terra-probe --bench none --mem-test 1 2>/dev/null | terra-register >"$tmp/units.ndjson"
 pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson")
 if [ -n "${TERRA_VALGRIND:-}" ]; then

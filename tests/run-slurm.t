@@ -12,7 +12,7 @@ done
 
 # A GPU node's home: its two H100s registered from their recordings.
 export TERRA_HOME=$tmp/gpu
-terra-register init 2>/dev/null
+home_init
 cat "$fixtures/devices/h100-ca.ndjson" "$fixtures/devices/h100-65.ndjson" |
 	terra-register >"$tmp/gpu-units.ndjson" 2>/dev/null
 u65=$(jq -r 'select(.device.pci_bus_id == "0000:65:00.0") | .unit' "$tmp/gpu-units.ndjson")
@@ -46,7 +46,7 @@ like "$(in_job SLURM_ARRAY_JOB_ID=x)" "SLURM_ARRAY_JOB_ID 'x': expected a number
 # A node without GRES: the units of the node, here the PoCL device; each
 # usage record carries the job, signed.
 export TERRA_HOME=$tmp/cpu
-terra-register init 2>/dev/null
+home_init
 terra-probe --bench none --mem-test 1 2>/dev/null | terra-register >"$tmp/units.ndjson"
 pub=$(jq -r 'select(.type == "unit") | .unit_pub' "$tmp/units.ndjson" | head -n 1)
 fails 0 "terra-run in an array task of a node without GRES" \

@@ -121,7 +121,7 @@ like "$err" "^terra-run: .*run 'terra-register init'" "the message names terra-r
 # cache, PoCL then finds each kernel there under valgrind, and run every
 # workload and its errors under valgrind, comparing with the native run.
 [ -n "${TERRA_VALGRIND:-}" ] && vg_ocl_env
-terra-register init 2>/dev/null
+home_init
 terra-probe --bench none --mem-test 1 >"$tmp/devices.ndjson" 2>/dev/null || true
 terra-register <"$tmp/devices.ndjson" >"$tmp/units.ndjson"
 unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/units.ndjson" | head -n 1)

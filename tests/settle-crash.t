@@ -7,7 +7,7 @@
 period=2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z
 db() { sqlite3 "$1/terra.db" "$2"; }
 settlements() { db "$1" 'SELECT count(*) FROM settlements'; }
-root() { terra-ledger -H "$1" verify | jq -r .root; }
+root() { "$bin/terra-ledger" -H "$1" verify | jq -r .root; } # natively: a check of state
 settle() { # settle HOME [ARGS]: the settlement of $period, payouts to $tmp/out
 	sh_home=$1
 	shift
@@ -16,7 +16,7 @@ settle() { # settle HOME [ARGS]: the settlement of $period, payouts to $tmp/out
 }
 
 # A home with units, their meter records, 5000 holders: the template.
-terra-register init 2>/dev/null
+home_init
 terra-register <"$fixtures/devices/node.ndjson" >"$tmp/units.ndjson" 2>/dev/null
 jq -c --arg p "$period" 'select(.type == "unit") | {type: "meter", v: 1, period: $p, unit,
 	owner, score, busy_us: 1800000, weight: (.score * 1800000), charge: "10.000000000"}' \
@@ -42,7 +42,7 @@ state_ok() { # state_ok HOME: verify passes, and no settlement or a whole one
 	se=$(db "$1" 'SELECT count(*) FROM entries')
 	si=$(db "$1" 'SELECT count(*) FROM settlement_inputs')
 	ss=$(db "$1" 'SELECT count(*) FROM snapshots')
-	terra-ledger -H "$1" verify >/dev/null 2>&1 || return 1
+	verifies -H "$1" 2>/dev/null || return 1
 	case "$sn $se $si $ss" in
 	"0 $entries0 0 0" | "1 $((entries0 + 1)) 3 1") return 0 ;;
 	*) echo "# settlements $sn, entries $se, inputs $si, snapshots $ss" && return 1 ;;

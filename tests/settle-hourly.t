@@ -7,7 +7,7 @@ unset TERRA_BIN
 script=$top/examples/settle-hourly.sh
 holders=$top/examples/holders.csv
 export TERRA_NOW=2026-11-21T11:05:00Z
-terra-register init 2>/dev/null
+home_init
 : >"$tmp/usage.ndjson"
 
 # terra-settle locked out LOCKED times, then the real one.

@@ -9,7 +9,7 @@
 p1=2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z
 holders=$fixtures/settle/holders.csv
 
-terra-register init 2>/dev/null
+home_init
 template=$tmp/template
 cp -R "$TERRA_HOME" "$template"
 # another home's key: its signature is valid but not trusted here
@@ -63,7 +63,7 @@ for j in 2 4; do
 	ok "-j $j: the same quarantined lines" cmp "$tmp/rej1" "$tmp/rej$j"
 	ok "-j $j: the same payouts, byte for byte" cmp "$tmp/pay1" "$tmp/pay$j"
 	ok "-j $j: the same ledger entry, byte for byte" cmp "$tmp/entries1" "$tmp/entries$j"
-	ok "-j $j: the ledger verifies" env TERRA_HOME="$tmp/h$j" terra-ledger verify
+	ok "-j $j: the ledger verifies" verifies -H "$tmp/h$j"
 done
 
 # Without --reject: one bad record anywhere settles nothing, at any -j.
@@ -104,5 +104,5 @@ TERRA_HOME=$tmp/h4 terra-settle -j 4 --revenue 1250.5 --holders "$holders" \
 is "$(sqlite3 "$tmp/h4/terra.db" 'SELECT count(*) FROM entries')" 1 \
 	"the period again with -j 4: no entry appended"
 like "$(errs "$tmp/again")" "already settled" "the period again: refused, saying so"
-ok "the ledger still verifies" env TERRA_HOME="$tmp/h4" terra-ledger verify
+ok "the ledger still verifies" verifies -H "$tmp/h4"
 done_testing

@@ -37,7 +37,7 @@ err=$(terra-settle --revenue 1 --holders "$sfx/holders.csv" -p "$p1" </dev/null 
 like "$err" "terra-register init" "without a home: names the command that fixes it"
 
 # A home with the fixture node's units, and their meter records.
-terra-register init 2>/dev/null
+home_init
 terra-register <"$fixtures/devices/node.ndjson" >"$tmp/units.ndjson" 2>/dev/null
 owner=$(cat "$TERRA_HOME/owner.pub")
 template=$tmp/template

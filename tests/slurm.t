@@ -141,7 +141,7 @@ ok "slurmctld and three slurmd are up, n[1-3] idle" true
 terra-probe --bench none --mem-test 1 >"$d/devices.ndjson" 2>/dev/null
 for n in n1 n2 n3; do
 	h=$d/nodes/$n/home
-	terra-register -H "$h" init 2>/dev/null
+	home_init -H "$h"
 	terra-register -H "$h" <"$d/devices.ndjson" >/dev/null 2>&1
 done
 is "$(for n in n1 n2 n3; do terra-register -H "$d/nodes/$n/home" list -o json; done |
@@ -190,7 +190,7 @@ ok "collect.sh: Slurm's records" cmp "$d/jobcomp.txt" "$d/inbox/slurm/terratest.
 first=$(jq -r .start "$d/all.ndjson" | sort | head -n 1)
 period="$(date -u -d "${first%%.*}Z" +%Y-%m-%dT%H:00:00Z)/PT2H"
 export TERRA_HOME=$d/settle
-terra-register init 2>/dev/null
+home_init
 printf 'account,balance\nalice,60\nbob,40\n' >"$d/holders.csv"
 fails 0 "settle-hourly.sh -S: metered against Slurm's records, settled, verified" \
 	sh -c "'$ex/settle-hourly.sh' -p '$period' -r 1000 -k '$d/holders.csv' -u '$d/inbox/units' \
@@ -228,7 +228,7 @@ ok "the re-signed record verifies under the unit's key" sh -c '"$0" "$@" >/dev/n
 	"$(terra-register -H "$d/nodes/n1/home" list -o json | jq -r .unit_pub)" "$d/early.ndjson"
 # Metered where that hour's evidence was not paid yet (here, it was: the
 # settlement host's meter refuses the copy as paid, lib/paid.h).
-terra-register -H "$d/fresh" init 2>/dev/null
+home_init -H "$d/fresh"
 fails 0 "without --slurm, terra-meter would count it" sh -c \
 	"terra-meter -H '$d/fresh' -u '$d/inbox/units/terratest-n1.ndjson' -p '$period' '$d/early.ndjson' >/dev/null 2>&1"
 fails 1 "with --slurm, it is refused" sh -c \

@@ -13,7 +13,7 @@ run() { # run STATUS NAME CMD...: stdout in $tmp/out, stderr in $tmp/err
 	shift 2
 	fails "$_st" "$_name" sh -c '"$@" >"$0.out" 2>"$0.err"' "$tmp/r" "$@"
 }
-terra-register init 2>/dev/null
+home_init
 
 # terra-register: a host record (passed through), a device, a bad line, a device.
 {

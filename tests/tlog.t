@@ -30,7 +30,7 @@ vg=${TERRA_VALGRIND:-}
 n=300
 [ -n "$vg" ] && n=258
 
-terra-register init 2>/dev/null
+home_init
 owner=$(cat "$TERRA_HOME/owner.pub")
 devices 1 "$n" | terra-register >/dev/null 2>&1
 is "$(db 'SELECT count(*) FROM entries')" "$n" "$n registrations, $n entries"
@@ -283,7 +283,7 @@ cp "$fixtures/golden-home/owner.key" "$fixtures/golden-home/owner.pub" "$TERRA_H
 cp "$fixtures/golden-home/units/"*.key "$TERRA_HOME/units/"
 chmod 700 "$TERRA_HOME" "$TERRA_HOME/units"
 chmod 600 "$TERRA_HOME/owner.key" "$TERRA_HOME/units/"*.key
-terra-register init 2>/dev/null
+home_init
 terra-register "$fixtures/devices/node.ndjson" >/dev/null 2>&1
 hpk=$(cat "$TERRA_HOME/owner.pub")
 gpu=$(terra-register list -o json | jq -r 'select(.device.pci_bus_id == "0000:65:00.0") | .unit')
