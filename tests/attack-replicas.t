@@ -21,14 +21,14 @@ job() { # job REPLICAS [WORKLOAD]: a kernel job record asking for REPLICAS
 	printf '{"type":"job","v":1,"id":"scale-1","workload":"%s","replicas":%s,"params":{"file":"%s","entry":"scale","global":[64],"args":[{"buffer":256,"fill":"iota"},{"buffer":256,"out":true},{"uint":3},{"uint":7},{"uint":64}]}}\n' \
 		"${2:-kernel}" "$1" "$tmp/k/kernel-scale.cl"
 }
-quiet terra-register init # the settlement host
+home_init # the settlement host
 p= q=
 # Under valgrind the meter's cases below are what memcheck is for: the
 # providers' homes (some twenty commands more under memcheck) are left to
 # the native run.
 if [ "${TERRA_VALGRIND:-}" != 1 ]; then
-	quiet terra-register -H "$tmp/P" init
-	quiet terra-register -H "$tmp/Q" init
+	home_init -H "$tmp/P"
+	home_init -H "$tmp/Q"
 	# No benchmark is run: the device record gets a recorded one, so units have a score.
 	TERRA_HOME=$tmp/P terra-probe --bench none --mem-test 1 2>/dev/null |
 		jq -c 'if .type == "device" then .bench = {"fp32_mflops":20000,"fp64_mflops":10000,"int32_mops":26000,"launch_us":16,"mem_bw_mbps":13000,"sgemm_mflops":28000,"sha256d_khps":16000} else . end' \
@@ -68,7 +68,7 @@ else
 		"e2e: and the meter says why"
 
 	# One home with two PoCL devices: a replicas=2 job runs on both.
-	quiet terra-register -H "$tmp/R" init
+	home_init -H "$tmp/R"
 	POCL_DEVICES="pthread pthread" TERRA_HOME=$tmp/R terra-probe --bench none --mem-test 1 \
 		2>/dev/null >"$tmp/dev2.nd" || true
 	POCL_DEVICES="pthread pthread" quiet terra-register -H "$tmp/R" "$tmp/dev2.nd" || true
@@ -102,12 +102,12 @@ fi
 
 # ---- the dishonest cases, on recorded devices ----------------------------------
 # A owns two units (a fast and a slow device), B and C one each: three owners.
-quiet terra-register -H "$tmp/A" init
+home_init -H "$tmp/A"
 quiet terra-register -H "$tmp/A" "$fixtures/devices/h100-65.ndjson"
 quiet terra-register -H "$tmp/A" "$fixtures/devices/pocl-cpu.ndjson"
-quiet terra-register -H "$tmp/B" init
+home_init -H "$tmp/B"
 quiet terra-register -H "$tmp/B" "$fixtures/devices/pocl-cpu.ndjson"
-quiet terra-register -H "$tmp/C" init
+home_init -H "$tmp/C"
 quiet terra-register -H "$tmp/C" "$fixtures/devices/pocl-cpu.ndjson"
 quiet terra-register -H "$tmp/C" "$fixtures/devices/h100-65.ndjson"
 for h in A B C; do

@@ -100,7 +100,7 @@ big=$tmp/big
 sum() { $py -c 'import sys
 from decimal import Decimal
 print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))'; }
-TERRA_HOME=$big terra-register init 2>/dev/null
+home_init -H "$big"
 $py "$top/bench/report-gen.py" "$big/terra.db" 2 13
 TERRA_HOME=$big terra-ledger earnings >"$tmp/big-earnings.ndjson"
 ok "13 units: terra-ledger report writes the page" sh -c 'TERRA_HOME="$1" terra-ledger report "$2"' \
