@@ -743,10 +743,10 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 		if (!strcmp(p->role, "holders")) {
 			/* holder accounts passed terra_account_check: nothing to escape */
 			for (j = 0; j < c->hs->n; j++)
-				if (c->hitems[j].amount > 0 &&
-				    payout_line(&o, c->hitems[j].id,
+				if (c->hamount[j] > 0 &&
+				    payout_line(&o, terra_holders_account(c->hs, j),
 				                terra_holders_account_len(c->hs, j), "holder", 6,
-				                c->hitems[j].amount, e) < 0)
+				                c->hamount[j], e) < 0)
 					goto out;
 			continue;
 		}
