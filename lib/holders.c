@@ -93,7 +93,7 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 	h->balance = balance;
 	h->line = (uint32_t)line;
 	hs->arena_len += len + 1;
-	hs->is_body = 0;
+	hs->sorted = 0;
 	return 0;
 }
 
@@ -217,17 +217,15 @@ static size_t put_balance(char *out, int64_t balance)
 
 /*
  * Sorts by the 8-byte keys with a radix sort, then each run of equal keys
- * (accounts sharing their first 8 bytes) by the whole account, and gathers
- * the holders in that order, their accounts into a new arena that is the
- * snapshot body: later passes read memory in order, and the body needs no
- * copy of its own.
+ * (accounts sharing their first 8 bytes) by the whole account, and puts v in
+ * that order. The accounts stay where they are in the arena: a copy of them
+ * in order would be the peak of memory.
  */
 static int holders_order(terra_holders *hs, terra_err *err)
 {
-	size_t i, j, n = hs->n, off = 0, cap = hs->arena_len + 20 * n + 1;
+	size_t i, j, n = hs->n;
 	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
 	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
-	char *body = NULL;
 	int rc = -1;
 
 	if (!e || !tmp) {
@@ -251,7 +249,7 @@ static int holders_order(terra_holders *hs, terra_err *err)
 			qsort(e + i, j - i, sizeof *e, ent_cmp);
 	}
 	/* the holders into that order in place (following each cycle of the
-	 * permutation), rather than into a copy: a copy is the peak of memory */
+	 * permutation), rather than into a copy */
 	for (i = 0; i < n; i++) {
 		terra_holder first;
 		size_t at, from;
@@ -269,32 +267,9 @@ static int holders_order(terra_holders *hs, terra_err *err)
 			hs->v[at] = hs->v[from];
 		}
 	}
-	free(e);
-	e = NULL;
-	body = big_alloc(cap);
-	if (!body) {
-		terra_err_sys(err, "holders: sort %zu rows", n);
-		goto out;
-	}
-	/* random reads of the accounts: ask for one some rows ahead */
-	for (i = 0; i < n; i++) {
-		if (i + 8 < n)
-			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
-		memcpy(body + off, hs->arena + hs->v[i].off, hs->v[i].len + 1);
-		hs->v[i].off = off;
-		off += hs->v[i].len + 1;
-		off += put_balance(body + off, hs->v[i].balance);
-		body[off++] = '\n';
-	}
-	free(hs->arena);
-	hs->arena = body;
-	hs->arena_len = off;
-	hs->arena_cap = cap;
-	hs->is_body = 1;
-	body = NULL;
+	hs->sorted = 1;
 	rc = 0;
 out:
-	free(body);
 	free(tmp);
 	free(e);
 	return rc;
@@ -323,41 +298,71 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 	return 0;
 }
 
-void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES])
+/*
+ * The body in pieces: each holder's record written into buf, passed to fn
+ * when the next might not fit. The accounts are read in v's order, at
+ * random places of the arena: one is asked for some rows ahead.
+ */
+static int body_pieces(const terra_holders *hs, terra_holders_body_fn fn, void *ctx, terra_err *e)
 {
-	crypto_hash_sha256_state st;
-	unsigned char buf[1 << 16];
+	char buf[TERRA_HOLDERS_PIECE];
 	size_t i, used = 0;
+	int rc;
 
-	crypto_hash_sha256_init(&st);
 	for (i = 0; i < hs->n; i++) {
 		const terra_holder *h = &hs->v[i];
 
+		if (i + 8 < hs->n)
+			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
 		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
 		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
-			crypto_hash_sha256_update(&st, buf, used);
+			if ((rc = fn(ctx, buf, used, e)) != 0)
+				return rc;
 			used = 0;
 		}
 		memcpy(buf + used, hs->arena + h->off, h->len + 1); /* with its NUL */
 		used += h->len + 1;
-		used += put_balance((char *)buf + used, h->balance);
+		used += put_balance(buf + used, h->balance);
 		buf[used++] = '\n';
 	}
-	crypto_hash_sha256_update(&st, buf, used);
+	return used ? fn(ctx, buf, used, e) : 0;
+}
+
+static int hash_piece(void *ctx, const char *piece, size_t len, terra_err *e)
+{
+	(void)e;
+	crypto_hash_sha256_update(ctx, (const unsigned char *)piece, len);
+	return 0;
+}
+
+void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES])
+{
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	body_pieces(hs, hash_piece, &st, NULL);
 	crypto_hash_sha256_final(&st, out);
 }
 
-int terra_holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e)
+int terra_holders_body_len(const terra_holders *hs, size_t *len, terra_err *e)
 {
-	*body = NULL;
+	char digits[24];
+	size_t i;
+
 	*len = 0;
-	if (hs->n == 0)
-		return 0;
-	if (!hs->is_body)
+	if (hs->n && !hs->sorted)
 		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
-	*body = hs->arena;
-	*len = hs->arena_len;
+	for (i = 0; i < hs->n; i++)
+		*len += hs->v[i].len + 2 + put_balance(digits, hs->v[i].balance);
 	return 0;
+}
+
+int terra_holders_body_each(const terra_holders *hs, terra_holders_body_fn fn, void *ctx,
+                            terra_err *e)
+{
+	if (hs->n && !hs->sorted)
+		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
+	return body_pieces(hs, fn, ctx, e);
 }
 
 int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e)

@@ -33,8 +33,6 @@ struct terra_settle {
 	terra_settle_calc calc;
 	char inputs_digest[TERRA_HASH_HEX];
 	uint8_t meter_digest[TERRA_HASH_BYTES], holders_digest[TERRA_HASH_BYTES];
-	const char *snap; /* the holders snapshot body (terra_holders_body): in hs */
-	size_t snaplen;
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
@@ -529,9 +527,8 @@ static int prepare(terra_settle *s, terra_err *e)
 		s->capunits = s->nunits;
 		s->nlate = 0;
 	}
-	if (terra_holders_body(&s->hs, &s->snap, &s->snaplen, e) < 0)
-		return -1;
-	terra_sha256(s->snap, s->snaplen, s->holders_digest);
+	/* the snapshot body's hash, as the body is written out: never held whole */
+	terra_holders_digest(&s->hs, s->holders_digest);
 	terra_hex(s->meter_digest, TERRA_HASH_BYTES, mhex);
 	terra_hex(s->holders_digest, TERRA_HASH_BYTES, hhex);
 	return terra_settle_inputs_digest(s->period, s->revenue, &s->policy, mhex, hhex,
@@ -604,7 +601,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	}
 	if (terra_ledger_append(h, "settlement", payload, &s->entry_seq, e) < 0 ||
 	    terra_settle_store_entry(db, s->period, s->inputs_digest, s->entry_seq,
-	                             s->holders_digest, s->snap, s->snaplen, e) < 0)
+	                             s->holders_digest, &s->hs, e) < 0)
 		goto out;
 	crash_point("mid-insert");
 	if (terra_settle_store_units(db, s->period, s->units, s->nunits, e) < 0)

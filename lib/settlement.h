@@ -30,7 +30,7 @@
  *   policy         {"contributors":BPS,"holders":BPS,"treasury":BPS}
  *   inputs         {"meter":HEX,"holders":HEX,"units":N,"holders_count":N}:
  *                  SHA-256 of the meter records (terra_settle_meter_digest)
- *                  and of the holders snapshot body (terra_holders_body,
+ *                  and of the holders snapshot body (terra_holders_body_each,
  *                  whose hash is terra_holders_digest); holders_count counts
  *                  every holder of the snapshot, zero balances included
  *   inputs_digest  HEX, as stored in settlements.inputs_digest (below)
