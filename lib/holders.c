@@ -1,10 +1,10 @@
 #include "holders.h"
 
 #include "money.h"
+#include "sha256.h"
 
 #include <csv.h>
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,17 +331,17 @@ static int body_pieces(const terra_holders *hs, terra_holders_body_fn fn, void *
 static int hash_piece(void *ctx, const char *piece, size_t len, terra_err *e)
 {
 	(void)e;
-	crypto_hash_sha256_update(ctx, (const unsigned char *)piece, len);
+	terra_sha256_update(ctx, piece, len);
 	return 0;
 }
 
 void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES])
 {
-	crypto_hash_sha256_state st;
+	terra_sha256_ctx c;
 
-	crypto_hash_sha256_init(&st);
-	body_pieces(hs, hash_piece, &st, NULL);
-	crypto_hash_sha256_final(&st, out);
+	terra_sha256_init(&c);
+	body_pieces(hs, hash_piece, &c, NULL);
+	terra_sha256_final(&c, out);
 }
 
 int terra_holders_body_len(const terra_holders *hs, size_t *len, terra_err *e)

@@ -332,25 +332,19 @@ static int str_ptr_cmp(const void *a, const void *b)
 
 int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYTES], terra_err *e)
 {
-	size_t i, len, total = 0, used = 0;
-	char *all;
+	terra_sha256_ctx c;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		total += strlen(canon[i]) + 1;
+	(void)e;
 	if (n > 1) /* canon is NULL when there is none */
 		qsort(canon, n, sizeof *canon, str_ptr_cmp);
-	/* one buffer for the one-shot (accelerated) hash */
-	all = malloc(total ? total : 1);
-	if (!all)
-		return terra_err_sys(e, "meter digest");
+	/* hashed in place, record by record: no copy of them all */
+	terra_sha256_init(&c);
 	for (i = 0; i < n; i++) {
-		len = strlen(canon[i]);
-		memcpy(all + used, canon[i], len);
-		used += len;
-		all[used++] = '\n';
+		terra_sha256_update(&c, canon[i], strlen(canon[i]));
+		terra_sha256_update(&c, "\n", 1);
 	}
-	terra_sha256(all, used, out);
-	free(all);
+	terra_sha256_final(&c, out);
 	return 0;
 }
 
