@@ -148,45 +148,63 @@ static int ent_cmp(const void *pa, const void *pb)
 {
 	const struct sort_ent *a = pa, *b = pb;
 
-	return strcmp(sort_arena + sort_v[a->i].off, sort_arena + sort_v[b->i].off);
+	int c = strcmp(sort_arena + sort_v[a->i].off, sort_arena + sort_v[b->i].off);
+
+	/* an account listed twice: in file order, whatever the sort did before */
+	return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
 /*
- * LSD radix sort of e[0..n) by key, tmp as scratch: the eight byte counts
- * in one pass, then one pass per byte position, skipping those where every
- * key has the same byte. The result is in e.
+ * In-place MSD radix sort of e[0..n) by key, from byte `byte` (7, the most
+ * significant, first) down: each byte's 256 buckets counted, the entries
+ * swapped into them (following each displaced entry to its bucket), then
+ * each bucket by the next byte; short ranges by insertion. No scratch of
+ * n's size: a second array of entries would be the peak of memory.
  */
-static void radix_by_key(struct sort_ent *e, struct sort_ent *tmp, size_t n)
+static void radix_by_key(struct sort_ent *e, size_t n, int byte)
 {
-	size_t count[8][256] = {{0}}, i, j;
-	struct sort_ent *src = e, *dst = tmp, *t;
-	int byte;
+	size_t count[256] = {0}, next[256], end[256], i, b, sum = 0;
+	int shift = 8 * byte;
 
-	for (i = 0; i < n; i++) {
-		uint64_t k = e[i].key;
+	if (n <= 32) {
+		for (i = 1; i < n; i++) {
+			struct sort_ent x = e[i];
+			size_t j = i;
 
-		for (byte = 0; byte < 8; byte++)
-			count[byte][k >> (8 * byte) & 0xff]++;
-	}
-	for (byte = 0; byte < 8; byte++) {
-		size_t *c = count[byte], sum = 0, pos;
-		int shift = 8 * byte;
-
-		if (c[e[0].key >> shift & 0xff] == n)
-			continue;
-		for (j = 0; j < 256; j++) {
-			pos = sum;
-			sum += c[j];
-			c[j] = pos;
+			for (; j > 0 && e[j - 1].key > x.key; j--)
+				e[j] = e[j - 1];
+			e[j] = x;
 		}
-		for (i = 0; i < n; i++)
-			dst[c[src[i].key >> shift & 0xff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
+		return;
 	}
-	if (src != e)
-		memcpy(e, src, n * sizeof *e);
+	for (i = 0; i < n; i++)
+		count[e[i].key >> shift & 0xff]++;
+	if (count[e[0].key >> shift & 0xff] == n) {
+		if (byte > 0)
+			radix_by_key(e, n, byte - 1);
+		return;
+	}
+	for (b = 0; b < 256; b++) {
+		next[b] = sum;
+		sum += count[b];
+		end[b] = sum;
+	}
+	for (b = 0; b < 256; b++)
+		while (next[b] < end[b]) {
+			struct sort_ent x = e[next[b]], y;
+			size_t d = x.key >> shift & 0xff;
+
+			while (d != b) {
+				y = e[next[d]];
+				e[next[d]++] = x;
+				x = y;
+				d = x.key >> shift & 0xff;
+			}
+			e[next[b]++] = x;
+		}
+	for (b = 0, sum = 0; b < 256; sum += count[b++])
+		if (byte > 0 && count[b] > 1)
+			radix_by_key(e + sum, count[b], byte - 1);
 }
 
 static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
@@ -225,10 +243,9 @@ static int holders_order(terra_holders *hs, terra_err *err)
 {
 	size_t i, j, n = hs->n;
 	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
-	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
 	int rc = -1;
 
-	if (!e || !tmp) {
+	if (!e) {
 		terra_err_sys(err, "holders: sort %zu rows", n);
 		goto out;
 	}
@@ -239,9 +256,7 @@ static int holders_order(terra_holders *hs, terra_err *err)
 		e[i].i = i;
 	}
 	if (n > 1)
-		radix_by_key(e, tmp, n);
-	free(tmp);
-	tmp = NULL;
+		radix_by_key(e, n, 7);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
 			;
@@ -270,7 +285,6 @@ static int holders_order(terra_holders *hs, terra_err *err)
 	hs->sorted = 1;
 	rc = 0;
 out:
-	free(tmp);
 	free(e);
 	return rc;
 }
