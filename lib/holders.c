@@ -22,6 +22,7 @@ void terra_holders_free(terra_holders *hs)
 {
 	free(hs->arena);
 	free(hs->v);
+	free(hs->line);
 	terra_holders_init(hs);
 }
 
@@ -80,18 +81,20 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 1024;
 		terra_holder *v = realloc(hs->v, cap * sizeof *v);
+		uint32_t *l = v ? realloc(hs->line, cap * sizeof *l) : NULL;
 
-		if (!v)
+		if (v)
+			hs->v = v;
+		if (!l)
 			return terra_err_sys(e, "holders: %zu rows", cap);
-		hs->v = v;
+		hs->line = l;
 		hs->cap = cap;
 	}
 	hs->arena[hs->arena_len + len] = '\0';
+	hs->line[hs->n] = (uint32_t)line;
 	h = &hs->v[hs->n++];
-	h->off = hs->arena_len;
-	h->len = (uint8_t)len;
+	h->at = (uint64_t)hs->arena_len << 8 | len;
 	h->balance = balance;
-	h->line = (uint32_t)line;
 	hs->arena_len += len + 1;
 	hs->sorted = 0;
 	return 0;
@@ -148,7 +151,7 @@ static int ent_cmp(const void *pa, const void *pb)
 {
 	const struct sort_ent *a = pa, *b = pb;
 
-	int c = strcmp(sort_arena + sort_v[a->i].off, sort_arena + sort_v[b->i].off);
+	int c = strcmp(sort_arena + (sort_v[a->i].at >> 8), sort_arena + (sort_v[b->i].at >> 8));
 
 	/* an account listed twice: in file order, whatever the sort did before */
 	return c ? c : (a->i > b->i) - (a->i < b->i);
@@ -252,7 +255,8 @@ static int holders_order(terra_holders *hs, terra_err *err)
 	sort_arena = hs->arena;
 	sort_v = hs->v;
 	for (i = 0; i < n; i++) {
-		e[i].key = prefix_key(hs->arena + hs->v[i].off, hs->v[i].len);
+		e[i].key =
+		    prefix_key(terra_holders_account(hs, i), terra_holders_account_len(hs, i));
 		e[i].i = i;
 	}
 	if (n > 1)
@@ -267,19 +271,23 @@ static int holders_order(terra_holders *hs, terra_err *err)
 	 * permutation), rather than into a copy */
 	for (i = 0; i < n; i++) {
 		terra_holder first;
+		uint32_t first_line;
 		size_t at, from;
 
 		if (e[i].i == i)
 			continue;
 		first = hs->v[i];
+		first_line = hs->line[i];
 		for (at = i;; at = from) {
 			from = e[at].i;
 			e[at].i = at;
 			if (from == i) {
 				hs->v[at] = first;
+				hs->line[at] = first_line;
 				break;
 			}
 			hs->v[at] = hs->v[from];
+			hs->line[at] = hs->line[from];
 		}
 	}
 	hs->sorted = 1;
@@ -296,17 +304,19 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 	if (holders_order(hs, e) < 0)
 		return -1;
 	for (i = 1; i < hs->n; i++) {
-		const terra_holder *a = &hs->v[i - 1], *b = &hs->v[i];
+		size_t len = terra_holders_account_len(hs, i);
 
-		if (a->len == b->len && !memcmp(hs->arena + a->off, hs->arena + b->off, a->len)) {
-			const terra_holder *later = a->line > b->line ? a : b;
-			const terra_holder *first = later == a ? b : a;
+		if (len == terra_holders_account_len(hs, i - 1) &&
+		    !memcmp(terra_holders_account(hs, i - 1), terra_holders_account(hs, i), len)) {
+			size_t later = hs->line[i - 1] > hs->line[i] ? i - 1 : i;
+			size_t first = later == i ? i - 1 : i;
 
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "%s:%ld: account '%s' listed twice "
 			                     "(first at line %ld)",
-			                     name, (long)later->line, hs->arena + later->off,
-			                     (long)first->line);
+			                     name, terra_holders_line(hs, later),
+			                     terra_holders_account(hs, later),
+			                     terra_holders_line(hs, first));
 		}
 	}
 	return 0;
@@ -324,19 +334,19 @@ static int body_pieces(const terra_holders *hs, terra_holders_body_fn fn, void *
 	int rc;
 
 	for (i = 0; i < hs->n; i++) {
-		const terra_holder *h = &hs->v[i];
+		size_t len = terra_holders_account_len(hs, i);
 
 		if (i + 8 < hs->n)
-			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
+			__builtin_prefetch(terra_holders_account(hs, i + 8));
 		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
 		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
 			if ((rc = fn(ctx, buf, used, e)) != 0)
 				return rc;
 			used = 0;
 		}
-		memcpy(buf + used, hs->arena + h->off, h->len + 1); /* with its NUL */
-		used += h->len + 1;
-		used += put_balance(buf + used, h->balance);
+		memcpy(buf + used, terra_holders_account(hs, i), len + 1); /* with its NUL */
+		used += len + 1;
+		used += put_balance(buf + used, hs->v[i].balance);
 		buf[used++] = '\n';
 	}
 	return used ? fn(ctx, buf, used, e) : 0;
@@ -367,7 +377,8 @@ int terra_holders_body_len(const terra_holders *hs, size_t *len, terra_err *e)
 	if (hs->n && !hs->sorted)
 		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
 	for (i = 0; i < hs->n; i++)
-		*len += hs->v[i].len + 2 + put_balance(digits, hs->v[i].balance);
+		*len +=
+		    terra_holders_account_len(hs, i) + 2 + put_balance(digits, hs->v[i].balance);
 	return 0;
 }
 
@@ -624,8 +635,14 @@ static void reserve(terra_holders *hs, FILE *f)
 		rows = size / 24 + 1024; /* a likelier guess; it still grows past it */
 	if (!hs->arena && (hs->arena = big_alloc(size)))
 		hs->arena_cap = size;
-	if (!hs->v && (hs->v = big_alloc(rows * sizeof *hs->v)))
-		hs->cap = rows;
+	if (hs->v || hs->line || !(hs->v = big_alloc(rows * sizeof *hs->v)))
+		return;
+	if (!(hs->line = big_alloc(rows * sizeof *hs->line))) {
+		free(hs->v);
+		hs->v = NULL;
+		return;
+	}
+	hs->cap = rows;
 }
 
 /* One line (its '\n' included, if any) to the parser. */

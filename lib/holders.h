@@ -29,12 +29,12 @@
 
 #define TERRA_ACCOUNT_MAX 128
 
-/* 24 bytes, not 32: a million holders are the largest array terra-settle holds */
+/* 16 bytes: a million holders are the largest array terra-settle holds */
 typedef struct terra_holder {
-	size_t off;      /* the account: arena + off, NUL-terminated */
 	int64_t balance; /* base units */
-	uint32_t line;   /* the row's line in the file (0 when not from a file) */
-	uint8_t len;     /* the account's length, at most TERRA_ACCOUNT_MAX */
+	/* the account at arena + (at >> 8), NUL-terminated; its length, at most
+	 * TERRA_ACCOUNT_MAX, at & 0xff */
+	uint64_t at;
 } terra_holder;
 
 /* A row on a later line than this is refused (a snapshot file of over four
@@ -43,7 +43,8 @@ typedef struct terra_holder {
 
 typedef struct terra_holders {
 	terra_holder *v;
-	size_t n, cap;
+	uint32_t *line; /* line[i]: holder i's row in the file (0 when not from a file) */
+	size_t n, cap;  /* both arrays have room for cap */
 	/*
 	 * The accounts, back to back, each NUL-terminated, in the order they
 	 * were added: sorting (terra_holders_sort, terra_holders_load) orders
@@ -56,8 +57,9 @@ typedef struct terra_holders {
 	int sorted;
 } terra_holders;
 
-#define terra_holders_account(hs, i)     ((hs)->arena + (hs)->v[(i)].off)
-#define terra_holders_account_len(hs, i) ((hs)->v[(i)].len)
+#define terra_holders_account(hs, i)     ((hs)->arena + ((hs)->v[(i)].at >> 8))
+#define terra_holders_account_len(hs, i) ((size_t)((hs)->v[(i)].at & 0xff))
+#define terra_holders_line(hs, i)        ((long)(hs)->line[(i)])
 
 /* Checks an account name as above; the message names it. */
 /* 1 when account[0..len) is a valid, unreserved account: the common case, no message. */
