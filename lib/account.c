@@ -158,7 +158,8 @@ static long find(const terra_holders *hs, const char *s)
 
 static int twins(const terra_holders *hs, size_t a, size_t b, const char *name, terra_err *e)
 {
-	size_t later = hs->line[a] > hs->line[b] ? a : b, first = later == a ? b : a;
+	size_t later = terra_holders_line(hs, a) > terra_holders_line(hs, b) ? a : b;
+	size_t first = later == a ? b : a;
 
 	return terra_err_set(e, TERRA_E_INPUT,
 	                     "%s:%ld: account '%s' differs only by case from '%s' at line %ld",

@@ -78,6 +78,9 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 	if (line < 0 || line > TERRA_HOLDERS_LINE_MAX)
 		return terra_err_set(e, TERRA_E_INPUT, "holders: line %ld: past line %ld", line,
 		                     TERRA_HOLDERS_LINE_MAX);
+	/* after terra_holders_load, the loaded rows' lines are 0: not from this file */
+	if (!hs->line && hs->cap && !(hs->line = calloc(hs->cap, sizeof *hs->line)))
+		return terra_err_sys(e, "holders: %zu rows", hs->cap);
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 1024;
 		terra_holder *v = realloc(hs->v, cap * sizeof *v);
@@ -277,17 +280,19 @@ static int holders_order(terra_holders *hs, terra_err *err)
 		if (e[i].i == i)
 			continue;
 		first = hs->v[i];
-		first_line = hs->line[i];
+		first_line = hs->line ? hs->line[i] : 0;
 		for (at = i;; at = from) {
 			from = e[at].i;
 			e[at].i = at;
 			if (from == i) {
 				hs->v[at] = first;
-				hs->line[at] = first_line;
+				if (hs->line)
+					hs->line[at] = first_line;
 				break;
 			}
 			hs->v[at] = hs->v[from];
-			hs->line[at] = hs->line[from];
+			if (hs->line)
+				hs->line[at] = hs->line[from];
 		}
 	}
 	hs->sorted = 1;
@@ -308,7 +313,8 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 
 		if (len == terra_holders_account_len(hs, i - 1) &&
 		    !memcmp(terra_holders_account(hs, i - 1), terra_holders_account(hs, i), len)) {
-			size_t later = hs->line[i - 1] > hs->line[i] ? i - 1 : i;
+			size_t later =
+			    terra_holders_line(hs, i - 1) > terra_holders_line(hs, i) ? i - 1 : i;
 			size_t first = later == i ? i - 1 : i;
 
 			return terra_err_set(e, TERRA_E_INPUT,
@@ -754,6 +760,9 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 		goto out;
 	if (terra_holders_sort(hs, path, e) < 0 || terra_holders_case_check(hs, path, e) < 0)
 		goto out;
+	/* checked: no message will name a row now, and a million lines are 4 MB */
+	free(hs->line);
+	hs->line = NULL;
 	rc = 0;
 out:
 	if (p_ok)

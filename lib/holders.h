@@ -43,8 +43,10 @@ typedef struct terra_holder {
 
 typedef struct terra_holders {
 	terra_holder *v;
-	uint32_t *line; /* line[i]: holder i's row in the file (0 when not from a file) */
-	size_t n, cap;  /* both arrays have room for cap */
+	/* line[i]: holder i's row in the file (0 when not from a file); NULL once
+	 * terra_holders_load has checked them all, until a holder is added */
+	uint32_t *line;
+	size_t n, cap; /* both arrays have room for cap */
 	/*
 	 * The accounts, back to back, each NUL-terminated, in the order they
 	 * were added: sorting (terra_holders_sort, terra_holders_load) orders
@@ -59,7 +61,7 @@ typedef struct terra_holders {
 
 #define terra_holders_account(hs, i)     ((hs)->arena + ((hs)->v[(i)].at >> 8))
 #define terra_holders_account_len(hs, i) ((size_t)((hs)->v[(i)].at & 0xff))
-#define terra_holders_line(hs, i)        ((long)(hs)->line[(i)])
+#define terra_holders_line(hs, i)        ((hs)->line ? (long)(hs)->line[(i)] : 0L)
 
 /* Checks an account name as above; the message names it. */
 /* 1 when account[0..len) is a valid, unreserved account: the common case, no message. */
