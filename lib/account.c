@@ -174,11 +174,16 @@ int terra_holders_case_check(const terra_holders *hs, const char *name, terra_er
 	size_t i, k, n = 0, size = 0, off = 0;
 	int rc = -1;
 
-	for (i = 0; i < hs->n; i++)
-		if (has_upper(terra_holders_account(hs, i), terra_holders_account_len(hs, i))) {
+	/* the accounts in the arena's order, which is memory's: most have no capital */
+	for (const char *a = hs->arena, *end = hs->arena + hs->arena_len; a < end;) {
+		size_t len = strlen(a);
+
+		if (has_upper(a, len)) {
 			n++;
-			size += terra_holders_account_len(hs, i) + 1;
+			size += len + 1;
 		}
+		a += len + 1;
+	}
 	if (n == 0)
 		return 0;
 	f = malloc(n * sizeof *f);

@@ -342,8 +342,8 @@ static int body_pieces(const terra_holders *hs, terra_holders_body_fn fn, void *
 	for (i = 0; i < hs->n; i++) {
 		size_t len = terra_holders_account_len(hs, i);
 
-		if (i + 8 < hs->n)
-			__builtin_prefetch(terra_holders_account(hs, i + 8));
+		if (i + TERRA_HOLDERS_AHEAD < hs->n)
+			__builtin_prefetch(terra_holders_account(hs, i + TERRA_HOLDERS_AHEAD));
 		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
 		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
 			if ((rc = fn(ctx, buf, used, e)) != 0)

@@ -61,7 +61,10 @@ typedef struct terra_holders {
 
 #define terra_holders_account(hs, i)     ((hs)->arena + ((hs)->v[(i)].at >> 8))
 #define terra_holders_account_len(hs, i) ((size_t)((hs)->v[(i)].at & 0xff))
-#define terra_holders_line(hs, i)        ((hs)->line ? (long)(hs)->line[(i)] : 0L)
+/* Sorted holders' accounts are read at random places of the arena: a pass
+ * over them in order asks for the one this many rows ahead. */
+#define TERRA_HOLDERS_AHEAD       16
+#define terra_holders_line(hs, i) ((hs)->line ? (long)(hs)->line[(i)] : 0L)
 
 /* Checks an account name as above; the message names it. */
 /* 1 when account[0..len) is a valid, unreserved account: the common case, no message. */

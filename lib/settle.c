@@ -741,12 +741,16 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 			continue;
 		if (!strcmp(p->role, "holders")) {
 			/* holder accounts passed terra_account_check: nothing to escape */
-			for (j = 0; j < c->hs->n; j++)
+			for (j = 0; j < c->hs->n; j++) {
+				if (j + TERRA_HOLDERS_AHEAD < c->hs->n)
+					__builtin_prefetch(
+					    terra_holders_account(c->hs, j + TERRA_HOLDERS_AHEAD));
 				if (c->hamount[j] > 0 &&
 				    payout_line(&o, terra_holders_account(c->hs, j),
 				                terra_holders_account_len(c->hs, j), "holder", 6,
 				                c->hamount[j], e) < 0)
 					goto out;
+			}
 			continue;
 		}
 		if (!terra_settle_plain(p->account) || !terra_settle_plain(p->role) ||

@@ -203,6 +203,8 @@ int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left
 	c->htotal = 0;
 	c->hcount = 0;
 	for (i = 0; i < c->hs->n; i++) {
+		if (acc && i + TERRA_HOLDERS_AHEAD < c->hs->n)
+			__builtin_prefetch(terra_holders_account(c->hs, i + TERRA_HOLDERS_AHEAD));
 		if (c->hamount[i] <= 0)
 			continue;
 		c->htotal += c->hamount[i]; /* each <= part: no overflow */
