@@ -172,7 +172,7 @@ static void edges(void)
 	like(e.msg, "open '/nonexistent/h.csv'", "message names the file");
 }
 
-/* The sorted arena is the snapshot body: exact bytes, its digest, and back again. */
+/* The sorted holders make the snapshot body: exact bytes, its digest, and back again. */
 static void body_form(void)
 {
 	static const char want[] = "abc\0"
