@@ -16,10 +16,11 @@ UNITDIR   = $(PREFIX)/lib/systemd/system
 DOCDIR    = $(PREFIX)/share/doc/terra
 
 # mk/deps.sh installs what building and running need (make, make install,
-# make demo), and for the test targets what the tests and tools need too.
+# make demo), for the test targets what the tests and tools need too, and
+# for make bench its peers as well (OpenBLAS).
 NODEPS_GOALS = clean distclean format help uninstall
 TEST_GOALS   = check test unit valgrind fuzz fuzz-run bench lint-man lint-format
-DEPS_SET    := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),test,build)
+DEPS_SET    := $(if $(filter bench,$(MAKECMDGOALS)),bench,$(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),test,build))
 ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 NEED_PKGS :=
 else

@@ -8,7 +8,12 @@
 # time that other programs took (from /proc/stat, less the probe's own) is
 # measured too, and the spread is also given over the probes that ran with
 # the host otherwise idle (others below QUIET percent, 5). Also the wall time
-# of a probe. TERRA_WORKBENCH_SAMPLES sets the samples per workload.
+# of a probe. TERRA_WORKBENCH_SAMPLES sets the samples per workload. The
+# quiet filter goes by the probe's own figure when it has one
+# (bench.host_others_pct, over its workloads only: what terra-register
+# rescores by), else by the whole probe's. WAIT_QUIET=S waits up to S seconds
+# before each probe for a 2-second window with others below QUIET percent,
+# then probes anyway: on a shared host, quiet moments are taken as they come.
 # Prints rows "| figure | terra | peer | ratio | machine |".
 set -eu
 top=${TERRA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -25,8 +30,22 @@ hz=$(getconf CLK_TCK)
 cpus=$(grep -c '^cpu[0-9]' /proc/stat)
 
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; } # user nice system irq softirq
+wait_quiet=${WAIT_QUIET:-0}
+# quiet_now: others (all busy time: nothing of ours runs) below QUIET% over 2 s
+quiet_now() {
+	q0=$(busy)
+	sleep 2
+	q1=$(busy)
+	awk -v a="$q0" -v b="$q1" -v hz="$hz" -v n="$cpus" -v q="$quiet" \
+		'BEGIN { exit !((b - a) / hz / (2 * n) * 100 < q) }'
+}
 i=0
 while [ $i -lt "$probes" ]; do
+	waited=0
+	while [ "$waited" -lt "$wait_quiet" ] && ! quiet_now; do
+		sleep 3
+		waited=$((waited + 5))
+	done
 	b0=$(busy)
 	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$bin/terra-probe" -d 0 --bench "$mode" >"$tmp/out"
 	b1=$(busy)
@@ -34,7 +53,8 @@ while [ $i -lt "$probes" ]; do
 	others=$(awk -v b0="$b0" -v b1="$b1" -v hz="$hz" -v n="$cpus" \
 		'{ o = ((b1 - b0) / hz - $2 - $3) / ($1 * n) * 100; if (o < 0) o = 0; printf "%.1f", o }' "$tmp/time")
 	jq -c --argjson o "$others" --argjson s "$(cut -d' ' -f1 "$tmp/time")" \
-		'select(.type == "device") | .bench + {others_pct: $o, wall_s: $s}' "$tmp/out" >>"$tmp/bench"
+		'select(.type == "device") | .bench + {others_pct: (.bench.host_others_pct // $o), probe_others_pct: $o, wall_s: $s}' \
+		"$tmp/out" >>"$tmp/bench"
 	i=$((i + 1))
 done
 jq -c . "$tmp/bench" >&2 # each probe's figures, for the record

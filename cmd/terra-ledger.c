@@ -29,7 +29,7 @@ static const char usage_text[] =
     "       terra-ledger [-H DIR] verify --since NOTE [--witness VKEY]... [--quorum K]\n"
     "       terra-ledger [-H DIR] verify --tiles DIR [--pubkey KEY]\n"
     "       terra-ledger witness WDIR init NAME | vkey | trust VKEY | add-checkpoint [FILE]\n"
-    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify]\n"
+    "       terra-ledger [-H DIR] metrics [--textfile DIR] [--no-verify] [--meter FILE]...\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] status [--no-verify]\n"
     "       terra-ledger [-H DIR] [-o json|csv|table] earnings [-p PERIOD]\n"
     "       terra-ledger [-H DIR] report [-p PERIOD] [--meter FILE]...\n"
@@ -169,8 +169,8 @@ static const terra_cli_opt options[] = {
      NULL},
     {0x100 + 'q', "quorum", "K", "verify, report --since: how many witnesses must have cosigned",
      &opt.t.quorum, NULL},
-    {OPT_METER, "meter", "FILE", "report: meter records for usage per unit (repeatable)", NULL,
-     NULL},
+    {OPT_METER, "meter", "FILE", "report, metrics: meter records for usage per unit (repeatable)",
+     NULL, NULL},
     {0x100 + 't', "tiles", "DIR", "verify: the published tiles in DIR", &opt.t.tiles, NULL},
     {0x100 + 'z', "size", "N", "checkpoint: the tree size of the note", &opt.t.size, NULL},
     {0x100 + 'x', "textfile", "DIR", "metrics: write DIR/terra-ledger.prom atomically",
@@ -208,8 +208,9 @@ int main(int argc, char **argv)
 	sub = args[0];
 	if ((opt.dry || opt.yes) && strcmp(sub, "pay"))
 		terra_usage_error(usage_text, "%s: -n and --yes apply to pay only", sub);
-	if (opt.nmeter && strcmp(sub, "report"))
-		terra_usage_error(usage_text, "%s: --meter applies to report only", sub);
+	if (opt.nmeter && strcmp(sub, "report") && strcmp(sub, "metrics"))
+		terra_usage_error(usage_text, "%s: --meter applies to report and metrics only",
+		                  sub);
 	if (!strcmp(sub, "verify")) {
 		want_args(sub, nargs - 1, 0, 0);
 		status = ledger_verify(&opt.t, usage_text);
@@ -255,7 +256,8 @@ int main(int argc, char **argv)
 		                       &opt.t, nargs > 1 ? args[1] : NULL);
 	} else if (!strcmp(sub, "metrics")) {
 		want_args(sub, nargs - 1, 0, 0);
-		status = ledger_metrics(opt.home, opt.textfile, !opt.no_verify);
+		status =
+		    ledger_metrics(opt.home, opt.textfile, !opt.no_verify, opt.meter, opt.nmeter);
 	} else {
 		terra_usage_error(usage_text, "unknown command '%s'", sub);
 	}

@@ -15,8 +15,9 @@
 static const char usage_text[] =
     "terra-register [-H DIR] [-q] [--strict] [--reject FILE] [FILE...]\n"
     "       terra-register [-H DIR] init [--force]\n"
-    "       terra-register [-H DIR] [-o json|csv|table] list | history | show UNIT |\n"
-    "                      health UNIT\n"
+    "       terra-register [-H DIR] [-o json|csv|table] [--meter FILE]... list |\n"
+    "                      show UNIT\n"
+    "       terra-register [-H DIR] [-o json|csv|table] history | health UNIT\n"
     "       terra-register [-H DIR] [-n | --yes] transfer UNIT PUBKEY | retire UNIT |\n"
     "                      rekey UNIT [PUBKEY]\n"
     "       terra-register [-H DIR] unitkey UNIT | import FILE...";
@@ -129,6 +130,8 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 	if (o->strict || o->reject || o->quiet)
 		terra_usage_error(usage_text,
 		                  "%s: -q, --strict and --reject apply to registering only", sub);
+	if (o->nmeter && strcmp(sub, "list") && strcmp(sub, "show"))
+		terra_usage_error(usage_text, "%s: --meter applies to list and show only", sub);
 	if (o->force && strcmp(sub, "init"))
 		terra_usage_error(usage_text, "%s: --force applies to init only", sub);
 	if ((o->dry || o->yes) && strcmp(sub, "transfer") && strcmp(sub, "retire") &&
@@ -137,7 +140,7 @@ static void want_args(const struct opts *o, const char *sub, int nargs, int want
 		                  "%s: -n and --yes apply to transfer, retire and rekey only", sub);
 }
 
-enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE, OPT_YES };
+enum { OPT_REJECT = 256, OPT_STRICT, OPT_FORCE, OPT_YES, OPT_METER };
 
 static struct opts opt;
 
@@ -153,6 +156,8 @@ static const terra_cli_opt options[] = {
     {'n', "dry-run", NULL, "transfer, retire, rekey: print the record, change nothing", NULL,
      &opt.dry},
     {OPT_YES, "yes", NULL, "transfer, retire, rekey: do not ask on a terminal", NULL, &opt.yes},
+    {OPT_METER, "meter", "FILE", "list, show: verified rate from these meter records (repeatable)",
+     NULL, NULL},
     {0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -169,6 +174,12 @@ int main(int argc, char **argv)
 		case 'o':
 			opt.out = terra_cli_out(optarg, usage_text);
 			opt.out_set = 1;
+			break;
+		case OPT_METER:
+			if (opt.nmeter == TERRA_REGISTER_MAX_METER)
+				terra_usage_error(usage_text, "--meter: at most %d files",
+				                  TERRA_REGISTER_MAX_METER);
+			opt.meter[opt.nmeter++] = optarg;
 			break;
 		}
 	}
@@ -211,6 +222,8 @@ int main(int argc, char **argv)
 	} else {
 		if (opt.out_set)
 			terra_usage_error(usage_text, "-o applies to list and show only");
+		if (opt.nmeter)
+			terra_usage_error(usage_text, "--meter applies to list and show only");
 		if (opt.force)
 			terra_usage_error(usage_text, "--force applies to init only");
 		if (opt.dry || opt.yes)

@@ -15,8 +15,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "terra-run [-H DIR] [-u UNIT | -n N] [-t SECONDS] [--work N] [--interval SECONDS]\n"
-    "                 [--kernel-dir DIR]\n"
+    "terra-run [-H DIR] [-u UNIT | -n N | --replicas N] [-t SECONDS] [--work N]\n"
+    "                 [--interval SECONDS] [--kernel-dir DIR]\n"
     "                 -w sha256d|sgemm|kernel [--job ID] [--params JSON]\n"
     "                 [--header HEX] [--nonce-start N] [--share-bits N]\n"
     "                 [--size M,N,K] [--seed N] [--kind KIND] [--min-mem BYTES] [--fp64]\n"
@@ -32,7 +32,7 @@ static void on_job_error(void *arg, const terra_err *e)
 
 struct opts {
 	const char *home, *unit, *workload, *job_id, *params, *kind;
-	int64_t seconds_us, interval_us, work, min_mem, units;
+	int64_t seconds_us, interval_us, work, min_mem, units, replicas;
 	int fp64;
 	json_t *extra; /* workload options, merged into params */
 };
@@ -52,6 +52,7 @@ static terra_job *job_from_opts(const struct opts *o)
 	spec.min_mem_bytes = o->min_mem;
 	spec.fp64 = o->fp64;
 	spec.work = o->work;
+	spec.replicas = o->replicas;
 	if (!o->job_id && terra_time_now(&spec.now_us, &e) < 0)
 		terra_die_err(&e);
 	if (terra_job_record(&spec, &rec, &e) < 0) {
@@ -78,7 +79,8 @@ enum {
 	O_KIND,
 	O_MINMEM,
 	O_FP64,
-	O_KDIR
+	O_KDIR,
+	O_REPLICAS
 };
 
 static const terra_cli_opt options[] = {
@@ -88,6 +90,7 @@ static const terra_cli_opt options[] = {
     {'t', "time", "SECONDS", "end the run after SECONDS", NULL, NULL},
     {O_INTERVAL, "interval", "SECONDS", "an interim usage record every SECONDS", NULL, NULL},
     {'w', "workload", "NAME", "run one job of sha256d, sgemm or kernel", NULL, NULL},
+    {O_REPLICAS, "replicas", "N", "-w kernel: N replicas, on the N best units", NULL, NULL},
     {O_WORK, "work", "N", "-w: stop the job after N units of work", NULL, NULL},
     {O_JOB, "job", "ID", "-w: the job's id", NULL, NULL},
     {O_PARAMS, "params", "JSON", "-w: the job's params object", NULL, NULL},
@@ -138,6 +141,10 @@ int main(int argc, char **argv)
 			o.work = terra_cli_int(usage_text, "--work", optarg, 1, INT64_MAX,
 			                       "an integer of at least 1");
 			break;
+		case O_REPLICAS:
+			o.replicas = terra_cli_int(usage_text, "--replicas", optarg, 1,
+			                           TERRA_REPLICAS_MAX, "an integer of 1 to 8");
+			break;
 		case O_INTERVAL:
 			o.interval_us = terra_cli_seconds(usage_text, "--interval", optarg);
 			break;
@@ -182,8 +189,10 @@ int main(int argc, char **argv)
 			terra_usage_error(usage_text, "-w: %s", e.msg);
 		if (o.units && o.unit)
 			terra_usage_error(usage_text, "-n and -u exclude each other");
-	} else if (o.units || o.work || o.params || o.job_id || json_object_size(o.extra) ||
-	           o.kind || o.fp64 || o.min_mem) {
+		if (o.units && o.replicas)
+			terra_usage_error(usage_text, "-n and --replicas exclude each other");
+	} else if (o.replicas || o.units || o.work || o.params || o.job_id ||
+	           json_object_size(o.extra) || o.kind || o.fp64 || o.min_mem) {
 		terra_usage_error(usage_text, "workload options need -w");
 	}
 
@@ -209,8 +218,11 @@ int main(int argc, char **argv)
 		terra_die_err(&e);
 	}
 	if (o.workload) {
-		/* One job on every eligible unit at once, or on the -n best. */
-		if (terra_sched_submit_each(rd.s, job, (size_t)o.units, NULL, &e) < 0)
+		/* One job on every eligible unit at once, or on the -n best; a
+		 * replicated one on its N best. */
+		if (job->replicas > 1)
+			run_submit_replicas(&rd, job);
+		else if (terra_sched_submit_each(rd.s, job, (size_t)o.units, NULL, &e) < 0)
 			terra_cli_report(&rd.status, &e);
 	} else {
 		run_read_jobs(&rd, argv + optind, argc - optind);

@@ -112,7 +112,7 @@ static int write_holdings(struct export_ctx *x, int64_t seq, const char *snap, s
 }
 
 static int ndjson_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                     const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                     const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct export_ctx *x = ctx;
 	json_t *inputs = NULL;
@@ -121,7 +121,7 @@ static int ndjson_fn(void *ctx, int64_t seq, const char *kind, const char *line,
 	size_t slen = 0;
 	int rc, ret = -1;
 
-	(void)row;
+	(void)en;
 	if (put_line(x->f, line, len, e))
 		goto out;
 	if (!strcmp(kind, "settlement")) {
@@ -156,23 +156,23 @@ out:
 }
 
 static int csv_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                  const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                  const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct export_ctx *x = ctx;
 	char prev[TERRA_HASH_HEX], leaf[TERRA_HASH_HEX];
 	uint8_t h[TERRA_HASH_BYTES];
-	const char *ptext = (const char *)sqlite3_column_text(row, 2);
+	const char *ptext = en->payload;
 
 	(void)line;
 	(void)len;
 	(void)payload;
-	terra_ledger_blob32(row, 3, h);
-	terra_hex(h, TERRA_HASH_BYTES, prev);
-	if (terra_ledger_blob32(row, 4, h))
+	terra_hex(en->prev, TERRA_HASH_BYTES, prev);
+	if (en->leaf)
+		memcpy(h, en->leaf, TERRA_HASH_BYTES);
+	else
 		memset(h, 0, TERRA_HASH_BYTES);
 	terra_hex(h, TERRA_HASH_BYTES, leaf);
-	if (fprintf(x->f, "%" PRId64 ",%s,%s,%s,%s,", seq, kind,
-	            (const char *)sqlite3_column_text(row, 5), prev, leaf) < 0 ||
+	if (fprintf(x->f, "%" PRId64 ",%s,%s,%s,%s,", seq, kind, en->created_at, prev, leaf) < 0 ||
 	    csv_fwrite(x->f, ptext, strlen(ptext)) || putc('\n', x->f) == EOF)
 		return terra_err_sys(e, "ledger: write");
 	return 0;
@@ -210,10 +210,10 @@ static int hledger_posting(void *ctx, const char *account, const char *role, int
 }
 
 static int hledger_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                      const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                      const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct export_ctx *x = ctx;
-	const char *at = (const char *)sqlite3_column_text(row, 5);
+	const char *at = en->created_at;
 	const char *period = json_string_value(json_object_get(payload, "period"));
 	void *snap = NULL;
 	size_t slen = 0;
@@ -261,7 +261,7 @@ static int payout_posting(void *ctx, const char *account, const char *role, int6
 
 /* Payouts of one settlement: positive postings summed by account. */
 static int payouts_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                      const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                      const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct export_ctx *x = ctx;
 	const char *period = json_string_value(json_object_get(payload, "period"));
@@ -272,7 +272,7 @@ static int payouts_fn(void *ctx, int64_t seq, const char *kind, const char *line
 	(void)kind;
 	(void)line;
 	(void)len;
-	(void)row;
+	(void)en;
 	if (!period || strcmp(period, x->period))
 		return 0;
 	if (terra_ledger_load_snapshot(x->db, payload, seq, &snap, &slen, e))

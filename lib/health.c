@@ -1,4 +1,5 @@
 #include "health.h"
+#include "hostload.h"
 #include "ocl.h"
 
 #include <inttypes.h>
@@ -272,11 +273,13 @@ static int compare(const json_t *bench, const json_t *baseline, const char *fiel
 	return 1;
 }
 
-int terra_health_baseline(const json_t *bench, const json_t *baseline, json_t *checks, terra_err *e)
+int terra_health_baseline(const json_t *bench, const json_t *baseline, int others_pct,
+                          json_t *checks, int *busy, terra_err *e)
 {
-	char detail[256] = "";
+	char detail[320] = "";
 	int failed = 0, compared = 0;
 
+	*busy = 0;
 	/* Only the workloads' figures: the clpeak-style ones (fp32_mflops,
 	 * mem_bw_mbps) differ by a factor of two between probes of one idle PoCL
 	 * device (bench/score.sh), and would call a healthy device degraded. */
@@ -292,6 +295,15 @@ int terra_health_baseline(const json_t *bench, const json_t *baseline, json_t *c
 
 		snprintf(detail + used, sizeof detail - used,
 		         ": below %d%% of the registered baseline", TERRA_HEALTH_DEGRADED_PCT);
+		/* a CPU device shares the host: slower while others ran is busy */
+		if (others_pct >= TERRA_HOSTLOAD_QUIET_PCT) {
+			used = strlen(detail);
+			snprintf(detail + used, sizeof detail - used,
+			         ", not judged: other programs took %d%% of the host's CPUs",
+			         others_pct);
+			*busy = 1;
+			return terra_health_add(checks, "baseline", "skip", detail, e);
+		}
 	}
 	return terra_health_add(checks, "baseline", failed ? "fail" : "ok", detail, e);
 }

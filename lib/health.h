@@ -37,10 +37,15 @@ int terra_health_run(cl_context ctx, cl_command_queue q, cl_device_id dev, int m
  * Compares a device's bench object with its registered baseline (a unit's
  * bench object): sgemm_mflops or sha256d_khps (the workloads' figures,
  * lib/workbench.h) below TERRA_HEALTH_DEGRADED_PCT percent of the baseline
- * fail the check; the clpeak-style figures are not judged.
+ * fail the check; the clpeak-style figures are not judged. others_pct is
+ * the share of the host's CPUs other programs took while a CPU device was
+ * measured (hostload.h), -1 for any other device or when unknown: from
+ * TERRA_HOSTLOAD_QUIET_PCT up, figures below the baseline are the load's,
+ * not the device's, so the check is skipped, saying so, and *busy set (the
+ * device is "busy", not "degraded").
  */
-int terra_health_baseline(const json_t *bench, const json_t *baseline, json_t *checks,
-                          terra_err *e);
+int terra_health_baseline(const json_t *bench, const json_t *baseline, int others_pct,
+                          json_t *checks, int *busy, terra_err *e);
 
 /* "ok", "degraded" or "sick" for a checks array. */
 const char *terra_health_status(const json_t *checks);

@@ -1,6 +1,7 @@
 #include "job.h"
 
 #include "record.h"
+#include "sha256.h"
 #include "time.h"
 
 #include <errno.h>
@@ -27,10 +28,32 @@ int terra_workload_parse(const char *name, enum terra_workload *w, terra_err *e)
 	                     "unknown workload '%s': expected sha256d, sgemm or kernel", name);
 }
 
+/* The job's digest: its canonical form without "unit" (replicas are pinned
+ * to units, and are still one job). */
+static int job_digest(const json_t *rec, uint8_t out[32], terra_err *e)
+{
+	json_t *copy = json_copy((json_t *)rec);
+	char *text = NULL;
+	size_t len;
+
+	if (!copy)
+		return terra_err_sys(e, "job");
+	json_object_del(copy, "unit");
+	if (terra_rec_canonical(copy, &text, &len, e) < 0) {
+		json_decref(copy);
+		return -1;
+	}
+	terra_sha256(text, len, out);
+	free(text);
+	json_decref(copy);
+	return 0;
+}
+
 int terra_job_from_record(const json_t *rec, terra_job *job, terra_err *e)
 {
 	const char *id, *workload, *unit = NULL, *kind = NULL;
 	json_t *params = NULL, *req = NULL, *fp64;
+	int64_t replicas = 1;
 
 	memset(job, 0, sizeof *job);
 	if (terra_rec_str(rec, "id", &id, e) < 0 ||
@@ -38,7 +61,19 @@ int terra_job_from_record(const json_t *rec, terra_job *job, terra_err *e)
 	    terra_workload_parse(workload, &job->workload, e) < 0 ||
 	    terra_rec_str_opt(rec, "unit", &unit, e) < 0 ||
 	    terra_rec_int_opt(rec, "seconds", &job->seconds, e) < 0 ||
-	    terra_rec_int_opt(rec, "work", &job->work, e) < 0)
+	    terra_rec_int_opt(rec, "work", &job->work, e) < 0 ||
+	    terra_rec_int_opt(rec, "replicas", &replicas, e) < 0)
+		return -1;
+	if (replicas < 1 || replicas > TERRA_REPLICAS_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "field 'replicas' must be 1 to %d",
+		                     TERRA_REPLICAS_MAX);
+	if (replicas > 1 && job->workload != TERRA_WL_KERNEL)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "field 'replicas': only a kernel job is replicated (%s work "
+		                     "carries its own evidence)",
+		                     workload);
+	job->replicas = (int)replicas;
+	if (job_digest(rec, job->digest, e) < 0)
 		return -1;
 	if (json_object_get(rec, "params") && terra_rec_obj(rec, "params", &params, e) < 0)
 		return -1;
@@ -125,7 +160,9 @@ int terra_job_record(const terra_job_spec *spec, json_t **out, terra_err *e)
 	    (spec->min_mem_bytes &&
 	     terra_rec_set(req, "min_mem_bytes", json_integer(spec->min_mem_bytes), e) < 0) ||
 	    terra_rec_set(rec, "requires", json_incref(req), e) < 0 ||
-	    (spec->work && terra_rec_set(rec, "work", json_integer(spec->work), e) < 0))
+	    (spec->work && terra_rec_set(rec, "work", json_integer(spec->work), e) < 0) ||
+	    (spec->replicas > 1 &&
+	     terra_rec_set(rec, "replicas", json_integer(spec->replicas), e) < 0))
 		goto out;
 	if (terra_job_from_record(rec, &check, e) < 0)
 		goto out;

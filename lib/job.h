@@ -13,6 +13,8 @@
 enum terra_workload { TERRA_WL_SHA256D = 0, TERRA_WL_SGEMM, TERRA_WL_KERNEL };
 
 #define TERRA_SHARE_BITS_DEFAULT 24
+/* Most replicas a kernel job may ask for (terra-records(5), job). */
+#define TERRA_REPLICAS_MAX 8
 
 typedef struct terra_job {
 	char *id;
@@ -24,6 +26,10 @@ typedef struct terra_job {
 	char unit[64];         /* "" any unit */
 	int64_t seconds;       /* 0: no time bound */
 	int64_t work;          /* 0: no work bound */
+	int replicas;          /* kernel: run on this many distinct units; 1 otherwise */
+	/* SHA-256 over the record's canonical form less its "unit": the same on
+	 * every replica of the job, whichever unit it is pinned to */
+	uint8_t digest[32];
 } terra_job;
 
 const char *terra_workload_name(enum terra_workload w);
@@ -43,6 +49,7 @@ typedef struct terra_job_spec {
 	int64_t min_mem_bytes;
 	int fp64;
 	int64_t work;
+	int64_t replicas; /* 0 or 1: not replicated */
 	int64_t now_us;
 } terra_job_spec;
 

@@ -420,77 +420,61 @@ int terra_ledger_step(sqlite3 *db, sqlite3_stmt *st, int *row, terra_err *e)
 	return 0;
 }
 
+struct each_entry {
+	int want_payload;
+	terra_ledger_entry_fn fn;
+	void *ctx;
+	terra_buf line;
+};
+
+static int each_entry_fn(void *ctx, const terra_entry *en, terra_err *e)
+{
+	struct each_entry *w = ctx;
+	json_t *payload = NULL;
+	int ret;
+
+	if (!en->kind || !en->payload || !en->created_at || !en->prev ||
+	    !terra_ledger_kind_ok(en->kind) || !terra_ledger_safe_text(en->created_at))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": malformed row; run 'terra-ledger verify'",
+		                     en->seq);
+	if (terra_ledger_entry_line(&w->line, en->seq, en->kind, en->payload, en->payload_len,
+	                            en->prev, en->created_at))
+		return terra_err_sys(e, "ledger");
+	if (w->want_payload) {
+		payload = json_loads(en->payload, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(payload)) {
+			json_decref(payload);
+			return terra_err_set(
+			    e, TERRA_E_VERIFY,
+			    "entry %" PRId64
+			    ": payload is not a JSON object; run 'terra-ledger verify'",
+			    en->seq);
+		}
+	}
+	ret = w->fn(w->ctx, en->seq, en->kind, w->line.p, w->line.len, payload, en, e);
+	json_decref(payload);
+	return ret;
+}
+
 int terra_ledger_each_entry(sqlite3 *db, const char *kind, int want_payload,
                             terra_ledger_entry_fn fn, void *ctx, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	terra_buf line = {NULL, 0, 0};
-	json_t *payload = NULL;
-	int row, ret = -1;
+	struct each_entry w = {want_payload, fn, ctx, {NULL, 0, 0}};
+	int ret = terra_entries_each(db, kind, each_entry_fn, &w, e) ? -1 : 0;
 
-	if (terra_db_prepare(db,
-	                     "SELECT seq, kind, payload, prev_hash, leaf_hash, created_at "
-	                     "FROM entries WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq",
-	                     &st, e))
-		goto out;
-	if (kind)
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	for (;;) {
-		int64_t seq;
-		const char *k, *ptext, *at;
-		uint8_t prev[TERRA_HASH_BYTES];
-		if (terra_ledger_step(db, st, &row, e))
-			goto out;
-		if (!row)
-			break;
-		seq = sqlite3_column_int64(st, 0);
-		k = (const char *)sqlite3_column_text(st, 1);
-		ptext = (const char *)sqlite3_column_text(st, 2);
-		at = (const char *)sqlite3_column_text(st, 5);
-		if (!k || !ptext || !at || terra_ledger_blob32(st, 3, prev) ||
-		    !terra_ledger_kind_ok(k) || !terra_ledger_safe_text(at)) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": malformed row; run 'terra-ledger verify'",
-			              seq);
-			goto out;
-		}
-		if (terra_ledger_entry_line(&line, seq, k, ptext,
-		                            (size_t)sqlite3_column_bytes(st, 2), prev, at)) {
-			terra_err_sys(e, "ledger");
-			goto out;
-		}
-		if (want_payload) {
-			payload = json_loads(ptext, JSON_REJECT_DUPLICATES, NULL);
-			if (!json_is_object(payload)) {
-				terra_err_set(
-				    e, TERRA_E_VERIFY,
-				    "entry %" PRId64
-				    ": payload is not a JSON object; run 'terra-ledger verify'",
-				    seq);
-				goto out;
-			}
-		}
-		if (fn(ctx, seq, k, line.p, line.len, payload, st, e))
-			goto out;
-		json_decref(payload);
-		payload = NULL;
-	}
-	ret = 0;
-out:
-	json_decref(payload);
-	free(line.p);
-	sqlite3_finalize(st);
+	free(w.line.p);
 	return ret;
 }
 
 static int log_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                  const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                  const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	json_t *rows = ctx, *rec;
 
 	(void)kind;
 	(void)payload;
-	(void)row;
+	(void)en;
 	rec = json_loadb(line, len, 0, NULL);
 	if (!rec || json_array_append_new(rows, rec))
 		return terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": unreadable", seq);
@@ -516,7 +500,7 @@ struct balance_ctx {
 };
 
 static int balance_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                      const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                      const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct balance_ctx *b = ctx;
 	void *snap = NULL;
@@ -525,7 +509,7 @@ static int balance_fn(void *ctx, int64_t seq, const char *kind, const char *line
 
 	(void)line;
 	(void)len;
-	(void)row;
+	(void)en;
 	if (strcmp(kind, "settlement") && strcmp(kind, "payment"))
 		return 0;
 	if (!strcmp(kind, "settlement") &&
@@ -737,31 +721,6 @@ int terra_ledger_sizes(sqlite3 *db, int64_t *entries, int64_t *checkpoint, terra
 	} else {
 		terra_db_err(db, e, "ledger sizes");
 	}
-	sqlite3_finalize(st);
-	return ret;
-}
-
-int terra_ledger_each_settlement(sqlite3 *db, terra_ledger_settlement_fn fn, void *ctx,
-                                 terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
-
-	if (terra_db_prepare(db,
-	                     "SELECT payload, created_at FROM entries WHERE kind = 'settlement'"
-	                     " ORDER BY seq",
-	                     &st, e))
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1), e) < 0)
-			goto out;
-	if (rc != SQLITE_DONE) {
-		terra_db_err(db, e, "read settlements");
-		goto out;
-	}
-	ret = 0;
-out:
 	sqlite3_finalize(st);
 	return ret;
 }

@@ -23,6 +23,7 @@
  * Entries that move money ("settlement", "payment") carry "postings":
  * [{"account","amount"[,"role"]}...] summing to zero; balances are their sums.
  */
+#include "entries.h"
 #include "err.h"
 #include "home.h"
 #include "key.h"
@@ -96,11 +97,19 @@ int terra_ledger_log(sqlite3 *db, const char *kind, json_t **rows, terra_err *e)
 /* How many entries the ledger holds and the size of its latest signed
  * checkpoint (0 when none). */
 int terra_ledger_sizes(sqlite3 *db, int64_t *entries, int64_t *checkpoint, terra_err *e);
-/* The settlement entries in order: each one's payload text and created_at. */
-typedef int (*terra_ledger_settlement_fn)(void *ctx, const char *payload, const char *created_at,
-                                          terra_err *e);
-int terra_ledger_each_settlement(sqlite3 *db, terra_ledger_settlement_fn fn, void *ctx,
-                                 terra_err *e);
+/*
+ * Walks the stored entries of kind (NULL: every kind) in order
+ * (lib/entries.h), handing fn each one's canonical entry record (line,
+ * len), its payload parsed when want_payload (else NULL) and the stored
+ * row. A malformed row, or with want_payload a payload that is not a JSON
+ * object, stops it: kind TERRA_E_VERIFY "entry N: ...; run 'terra-ledger
+ * verify'".
+ */
+typedef int (*terra_ledger_entry_fn)(void *ctx, int64_t seq, const char *kind, const char *line,
+                                     size_t len, const json_t *payload, const terra_entry *en,
+                                     terra_err *e);
+int terra_ledger_each_entry(sqlite3 *db, const char *kind, int want_payload,
+                            terra_ledger_entry_fn fn, void *ctx, terra_err *e);
 
 /* Balances from the postings: object account -> integer base units. */
 int terra_ledger_balances(sqlite3 *db, json_t **balances, terra_err *e);

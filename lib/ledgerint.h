@@ -2,9 +2,9 @@
 #define TERRA_LEDGERINT_H
 /*
  * What the ledger's files share (lib/ledger.c, ledgerverify.c, export.c,
- * proof.c): the stored entries walked in order, an entry's canonical
- * record, a money entry's postings. Not a public API: the commands use
- * lib/ledger.h.
+ * proof.c): an entry's canonical record, a money entry's postings (the
+ * walk over the stored entries is in lib/ledger.h, which metrics uses
+ * too). Not a public API: the commands use lib/ledger.h.
  */
 #include "buf.h"
 #include "err.h"
@@ -77,12 +77,6 @@ int terra_ledger_leaves(sqlite3 *db, int64_t size, uint8_t (**leaves)[TERRA_HASH
 int terra_ledger_blob32(sqlite3_stmt *st, int col, uint8_t out[TERRA_HASH_BYTES]);
 /* sqlite3_step: *row 1 on a row, 0 when done; -1 on an error. */
 int terra_ledger_step(sqlite3 *db, sqlite3_stmt *st, int *row, terra_err *e);
-/* Walks the stored entries in order, handing each one's line and parsed payload to fn. */
-typedef int (*terra_ledger_entry_fn)(void *ctx, int64_t seq, const char *kind, const char *line,
-                                     size_t len, const json_t *payload, sqlite3_stmt *row,
-                                     terra_err *e);
-int terra_ledger_each_entry(sqlite3 *db, const char *kind, int want_payload,
-                            terra_ledger_entry_fn fn, void *ctx, terra_err *e);
 /* The keys of an object, sorted bytewise, in a malloc'd array (NULL: out of memory). */
 const char **terra_ledger_sorted_keys(const json_t *obj, size_t *n);
 

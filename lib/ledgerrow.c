@@ -1,12 +1,12 @@
 #include "ledgerrow.h"
 
 #include "canon.h"
+#include "entries.h"
 #include "hex.h"
 #include "ledger.h"
 #include "ledgerint.h"
 #include "record.h"
 #include "time.h"
-#include "unit.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -26,15 +26,11 @@ int terra_ledger_unit_check(const json_t *payload, int64_t seq, terra_err *e)
 	return 0;
 }
 
-static int unit_kind(const char *kind)
-{
-	return terra_unit_is_version_kind(kind);
-}
-
 /* The ordered pass reads a payment's postings and a settlement's fields. */
 static int tree_kind(const char *kind)
 {
-	return unit_kind(kind) || !strcmp(kind, "payment") || !strcmp(kind, "settlement");
+	return terra_entries_is_unit_version(kind) || !strcmp(kind, "payment") ||
+	       !strcmp(kind, "settlement");
 }
 
 /* As terra_ledger_entry_fast, the payload already known to be in written form. */
@@ -57,7 +53,8 @@ static int entry_checks(int64_t seq, const char *kind, const char *payload, size
 	if (tree_kind(kind)) {
 		r->payload = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(r->payload) ||
-		    (unit_kind(kind) && terra_ledger_unit_check(r->payload, seq, &e) < 0)) {
+		    (terra_entries_is_unit_version(kind) &&
+		     terra_ledger_unit_check(r->payload, seq, &e) < 0)) {
 			json_decref(r->payload);
 			r->payload = NULL;
 			return 0;

@@ -2,13 +2,13 @@
 
 #include "batch.h"
 #include "db.h"
+#include "entries.h"
 #include "ledgerint.h"
 #include "money.h"
 #include "record.h"
 #include "settlement.h"
 #include "settlestore.h"
 #include "time.h"
-#include "unit.h"
 #include "unitchain.h"
 
 #include <inttypes.h>
@@ -187,7 +187,7 @@ int terra_verifier_entry(terra_verifier *v, int64_t seq, const char *kind, const
 		terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": leaf hash mismatch", seq);
 		goto out;
 	}
-	if (terra_unit_is_version_kind(kind) && terra_ledger_unit_check(payload, seq, e))
+	if (terra_entries_is_unit_version(kind) && terra_ledger_unit_check(payload, seq, e))
 		goto out;
 	if (entry_add(v, seq, kind, payload, leaf, e))
 		goto out;
@@ -592,25 +592,36 @@ out:
 }
 
 /* Every settlement entry has its settlements row: a deleted row would let
- * terra-settle's fast path forget the period (it looks at the entries too). */
-static int verify_settlement_entries(sqlite3 *db, terra_err *e)
+ * terra-settle's fast path forget the period (it looks at the entries too).
+ * rows: the rows' entry seqs, ascending. */
+static int verify_settlement_entries(sqlite3 *db, const terra_settle_seqs *rows, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
+	size_t at = 0;
 	int row, ret = -1;
 
 	if (terra_db_prepare(db,
-	                     "SELECT e.seq, json_extract(e.payload, '$.period') FROM entries e "
-	                     "WHERE e.kind = 'settlement' AND NOT EXISTS (SELECT 1 FROM "
-	                     "settlements s WHERE s.entry_seq = e.seq) ORDER BY e.seq LIMIT 1",
-	                     &st, e) ||
-	    terra_ledger_step(db, st, &row, e))
+	                     "SELECT seq, json_extract(payload, '$.period') FROM entries"
+	                     " WHERE kind = 'settlement' ORDER BY seq",
+	                     &st, e))
 		goto out;
-	if (row) {
-		const char *period = (const char *)sqlite3_column_text(st, 1);
+	for (;;) {
+		int64_t seq;
+		const char *period;
 
+		if (terra_ledger_step(db, st, &row, e))
+			goto out;
+		if (!row)
+			break;
+		seq = sqlite3_column_int64(st, 0);
+		while (at < rows->n && rows->seq[at] < seq)
+			at++;
+		if (at < rows->n && rows->seq[at] == seq)
+			continue;
+		period = (const char *)sqlite3_column_text(st, 1);
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "entry %" PRId64 ": settlement of period %s has no settlements row",
-		              (int64_t)sqlite3_column_int64(st, 0), period ? period : "?");
+		              seq, period ? period : "?");
 		goto out;
 	}
 	ret = 0;
@@ -619,59 +630,65 @@ out:
 	return ret;
 }
 
-/* Every settlements row names a settlement entry of its period, with its inputs_digest. */
-static int verify_settlement_rows(sqlite3 *db, int64_t n, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int row, ret = -1;
+struct rows_ctx {
+	sqlite3 *db;
+	sqlite3_stmt *st; /* an entry's kind and payload by seq */
+	int64_t n;        /* entries verified */
+};
 
-	if (terra_db_prepare(db,
-	                     "SELECT s.period, s.entry_seq, e.kind, e.payload, s.inputs_digest "
-	                     "FROM settlements s "
-	                     "LEFT JOIN entries e ON e.seq = s.entry_seq ORDER BY s.entry_seq",
-	                     &st, e))
-		goto out;
-	for (;;) {
-		const char *period, *kind, *ptext, *digest;
-		json_t *payload, *pp, *pd;
-		int64_t seq;
-		int bad;
-		if (terra_ledger_step(db, st, &row, e))
-			goto out;
-		if (!row)
-			break;
-		period = (const char *)sqlite3_column_text(st, 0);
-		seq = sqlite3_column_int64(st, 1);
-		kind = (const char *)sqlite3_column_text(st, 2);
-		ptext = (const char *)sqlite3_column_text(st, 3);
-		digest = (const char *)sqlite3_column_text(st, 4);
-		if (!kind || strcmp(kind, "settlement") || seq > n) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": not the settlement of period %s", seq,
-			              period ? period : "");
-			goto out;
-		}
-		payload = json_loads(ptext, 0, NULL);
-		pp = json_object_get(payload, "period");
-		pd = json_object_get(payload, "inputs_digest");
-		bad = !json_is_string(pp) || !period || strcmp(json_string_value(pp), period);
-		if (!bad &&
-		    (!json_is_string(pd) || !digest || strcmp(json_string_value(pd), digest)))
-			bad = 2;
-		json_decref(payload);
-		if (bad) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              bad == 2 ? "entry %" PRId64 ": settlements row of period %s: "
-			                         "inputs_digest differs from the entry's"
-			                       : "entry %" PRId64
-			                         ": not the settlement of period %s",
-			              seq, period);
-			goto out;
-		}
+/* A settlements row names a settlement entry of its period, with its inputs_digest. */
+static int verify_settlement_row(void *ctx, const terra_settle_row *r, terra_err *e)
+{
+	struct rows_ctx *x = ctx;
+	const char *period = r->period, *digest = r->inputs_digest, *kind = NULL, *ptext = NULL;
+	json_t *payload, *pp, *pd;
+	int64_t seq = r->entry_seq;
+	int row, bad;
+
+	sqlite3_reset(x->st);
+	sqlite3_bind_int64(x->st, 1, seq);
+	if (terra_ledger_step(x->db, x->st, &row, e))
+		return -1;
+	if (row) {
+		kind = (const char *)sqlite3_column_text(x->st, 0);
+		ptext = (const char *)sqlite3_column_text(x->st, 1);
 	}
+	if (!kind || strcmp(kind, "settlement") || seq > x->n)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": not the settlement of period %s", seq,
+		                     period ? period : "");
+	payload = json_loads(ptext, 0, NULL);
+	pp = json_object_get(payload, "period");
+	pd = json_object_get(payload, "inputs_digest");
+	bad = !json_is_string(pp) || !period || strcmp(json_string_value(pp), period);
+	if (!bad && (!json_is_string(pd) || !digest || strcmp(json_string_value(pd), digest)))
+		bad = 2;
+	json_decref(payload);
+	if (bad)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     bad == 2 ? "entry %" PRId64 ": settlements row of period %s: "
+		                                "inputs_digest differs from the entry's"
+		                              : "entry %" PRId64
+		                                ": not the settlement of period %s",
+		                     seq, period);
+	return 0;
+}
+
+/* The settlements rows (settlement storage) against the entries, both ways. */
+static int verify_settlements(sqlite3 *db, int64_t n, terra_err *e)
+{
+	struct rows_ctx x = {db, NULL, n};
+	terra_settle_seqs rows = {0};
+	int ret = -1;
+
+	if (terra_db_prepare(db, "SELECT kind, payload FROM entries WHERE seq = ?", &x.st, e) ||
+	    terra_settle_each_row(db, verify_settlement_row, &x, e) ||
+	    terra_settle_seqs_load(db, &rows, e) || verify_settlement_entries(db, &rows, e))
+		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	free(rows.seq);
+	sqlite3_finalize(x.st);
 	return ret;
 }
 
@@ -720,8 +737,7 @@ int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report 
 		              (int64_t)sqlite3_column_int64(hv.cs, 0), v.n);
 		goto out;
 	}
-	if (verify_settlement_rows(h->db, v.n, e) || verify_settlement_entries(h->db, e) ||
-	    terra_unitchain_verify_db(h->db, e))
+	if (verify_settlements(h->db, v.n, e) || terra_unitchain_verify_db(h->db, e))
 		goto out;
 	terra_verifier_report(&v, rep);
 	ret = 0;

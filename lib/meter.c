@@ -1,5 +1,7 @@
 #include "meter.h"
 
+#include "meterint.h"
+
 #include "batch.h"
 #include "money.h"
 #include "paid.h"
@@ -24,49 +26,6 @@ struct version {
 	int64_t stamp;    /* updated_at, else registered_at */
 	int64_t seq_from; /* a version with a new unit key: its first seq */
 	long order;       /* position among the records read, for ties */
-};
-
-/* A unit from its latest version, with the owners of its chain. */
-struct munit {
-	terra_usage_unit c; /* first: the checks see an array of these (lib/usage.h) */
-	int64_t score;
-	size_t epoch0, nepochs; /* its owners in time, in m->epochs */
-	size_t key0;            /* with c.nkeys: its keys, in m->keys */
-};
-
-/* From `from` on (INT64_MIN for the first), the unit is owned by slot's owner. */
-struct epoch {
-	int64_t from;
-	uint32_t slot;
-};
-
-/* A (unit, owner) pair: one meter record per period. */
-struct slot {
-	size_t unit;
-	char owner_hex[TERRA_PK_HEX];
-};
-
-struct terra_meter {
-	terra_meter_opts o;
-	int64_t nperiods;
-	struct version *vers; /* every version given, until units_settle */
-	size_t nvers, capvers;
-	struct munit *units;
-	size_t nunits;
-	struct epoch *epochs;
-	struct slot *slots;
-	size_t nepochs, nslots;
-	terra_usage_key *keys; /* of the units whose key was rotated */
-	size_t nkeys;
-	int units_sorted;
-	int fed; /* usage read: the unit table is fixed */
-	long unit_order;
-	terra_tally *tally;
-	long bad;
-	const terra_key *signer;
-	terra_meter_rates rates;
-	terra_paid *paid; /* sha256d nonces counted in this run or paid before */
-	int64_t horizon_s;
 };
 
 static int cmp_version(const void *a, const void *b)
@@ -129,6 +88,7 @@ void terra_meter_free(terra_meter *m)
 	free(m->keys);
 	terra_tally_free(m->tally);
 	terra_paid_free(m->paid);
+	terra_replicas_free(&m->replicas);
 	free(m);
 }
 
@@ -328,7 +288,7 @@ int terra_meter_units_db(terra_meter *m, sqlite3 *db, terra_err *e)
 
 	if (!prev)
 		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
-	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_history(db, &all, e) < 0)
+	if (terra_unit_list(db, &rows, e) < 0 || terra_unit_versions(db, NULL, &all, e) < 0)
 		goto out;
 	json_array_foreach(all, i, rec)
 	{
@@ -498,13 +458,14 @@ static char *nonces_why(terra_meter *m, const terra_usage_verdict *u)
  * unit changed owner: each part, with its share of busy_us, work, proven
  * work and backed busy time by time, goes to the owner of its time.
  */
-static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t backed)
+int terra_meter_count(terra_meter *m, const terra_usage_verdict *u, int64_t backed,
+                      int64_t replicated, int replica)
 {
 	const struct munit *mu = &m->units[u->unit];
 	const struct epoch *ep = m->epochs + mu->epoch0;
 	size_t n = mu->nepochs, first = 0, last, np, i;
-	int64_t *len, *busy, *work, *proven, *back, at;
-	terra_tally_part part = {u->busy, u->work, u->proven, backed};
+	int64_t *len, *busy, *work, *proven, *back, *rep, at;
+	terra_tally_part part = {u->busy, u->work, u->proven, backed, replicated, replica};
 	u128 *rem;
 	int rc = 0;
 
@@ -515,7 +476,7 @@ static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t bac
 	if (first == last && u->until == u->end)
 		return terra_tally_count(m->tally, u, ep[first].slot, u->start, u->end, &part);
 	np = last - first + 2; /* the owners' parts, then what is not counted */
-	len = malloc(np * 5 * sizeof *len);
+	len = malloc(np * 6 * sizeof *len);
 	rem = malloc(np * sizeof *rem);
 	if (!len || !rem) {
 		free(len);
@@ -526,6 +487,7 @@ static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t bac
 	work = busy + np;
 	proven = work + np;
 	back = proven + np;
+	rep = back + np;
 	for (i = 0, at = u->start; i + 1 < np; i++) {
 		int64_t to = first + i + 1 <= last ? ep[first + i + 1].from : u->until;
 
@@ -537,8 +499,9 @@ static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t bac
 	terra_split_lengths(u->work, len, np, u->end - u->start, work, rem);
 	terra_split_lengths(u->proven, len, np, u->end - u->start, proven, rem);
 	terra_split_lengths(backed, len, np, u->end - u->start, back, rem);
+	terra_split_lengths(replicated, len, np, u->end - u->start, rep, rem);
 	for (i = 0, at = u->start; i + 1 < np && rc == 0; at += len[i], i++) {
-		part = (terra_tally_part){busy[i], work[i], proven[i], back[i]};
+		part = (terra_tally_part){busy[i], work[i], proven[i], back[i], rep[i], replica};
 		rc = terra_tally_count(m->tally, u, ep[first + i].slot, at, at + len[i], &part);
 	}
 	free(len);
@@ -546,7 +509,21 @@ static int count_parts(terra_meter *m, const terra_usage_verdict *u, int64_t bac
 	return rc;
 }
 
-/* Counts a placed record: its nonces kept, its sums added. -1: out of memory. */
+/* The owner of unit u at time t. */
+static const char *owner_at(const terra_meter *m, size_t unit, int64_t t)
+{
+	const struct munit *mu = &m->units[unit];
+	const struct epoch *ep = m->epochs + mu->epoch0;
+	size_t i = 0;
+
+	while (i + 1 < mu->nepochs && ep[i + 1].from <= t)
+		i++;
+	return m->slots[ep[i].slot].owner_hex;
+}
+
+/* Counts a placed record: its nonces kept, its sums added; a record of a
+ * replicated kernel job is held until its replicas are judged
+ * (lib/meterout.c). -1: out of memory. */
 static int count(terra_meter *m, const terra_usage_verdict *u)
 {
 	terra_paid_who who = {(int64_t)u->unit, u->seq, NULL}, paid;
@@ -565,6 +542,9 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 				return -1;
 		}
 	}
+	if (u->workload == TERRA_WL_KERNEL && u->replicas > 1)
+		return terra_replicas_hold(&m->replicas, u, m->units[u->unit].c.id,
+		                           owner_at(m, u->unit, u->start), m->units[u->unit].score);
 	/* The busy time the evidence backs: the proven share of the claimed work. */
 	if (u->workload == TERRA_WL_KERNEL)
 		backed = m->o.pay_kernel_time ? u->busy : 0;
@@ -572,7 +552,7 @@ static int count(terra_meter *m, const terra_usage_verdict *u)
 		backed =
 		    (int64_t)((u128)u->busy * (u128)(u->proven < u->work ? u->proven : u->work) /
 		              (u128)u->work);
-	return count_parts(m, u, backed);
+	return terra_meter_count(m, u, backed, 0, TERRA_REPLICA_NONE);
 }
 
 /* Takes one checked line in input order. Returns 1 when io stops the input. */
@@ -651,7 +631,10 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 
 	if (units_settle(m, e) < 0)
 		return -1;
+	if (m->judged)
+		return terra_err_set(e, TERRA_E_STATE, "usage: read after the meter records");
 	m->fed = 1;
+	m->io = *io;
 	if (!m->tally &&
 	    !(m->tally = terra_tally_new(m->nunits, m->o.from, m->o.every, m->nperiods)))
 		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
@@ -663,138 +646,4 @@ int terra_meter_feed(terra_meter *m, const char *path, const terra_meter_io *io,
 	if (in != stdin)
 		fclose(in);
 	return rc;
-}
-
-/* The cell's sha256d nonces: [[HEADER, NTIME, LO, HI], ...]. */
-static json_t *nonces_json(const terra_tally_cell *a)
-{
-	json_t *v = json_array();
-	char hex[65];
-
-	for (size_t i = 0; v && i < a->nnonces; i++) {
-		const terra_tally_nonces *n = &a->nonces[i];
-
-		terra_hex(n->id, sizeof n->id, hex);
-		if (json_array_append_new(v, json_pack("[s,I,I,I]", hex, (json_int_t)n->ntime,
-		                                       (json_int_t)n->lo, (json_int_t)n->hi)) < 0) {
-			json_decref(v);
-			return NULL;
-		}
-	}
-	return v;
-}
-
-static json_t *meter_record(const terra_meter *m, const terra_tally_cell *a, int sign, terra_err *e)
-{
-	static const char *const verified_names[3] = {"sha256d", "sgemm", "kernel_us"};
-	const struct slot *slot = &m->slots[a->slot];
-	const struct munit *u = &m->units[slot->unit];
-	int64_t start = m->o.from + (int64_t)a->period * m->o.every, end = start + m->o.every;
-	int64_t weight, charge, rem;
-	char period[2 * TERRA_TIME_MAX], ts[TERRA_TIME_MAX], te[TERRA_TIME_MAX];
-	char root_hex[2 * TERRA_HASH_BYTES + 1], amount[TERRA_AMOUNT_MAX];
-	json_t *r, *verified, *rates;
-
-	if (a->overflow)
-		return terra_err_set(e, TERRA_E_INPUT, "unit '%s': work overflows int64", u->c.id),
-		       NULL;
-	if (terra_meter_weigh(&m->rates, a->proven, u->score, a->kernel_us, &weight) < 0)
-		return terra_err_set(e, TERRA_E_INPUT,
-		                     "unit '%s': weight (verified work x rates) overflows int64",
-		                     u->c.id),
-		       NULL;
-	terra_period_format(start, end, period);
-	terra_time_format(start, ts);
-	terra_time_format(end, te);
-	terra_hex(a->root, sizeof a->root, root_hex);
-	verified =
-	    json_pack("{s:I, s:I, s:I}", verified_names[0], (json_int_t)a->proven[TERRA_WL_SHA256D],
-	              verified_names[1], (json_int_t)a->proven[TERRA_WL_SGEMM], verified_names[2],
-	              (json_int_t)a->kernel_us);
-	rates = json_pack("{s:I, s:I, s:I}", terra_meter_rate_names[0], (json_int_t)m->rates.r[0],
-	                  terra_meter_rate_names[1], (json_int_t)m->rates.r[1],
-	                  terra_meter_rate_names[2], (json_int_t)m->rates.r[2]);
-	r = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	              "s:I, s:s, s:I, s:o, s:o, s:o}",
-	              "type", "meter", "v", 1, "period", period, "start", ts, "end", te, "unit",
-	              u->c.id, "owner", slot->owner_hex, "busy_us", (json_int_t)a->busy,
-	              "backed_us", (json_int_t)a->backed, "utilization_ppm",
-	              (json_int_t)((u128)a->backed * 1000000 / (u128)m->o.every), "score",
-	              (json_int_t)u->score, "weight", (json_int_t)weight, "records",
-	              (json_int_t)a->records, "first_seq", (json_int_t)a->first, "last_seq",
-	              (json_int_t)a->last, "usage_root", root_hex, "work", (json_int_t)a->work,
-	              "verified", verified, "rates", rates, "evidence", nonces_json(a));
-	if (!r)
-		return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
-	if (m->o.has_price) {
-		if (terra_money_muldiv(m->o.price, weight, TERRA_METER_TFLOP_HOUR, &charge, &rem,
-		                       e) < 0) {
-			json_decref(r);
-			return terra_err_wrap(e, "unit '%s': charge", u->c.id), NULL;
-		}
-		terra_money_format(charge, amount);
-		if (json_object_set_new(r, "charge", json_string(amount)) < 0) {
-			json_decref(r);
-			return terra_err_set(e, TERRA_E_SYS, "meter record: out of memory"), NULL;
-		}
-	}
-	if (sign && m->signer && terra_rec_sign(r, m->signer, e) < 0) {
-		json_decref(r);
-		return terra_err_wrap(e, "unit '%s': sign the meter record", u->c.id), NULL;
-	}
-	return r;
-}
-
-static int put(FILE *out, json_t *rows, json_t *r, terra_err *e)
-{
-	if (out)
-		return terra_rec_write(out, r, e);
-	if (json_array_append(rows, r) < 0)
-		return terra_err_set(e, TERRA_E_SYS, "meter records: out of memory");
-	return 0;
-}
-
-/* Writes each meter record to out, or appends it to rows when out is NULL. */
-static int emit(terra_meter *m, FILE *out, json_t *rows, terra_err *e)
-{
-	terra_tally_cell cell;
-	terra_err first;
-	size_t i, n;
-	int rc = 0;
-
-	terra_err_clear(&first);
-	if (!m->tally)
-		return 0;
-	if (terra_tally_sort(m->tally) < 0)
-		return terra_err_set(e, TERRA_E_SYS, "meter: out of memory");
-	n = terra_tally_cells(m->tally);
-	for (i = 0; i < n; i++) {
-		json_t *r;
-
-		terra_tally_cell_at(m->tally, i, &cell);
-		r = meter_record(m, &cell, out != NULL, e);
-		if (!r || put(out, rows, r, e) < 0) {
-			if (!rc)
-				first = *e;
-			rc = -1;
-			if (e->kind == TERRA_E_SYS) {
-				json_decref(r);
-				break;
-			}
-		}
-		json_decref(r);
-	}
-	if (rc)
-		*e = first;
-	return rc;
-}
-
-int terra_meter_write(terra_meter *m, FILE *out, terra_err *e)
-{
-	return emit(m, out, NULL, e);
-}
-
-int terra_meter_rows(terra_meter *m, json_t *rows, terra_err *e)
-{
-	return emit(m, NULL, rows, e);
 }

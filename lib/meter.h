@@ -29,6 +29,7 @@
  */
 #include "err.h"
 #include "key.h"
+#include "meterio.h"
 #include "usage.h" /* the rules: terra_meter_part, _shares_enough, _rate_ok */
 
 #include <jansson.h>
@@ -46,62 +47,21 @@
 #define TERRA_METER_RATE_SHA256D 2048
 #define TERRA_METER_RATE_SGEMM   1
 
-/* The rates a meter record carries ("rates"), by enum terra_workload; the
- * kernel rate is 1 with --pay-kernel-time (kernel busy us x score), else 0. */
-typedef struct terra_meter_rates {
-	int64_t r[3];
-} terra_meter_rates;
-
 /*
  * weight = rates[sha256d] x verified[sha256d] + rates[sgemm] x verified[sgemm]
- *        + rates[kernel] x score x kernel_us, in 128 bits; -1 when it
- * overflows int64 or a factor is negative.
+ *        + rates[kernel] x score x kernel_us + score x replicated_us, in 128
+ * bits; -1 when it overflows int64 or a factor is negative. kernel_us is
+ * kernel busy time not credited by replicas, replicated_us what agreeing
+ * replicas credit (lib/replica.h).
  */
 int terra_meter_weigh(const terra_meter_rates *rates, const int64_t verified[3], int64_t score,
-                      int64_t kernel_us, int64_t *weight);
+                      int64_t kernel_us, int64_t replicated_us, int64_t *weight);
 /* The same from a meter record's fields (terra-settle checks its weight): -1 with e. */
 int terra_meter_record_weight(const json_t *meter, int64_t *weight, terra_err *e);
 /* The names of the rates, by enum terra_workload, as records spell them. */
 extern const char *const terra_meter_rate_names[3];
 
 typedef struct terra_meter terra_meter;
-
-typedef struct terra_meter_opts {
-	int64_t from, to; /* the metered range [from, to), microseconds */
-	int64_t every;    /* period length; divides to - from */
-	int has_price;
-	int64_t price;                    /* base units per TFLOP-hour (with has_price) */
-	int threads;                      /* verification threads; 1 or less: none, all inline */
-	int64_t rate_sha256d, rate_sgemm; /* 0: the default */
-	int pay_kernel_time;              /* kernel busy time weighs score x busy_us */
-} terra_meter_opts;
-
-enum terra_meter_event {
-	TERRA_METER_BAD,       /* a rejected line: counted in terra_meter_bad */
-	TERRA_METER_DUPLICATE, /* a record seen before: counted once, not bad */
-};
-
-/*
- * Called in input order. `msg` is "FILE:LINE: usage record: why" (or the
- * parser's message); `line` the raw line without '\n'. A non-zero return
- * stops the input (--strict).
- */
-typedef int (*terra_meter_report_fn)(void *ctx, enum terra_meter_event ev, const char *line,
-                                     size_t len, const char *msg);
-/* A record of another type, to pass through unchanged. Non-zero stops. */
-typedef int (*terra_meter_pass_fn)(void *ctx, const char *line, size_t len);
-
-typedef struct terra_meter_io {
-	terra_meter_report_fn report;
-	terra_meter_pass_fn pass; /* NULL: other records are ignored */
-	void *ctx;
-	/* A further check of each verified usage record, in input order (terra-meter
-	 * --slurm: terra_slurm_check); NULL: none. Returns NULL to count it, else a
-	 * malloc'd "usage record: why" that makes it a bad line. */
-	char *(*admit)(void *arg, const char *line, size_t len, const char *unit, int64_t start,
-	               int64_t end);
-	void *admit_arg;
-} terra_meter_io;
 
 /* Checks the options (range, every dividing it, period count). */
 int terra_meter_new(terra_meter **m, const terra_meter_opts *o, terra_err *e);

@@ -119,24 +119,24 @@ struct ledger_sums {
 	int64_t entries, size, settlements, revenue, last_at, settled_until;
 };
 
-static int add_settlement(void *ctx, const char *payload, const char *created_at, terra_err *e)
+static int add_settlement(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
+                          const json_t *p, const terra_entry *en, terra_err *e)
 {
 	struct ledger_sums *s = ctx;
-	json_t *p = json_loads(payload, 0, NULL);
 	const char *period = json_string_value(json_object_get(p, "period"));
 	int64_t rev = 0, start, end;
 
-	if (!p ||
-	    terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev, e) < 0 ||
-	    terra_money_add(s->revenue, rev, &s->revenue, e) < 0) {
-		json_decref(p);
+	(void)seq;
+	(void)kind;
+	(void)line;
+	(void)len;
+	if (terra_money_parse(json_string_value(json_object_get(p, "revenue")), 1, &rev, e) < 0 ||
+	    terra_money_add(s->revenue, rev, &s->revenue, e) < 0)
 		return terra_err_wrap(e, "metrics: settlement");
-	}
 	if (period && terra_period_parse(period, &start, &end, e) == 0 && end > s->settled_until)
 		s->settled_until = end;
-	json_decref(p);
 	s->settlements++;
-	s->last_at = time_of(created_at);
+	s->last_at = time_of(en->created_at);
 	return 0;
 }
 
@@ -148,7 +148,7 @@ static int ledger_sums(sqlite3 *db, struct ledger_sums *s, terra_err *e)
 	s->last_at = s->settled_until = -1;
 	if (terra_ledger_sizes(db, &s->entries, &s->size, &ignored) < 0)
 		s->entries = s->size = -1;
-	return terra_ledger_each_settlement(db, add_settlement, s, e);
+	return terra_ledger_each_entry(db, "settlement", 1, add_settlement, s, e);
 }
 
 static void money_sample(FILE *f, const char *name, const char *const *labels, int64_t units)
@@ -225,7 +225,30 @@ static int written(FILE *f, terra_err *e)
 	return 0;
 }
 
-int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
+/* Each unit's verified rate, in FLOP/s, beside its benchmark. */
+static void rate_metrics(const json_t *rates, FILE *f)
+{
+	const char *unit;
+	json_t *r;
+
+	terra_prom_family(f, "terra_unit_verified_flops", "gauge",
+	                  "Each unit's verified work per busy second over its newest meter "
+	                  "records, FLOP/s (terra-register list --meter).");
+	json_object_foreach((json_t *)rates, unit, r)
+	{
+		const json_t *m = json_object_get(r, "verified_mflops");
+		char flops[40];
+
+		if (!m)
+			continue;
+		snprintf(flops, sizeof flops, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(m),
+		         json_integer_value(m) ? "000000" : "");
+		terra_prom_sample(f, "terra_unit_verified_flops",
+		                  (const char *[]){"unit", unit, NULL}, flops);
+	}
+}
+
+int terra_metrics_home(terra_home *h, int verify, const json_t *rates, FILE *f, terra_err *e)
 {
 	json_t *units = NULL;
 
@@ -233,6 +256,8 @@ int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e)
 		return -1;
 	unit_metrics(h, units, f);
 	json_decref(units);
+	if (rates)
+		rate_metrics(rates, f);
 	if (ledger_metrics(h, verify, f, e) < 0)
 		return -1;
 	return written(f, e);

@@ -16,10 +16,11 @@
 /*
  * The home's metrics: units by state, each unit's health, last health
  * check and benchmark score; settlements, settled revenue, payouts,
- * balances per account, ledger size and last settlement; and, with
- * verify, the result of verifying the ledger now (terra_ledger_verify).
+ * balances per account, ledger size and last settlement; with verify, the
+ * result of verifying the ledger now (terra_ledger_verify); with rates
+ * (lib/unitrate.h, or NULL), each unit's verified rate.
  */
-int terra_metrics_home(terra_home *h, int verify, FILE *f, terra_err *e);
+int terra_metrics_home(terra_home *h, int verify, const json_t *rates, FILE *f, terra_err *e);
 
 /* The metrics of probe device records (terra-probe's output): health,
  * probe time, benchmark figures and memory per device. */

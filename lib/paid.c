@@ -207,9 +207,10 @@ static int has_table(sqlite3 *db, int *yes, terra_err *e)
 }
 
 /* Keeps in ctx (int64_t µs) the latest end of the settled periods. */
-static int latest_end(void *ctx, const char *period, terra_err *e)
+static int latest_end(void *ctx, const terra_settle_row *r, terra_err *e)
 {
 	int64_t *latest = ctx, from, to;
+	const char *period = r->period;
 	terra_err ignore;
 
 	(void)e;
@@ -224,7 +225,7 @@ static int horizon(sqlite3 *db, int64_t *out, terra_err *e)
 	int64_t latest = 0;
 
 	*out = 0;
-	if (terra_settle_each_period(db, latest_end, &latest, e) < 0)
+	if (terra_settle_each_row(db, latest_end, &latest, e) < 0)
 		return -1;
 	if (latest)
 		*out = latest / TERRA_US_PER_S - TERRA_PAID_KEEP_S;

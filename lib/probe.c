@@ -4,6 +4,7 @@
 #include "db.h"
 #include "health.h"
 #include "home.h"
+#include "hostload.h"
 #include "ocl.h"
 #include "probeunit.h"
 #include "record.h"
@@ -83,16 +84,24 @@ static cl_command_queue make_queue(cl_context ctx, cl_device_id dev, cl_int *rc)
 static int work_bench(const terra_probe_opts *o, cl_context ctx, cl_command_queue q,
                       cl_device_id dev, int index, json_t *bench, json_t *checks, terra_err *e)
 {
+	int quick = o->bench == TERRA_PROBE_BENCH_QUICK, others;
 	terra_err we = {0};
+	terra_hostload load;
 
 	if (o->progress)
 		o->progress(o->arg, index, "workloads");
-	if (o->work_bench(o->work_arg, ctx, q, dev, o->bench == TERRA_PROBE_BENCH_QUICK, bench,
-	                  &we) < 0) {
+	terra_hostload_start(&load);
+	if (o->work_bench(o->work_arg, ctx, q, dev, quick, bench, &we) < 0) {
 		if (we.kind == TERRA_E_SYS)
 			return terra_err_set(e, we.kind, "%s", we.msg);
 		return terra_health_add(checks, "bench", "fail", we.msg, e);
 	}
+	/* how the figures were taken: what terra-register rescores by */
+	others = terra_hostload_others_pct(&load);
+	if (json_object_set_new(bench, "mode", json_string(quick ? "quick" : "full")) < 0 ||
+	    (others >= 0 &&
+	     json_object_set_new(bench, "host_others_pct", json_integer(others)) < 0))
+		return oom(e);
 	return 0;
 }
 
@@ -352,8 +361,10 @@ static const char *const device_ints[] = {"compute_units",   "clock_mhz",       
                                           "max_alloc_bytes", "local_mem_bytes", NULL};
 static const char *const bench_fields[] = {"fp32_mflops", "fp64_mflops", "int32_mops",
                                            "mem_bw_mbps", "launch_us",   NULL};
-/* The workloads' figures, absent from recordings made before them. */
-static const char *const work_fields[] = {"sgemm_mflops", "sha256d_khps", NULL};
+/* The workloads' figures and how they were taken (samples per workload, the
+ * share of the host's CPUs others took), absent from older recordings. */
+static const char *const work_fields[] = {"sgemm_mflops", "sha256d_khps", "samples",
+                                          "host_others_pct", NULL};
 
 static int one_of(const char *s, const char *const *list)
 {
@@ -419,11 +430,19 @@ static int check_device_line(const json_t *line, size_t nplatforms, int *per_pla
 			v = 0;
 			if (terra_rec_int_opt(o, work_fields[i], &v, e) < 0)
 				return terra_err_wrap(e, "bench");
-			if (v < 0)
-				return terra_err_set(e, TERRA_E_INPUT,
-				                     "bench: field '%s' must not be negative",
-				                     work_fields[i]);
+			if (v < 0 || (v > 100 && !strcmp(work_fields[i], "host_others_pct")))
+				return terra_err_set(
+				    e, TERRA_E_INPUT,
+				    "bench: field '%s' must be 0 or more (0 to 100 "
+				    "for a percentage)",
+				    work_fields[i]);
 		}
+		s = NULL;
+		if (terra_rec_str_opt(o, "mode", &s, e) < 0)
+			return terra_err_wrap(e, "bench");
+		if (s && strcmp(s, "full") && strcmp(s, "quick"))
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "bench: field 'mode' must be \"full\" or \"quick\"");
 	}
 	if (terra_rec_str_opt(line, "busy", &s, e) < 0)
 		return -1;
@@ -594,8 +613,9 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 	const char *pci = json_string_value(json_object_get(dline, "pci_bus_id"));
 	const char *busy = json_string_value(json_object_get(dline, "busy"));
 	terra_topo_place place = {.numa_node = -1};
+	const char *status;
 	char fp[65];
-	int rc = 0;
+	int rc = 0, loaded = 0;
 	size_t i;
 	json_t *c;
 
@@ -641,15 +661,24 @@ static int build_device(const terra_probe_opts *o, const json_t *rec, const json
 			rc |= terra_health_add(checks, "baseline", "skip",
 			                       terra_probeunit_why_not(pu), e);
 		} else if ((base = baseline_find(pu, fp))) {
-			rc |= terra_health_baseline(bench, base, checks, e);
+			const json_t *others = json_object_get(bench, "host_others_pct");
+
+			rc |= terra_health_baseline(bench, base,
+			                            json_is_integer(others) &&
+			                                    !strcmp(str_of(dline, "kind"), "cpu")
+			                                ? (int)json_integer_value(others)
+			                                : -1,
+			                            checks, &loaded, e);
 			json_decref(base);
 		} else {
 			rc |= terra_health_add(checks, "baseline", "skip", "not a registered unit",
 			                       e);
 		}
 	}
-	health = json_pack("{s:s, s:O}", "status", busy ? "busy" : terra_health_status(checks),
-	                   "checks", checks);
+	status = busy ? "busy" : terra_health_status(checks);
+	if (loaded && !strcmp(status, "ok")) /* slow under load: not judged */
+		status = "busy";
+	health = json_pack("{s:s, s:O}", "status", status, "checks", checks);
 	if (rc || !health || json_object_set_new(d, "health", health) < 0) {
 		oom(e);
 		goto fail;

@@ -57,13 +57,13 @@ struct find_ctx {
 };
 
 static int find_fn(void *ctx, int64_t seq, const char *kind, const char *line, size_t len,
-                   const json_t *payload, sqlite3_stmt *row, terra_err *e)
+                   const json_t *payload, const terra_entry *en, terra_err *e)
 {
 	struct find_ctx *f = ctx;
 	const char *period = json_string_value(json_object_get(payload, "period"));
 
 	(void)kind;
-	(void)row;
+	(void)en;
 	if (f->entry || !period || strcmp(period, f->period))
 		return 0;
 	f->seq = seq;

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "ledger.h"
 #include "hex.h"
+#include "hostload.h"
 #include "record.h"
 #include "time.h"
 
@@ -19,9 +20,9 @@ static const char *const device_strings[] = {"host", "platform", "name", "vendor
 static const char *const device_counts[] = {"compute_units", "clock_mhz", "global_mem_bytes", NULL};
 static const char *const device_opt_counts[] = {"index", "max_alloc_bytes", "local_mem_bytes",
                                                 NULL};
-static const char *const bench_fields[] = {"fp32_mflops",  "fp64_mflops", "int32_mops",
-                                           "mem_bw_mbps",  "launch_us",   "sgemm_mflops",
-                                           "sha256d_khps", NULL};
+static const char *const bench_fields[] = {
+    "fp32_mflops",  "fp64_mflops",  "int32_mops", "mem_bw_mbps",     "launch_us",
+    "sgemm_mflops", "sha256d_khps", "samples",    "host_others_pct", NULL};
 /* The device fields a unit record keeps, in its "device" object. */
 static const char *const summary_fields[] = {
     "host",      "platform",         "name", "vendor",     "kind",      "compute_units",
@@ -58,6 +59,8 @@ static int check_pci(const char *s)
 
 static int check_bench(const json_t *device, terra_err *e)
 {
+	const char *mode = NULL;
+	int64_t others = 0;
 	json_t *bench;
 	size_t i;
 
@@ -68,6 +71,15 @@ static int check_bench(const json_t *device, terra_err *e)
 	for (i = 0; bench_fields[i]; i++)
 		if (check_count(bench, bench_fields[i], 1, e) < 0)
 			return terra_err_wrap(e, "bench");
+	if (terra_rec_int_opt(bench, "host_others_pct", &others, e) < 0 ||
+	    terra_rec_str_opt(bench, "mode", &mode, e) < 0)
+		return terra_err_wrap(e, "bench");
+	if (others > 100)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "bench: field 'host_others_pct' must be 0 to 100");
+	if (mode && strcmp(mode, "full") && strcmp(mode, "quick"))
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "bench: field 'mode' must be \"full\" or \"quick\"");
 	return 0;
 }
 
@@ -352,10 +364,13 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 	json_array_foreach(json_object_get(health, "checks"), i, c)
 	{
 		const char *cs = json_string_value(json_object_get(c, "status"));
+		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *detail = json_string_value(json_object_get(c, "detail"));
 
-		/* busy: the reason is why it was not measured (who holds it) */
-		if (!strcmp(status, "busy") && !strcmp(cs, "skip"))
+		/* busy: the reason is why it was not measured (who holds it) or
+		 * not judged (the host's load) */
+		if (!strcmp(status, "busy") && !strcmp(cs, "skip") &&
+		    (!strcmp(name, "busy") || !strcmp(name, "baseline")))
 			snprintf(reason, sizeof reason, "%s", detail ? detail : "in use");
 		else if (strcmp(cs, "ok") && strcmp(cs, "skip"))
 			add_reason(reason, sizeof reason,
@@ -392,9 +407,12 @@ static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t 
 	const json_t *old = json_object_get(u->record, "bench");
 	const char *health =
 	    json_string_value(json_object_get(json_object_get(device, "health"), "status"));
+	const char *mode = json_string_value(json_object_get(bench, "mode"));
+	const json_t *others = json_object_get(bench, "host_others_pct");
 	int64_t score = terra_register_score(bench), diff = score - u->score;
 	int has_work = score > 0; /* a rescore's score is a positive sgemm_mflops (unitchain.h) */
 	int had_work = json_is_integer(json_object_get(old, "sgemm_mflops"));
+	int first = !had_work || u->score == 0;
 
 	*kept = '\0';
 	if (!bench || u->retired || sodium_memcmp(u->owner, h->owner.pk, TERRA_PK_BYTES) != 0)
@@ -404,14 +422,29 @@ static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t 
 			snprintf(kept, len, "the benchmark has no workload figures (sgemm_mflops)");
 		return 0;
 	}
-	if (!(!had_work || u->score == 0 ||
-	      (diff < 0 ? -diff : diff) * 100 > u->score * TERRA_RESCORE_PCT))
+	/* A score changes on evidence that survives noise (terra-register(1),
+	 * Rescoring): a full probe, on a quiet host, past the margin. Quick
+	 * probes (cron's) say nothing: they are not meant to rescore. The first
+	 * figures score a unit without any, as registration does. */
+	if (!first && (!mode || strcmp(mode, "full") ||
+	               (diff < 0 ? -diff : diff) * 100 <= u->score * TERRA_RESCORE_PCT))
 		return 0;
 	if (health && strcmp(health, "ok")) {
 		snprintf(kept, len, "the probe found the device %s", health);
 		return 0;
 	}
-	return 1;
+	if (first)
+		return 1;
+	if (!json_is_integer(others))
+		snprintf(kept, len, "the probe did not measure the host's load (host_others_pct)");
+	else if (json_integer_value(others) >= TERRA_HOSTLOAD_QUIET_PCT)
+		snprintf(kept, len,
+		         "the host was not quiet: other programs took %" JSON_INTEGER_FORMAT
+		         "%% of its CPUs (under %d%% rescores)",
+		         json_integer_value(others), TERRA_HOSTLOAD_QUIET_PCT);
+	else
+		return 1;
+	return 0;
 }
 
 int terra_register_device(terra_home *h, const json_t *device, json_t **unit,

@@ -22,9 +22,9 @@
  */
 int terra_register_check_device(const json_t *device, terra_err *e);
 
-/* A score moves by more than this percentage before a re-benchmark changes
- * it: the agreement aimed at between probes of an idle device (terra-probe(1),
- * not yet measured on an idle host). */
+/* A score moves by more than this percentage before a full probe on a quiet
+ * host changes it: the agreement aimed at between probes of an idle device
+ * (terra-probe(1), Stability: not shown on this shared host). */
 #define TERRA_RESCORE_PCT 5
 
 /*
@@ -50,11 +50,17 @@ typedef struct terra_register_result {
  * latest record. Its benchmark rescores it (a new version with the
  * device's bench, its score and rescored_from, signed by the owner and
  * appended as a "rescore" entry; r->rescored = 1) when the unit is active
- * and owned by this home and the new score differs from its own by more
- * than TERRA_RESCORE_PCT percent, or the unit has no workload figures yet
- * and the device has; not when the probe found the device degraded or
- * sick, nor when the bench lacks the workload figures the unit has
- * (r->kept says why). Either way the device record's health (if any)
+ * and owned by this home, the probe found the device ok, and either the
+ * unit has no workload figures yet and the device has, or the bench is a
+ * full probe's (bench.mode "full") taken while other programs took less
+ * than TERRA_HOSTLOAD_QUIET_PCT percent of the host's CPUs
+ * (bench.host_others_pct) and its score differs from the unit's by more
+ * than TERRA_RESCORE_PCT percent. A quick probe never rescores and says
+ * nothing; a full one past the margin that is not taken says why in
+ * r->kept (the device degraded or sick, the host busy or its load not
+ * measured), as does a bench without the workload figures the unit has.
+ * A rescore is the owner's statement, not evidence: pay follows verified
+ * work, never the score. Either way the device record's health (if any)
  * becomes the unit's latest (terra_unit.health). The caller json_decref's
  * *unit.
  */

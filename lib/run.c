@@ -38,6 +38,8 @@ struct terra_task {
 	terra_kernelrun *kr;
 	const char *entry;
 	int64_t launches;
+	int replicas;           /* the job's; 1: not replicated */
+	uint8_t job_digest[32]; /* the job's (lib/job.h), with replicas > 1 */
 };
 
 static int param_int(const json_t *params, const char *field, int64_t def, int64_t lo, int64_t hi,
@@ -141,6 +143,8 @@ int terra_task_open(terra_task **tp, const terra_job *job, const terra_task_env 
 		break;
 	default:
 		t->entry = json_string_value(json_object_get(job->params, "entry"));
+		t->replicas = job->replicas;
+		memcpy(t->job_digest, job->digest, sizeof t->job_digest);
 		r = terra_kernelrun_open(&t->kr, env->ctx, env->dev, env->queue, job->params,
 		                         &(terra_kernel_fence){env->kernel_dir, env->home_dir}, e);
 		break;
@@ -352,6 +356,14 @@ int terra_task_take(terra_task *t, json_t *rec, terra_err *e)
 		}
 		if (terra_rec_set(ev, "entry", json_string(t->entry ? t->entry : ""), e) < 0 ||
 		    terra_rec_set(ev, "launches", json_integer(t->launches), e) < 0) {
+			json_decref(ev);
+			return -1;
+		}
+		/* A replica names its job, so the meter can compare it with the others. */
+		terra_hex(t->job_digest, sizeof t->job_digest, hex);
+		if (t->replicas > 1 &&
+		    (terra_rec_set(ev, "replicas", json_integer(t->replicas), e) < 0 ||
+		     terra_rec_set(ev, "job_digest", json_string(hex), e) < 0)) {
 			json_decref(ev);
 			return -1;
 		}

@@ -1,7 +1,8 @@
 #include "settlecover.h"
 
-#include "db.h"
+#include "entries.h"
 #include "record.h"
+#include "settlestore.h"
 #include "time.h"
 #include "unit.h"
 
@@ -293,6 +294,21 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
 	return 0;
 }
 
+static int seq_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int count_settlement(void *ctx, const terra_entry *en, terra_err *e)
+{
+	(void)e;
+	if (en->kind && !strcmp(en->kind, "settlement"))
+		++*(int64_t *)ctx;
+	return 0;
+}
+
 /*
  * The settlements rows index the settlement entries: when every settlement
  * entry has its row (two counts that read no payload), the rows' periods
@@ -302,65 +318,108 @@ int terra_settle_periods_add(terra_settle_periods *p, const json_t *payload, int
  */
 static int rows_complete(sqlite3 *db, int *complete, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
+	terra_settle_seqs s;
+	int64_t entries, indexed = 0;
+	size_t i, n = 0;
 	int rc = -1;
 
-	if (terra_db_prepare(db,
-	                     "SELECT (SELECT count(*) FROM entries WHERE kind = 'settlement'), "
-	                     "(SELECT count(DISTINCT s.entry_seq) FROM settlements s JOIN entries "
-	                     "e ON e.seq = s.entry_seq WHERE e.kind = 'settlement')",
-	                     &st, e) < 0)
+	if (terra_entries_count(db, "settlement", &entries, e) < 0 ||
+	    terra_settle_seqs_load(db, &s, e) < 0)
 		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		terra_db_err(db, e, "settled periods");
-		goto out;
+	/* each entry counted once, as count(DISTINCT entry_seq) would */
+	qsort(s.seq, s.n, sizeof *s.seq, seq_cmp);
+	for (i = 0; i < s.n; i++)
+		if (!n || s.seq[n - 1] != s.seq[i])
+			s.seq[n++] = s.seq[i];
+	if (terra_entries_get(db, s.seq, n, 0, count_settlement, &indexed, e) == 0) {
+		*complete = entries == indexed;
+		rc = 0;
 	}
-	*complete = sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
+	free(s.seq);
+	return rc;
+}
+
+static int period_add(terra_settle_periods *p, const char *period, int64_t seq, terra_err *e)
+{
+	struct span *sp;
+
+	if (!period)
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": settlement without a period", seq);
+	if (add(p, period, NULL, seq, &sp, e) < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "entry %" PRId64 ": settlement", seq);
+	}
+	return 0;
+}
+
+static int row_period(void *ctx, const terra_settle_row *r, terra_err *e)
+{
+	return period_add(ctx, r->period, r->entry_seq, e);
+}
+
+static int entry_period(void *ctx, const terra_entry *en, terra_err *e)
+{
+	json_t *payload = en->payload ? json_loads(en->payload, 0, NULL) : NULL;
+	int rc = period_add(ctx, json_string_value(json_object_get(payload, "period")), en->seq, e);
+
+	json_decref(payload);
 	return rc;
 }
 
 /* The settled periods of db's ledger into p (no covers). */
 static int periods_load(sqlite3 *db, terra_settle_periods *p, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	struct span *sp;
-	int rc = -1, step, complete;
+	int complete;
 
 	if (rows_complete(db, &complete, e) < 0)
 		return -1;
-	if (terra_db_prepare(db,
-	                     complete
-	                         ? "SELECT entry_seq, period FROM settlements"
-	                         : "SELECT seq, json_extract(payload, '$.period') FROM entries "
-	                           "WHERE kind = 'settlement' ORDER BY seq",
-	                     &st, e) < 0)
-		return -1;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *other = (const char *)sqlite3_column_text(st, 1);
-		int64_t seq = sqlite3_column_int64(st, 0);
+	if (complete)
+		return terra_settle_each_row(db, row_period, p, e);
+	return terra_entries_each(db, "settlement", entry_period, p, e) ? -1 : 0;
+}
 
-		if (!other) {
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": settlement without a period", seq);
-			goto out;
-		}
-		if (add(p, other, NULL, seq, &sp, e) < 0) {
-			e->kind = TERRA_E_VERIFY;
-			terra_err_wrap(e, "entry %" PRId64 ": settlement", seq);
-			goto out;
-		}
+/* What paid_load gathers: the covers paid for span o. */
+struct paid_ctx {
+	struct span *o;
+	const char *old, *besides;
+};
+
+/* The settlement of old pays its covers; one adjusting old, its
+ * adjusts_covers; the settlement of besides pays nothing here. */
+static int paid_fn(void *ctx, const terra_entry *en, terra_err *e)
+{
+	struct paid_ctx *x = ctx;
+	json_t *payload, *covers;
+	const char *period, *adjusts;
+	int own, got = 0;
+
+	/* A canonical payload (terra-ledger verify holds every entry to it)
+	 * spells a period without escapes: one that never names old is none of
+	 * these, and the covers of all the others are not parsed. */
+	if (!en->payload || !strstr(en->payload, x->old))
+		return 0;
+	payload = json_loads(en->payload, 0, NULL);
+	period = json_string_value(json_object_get(payload, "period"));
+	adjusts = json_string_value(json_object_get(payload, "adjusts"));
+	own = period && !strcmp(period, x->old);
+	if ((own || (adjusts && !strcmp(adjusts, x->old))) &&
+	    (x->besides ? !period || strcmp(period, x->besides) : period != NULL)) {
+		covers = json_object_get(payload, own ? "covers" : "adjusts_covers");
+		covers = covers ? json_incref(covers) : json_array();
+		got = covers ? covers_check("covers", covers, e) : -1;
+		if (!covers)
+			terra_err_set(e, TERRA_E_VERIFY, "covers: malformed");
+		if (got == 0)
+			got = rows_add(x->o, covers, en->seq, e);
+		json_decref(covers);
 	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "settled periods");
-		goto out;
+	json_decref(payload);
+	if (got < 0) {
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "entry %" PRId64 ": settlement", en->seq);
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* What db's ledger paid for the settled span o: its settlement's covers and
@@ -368,48 +427,11 @@ out:
  * of period `besides` (when not NULL). */
 static int paid_load(sqlite3 *db, struct span *o, const char *besides, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
 	char old[TERRA_PERIOD_MAX];
-	int rc = -1, step;
+	struct paid_ctx x = {o, old, besides};
 
 	terra_period_format(o->from, o->to, old);
-	if (terra_db_prepare(db,
-	                     "SELECT seq, CASE json_extract(payload, '$.period') WHEN ?1 THEN "
-	                     "json_extract(payload, '$.covers') ELSE json_extract(payload, "
-	                     "'$.adjusts_covers') END FROM entries WHERE kind = 'settlement' AND "
-	                     "(json_extract(payload, '$.period') = ?1 OR json_extract(payload, "
-	                     "'$.adjusts') = ?1) AND json_extract(payload, '$.period') IS NOT ?2 "
-	                     "ORDER BY seq",
-	                     &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, old, -1, SQLITE_TRANSIENT);
-	if (besides)
-		sqlite3_bind_text(st, 2, besides, -1, SQLITE_TRANSIENT);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		int64_t seq = sqlite3_column_int64(st, 0);
-		json_t *covers = text ? json_loads(text, 0, NULL) : json_array();
-		int got = covers ? covers_check("covers", covers, e) : -1;
-
-		if (!covers)
-			terra_err_set(e, TERRA_E_VERIFY, "covers: malformed");
-		if (got == 0)
-			got = rows_add(o, covers, seq, e);
-		json_decref(covers);
-		if (got < 0) {
-			e->kind = TERRA_E_VERIFY;
-			terra_err_wrap(e, "entry %" PRId64 ": settlement", seq);
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "settled usage");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return terra_entries_each(db, "settlement", paid_fn, &x, e) ? -1 : 0;
 }
 
 int terra_settle_periods_free_in(sqlite3 *db, const char *period, const char *adjusts,

@@ -1,6 +1,7 @@
 #include "settlestore.h"
 
 #include "db.h"
+#include "entries.h"
 #include "key.h"
 #include "money.h"
 
@@ -9,17 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The payload of one settlement entry, parsed. */
+struct payload_of {
+	json_t *payload; /* NULL when the entry is missing */
+	const char *what;
+};
+
+static int payload_fn(void *ctx, const terra_entry *en, terra_err *e)
+{
+	struct payload_of *x = ctx;
+	json_error_t jerr;
+
+	if (!en->kind)
+		return 0;
+	x->payload = json_loadb(en->payload, en->payload_len, 0, &jerr);
+	if (!x->payload)
+		return terra_err_set(e, TERRA_E_VERIFY, "entry %lld: %s: %s", (long long)en->seq,
+		                     x->what, jerr.text);
+	return 0;
+}
+
 int terra_settle_stored(sqlite3 *db, const char *period, char digest[TERRA_HASH_HEX], int64_t *seq,
                         json_t **payload, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	json_error_t jerr;
+	struct payload_of x = {NULL, "settlement payload"};
 	int rc = -1, step;
 
 	*payload = NULL;
 	if (terra_db_prepare(db,
-	                     "SELECT s.inputs_digest, s.entry_seq, e.payload FROM settlements s"
-	                     " JOIN entries e ON e.seq = s.entry_seq WHERE s.period = ?",
+	                     "SELECT inputs_digest, entry_seq FROM settlements WHERE period = ?",
 	                     &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
@@ -34,14 +54,11 @@ int terra_settle_stored(sqlite3 *db, const char *period, char digest[TERRA_HASH_
 	}
 	snprintf(digest, TERRA_HASH_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
 	*seq = sqlite3_column_int64(st, 1);
-	*payload = json_loadb((const char *)sqlite3_column_blob(st, 2),
-	                      (size_t)sqlite3_column_bytes(st, 2), 0, &jerr);
-	if (!*payload) {
-		terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement payload: %s",
-		              (long long)*seq, jerr.text);
+	if (terra_entries_get(db, seq, 1, 1, payload_fn, &x, e))
 		goto out;
-	}
-	rc = 1;
+	/* a row whose entry is missing settles nothing (terra-ledger verify says so) */
+	*payload = x.payload;
+	rc = x.payload != NULL;
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -50,32 +67,36 @@ out:
 int terra_settle_carry_balance(sqlite3 *db, int64_t *carry, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
+	struct payload_of x = {NULL, "settlement payload"};
+	const char *v;
+	int64_t seq;
 	int rc = -1, step;
 	terra_err sub = {0};
 
 	*carry = 0;
-	if (terra_db_prepare(db,
-	                     "SELECT s.entry_seq, json_extract(e.payload, '$.carry_out')"
-	                     " FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	                     " ORDER BY s.entry_seq DESC LIMIT 1",
-	                     &st, e) < 0)
+	if (terra_db_prepare(db, "SELECT max(entry_seq) FROM settlements", &st, e) < 0)
 		return -1;
 	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 1);
-
-		if (!v || terra_money_parse(v, 1, carry, &sub) < 0 || *carry < 0) {
-			terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement carry_out: %s",
-			              (long long)sqlite3_column_int64(st, 0),
-			              v ? sub.msg : "missing");
-			goto out;
-		}
-	} else if (step != SQLITE_DONE) {
+	if (step != SQLITE_ROW) {
 		terra_db_err(db, e, "read carry balance");
+		goto out;
+	}
+	seq = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (terra_entries_get(db, &seq, 1, 1, payload_fn, &x, e))
+		goto out;
+	v = json_string_value(json_object_get(x.payload, "carry_out"));
+	if (!v || terra_money_parse(v, 1, carry, &sub) < 0 || *carry < 0) {
+		terra_err_set(e, TERRA_E_VERIFY, "entry %lld: settlement carry_out: %s",
+		              (long long)seq, v ? sub.msg : "missing");
 		goto out;
 	}
 	rc = 0;
 out:
+	json_decref(x.payload);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -308,16 +329,24 @@ int terra_settle_summary(sqlite3 *db, int64_t *count, char last[64], terra_err *
 	return 0;
 }
 
-int terra_settle_each_period(sqlite3 *db, terra_settle_period_fn fn, void *ctx, terra_err *e)
+int terra_settle_each_row(sqlite3 *db, terra_settle_row_fn fn, void *ctx, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
+	terra_settle_row r;
 	int rc, ret = -1;
 
-	if (terra_db_prepare(db, "SELECT period FROM settlements", &st, e) < 0)
+	if (terra_db_prepare(db,
+	                     "SELECT period, entry_seq, inputs_digest FROM settlements"
+	                     " ORDER BY entry_seq",
+	                     &st, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), e) < 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.period = (const char *)sqlite3_column_text(st, 0);
+		r.entry_seq = sqlite3_column_int64(st, 1);
+		r.inputs_digest = (const char *)sqlite3_column_text(st, 2);
+		if (fn(ctx, &r, e) < 0)
 			goto out;
+	}
 	if (rc != SQLITE_DONE) {
 		terra_db_err(db, e, "settled periods");
 		goto out;
@@ -328,27 +357,55 @@ out:
 	return ret;
 }
 
+static int seq_fn(void *ctx, const terra_settle_row *r, terra_err *e)
+{
+	struct terra_settle_seqs *s = ctx;
+	int64_t *more;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		if (!(more = realloc(s->seq, s->cap * sizeof *more)))
+			return terra_err_sys(e, "settled periods");
+		s->seq = more;
+	}
+	s->seq[s->n++] = r->entry_seq;
+	return 0;
+}
+
+int terra_settle_seqs_load(sqlite3 *db, terra_settle_seqs *s, terra_err *e)
+{
+	memset(s, 0, sizeof *s);
+	if (terra_settle_each_row(db, seq_fn, s, e) < 0) {
+		free(s->seq);
+		memset(s, 0, sizeof *s);
+		return -1;
+	}
+	return 0;
+}
+
+struct each_payload {
+	terra_settle_payload_fn fn;
+	void *ctx;
+};
+
+static int each_payload_fn(void *ctx, const terra_entry *en, terra_err *e)
+{
+	struct each_payload *x = ctx;
+
+	/* a row whose entry is missing is no settlement (terra-ledger verify says so) */
+	return en->kind ? x->fn(x->ctx, en->payload, e) : 0;
+}
+
 int terra_settle_each_payload(sqlite3 *db, terra_settle_payload_fn fn, void *ctx, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
+	struct each_payload x = {fn, ctx};
+	terra_settle_seqs s;
+	int ret;
 
-	if (terra_db_prepare(
-	        db,
-	        "SELECT e.payload FROM settlements s JOIN entries e ON e.seq = s.entry_seq"
-	        " ORDER BY e.seq",
-	        &st, e) < 0)
+	if (terra_settle_seqs_load(db, &s, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), e) < 0)
-			goto out;
-	if (rc != SQLITE_DONE) {
-		terra_db_err(db, e, "read settlements");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
+	ret = terra_entries_get(db, s.seq, s.n, 1, each_payload_fn, &x, e) ? -1 : 0;
+	free(s.seq);
 	return ret;
 }
 

@@ -56,9 +56,21 @@ int terra_settle_snapshot_load(sqlite3 *db, const char *digest, void **body, siz
 /* How many periods are settled, and the end (as stored) of the latest one;
  * last gets "" when none is. */
 int terra_settle_summary(sqlite3 *db, int64_t *count, char last[64], terra_err *e);
-/* Each settled period as stored, in no particular order. */
-typedef int (*terra_settle_period_fn)(void *ctx, const char *period, terra_err *e);
-int terra_settle_each_period(sqlite3 *db, terra_settle_period_fn fn, void *ctx, terra_err *e);
+/* Each settlements row, in ledger order (entry seq); the strings live
+ * until fn returns. */
+typedef struct terra_settle_row {
+	const char *period, *inputs_digest;
+	int64_t entry_seq;
+} terra_settle_row;
+typedef int (*terra_settle_row_fn)(void *ctx, const terra_settle_row *r, terra_err *e);
+int terra_settle_each_row(sqlite3 *db, terra_settle_row_fn fn, void *ctx, terra_err *e);
+/* The entry seqs of the settlements rows, in ledger order: seq[0..n-1],
+ * malloc'd (the caller frees seq). */
+typedef struct terra_settle_seqs {
+	int64_t *seq;
+	size_t n, cap;
+} terra_settle_seqs;
+int terra_settle_seqs_load(sqlite3 *db, terra_settle_seqs *s, terra_err *e);
 /* Each settlement's payload text, in ledger order (entry seq). */
 typedef int (*terra_settle_payload_fn)(void *ctx, const char *payload, terra_err *e);
 int terra_settle_each_payload(sqlite3 *db, terra_settle_payload_fn fn, void *ctx, terra_err *e);

@@ -29,6 +29,7 @@ struct acc {
 	uint32_t unit, period; /* unit: the slot */
 	int64_t busy, work, records, first, last;
 	int64_t proven[3], kernel_us, backed;
+	int64_t replicated_us, replica_records[3];
 	terra_tally_nonces *nonces;
 	size_t nnonces, capnonces;
 	int overflow;
@@ -345,8 +346,17 @@ int terra_tally_count(terra_tally *m, const terra_usage_verdict *it, uint32_t sl
 		add(a, &a->proven[it->workload],
 		    terra_meter_part(p->proven, start, end, m->from, m->every, c));
 		add(a, &a->backed, terra_meter_part(p->backed, start, end, m->from, m->every, c));
-		if (it->workload == TERRA_WL_KERNEL)
-			add(a, &a->kernel_us, busy);
+		if (it->workload == TERRA_WL_KERNEL) {
+			int64_t rep =
+			    terra_meter_part(p->replicated, start, end, m->from, m->every, c);
+
+			add(a, &a->kernel_us,
+			    terra_meter_part(p->busy - p->replicated, start, end, m->from, m->every,
+			                     c));
+			add(a, &a->replicated_us, rep);
+		}
+		if (p->replica > 0 && p->replica <= 3)
+			a->replica_records[p->replica - 1]++;
 		if (!a->records || it->seq < a->first)
 			a->first = it->seq;
 		if (!a->records || it->seq > a->last)
@@ -439,6 +449,8 @@ void terra_tally_cell_at(const terra_tally *t, size_t i, terra_tally_cell *c)
 	c->last = a->last;
 	memcpy(c->proven, a->proven, sizeof c->proven);
 	c->kernel_us = a->kernel_us;
+	c->replicated_us = a->replicated_us;
+	memcpy(c->replica_records, a->replica_records, sizeof c->replica_records);
 	c->backed = a->backed;
 	c->overflow = a->overflow;
 	tree_root(a, c->root);

@@ -41,9 +41,12 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *u, int64_t *other
 int terra_tally_seq_peek(const terra_tally *t, const terra_usage_verdict *u, int64_t *other);
 
 /* What a part of a record brings: its busy time, claimed work, proven work
- * and the busy time its evidence backs. */
+ * and the busy time its evidence backs; for a kernel record, the busy time
+ * its agreeing replicas credit (lib/replica.h) and what the record is to its
+ * replicated job (enum terra_replica_class; 0: not replicated). */
 typedef struct terra_tally_part {
-	int64_t busy, work, proven, backed;
+	int64_t busy, work, proven, backed, replicated;
+	int replica;
 } terra_tally_part;
 /*
  * Adds the part [start, end) of a placed record, with what it has there (p),
@@ -66,9 +69,12 @@ typedef struct terra_tally_cell {
 	int64_t period;
 	int64_t busy, work, records, first, last;
 	int64_t proven[3]; /* by enum terra_workload: what the evidence proves, split like busy */
-	int64_t kernel_us; /* busy time of kernel records */
-	int64_t backed;    /* busy time the evidence backs */
-	int overflow;      /* a sum overflowed int64 */
+	int64_t kernel_us; /* busy time of kernel records not credited as replicated */
+	int64_t replicated_us; /* busy time credited by agreeing replicas */
+	/* records of replicated kernel jobs: credited, dissenting, unmatched */
+	int64_t replica_records[3];
+	int64_t backed; /* busy time the evidence backs */
+	int overflow;   /* a sum overflowed int64 */
 	uint8_t root[TERRA_HASH_BYTES];
 	const terra_tally_nonces *nonces; /* sorted by id then lo, adjacent ranges joined */
 	size_t nnonces;

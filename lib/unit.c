@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include "db.h"
+#include "entries.h"
 #include "hex.h"
 #include "record.h"
 
@@ -107,113 +108,63 @@ void terra_unit_free(terra_unit *u)
 	u->record = NULL;
 }
 
-/* The payload of the latest unit, transfer or retire entry of each unit,
- * by unit id: what its units row must hold. */
+/* The payload of the latest version of each unit, by unit id: what its
+ * units row must hold. */
+static int latest_fn(void *ctx, const terra_entry *en, terra_err *e)
+{
+	json_t *latest = ctx;
+	const char *id;
+	json_t *rec = en->payload ? json_loads(en->payload, 0, NULL) : NULL;
+
+	id = json_string_value(json_object_get(rec, "unit"));
+	if (json_object_set_new(latest, id ? id : "", json_string(en->payload ? en->payload : "")) <
+	    0) {
+		json_decref(rec);
+		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
+	}
+	json_decref(rec);
+	return 0;
+}
+
 static int ledger_latest(sqlite3 *db, json_t **latest, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	const char *id;
-	int rc = -1, step;
-
 	if (!(*latest = json_object()))
 		return terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
-	if (terra_db_prepare(db,
-	                     "SELECT json_extract(payload, '$.unit'), payload FROM entries"
-	                     " WHERE kind IN " TERRA_UNIT_KINDS_SQL " ORDER BY seq",
-	                     &st, e) < 0)
-		return -1;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		id = column_text(st, 0);
-		if (json_object_set_new(*latest, id, json_string(column_text(st, 1))) < 0) {
-			terra_err_set(e, TERRA_E_SYS, "list units: out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "list units");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return terra_entries_each_unit_version(db, NULL, latest_fn, *latest, e);
 }
 
-int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	json_t *all = json_array(), *rec;
-	int rc = -1, step;
+struct versions {
+	json_t *all;
+	const char *what;
+};
 
-	*records = NULL;
-	if (!all)
-		return terra_err_set(e, TERRA_E_SYS, "unit history: out of memory");
-	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN " TERRA_UNIT_KINDS_SQL
-	                     " ORDER BY seq",
-	                     &st, e) < 0)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
-			terra_err_set(e, TERRA_E_INPUT,
-			              "unit history: a ledger entry is not a record");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "unit history");
-		goto out;
-	}
-	*records = all;
-	all = NULL;
-	rc = 0;
-out:
-	json_decref(all);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int terra_unit_is_version_kind(const char *kind)
+static int version_fn(void *ctx, const terra_entry *en, terra_err *e)
 {
-	return !strcmp(kind, "unit") || !strcmp(kind, "transfer") || !strcmp(kind, "retire") ||
-	       !strcmp(kind, "rekey") || !strcmp(kind, "rescore");
+	struct versions *v = ctx;
+	json_t *rec = en->payload ? json_loads(en->payload, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	if (!json_is_object(rec) || json_array_append_new(v->all, rec) < 0) {
+		if (!json_is_object(rec))
+			json_decref(rec);
+		return terra_err_set(e, TERRA_E_INPUT, "%s: a ledger entry is not a record",
+		                     v->what);
+	}
+	return 0;
 }
 
 int terra_unit_versions(sqlite3 *db, const char *id, json_t **out, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *all = json_array(), *rec;
-	int rc = -1, step;
+	struct versions v = {json_array(), id ? "unit records" : "unit history"};
 
 	*out = NULL;
-	if (!all)
-		return terra_err_sys(e, "unit records");
-	if (terra_db_prepare(db,
-	                     "SELECT payload FROM entries WHERE kind IN " TERRA_UNIT_KINDS_SQL
-	                     " AND json_extract(payload, '$.unit') = ? ORDER BY seq",
-	                     &st, e) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		rec = json_loads(column_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(rec) || json_array_append_new(all, rec) < 0) {
-			terra_err_set(e, TERRA_E_INPUT,
-			              "unit records: a ledger entry is not a record");
-			goto out;
-		}
+	if (!v.all)
+		return terra_err_sys(e, "%s", v.what);
+	if (terra_entries_each_unit_version(db, id, version_fn, &v, e)) {
+		json_decref(v.all);
+		return -1;
 	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "unit records");
-		goto out;
-	}
-	*out = all;
-	all = NULL;
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	json_decref(all);
-	return rc;
+	*out = v.all;
+	return 0;
 }
 
 int terra_unit_record_check(const json_t *rec, terra_err *e)

@@ -15,16 +15,6 @@
 
 #define TERRA_UNIT_ID_HEX 33
 
-/*
- * The ledger entry kinds that are versions of a unit (lib/unitchain.h), as
- * an SQL list: one list for every query, so a new kind is not left out of
- * one of them (rescore once was). The view units_latest_entry (migration 8,
- * lib/db.c) spells the same list; a migration is never edited.
- */
-#define TERRA_UNIT_KINDS_SQL "('unit', 'transfer', 'retire', 'rekey', 'rescore')"
-/* 1 when an entry of this kind is a version of a unit (the list above). */
-int terra_unit_is_version_kind(const char *kind);
-
 typedef struct terra_unit {
 	char id[TERRA_UNIT_ID_HEX];
 	uint8_t owner[TERRA_PK_BYTES];
@@ -51,11 +41,10 @@ void terra_unit_free(terra_unit *u);
  * latest unit, transfer or retire entry of its unit in the ledger and carry
  * the signature terra_unit_record_check wants (TERRA_E_VERIFY otherwise). */
 int terra_unit_list(sqlite3 *db, json_t **records, terra_err *e);
-/* Every version of every unit (array): the payloads of the ledger's unit,
- * transfer and retire entries, in ledger order (terra-register history). */
-int terra_unit_history(sqlite3 *db, json_t **records, terra_err *e);
-/* The versions of unit id in the ledger (an array of records, in ledger
- * order; empty when it has none) into *out, the caller's. */
+/* The versions of unit id (NULL: of every unit) in the ledger, its entries
+ * of the kinds terra_entries_is_unit_version names (lib/entries.h): an
+ * array of records in ledger order (empty when there is none) into *out,
+ * the caller's. terra-register history lists them all. */
 int terra_unit_versions(sqlite3 *db, const char *id, json_t **out, terra_err *e);
 /* One unit record's own signature: by transferred_from when present, else
  * by its owner, whose key and fingerprint then give its unit id. */

@@ -1,6 +1,7 @@
 #include "unitchain.h"
 
 #include "db.h"
+#include "entries.h"
 #include "hex.h"
 #include "key.h"
 #include "record.h"
@@ -282,72 +283,47 @@ const char *terra_unitchain_owner_at(const json_t *versions, int64_t t, int *ret
 
 /* ---- the units table against the ledger -------------------------------- */
 
-/* Walks the unit entries: the chain of each unit; *latest maps unit id to
- * {"rec": latest version, "seq": its entry}. */
-static int ledger_chains(sqlite3 *db, json_t *latest, terra_err *e)
+/* One unit entry: the next link of its unit's chain; latest (the ctx)
+ * maps unit id to {"rec": latest version, "seq": its entry}. */
+static int chain_fn(void *ctx, const terra_entry *en, terra_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1, step;
+	json_t *latest = ctx, *prev, *slot;
+	int64_t seq = en->seq, at;
+	const char *kind = en->kind;
+	json_t *rec = en->payload ? json_loads(en->payload, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(rec, "unit"));
 
-	if (terra_db_prepare(db,
-	                     "SELECT seq, kind, payload, created_at FROM entries WHERE kind IN"
-	                     " " TERRA_UNIT_KINDS_SQL " ORDER BY seq",
-	                     &st, e) < 0)
-		return -1;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0), at;
-		const char *kind = (const char *)sqlite3_column_text(st, 1);
-		const char *text = (const char *)sqlite3_column_text(st, 2);
-		const char *created = (const char *)sqlite3_column_text(st, 3);
-		json_t *rec = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
-		json_t *prev, *slot;
-		const char *id = json_string_value(json_object_get(rec, "unit"));
-
-		if (!rec || !id || !created || terra_time_parse(created, &at, e) < 0) {
-			json_decref(rec);
-			terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": bad unit record", seq);
-			goto out;
-		}
-		prev = json_object_get(json_object_get(latest, id), "rec");
-		if (!strcmp(kind, "unit")       ? prev != NULL
-		    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
-		    : !strcmp(kind, "rekey")    ? !prev || same_field(prev, rec, "unit_pub")
-		    : !strcmp(kind, "rescore")
-		        ? !json_object_get(rec, "rescored_from")
-		        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
-			json_decref(rec);
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": unit '%s': not a %s of the unit", seq, id,
-			              !strcmp(kind, "unit") ? "first registration" : kind);
-			goto out;
-		}
-		if (prev && strcmp(kind, "rekey") && !same_field(prev, rec, "unit_pub")) {
-			json_decref(rec);
-			terra_err_set(e, TERRA_E_VERIFY,
-			              "entry %" PRId64 ": unit '%s': a new unit key in a %s entry",
-			              seq, id, kind);
-			goto out;
-		}
-		if (terra_unitchain_next(prev, rec, at, e) < 0) {
-			json_decref(rec);
-			e->kind = TERRA_E_VERIFY;
-			terra_err_wrap(e, "entry %" PRId64 ": unit '%s'", seq, id);
-			goto out;
-		}
-		slot = json_pack("{s:o,s:I}", "rec", rec, "seq", (json_int_t)seq);
-		if (!slot || json_object_set_new(latest, id, slot) < 0) {
-			terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
-			goto out;
-		}
+	if (!rec || !id || !en->created_at || terra_time_parse(en->created_at, &at, e) < 0) {
+		json_decref(rec);
+		return terra_err_set(e, TERRA_E_VERIFY, "entry %" PRId64 ": bad unit record", seq);
 	}
-	if (step != SQLITE_DONE) {
-		terra_db_err(db, e, "verify units");
-		goto out;
+	prev = json_object_get(json_object_get(latest, id), "rec");
+	if (!strcmp(kind, "unit")       ? prev != NULL
+	    : !strcmp(kind, "transfer") ? !json_object_get(rec, "transferred_from")
+	    : !strcmp(kind, "rekey")    ? !prev || same_field(prev, rec, "unit_pub")
+	    : !strcmp(kind, "rescore")
+	        ? !json_object_get(rec, "rescored_from")
+	        : strcmp(json_string_value(json_object_get(rec, "state")), "retired")) {
+		json_decref(rec);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": unit '%s': not a %s of the unit", seq, id,
+		                     !strcmp(kind, "unit") ? "first registration" : kind);
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	if (prev && strcmp(kind, "rekey") && !same_field(prev, rec, "unit_pub")) {
+		json_decref(rec);
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "entry %" PRId64 ": unit '%s': a new unit key in a %s entry",
+		                     seq, id, kind);
+	}
+	if (terra_unitchain_next(prev, rec, at, e) < 0) {
+		json_decref(rec);
+		e->kind = TERRA_E_VERIFY;
+		return terra_err_wrap(e, "entry %" PRId64 ": unit '%s'", seq, id);
+	}
+	slot = json_pack("{s:o,s:I}", "rec", rec, "seq", (json_int_t)seq);
+	if (!slot || json_object_set_new(latest, id, slot) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
+	return 0;
 }
 
 /* The name of the first column of a units row that is not what rec says. */
@@ -455,7 +431,10 @@ int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
 
 	if (!latest)
 		return terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
-	rc = ledger_chains(db, latest, e) < 0 || rows_match(db, latest, e) < 0 ? -1 : 0;
+	rc = terra_entries_each_unit_version(db, NULL, chain_fn, latest, e) < 0 ||
+	             rows_match(db, latest, e) < 0
+	         ? -1
+	         : 0;
 	json_decref(latest);
 	return rc;
 }

@@ -265,6 +265,38 @@ static char *check_sgemm(const terra_usage_rules *r, const json_t *rec, terra_us
 	return NULL;
 }
 
+/*
+ * A kernel record's replica fields (terra-records(5), usage): evidence
+ * replicas (absent: 1) and, with more than 1, job_digest, and the record's
+ * result and final, which lib/replica.c compares across units. NULL or why.
+ */
+static char *check_kernel(const json_t *rec, terra_usage_verdict *it)
+{
+	const json_t *ev = json_object_get(rec, "evidence"), *fin = json_object_get(rec, "final");
+	int64_t n = 1;
+	terra_err e;
+
+	it->replicas = 1;
+	if (!json_is_object(ev) || !json_object_get(ev, "replicas"))
+		return NULL;
+	if (terra_rec_int(ev, "replicas", &n, &e) < 0)
+		return terra_msgf("usage record: evidence: %s", e.msg);
+	if (n < 1 || n > TERRA_REPLICAS_MAX)
+		return terra_msgf("usage record: evidence: field 'replicas' must be 1 to %d",
+		                  TERRA_REPLICAS_MAX);
+	it->replicas = (int)n;
+	if (n == 1)
+		return NULL;
+	if (terra_rec_hex(ev, "job_digest", it->job_digest, sizeof it->job_digest, &e) < 0)
+		return terra_msgf("usage record: evidence: %s", e.msg);
+	if (terra_rec_hex(rec, "result", it->result, sizeof it->result, &e) < 0)
+		return terra_msgf("usage record: %s", e.msg);
+	if (!json_is_boolean(fin))
+		return terra_msgf("usage record: field 'final' must be a boolean");
+	it->final = json_is_true(fin);
+	return NULL;
+}
+
 static int blank(const char *s, size_t n)
 {
 	size_t i;
@@ -394,6 +426,8 @@ static void check_line(const terra_usage_rules *r, const char *line, size_t len,
 		                 (long long)it->busy, unit_id);
 		goto out;
 	}
+	if (wl == TERRA_WL_KERNEL && (why = check_kernel(rec, it)))
+		goto out;
 	if (!strcmp(workload, "sgemm") && (why = check_sgemm(r, rec, it))) {
 		char *w = terra_msgf("usage record: %s", why);
 
@@ -470,6 +504,21 @@ static int sha256d_written(const char *line, const terra_canon_member *evm, terr
 	ev->shares = sc->nonces;
 	ev->nshares = (size_t)n;
 	return 0;
+}
+
+/* Whether a kernel record's evidence (in written form) names replicas; one
+ * that cannot be read is left to check_line too. */
+static int replicated(const char *line, const terra_canon_member *evm)
+{
+	terra_canon_member f[TERRA_CANON_MEMBERS];
+	int nf;
+
+	if (!evm)
+		return 0;
+	if (evm->kind != TERRA_CANON_OBJECT ||
+	    (nf = terra_canon_split(line + evm->val, evm->val_len, f, TERRA_CANON_MEMBERS)) < 0)
+		return 1;
+	return terra_canon_find(line + evm->val, f, (size_t)nf, "replicas") != NULL;
 }
 
 /*
@@ -559,9 +608,12 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	if (wl == TERRA_WL_SHA256D && (terra_canon_str(line, jobm, job, sizeof job) < 0 ||
 	                               sha256d_written(line, evidence, &ev, sc) < 0))
 		return 0;
-	/* sgemm evidence is checked on the tree, by check_line. */
-	if (wl == TERRA_WL_SGEMM)
+	/* sgemm evidence is checked on the tree, by check_line; so are a kernel
+	 * record's replica fields (check_kernel), when it has any. */
+	if (wl == TERRA_WL_SGEMM || (wl == TERRA_WL_KERNEL && replicated(line, evidence)))
 		return 0;
+	if (wl == TERRA_WL_KERNEL)
+		it->replicas = 1;
 	if (credit(r, id, job, it, &ev, &why) < 0) {
 		free(why);
 		return 0;

@@ -88,6 +88,10 @@ typedef struct terra_usage_verdict {
 	int has_nonces;
 	uint8_t header_id[32];
 	int64_t nonce_lo, nonce_hi, ntime;
+	/* kernel: the replicas its job asked for (1: not replicated); with more,
+	 * the job's digest, the record's result and whether it is the job's last */
+	int replicas, final;
+	uint8_t job_digest[32], result[32];
 } terra_usage_verdict;
 
 /* Room one thread's checks reuse from line to line. */

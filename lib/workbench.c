@@ -164,7 +164,8 @@ int terra_workbench_probe(void *arg, cl_context ctx, cl_command_queue q, cl_devi
 	if (terra_workbench_run(ctx, q, dev, &o, &w, e) < 0)
 		return -1;
 	if (json_object_set_new(bench, "sgemm_mflops", json_integer(w.sgemm_mflops)) < 0 ||
-	    json_object_set_new(bench, "sha256d_khps", json_integer(w.sha256d_khps)) < 0)
+	    json_object_set_new(bench, "sha256d_khps", json_integer(w.sha256d_khps)) < 0 ||
+	    json_object_set_new(bench, "samples", json_integer(o.samples)) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "workbench: out of memory");
 	return 0;
 }

@@ -3,6 +3,7 @@
 # nothing is missing, so every make can run it.
 #   sh mk/deps.sh build   what building and running need (make, install, demo)
 #   sh mk/deps.sh test    that and what the tests, fuzz and bench need
+#   sh mk/deps.sh bench   that and the peers only make bench runs
 set -u
 # Build: compiler, headers and pkg-config files; pocl-opencl-icd is the
 # OpenCL device every machine has (the demo runs on it); libjs-chart.js is
@@ -22,11 +23,15 @@ libhwloc-dev ocl-icd-opencl-dev opencl-headers libsmartcols-dev pocl-opencl-icd 
 test="perl python3 python3-nacl mandoc jq sqlite3 hledger valgrind clang libclang-rt-14-dev
 clinfo hwloc golang-go golang-golang-x-mod-dev slurmctld slurmd munge prometheus
 prometheus-node-exporter chromium clang-format"
+# Bench only: libopenblas-dev is the CPU's own BLAS, the peer of terra's
+# sgemm on the CPU device (bench/sgemm.sh); no test needs it.
+bench="libopenblas-dev"
 case ${1:-build} in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;
+bench) pkgs="$build $test $bench" ;;
 *)
-	echo "usage: sh mk/deps.sh [build|test]" >&2
+	echo "usage: sh mk/deps.sh [build|test|bench]" >&2
 	exit 2
 	;;
 esac

@@ -79,7 +79,8 @@ unchanged "A. restored"
 RS=$tmp/rescore
 quiet terra-register -H "$RS" init
 jq -c '.bench.sgemm_mflops = 100000' "$dev/pocl-cpu.ndjson" >"$tmp/rs1.ndjson"
-jq -c '.bench.sgemm_mflops = 200000' "$dev/pocl-cpu.ndjson" >"$tmp/rs2.ndjson"
+jq -c '.bench.sgemm_mflops = 200000 | .bench.mode = "full" | .bench.host_others_pct = 0' \
+	"$dev/pocl-cpu.ndjson" >"$tmp/rs2.ndjson"
 quiet terra-register -H "$RS" "$tmp/rs1.ndjson" >/dev/null
 quiet terra-register -H "$RS" "$tmp/rs2.ndjson" >"$tmp/rs.unit"
 rsunit=$(jq -r .unit "$tmp/rs.unit")

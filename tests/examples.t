@@ -275,9 +275,11 @@ like "$(grep "^terra_unit_health{unit=\"$punit\",status=\"ok\"}" \
 # move by more than the baseline check's 20% (terra-probe(1), Score), which
 # would make the runs below degraded by the load, not by the device. So
 # the unit is rescored to a baseline of 1 (the probe's own record, its
-# workload figures set to 1): what follows checks that the lines run and
-# register, not the host's load.
-jq -c 'if .type == "device" and .bench then .bench.sgemm_mflops = 1 | .bench.sha256d_khps = 1 else . end' \
+# workload figures set to 1, as a full probe's on a quiet host: a quick one
+# never rescores): what follows checks that the lines run and register, not
+# the host's load.
+jq -c 'if .type == "device" and .bench then .bench.sgemm_mflops = 1 | .bench.sha256d_khps = 1
+	| .bench.mode = "full" | .bench.host_others_pct = 0 else . end' \
 	"$pv/devices.ndjson" >"$tmp/pv-low.ndjson"
 quiet terra-register -H "$pv/home" -q "$tmp/pv-low.ndjson" >/dev/null
 is "$(terra-register -H "$pv/home" list -o json | jq -r --arg u "$punit" 'select(.unit == $u) | .score')" 1 \

@@ -4,7 +4,8 @@
 # --textfile is written whole under its .prom name; and a real
 # node_exporter (textfile collector) and Prometheus server, started here on
 # free loopback ports and stopped by pid at exit, serve a balance back
-# through Prometheus's query API equal to terra-ledger's.
+# through Prometheus's query API equal to terra-ledger's. Also the verified
+# rate terra-register list and show give with --meter.
 . "$(dirname "$0")/setup"
 . "$top/tests/tools/dashhome.sh"
 dash_home 2
@@ -169,9 +170,82 @@ else
 fi
 stop_daemons
 
+# Each unit's verified rate beside its score (terra-register list and show
+# --meter): the weight of its newest 24 meter records over their busy time,
+# recomputed here from the records. Kernel work weighed by time
+# (--pay-kernel-time) weighs the score times the busy time, so the rate is
+# the score; usage whose evidence proved less would show less.
+meter=$tmp/dash/meter.ndjson
+ok "terra-register list --meter" sh -c 'terra-register list -o csv --meter "$1" >"$2"' - "$meter" "$tmp/rate.csv"
+want=$($py - "$meter" <<'PY'
+import json, sys
+per = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    per.setdefault(r["unit"], []).append((r["start"], r["busy_us"], r["weight"]))
+for u in sorted(per):
+    recs = sorted(per[u], reverse=True)[:24]
+    print(u, sum(w for _, _, w in recs) // sum(b for _, b, _ in recs), len(recs))
+PY
+)
+got=$($py -c 'import csv, sys
+for r in sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: r["unit"]):
+    print(r["unit"], r["verified_mflops"], r["verified_records"])' "$tmp/rate.csv")
+is "$got" "$want" "each unit's verified MFLOPS over its newest 24 meter records, as recomputed"
+is "$($py -c 'import csv, sys
+print(all(r["verified_mflops"] == r["score"] for r in csv.DictReader(open(sys.argv[1]))))' "$tmp/rate.csv")" True \
+	"... beside its score: kernel time weighed by the score, the same figure"
+like "$(COLUMNS=200 terra-register -o table --meter "$meter" show "$gpu1")" "SCORE +VERIFIED_MFLOPS +VERIFIED_RECORDS" \
+	"show --meter: the verified rate beside the score"
+like "$(terra-register -o table show "$gpu1")" "^[^v]*$" "... and without --meter, no rate columns"
+# A unit that claims 100 GFLOPS and does half an hour of kernel work that
+# no evidence proves (weighed by nothing without --pay-kernel-time): its
+# verified rate, 0, stands beside its claim.
+C=$tmp/claim
+TERRA_HOME=$C terra-register init 2>/dev/null
+jq -c '.bench.sgemm_mflops = 100000' "$fixtures/devices/pocl-cpu.ndjson" >"$tmp/claim-dev.ndjson"
+cu=$(TERRA_HOME=$C TERRA_NOW=2026-11-01T00:00:00Z terra-register "$tmp/claim-dev.ndjson" 2>/dev/null | jq -r .unit)
+echo '{"seq":1,"workload":"kernel","start":"2026-11-01T00:00:00Z","end":"2026-11-01T01:00:00Z","busy_us":1800000000,"work":1000}' |
+	$py "$top/tests/tools/mkusage.py" -k "$C/units/$cu.key" -u "$cu" --stdin >"$tmp/claim-usage.ndjson"
+TERRA_HOME=$C TERRA_NOW=2026-11-01T01:05:00Z terra-meter --from 2026-11-01T00:00:00Z \
+	--to 2026-11-01T01:00:00Z --every PT1H "$tmp/claim-usage.ndjson" >"$tmp/claim-meter.ndjson" 2>/dev/null
+TERRA_HOME=$C TERRA_NOW=2026-11-01T01:05:00Z terra-settle --revenue 10 \
+	--holders "$fixtures/settle/holders.csv" "$tmp/claim-meter.ndjson" >/dev/null 2>&1
+is "$(TERRA_HOME=$C terra-register list -o csv --meter "$tmp/claim-meter.ndjson" | $py -c 'import csv, sys
+for r in csv.DictReader(sys.stdin):
+    print(r["score"], r["verified_mflops"], r["verified_records"])')" "100000 0 1" \
+	"a unit claiming 100000 MFLOPS whose half hour of work no evidence proves: verified 0 beside its score"
+sed -n 1p "$meter" | jq -c '.busy_us += 1' >"$tmp/bad-rate.ndjson"
+fails 1 "a meter record not this ledger's (its busy time raised): exit 1" \
+	sh -c 'terra-register list --meter "$1" >/dev/null 2>"$2"' - "$tmp/bad-rate.ndjson" "$tmp/rate.err"
+like "$(cat "$tmp/rate.err")" "bad-rate.ndjson:1: meter record: not signed by this home's owner" "... naming file and line"
+ok "terra-ledger metrics --meter" sh -c 'terra-ledger metrics --no-verify --meter "$1" >"$2"' - "$meter" "$tmp/rate.prom"
+if have promtool; then
+	ok "promtool check metrics: terra-ledger metrics --meter" lint "$tmp/rate.prom"
+else
+	skip "promtool check metrics: terra-ledger metrics --meter" "promtool not installed (prometheus)"
+fi
+is "$(metric "$tmp/rate.prom" "terra_unit_verified_flops{unit=\"$gpu1\"}")" \
+	"$(awk -F, -v u="$gpu1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "verified_mflops") c = i } $1 == u { print $c "000000" }' "$tmp/rate.csv")" \
+	"terra_unit_verified_flops: list's verified_mflops in FLOP/s"
+is "$(metric "$tmp/m.prom" "terra_unit_verified_flops{unit=\"$gpu1\"}")" "" "... absent without --meter"
+fails 2 "--meter is for list and show only" sh -c 'terra-register --meter "$1" history 2>/dev/null' - "$meter"
+
 # A tampered ledger: the metrics say it did not verify (the alert's signal).
 sqlite3 "$TERRA_HOME/terra.db" "DROP TRIGGER entries_no_update;
 	UPDATE entries SET created_at = '2020-01-01T00:00:00.000000Z' WHERE seq = 3"
 terra-ledger metrics >"$tmp/t.prom"
 is "$(metric "$tmp/t.prom" terra_ledger_verified)" 0 "a tampered ledger: terra_ledger_verified 0"
+
+# A settlement row whose payload is not a record: the metrics stop, naming
+# the entry (terra-ledger verify finds the rest), and write no textfile.
+s=$(sqlite3 "$TERRA_HOME/terra.db" "SELECT max(seq) FROM entries WHERE kind = 'settlement'")
+sqlite3 "$TERRA_HOME/terra.db" "UPDATE entries SET payload = 'garbage' WHERE seq = $s"
+mkdir "$tmp/notjson"
+fails 3 "a settlement payload that is not JSON: metrics fail as a verification" sh -c \
+	'terra-ledger metrics --textfile "$1" 2>"$2"' - "$tmp/notjson" "$tmp/notjson.err"
+is "$(errs "$tmp/notjson.err")" \
+	"terra-ledger: entry $s: payload is not a JSON object; run 'terra-ledger verify'" \
+	"... naming the entry"
+is "$(ls -A "$tmp/notjson")" "" "... and no textfile"
 done_testing

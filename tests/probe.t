@@ -51,6 +51,10 @@ is "$(field '[.bench.sgemm_mflops,.bench.sha256d_khps] | map(type == "number" an
 # figures): at least 1 GFLOPS and 100 kH/s, below 10 TFLOPS and 10 GH/s.
 is "$(field '[.bench.sgemm_mflops > 1000, .bench.sgemm_mflops < 10000000, .bench.sha256d_khps > 100, .bench.sha256d_khps < 10000000] | all' "$tmp/dev0")" \
 	true "device: sgemm and sha256d figures in a CPU's range"
+is "$(field '[.bench.mode, .bench.samples, (.bench.host_others_pct | type)] | map(tostring) | join(" ")' "$tmp/dev0")" \
+	"quick 7 number" "device: how the figures were taken: a quick probe, 7 samples, the host's load"
+is "$(field '.bench.host_others_pct >= 0 and .bench.host_others_pct <= 100' "$tmp/dev0")" true \
+	"device: others' share of the host's CPUs a percentage"
 is "$(field '.health.status' "$tmp/dev0")" ok "device: healthy"
 is "$(field '[.health.checks[] | .name + "=" + .status] | join(" ")' "$tmp/dev0")" \
 	"known-answer=ok memory=ok baseline=skip" "device: known-answer and memory checks pass"
@@ -180,22 +184,84 @@ is "$rc" 0 "fp32 halved (24949 of 49959), the workloads faster: not degraded, ex
 is "$(jq -r 'select(.type == "device") | .health.checks[-1] | .name + " " + .status + ": " + .detail' "$tmp/o")" \
 	"baseline ok: sgemm_mflops 63556 of 26555 (239%), sha256d_khps 24889 of 13229 (188%)" \
 	"... the baseline check gives the workloads' figures"
+# b is a quick probe (recorded before probes said how they were taken): a
+# quick probe never rescores, however far its figures move.
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub")" 26555 "a quick probe's figures do not rescore the unit"
+is "$(grep -v TERRA_NOW "$tmp/e")" "terra-register: $tmp/o:2: device already registered as unit $(jq -r 'select(.type == "unit") | .unit' "$tmp/ub")" \
+	"... and nothing is said about it (cron's quick probes would mail)"
+is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" unit "... no rescore entry"
+# The same figures as a full probe's, replayed with the share of the host's
+# CPUs other programs took while the workloads were measured.
+asfull() { # asfull OTHERS IN OUT: IN's device measured by a full probe, others OTHERS%
+	jq -c --argjson o "$1" 'if .type == "probe-device" then .bench.mode = "full" | .bench.samples = 15
+		| .bench.host_others_pct = $o else . end' "$2" >"$3"
+}
+asfull 40 "$fx/pocl-load-b.ndjson" "$tmp/b-busy.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-busy.ndjson"
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub")" 26555 "a full probe while others took 40% of the CPUs: not rescored"
+like "$(cat "$tmp/e")" "its new benchmark is not taken: the host was not quiet: other programs took 40% of its CPUs \\(under 5% rescores\\)" \
+	"... and says why"
+asfull 5 "$fx/pocl-load-b.ndjson" "$tmp/b-5.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-5.ndjson"
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub")" 26555 "... nor at 5%, the edge"
+jq -c 'if .type == "probe-device" then .bench.mode = "full" else . end' "$fx/pocl-load-b.ndjson" >"$tmp/b-unknown.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-unknown.ndjson"
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub")" 26555 "a full probe that did not measure the host's load: not rescored"
+like "$(cat "$tmp/e")" "not taken: the probe did not measure the host's load" "... and says why"
+is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" unit "... still no rescore entry"
+asfull 4 "$fx/pocl-load-b.ndjson" "$tmp/b-quiet.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-quiet.ndjson"
+is "$(jq -r 'select(.type == "device") | [.bench.mode, .bench.host_others_pct] | map(tostring) | join(" ")' "$tmp/o")" "full 4" \
+	"a replay gives the recording's mode and load"
 run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
 is "$(jq -r 'select(.type == "unit") | [.score, .rescored_from] | map(tostring) | join(" ")' "$tmp/ub")" "63556 26555" \
-	"terra-probe | terra-register with the new benchmark rescores the unit"
+	"a full probe on a quiet host (others 4%), 139% up: rescores the unit"
 like "$(cat "$tmp/e")" "unit [0-9a-f]{32} rescored: score 63556 \\(was 26555\\)" "... and says so"
 is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT kind FROM entries ORDER BY seq DESC LIMIT 1")" rescore \
 	"... a rescore entry in the ledger"
 is "$(terra-register -o json list | jq -r .score)" 63556 "... the unit's score in the registry"
+is "$(jq -r 'select(.type == "unit") | [.bench.mode, .bench.host_others_pct] | map(tostring) | join(" ")' "$tmp/ub")" "full 4" \
+	"... its bench says how it was taken"
 fails 0 "... and the ledger verifies" sh -c 'terra-ledger verify >/dev/null 2>&1'
 # Now a is slower than the new baseline: degraded, and not taken as the baseline.
 run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/pocl-load-a.ndjson"
 is "$rc" 1 "a degraded device: exits 1"
 is "$(cat "$tmp/e")" "terra-probe: device 0 (pthread-skylake-avx512-AMD EPYC): degraded: baseline: sgemm_mflops 26555 of 63556 (41%), sha256d_khps 13229 of 24889 (53%): below 80% of the registered baseline" \
 	"a degraded device: named on stderr with its figures against the baseline"
+asfull 0 "$fx/pocl-load-a.ndjson" "$tmp/a-quiet.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/a-quiet.ndjson"
+is "$rc" 1 "... a full probe on a quiet host (others 0%) finds it degraded too"
 run "$tmp/u" "$tmp/e" terra-register "$tmp/o"
 is "$(jq -r 'select(.type == "unit") | .score' "$tmp/u")" 63556 "terra-register keeps the score of a unit a probe found degraded"
 like "$(cat "$tmp/e")" "its new benchmark is not taken: the probe found the device degraded" "... and says why"
+# The same slow figures from a probe that saw others take 37% of the host's
+# CPUs: a CPU device shares them, so it is busy, not degraded.
+jq -c 'if .type == "probe-device" then .bench.mode = "quick" | .bench.host_others_pct = 37 else . end' \
+	"$fx/pocl-load-a.ndjson" >"$tmp/a-busy.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/a-busy.ndjson"
+is "$rc" 0 "the figures under 80% on a loaded host (others 37%): exit 0"
+is "$(cat "$tmp/e")" "" "... nothing on stderr"
+is "$(jq -r 'select(.type == "device") | .health.status + " " + .health.checks[-1].status' "$tmp/o")" "busy skip" \
+	"... the device busy, not degraded: the baseline not judged"
+like "$(jq -r 'select(.type == "device") | .health.checks[-1].detail' "$tmp/o")" \
+	"sgemm_mflops 26555 of 63556 \\(41%\\).*not judged: other programs took 37% of the host's CPUs" "... saying why"
+run "$tmp/u" "$tmp/e" terra-register "$tmp/o"
+like "$(terra-register health "$(jq -r 'select(.type == "unit") | .unit' "$tmp/u")" | tail -n 1 | jq -r '.status + ": " + .reason')" \
+	"^busy: .*not judged: other programs took 37%" "... registered as a busy observation with the reason"
+# A GPU's figures are its kernels' device time, which the host's load does
+# not slow (and another user of the GPU is not seen through OpenCL): the
+# host's load does not excuse a GPU. (kind gpu: another fingerprint, a new unit.)
+gpu() { jq -c 'if .type == "probe-device" then .kind = "gpu" else . end' "$1" >"$2"; }
+gpu "$tmp/b-quiet.ndjson" "$tmp/b-gpu.ndjson"
+terra-probe --replay "$tmp/b-gpu.ndjson" | terra-register >/dev/null 2>&1
+gpu "$tmp/a-busy.ndjson" "$tmp/a-gpu.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/a-gpu.ndjson"
+is "$rc $(jq -r 'select(.type == "device") | .health.status + " " + .health.checks[-1].status' "$tmp/o")" "1 degraded fail" \
+	"a GPU's figures under 80% while others took 37% of the host's CPUs: degraded, exit 1"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$fx/pocl-load-a.ndjson" --bench none
 is "$rc" 0 "--bench none: no baseline to fall short of"
 rm -rf "$TERRA_HOME"
@@ -221,6 +287,10 @@ sed 's/"device":1,/"device":5,/' "$fx/h100x4.ndjson" >"$tmp/bad4.ndjson"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad4.ndjson"
 like "$(cat "$tmp/e")" "bad4.ndjson:5: probe-device record: device 5 out of order: expected 1" \
 	"devices of a platform come in order"
+jq -c 'if .type == "probe-device" then .bench.host_others_pct = 150 else . end' "$fx/pocl-load-a.ndjson" >"$tmp/bad5.ndjson"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/bad5.ndjson"
+is "$rc $(cat "$tmp/e")" "1 terra-probe: $tmp/bad5.ndjson:4: probe-device record: bench: field 'host_others_pct' must be 0 or more (0 to 100 for a percentage)" \
+	"a host load past 100% in a recording: file:line, exit 1"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/nonexistent.ndjson"
 is "$rc" 1 "a missing recording: exits 1"
 like "$(cat "$tmp/e")" "nonexistent.ndjson" "a missing recording: named"

@@ -55,6 +55,20 @@ sys.stdout.buffer.write(b"".join(lines[i] + b"\n" for i in (1, 2, 4, 5, 6, 7, 8,
 ok "--reject keeps the bad lines byte for byte (but the 2 MiB one)" cmp -s "$tmp/rejects" "$tmp/want-rejects"
 like "$err" "$in:4: line too long to copy to the reject file" "the 2 MiB line is said not to be kept"
 
+# How the bench was taken (terra-probe(1)): a mode other than full or
+# quick, a host load past 100%: refused by file and line, nothing stored.
+jq -c '.bench.mode = "turbo" | .fingerprint = "'"$(printf '%064x' 91)"'"' "$dev/pocl-cpu.ndjson" >"$tmp/how.ndjson"
+jq -c '.bench.mode = "full" | .bench.host_others_pct = 101 | .fingerprint = "'"$(printf '%064x' 92)"'"' \
+	"$dev/pocl-cpu.ndjson" >>"$tmp/how.ndjson"
+units=$(rows "SELECT count(*) FROM units")
+fails 1 "a bad bench mode or host load: exit 1" sh -c 'terra-register "$1" >/dev/null 2>"$2"' sh \
+	"$tmp/how.ndjson" "$tmp/err"
+like "$(cat "$tmp/err")" "how.ndjson:1: device record: bench: field 'mode' must be \"full\" or \"quick\"" \
+	"... a bad mode named with file:line"
+like "$(cat "$tmp/err")" "how.ndjson:2: device record: bench: field 'host_others_pct' must be 0 to 100" \
+	"... a host load past 100% named with file:line"
+is "$(rows "SELECT count(*) FROM units")" "$units" "... neither registered"
+
 # An empty file is valid, empty input.
 : >"$tmp/empty.ndjson"
 fails 0 "an empty file is not an error" sh -c 'terra-register "$1" >"$2" 2>"$3"' sh \

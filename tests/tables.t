@@ -74,4 +74,6 @@ sh "$tables" "$top" 2>"$tmp/real.err"
 st=$?
 set -e
 is "$st:$(cat "$tmp/real.err")" "0:" "the real tree passes"
+is "$(grep -c '^pending' "$top/lib/TABLES" || true)" 0 \
+	"... with no module left querying a table it does not own (issue 12)"
 done_testing

@@ -8,8 +8,12 @@
 #include "lib/out.h"
 #include "lib/unit.h"
 
+#define TERRA_REGISTER_MAX_METER 63
+
 struct opts {
 	const char *home;
+	const char *meter[TERRA_REGISTER_MAX_METER]; /* list, show: meter records */
+	int nmeter;
 	const char *reject;
 	enum terra_out out;
 	int out_set;

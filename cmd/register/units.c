@@ -8,6 +8,7 @@
 #include "lib/record.h"
 #include "lib/register.h"
 #include "lib/unit.h"
+#include "lib/unitrate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 static const char *const table_cols[] = {"unit",        "state",         "health",
                                          "device.kind", "device.name",   "device.pci_bus_id",
                                          "score",       "registered_at", NULL};
+/* With --meter: the verified rate beside the score. */
+static const char *const rate_table_cols[] = {
+    "unit",  "state",           "health",           "device.kind",   "device.name",
+    "score", "verified_mflops", "verified_records", "registered_at", NULL};
 static const char *const health_cols[] = {"checked_at", "status", "reason", NULL};
 static const char *const csv_cols[] = {"unit",
                                        "state",
@@ -33,6 +38,25 @@ static const char *const csv_cols[] = {"unit",
                                        "health",
                                        "health_at",
                                        NULL};
+static const char *const rate_csv_cols[] = {"unit",
+                                            "state",
+                                            "owner",
+                                            "unit_pub",
+                                            "fingerprint",
+                                            "device.host",
+                                            "device.platform",
+                                            "device.kind",
+                                            "device.name",
+                                            "device.pci_bus_id",
+                                            "device.global_mem_bytes",
+                                            "score",
+                                            "verified_mflops",
+                                            "verified_records",
+                                            "registered_at",
+                                            "updated_at",
+                                            "health",
+                                            "health_at",
+                                            NULL};
 
 void register_open_home(struct run *run, const struct opts *o, unsigned flags)
 {
@@ -60,10 +84,10 @@ int register_rows(struct run *run, const struct opts *o, const char *arg, int hi
 	char id[TERRA_UNIT_ID_HEX];
 	terra_unit u = {0};
 	terra_err e = {0};
-	json_t *rows = NULL;
+	json_t *rows = NULL, *rates = NULL;
 
 	register_open_home(run, o, TERRA_HOME_READONLY);
-	if (!arg && (history ? terra_unit_history(run->home.db, &rows, &e)
+	if (!arg && (history ? terra_unit_versions(run->home.db, NULL, &rows, &e)
 	                     : terra_unit_list(run->home.db, &rows, &e)) < 0)
 		terra_die_err(&e);
 	if (arg) {
@@ -76,11 +100,20 @@ int register_rows(struct run *run, const struct opts *o, const char *arg, int hi
 	}
 	if (mode != TERRA_OUT_JSON && terra_healthlog_annotate(run->home.db, rows, &e) < 0)
 		terra_die_err(&e);
-	if (terra_out_rows(stdout, mode, mode == TERRA_OUT_TABLE ? table_cols : csv_cols, rows,
-	                   &e) < 0)
+	if (o->nmeter) {
+		if (terra_unitrate_read(&run->home, o->meter, o->nmeter, &rates, terra_cli_report,
+		                        &run->status, &e) < 0 ||
+		    (mode != TERRA_OUT_JSON && terra_unitrate_annotate(rates, rows, &e) < 0))
+			terra_die_err(&e);
+		json_decref(rates);
+	}
+	if (terra_out_rows(stdout, mode,
+	                   mode == TERRA_OUT_TABLE ? (o->nmeter ? rate_table_cols : table_cols)
+	                                           : (o->nmeter ? rate_csv_cols : csv_cols),
+	                   rows, &e) < 0)
 		terra_die_err(&e);
 	json_decref(rows);
-	return TERRA_EXIT_OK;
+	return run->status;
 }
 
 /* health UNIT: its kept health observations, oldest first. */

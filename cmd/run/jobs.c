@@ -6,9 +6,36 @@
 #include "lib/job.h"
 #include "lib/stop.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
-/* A job record: checked, then handed to a unit. */
+/* A failed submit: warned, and counted unless the run is ending. */
+static void submit_failed(struct reading *rd, terra_err *e)
+{
+	/* A job left unstarted by -t or a signal is no failure. */
+	if (!terra_stop_requested())
+		terra_warn_err(e);
+	if (!terra_stop_requested() && e->kind != TERRA_E_STATE)
+		rd->failed++;
+}
+
+void run_submit_replicas(struct reading *rd, terra_job *job)
+{
+	int want = job->replicas;
+	size_t started = 0;
+	terra_err e;
+	char id[64];
+
+	snprintf(id, sizeof id, "%s", job->id);
+	if (terra_sched_submit_each(rd->s, job, (size_t)want, &started, &e) < 0)
+		submit_failed(rd, &e);
+	else if (started < (size_t)want)
+		terra_warnf("job '%s': %zu of its %d replicas run here; the other %zu must run on "
+		            "other units, of other owners, with the same job record",
+		            id, started, want, (size_t)want - started);
+}
+
+/* A job record: checked, then handed to a unit (to N units for N replicas). */
 static int submit(void *arg, json_t *rec, const char *where, terra_err *e)
 {
 	struct reading *rd = arg;
@@ -23,13 +50,12 @@ static int submit(void *arg, json_t *rec, const char *where, terra_err *e)
 		free(job);
 		return TERRA_FILTER_BAD;
 	}
-	if (terra_sched_submit(rd->s, job, e) < 0) {
-		/* A job left unstarted by -t or a signal is no failure. */
-		if (!terra_stop_requested())
-			terra_warn_err(e);
-		if (!terra_stop_requested() && e->kind != TERRA_E_STATE)
-			rd->failed++;
+	if (job->replicas > 1 && !job->unit[0]) {
+		run_submit_replicas(rd, job);
+		return 0;
 	}
+	if (terra_sched_submit(rd->s, job, e) < 0)
+		submit_failed(rd, e);
 	return 0;
 }
 

@@ -9,6 +9,9 @@ struct reading {
 	int failed;
 };
 
+/* A replicated kernel job (lib/job.h) on its N best distinct units here; when
+ * the home has fewer, says how many must run elsewhere. Takes job. */
+void run_submit_replicas(struct reading *rd, terra_job *job);
 /* The job records of every input, each handed to a unit; other records pass through. */
 void run_read_jobs(struct reading *rd, char **files, int nfiles);
 #endif

@@ -75,27 +75,44 @@ static void test_health(void)
 {
 	json_t *checks = json_array(), *bench, *base;
 	terra_err e = {0};
+	int busy = 0;
 
 	is_str(terra_health_status(checks), "ok", "no checks: ok");
 	base = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 1000, "mem_bw_mbps", 500,
 	                 "sgemm_mflops", 4000, "sha256d_khps", 2000);
 	bench = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 400, "mem_bw_mbps", 200,
 	                  "sgemm_mflops", 3200, "sha256d_khps", 1600);
-	terra_health_baseline(bench, base, checks, &e);
+	terra_health_baseline(bench, base, -1, checks, &busy, &e);
 	is_str(terra_health_status(checks), "ok",
 	       "exactly 80% of the workloads' baseline, the clpeak-style figures at 40%: ok");
 	json_decref(bench);
 	bench = json_pack("{s:i, s:i, s:i, s:i}", "fp32_mflops", 1200, "mem_bw_mbps", 600,
 	                  "sgemm_mflops", 4100, "sha256d_khps", 1599);
-	terra_health_baseline(bench, base, checks, &e);
+	terra_health_baseline(bench, base, -1, checks, &busy, &e);
 	is_str(terra_health_status(checks), "degraded", "hash rate under 80%: degraded");
 	like(json_string_value(json_object_get(json_array_get(checks, 1), "detail")),
 	     "sha256d_khps 1599 of 2000 (79%)", "the detail gives the figures");
+	json_decref(checks);
+	checks = json_array();
+	terra_health_baseline(bench, base, 4, checks, &busy, &e);
+	ok(!busy && !strcmp(terra_health_status(checks), "degraded"),
+	   "a CPU device under 80% while others took 4% of the host: degraded");
+	json_decref(checks);
+	checks = json_array();
+	terra_health_baseline(bench, base, 5, checks, &busy, &e);
+	ok(busy && !strcmp(terra_health_status(checks), "ok"),
+	   "... while others took 5%: busy, the baseline not judged");
+	like(json_string_value(json_object_get(json_array_get(checks, 0), "detail")),
+	     "below 80% of the registered baseline, not judged: other programs took 5% of the "
+	     "host's CPUs",
+	     "... and the detail says why");
+	is_str(json_string_value(json_object_get(json_array_get(checks, 0), "status")), "skip",
+	       "... the check skipped");
 	json_decref(bench);
 	bench = json_pack("{s:i, s:i}", "fp32_mflops", 10, "mem_bw_mbps", 10);
 	json_decref(checks);
 	checks = json_array();
-	terra_health_baseline(bench, base, checks, &e);
+	terra_health_baseline(bench, base, -1, checks, &busy, &e);
 	is_str(json_string_value(json_object_get(json_array_get(checks, 0), "status")), "skip",
 	       "no workload figures measured: the baseline is skipped, not failed");
 	terra_health_add(checks, "memory", "fail", "1 word wrong", &e);

@@ -237,6 +237,12 @@ int main(void)
 	test_product(37, 45, 29, 3);
 	test_product(64, 64, 64, 4);
 	test_product(130, 70, 200, 5);
+	/* Neither m nor n a multiple of the CPU kernel's tile, and k past one k
+	 * block: partial sums through C, padded panels of packed A and B. */
+	test_product(37, 53, 29, 6);
+	setenv("TERRA_SGEMM_KBLOCK", "128", 1);
+	test_product(133, 101, 300, 7);
+	unsetenv("TERRA_SGEMM_KBLOCK");
 	test_panels();
 	test_corrupt();
 	test_refused();

@@ -297,7 +297,7 @@ static void test_rescore(void)
 	   "the units table and the ledger's chain agree");
 	if (e.msg[0])
 		printf("# %s\n", e.msg);
-	ok(terra_unit_history(h.db, &versions, &e) == 0 && json_array_size(versions) == 3,
+	ok(terra_unit_versions(h.db, NULL, &versions, &e) == 0 && json_array_size(versions) == 3,
 	   "history: three versions");
 	last = json_array_get(versions, 2);
 	is_int(json_integer_value(json_object_get(last, "rescored_from")), 160000,
