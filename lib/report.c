@@ -6,6 +6,7 @@
 #include "hex.h"
 #include "ledger.h"
 #include "money.h"
+#include "reportrows.h"
 #include "reportuse.h"
 #include "reporttop.h"
 #include "settlestore.h"
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BY_PERIOD, BY_DAY, BY_WEEK };
-
 struct rep {
 	int by;
 	json_t *buckets;     /* labels in order */
@@ -26,25 +25,20 @@ struct rep {
 	json_t *units;       /* label -> {unit -> [work, earned]} */
 	json_t *usage;       /* label -> {unit -> [busy_us, work]}, from meter records */
 	json_t *totals;      /* unit -> [busy_us, work] over the range */
+	json_t *starts;      /* label -> an instant (µs) within its period */
 	terra_reporttop top; /* past TERRA_REPORT_TOP units, the rest in one row */
+	int64_t last_start;  /* the settlement add_earning was last called for, */
+	json_t *last_units;  /* and its bucket's map in units (NULL: none yet) */
 };
 
-static void bucket_of(const struct rep *r, int64_t start, char out[40])
+/* The label of start's period, b, and start kept as an instant within it
+ * (for a regrouping into longer periods); -1 when memory runs out. */
+static int bucket_of(struct rep *r, int64_t start, char out[TERRA_REPORT_LABEL_MAX])
 {
-	char t[TERRA_TIME_MAX];
-	int64_t day = start / 86400000000, monday;
-
-	if (r->by == BY_WEEK) {
-		monday = day - ((day + 3) % 7); /* 1970-01-01 was a Thursday */
-		terra_time_format(monday * 86400000000, t);
-		snprintf(out, 40, "week of %.10s", t);
-		return;
-	}
-	terra_time_format(start, t);
-	if (r->by == BY_DAY)
-		snprintf(out, 40, "%.10s", t);
-	else
-		snprintf(out, 40, "%.13s:00", t);
+	terra_reportrows_label(r->by, start, out);
+	if (json_object_get(r->starts, out))
+		return 0;
+	return json_object_set_new(r->starts, out, json_integer(start));
 }
 
 static json_t *slot(json_t *map, const char *key, json_t *(*make)(void))
@@ -98,15 +92,15 @@ static int add_settlement(struct rep *r, const json_t *p, int64_t from, int64_t 
 	const char *period = json_string_value(json_object_get(p, "period"));
 	json_t *split, *own, *post;
 	int64_t start, end;
-	char b[40];
+	char b[TERRA_REPORT_LABEL_MAX];
 	size_t i;
 
 	if (!period || terra_period_parse(period, &start, &end, e) < 0)
 		return terra_err_wrap(e, "report: settlement");
 	if ((from || to) && (start < from || end > to))
 		return 0;
-	bucket_of(r, start, b);
-	if (!json_object_get(r->rev, b) && json_array_append_new(r->buckets, json_string(b)) < 0)
+	if (bucket_of(r, start, b) < 0 ||
+	    (!json_object_get(r->rev, b) && json_array_append_new(r->buckets, json_string(b)) < 0))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (!(split = slot(r->rev, b, new_split)) || !(own = slot(r->owners, b, json_object)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
@@ -139,13 +133,20 @@ static int add_earning(void *ctx, const char *period, int64_t start, int64_t end
 {
 	struct rep *r = ctx;
 	json_t *m, *pair;
-	char b[40];
+	char b[TERRA_REPORT_LABEL_MAX];
 
 	(void)period;
 	(void)end;
 	(void)owner;
-	bucket_of(r, start, b);
-	if (!(m = slot(r->units, b, json_object)) || !(pair = slot(m, unit, new_pair)))
+	/* a settlement's units come one after another: its bucket is found once,
+	 * not once a unit (a year for a thousand units is 8.76 million calls) */
+	if (!r->last_units || start != r->last_start) {
+		if (bucket_of(r, start, b) < 0 || !(m = slot(r->units, b, json_object)))
+			return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
+		r->last_start = start;
+		r->last_units = m;
+	}
+	if (!(pair = slot(r->last_units, unit, new_pair)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (add_int(pair, NULL, 0, weight) < 0 || add_int(pair, NULL, 1, amount) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
@@ -170,13 +171,12 @@ static int add_usage(void *ctx, int64_t start, int64_t end, const char *unit, in
 {
 	struct rep *r = ((struct use_ctx *)ctx)->r;
 	json_t *m, *pair, *total;
-	char b[40];
+	char b[TERRA_REPORT_LABEL_MAX];
 
 	(void)end;
 	(void)weight;
-	bucket_of(r, start, b);
-	if (!(m = slot(r->usage, b, json_object)) || !(pair = slot(m, unit, new_pair)) ||
-	    !(total = slot(r->totals, unit, new_pair)))
+	if (bucket_of(r, start, b) < 0 || !(m = slot(r->usage, b, json_object)) ||
+	    !(pair = slot(m, unit, new_pair)) || !(total = slot(r->totals, unit, new_pair)))
 		return terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 	if (add_int(pair, NULL, 0, busy_us) < 0 || add_int(pair, NULL, 1, work) < 0 ||
 	    add_int(total, NULL, 0, busy_us) < 0 || add_int(total, NULL, 1, work) < 0)
@@ -227,12 +227,26 @@ static int gather(terra_home *h, struct rep *r, int64_t from, int64_t to, terra_
 		return -1;
 	if (from || to)
 		n = (to - from) / 3600000000;
-	r->by = n <= TERRA_REPORT_MAX_ROWS        ? BY_PERIOD
-	        : n <= 24 * TERRA_REPORT_MAX_ROWS ? BY_DAY
-	                                          : BY_WEEK;
+	r->by = n <= TERRA_REPORT_MAX_PERIODS        ? TERRA_REPORT_BY_PERIOD
+	        : n <= 24 * TERRA_REPORT_MAX_PERIODS ? TERRA_REPORT_BY_DAY
+	                                             : TERRA_REPORT_BY_WEEK;
 	if (terra_settle_each_payload(h->db, gather_one, &g, e) < 0)
 		return -1;
 	return terra_earnings_each(h->db, from, to, add_earning, r, e);
+}
+
+/* Longer periods while the owners', units' or usage table passes max rows. */
+static int fit_rows(struct rep *r, size_t max, terra_err *e)
+{
+	json_t *maps[4] = {r->rev, r->owners, r->units, r->usage};
+	int ret = terra_reportrows_fit(&r->by, max, &r->starts, &r->buckets, maps, 4, 1, e);
+
+	r->rev = maps[0];
+	r->owners = maps[1];
+	r->units = maps[2];
+	r->usage = maps[3];
+	r->last_units = NULL;
+	return ret;
 }
 
 /* Text for HTML, escaped. */
@@ -674,25 +688,32 @@ static const char style[] =
     "td.busy{color:#06b}";
 
 /* Draws the charts from the data blob with Chart.js (category axes: no
- * date adapter needed). */
+ * date adapter needed). The "other units" ("other owners") line sums up
+ * to thousands of units: on an axis of its own at the right, dashed, so
+ * the top units' lines keep the left axis's scale. No animation; at most
+ * TERRA_REPORT_MAX_ROWS rows a table keeps the points few enough that
+ * Chart.js's decimation is not needed. */
 static const char draw[] =
     "(function(){var d=JSON.parse(document.getElementById('terra-data').textContent);"
     "var C=['#1f77b4','#ff7f0e','#2ca02c','#d62728','#9467bd','#8c564b','#e377c2',"
     "'#7f7f7f','#bcbd22','#17becf'];"
-    "function ds(map,f){return Object.keys(map).map(function(k,i){return{label:k.slice(0,12),"
+    "function ds(map,f,sep){return Object.keys(map).map(function(k,i){"
+    "var y1=sep&&/^other /.test(k);return{label:k.slice(0,12),"
     "data:d.buckets.map(function(b){var v=map[k][b];return v===undefined?0:f(v)}),"
-    "borderColor:C[i%10],backgroundColor:C[i%10],pointRadius:0,borderWidth:1}})}"
+    "yAxisID:y1?'y1':'y',borderDash:y1?[5,3]:[],borderColor:y1?'#444':C[i%10],"
+    "backgroundColor:y1?'#444':C[i%10],pointRadius:0,borderWidth:1}})}"
     "var o={animation:false,responsive:true,maintainAspectRatio:false,"
-    "scales:{x:{ticks:{maxTicksLimit:12}}}};"
+    "scales:{x:{ticks:{maxTicksLimit:12}},y1:{position:'right',display:'auto',"
+    "grid:{drawOnChartArea:false},title:{display:true,text:'the others, summed'}}}};"
     "function mk(id,type,sets,opt){new Chart(document.getElementById(id),{type:type,"
     "data:{labels:d.buckets,datasets:sets},options:opt||o})}"
     "var parts=['contributors','holders','treasury','carry'];"
     "mk('c-revenue','bar',parts.map(function(p,i){return{label:p,data:d.revenue[p],"
     "backgroundColor:C[i]}}),{animation:false,responsive:true,maintainAspectRatio:false,"
     "scales:{x:{stacked:true,ticks:{maxTicksLimit:12}},y:{stacked:true}}});"
-    "mk('c-owners','line',ds(d.owners,function(v){return v}));"
-    "mk('c-units','line',ds(d.units,function(v){return v[1]}));"
-    "mk('c-work','line',ds(d.units,function(v){return v[0]}));"
+    "mk('c-owners','line',ds(d.owners,function(v){return v},1));"
+    "mk('c-units','line',ds(d.units,function(v){return v[1]},1));"
+    "mk('c-work','line',ds(d.units,function(v){return v[0]},1));"
     "mk('c-usage','line',ds(d.usage,function(v){return v}));"
     "new Chart(document.getElementById('c-bench'),{type:'bar',data:{labels:d.bench.map("
     "function(b){return b[0].slice(0,12)}),datasets:[{label:'GFLOPS',data:d.bench.map("
@@ -721,11 +742,13 @@ int terra_report_write(terra_home *h, const terra_report_opts *o, FILE *f, terra
 	r.units = json_object();
 	r.usage = json_object();
 	r.totals = json_object();
-	if (!r.buckets || !r.rev || !r.owners || !r.units || !r.usage || !r.totals) {
+	r.starts = json_object();
+	if (!r.buckets || !r.rev || !r.owners || !r.units || !r.usage || !r.totals || !r.starts) {
 		terra_err_set(e, TERRA_E_SYS, "report: out of memory");
 		goto out;
 	}
 	if (gather(h, &r, o->from, o->to, e) < 0 || gather_usage(h, &r, o, e) < 0 ||
+	    fit_rows(&r, o->max_rows ? o->max_rows : TERRA_REPORT_MAX_ROWS, e) < 0 ||
 	    terra_reporttop_apply(&r.top, r.units, r.usage, r.owners, e) < 0)
 		goto out;
 	data = chart_data(&r);
@@ -770,6 +793,7 @@ out:
 	json_decref(r.units);
 	json_decref(r.usage);
 	json_decref(r.totals);
+	json_decref(r.starts);
 	terra_reporttop_free(&r.top);
 	return ret;
 }

@@ -16,11 +16,13 @@
  * "usage", "health", "bench", "balances", "ledger"), amounts as the
  * ledger's 9-decimal strings.
  *
- * Periods: one row per settlement up to TERRA_REPORT_MAX_ROWS settled
- * hours in the range, else per UTC day, else per week (Monday to Monday).
- * Per period, at most TERRA_REPORT_TOP units and owners, the rest summed
- * in one row (reporttop.h), so a year of hourly settlements for a thousand
- * units stays a page a browser draws in seconds.
+ * Periods: one row per settlement up to TERRA_REPORT_MAX_PERIODS settled
+ * hours in the range, else per UTC day up to as many days, else per week
+ * (Monday to Monday); then a day, or a week, while the owners', units' or
+ * usage table would pass max_rows rows (reportrows.h). Per period, at most
+ * TERRA_REPORT_TOP units and owners, the rest summed in one row
+ * (reporttop.h), so a year of hourly settlements for a thousand units is
+ * a page of some thousand rows that a browser draws in seconds.
  */
 #include "err.h"
 #include "home.h"
@@ -29,7 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TERRA_REPORT_MAX_ROWS 744 /* 31 days of hours */
+#define TERRA_REPORT_MAX_PERIODS 744  /* 31 days of hours */
+#define TERRA_REPORT_MAX_ROWS    2500 /* rows of a per-period table, by default */
 
 /* The charting script (Chart.js) to inline, and the range (from = to = 0:
  * everything); the meter record files; a kept checkpoint note opened with
@@ -42,6 +45,7 @@ typedef struct terra_report_opts {
 	int nmeter;
 	const terra_tlog_kept *kept;
 	unsigned nwitness;
+	size_t max_rows; /* 0: TERRA_REPORT_MAX_ROWS */
 	void (*bad)(void *arg, const terra_err *e);
 	void *bad_arg;
 } terra_report_opts;

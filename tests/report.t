@@ -91,7 +91,6 @@ is "$(jq -r 'select(.table == "revenue") | .row[0:2] | join(" ")' "$tmp/days.ndj
 from decimal import Decimal
 print("%.9f" % sum(Decimal(l) for l in sys.stdin.read().split()))')" \
 	"a day's revenue: the sum of its hours' settlements"
-
 # Past 10 units (terra-ledger(1)): per period the 10 that earned the most
 # over the range, the rest summed as "other units"; every unit's totals in
 # one table. A home of 13 units and two days (bench/report-gen.py), its
@@ -138,6 +137,41 @@ is "$(jq -r 'select(.table == "unit-totals") | .row[0:3] | join(" ")' "$tmp/big.
 		printf '%s %s %s\n' "$u" "$w" "$(jq -r 'select(.unit == "'"$u"'") | .amount' \
 			"$tmp/big-earnings.ndjson" | sum)"
 	done | sort)" "every unit's work and earnings over the range: terra-ledger earnings' (13 rows)"
+
+# Past TERRA_REPORT_ROWS rows in the owners', units' or usage table
+# (2500 by default), a row per day, then per week (terra-ledger(1)): the
+# 13 units' two days hold 48 x 11 rows per hour; at 100, a row per day,
+# each the sum of its hours' earnings per unit (the other 3 summed); at
+# 20, one row per week.
+ok "TERRA_REPORT_ROWS=100: the page" sh -c 'TERRA_HOME="$1" TERRA_REPORT_ROWS=100 terra-ledger report "$2"' \
+	- "$big" "$tmp/bigd.html"
+like "$(grep -o '[0-9]* periods, one row per [a-z (UTC)]*' "$tmp/bigd.html")" '^2 periods, one row per day \(UTC\)$' \
+	"... says one row per day, 2 days"
+$py -c 'import json, sys
+from decimal import Decimal
+top = set(open(sys.argv[2]).read().split())
+per = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    k = (r["period"][:10], r["unit"] if r["unit"] in top else "other units")
+    w, a = per.get(k, (0, Decimal(0)))
+    per[k] = (w + r["weight"], a + Decimal(r["amount"]))
+for k in sorted(per):
+    print(k[0], k[1], per[k][0], "%.9f" % per[k][1])' "$tmp/big-earnings.ndjson" "$tmp/big-top" >"$tmp/big-days"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bigd.html" | jq -r 'select(.table == "units") |
+	.row | join(" ")' | sort)" "$(cat "$tmp/big-days")" \
+	"... each unit's work and earnings per day: terra-ledger earnings' summed ($(wc -l <"$tmp/big-days") rows)"
+ok "TERRA_REPORT_ROWS=20: the page" sh -c 'TERRA_HOME="$1" TERRA_REPORT_ROWS=20 terra-ledger report "$2"' \
+	- "$big" "$tmp/bigw.html"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bigw.html" | jq -r 'select(.table == "units") |
+	.row[0]' | sort | uniq -c | awk '{ print $1, $2, $3, $4 }')" "11 week of 2024-12-30" \
+	"... a row per week (from Monday): 2025-01-01 and 02 in one, 10 units and other units"
+is "$($py "$top/tests/tools/domtables.py" "$tmp/bigw.html" | jq -r 'select(.table == "revenue") |
+	.row[1]')" "$(TERRA_HOME=$big terra-ledger log --kind settlement | jq -r .payload.revenue | sum)" \
+	"... its revenue: the sum of its 48 settlements'"
+fails 1 "TERRA_REPORT_ROWS=0: refused" sh -c \
+	'TERRA_HOME="$1" TERRA_REPORT_ROWS=0 terra-ledger report "$2" 2>"$3"' - "$big" "$tmp/bad0.html" "$tmp/err"
+like "$(cat "$tmp/err")" "TERRA_REPORT_ROWS '0' is not a count above 0" "... saying why"
 
 # With their meter records, usage per hour: the other units' row sums
 # their busy time and verified work; its utilization is their busy time

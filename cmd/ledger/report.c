@@ -49,6 +49,8 @@ int ledger_report(const char *home, const char *usage_text, const char *period,
                   const char *const *meter, int nmeter, const struct tlog_opts *t, const char *file)
 {
 	const char *js = getenv("TERRA_CHART_JS") ? getenv("TERRA_CHART_JS") : CHART_JS;
+	const char *rows = getenv("TERRA_REPORT_ROWS");
+	char *end;
 	terra_report_opts o = {0};
 	char canon[2 * TERRA_TIME_MAX];
 	terra_tlog_kept kept;
@@ -72,6 +74,12 @@ int ledger_report(const char *home, const char *usage_text, const char *period,
 			terra_die_err(&e);
 		o.kept = &kept;
 		o.nwitness = t->nwitness;
+	}
+	if (rows && *rows) {
+		errno = 0;
+		o.max_rows = strtoull(rows, &end, 10);
+		if (errno || *end || o.max_rows == 0 || *rows == '-')
+			terra_dief("report: TERRA_REPORT_ROWS '%s' is not a count above 0", rows);
 	}
 	o.meter = meter;
 	o.nmeter = nmeter;
