@@ -158,13 +158,13 @@ static long find(const terra_holders *hs, const char *s)
 
 static int twins(const terra_holders *hs, size_t a, size_t b, const char *name, terra_err *e)
 {
-	const terra_holder *x = &hs->v[a], *y = &hs->v[b];
-	const terra_holder *later = x->line > y->line ? x : y, *first = later == x ? y : x;
+	size_t later = terra_holders_line(hs, a) > terra_holders_line(hs, b) ? a : b;
+	size_t first = later == a ? b : a;
 
 	return terra_err_set(e, TERRA_E_INPUT,
 	                     "%s:%ld: account '%s' differs only by case from '%s' at line %ld",
-	                     name, (long)later->line, hs->arena + later->off,
-	                     hs->arena + first->off, (long)first->line);
+	                     name, terra_holders_line(hs, later), terra_holders_account(hs, later),
+	                     terra_holders_account(hs, first), terra_holders_line(hs, first));
 }
 
 int terra_holders_case_check(const terra_holders *hs, const char *name, terra_err *e)
@@ -174,11 +174,16 @@ int terra_holders_case_check(const terra_holders *hs, const char *name, terra_er
 	size_t i, k, n = 0, size = 0, off = 0;
 	int rc = -1;
 
-	for (i = 0; i < hs->n; i++)
-		if (has_upper(terra_holders_account(hs, i), hs->v[i].len)) {
+	/* the accounts in the arena's order, which is memory's: most have no capital */
+	for (const char *a = hs->arena, *end = hs->arena + hs->arena_len; a < end;) {
+		size_t len = strlen(a);
+
+		if (has_upper(a, len)) {
 			n++;
-			size += hs->v[i].len + 1;
+			size += len + 1;
 		}
+		a += len + 1;
+	}
 	if (n == 0)
 		return 0;
 	f = malloc(n * sizeof *f);
@@ -189,7 +194,7 @@ int terra_holders_case_check(const terra_holders *hs, const char *name, terra_er
 	}
 	for (i = 0, k = 0; i < hs->n; i++) {
 		const char *s = terra_holders_account(hs, i);
-		size_t len = hs->v[i].len;
+		size_t len = terra_holders_account_len(hs, i);
 		long j;
 
 		if (!has_upper(s, len))

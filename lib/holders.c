@@ -1,10 +1,10 @@
 #include "holders.h"
 
 #include "money.h"
+#include "sha256.h"
 
 #include <csv.h>
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@ void terra_holders_free(terra_holders *hs)
 {
 	free(hs->arena);
 	free(hs->v);
+	free(hs->line);
 	terra_holders_init(hs);
 }
 
@@ -77,23 +78,28 @@ static int holders_commit(terra_holders *hs, size_t len, int64_t balance, long l
 	if (line < 0 || line > TERRA_HOLDERS_LINE_MAX)
 		return terra_err_set(e, TERRA_E_INPUT, "holders: line %ld: past line %ld", line,
 		                     TERRA_HOLDERS_LINE_MAX);
+	/* after terra_holders_load, the loaded rows' lines are 0: not from this file */
+	if (!hs->line && hs->cap && !(hs->line = calloc(hs->cap, sizeof *hs->line)))
+		return terra_err_sys(e, "holders: %zu rows", hs->cap);
 	if (hs->n == hs->cap) {
 		size_t cap = hs->cap ? hs->cap * 2 : 1024;
 		terra_holder *v = realloc(hs->v, cap * sizeof *v);
+		uint32_t *l = v ? realloc(hs->line, cap * sizeof *l) : NULL;
 
-		if (!v)
+		if (v)
+			hs->v = v;
+		if (!l)
 			return terra_err_sys(e, "holders: %zu rows", cap);
-		hs->v = v;
+		hs->line = l;
 		hs->cap = cap;
 	}
 	hs->arena[hs->arena_len + len] = '\0';
+	hs->line[hs->n] = (uint32_t)line;
 	h = &hs->v[hs->n++];
-	h->off = hs->arena_len;
-	h->len = (uint8_t)len;
+	h->at = (uint64_t)hs->arena_len << 8 | len;
 	h->balance = balance;
-	h->line = (uint32_t)line;
 	hs->arena_len += len + 1;
-	hs->is_body = 0;
+	hs->sorted = 0;
 	return 0;
 }
 
@@ -148,45 +154,63 @@ static int ent_cmp(const void *pa, const void *pb)
 {
 	const struct sort_ent *a = pa, *b = pb;
 
-	return strcmp(sort_arena + sort_v[a->i].off, sort_arena + sort_v[b->i].off);
+	int c = strcmp(sort_arena + (sort_v[a->i].at >> 8), sort_arena + (sort_v[b->i].at >> 8));
+
+	/* an account listed twice: in file order, whatever the sort did before */
+	return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
 /*
- * LSD radix sort of e[0..n) by key, tmp as scratch: the eight byte counts
- * in one pass, then one pass per byte position, skipping those where every
- * key has the same byte. The result is in e.
+ * In-place MSD radix sort of e[0..n) by key, from byte `byte` (7, the most
+ * significant, first) down: each byte's 256 buckets counted, the entries
+ * swapped into them (following each displaced entry to its bucket), then
+ * each bucket by the next byte; short ranges by insertion. No scratch of
+ * n's size: a second array of entries would be the peak of memory.
  */
-static void radix_by_key(struct sort_ent *e, struct sort_ent *tmp, size_t n)
+static void radix_by_key(struct sort_ent *e, size_t n, int byte)
 {
-	size_t count[8][256] = {{0}}, i, j;
-	struct sort_ent *src = e, *dst = tmp, *t;
-	int byte;
+	size_t count[256] = {0}, next[256], end[256], i, b, sum = 0;
+	int shift = 8 * byte;
 
-	for (i = 0; i < n; i++) {
-		uint64_t k = e[i].key;
+	if (n <= 32) {
+		for (i = 1; i < n; i++) {
+			struct sort_ent x = e[i];
+			size_t j = i;
 
-		for (byte = 0; byte < 8; byte++)
-			count[byte][k >> (8 * byte) & 0xff]++;
-	}
-	for (byte = 0; byte < 8; byte++) {
-		size_t *c = count[byte], sum = 0, pos;
-		int shift = 8 * byte;
-
-		if (c[e[0].key >> shift & 0xff] == n)
-			continue;
-		for (j = 0; j < 256; j++) {
-			pos = sum;
-			sum += c[j];
-			c[j] = pos;
+			for (; j > 0 && e[j - 1].key > x.key; j--)
+				e[j] = e[j - 1];
+			e[j] = x;
 		}
-		for (i = 0; i < n; i++)
-			dst[c[src[i].key >> shift & 0xff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
+		return;
 	}
-	if (src != e)
-		memcpy(e, src, n * sizeof *e);
+	for (i = 0; i < n; i++)
+		count[e[i].key >> shift & 0xff]++;
+	if (count[e[0].key >> shift & 0xff] == n) {
+		if (byte > 0)
+			radix_by_key(e, n, byte - 1);
+		return;
+	}
+	for (b = 0; b < 256; b++) {
+		next[b] = sum;
+		sum += count[b];
+		end[b] = sum;
+	}
+	for (b = 0; b < 256; b++)
+		while (next[b] < end[b]) {
+			struct sort_ent x = e[next[b]], y;
+			size_t d = x.key >> shift & 0xff;
+
+			while (d != b) {
+				y = e[next[d]];
+				e[next[d]++] = x;
+				x = y;
+				d = x.key >> shift & 0xff;
+			}
+			e[next[b]++] = x;
+		}
+	for (b = 0, sum = 0; b < 256; sum += count[b++])
+		if (byte > 0 && count[b] > 1)
+			radix_by_key(e + sum, count[b], byte - 1);
 }
 
 static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
@@ -217,33 +241,29 @@ static size_t put_balance(char *out, int64_t balance)
 
 /*
  * Sorts by the 8-byte keys with a radix sort, then each run of equal keys
- * (accounts sharing their first 8 bytes) by the whole account, and gathers
- * the holders in that order, their accounts into a new arena that is the
- * snapshot body: later passes read memory in order, and the body needs no
- * copy of its own.
+ * (accounts sharing their first 8 bytes) by the whole account, and puts v in
+ * that order. The accounts stay where they are in the arena: a copy of them
+ * in order would be the peak of memory.
  */
 static int holders_order(terra_holders *hs, terra_err *err)
 {
-	size_t i, j, n = hs->n, off = 0, cap = hs->arena_len + 20 * n + 1;
+	size_t i, j, n = hs->n;
 	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
-	struct sort_ent *tmp = big_alloc((n ? n : 1) * sizeof *tmp);
-	char *body = NULL;
 	int rc = -1;
 
-	if (!e || !tmp) {
+	if (!e) {
 		terra_err_sys(err, "holders: sort %zu rows", n);
 		goto out;
 	}
 	sort_arena = hs->arena;
 	sort_v = hs->v;
 	for (i = 0; i < n; i++) {
-		e[i].key = prefix_key(hs->arena + hs->v[i].off, hs->v[i].len);
+		e[i].key =
+		    prefix_key(terra_holders_account(hs, i), terra_holders_account_len(hs, i));
 		e[i].i = i;
 	}
 	if (n > 1)
-		radix_by_key(e, tmp, n);
-	free(tmp);
-	tmp = NULL;
+		radix_by_key(e, n, 7);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
 			;
@@ -251,51 +271,33 @@ static int holders_order(terra_holders *hs, terra_err *err)
 			qsort(e + i, j - i, sizeof *e, ent_cmp);
 	}
 	/* the holders into that order in place (following each cycle of the
-	 * permutation), rather than into a copy: a copy is the peak of memory */
+	 * permutation), rather than into a copy */
 	for (i = 0; i < n; i++) {
 		terra_holder first;
+		uint32_t first_line;
 		size_t at, from;
 
 		if (e[i].i == i)
 			continue;
 		first = hs->v[i];
+		first_line = hs->line ? hs->line[i] : 0;
 		for (at = i;; at = from) {
 			from = e[at].i;
 			e[at].i = at;
 			if (from == i) {
 				hs->v[at] = first;
+				if (hs->line)
+					hs->line[at] = first_line;
 				break;
 			}
 			hs->v[at] = hs->v[from];
+			if (hs->line)
+				hs->line[at] = hs->line[from];
 		}
 	}
-	free(e);
-	e = NULL;
-	body = big_alloc(cap);
-	if (!body) {
-		terra_err_sys(err, "holders: sort %zu rows", n);
-		goto out;
-	}
-	/* random reads of the accounts: ask for one some rows ahead */
-	for (i = 0; i < n; i++) {
-		if (i + 8 < n)
-			__builtin_prefetch(hs->arena + hs->v[i + 8].off);
-		memcpy(body + off, hs->arena + hs->v[i].off, hs->v[i].len + 1);
-		hs->v[i].off = off;
-		off += hs->v[i].len + 1;
-		off += put_balance(body + off, hs->v[i].balance);
-		body[off++] = '\n';
-	}
-	free(hs->arena);
-	hs->arena = body;
-	hs->arena_len = off;
-	hs->arena_cap = cap;
-	hs->is_body = 1;
-	body = NULL;
+	hs->sorted = 1;
 	rc = 0;
 out:
-	free(body);
-	free(tmp);
 	free(e);
 	return rc;
 }
@@ -307,57 +309,91 @@ int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
 	if (holders_order(hs, e) < 0)
 		return -1;
 	for (i = 1; i < hs->n; i++) {
-		const terra_holder *a = &hs->v[i - 1], *b = &hs->v[i];
+		size_t len = terra_holders_account_len(hs, i);
 
-		if (a->len == b->len && !memcmp(hs->arena + a->off, hs->arena + b->off, a->len)) {
-			const terra_holder *later = a->line > b->line ? a : b;
-			const terra_holder *first = later == a ? b : a;
+		if (len == terra_holders_account_len(hs, i - 1) &&
+		    !memcmp(terra_holders_account(hs, i - 1), terra_holders_account(hs, i), len)) {
+			size_t later =
+			    terra_holders_line(hs, i - 1) > terra_holders_line(hs, i) ? i - 1 : i;
+			size_t first = later == i ? i - 1 : i;
 
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "%s:%ld: account '%s' listed twice "
 			                     "(first at line %ld)",
-			                     name, (long)later->line, hs->arena + later->off,
-			                     (long)first->line);
+			                     name, terra_holders_line(hs, later),
+			                     terra_holders_account(hs, later),
+			                     terra_holders_line(hs, first));
 		}
 	}
+	return 0;
+}
+
+/*
+ * The body in pieces: each holder's record written into buf, passed to fn
+ * when the next might not fit. The accounts are read in v's order, at
+ * random places of the arena: one is asked for some rows ahead.
+ */
+static int body_pieces(const terra_holders *hs, terra_holders_body_fn fn, void *ctx, terra_err *e)
+{
+	char buf[TERRA_HOLDERS_PIECE];
+	size_t i, used = 0;
+	int rc;
+
+	for (i = 0; i < hs->n; i++) {
+		size_t len = terra_holders_account_len(hs, i);
+
+		if (i + TERRA_HOLDERS_AHEAD < hs->n)
+			__builtin_prefetch(terra_holders_account(hs, i + TERRA_HOLDERS_AHEAD));
+		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
+		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
+			if ((rc = fn(ctx, buf, used, e)) != 0)
+				return rc;
+			used = 0;
+		}
+		memcpy(buf + used, terra_holders_account(hs, i), len + 1); /* with its NUL */
+		used += len + 1;
+		used += put_balance(buf + used, hs->v[i].balance);
+		buf[used++] = '\n';
+	}
+	return used ? fn(ctx, buf, used, e) : 0;
+}
+
+static int hash_piece(void *ctx, const char *piece, size_t len, terra_err *e)
+{
+	(void)e;
+	terra_sha256_update(ctx, piece, len);
 	return 0;
 }
 
 void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES])
 {
-	crypto_hash_sha256_state st;
-	unsigned char buf[1 << 16];
-	size_t i, used = 0;
+	terra_sha256_ctx c;
 
-	crypto_hash_sha256_init(&st);
-	for (i = 0; i < hs->n; i++) {
-		const terra_holder *h = &hs->v[i];
-
-		/* an account is at most TERRA_ACCOUNT_MAX bytes, a balance 19 digits */
-		if (sizeof buf - used < TERRA_ACCOUNT_MAX + 24) {
-			crypto_hash_sha256_update(&st, buf, used);
-			used = 0;
-		}
-		memcpy(buf + used, hs->arena + h->off, h->len + 1); /* with its NUL */
-		used += h->len + 1;
-		used += put_balance((char *)buf + used, h->balance);
-		buf[used++] = '\n';
-	}
-	crypto_hash_sha256_update(&st, buf, used);
-	crypto_hash_sha256_final(&st, out);
+	terra_sha256_init(&c);
+	body_pieces(hs, hash_piece, &c, NULL);
+	terra_sha256_final(&c, out);
 }
 
-int terra_holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e)
+int terra_holders_body_len(const terra_holders *hs, size_t *len, terra_err *e)
 {
-	*body = NULL;
+	char digits[24];
+	size_t i;
+
 	*len = 0;
-	if (hs->n == 0)
-		return 0;
-	if (!hs->is_body)
+	if (hs->n && !hs->sorted)
 		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
-	*body = hs->arena;
-	*len = hs->arena_len;
+	for (i = 0; i < hs->n; i++)
+		*len +=
+		    terra_holders_account_len(hs, i) + 2 + put_balance(digits, hs->v[i].balance);
 	return 0;
+}
+
+int terra_holders_body_each(const terra_holders *hs, terra_holders_body_fn fn, void *ctx,
+                            terra_err *e)
+{
+	if (hs->n && !hs->sorted)
+		return terra_err_set(e, TERRA_E_STATE, "holders snapshot: holders not sorted");
+	return body_pieces(hs, fn, ctx, e);
 }
 
 int terra_holders_from_body(terra_holders *hs, const void *body, size_t len, terra_err *e)
@@ -605,8 +641,14 @@ static void reserve(terra_holders *hs, FILE *f)
 		rows = size / 24 + 1024; /* a likelier guess; it still grows past it */
 	if (!hs->arena && (hs->arena = big_alloc(size)))
 		hs->arena_cap = size;
-	if (!hs->v && (hs->v = big_alloc(rows * sizeof *hs->v)))
-		hs->cap = rows;
+	if (hs->v || hs->line || !(hs->v = big_alloc(rows * sizeof *hs->v)))
+		return;
+	if (!(hs->line = big_alloc(rows * sizeof *hs->line))) {
+		free(hs->v);
+		hs->v = NULL;
+		return;
+	}
+	hs->cap = rows;
 }
 
 /* One line (its '\n' included, if any) to the parser. */
@@ -718,6 +760,9 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 		goto out;
 	if (terra_holders_sort(hs, path, e) < 0 || terra_holders_case_check(hs, path, e) < 0)
 		goto out;
+	/* checked: no message will name a row now, and a million lines are 4 MB */
+	free(hs->line);
+	hs->line = NULL;
 	rc = 0;
 out:
 	if (p_ok)

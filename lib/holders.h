@@ -29,12 +29,12 @@
 
 #define TERRA_ACCOUNT_MAX 128
 
-/* 24 bytes, not 32: a million holders are the largest array terra-settle holds */
+/* 16 bytes: a million holders are the largest array terra-settle holds */
 typedef struct terra_holder {
-	size_t off;      /* the account: arena + off, NUL-terminated */
 	int64_t balance; /* base units */
-	uint32_t line;   /* the row's line in the file (0 when not from a file) */
-	uint8_t len;     /* the account's length, at most TERRA_ACCOUNT_MAX */
+	/* the account at arena + (at >> 8), NUL-terminated; its length, at most
+	 * TERRA_ACCOUNT_MAX, at & 0xff */
+	uint64_t at;
 } terra_holder;
 
 /* A row on a later line than this is refused (a snapshot file of over four
@@ -43,20 +43,28 @@ typedef struct terra_holder {
 
 typedef struct terra_holders {
 	terra_holder *v;
-	size_t n, cap;
+	/* line[i]: holder i's row in the file (0 when not from a file); NULL once
+	 * terra_holders_load has checked them all, until a holder is added */
+	uint32_t *line;
+	size_t n, cap; /* both arrays have room for cap */
 	/*
-	 * The accounts, back to back. Once sorted (terra_holders_sort,
-	 * terra_holders_load) the arena is the snapshot body itself, each
-	 * account followed by 0x00, its balance's digits and '\n', and
-	 * is_body is 1 until a holder is added.
+	 * The accounts, back to back, each NUL-terminated, in the order they
+	 * were added: sorting (terra_holders_sort, terra_holders_load) orders
+	 * v, not the arena, and sets sorted, 1 until a holder is added. No
+	 * second copy of the accounts is made: the snapshot body is written
+	 * from v and the arena as it is needed (terra_holders_body_each).
 	 */
 	char *arena;
 	size_t arena_len, arena_cap;
-	int is_body;
+	int sorted;
 } terra_holders;
 
-#define terra_holders_account(hs, i)     ((hs)->arena + (hs)->v[(i)].off)
-#define terra_holders_account_len(hs, i) ((hs)->v[(i)].len)
+#define terra_holders_account(hs, i)     ((hs)->arena + ((hs)->v[(i)].at >> 8))
+#define terra_holders_account_len(hs, i) ((size_t)((hs)->v[(i)].at & 0xff))
+/* Sorted holders' accounts are read at random places of the arena: a pass
+ * over them in order asks for the one this many rows ahead. */
+#define TERRA_HOLDERS_AHEAD       16
+#define terra_holders_line(hs, i) ((hs)->line ? (long)(hs)->line[(i)] : 0L)
 
 /* Checks an account name as above; the message names it. */
 /* 1 when account[0..len) is a valid, unreserved account: the common case, no message. */
@@ -75,7 +83,7 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
                       terra_err *e);
 /* Reads a CSV snapshot as described above, sorted by account; duplicates refused. */
 int terra_holders_load(terra_holders *hs, const char *path, terra_err *e);
-/* Sorts by account (bytewise), the arena laid out as the snapshot body; a duplicate
+/* Sorts v by account (bytewise), the arena as it is; a duplicate
  * is TERRA_E_INPUT naming both lines. */
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e);
 /* Refuses (TERRA_E_INPUT, "NAME:LINE: ...", both lines) two accounts that differ
@@ -89,13 +97,19 @@ int terra_holders_case_check(const terra_holders *hs, const char *name, terra_er
 void terra_holders_digest(const terra_holders *hs, uint8_t out[TERRA_HASH_BYTES]);
 /*
  * The snapshot body: exactly the bytes terra_holders_digest hashes (account,
- * 0x00, balance digits, '\n', in account order), *len bytes at *body, which
- * is the sorted holders' arena: no copy, valid while hs is unchanged (NULL
- * with len 0 for no holders). TERRA_E_STATE when hs is not sorted. This is
+ * 0x00, balance digits, '\n', in account order). It is never held whole (a
+ * million holders make ~40 MB): terra_holders_body_len gives its length,
+ * terra_holders_body_each passes its bytes in order to fn, in pieces of at
+ * most TERRA_HOLDERS_PIECE bytes, and stops at fn's first non-zero return,
+ * which it returns. Both are TERRA_E_STATE when hs is not sorted. This is
  * what terra-settle stores (table snapshots) and what terra-ledger verify
  * re-hashes.
  */
-int terra_holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e);
+#define TERRA_HOLDERS_PIECE 65536
+typedef int (*terra_holders_body_fn)(void *ctx, const char *piece, size_t len, terra_err *e);
+int terra_holders_body_len(const terra_holders *hs, size_t *len, terra_err *e);
+int terra_holders_body_each(const terra_holders *hs, terra_holders_body_fn fn, void *ctx,
+                            terra_err *e);
 /*
  * Reads a snapshot body back into hs (empty on entry; the accounts alone in
  * the arena, in order): every record well formed (a valid account, a balance

@@ -33,8 +33,6 @@ struct terra_settle {
 	terra_settle_calc calc;
 	char inputs_digest[TERRA_HASH_HEX];
 	uint8_t meter_digest[TERRA_HASH_BYTES], holders_digest[TERRA_HASH_BYTES];
-	const char *snap; /* the holders snapshot body (terra_holders_body): in hs */
-	size_t snaplen;
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
@@ -529,9 +527,8 @@ static int prepare(terra_settle *s, terra_err *e)
 		s->capunits = s->nunits;
 		s->nlate = 0;
 	}
-	if (terra_holders_body(&s->hs, &s->snap, &s->snaplen, e) < 0)
-		return -1;
-	terra_sha256(s->snap, s->snaplen, s->holders_digest);
+	/* the snapshot body's hash, as the body is written out: never held whole */
+	terra_holders_digest(&s->hs, s->holders_digest);
 	terra_hex(s->meter_digest, TERRA_HASH_BYTES, mhex);
 	terra_hex(s->holders_digest, TERRA_HASH_BYTES, hhex);
 	return terra_settle_inputs_digest(s->period, s->revenue, &s->policy, mhex, hhex,
@@ -548,10 +545,12 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	registry_done(s);
 	if (prepare(s, e) < 0)
 		return -1;
-	/* 8 MiB of page cache: with a million holders the transaction is ~50 MB
+	/* 2 MiB of page cache: with a million holders the transaction is ~40 MB
 	 * (the snapshot), and caching it all doubles the peak memory; spilling
-	 * to the WAL before the commit costs no measurable time (bench/settle.sh). */
-	if (terra_db_exec(db, "PRAGMA cache_size = -8192", e) < 0)
+	 * to the WAL before the commit costs no measurable time (bench/settle.sh),
+	 * and the pages are written once, in order, so a larger cache keeps
+	 * nothing that is read again. */
+	if (terra_db_exec(db, "PRAGMA cache_size = -2048", e) < 0)
 		return -1;
 	if (terra_db_begin(db, e) < 0)
 		return -1;
@@ -604,7 +603,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	}
 	if (terra_ledger_append(h, "settlement", payload, &s->entry_seq, e) < 0 ||
 	    terra_settle_store_entry(db, s->period, s->inputs_digest, s->entry_seq,
-	                             s->holders_digest, s->snap, s->snaplen, e) < 0)
+	                             s->holders_digest, &s->hs, e) < 0)
 		goto out;
 	crash_point("mid-insert");
 	if (terra_settle_store_units(db, s->period, s->units, s->nunits, e) < 0)
@@ -742,12 +741,16 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 			continue;
 		if (!strcmp(p->role, "holders")) {
 			/* holder accounts passed terra_account_check: nothing to escape */
-			for (j = 0; j < c->hs->n; j++)
-				if (c->hitems[j].amount > 0 &&
-				    payout_line(&o, c->hitems[j].id,
+			for (j = 0; j < c->hs->n; j++) {
+				if (j + TERRA_HOLDERS_AHEAD < c->hs->n)
+					__builtin_prefetch(
+					    terra_holders_account(c->hs, j + TERRA_HOLDERS_AHEAD));
+				if (c->hamount[j] > 0 &&
+				    payout_line(&o, terra_holders_account(c->hs, j),
 				                terra_holders_account_len(c->hs, j), "holder", 6,
-				                c->hitems[j].amount, e) < 0)
+				                c->hamount[j], e) < 0)
 					goto out;
+			}
 			continue;
 		}
 		if (!terra_settle_plain(p->account) || !terra_settle_plain(p->role) ||

@@ -180,8 +180,8 @@ static int holders_of(const json_t *payload, const void *snap, size_t len, terra
 	}
 	c->hs = hs;
 	c->want_root = want_root;
-	c->hitems = malloc((hs->n ? hs->n : 1) * sizeof *c->hitems);
-	if (!c->hitems)
+	c->hamount = malloc((hs->n ? hs->n : 1) * sizeof *c->hamount);
+	if (!c->hamount)
 		return terra_err_sys(e, "settlement: %zu holders", hs->n);
 	if (terra_settle_holders_split(c, groups[1].amount, &left, e) < 0)
 		return -1;
@@ -203,11 +203,11 @@ int terra_settle_holders_each(const json_t *payload, const void *snap, size_t le
 	if (holders_of(payload, snap, len, &hs, &c, 0, e) < 0)
 		goto out;
 	for (i = 0; i < hs.n; i++)
-		if (c.hitems[i].amount > 0 && fn(ctx, c.hitems[i].id, c.hitems[i].amount, e) < 0)
+		if (c.hamount[i] > 0 && fn(ctx, terra_holders_account(&hs, i), c.hamount[i], e) < 0)
 			goto out;
 	rc = 0;
 out:
-	free(c.hitems);
+	free(c.hamount);
 	terra_holders_free(&hs);
 	return rc;
 }
@@ -232,13 +232,15 @@ int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t le
 		goto out;
 	}
 	for (i = 0; i < hs.n; i++) {
-		if (c.hitems[i].amount <= 0)
+		const char *id = terra_holders_account(&hs, i);
+
+		if (c.hamount[i] <= 0)
 			continue;
-		if (!strcmp(c.hitems[i].id, account)) {
+		if (!strcmp(id, account)) {
 			at = n;
-			*amount = c.hitems[i].amount;
+			*amount = c.hamount[i];
 		}
-		terra_settle_holder_leaf(c.hitems[i].id, c.hitems[i].amount, leaves[n++]);
+		terra_settle_holder_leaf(id, c.hamount[i], leaves[n++]);
 	}
 	if (at == SIZE_MAX) {
 		terra_err_set(e, TERRA_E_NOTFOUND, "'%s' is not paid as a holder", account);
@@ -252,7 +254,7 @@ int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t le
 	rc = 0;
 out:
 	free(leaves);
-	free(c.hitems);
+	free(c.hamount);
 	terra_holders_free(&hs);
 	return rc;
 }
@@ -346,7 +348,7 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, const void *
 	rc = 0;
 out:
 	free(c.post);
-	free(c.hitems);
+	free(c.hamount);
 	free(units);
 	terra_holders_free(&hs);
 	return rc;

@@ -183,17 +183,16 @@ void terra_settle_holder_leaf(const char *account, int64_t amount, uint8_t out[T
 	holder_leaf(account, alen > TERRA_ACCOUNT_MAX ? TERRA_ACCOUNT_MAX : alen, amount, out);
 }
 
-/* The holders' part over the holders: c->hitems, htotal, hcount, hroot. */
+/* The holders' part over the holders: c->hamount, htotal, hcount, hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e)
 {
 	terra_merkle_acc *acc = NULL;
 	uint8_t leaf[TERRA_HASH_BYTES];
 	size_t i;
 
-	for (i = 0; i < c->hs->n; i++)
-		c->hitems[i] =
-		    (terra_split_item){terra_holders_account(c->hs, i), c->hs->v[i].balance, 0};
-	if (terra_split_run(part, c->hitems, c->hs->n, left, e) < 0)
+	/* in account order, distinct: no ids to compare, no copy of the balances */
+	if (terra_split_ordered(part, c->hs->n ? &c->hs->v[0].balance : NULL, sizeof *c->hs->v,
+	                        c->hs->n, c->hamount, left, e) < 0)
 		return -1;
 	if (c->want_root) {
 		acc = malloc(sizeof *acc);
@@ -204,13 +203,15 @@ int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left
 	c->htotal = 0;
 	c->hcount = 0;
 	for (i = 0; i < c->hs->n; i++) {
-		if (c->hitems[i].amount <= 0)
+		if (acc && i + TERRA_HOLDERS_AHEAD < c->hs->n)
+			__builtin_prefetch(terra_holders_account(c->hs, i + TERRA_HOLDERS_AHEAD));
+		if (c->hamount[i] <= 0)
 			continue;
-		c->htotal += c->hitems[i].amount; /* each <= part: no overflow */
+		c->htotal += c->hamount[i]; /* each <= part: no overflow */
 		c->hcount++;
 		if (acc) {
-			holder_leaf(c->hitems[i].id, terra_holders_account_len(c->hs, i),
-			            c->hitems[i].amount, leaf);
+			holder_leaf(terra_holders_account(c->hs, i),
+			            terra_holders_account_len(c->hs, i), c->hamount[i], leaf);
 			terra_merkle_acc_push(acc, leaf);
 		}
 	}
@@ -233,9 +234,9 @@ int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_
 void terra_settle_calc_free(terra_settle_calc *c)
 {
 	free(c->post);
-	free(c->hitems);
+	free(c->hamount);
 	c->post = NULL;
-	c->hitems = NULL;
+	c->hamount = NULL;
 }
 
 /* The algorithm of settlement.h (terra-settle(1), The split): fills pool, carry_out and the
@@ -261,9 +262,9 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
 	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
 	c->post = malloc((c->nunits + 5) * sizeof *c->post);
-	free(c->hitems);
-	c->hitems = malloc((c->hs->n ? c->hs->n : 1) * sizeof *c->hitems);
-	if (!items || !order || !c->post || !c->hitems) {
+	free(c->hamount);
+	c->hamount = malloc((c->hs->n ? c->hs->n : 1) * sizeof *c->hamount);
+	if (!items || !order || !c->post || !c->hamount) {
 		terra_err_sys(e, "settle: %zu units, %zu holders", c->nunits, c->hs->n);
 		goto out;
 	}
@@ -333,25 +334,19 @@ static int str_ptr_cmp(const void *a, const void *b)
 
 int terra_settle_meter_digest(char **canon, size_t n, uint8_t out[TERRA_HASH_BYTES], terra_err *e)
 {
-	size_t i, len, total = 0, used = 0;
-	char *all;
+	terra_sha256_ctx c;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		total += strlen(canon[i]) + 1;
+	(void)e;
 	if (n > 1) /* canon is NULL when there is none */
 		qsort(canon, n, sizeof *canon, str_ptr_cmp);
-	/* one buffer for the one-shot (accelerated) hash */
-	all = malloc(total ? total : 1);
-	if (!all)
-		return terra_err_sys(e, "meter digest");
+	/* hashed in place, record by record: no copy of them all */
+	terra_sha256_init(&c);
 	for (i = 0; i < n; i++) {
-		len = strlen(canon[i]);
-		memcpy(all + used, canon[i], len);
-		used += len;
-		all[used++] = '\n';
+		terra_sha256_update(&c, canon[i], strlen(canon[i]));
+		terra_sha256_update(&c, "\n", 1);
 	}
-	terra_sha256(all, used, out);
-	free(all);
+	terra_sha256_final(&c, out);
 	return 0;
 }
 

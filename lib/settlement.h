@@ -30,7 +30,7 @@
  *   policy         {"contributors":BPS,"holders":BPS,"treasury":BPS}
  *   inputs         {"meter":HEX,"holders":HEX,"units":N,"holders_count":N}:
  *                  SHA-256 of the meter records (terra_settle_meter_digest)
- *                  and of the holders snapshot body (terra_holders_body,
+ *                  and of the holders snapshot body (terra_holders_body_each,
  *                  whose hash is terra_holders_digest); holders_count counts
  *                  every holder of the snapshot, zero balances included
  *   inputs_digest  HEX, as stored in settlements.inputs_digest (below)
@@ -112,16 +112,17 @@ typedef struct terra_settle_calc {
 	int64_t pool, carry_out;
 	terra_settle_posting *post;
 	size_t npost;
-	/* the holders' split: one item per holder (hs order), their sum, how
-	 * many got more than 0, and (with want_root) the Merkle root of those */
-	terra_split_item *hitems;
+	/* the holders' split: one amount per holder (hs order, the account is
+	 * hs's), their sum, how many got more than 0, and (with want_root) the
+	 * Merkle root of those */
+	int64_t *hamount;
 	int64_t htotal;
 	size_t hcount;
 	int want_root;
 	uint8_t hroot[TERRA_HASH_BYTES];
 } terra_settle_calc;
 
-/* Frees what a computation allocated (post, hitems), not its inputs. */
+/* Frees what a computation allocated (post, hamount), not its inputs. */
 void terra_settle_calc_free(terra_settle_calc *c);
 /* Sorts units by id and refuses one listed twice. */
 int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e);
@@ -136,7 +137,8 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e);
 /* The pool over the three groups by the policy (groups[i].amount), what is left in *left. */
 int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_item groups[3],
                         int64_t *left, terra_err *e);
-/* The holders' part over c->hs: c->hitems, htotal, hcount and (want_root) hroot. */
+/* The holders' part over c->hs: c->hamount (allocated by the caller), htotal, hcount and
+ * (want_root) hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e);
 
 /* SHA-256 over the canonical forms of the meter records (canon[i], NUL-

@@ -101,34 +101,55 @@ out:
 	return rc;
 }
 
-/* Writes body into the (zero-filled, as long) body of the snapshots row rowid. */
-static int snapshot_write(sqlite3 *db, sqlite3_int64 rowid, const char *body, size_t len,
-                          terra_err *e)
+/* Where the next piece of a snapshot body goes. */
+struct blob_out {
+	sqlite3_blob *blob;
+	int at;
+};
+
+static int blob_piece(void *ctx, const char *piece, size_t len, terra_err *e)
 {
-	sqlite3_blob *blob = NULL;
+	struct blob_out *o = ctx;
+
+	(void)e;
+	if (sqlite3_blob_write(o->blob, piece, (int)len, o->at) != SQLITE_OK)
+		return -1;
+	o->at += (int)len; /* the whole body is at most INT_MAX bytes */
+	return 0;
+}
+
+/* Writes hs's body into the (zero-filled, len bytes) body of the snapshots row
+ * rowid, as it is made: never whole in memory. */
+static int snapshot_write(sqlite3 *db, sqlite3_int64 rowid, const terra_holders *hs, terra_err *e)
+{
+	struct blob_out o = {NULL, 0};
 	int rc = -1;
 
-	/* SQLite holds no blob this long (SQLITE_MAX_LENGTH): the row was refused before */
-	if (len > INT_MAX)
-		return terra_err_set(e, TERRA_E_INPUT, "holders snapshot: %zu bytes", len);
-	if (sqlite3_blob_open(db, "main", "snapshots", "body", rowid, 1, &blob) != SQLITE_OK ||
-	    sqlite3_blob_write(blob, body, (int)len, 0) != SQLITE_OK) {
+	if (sqlite3_blob_open(db, "main", "snapshots", "body", rowid, 1, &o.blob) != SQLITE_OK ||
+	    terra_holders_body_each(hs, blob_piece, &o, e) != 0) {
 		terra_db_err(db, e, "record holders snapshot");
 		goto out;
 	}
 	rc = 0;
 out:
-	sqlite3_blob_close(blob);
+	sqlite3_blob_close(o.blob);
 	return rc;
 }
 
 int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
                              int64_t entry_seq, const uint8_t holders_digest[TERRA_HASH_BYTES],
-                             const char *snap, size_t snaplen, terra_err *e)
+                             const terra_holders *hs, terra_err *e)
 {
 	char hhex[TERRA_HASH_HEX];
 	sqlite3_stmt *st = NULL;
+	size_t snaplen;
 	int rc = -1;
+
+	if (terra_holders_body_len(hs, &snaplen, e) < 0)
+		return -1;
+	/* SQLite holds no blob this long (SQLITE_MAX_LENGTH) */
+	if (snaplen > INT_MAX)
+		return terra_err_set(e, TERRA_E_INPUT, "holders snapshot: %zu bytes", snaplen);
 
 	if (terra_db_prepare(db,
 	                     "INSERT INTO settlements(period, inputs_digest, entry_seq)"
@@ -148,8 +169,9 @@ int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs
 	/*
 	 * The snapshot, once per digest: the same snapshot may serve several
 	 * periods. The row is made with room for the body, which is then
-	 * written into its pages: bound as a value, SQLite would first copy
-	 * the tens of megabytes into a record of its own.
+	 * written into its pages as it is made: bound as a value, it would
+	 * be held whole, and SQLite would copy the tens of megabytes into a
+	 * record of its own.
 	 */
 	if (terra_db_prepare(db, "INSERT OR IGNORE INTO snapshots(digest, body) VALUES (?, ?)", &st,
 	                     e) < 0)
@@ -163,7 +185,7 @@ int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_changes(db) > 0 && snaplen &&
-	    snapshot_write(db, sqlite3_last_insert_rowid(db), snap, snaplen, e) < 0)
+	    snapshot_write(db, sqlite3_last_insert_rowid(db), hs, e) < 0)
 		goto out;
 	rc = 0;
 out:

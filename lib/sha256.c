@@ -211,3 +211,75 @@ void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right
 	memcpy(b + TERRA_HASH_BYTES, right, TERRA_HASH_BYTES);
 	sha256_any(1, b, 64, out);
 }
+
+/* ---- in pieces ------------------------------------------------------------ */
+
+void terra_sha256_init(terra_sha256_ctx *c)
+{
+	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+	                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+	memset(c, 0, sizeof *c);
+	c->ni = terra_sha256_accelerated();
+	memcpy(c->st, iv, sizeof iv);
+	if (!c->ni)
+		crypto_hash_sha256_init(&c->sodium);
+}
+
+void terra_sha256_update(terra_sha256_ctx *c, const void *data, size_t len)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	const uint8_t *p = data;
+	size_t take, full;
+
+	if (c->ni) {
+		c->total += len;
+		if (c->used) {
+			take = 64 - c->used < len ? 64 - c->used : len;
+			memcpy(c->buf + c->used, p, take);
+			c->used += take;
+			p += take;
+			len -= take;
+			if (c->used < 64)
+				return;
+			blocks_ni(c->st, c->buf, 1);
+			c->used = 0;
+		}
+		full = len / 64;
+		if (full)
+			blocks_ni(c->st, p, full);
+		memcpy(c->buf, p + full * 64, len - full * 64);
+		c->used = len - full * 64;
+		return;
+	}
+#endif
+	crypto_hash_sha256_update(&c->sodium, data, len);
+}
+
+void terra_sha256_final(terra_sha256_ctx *c, uint8_t out[TERRA_HASH_BYTES])
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (c->ni) {
+		uint8_t tail[128];
+		uint64_t bits = c->total * 8;
+		size_t t = c->used;
+		int i;
+
+		memcpy(tail, c->buf, t);
+		tail[t++] = 0x80;
+		memset(tail + t, 0, 128 - t);
+		t = t > 56 ? 128 : 64;
+		for (i = 0; i < 8; i++)
+			tail[t - 1 - i] = (uint8_t)(bits >> (8 * i));
+		blocks_ni(c->st, tail, t / 64);
+		for (i = 0; i < 8; i++) {
+			out[4 * i] = (uint8_t)(c->st[i] >> 24);
+			out[4 * i + 1] = (uint8_t)(c->st[i] >> 16);
+			out[4 * i + 2] = (uint8_t)(c->st[i] >> 8);
+			out[4 * i + 3] = (uint8_t)c->st[i];
+		}
+		return;
+	}
+#endif
+	crypto_hash_sha256_final(&c->sodium, out);
+}

@@ -6,6 +6,7 @@
  * SHA extensions it uses them (several times libsodium's portable code);
  * elsewhere it is libsodium's crypto_hash_sha256. Same results either way.
  */
+#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,22 @@ void terra_sha256(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
 void terra_sha256_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTES]);
 void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES]);
+/*
+ * The same hash over data given in pieces (a body made as it is hashed,
+ * never whole in memory): init, update any number of times, final. The
+ * extensions when the CPU has them, libsodium's otherwise.
+ */
+typedef struct terra_sha256_ctx {
+	int ni;
+	uint32_t st[8];
+	uint8_t buf[64];
+	size_t used;    /* bytes pending in buf */
+	uint64_t total; /* bytes hashed */
+	crypto_hash_sha256_state sodium;
+} terra_sha256_ctx;
+void terra_sha256_init(terra_sha256_ctx *c);
+void terra_sha256_update(terra_sha256_ctx *c, const void *data, size_t len);
+void terra_sha256_final(terra_sha256_ctx *c, uint8_t out[TERRA_HASH_BYTES]);
 /* 1 when the SHA extensions are in use (for the tests). */
 int terra_sha256_accelerated(void);
 

@@ -209,3 +209,130 @@ void terra_split_lengths(int64_t amount, const int64_t *len, size_t n, int64_t t
 		rem[best] = 0;
 	}
 }
+
+/* ---- items in id order, no scratch ------------------------------------------ */
+
+struct ordered {
+	int64_t pool;
+	const char *w; /* weight i at w + i * stride */
+	size_t stride, n;
+	const int64_t *q; /* floor(pool * weight / total) */
+	u128 total;
+};
+
+static int64_t ordered_weight(const struct ordered *o, size_t i)
+{
+	int64_t w;
+
+	memcpy(&w, o->w + i * o->stride, sizeof w);
+	return w;
+}
+
+/* Item i's remainder, pool * weight mod total, from its quotient: no division. */
+static u128 ordered_rem(const struct ordered *o, size_t i)
+{
+	return (u128)o->pool * (u128)ordered_weight(o, i) - (u128)o->q[i] * o->total;
+}
+
+#define ORDERED_SMALL 4096
+
+/*
+ * The k-th largest remainder (1 <= k <= the number of non-zero ones): the
+ * remainders below total have `bits` significant bits; each pass counts,
+ * among those that share the bits already chosen (prefix, above pshift), the
+ * next 11 bits, and keeps the bucket that holds the k-th. Once few enough
+ * share the prefix they are gathered and selected among.
+ */
+static int ordered_kth(const struct ordered *o, size_t k, u128 *kth, terra_err *e)
+{
+	size_t count[1 << SELECT_BITS], i, b, m;
+	u128 prefix = 0, *few;
+	int pshift = 0;
+
+	while (pshift < 127 && (o->total - 1) >> pshift)
+		pshift++;
+	while (pshift > 0) {
+		int take = pshift < SELECT_BITS ? pshift : SELECT_BITS, shift = pshift - take;
+		size_t above = 0;
+
+		memset(count, 0, sizeof count);
+		for (i = 0; i < o->n; i++) {
+			u128 r = ordered_rem(o, i);
+
+			if (r >> pshift == prefix)
+				count[(size_t)(r >> shift) & (((size_t)1 << take) - 1)]++;
+		}
+		for (b = ((size_t)1 << take) - 1; above + count[b] < k; b--)
+			above += count[b];
+		k -= above;
+		prefix = prefix << take | b;
+		pshift = shift;
+		if (pshift == 0 || count[b] > ORDERED_SMALL)
+			continue;
+		if (!(few = malloc(count[b] * sizeof *few)))
+			return terra_err_sys(e, "split: %zu remainders", count[b]);
+		for (i = 0, m = 0; i < o->n; i++) {
+			u128 r = ordered_rem(o, i);
+
+			if (r >> pshift == prefix)
+				few[m++] = r;
+		}
+		*kth = select_kth(few, m, k);
+		free(few);
+		return 0;
+	}
+	*kth = prefix;
+	return 0;
+}
+
+int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t n, int64_t *amount,
+                        int64_t *left, terra_err *e)
+{
+	struct ordered o = {pool, weights, stride, n, amount, 0};
+	int64_t given = 0;
+	size_t i, extra, above = 0;
+	u128 last;
+
+	*left = 0;
+	if (pool < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "split: negative pool");
+	for (i = 0; i < n; i++) {
+		int64_t w = ordered_weight(&o, i);
+
+		amount[i] = 0;
+		if (w < 0)
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "split: item %zu has a negative weight", i + 1);
+		o.total += (u128)w;
+	}
+	if (o.total == 0) {
+		*left = pool;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		u128 q = (u128)pool * (u128)ordered_weight(&o, i) / o.total;
+
+		amount[i] = (int64_t)q; /* <= pool, as in terra_split_run */
+		given += (int64_t)q;
+	}
+	extra = (size_t)(pool - given);
+	if (extra == 0)
+		return 0;
+	/* the quotients are still in amount: the remainders follow from them */
+	if (ordered_kth(&o, extra, &last, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		above += ordered_rem(&o, i) > last;
+	/* above the last remainder paid, then the ties to it in item (id) order */
+	for (i = 0; i < n; i++) {
+		u128 r = ordered_rem(&o, i);
+
+		if (r > last) {
+			amount[i]++;
+		} else if (r == last && above < extra) {
+			amount[i]++;
+			above++;
+		}
+	}
+	return 0;
+}

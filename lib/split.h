@@ -36,6 +36,18 @@ typedef struct terra_split_item {
 int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *left, terra_err *e);
 
 /*
+ * The same split for items whose ids are distinct and already in ascending
+ * order (a sorted holders snapshot), so that ties go to the earlier item:
+ * weight i is the int64_t at (const char *)weights + i * stride, its part
+ * goes to amount[i]. No id is read and nothing of n's size is allocated:
+ * the remainders are recomputed in a few passes instead of kept (the k-th
+ * largest found by its bits, 11 at a time). The same amounts and *left as
+ * terra_split_run on those items.
+ */
+int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t n, int64_t *amount,
+                        int64_t *left, terra_err *e);
+
+/*
  * Splits amount over n pieces of the given lengths, summing to total, by
  * largest remainder, ties to the earlier: how the meter shares a record's
  * busy time and work between the owners of its time. rem: n remainders

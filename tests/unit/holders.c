@@ -1,4 +1,5 @@
 /* The holders CSV reader: layouts it accepts, rows it refuses, and its digest. */
+#include "lib/buf.h"
 #include "lib/holders.h"
 #include "lib/money.h"
 #include "fixture.h"
@@ -13,6 +14,31 @@ static int load(const char *text, terra_holders *hs, terra_err *e)
 {
 	terra_holders_init(hs);
 	return terra_holders_load(hs, fixture_write("h.csv", text, strlen(text)), e);
+}
+
+/* The body of hs, gathered from terra_holders_body_each: terra_holders_body_len
+ * bytes, valid until the next call but one. */
+static int body_piece(void *ctx, const char *piece, size_t len, terra_err *e)
+{
+	(void)e;
+	return terra_buf_put(ctx, piece, len);
+}
+
+static int holders_body(const terra_holders *hs, const char **body, size_t *len, terra_err *e)
+{
+	static terra_buf b[2];
+	static int which;
+	terra_buf *buf = &b[which ^= 1];
+	size_t want;
+
+	free(buf->p);
+	memset(buf, 0, sizeof *buf);
+	if (terra_holders_body_len(hs, &want, e) < 0 ||
+	    terra_holders_body_each(hs, body_piece, buf, e) != 0)
+		return -1;
+	*body = buf->p ? buf->p : "";
+	*len = buf->len;
+	return *len == want ? 0 : -1;
 }
 
 static void digest_hex(const terra_holders *hs, char out[65])
@@ -146,7 +172,7 @@ static void edges(void)
 	like(e.msg, "open '/nonexistent/h.csv'", "message names the file");
 }
 
-/* The sorted arena is the snapshot body: exact bytes, its digest, and back again. */
+/* The sorted holders make the snapshot body: exact bytes, its digest, and back again. */
 static void body_form(void)
 {
 	static const char want[] = "abc\0"
@@ -171,7 +197,7 @@ static void body_form(void)
 	        "b,0.000000001\nabcdefgh,1\n",
 	        &hs, &e) == 0,
 	   "accounts sharing their first 8 bytes load");
-	ok(terra_holders_body(&hs, &body, &len, &e) == 0 && len == sizeof want - 1 &&
+	ok(holders_body(&hs, &body, &len, &e) == 0 && len == sizeof want - 1 &&
 	       !memcmp(body, want, len),
 	   "the body: account, NUL, digits, newline, in bytewise order");
 	terra_holders_digest(&hs, d);
@@ -182,15 +208,15 @@ static void body_form(void)
 	       back.v[4].balance == 123456789012 &&
 	       !strcmp(terra_holders_account(&back, 4), "abcdefgi") &&
 	       terra_holders_sort(&back, "test", &e) == 0 &&
-	       terra_holders_body(&back, &body2, &len2, &e) == 0 && len2 == len &&
+	       holders_body(&back, &body2, &len2, &e) == 0 && len2 == len &&
 	       !memcmp(body2, body, len),
 	   "read back from the body: the same holders, and sorted, the same body");
 	terra_holders_free(&back);
-	ok(terra_holders_add(&hs, "zed", 1, 7, &e) == 0 &&
-	       terra_holders_body(&hs, &body, &len, &e) < 0 && e.kind == TERRA_E_STATE,
+	ok(terra_holders_add(&hs, "zed", 1, 7, &e) == 0 && holders_body(&hs, &body, &len, &e) < 0 &&
+	       e.kind == TERRA_E_STATE,
 	   "after an add, no body until sorted again");
-	ok(terra_holders_sort(&hs, "test", &e) == 0 &&
-	       terra_holders_body(&hs, &body, &len, &e) == 0 && len == sizeof want - 1 + 6 &&
+	ok(terra_holders_sort(&hs, "test", &e) == 0 && holders_body(&hs, &body, &len, &e) == 0 &&
+	       len == sizeof want - 1 + 6 &&
 	       !memcmp(body + len - 6,
 	               "zed\0"
 	               "1\n",
@@ -282,8 +308,13 @@ static void long_files(void)
 	n = 0;
 	for (i = 1; i <= rows; i++)
 		n += (size_t)sprintf(text + n, "acct%021zu,1.500\n", i);
-	ok(load(text, &hs, &e) == 0 && hs.n == rows && hs.v[rows - 1].line == (long)rows,
-	   "40000 rows over two reads: all there, lines right");
+	ok(load(text, &hs, &e) == 0 && hs.n == rows, "40000 rows over two reads: all there");
+	terra_holders_free(&hs);
+	sprintf(text + n, "acct%021d,1.500\n", 1);
+	ok(load(text, &hs, &e) < 0, "the first row again after them refused");
+	like(e.msg,
+	     "h.csv:40001: account 'acct000000000000000000001' listed twice (first at line 1)",
+	     "lines right past the second read");
 	terra_holders_free(&hs);
 	n = (size_t)sprintf(text, "a,1\n\"");
 	p = text + n;
@@ -296,6 +327,45 @@ static void long_files(void)
 	free(text);
 }
 
+/* A body of many pieces: the same bytes as one made by hand, its hash the digest. */
+static void body_pieces(void)
+{
+	size_t n = 20000, i, len, used = 0;
+	terra_buf csv = {0};
+	char *want = malloc(n * 40), line[64];
+	const char *body;
+	terra_holders hs;
+	terra_err e = {0};
+	uint8_t d[32], h[32];
+
+	if (!want) {
+		ok(0, "many pieces: memory");
+		return;
+	}
+	/* written in reverse account order: the body is sorted, the arena is not */
+	for (i = n; i-- > 0;) {
+		snprintf(line, sizeof line, "acct%06zu,%zu.%09zu\n", i, i % 97, i * 7);
+		terra_buf_puts(&csv, line);
+	}
+	for (i = 0; i < n; i++) {
+		int64_t units = (int64_t)(i % 97) * 1000000000 + (int64_t)(i * 7);
+
+		used += (size_t)sprintf(want + used, "acct%06zu", i) + 1;
+		used += (size_t)sprintf(want + used, "%lld\n", (long long)units);
+	}
+	terra_holders_init(&hs);
+	ok(terra_holders_load(&hs, fixture_write("h.csv", csv.p, csv.len), &e) == 0 &&
+	       holders_body(&hs, &body, &len, &e) == 0 && len == used && len > 4 * 65536 &&
+	       !memcmp(body, want, len),
+	   "a body of several pieces: the records in account order, none cut or repeated");
+	terra_holders_digest(&hs, d);
+	crypto_hash_sha256(h, (const unsigned char *)want, used);
+	ok(!memcmp(d, h, 32), "its digest is the SHA-256 of those bytes");
+	terra_holders_free(&hs);
+	free(csv.p);
+	free(want);
+}
+
 int main(void)
 {
 	fixture_tmpdir("holders");
@@ -303,6 +373,7 @@ int main(void)
 	refused_rows();
 	edges();
 	body_form();
+	body_pieces();
 	balances();
 	long_files();
 	return done_testing();

@@ -51,5 +51,41 @@ int main(void)
 	terra_sha256_leaf(buf, 77, a);
 	terra_merkle_leaf(buf, 77, b);
 	ok(!memcmp(a, b, 32), "leaf hashes: lib/merkle's");
+	{
+		/* in pieces of every size around a block, and of random sizes */
+		terra_sha256_ctx c;
+		size_t piece, at, n, badp = 0;
+
+		for (piece = 1; piece <= 200; piece++) {
+			n = 1000 + piece * 37;
+			terra_sha256_init(&c);
+			for (at = 0; at < n; at += piece)
+				terra_sha256_update(&c, buf + at, at + piece < n ? piece : n - at);
+			terra_sha256_final(&c, a);
+			crypto_hash_sha256(b, buf, n);
+			badp += memcmp(a, b, 32) != 0;
+		}
+		for (n = 0; n < 130; n++) {
+			terra_sha256_init(&c);
+			terra_sha256_update(&c, buf, n / 2);
+			terra_sha256_update(&c, buf + n / 2, n - n / 2);
+			terra_sha256_final(&c, a);
+			crypto_hash_sha256(b, buf, n);
+			badp += memcmp(a, b, 32) != 0;
+		}
+		terra_sha256_init(&c);
+		for (at = 0; at < sizeof buf; at += n) {
+			n = 1 + randombytes_uniform(70000);
+			if (n > sizeof buf - at)
+				n = sizeof buf - at;
+			terra_sha256_update(&c, buf + at, n);
+		}
+		terra_sha256_final(&c, a);
+		crypto_hash_sha256(b, buf, sizeof buf);
+		badp += memcmp(a, b, 32) != 0;
+		is_int(badp, 0,
+		       "SHA-256 in pieces (1 to 200 bytes, halves, random sizes): "
+		       "libsodium's digests");
+	}
 	return done_testing();
 }

@@ -381,6 +381,99 @@ static void fixed_cases(void)
 	}
 }
 
+/*
+ * terra_split_ordered against terra_split_run on the same items with ids in
+ * ascending order: the same amounts and left, whether the remainders are
+ * all distinct, tie a lot, or come from weights near INT64_MAX (a total
+ * past 2^64).
+ */
+struct weighted {
+	char pad[5]; /* the weight at an offset, as in a holder */
+	int64_t weight;
+};
+
+static int ordered_same(int64_t pool, terra_split_item *it, size_t n, struct weighted *w,
+                        int64_t *amount)
+{
+	int64_t left = -1, left2 = -2;
+	terra_err e = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		w[i].weight = it[i].weight;
+	if (terra_split_run(pool, it, n, &left, &e) < 0 ||
+	    terra_split_ordered(pool, n ? &w[0].weight : NULL, sizeof *w, n, amount, &left2, &e) <
+	        0 ||
+	    left != left2)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (amount[i] != it[i].amount)
+			return 0;
+	return 1;
+}
+
+static void ordered_cases(void)
+{
+	size_t big = 200000, n, i, c, bad = 0;
+	char(*ids)[12] = calloc(big, sizeof *ids);
+	terra_split_item *it = calloc(big, sizeof *it);
+	struct weighted *w = calloc(big, sizeof *w);
+	int64_t *amount = calloc(big, sizeof *amount), left;
+	terra_err e = {0};
+
+	if (!ids || !it || !w || !amount) {
+		ok(0, "ordered cases: memory");
+		return;
+	}
+	for (i = 0; i < big; i++)
+		snprintf(ids[i], sizeof ids[i], "h%07zu", i);
+	for (c = 0; c < 2000; c++) {
+		int kind = (int)(c % 4);
+		int64_t pool = c % 3 == 0 ? (int64_t)below(5000) : (int64_t)(rng() >> 1);
+
+		n = (size_t)below(kind == 3 ? 6 : 300);
+		for (i = 0; i < n; i++) {
+			it[i].id = ids[i];
+			if (below(7) == 0)
+				it[i].weight = 0;
+			else if (kind == 0)
+				it[i].weight = (int64_t)(below(3) * 1000 + 1); /* ties */
+			else if (kind == 3)
+				it[i].weight = INT64_MAX - (int64_t)below(1000); /* total > 2^64 */
+			else
+				it[i].weight = (int64_t)below(UINT64_C(1) << below(62));
+		}
+		bad += !ordered_same(pool, it, n, w, amount);
+	}
+	ok(bad == 0, "2000 splits of items in id order: terra_split_ordered gives "
+	             "terra_split_run's amounts");
+	for (c = 0; c < 3; c++) {
+		/* many candidates share the last bits: every pass, then the ties */
+		for (i = 0; i < big; i++) {
+			it[i].id = ids[i];
+			it[i].weight = c == 0   ? (int64_t)(1 + below(3))
+			               : c == 1 ? (int64_t)below(1000000000)
+			                        : (int64_t)(rng() >> 1);
+		}
+		ok(ordered_same(INT64_C(250100000000) + (int64_t)c, it, big, w, amount),
+		   c == 0   ? "200000 items in order, three weights: the same amounts"
+		   : c == 1 ? "200000 items in order, distinct balances: the same amounts"
+		            : "200000 items in order, weights near 2^62: the same amounts");
+	}
+	ok(terra_split_ordered(-1, &w[0].weight, sizeof *w, 1, amount, &left, &e) < 0,
+	   "ordered: negative pool refused");
+	w[0].weight = -1;
+	ok(terra_split_ordered(5, &w[0].weight, sizeof *w, 1, amount, &left, &e) < 0,
+	   "ordered: negative weight refused");
+	like(e.msg, "negative weight", "ordered: the message says why");
+	ok(terra_split_ordered(7, NULL, sizeof *w, 0, amount, &left, &e) == 0 && left == 7,
+	   "ordered: no items, all left");
+	free(amount);
+	free(w);
+	free(it);
+	free(ids);
+}
+
 int main(void)
 {
 	rng_state = 20261121;
@@ -389,5 +482,6 @@ int main(void)
 	random_cases(1, 2000, "weights near INT64_MAX");
 	large_case();
 	reference_cases();
+	ordered_cases();
 	return done_testing();
 }
