@@ -1,5 +1,6 @@
 #include "settlecover.h"
 
+#include "buf.h"
 #include "entries.h"
 #include "record.h"
 #include "settlestore.h"
@@ -96,15 +97,8 @@ static size_t span_find(const terra_settle_periods *p, int64_t from, int64_t to,
 static int span_insert(terra_settle_periods *p, size_t at, int64_t from, int64_t to, int64_t seq,
                        terra_err *e)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct span *v = realloc(p->v, cap * sizeof *v);
-
-		if (!v)
-			return terra_err_sys(e, "settled periods");
-		p->v = v;
-		p->cap = cap;
-	}
+	if (terra_grow(&p->v, &p->cap, p->n, sizeof *p->v, 64) < 0)
+		return terra_err_sys(e, "settled periods");
 	memmove(p->v + at + 1, p->v + at, (p->n - at) * sizeof *p->v);
 	p->v[at] = (struct span){from, to, seq, NULL, 0};
 	p->n++;
@@ -327,7 +321,8 @@ static int rows_complete(sqlite3 *db, int *complete, terra_err *e)
 	    terra_settle_seqs_load(db, &s, e) < 0)
 		return -1;
 	/* each entry counted once, as count(DISTINCT entry_seq) would */
-	qsort(s.seq, s.n, sizeof *s.seq, seq_cmp);
+	if (s.n) /* a ledger with no settlement has no array to sort */
+		qsort(s.seq, s.n, sizeof *s.seq, seq_cmp);
 	for (i = 0; i < s.n; i++)
 		if (!n || s.seq[n - 1] != s.seq[i])
 			s.seq[n++] = s.seq[i];
