@@ -1,4 +1,5 @@
 /* Per-unit earnings recomputed from the ledger; see earnings.h. */
+#include "buf.h"
 #include "earnings.h"
 
 #include "db.h"
@@ -50,14 +51,9 @@ static int add_text(struct unit_list *l, const char *s, size_t *off)
 static int add_unit(void *ctx, const char *id, const char *owner, int64_t weight, terra_err *e)
 {
 	struct unit_list *l = ctx;
-	struct unit_in *grown;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 16;
-		if (!(grown = realloc(l->u, l->cap * sizeof *l->u)))
-			return terra_err_sys(e, "earnings");
-		l->u = grown;
-	}
+	if (terra_grow(&l->u, &l->cap, l->n, sizeof *l->u, 16) < 0)
+		return terra_err_sys(e, "earnings");
 	if (add_text(l, id, &l->u[l->n].id) < 0 || add_text(l, owner, &l->u[l->n].owner) < 0)
 		return terra_err_sys(e, "earnings");
 	l->u[l->n++].weight = weight;

@@ -1,5 +1,6 @@
 #include "filter.h"
 
+#include "buf.h"
 #include "record.h"
 
 #include <pthread.h>
@@ -133,15 +134,8 @@ static int keep(struct filter *f, json_t *rec, const char *line, size_t len, con
 	struct item *it;
 	terra_err e = {0};
 
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 64;
-		struct item *items = realloc(f->items, cap * sizeof *items);
-
-		if (!items)
-			goto nomem;
-		f->items = items;
-		f->cap = cap;
-	}
+	if (terra_grow(&f->items, &f->cap, f->n, sizeof *f->items, 64) < 0)
+		goto nomem;
 	it = &f->items[f->n];
 	it->rec = rec;
 	it->len = len;

@@ -1,5 +1,6 @@
 #include "meter.h"
 
+#include "buf.h"
 #include "meterint.h"
 
 #include "batch.h"
@@ -154,15 +155,8 @@ static int unit_push(terra_meter *m, const struct version *u, terra_err *e)
 {
 	if (m->fed)
 		return terra_err_set(e, TERRA_E_STATE, "units: loaded after the usage");
-	if (m->nvers == m->capvers) {
-		size_t cap = m->capvers ? 2 * m->capvers : 16;
-		struct version *n = realloc(m->vers, cap * sizeof *n);
-
-		if (!n)
-			return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
-		m->vers = n;
-		m->capvers = cap;
-	}
+	if (terra_grow(&m->vers, &m->capvers, m->nvers, sizeof *m->vers, 16) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "units: out of memory");
 	m->vers[m->nvers] = *u;
 	m->vers[m->nvers].order = m->unit_order++;
 	m->nvers++;

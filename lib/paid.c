@@ -1,5 +1,6 @@
 #include "paid.h"
 
+#include "buf.h"
 #include "db.h"
 #include "hex.h"
 #include "record.h"
@@ -134,15 +135,8 @@ static int period_index(terra_paid *p, const char *period, size_t *at)
 		*at = p->np - 1;
 		return 0;
 	}
-	if (p->np == p->capp) {
-		size_t cap = p->capp ? 2 * p->capp : 16;
-		char **v = realloc(p->periods, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		p->periods = v;
-		p->capp = cap;
-	}
+	if (terra_grow(&p->periods, &p->capp, p->np, sizeof *p->periods, 16) < 0)
+		return -1;
 	if (!(p->periods[p->np] = strdup(period)))
 		return -1;
 	*at = p->np++;
@@ -173,15 +167,8 @@ int terra_paid_add(terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
 		h->v[i - 1].hi = hi;
 		return 0;
 	}
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 4;
-		struct range *v = realloc(h->v, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (terra_grow(&h->v, &h->cap, h->n, sizeof *h->v, 4) < 0)
+		return -1;
 	memmove(h->v + i + 1, h->v + i, (h->n - i) * sizeof *h->v);
 	h->v[i] = r;
 	h->n++;

@@ -1,4 +1,5 @@
 /* replica.c: the records of replicated kernel jobs, judged together; see replica.h. */
+#include "buf.h"
 #include "replica.h"
 
 #include "err.h"
@@ -26,15 +27,8 @@ int terra_replicas_hold(terra_replicas *rs, const terra_usage_verdict *u, const 
 {
 	terra_replica *r;
 
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? 2 * rs->cap : 16;
-		terra_replica *n = realloc(rs->r, cap * sizeof *n);
-
-		if (!n)
-			return -1;
-		rs->r = n;
-		rs->cap = cap;
-	}
+	if (terra_grow(&rs->r, &rs->cap, rs->n, sizeof *rs->r, 16) < 0)
+		return -1;
 	r = &rs->r[rs->n];
 	memset(r, 0, sizeof *r);
 	r->u = *u;

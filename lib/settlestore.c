@@ -1,5 +1,6 @@
 #include "settlestore.h"
 
+#include "buf.h"
 #include "db.h"
 #include "entries.h"
 #include "key.h"
@@ -360,14 +361,9 @@ out:
 static int seq_fn(void *ctx, const terra_settle_row *r, terra_err *e)
 {
 	struct terra_settle_seqs *s = ctx;
-	int64_t *more;
 
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		if (!(more = realloc(s->seq, s->cap * sizeof *more)))
-			return terra_err_sys(e, "settled periods");
-		s->seq = more;
-	}
+	if (terra_grow(&s->seq, &s->cap, s->n, sizeof *s->seq, 64) < 0)
+		return terra_err_sys(e, "settled periods");
 	s->seq[s->n++] = r->entry_seq;
 	return 0;
 }

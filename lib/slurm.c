@@ -1,5 +1,6 @@
 #include "slurm.h"
 
+#include "buf.h"
 #include "time.h"
 
 #include <ctype.h>
@@ -259,14 +260,8 @@ static int job_add(terra_slurm_jobs *j, const char *id, const char *cluster, con
 	if (strlen(cluster) >= sizeof job.cluster)
 		return *why = "a cluster name too long", -1;
 	snprintf(job.cluster, sizeof job.cluster, "%s", cluster);
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * j->cap : 64;
-		struct sjob *v = realloc(j->v, cap * sizeof *v);
-		if (!v)
-			return *why = "out of memory", -1;
-		j->v = v;
-		j->cap = cap;
-	}
+	if (terra_grow(&j->v, &j->cap, j->n, sizeof *j->v, 64) < 0)
+		return *why = "out of memory", -1;
 	if (!(job.nodes = strdup(nodes)))
 		return *why = "out of memory", -1;
 	job.line = (long)j->n;
@@ -639,15 +634,8 @@ char *terra_slurm_check(void *arg, const char *line, size_t len, const char *uni
 			goto refuse;
 		}
 	}
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		struct span *v = realloc(b->v, cap * sizeof *v);
-		if (!v) {
-			goto refuse;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
+	if (terra_grow(&b->v, &b->cap, b->n, sizeof *b->v, 16) < 0)
+		goto refuse;
 	b->v[b->n].job = id;
 	b->v[b->n].start = start;
 	b->v[b->n].end = end;

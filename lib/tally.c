@@ -1,5 +1,6 @@
 #include "tally.h"
 
+#include "buf.h"
 #include "merkle.h"
 
 #include <stdlib.h>
@@ -191,15 +192,8 @@ int terra_tally_seq(terra_tally *t, const terra_usage_verdict *it, int64_t *othe
 		s->lo = it->seq;
 		s->t_lo = it->start;
 	} else {
-		if (u->nruns == u->capruns) {
-			size_t cap = u->capruns ? 2 * u->capruns : 4;
-			struct run *n = realloc(u->runs, cap * sizeof *n);
-
-			if (!n)
-				return -1;
-			u->runs = n;
-			u->capruns = cap;
-		}
+		if (terra_grow(&u->runs, &u->capruns, u->nruns, sizeof *u->runs, 4) < 0)
+			return -1;
 		memmove(&u->runs[i + 1], &u->runs[i], (u->nruns - i) * sizeof *u->runs);
 		u->runs[i] = (struct run){it->seq, it->seq, it->start, it->end};
 		u->nruns++;
@@ -274,15 +268,8 @@ static struct acc *acc_get(terra_tally *m, uint32_t unit, uint32_t period)
 		if (a->unit == unit && a->period == period)
 			return a;
 	}
-	if (m->naccs == m->capaccs) {
-		size_t cap = m->capaccs ? 2 * m->capaccs : 64;
-		struct acc *n = realloc(m->accs, cap * sizeof *n);
-
-		if (!n)
-			return NULL;
-		m->accs = n;
-		m->capaccs = cap;
-	}
+	if (terra_grow(&m->accs, &m->capaccs, m->naccs, sizeof *m->accs, 64) < 0)
+		return NULL;
 	m->slots[i] = (uint32_t)m->naccs + 1;
 	memset(&m->accs[m->naccs], 0, sizeof m->accs[m->naccs]);
 	m->accs[m->naccs].unit = unit;
@@ -301,15 +288,8 @@ static int nonces_add(struct acc *a, const terra_usage_verdict *it, int64_t lo, 
 		last->hi = hi;
 		return 0;
 	}
-	if (a->nnonces == a->capnonces) {
-		size_t cap = a->capnonces ? 2 * a->capnonces : 2;
-		terra_tally_nonces *v = realloc(a->nonces, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		a->nonces = v;
-		a->capnonces = cap;
-	}
+	if (terra_grow(&a->nonces, &a->capnonces, a->nnonces, sizeof *a->nonces, 2) < 0)
+		return -1;
 	last = &a->nonces[a->nnonces++];
 	memcpy(last->id, it->header_id, sizeof last->id);
 	last->ntime = it->ntime;

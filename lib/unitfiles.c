@@ -1,5 +1,6 @@
 #include "unitfiles.h"
 
+#include "buf.h"
 #include "hex.h"
 #include "record.h"
 #include "time.h"
@@ -153,15 +154,8 @@ static int keep(struct versions *vs, terra_reader *r, json_t *rec, const terra_m
 		return refuse(io, bad, line, len, e->msg);
 	}
 	snprintf(where, sizeof where, "%s:%ld", terra_reader_name(r), terra_reader_lineno(r));
-	if (vs->n == vs->cap) {
-		size_t cap = vs->cap ? 2 * vs->cap : 16;
-		struct version *nv = realloc(vs->v, cap * sizeof *nv);
-
-		if (!nv)
-			return terra_err_set(e, TERRA_E_SYS, "unit records: out of memory");
-		vs->v = nv;
-		vs->cap = cap;
-	}
+	if (terra_grow(&vs->v, &vs->cap, vs->n, sizeof *vs->v, 16) < 0)
+		return terra_err_set(e, TERRA_E_SYS, "unit records: out of memory");
 	if (terra_rec_dumps(rec, &v.canon, &len, e) < 0)
 		return -1;
 	line = terra_reader_line(r, &v.len);

@@ -1,4 +1,5 @@
 /* Verified work per busy second from meter records; see unitrate.h. */
+#include "buf.h"
 #include "unitrate.h"
 
 #include "reportuse.h"
@@ -41,15 +42,8 @@ static int add(void *arg, int64_t start, int64_t end, const char *unit, int64_t 
 	(void)end;
 	(void)work;
 	if (!at) {
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? 2 * c->cap : 16;
-			struct unitlist *g = realloc(c->lists, cap * sizeof *g);
-
-			if (!g)
-				return oom(e);
-			c->lists = g;
-			c->cap = cap;
-		}
+		if (terra_grow(&c->lists, &c->cap, c->n, sizeof *c->lists, 16) < 0)
+			return oom(e);
 		memset(&c->lists[c->n], 0, sizeof c->lists[c->n]);
 		if (json_object_set_new(c->units, unit, json_integer((json_int_t)c->n)) < 0)
 			return oom(e);
@@ -57,15 +51,8 @@ static int add(void *arg, int64_t start, int64_t end, const char *unit, int64_t 
 		at = json_object_get(c->units, unit);
 	}
 	l = &c->lists[json_integer_value(at)];
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 32;
-		struct rec *g = realloc(l->v, cap * sizeof *g);
-
-		if (!g)
-			return oom(e);
-		l->v = g;
-		l->cap = cap;
-	}
+	if (terra_grow(&l->v, &l->cap, l->n, sizeof *l->v, 32) < 0)
+		return oom(e);
 	l->v[l->n++] = (struct rec){start, busy_us, weight};
 	return 0;
 }
