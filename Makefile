@@ -161,7 +161,7 @@ PROVE_JOBS ?= 2
 # The layout is checked after the tests, so a line that drifts from
 # .clang-format does not hide what the tests found.
 check: all lint-man lint-layers $(TLOGCHECK)
-	$(TEST_ENV) prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
+	$(TEST_ENV) prove -j$(PROVE_JOBS) --timer --exec '' $(UNITS) $(SHELL_TESTS)
 	@sh mk/format.sh --check
 
 # make test T="tests/register.t build/rel/tests/unit/record.t": just those.
@@ -239,16 +239,15 @@ FUZZERS = $(patsubst tests/fuzz/%.c,build/fuzz/fuzz/%,$(sort $(wildcard tests/fu
 fuzz:
 	$(MAKE) FUZZ=1 fuzz-run
 
-fuzz-run: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do n=$${f##*/}; \
-	    mkdir -p build/fuzz/corpus/$$n; \
-	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-	        -dict=tests/fuzz/json.dict build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
-	        2>build/fuzz/$$n.log || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
-	    grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$n.log \
-	        | sed "s/^/fuzz: $$n: /"; \
-	done
+# One target a harness, so make -j runs them side by side (each is one thread).
+fuzz-run: $(FUZZERS:build/fuzz/fuzz/%=fuzz-run-%)
+fuzz-run-%: build/fuzz/fuzz/%
+	@mkdir -p build/fuzz/corpus/$*
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s"
+	@$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    -dict=tests/fuzz/json.dict build/fuzz/corpus/$* tests/fuzz/corpus/$* \
+	    2>build/fuzz/$*.log || { tail -n 40 build/fuzz/$*.log; exit 1; }
+	@grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$*.log | sed "s/^/fuzz: $*: /"
 
 build/fuzz/fuzz/%: tests/fuzz/%.c $(LIB_A)
 	@mkdir -p $(@D)

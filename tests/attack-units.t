@@ -16,9 +16,9 @@ unchanged() { # unchanged WHAT: the home's database is the one kept, and verifie
 	ok "$1: the ledger verifies" verifies
 }
 
-quiet terra-register init
+home_init
 owner=$(cat "$TERRA_HOME/owner.pub")
-quiet terra-register -H "$tmp/thief" init
+home_init -H "$tmp/thief"
 thief=$(cat "$tmp/thief/owner.pub")
 quiet terra-register "$dev/h100-65.ndjson" "$dev/h100-ca.ndjson" >"$tmp/units.ndjson"
 unit=$(head -n 1 "$tmp/units.ndjson" | jq -r .unit)
@@ -77,7 +77,7 @@ unchanged "A. restored"
 # honestly once (entry 2), then the thief's record at a billion MFLOPS put
 # in the units row, and the rescore entry's score edited.
 RS=$tmp/rescore
-quiet terra-register -H "$RS" init
+home_init -H "$RS"
 jq -c '.bench.sgemm_mflops = 100000' "$dev/pocl-cpu.ndjson" >"$tmp/rs1.ndjson"
 jq -c '.bench.sgemm_mflops = 200000 | .bench.mode = "full" | .bench.host_others_pct = 0' \
 	"$dev/pocl-cpu.ndjson" >"$tmp/rs2.ndjson"
@@ -109,7 +109,7 @@ ok "A2. the honest home verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null 
 
 # B. Two-host mode: the unit records a provider ships (terra-meter -u).
 V=$tmp/victim
-quiet terra-register -H "$V" init
+home_init -H "$V"
 victim=$(cat "$V/owner.pub")
 quiet terra-register -H "$V" "$dev/h100-65.ndjson" >"$tmp/v.unit"
 vunit=$(jq -r .unit "$tmp/v.unit")
@@ -250,8 +250,8 @@ is "$(jq -r .owner "$tmp/out" | sort -u)" "$victim" "B. --owners: only the victi
 # settlement home unchanged and verifying.
 S=$tmp/settle
 home=$TERRA_HOME
-quiet terra-register -H "$S" init
-quiet terra-register -H "$S.a" init
+home_init -H "$S"
+home_init -H "$S.a"
 forge "$inbox/thief/units.ndjson" \
 	".owner = \"$thief\" | .transferred_from = \"$thief\" | .updated_at = \"9999-12-31T00:00:00Z\"" \
 	"$tmp/thief/owner.key"
@@ -275,7 +275,7 @@ is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/hourly"/payouts-*.
 # D. Two terra-run processes on one unit both signed records, and the meter
 # refused one: the unit is locked, the second run refused, naming the pid.
 R=$tmp/runner
-quiet terra-register -H "$R" init
+home_init -H "$R"
 terra-probe --bench none --mem-test 1 2>/dev/null | quiet terra-register -H "$R" >"$tmp/r.units"
 runit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r.units" | head -n 1)
 TERRA_HOME=$R terra-run -w sha256d --interval 0.2 --share-bits 12 >"$tmp/run1" 2>"$tmp/run1.err" &
@@ -335,7 +335,7 @@ stops() { # stops HOME WHAT CMD...: a running terra-run ends by itself after CMD
 }
 stops "$R" retired terra-register -H "$R" retire "$runit"
 R2=$tmp/runner2
-quiet terra-register -H "$R2" init
+home_init -H "$R2"
 terra-probe --bench none --mem-test 1 2>/dev/null | quiet terra-register -H "$R2" >"$tmp/r2.units"
 r2unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/r2.units" | head -n 1)
 stops "$R2" "transferred to another owner" terra-register -H "$R2" transfer "$r2unit" "$thief"

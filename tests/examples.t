@@ -23,10 +23,10 @@ total() {
 	sed -n 's/.*"amount":"\([0-9]*\)\.\([0-9]\{9\}\)".*/\1\2/p' "$1" |
 		awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
-ledger_size() { terra-ledger -H "$1" verify | jq -r .size; }
+ledger_size() { native terra-ledger -H "$1" verify | jq -r .size; }
 
 # The provider host: tokenize the PoCL device from a real probe, earn.
-quiet terra-register -H "$prov" init
+home_init -H "$prov"
 set +e
 TERRA_HOME=$prov terra-probe --quick >"$tmp/devices.ndjson" 2>"$tmp/probe.err"
 probe=$?
@@ -68,8 +68,8 @@ ok "a line terra-run is still writing is not shipped" \
 	cmp -s "$tmp/inbox-partial/partial/usage.ndjson" "$tmp/usage.ndjson"
 
 # The settlement host: its own home, no units of its own.
-quiet terra-register -H "$settle" init
-is "$(terra-register -H "$settle" list -o json | wc -l)" 0 "settlement: the home has no units"
+home_init -H "$settle"
+is "$(native terra-register -H "$settle" list -o json | wc -l)" 0 "settlement: the home has no units"
 ok "settlement: meter with the exported units accepts every usage line" \
 	sh -c 'terra-meter -H "$1" -u "$2" -p 2026-11-21T10:00:00Z/PT1H "$3" >"$4" 2>"$5"' - \
 	"$settle" "$inbox/prov1/units.ndjson" "$inbox/prov1/usage.ndjson" "$tmp/meter.ndjson" \
@@ -102,7 +102,7 @@ terra-ledger -H "$settle" export -f ndjson >"$tmp/export.ndjson"
 fails 0 "the ledger export verifies with only the settlement host's public key" \
 	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null 2>&1' - "$settle/owner.pub" \
 	"$tmp/export.ndjson"
-is "$(terra-register -H "$settle" list -o json | wc -l)" 0 "settlement: still no units registered"
+is "$(native terra-register -H "$settle" list -o json | wc -l)" 0 "settlement: still no units registered"
 
 # Again for the same hour: nothing changes.
 cp "$pay" "$tmp/payouts.first" 2>/dev/null || : >"$tmp/payouts.first"
@@ -126,7 +126,7 @@ cp "$inbox/prov1/units.ndjson" "$tmp/inbox-bad/prov1/"
 sed '1s/"job":"sha256d/"job":"tampered/' "$tmp/usage.ndjson" >"$tmp/inbox-bad/prov1/usage.ndjson"
 ok "(the usage line was changed)" sh -c '! cmp -s "$1" "$2"' - "$tmp/usage.ndjson" \
 	"$tmp/inbox-bad/prov1/usage.ndjson"
-quiet terra-register -H "$tmp/settlement2" init
+home_init -H "$tmp/settlement2"
 err=$(terra-meter -H "$tmp/settlement2" -u "$inbox/prov1/units.ndjson" -p 2026-11-21T10:00:00Z/PT1H \
 	"$tmp/inbox-bad/prov1/usage.ndjson" 2>&1 >/dev/null || true)
 like "$err" 'prov1/usage.ndjson:1: .*sig' "terra-meter names the tampered line and its signature"
@@ -217,7 +217,7 @@ done
 var=$tmp/var
 mkdir -p "$var"
 cp -R "$inbox" "$var/inbox"
-quiet terra-register -H "$var/home" init
+home_init -H "$var/home"
 installed() {
 	sed -e "s|/usr/local/lib/terra/settle-hourly.sh|$ex/settle-hourly.sh|g" \
 		-e "s|/usr/local/lib/terra/two-host/|$ex/two-host/|g" \
@@ -248,7 +248,7 @@ is "$(ledger_size "$var/home")" "$size" "and changes nothing"
 # is "busy".
 pv=$tmp/pvar
 mkdir -p "$pv/node-exporter"
-quiet terra-register -H "$pv/home" init
+home_init -H "$pv/home"
 TERRA_HOME=$pv/home terra-probe --bench none --mem-test 0 2>/dev/null |
 	quiet terra-register -H "$pv/home" >"$tmp/pv-unit.ndjson"
 punit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/pv-unit.ndjson")

@@ -20,7 +20,7 @@ trap 'stop_run; rm -rf "$tmp"' EXIT
 quiet() { "$@" 2>/dev/null; }
 device() { jq -c 'select(.type == "device")' "$1"; }
 
-quiet terra-register init
+home_init
 terra-probe --bench none --mem-test 0 2>/dev/null >"$tmp/first.ndjson" || true
 quiet terra-register "$tmp/first.ndjson" >"$tmp/unit.ndjson"
 unit=$(jq -r 'select(.type == "unit") | .unit' "$tmp/unit.ndjson")
