@@ -1,7 +1,7 @@
 /* Per-unit earnings recomputed from the ledger; see earnings.h. */
-#include "buf.h"
 #include "earnings.h"
 
+#include "buf.h"
 #include "db.h"
 #include "money.h"
 #include "settlement.h"

@@ -1,7 +1,7 @@
 /* replica.c: the records of replicated kernel jobs, judged together; see replica.h. */
-#include "buf.h"
 #include "replica.h"
 
+#include "buf.h"
 #include "err.h"
 #include "hex.h"
 

@@ -1,7 +1,7 @@
 /* Verified work per busy second from meter records; see unitrate.h. */
-#include "buf.h"
 #include "unitrate.h"
 
+#include "buf.h"
 #include "reportuse.h"
 #include "split.h"
 
