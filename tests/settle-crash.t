@@ -7,7 +7,7 @@
 period=2026-11-21T09:00:00.000000Z/2026-11-21T10:00:00.000000Z
 db() { sqlite3 "$1/terra.db" "$2"; }
 settlements() { db "$1" 'SELECT count(*) FROM settlements'; }
-root() { "$bin/terra-ledger" -H "$1" verify | jq -r .root; } # natively: a check of state
+root() { native terra-ledger -H "$1" verify | jq -r .root; } # a check of state
 settle() { # settle HOME [ARGS]: the settlement of $period, payouts to $tmp/out
 	sh_home=$1
 	shift
