@@ -99,6 +99,16 @@ size_t terra_canon_without(const char *text, size_t len, const terra_canon_membe
  */
 ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap);
 
+/*
+ * terra_canon_rewrite, and in the same pass the top-level members of what
+ * it wrote into m (room for mcap), each as terra_canon_split would find it
+ * in out: *nm is their number, or -1 when terra_canon_split would refuse
+ * out (a key written with an escape, at any depth, or more than mcap
+ * members) or the rewrite failed. Saves the meter a second pass.
+ */
+ssize_t terra_canon_rewrite_split(const char *text, size_t len, char *out, size_t cap,
+                                  terra_canon_member *m, size_t mcap, int *nm);
+
 /* Length of the UTF-8 sequence of a code point >= U+0080 at p (left bytes
  * there), or 0 when it is not valid UTF-8 (overlong, a surrogate, past
  * U+10FFFF, cut short). */

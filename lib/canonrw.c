@@ -30,7 +30,46 @@ struct rw {
 	struct rw_member pool[RW_POOL];
 	size_t top;
 	int escaped; /* the last string read held escapes */
+	/* terra_canon_rewrite_split: the top-level members written, as
+	 * terra_canon_split finds them in the output (m NULL: none kept) */
+	terra_canon_member *m;
+	size_t mcap, mn;
+	int unsplit; /* a key written with an escape: split refuses the output */
 };
+
+/*
+ * Member m of the top level, written at out[at, w->o) with its value from
+ * val, as terra_canon_split describes it.
+ */
+static void keep_member(struct rw *w, size_t at, size_t val)
+{
+	terra_canon_member *f = &w->m[w->mn++];
+	unsigned ch = (unsigned char)w->out[val];
+
+	f->at = at;
+	f->key = at + 1;
+	f->key_len = val - 2 - f->key; /* less the quote and the colon */
+	f->end = w->o;
+	f->val = val;
+	f->val_len = w->o - val;
+	f->escaped = 0;
+	f->num = 0;
+	if (ch == '"') {
+		f->kind = TERRA_CANON_STRING;
+		f->val++;
+		f->val_len -= 2;
+		f->escaped = memchr(w->out + f->val, '\\', f->val_len) != NULL;
+	} else if (ch == '{' || ch == '[') {
+		f->kind = ch == '{' ? TERRA_CANON_OBJECT : TERRA_CANON_ARRAY;
+	} else if (ch == 't' || ch == 'f' || ch == 'n') {
+		f->kind = TERRA_CANON_LITERAL;
+	} else {
+		struct cursor c = {(const unsigned char *)w->out, w->o, val};
+
+		f->kind = TERRA_CANON_INT;
+		terra_canon_scan_int(&c, &f->num); /* read once already: an int64 */
+	}
+}
 
 static int is_ws(unsigned ch)
 {
@@ -325,19 +364,33 @@ static int rw_object(struct rw *w, int depth)
 	if (w->out) {
 		w->top += n;
 		for (i = 0; i < n; i++) {
+			size_t at, vat;
 			int escaped;
 
 			c->pos = m[i].key - 1;
-			if ((i && put(w, ",", 1) < 0) ||
-			    (m[i].escaped
+			if (i && put(w, ",", 1) < 0)
+				break;
+			at = w->o;
+			if ((m[i].escaped
 			         ? rw_string(w, &escaped)
 			         : put(w, c->s + m[i].key - 1, m[i].key_end - m[i].key + 2)) < 0 ||
 			    put(w, ":", 1) < 0)
 				break;
+			/* split reads no key with an escape; an escaped key is most
+			 * often written without one */
+			if (m[i].escaped && memchr(w->out + at + 1, '\\', w->o - at - 3))
+				w->unsplit = 1;
+			vat = w->o;
 			c->pos = m[i].val;
 			if (m[i].plain ? put(w, c->s + m[i].val, m[i].end - m[i].val) < 0
 			               : rw_value(w, depth) < 0)
 				break;
+			if (depth == 1 && w->m) {
+				if (w->mn == w->mcap)
+					w->unsplit = 1;
+				else
+					keep_member(w, at, vat);
+			}
 		}
 		w->top -= n;
 		if (i < n)
@@ -410,7 +463,8 @@ static int rw_value(struct rw *w, int depth)
 	return put(w, c->s + at, c->pos - at);
 }
 
-ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap)
+ssize_t terra_canon_rewrite_split(const char *text, size_t len, char *out, size_t cap,
+                                  terra_canon_member *m, size_t mcap, int *nm)
 {
 	static _Thread_local struct rw w; /* its pool: 16 KiB, kept off the stack */
 
@@ -419,11 +473,26 @@ ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap)
 	w.cap = cap;
 	w.o = 0;
 	w.top = 0;
+	w.m = m;
+	w.mcap = mcap;
+	w.mn = 0;
+	w.unsplit = 0;
+	if (nm)
+		*nm = -1;
 	if (len > TERRA_LINE_MAX)
 		return -1;
 	skip_ws(&w.c);
 	if (peek(&w.c) != '{' || rw_object(&w, 1) < 0)
 		return -1;
 	skip_ws(&w.c);
-	return w.c.pos == len ? (ssize_t)w.o : -1;
+	if (w.c.pos != len)
+		return -1;
+	if (nm && !w.unsplit)
+		*nm = (int)w.mn;
+	return (ssize_t)w.o;
+}
+
+ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap)
+{
+	return terra_canon_rewrite_split(text, len, out, cap, NULL, 0, NULL);
 }

@@ -523,17 +523,18 @@ static int replicated(const char *line, const terra_canon_member *evm)
 
 /*
  * check_line for a line in written form, without a tree: fields read in
- * place, the signature checked over the line's own bytes less its "sig".
- * raw is the line as read, whose bytes the Merkle leaf is (line itself, or
- * the line terra_canon_rewrite made of it). Returns 1 with it->kind
- * TERRA_USAGE_OK or TERRA_USAGE_SKIP; -1 when line is not in written form;
- * 0 to leave the line to check_line: another type, or a fault of any kind,
- * which check_line finds again and words as it always has.
+ * place (f[0, nf), its members as terra_canon_split finds them), the
+ * signature checked over the line's own bytes less its "sig". raw is the
+ * line as read, whose bytes the Merkle leaf is (line itself, or the line
+ * terra_canon_rewrite_split made of it). Returns 1 with it->kind
+ * TERRA_USAGE_OK or TERRA_USAGE_SKIP; 0 to leave the line to check_line:
+ * another type, or a fault of any kind, which check_line finds again and
+ * words as it always has.
  */
-static int check_written(const terra_usage_rules *r, const char *line, size_t len, const char *raw,
-                         size_t raw_len, terra_usage_verdict *it, terra_usage_scratch *sc)
+static int check_written(const terra_usage_rules *r, const char *line, size_t len,
+                         const terra_canon_member *f, size_t nf, const char *raw, size_t raw_len,
+                         terra_usage_verdict *it, terra_usage_scratch *sc)
 {
-	terra_canon_member f[TERRA_CANON_MEMBERS];
 	const terra_canon_member *type, *v, *unit, *workload, *seq, *start, *end, *busy, *work;
 	const terra_canon_member *sig, *signer, *evidence, *jobm;
 	char id[TERRA_UNIT_ID_HEX], name[16]; /* a longer workload name: check_line's */
@@ -544,12 +545,8 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 	uint8_t signer_pk[TERRA_PK_BYTES], sig_bytes[TERRA_SIG_BYTES];
 	const terra_usage_unit *u;
 	const terra_usage_key *k = NULL;
-	size_t nf, clen;
-	int got = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS);
+	size_t clen;
 
-	if (got < 0)
-		return -1;
-	nf = (size_t)got;
 	type = terra_canon_find(line, f, nf, "type");
 	v = terra_canon_find(line, f, nf, "v");
 	unit = terra_canon_find(line, f, nf, "unit");
@@ -629,15 +626,17 @@ static int check_written(const terra_usage_rules *r, const char *line, size_t le
 void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
                        terra_usage_verdict *u, terra_usage_scratch **sc)
 {
-	int rc = 0;
+	terra_canon_member f[TERRA_CANON_MEMBERS];
+	int rc = 0, nf = -1;
 
 	if (sc && !*sc)
 		*sc = calloc(1, sizeof **sc);
-	if (sc && *sc)
-		rc = check_written(r, line, len, line, len, u, *sc);
-	if (rc < 0 && !blank(line, len)) {
+	if (sc && *sc && (nf = terra_canon_split(line, len, f, TERRA_CANON_MEMBERS)) >= 0)
+		rc = check_written(r, line, len, f, (size_t)nf, line, len, u, *sc);
+	else if (sc && *sc && !blank(line, len)) {
 		/* Another spelling (a signer in another language): its written
-		 * form, never longer than the line, into a buffer kept per thread. */
+		 * form, never longer than the line, into a buffer kept per thread,
+		 * its members found in the same pass. */
 		terra_usage_scratch *s = *sc;
 		ssize_t n;
 
@@ -649,8 +648,12 @@ void terra_usage_check(const terra_usage_rules *r, const char *line, size_t len,
 				s->cap_spelled = len;
 			}
 		}
-		n = len > s->cap_spelled ? -1 : terra_canon_rewrite(line, len, s->spelled, len);
-		rc = n < 0 ? 0 : check_written(r, s->spelled, (size_t)n, line, len, u, s);
+		n = len > s->cap_spelled ? -1
+		                         : terra_canon_rewrite_split(line, len, s->spelled, len, f,
+		                                                     TERRA_CANON_MEMBERS, &nf);
+		if (n >= 0 && nf >= 0)
+			rc =
+			    check_written(r, s->spelled, (size_t)n, f, (size_t)nf, line, len, u, s);
 	}
 	if (rc <= 0)
 		check_line(r, line, len, u);

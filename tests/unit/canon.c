@@ -315,6 +315,40 @@ static int rewrite_agrees(const char *text, size_t len, const json_t *want)
 	return good;
 }
 
+static int same_member(const terra_canon_member *a, const terra_canon_member *b)
+{
+	return a->at == b->at && a->end == b->end && a->key == b->key && a->key_len == b->key_len &&
+	       a->val == b->val && a->val_len == b->val_len && a->kind == b->kind &&
+	       a->escaped == b->escaped && a->num == b->num;
+}
+
+/*
+ * 1 when terra_canon_rewrite_split writes what terra_canon_rewrite writes
+ * and keeps the members terra_canon_split finds in that output, or refuses
+ * the members where split refuses the output; 0 when not. *kept says
+ * whether it kept them. mcap: room for members.
+ */
+static int split_agrees(const char *text, size_t len, size_t mcap, int *kept)
+{
+	terra_canon_member a[TERRA_CANON_MEMBERS], b[TERRA_CANON_MEMBERS];
+	char *out = malloc(len + 1), *out2 = malloc(len + 1);
+	ssize_t n = terra_canon_rewrite(text, len, out, len);
+	int na = 0, nb, i, good;
+	ssize_t n2 = terra_canon_rewrite_split(text, len, out2, len, a, mcap, &na);
+
+	good = n == n2 && (n < 0 || !memcmp(out, out2, (size_t)n));
+	nb = n < 0 ? -1 : terra_canon_split(out, (size_t)n, b, mcap);
+	good = good && na == nb;
+	for (i = 0; good && i < na; i++)
+		good = same_member(&a[i], &b[i]);
+	if (!good)
+		printf("# in: %.*s\n# members %d, split finds %d\n", (int)len, text, na, nb);
+	*kept = na >= 0;
+	free(out);
+	free(out2);
+	return good;
+}
+
 static int refused(const char *text)
 {
 	char out[4096];
@@ -371,7 +405,7 @@ static void test_vectors(void)
 
 int main(void)
 {
-	int i, j, bad = 0, took = 0;
+	int i, j, bad = 0, took = 0, split_bad = 0, kept = 0, unkept = 0;
 	char out[64];
 
 	test_vectors();
@@ -397,6 +431,13 @@ int main(void)
 			if (rc == 0)
 				bad = 1;
 			took += rc == 1;
+			if (rc == 1) {
+				int k;
+
+				split_bad += !split_agrees(b.p, b.n, TERRA_CANON_MEMBERS, &k);
+				kept += k;
+				unkept += !k;
+			}
 			json_decref(back);
 		}
 		free(b.p);
@@ -405,6 +446,30 @@ int main(void)
 	ok(!bad, "12000 spellings of 3000 records: each rewritten to the writer's bytes");
 	/* Deep random values can pass the depth bound; usage records never do. */
 	ok(took > 11000, "nearly all of them taken, not refused");
+	ok(!split_bad, "each rewrite's members are what terra_canon_split finds in its output");
+	/* a key that keeps an escape when written ("a\"/\\\n") is split's to refuse */
+	ok(kept > 9000 && unkept > 100, "members kept for most, refused where split refuses");
+	{
+		static const char *const spellings[] = {
+		    "{\"sig\": \"ab\", \"v\": 1, \"job\": \"\\u00e9\\/x\", \"\\u0074ype\": \"usage\"}",
+		    "{\"a\":{\"b\\\"\":1},\"c\":2}",
+		    "{\"c\":[1, {\"z\":true, \"y\":null}], \"b\":-9223372036854775808, \"a\":\"\\t\"}",
+		    " { \"\\ud83d\\ude00\" : \"\\u00E9\" , \"\\u00e9\" : 1 } "};
+		int k, all = 1, nk = 0;
+
+		for (i = 0; i < (int)(sizeof spellings / sizeof *spellings); i++) {
+			all &= split_agrees(spellings[i], strlen(spellings[i]), TERRA_CANON_MEMBERS,
+			                    &k);
+			nk += k;
+		}
+		ok(all && nk == 3,
+		   "escaped keys and values, nested objects, INT64_MIN: members as split finds "
+		   "them; a nested key that keeps an escape: refused");
+		ok(split_agrees(spellings[0], strlen(spellings[0]), 3, &k) && !k,
+		   "more members than room: refused, as split refuses them");
+		ok(split_agrees(spellings[0], strlen(spellings[0]), 4, &k) && k,
+		   "as many members as room: kept");
+	}
 
 	ok(refused("{\"a\":1,\"a\":2}"), "refused: a key twice");
 	ok(refused("{\"a\":1,\"\\u0061\":2}"), "refused: a key twice, one of them escaped");
