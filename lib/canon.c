@@ -64,6 +64,7 @@ static int scan_string(struct cursor *c, int *escaped)
 {
 	*escaped = 0;
 	c->pos++;
+	c->pos += plain_run(c);
 	while (c->pos < c->len) {
 		unsigned ch = c->s[c->pos];
 		size_t n;

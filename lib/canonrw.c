@@ -208,6 +208,7 @@ static int rw_string(struct rw *w, int *escaped)
 	if (put(w, "\"", 1) < 0)
 		return -1;
 	run = c->pos;
+	c->pos += plain_run(c);
 	while (c->pos < c->len) {
 		unsigned ch = c->s[c->pos];
 		unsigned char buf[6];
@@ -275,12 +276,17 @@ static int key_next(struct key_bytes *k)
 /* Keys compared as strcmp compares their decoded bytes. */
 static int rw_key_cmp(const unsigned char *s, const struct rw_member *a, const struct rw_member *b)
 {
-	struct key_bytes x = {s, a->key, a->key_end, {0}, 0, 0};
-	struct key_bytes y = {s, b->key, b->key_end, {0}, 0, 0};
+	struct key_bytes x, y;
 
-	if (!a->escaped && !b->escaped)
+	if (!a->escaped && !b->escaped) {
+		/* keys of a record mostly differ in their first byte */
+		if (a->key < a->key_end && b->key < b->key_end && s[a->key] != s[b->key])
+			return s[a->key] < s[b->key] ? -1 : 1;
 		return terra_canon_key_cmp(s + a->key, a->key_end - a->key, s + b->key,
 		                           b->key_end - b->key);
+	}
+	x = (struct key_bytes){s, a->key, a->key_end, {0}, 0, 0};
+	y = (struct key_bytes){s, b->key, b->key_end, {0}, 0, 0};
 	for (;;) {
 		int p = key_next(&x), q = key_next(&y);
 
@@ -348,13 +354,25 @@ static int rw_object(struct rw *w, int depth)
 		}
 	}
 	end = ++c->pos;
-	/* Insertion sort: objects are small, and often nearly sorted. */
+	/* Insertion sort, objects being small: a key after its predecessor
+	 * stays (a sorted object costs n - 1 comparisons), another is placed by
+	 * binary search (one written in reverse, as a Python dict of a sorted
+	 * one may be, costs n log n, not n^2 / 2). */
 	for (i = 1; i < n; i++) {
 		struct rw_member t = m[i];
+		size_t lo = 0, hi = i - 1;
 
-		for (j = i; j > 0 && rw_key_cmp(c->s, &m[j - 1], &t) > 0; j--)
-			m[j] = m[j - 1];
-		m[j] = t;
+		if (rw_key_cmp(c->s, &m[i - 1], &t) <= 0)
+			continue;
+		while (lo < hi) {
+			j = lo + (hi - lo) / 2;
+			if (rw_key_cmp(c->s, &m[j], &t) > 0)
+				hi = j;
+			else
+				lo = j + 1;
+		}
+		memmove(&m[lo + 1], &m[lo], (i - lo) * sizeof *m);
+		m[lo] = t;
 	}
 	for (i = 1; i < n; i++)
 		if (!rw_key_cmp(c->s, &m[i - 1], &m[i]))

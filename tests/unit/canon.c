@@ -356,6 +356,50 @@ static int refused(const char *text)
 	return terra_canon_rewrite(text, strlen(text), out, sizeof out) == -1;
 }
 
+/*
+ * Strings are read eight plain bytes at a time (lib/canonint.h plain_run):
+ * one byte of each kind, at every offset in and across those words, must be
+ * read as the byte-wise loop reads it. Returns how many readings were wrong.
+ */
+static int test_words(void)
+{
+	static const struct {
+		const char *s;
+		int good, escaped;
+	} kinds[] = {
+	    {" ", 1, 0},    {"~", 1, 0},        {"\x7f", 1, 0}, {"\x1f", 0, 0},
+	    {"\x80", 0, 0}, {"\xc3\xa9", 1, 0}, {"\\n", 1, 1},  {"\\u00e9", 0, 1},
+	    {"\\\"", 1, 1}, {"\"", 0, 0},       {"\t", 0, 0},   {"\xf0\x9f\x98\x80", 1, 0},
+	};
+	terra_canon_member m[2];
+	char text[128], out[128];
+	size_t k, at, len;
+	int wrong = 0;
+
+	for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
+		for (at = 0; at < 20; at++) {
+			int n;
+
+			len = (size_t)snprintf(text, sizeof text, "{\"a\":\"%.*s%s%.*s\"}", (int)at,
+			                       "0123456789abcdef0123", kinds[k].s, (int)(23 - at),
+			                       "0123456789abcdef0123456");
+			n = terra_canon_split(text, len, m, 2);
+			/* \u00e9 is valid JSON but not the writer's spelling of it */
+			if ((n == 1) != kinds[k].good ||
+			    (n == 1 && m[0].escaped != kinds[k].escaped))
+				wrong++;
+			/* the rewriter takes every valid spelling, the writer's bytes kept */
+			if (kinds[k].good &&
+			    (terra_canon_rewrite(text, len, out, sizeof out) != (ssize_t)len ||
+			     memcmp(out, text, len)))
+				wrong++;
+			if (!kinds[k].good && !kinds[k].escaped &&
+			    terra_canon_rewrite(text, len, out, sizeof out) != -1)
+				wrong++;
+		}
+	return wrong;
+}
+
 static void test_vectors(void)
 {
 	const char *top = getenv("TERRA_TOP");
@@ -409,6 +453,9 @@ int main(void)
 	char out[64];
 
 	test_vectors();
+	is_int(test_words(), 0,
+	       "strings read eight bytes at a time: a byte of each kind at every offset read as "
+	       "one at a time reads it");
 
 	for (i = 0; i < 3000 && !bad; i++) {
 		json_t *rec = i % 2 ? usage_record() : random_object(0);
