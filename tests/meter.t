@@ -346,6 +346,47 @@ import hashlib, sys
 print(hashlib.sha256(b"\0" + sys.stdin.buffer.read().rstrip(b"\n")).hexdigest())')" \
 	"one record in two spellings: usage_root over the first"
 
+# Spellings a signer may write that are the same record (each verifies; all
+# but the first are duplicates of it), and ones whose canonical body is not
+# the signed one or that are not records at all (each refused, naming its line).
+cat >"$tmp/spell.py" <<'EOF'
+import json, sys
+rec = json.loads(sys.stdin.readline())
+def esc(s): # every character of a key as a \u escape, upper-case digits
+    return '"' + "".join("\\u%04X" % ord(c) for c in s) + '"'
+def obj(pairs, key=json.dumps, sep=", ", colon=": ", ascii=True):
+    return "{" + sep.join(key(k) + colon + json.dumps(v, ensure_ascii=ascii) for k, v in pairs) + "}"
+items = list(rec.items())
+sig = [kv for kv in items if kv[0] == "sig"]
+rest = [kv for kv in items if kv[0] != "sig"]
+# verify: sig first, tabs, CR and spaces between tokens, non-ASCII as \u00e9
+print(" \t" + obj(sig + rest, sep="\t,\r ", colon=" :\t") + " \r")
+# verify: every key escaped, sig last, non-ASCII as raw UTF-8
+print(obj(rest[::-1] + sig, key=esc, sep=",", colon=":", ascii=False))
+# refused: work as a real
+print(obj(sig + rest).replace('"work": %d' % rec["work"], '"work": %d.0' % rec["work"]))
+# refused: a key twice (the second seq is not the signed one)
+print(obj(sig + rest + [("seq", rec["seq"] + 1)]))
+# refused, bad signature: the job's "\u00e9" as "e" and a combining accent
+print(obj(sig + [(k, v.replace("\u00e9", "e\u0301") if k == "job" else v) for k, v in rest]))
+EOF
+sed -n 1p "$tmp/sp.nd" >"$tmp/more.nd"
+$py "$tmp/spell.py" <"$tmp/sp.nd" >>"$tmp/more.nd"
+is "$(grep -c '^ 	{"sig"' "$tmp/more.nd") $(grep -c '"\\u0073\\u0069\\u0067"' "$tmp/more.nd")" "1 1" \
+	"other spellings: sig first after a tab; a key escaped"
+set +e
+terra-meter -j 3 -p $P "$tmp/more.nd" >"$tmp/more.out" 2>"$tmp/more.err"
+st=$?
+set -e
+is "$st $(jq -r .records "$tmp/more.out")" "1 1" \
+	"other spellings: one record counted, exit 1 for the refused lines"
+is "$(grep -c 'usage record: duplicate' "$tmp/more.err")" 2 \
+	"sig first, tabs and CR, \\u00e9; every key escaped, sig last, raw UTF-8: each verifies (a duplicate)"
+like "$(sed -n 3p "$tmp/more.err")" "more.nd:4: usage record: numbers must be integers" "a real for an integer: refused, naming its line"
+like "$(sed -n 4p "$tmp/more.err")" "more.nd:5: malformed JSON at column [0-9]*: duplicate object key" "a key twice: refused, naming its line"
+like "$(sed -n 5p "$tmp/more.err")" "more.nd:6: usage record: bad signature" \
+	"a job spelled with a combining accent: another body, a bad signature"
+
 # ---- periods: exact splits -----------------------------------------------------
 usage "$gpu" 1 start=2026-11-21T10:59:59Z end=2026-11-21T11:00:02Z busy_us=100 work=7 >"$tmp/x.nd"
 out=$(terra-meter --from 2026-11-21T10:00:00Z --to 2026-11-21T12:00:00Z --every PT1H "$tmp/x.nd")
