@@ -411,9 +411,11 @@ static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *le
 }
 
 /* Opened piece number idx: where the challenge put it, its values, and both
- * inclusion proofs up to the stretch's root. */
+ * inclusion proofs up to the stretch's root (the rows' proofs, in increasing
+ * order, share their upper levels through memo). */
 static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_sgemm_claim *c,
-                        const uint8_t root[TERRA_HASH_BYTES], struct piece *pc, terra_err *e)
+                        const uint8_t root[TERRA_HASH_BYTES], terra_merkle_memo *memo,
+                        struct piece *pc, terra_err *e)
 {
 	int64_t npieces = terra_sgemm_pieces(c->n);
 	int64_t want_row = c->row_start + (int64_t)(want / (uint64_t)npieces);
@@ -456,9 +458,9 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 		                      (long long)pc->piece);
 	terra_merkle_leaf(row_root, sizeof row_root, leaf);
 	if (hex_path(o, "row_path", path, &len, e) < 0 ||
-	    terra_merkle_verify_inclusion(leaf, (uint64_t)(pc->row - c->row_start),
-	                                  (uint64_t)(c->row_end - c->row_start),
-	                                  (const hash_t *)path, len, root, e) < 0)
+	    terra_merkle_verify_inclusion_memo(leaf, (uint64_t)(pc->row - c->row_start),
+	                                       (uint64_t)(c->row_end - c->row_start),
+	                                       (const hash_t *)path, len, root, memo, e) < 0)
 		return terra_err_wrap(e, "row %lld", (long long)pc->row);
 	return 0;
 }
@@ -638,6 +640,7 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 {
 	terra_sgemm_claim c;
 	json_t *ev, *opened;
+	terra_merkle_memo memo = {.good = 0};
 	hash_t root;
 	uint8_t tmpl[TERRA_HEADER_BYTES], challenge[32];
 	uint64_t set[TERRA_SGEMM_CHALLENGES];
@@ -686,7 +689,8 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 		goto out;
 	}
 	for (size_t i = 0; i < nset; i++)
-		if (check_opened(json_array_get(opened, i), i, set[i], &c, root, &pcs[i], e) < 0) {
+		if (check_opened(json_array_get(opened, i), i, set[i], &c, root, &memo, &pcs[i],
+		                 e) < 0) {
 			terra_err_wrap(e, "evidence");
 			goto out;
 		}
