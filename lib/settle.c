@@ -17,6 +17,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 struct terra_settle {
@@ -95,14 +98,29 @@ int terra_settle_new(terra_settle **sp, terra_err *e)
 	return 0;
 }
 
+/* The records' canonical forms, once the meter digest and the paid table
+ * have them: ~0.5 KB a record, 10,000 records are more than the amounts. */
+static void canon_drop(terra_settle *s)
+{
+	for (size_t i = 0; i < s->ncanon; i++)
+		free(s->canon[i]);
+	free(s->canon);
+	s->canon = NULL;
+	s->ncanon = s->capcanon = 0;
+#ifdef __GLIBC__
+	/* small blocks freed among others stay with the process (the worker
+	 * threads' heaps too): hand their pages back before the amounts of a
+	 * million holders are allocated, or the peak keeps both */
+	malloc_trim(0);
+#endif
+}
+
 void terra_settle_free(terra_settle *s)
 {
 	if (!s)
 		return;
 	terra_settle_calc_free(&s->calc);
-	for (size_t i = 0; i < s->ncanon; i++)
-		free(s->canon[i]);
-	free(s->canon);
+	canon_drop(s);
 	json_decref(s->covers);
 	json_decref(s->adj_covers);
 	terra_settle_paid_close(s->paid);
@@ -588,6 +606,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	    terra_limit_revenue(db, s->revenue, e) < 0 ||
 	    terra_paid_settle(db, s->period, s->canon, s->ncanon, e) < 0)
 		goto out;
+	canon_drop(s);
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
@@ -742,13 +761,14 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 		if (!strcmp(p->role, "holders")) {
 			/* holder accounts passed terra_account_check: nothing to escape */
 			for (j = 0; j < c->hs->n; j++) {
+				int64_t amount = terra_settle_hamount(c, j);
+
 				if (j + TERRA_HOLDERS_AHEAD < c->hs->n)
 					__builtin_prefetch(
 					    terra_holders_account(c->hs, j + TERRA_HOLDERS_AHEAD));
-				if (c->hamount[j] > 0 &&
-				    payout_line(&o, terra_holders_account(c->hs, j),
-				                terra_holders_account_len(c->hs, j), "holder", 6,
-				                c->hamount[j], e) < 0)
+				if (amount > 0 && payout_line(&o, terra_holders_account(c->hs, j),
+				                              terra_holders_account_len(c->hs, j),
+				                              "holder", 6, amount, e) < 0)
 					goto out;
 			}
 			continue;
