@@ -663,6 +663,23 @@ static void reserve(terra_holders *hs, FILE *f)
 	hs->cap = rows;
 }
 
+/* The arrays down to what the file held: reserve guessed from its size,
+ * and the pages past the end of a huge page were resident all the same. */
+static void fit(terra_holders *hs)
+{
+	char *a = hs->arena_len ? realloc(hs->arena, hs->arena_len) : NULL;
+	terra_holder *v = hs->n ? realloc(hs->v, hs->n * sizeof *v) : NULL;
+
+	if (a) {
+		hs->arena = a;
+		hs->arena_cap = hs->arena_len;
+	}
+	if (v) {
+		hs->v = v;
+		hs->cap = hs->n;
+	}
+}
+
 /* One line (its '\n' included, if any) to the parser. */
 static void feed_line(struct csv_parser *p, struct csv_state *st, const char *s, size_t len)
 {
@@ -779,6 +796,7 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 	/* checked: no message will name a row now, and a million lines are 4 MB */
 	free(hs->line);
 	hs->line = NULL;
+	fit(hs);
 	rc = 0;
 out:
 	if (p_ok)
