@@ -49,8 +49,9 @@ struct terra_settle {
 	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
 	terra_settle_unit *late;
 	size_t nlate, caplate;
-	json_t *adj_covers;      /* [[UNIT, FIRST, LAST], ...] from the late records */
-	terra_settle_paid *paid; /* what was paid for adjusts */
+	json_t *adj_covers;          /* [[UNIT, FIRST, LAST], ...] from the late records */
+	terra_settle_paid *paid;     /* what was paid for adjusts */
+	terra_paid_checker *paidchk; /* evidence paid before, while reading */
 };
 
 /* ---- gathering the inputs ------------------------------------------------ */
@@ -72,6 +73,8 @@ static int registry_read(terra_settle *s, terra_err *e)
 
 static void registry_done(terra_settle *s)
 {
+	terra_paid_checker_close(s->paidchk);
+	s->paidchk = NULL;
 	if (s->reading)
 		terra_db_rollback(s->registry);
 	s->reading = 0;
@@ -124,6 +127,7 @@ void terra_settle_free(terra_settle *s)
 	json_decref(s->covers);
 	json_decref(s->adj_covers);
 	terra_settle_paid_close(s->paid);
+	terra_paid_checker_close(s->paidchk);
 	free(s->late);
 	json_decref(s->rates);
 	terra_unit_finder_close(s->owner_of); /* a read still open ends as the database closes */
@@ -417,7 +421,10 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 	late = s->adjusts[0] && !strcmp(pcanon, s->adjusts);
 	if (late && s->paid && meter_late(s, meter, unit, e) < 0)
 		goto bad;
-	if (s->registry && terra_paid_check(s->registry, meter, late ? s->period : pcanon, e) < 0)
+	if (s->registry && !s->paidchk && terra_paid_checker_open(s->registry, &s->paidchk, e) < 0)
+		goto bad;
+	if (s->paidchk &&
+	    terra_paid_checker_run(s->paidchk, meter, late ? s->period : pcanon, e) < 0)
 		goto bad;
 	if (!late && s->has_period && strcmp(pcanon, s->period)) {
 		terra_err_set(e, TERRA_E_INPUT,
