@@ -125,13 +125,9 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
 	return holders_push(hs, account, len, balance, line, e);
 }
 
-/*
- * The sort works on v itself, in place, with the line of each row (when
- * there) and a 4-byte key beside it: 4 account bytes from a depth, big-endian
- * (zeros past the account's end, so the key order is the bytewise order of
- * those bytes). No copy of v and no permutation array: at a million holders
- * a second array of 16-byte entries was a quarter of the peak memory.
- */
+/* The sort moves v's rows themselves (and their lines), beside a 4-byte key:
+ * 4 account bytes from a depth, big-endian, zeros past the account's end. A
+ * second array of 16-byte entries was a quarter of the peak memory. */
 struct sorter {
 	terra_holder *v;
 	uint32_t *line; /* NULL when the rows have no lines */
@@ -161,9 +157,7 @@ static uint32_t prefix_key(const char *s, size_t len, size_t depth)
 
 static struct sort_row row_get(const struct sorter *st, size_t i)
 {
-	struct sort_row r = {st->v[i], st->line ? st->line[i] : 0, st->key[i]};
-
-	return r;
+	return (struct sort_row){st->v[i], st->line ? st->line[i] : 0, st->key[i]};
 }
 
 static void row_put(const struct sorter *st, size_t i, const struct sort_row *r)
@@ -174,10 +168,7 @@ static void row_put(const struct sorter *st, size_t i, const struct sort_row *r)
 	st->key[i] = r->key;
 }
 
-static const char *row_account(const struct sorter *st, const terra_holder *h)
-{
-	return st->arena + (h->at >> 8);
-}
+#define row_account(st, h) ((st)->arena + ((h)->at >> 8))
 
 /* a before b: by key, then (the same key) by the whole account */
 static int row_less(const struct sorter *st, const struct sort_row *a, const struct sort_row *b)

@@ -102,7 +102,7 @@ int terra_settle_new(terra_settle **sp, terra_err *e)
 }
 
 /* The records' canonical forms, once the meter digest and the paid table
- * have them: ~0.5 KB a record, 10,000 records are more than the amounts. */
+ * have them: ~0.5 KB a record. */
 static void canon_drop(terra_settle *s)
 {
 	for (size_t i = 0; i < s->ncanon; i++)
@@ -111,9 +111,8 @@ static void canon_drop(terra_settle *s)
 	s->canon = NULL;
 	s->ncanon = s->capcanon = 0;
 #ifdef __GLIBC__
-	/* small blocks freed among others stay with the process (the worker
-	 * threads' heaps too): hand their pages back before the amounts of a
-	 * million holders are allocated, or the peak keeps both */
+	/* blocks freed among others stay with the process otherwise, and the
+	 * snapshot's write would add to them: the peak */
 	malloc_trim(0);
 #endif
 }
