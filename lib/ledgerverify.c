@@ -21,8 +21,7 @@ void terra_ledger_report_free(terra_ledger_report *rep)
 {
 	if (!rep)
 		return;
-	json_decref(rep->balances);
-	rep->balances = NULL;
+	(void)rep; /* holds nothing to free since the balances became a count */
 }
 
 /* The rows are checked on as many threads as this process may run on. */
@@ -47,9 +46,9 @@ int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int
 	terra_merkle_acc_init(&v->acc);
 	v->since_size = since;
 	v->threads = threads_here();
-	v->balances = json_object();
+	terra_acctmap_init(&v->balances);
 	v->periods = terra_settle_periods_new();
-	if (!v->balances || !v->periods) {
+	if (!v->periods) {
 		terra_verifier_free(v);
 		return terra_err_sys(e, "ledger: verify");
 	}
@@ -58,8 +57,7 @@ int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int
 
 void terra_verifier_free(terra_verifier *v)
 {
-	json_decref(v->balances);
-	v->balances = NULL;
+	terra_acctmap_free(&v->balances);
 	terra_settle_periods_free(v->periods);
 	v->periods = NULL;
 	free(v->line.p);
@@ -74,8 +72,7 @@ void terra_verifier_report(terra_verifier *v, terra_ledger_report *rep)
 	rep->settlements = v->settlements;
 	rep->pinned = v->pinned;
 	terra_merkle_acc_root(&v->acc, rep->root);
-	rep->balances = v->balances;
-	v->balances = NULL;
+	rep->accounts = (int64_t)terra_acctmap_count(&v->balances);
 }
 
 /* ---- the ordered steps ---------------------------------------------------- */
@@ -120,12 +117,26 @@ static int prev_matches(terra_verifier *v, int64_t seq, const uint8_t *prev, ter
 	                     seq, seq - 1);
 }
 
+static int balance_add(void *ctx, const char *account, const char *role, int64_t amount,
+                       terra_err *e)
+{
+	(void)role;
+	return terra_acctmap_add(ctx, account, amount, e);
+}
+
+/* A money entry's postings, summing to zero, join the balances. */
+static int postings_add(terra_verifier *v, const json_t *payload, const void *snap, size_t len,
+                        int has_snap, int64_t seq, terra_err *e)
+{
+	return terra_ledger_each_posting(payload, snap, len, has_snap, seq, 1, balance_add,
+	                                 &v->balances, e);
+}
+
 /* A verified entry joins the tree; a payment's postings join the balances. */
 static int entry_add(terra_verifier *v, int64_t seq, const char *kind, const json_t *payload,
                      const uint8_t leaf[TERRA_HASH_BYTES], terra_err *e)
 {
-	if (!strcmp(kind, "payment") &&
-	    terra_ledger_apply_postings(v->balances, payload, NULL, 0, 0, seq, e))
+	if (!strcmp(kind, "payment") && postings_add(v, payload, NULL, 0, 0, seq, e))
 		return -1;
 	if (!strcmp(kind, "settlement"))
 		v->settlements++;
@@ -301,7 +312,7 @@ int terra_verifier_settlement(terra_verifier *v, const json_t *payload, const js
 		                     seq, have, want);
 	}
 	v->carry = carry_out;
-	return terra_ledger_apply_postings(v->balances, payload, snap, len, 1, seq, e);
+	return postings_add(v, payload, snap, len, 1, seq, e);
 }
 
 /* ---- the home's rows ------------------------------------------------------ */
