@@ -337,12 +337,20 @@ struct row {
 	const char *text[T_COUNT]; /* into the item */
 };
 
+/* Seqs of entries of one sort, ascending, as the pass meets them. */
+struct seqs {
+	int64_t *seq;
+	size_t n, cap;
+};
+
 struct home {
 	terra_verifier *v;
 	sqlite3 *db;
 	sqlite3_stmt *es, *cs;
 	int crow; /* cs is on a row */
 	terra_buf item;
+	/* for the checks after the pass, which need not scan the entries again */
+	struct seqs settled, units; /* settlement entries; unit versions */
 };
 
 /* A row checked on its own: fast when every check that needs no order held. */
@@ -568,6 +576,14 @@ out:
 	return ret;
 }
 
+static int seqs_add(struct seqs *s, int64_t seq, terra_err *e)
+{
+	if (terra_grow(&s->seq, &s->cap, s->n, sizeof *s->seq, 64))
+		return terra_err_sys(e, "ledger: verify");
+	s->seq[s->n++] = seq;
+	return 0;
+}
+
 /* In order: a fast row's ordered steps, any other row's every check. */
 static int home_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 {
@@ -589,7 +605,10 @@ static int home_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 	                                r.h.leaf, &payload, e)) {
 		goto out;
 	}
-	if (!strcmp(r.text[T_KIND], "settlement") && home_settlement(hv, payload, r.h.seq, e))
+	if (!strcmp(r.text[T_KIND], "settlement") &&
+	    (home_settlement(hv, payload, r.h.seq, e) || seqs_add(&hv->settled, r.h.seq, e)))
+		goto out;
+	if (terra_entries_is_unit_version(r.text[T_KIND]) && seqs_add(&hv->units, r.h.seq, e))
 		goto out;
 	if (!r.h.has_cp) {
 		terra_err_set(e, TERRA_E_VERIFY, "checkpoint %" PRId64 ": missing", r.h.seq);
@@ -604,41 +623,37 @@ out:
 
 /* Every settlement entry has its settlements row: a deleted row would let
  * terra-settle's fast path forget the period (it looks at the entries too).
- * rows: the rows' entry seqs, ascending. */
-static int verify_settlement_entries(sqlite3 *db, const terra_settle_seqs *rows, terra_err *e)
+ * rows: the rows' entry seqs, ascending; settled: the settlement entries'. */
+static int verify_settlement_entries(sqlite3 *db, const terra_settle_seqs *rows,
+                                     const struct seqs *settled, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	size_t at = 0;
-	int row, ret = -1;
+	const char *period = NULL;
+	size_t at = 0, i;
+	int64_t seq;
+	int row;
 
-	if (terra_db_prepare(db,
-	                     "SELECT seq, json_extract(payload, '$.period') FROM entries"
-	                     " WHERE kind = 'settlement' ORDER BY seq",
-	                     &st, e))
-		goto out;
-	for (;;) {
-		int64_t seq;
-		const char *period;
-
-		if (terra_ledger_step(db, st, &row, e))
-			goto out;
-		if (!row)
-			break;
-		seq = sqlite3_column_int64(st, 0);
+	for (i = 0; i < settled->n; i++) {
+		seq = settled->seq[i];
 		while (at < rows->n && rows->seq[at] < seq)
 			at++;
-		if (at < rows->n && rows->seq[at] == seq)
-			continue;
-		period = (const char *)sqlite3_column_text(st, 1);
+		if (at >= rows->n || rows->seq[at] != seq)
+			break;
+	}
+	if (i == settled->n)
+		return 0;
+	if (!terra_db_prepare(db,
+	                      "SELECT json_extract(payload, '$.period') FROM entries WHERE seq = ?",
+	                      &st, e)) {
+		sqlite3_bind_int64(st, 1, seq);
+		if (!terra_ledger_step(db, st, &row, e) && row)
+			period = (const char *)sqlite3_column_text(st, 0);
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "entry %" PRId64 ": settlement of period %s has no settlements row",
 		              seq, period ? period : "?");
-		goto out;
 	}
-	ret = 0;
-out:
 	sqlite3_finalize(st);
-	return ret;
+	return -1;
 }
 
 struct rows_ctx {
@@ -686,7 +701,7 @@ static int verify_settlement_row(void *ctx, const terra_settle_row *r, terra_err
 }
 
 /* The settlements rows (settlement storage) against the entries, both ways. */
-static int verify_settlements(sqlite3 *db, int64_t n, terra_err *e)
+static int verify_settlements(sqlite3 *db, int64_t n, const struct seqs *settled, terra_err *e)
 {
 	struct rows_ctx x = {db, NULL, n};
 	terra_settle_seqs rows = {0};
@@ -694,7 +709,8 @@ static int verify_settlements(sqlite3 *db, int64_t n, terra_err *e)
 
 	if (terra_db_prepare(db, "SELECT kind, payload FROM entries WHERE seq = ?", &x.st, e) ||
 	    terra_settle_each_row(db, verify_settlement_row, &x, e) ||
-	    terra_settle_seqs_load(db, &rows, e) || verify_settlement_entries(db, &rows, e))
+	    terra_settle_seqs_load(db, &rows, e) ||
+	    verify_settlement_entries(db, &rows, settled, e))
 		goto out;
 	ret = 0;
 out:
@@ -748,12 +764,15 @@ int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report 
 		              (int64_t)sqlite3_column_int64(hv.cs, 0), v.n);
 		goto out;
 	}
-	if (verify_settlements(h->db, v.n, e) || terra_unitchain_verify_db(h->db, e))
+	if (verify_settlements(h->db, v.n, &hv.settled, e) ||
+	    terra_unitchain_verify_seqs(h->db, hv.units.seq, hv.units.n, e))
 		goto out;
 	terra_verifier_report(&v, rep);
 	ret = 0;
 out:
 	free(hv.item.p);
+	free(hv.settled.seq);
+	free(hv.units.seq);
 	sqlite3_finalize(hv.es);
 	sqlite3_finalize(hv.cs);
 	terra_db_rollback(h->db);
