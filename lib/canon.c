@@ -68,13 +68,35 @@ size_t terra_utf8_len(const unsigned char *p, size_t left)
 }
 
 /* A string from its opening quote; the cursor ends past the closing one. */
+#define BYTES(b) (0x0101010101010101ull * (b))
+
+/* 1 when none of the 8 bytes at p is below 0x20, 0x80 or above, '"' or
+ * '\\': a run of plain string bytes (each test the exact "any byte" form of
+ * the byte-wise compare, carries only ever running above a hit). */
+static int plain8(const unsigned char *p)
+{
+	uint64_t w, q, b;
+
+	memcpy(&w, p, sizeof w);
+	q = w ^ BYTES('"');
+	b = w ^ BYTES('\\');
+	return !((((w - BYTES(0x20)) & ~w) | ((q - BYTES(1)) & ~q) | ((b - BYTES(1)) & ~b) | w) &
+	         BYTES(0x80));
+}
+
 static int scan_string(struct cursor *c, int *escaped)
 {
 	*escaped = 0;
 	c->pos++;
 	while (c->pos < c->len) {
-		unsigned ch = c->s[c->pos];
+		unsigned ch;
 		size_t n;
+
+		while (c->len - c->pos >= 8 && plain8(c->s + c->pos))
+			c->pos += 8;
+		if (c->pos == c->len)
+			break;
+		ch = c->s[c->pos];
 
 		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
 			c->pos++;
