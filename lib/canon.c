@@ -43,63 +43,17 @@ static size_t escape_len(const struct cursor *c)
 	return 6;
 }
 
-size_t terra_utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned lead = p[0];
-	size_t n, i;
-	uint32_t cp;
-
-	if (lead < 0xc2 || lead > 0xf4)
-		return 0;
-	n = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-	if (left < n)
-		return 0;
-	cp = lead & (0x7fu >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3fu);
-	}
-	if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0;
-	if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return n;
-}
-
 /* A string from its opening quote; the cursor ends past the closing one. */
-#define BYTES(b) (0x0101010101010101ull * (b))
-
-/* 1 when none of the 8 bytes at p is below 0x20, 0x80 or above, '"' or
- * '\\': a run of plain string bytes (each test the exact "any byte" form of
- * the byte-wise compare, carries only ever running above a hit). */
-static int plain8(const unsigned char *p)
-{
-	uint64_t w, q, b;
-
-	memcpy(&w, p, sizeof w);
-	q = w ^ BYTES('"');
-	b = w ^ BYTES('\\');
-	return !((((w - BYTES(0x20)) & ~w) | ((q - BYTES(1)) & ~q) | ((b - BYTES(1)) & ~b) | w) &
-	         BYTES(0x80));
-}
-
 static int scan_string(struct cursor *c, int *escaped)
 {
 	*escaped = 0;
 	c->pos++;
 	while (c->pos < c->len) {
-		unsigned ch;
+		unsigned ch = c->s[c->pos];
 		size_t n;
 
-		while (c->len - c->pos >= 8 && plain8(c->s + c->pos))
-			c->pos += 8;
-		if (c->pos == c->len)
-			break;
-		ch = c->s[c->pos];
-
 		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
-			c->pos++;
+			c->pos += terra_json_plain_run(c->s + c->pos, c->len - c->pos);
 			continue;
 		}
 		if (ch == '"') {
