@@ -124,9 +124,9 @@ int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, 
 }
 
 /* RFC 9162 2.1.3.2. */
-int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
-                                  uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
-                                  size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e)
+/* RFC 6962 2.1.1 / RFC 9162 2.1.3.2, with or without a memo. */
+static int verify_inclusion(const hash_t leaf, uint64_t index, uint64_t size, const hash_t *path,
+                            size_t len, const hash_t root, terra_merkle_memo *memo, terra_err *e)
 {
 	uint64_t fn = index, sn;
 	hash_t r;
@@ -136,11 +136,25 @@ int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "inclusion proof: index %llu is not in a tree of size %llu",
 		                     (unsigned long long)index, (unsigned long long)size);
+	if (memo && memo->good && (memo->len != len || memcmp(memo->root, root, sizeof r) != 0))
+		memo->good = 0;
 	sn = size - 1;
 	memcpy(r, leaf, TERRA_HASH_BYTES);
 	for (i = 0; i < len; i++) {
 		if (sn == 0)
-			return terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too many hashes");
+			break;
+		if (memo && i < TERRA_MERKLE_PATH_MAX) {
+			/* the rest is a function of (fn, sn, r, path[i..len)) */
+			if (memo->good && memo->fn[i] == fn && memo->sn[i] == sn &&
+			    memcmp(memo->r[i], r, sizeof r) == 0 &&
+			    memcmp(memo->path[i], path[i], (len - i) * sizeof r) == 0) {
+				memcpy(memo->path, path, i * sizeof r);
+				return 0;
+			}
+			memo->fn[i] = fn;
+			memo->sn[i] = sn;
+			memcpy(memo->r[i], r, sizeof r);
+		}
 		if ((fn & 1) || fn == sn) {
 			terra_merkle_node(path[i], r, r);
 			while (!(fn & 1) && fn != 0) {
@@ -153,13 +167,38 @@ int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t
 		fn >>= 1;
 		sn >>= 1;
 	}
+	if (memo)
+		memo->good = 0;
+	if (i < len)
+		return terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too many hashes");
 	if (sn != 0)
 		return terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too few hashes");
 	if (sodium_memcmp(r, root, TERRA_HASH_BYTES) != 0)
 		return terra_err_set(
 		    e, TERRA_E_VERIFY,
 		    "inclusion proof: computed root does not match the tree's root");
+	if (memo && len <= TERRA_MERKLE_PATH_MAX) {
+		memcpy(memo->path, path, len * sizeof r);
+		memcpy(memo->root, root, sizeof r);
+		memo->len = len;
+		memo->good = 1;
+	}
 	return 0;
+}
+
+int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
+                                  uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
+                                  size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e)
+{
+	return verify_inclusion(leaf, index, size, path, len, root, NULL, e);
+}
+
+int terra_merkle_verify_inclusion_memo(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
+                                       uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
+                                       size_t len, const uint8_t root[TERRA_HASH_BYTES],
+                                       terra_merkle_memo *memo, terra_err *e)
+{
+	return verify_inclusion(leaf, index, size, path, len, root, memo, e);
 }
 
 /* RFC 6962 2.1.2 SUBPROOF(m, D[n], b). */

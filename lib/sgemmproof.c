@@ -411,9 +411,11 @@ static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *le
 }
 
 /* Opened piece number idx: where the challenge put it, its values, and both
- * inclusion proofs up to the stretch's root. */
+ * inclusion proofs up to the stretch's root (the rows' proofs, in increasing
+ * order, share their upper levels through memo). */
 static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_sgemm_claim *c,
-                        const uint8_t root[TERRA_HASH_BYTES], struct piece *pc, terra_err *e)
+                        const uint8_t root[TERRA_HASH_BYTES], terra_merkle_memo *memo,
+                        struct piece *pc, terra_err *e)
 {
 	int64_t npieces = terra_sgemm_pieces(c->n);
 	int64_t want_row = c->row_start + (int64_t)(want / (uint64_t)npieces);
@@ -456,9 +458,9 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 		                      (long long)pc->piece);
 	terra_merkle_leaf(row_root, sizeof row_root, leaf);
 	if (hex_path(o, "row_path", path, &len, e) < 0 ||
-	    terra_merkle_verify_inclusion(leaf, (uint64_t)(pc->row - c->row_start),
-	                                  (uint64_t)(c->row_end - c->row_start),
-	                                  (const hash_t *)path, len, root, e) < 0)
+	    terra_merkle_verify_inclusion_memo(leaf, (uint64_t)(pc->row - c->row_start),
+	                                       (uint64_t)(c->row_end - c->row_start),
+	                                       (const hash_t *)path, len, root, memo, e) < 0)
 		return terra_err_wrap(e, "row %lld", (long long)pc->row);
 	return 0;
 }
@@ -484,29 +486,50 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 
 /*
  * br[l] = sum_j b_lj r_j over the 64 columns of a block from column j0 of
- * B (r_j = 0 past the block's count), colsq[j] += b_lj^2; b0 is B's first
- * element in the stream.
+ * B (r_j = 0 past the block's count); returns sum_lj (b_lj r_j)^2, the
+ * square of the norm that scales the tolerance. b0 is B's first element in
+ * the stream. Only the top 24 bits v of splitmix64 make a value, and its
+ * last step (z ^ z >> 31) leaves those bits as they are, so it is skipped;
+ * v goes into the mantissa of d = 1 + v 2^-24, and 2d - 3 is v 2^-23 - 1
+ * exactly: the same value terra_sgemm_value gives, without a conversion.
  */
-WIDE_CLONES
-static void block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int64_t j0,
-                       const double *r, double *colsq, double *br)
-{
-	for (int64_t l = 0; l < k; l++) {
-		uint64_t x0 = state + (b0 + (uint64_t)(l * n + j0) + 1) * GOLDEN;
-		double b[TERRA_SGEMM_PIECE], acc[LANES] = {0};
+typedef uint64_t u64x8 __attribute__((vector_size(8 * sizeof(uint64_t))));
+typedef double f64x8 __attribute__((vector_size(8 * sizeof(double))));
 
-		for (int j = 0; j < TERRA_SGEMM_PIECE; j++)
-			b[j] = (double)(int32_t)(splitmix64(x0 + (uint64_t)j * GOLDEN) >> 40) /
-			           8388608.0 -
-			       1.0;
-		for (int j = 0; j < TERRA_SGEMM_PIECE; j += LANES)
-			for (int q = 0; q < LANES; q++)
-				acc[q] += b[j + q] * r[j + q];
-		for (int j = 0; j < TERRA_SGEMM_PIECE; j++)
-			colsq[j] += b[j] * b[j];
+WIDE_CLONES
+static double block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int64_t j0,
+                         const double *r, double *br)
+{
+	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
+	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
+	f64x8 r2[TERRA_SGEMM_PIECE / LANES], r3[TERRA_SGEMM_PIECE / LANES], sq = {0};
+
+	memcpy(r2, r, sizeof r2);
+	for (int j = 0; j < TERRA_SGEMM_PIECE / LANES; j++) {
+		r3[j] = 3.0 * r2[j];
+		r2[j] = 2.0 * r2[j];
+	}
+	for (int64_t l = 0; l < k; l++) {
+		uint64_t x = state + (b0 + (uint64_t)(l * n + j0) + 1) * GOLDEN;
+		f64x8 acc = {0}, sqr = {0};
+
+		for (int j = 0; j < TERRA_SGEMM_PIECE / LANES; j++, x += LANES * GOLDEN) {
+			u64x8 z = x + lane;
+			f64x8 v, t;
+
+			z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+			z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+			z = (z >> 12 & UINT64_C(0x000ffffff0000000)) | UINT64_C(0x3ff0000000000000);
+			memcpy(&v, &z, sizeof v);
+			t = v * r2[j] - r3[j];
+			acc += t;
+			sqr += t * t;
+		}
+		sq += sqr; /* the chain across rows is one add a row */
 		br[l] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
 		        ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 	}
+	return ((sq[0] + sq[1]) + (sq[2] + sq[3])) + ((sq[4] + sq[5]) + (sq[6] + sq[7]));
 }
 
 /*
@@ -517,17 +540,25 @@ WIDE_CLONES
 static void row_dot(uint64_t state, uint64_t a0, int64_t k, const double *br, double *abr,
                     double *a2)
 {
-	double s[LANES] = {0}, q[LANES] = {0};
+	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
+	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
+	uint64_t x = state + (a0 + 1) * GOLDEN;
+	f64x8 s = {0}, q = {0};
 	int64_t l = 0;
 
-	for (; l + LANES <= k; l += LANES)
-		for (int t = 0; t < LANES; t++) {
-			uint64_t x = state + (a0 + (uint64_t)(l + t) + 1) * GOLDEN;
-			double a = (double)(int32_t)(splitmix64(x) >> 40) / 8388608.0 - 1.0;
+	for (; l + LANES <= k; l += LANES, x += LANES * GOLDEN) {
+		u64x8 z = x + lane;
+		f64x8 v, b, a;
 
-			s[t] += a * br[l + t];
-			q[t] += a * a;
-		}
+		z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+		z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+		z = z >> 40 << 28 | UINT64_C(0x3ff0000000000000);
+		memcpy(&v, &z, sizeof v);
+		memcpy(&b, br + l, sizeof b);
+		a = v + v - 3.0;
+		s += a * b;
+		q += a * a;
+	}
 	for (int t = 0; l < k; l++, t++) {
 		double a = terra_sgemm_value(state, a0 + (uint64_t)l);
 
@@ -548,14 +579,12 @@ static int check_block(const terra_sgemm_claim *c, uint64_t state, uint64_t rsta
 {
 	const double u = 1.0 / 16777216.0;
 	int64_t j0 = p * TERRA_SGEMM_PIECE, count = piece_count(c->n, p);
-	double r[TERRA_SGEMM_PIECE] = {0}, colsq[TERRA_SGEMM_PIECE] = {0}, s2 = 0;
+	double r[TERRA_SGEMM_PIECE] = {0}, s2;
 	uint64_t b0 = (uint64_t)(c->m * c->k);
 
 	for (int64_t j = 0; j < count; j++)
 		r[j] = freivalds_r(rstate, j0 + j);
-	block_rows(state, b0, c->k, c->n, j0, r, colsq, br);
-	for (int64_t j = 0; j < count; j++)
-		s2 += r[j] * r[j] * colsq[j];
+	s2 = block_rows(state, b0, c->k, c->n, j0, r, br);
 	for (size_t i = 0; i < npcs; i++) {
 		const struct piece *pc = &pcs[i];
 		double cr = 0, abr = 0, a2 = 0, tol;
@@ -611,6 +640,7 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 {
 	terra_sgemm_claim c;
 	json_t *ev, *opened;
+	terra_merkle_memo memo = {.good = 0};
 	hash_t root;
 	uint8_t tmpl[TERRA_HEADER_BYTES], challenge[32];
 	uint64_t set[TERRA_SGEMM_CHALLENGES];
@@ -659,7 +689,8 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 		goto out;
 	}
 	for (size_t i = 0; i < nset; i++)
-		if (check_opened(json_array_get(opened, i), i, set[i], &c, root, &pcs[i], e) < 0) {
+		if (check_opened(json_array_get(opened, i), i, set[i], &c, root, &memo, &pcs[i],
+		                 e) < 0) {
 			terra_err_wrap(e, "evidence");
 			goto out;
 		}

@@ -28,7 +28,7 @@ fails 0 "an empty ledger verifies" terra-ledger verify
 is "$(terra-ledger verify | jq -r .size)" 0 "and has size 0"
 
 # Registrations become entries, each with a checkpoint.
-for f in h100-65 h100-ca pocl-cpu; do terra-register "$dev/$f.ndjson" >/dev/null 2>&1; done
+for f in h100-65 h100-ca pocl-cpu; do native terra-register "$dev/$f.ndjson" >/dev/null 2>&1; done
 is "$(db "$TERRA_HOME" 'SELECT count(*) FROM entries')" 3 "three registrations, three entries"
 is "$(db "$TERRA_HOME" 'SELECT count(*) FROM checkpoints')" 3 "and three checkpoints"
 is "$(db "$TERRA_HOME" 'SELECT group_concat(kind) FROM entries')" "unit,unit,unit" \
@@ -339,7 +339,7 @@ ok "hledger checks pass with a payment" \
 	hledger check -s -f "$tmp/j.journal" ordereddates payees uniqueleafnames
 is "$(hledger -f "$tmp/j.journal" bal -N --flat -O csv bob | tail -1 | tr -d '"')" \
 	"bob,3.025000000 TERRA" "hledger agrees on bob's balance"
-terra-ledger export -f ndjson >"$tmp/export.ndjson"
+native terra-ledger export -f ndjson >"$tmp/export.ndjson"
 ok "every export line is in written form (independent Python canonicalizer)" \
 	"$py" "$top/tests/tools/terracanon.py" --check-lines "$tmp/export.ndjson"
 fails 0 "its export verifies" \
@@ -352,12 +352,12 @@ fails 0 "its export verifies" \
 rm -rf "$tmp/chain"
 cp -r "$TERRA_HOME" "$tmp/chain"
 db "$tmp/chain" "DROP TRIGGER settlements_no_delete; DELETE FROM settlements WHERE entry_seq = 5"
-terra-settle -H "$tmp/chain" -p 2026-11-21T12:00:00Z/PT1H --revenue 1 --holders "$tmp/holders.csv" \
+native terra-settle -H "$tmp/chain" -p 2026-11-21T12:00:00Z/PT1H --revenue 1 --holders "$tmp/holders.csv" \
 	</dev/null >/dev/null 2>&1
 err=$(terra-ledger -H "$tmp/chain" verify 2>&1 >/dev/null || true)
 like "$err" "entry 7: settlement: carry_in 0\.000000000, but the previous settlement's carry_out is 7\.000000000" \
 	"a break in the carry chain is named"
-terra-ledger -H "$tmp/chain" export -f ndjson >"$tmp/chain.ndjson"
+native terra-ledger -H "$tmp/chain" export -f ndjson >"$tmp/chain.ndjson"
 err=$(terra-ledger verify --pubkey "$owner" <"$tmp/chain.ndjson" 2>&1 >/dev/null || true)
 like "$err" "entry 7: settlement: carry_in" "and in its export"
 

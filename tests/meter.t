@@ -383,10 +383,13 @@ $py "$tmp/gen.py" "$((seed + 1))" "$gpu2" >"$tmp/spec2.nd"
 total_busy=$(jq -s 'map(.busy_us) | add' "$tmp/rand.nd")
 total_work=$(jq -s 'map(.work) | add' "$tmp/rand.nd")
 total_n=$(wc -l <"$tmp/rand.nd")
-$py - "$seed" >"$tmp/cuts" <<'EOF'
+# Six random cuts (three under valgrind, where each costs seconds).
+ncuts=6
+[ -n "${TERRA_VALGRIND:-}" ] && ncuts=3
+$py - "$seed" "$ncuts" >"$tmp/cuts" <<'EOF'
 import random, sys
 rnd = random.Random(int(sys.argv[1]))
-for i in range(6):
+for i in range(int(sys.argv[2])):
     print(rnd.choice([rnd.randrange(10**6, 4 * 3600 * 10**6), rnd.randrange(1, 10**7)]))
 EOF
 # At most 100,000 periods a cut (2,000 under valgrind, where each period's

@@ -32,7 +32,7 @@ n=300
 
 home_init
 owner=$(cat "$TERRA_HOME/owner.pub")
-devices 1 "$n" | terra-register >/dev/null 2>&1
+devices 1 "$n" | native terra-register >/dev/null 2>&1
 is "$(db 'SELECT count(*) FROM entries')" "$n" "$n registrations, $n entries"
 
 # --- the verifier key and the checkpoint note ---
@@ -140,12 +140,12 @@ ok "and with only the owner's public key" q terra-ledger -H /nonexistent verify 
 full0=$(sha256sum <"$tmp/tiles/tile/0/000")
 
 # More appends: exporting again adds or completes tiles, never changes a full one.
-devices $((n + 1)) $((n + 20)) | terra-register >/dev/null 2>&1
+devices $((n + 1)) $((n + 20)) | native terra-register >/dev/null 2>&1
 m=$((n + 20))
 terra-ledger export -f tiles "$tmp/tiles" 2>/dev/null
 is "$(sha256sum <"$tmp/tiles/tile/0/000")" "$full0" "a full tile is left as it was"
 ok "the grown partial tile is written beside the old one" test -f "$tmp/tiles/tile/0/001.p/$((m - 256))"
-is "$("$gocheck" tiles "$(terra-ledger vkey)" "$tmp/tiles" | cut -d' ' -f2)" "$m" \
+is "$("$gocheck" tiles "$vkey" "$tmp/tiles" | cut -d' ' -f2)" "$m" \
 	"Go verifies the grown tiles"
 
 # Tiles mutated: a byte of a hash tile, of an entry bundle, of the checkpoint.
@@ -154,7 +154,7 @@ files="tile/0/000 tile/0/001.p/$((m - 256)) tile/1/000.p/1 tile/entries/000 chec
 for f in $files; do
 	cp -r "$tmp/tiles" "$tmp/bad"
 	"$py" -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//3]^=4; open(p,"wb").write(b)' "$tmp/bad/$f"
-	ok "a changed byte in $f: Go refuses" sh -c "! '$gocheck' tiles '$(terra-ledger vkey)' '$tmp/bad' >/dev/null 2>&1"
+	ok "a changed byte in $f: Go refuses" sh -c "! '$gocheck' tiles '$vkey' '$tmp/bad' >/dev/null 2>&1"
 	fails 3 "a changed byte in $f: verify --tiles refuses" terra-ledger verify --tiles "$tmp/bad"
 	rm -rf "$tmp/bad"
 done
@@ -172,14 +172,16 @@ db "DROP TRIGGER entries_no_delete; DROP TRIGGER checkpoints_no_delete; DROP TRI
     DELETE FROM entries WHERE seq > $((m - 2)); DELETE FROM checkpoints WHERE size > $((m - 2));
     DELETE FROM units WHERE unit NOT IN (SELECT json_extract(payload, '\$.unit') FROM entries);" 2>"$tmp/e" || cat "$tmp/e"
 ok "the truncated, re-signed ledger verifies on its own" q terra-ledger verify
-fails 3 "verify --since the kept note: a rollback" terra-ledger verify --since "$tmp/kept.note"
-like "$(terra-ledger verify --since "$tmp/kept.note" 2>&1)" "rollback" "named as a rollback"
+fails 3 "verify --since the kept note: a rollback" \
+	sh -c 'terra-ledger verify --since "$1" 2>"$2"' - "$tmp/kept.note" "$tmp/e"
+like "$(cat "$tmp/e")" "rollback" "named as a rollback"
 # ... then re-appends other entries up to the same size: a fork.
-devices $((m + 100)) $((m + 101)) | terra-register >/dev/null 2>&1
+devices $((m + 100)) $((m + 101)) | native terra-register >/dev/null 2>&1
 is "$(db 'SELECT count(*) FROM entries')" "$m" "the forked ledger has the kept size again"
 ok "and verifies on its own" q terra-ledger verify
-fails 3 "verify --since the kept note: a fork" terra-ledger verify --since "$tmp/kept.note"
-like "$(terra-ledger verify --since "$tmp/kept.note" 2>&1)" "fork" "named as a fork"
+fails 3 "verify --since the kept note: a fork" \
+	sh -c 'terra-ledger verify --since "$1" 2>"$2"' - "$tmp/kept.note" "$tmp/e"
+like "$(cat "$tmp/e")" "fork" "named as a fork"
 terra-ledger export -f ndjson >"$tmp/forked.ndjson"
 fails 3 "the forked export fails verify --pubkey --since" \
 	sh -c "terra-ledger verify --pubkey '$owner' --since '$tmp/kept.note' <'$tmp/forked.ndjson'"

@@ -203,6 +203,72 @@ static void test_generated(void)
 	like(e.msg, "not in a tree", "and the error says so");
 }
 
+/*
+ * The memo of terra_merkle_verify_inclusion_memo: every proof of a tree in
+ * increasing order verifies as it does without one, and once a good proof is
+ * in the memo, no altered proof of the next leaf (any one hash flipped, at
+ * any level, above or below where the two paths meet), nor a good path with
+ * another leaf, verifies; a failure leaves the memo unable to vouch.
+ */
+static void test_memo(void)
+{
+	enum { N = 70 };
+	static hash_t leaves[N];
+	hash_t path[64], root, bent[64];
+	terra_merkle_memo memo;
+	terra_err e = {0};
+	size_t i, n, len, len2, lvl, good = 0, bad_good = 0, accepted_bad = 0, tried = 0;
+	uint8_t byte;
+
+	for (i = 0; i < N; i++) {
+		byte = (uint8_t)(i + 100);
+		terra_merkle_leaf(&byte, 1, leaves[i]);
+	}
+	for (n = 1; n <= N; n++) {
+		const hash_t *lv = (const hash_t *)leaves;
+
+		terra_merkle_root(lv, n, root);
+		memset(&memo, 0, sizeof memo);
+		for (i = 0; i < n; i++) {
+			if (terra_merkle_inclusion(lv, n, i, path, &len, &e) < 0 ||
+			    terra_merkle_verify_inclusion_memo(
+			        leaves[i], i, n, (const hash_t *)path, len, root, &memo, &e) < 0) {
+				bad_good++;
+				continue;
+			}
+			good++;
+			if (i + 1 >= n || terra_merkle_inclusion(lv, n, i + 1, bent, &len2, &e) < 0)
+				continue;
+			for (lvl = 0; lvl < len2; lvl++) {
+				terra_merkle_memo copy = memo;
+
+				bent[lvl][lvl % 32] ^= 4;
+				tried++;
+				if (terra_merkle_verify_inclusion_memo(leaves[i + 1], i + 1, n,
+				                                       (const hash_t *)bent, len2,
+				                                       root, &copy, &e) == 0)
+					accepted_bad++;
+				else if (copy.good)
+					accepted_bad++;
+				bent[lvl][lvl % 32] ^= 4;
+			}
+			{
+				terra_merkle_memo copy = memo;
+
+				tried++;
+				if (terra_merkle_verify_inclusion_memo(leaves[i], i + 1, n,
+				                                       (const hash_t *)bent, len2,
+				                                       root, &copy, &e) == 0)
+					accepted_bad++;
+			}
+		}
+	}
+	is_int(bad_good, 0, "with a memo: every proof of 1..70 leaves, in order, verifies");
+	ok(good == N * (N + 1) / 2, "... all 2485 of them");
+	is_int(accepted_bad, 0, "after each, no altered proof of the next leaf verifies");
+	ok(tried > 2000, "... (over 2000 altered proofs tried)");
+}
+
 struct tally {
 	int files, happy, happy_ok, bad, bad_rejected, same_as_ours, compared;
 };
@@ -352,6 +418,7 @@ int main(void)
 	snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/rfc6962", top ? top : ".");
 	test_known_roots();
 	test_generated();
+	test_memo();
 	test_vectors("inclusion", 0, 80);
 	test_vectors("consistency", 1, 90);
 	return done_testing();
