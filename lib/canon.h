@@ -18,6 +18,8 @@
  * another spelling: terra_canon_rewrite writes most such lines in written
  * form, and the caller takes the general path for the rest.
  */
+#include "utf8.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -98,10 +100,5 @@ size_t terra_canon_without(const char *text, size_t len, const terra_canon_membe
  * the caller reads it with terra_record_parse. No allocation.
  */
 ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap);
-
-/* Length of the UTF-8 sequence of a code point >= U+0080 at p (left bytes
- * there), or 0 when it is not valid UTF-8 (overlong, a surrogate, past
- * U+10FFFF, cut short). */
-size_t terra_utf8_len(const unsigned char *p, size_t left);
 
 #endif
