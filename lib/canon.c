@@ -35,42 +35,17 @@ static size_t escape_len(const struct cursor *c)
 	return 6;
 }
 
-size_t terra_utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned lead = p[0];
-	size_t n, i;
-	uint32_t cp;
-
-	if (lead < 0xc2 || lead > 0xf4)
-		return 0;
-	n = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-	if (left < n)
-		return 0;
-	cp = lead & (0x7fu >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3fu);
-	}
-	if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0;
-	if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return n;
-}
-
 /* A string from its opening quote; the cursor ends past the closing one. */
 static int scan_string(struct cursor *c, int *escaped)
 {
 	*escaped = 0;
 	c->pos++;
-	c->pos += plain_run(c);
 	while (c->pos < c->len) {
 		unsigned ch = c->s[c->pos];
 		size_t n;
 
 		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
-			c->pos++;
+			c->pos += terra_json_plain_run(c->s + c->pos, c->len - c->pos);
 			continue;
 		}
 		if (ch == '"') {

@@ -18,6 +18,8 @@
  * another spelling: terra_canon_rewrite writes most such lines in written
  * form, and the caller takes the general path for the rest.
  */
+#include "utf8.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -108,10 +110,5 @@ ssize_t terra_canon_rewrite(const char *text, size_t len, char *out, size_t cap)
  */
 ssize_t terra_canon_rewrite_split(const char *text, size_t len, char *out, size_t cap,
                                   terra_canon_member *m, size_t mcap, int *nm);
-
-/* Length of the UTF-8 sequence of a code point >= U+0080 at p (left bytes
- * there), or 0 when it is not valid UTF-8 (overlong, a surrogate, past
- * U+10FFFF, cut short). */
-size_t terra_utf8_len(const unsigned char *p, size_t left);
 
 #endif

@@ -208,7 +208,6 @@ static int rw_string(struct rw *w, int *escaped)
 	if (put(w, "\"", 1) < 0)
 		return -1;
 	run = c->pos;
-	c->pos += plain_run(c);
 	while (c->pos < c->len) {
 		unsigned ch = c->s[c->pos];
 		unsigned char buf[6];
@@ -216,7 +215,7 @@ static int rw_string(struct rw *w, int *escaped)
 		size_t n;
 
 		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
-			c->pos++;
+			c->pos += terra_json_plain_run(c->s + c->pos, c->len - c->pos);
 			continue;
 		}
 		if (ch == '"') {

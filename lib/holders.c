@@ -125,92 +125,139 @@ int terra_holders_add(terra_holders *hs, const char *account, int64_t balance, l
 	return holders_push(hs, account, len, balance, line, e);
 }
 
-/* A holder in the sort: its account's first 8 bytes, big-endian (zeros past
- * its end, so the key order is the bytewise order of those bytes), and its index. */
-struct sort_ent {
-	uint64_t key;
-	size_t i;
+/* The sort moves v's rows themselves (and their lines), beside a 4-byte key:
+ * 4 account bytes from a depth, big-endian, zeros past the account's end. A
+ * second array of 16-byte entries was a quarter of the peak memory. */
+struct sorter {
+	terra_holder *v;
+	uint32_t *line; /* NULL when the rows have no lines */
+	uint32_t *key;
+	const char *arena;
 };
 
-static uint64_t prefix_key(const char *s, size_t len)
+/* One row in transit: v, line and key move together. */
+struct sort_row {
+	terra_holder h;
+	uint32_t line, key;
+};
+
+static uint32_t prefix_key(const char *s, size_t len, size_t depth)
 {
-	uint64_t k = 0;
+	uint32_t k = 0;
 	size_t i;
 
-	if (len >= 8) {
-		memcpy(&k, s, 8);
-		return __builtin_bswap64(k);
+	if (len >= depth + 4) {
+		memcpy(&k, s + depth, 4);
+		return __builtin_bswap32(k);
 	}
-	for (i = 0; i < 8; i++)
+	for (i = depth; i < depth + 4; i++)
 		k = k << 8 | (i < len ? (unsigned char)s[i] : 0);
 	return k;
 }
 
-/* qsort has no context argument in C11 */
-static const char *sort_arena;
-static const terra_holder *sort_v;
-
-static int ent_cmp(const void *pa, const void *pb)
+static struct sort_row row_get(const struct sorter *st, size_t i)
 {
-	const struct sort_ent *a = pa, *b = pb;
+	return (struct sort_row){st->v[i], st->line ? st->line[i] : 0, st->key[i]};
+}
 
-	int c = strcmp(sort_arena + (sort_v[a->i].at >> 8), sort_arena + (sort_v[b->i].at >> 8));
+static void row_put(const struct sorter *st, size_t i, const struct sort_row *r)
+{
+	st->v[i] = r->h;
+	if (st->line)
+		st->line[i] = r->line;
+	st->key[i] = r->key;
+}
 
-	/* an account listed twice: in file order, whatever the sort did before */
-	return c ? c : (a->i > b->i) - (a->i < b->i);
+#define row_account(st, h) ((st)->arena + ((h)->at >> 8))
+
+/* a before b: by key, then (the same key) by the whole account */
+static int row_less(const struct sorter *st, const struct sort_row *a, const struct sort_row *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	return strcmp(row_account(st, &a->h), row_account(st, &b->h)) < 0;
+}
+
+static void radix_rows(const struct sorter *st, size_t lo, size_t n, int byte, size_t depth);
+
+/*
+ * Rows [lo, lo + n) share their first depth + 4 account bytes: the next 4
+ * decide. When the first row's account ends within these 4 bytes, they all
+ * end there (no account holds a NUL byte) and are the same account: an
+ * account listed twice, found by terra_holders_sort once they are adjacent.
+ */
+static void descend(const struct sorter *st, size_t lo, size_t n, size_t depth)
+{
+	size_t i;
+
+	if ((st->v[lo].at & 0xff) <= depth + 4)
+		return;
+	depth += 4;
+	for (i = lo; i < lo + n; i++) {
+		if (i + TERRA_HOLDERS_AHEAD < lo + n)
+			__builtin_prefetch(row_account(st, &st->v[i + TERRA_HOLDERS_AHEAD]));
+		st->key[i] = prefix_key(row_account(st, &st->v[i]), st->v[i].at & 0xff, depth);
+	}
+	radix_rows(st, lo, n, 3, depth);
 }
 
 /*
- * In-place MSD radix sort of e[0..n) by key, from byte `byte` (7, the most
- * significant, first) down: each byte's 256 buckets counted, the entries
- * swapped into them (following each displaced entry to its bucket), then
- * each bucket by the next byte; short ranges by insertion. No scratch of
- * n's size: a second array of entries would be the peak of memory.
+ * In-place MSD radix sort of rows [lo, lo + n) by key, from byte `byte` (3,
+ * the most significant, first) down, then by the next 4 account bytes
+ * (descend): each byte's 256 buckets counted, the rows swapped into them
+ * (following each displaced row to its bucket), then each bucket by the
+ * next byte; short ranges by insertion, on the whole account.
  */
-static void radix_by_key(struct sort_ent *e, size_t n, int byte)
+static void radix_rows(const struct sorter *st, size_t lo, size_t n, int byte, size_t depth)
 {
-	size_t count[256] = {0}, next[256], end[256], i, b, sum = 0;
+	size_t count[256] = {0}, next[256], i, b, sum = 0;
 	int shift = 8 * byte;
 
 	if (n <= 32) {
-		for (i = 1; i < n; i++) {
-			struct sort_ent x = e[i];
+		for (i = lo + 1; i < lo + n; i++) {
+			struct sort_row x = row_get(st, i), y;
 			size_t j = i;
 
-			for (; j > 0 && e[j - 1].key > x.key; j--)
-				e[j] = e[j - 1];
-			e[j] = x;
+			for (; j > lo && (y = row_get(st, j - 1), row_less(st, &x, &y)); j--)
+				row_put(st, j, &y);
+			row_put(st, j, &x);
 		}
 		return;
 	}
-	for (i = 0; i < n; i++)
-		count[e[i].key >> shift & 0xff]++;
-	if (count[e[0].key >> shift & 0xff] == n) {
+	for (i = lo; i < lo + n; i++)
+		count[st->key[i] >> shift & 0xff]++;
+	if (count[st->key[lo] >> shift & 0xff] == n) {
 		if (byte > 0)
-			radix_by_key(e, n, byte - 1);
+			radix_rows(st, lo, n, byte - 1, depth);
+		else
+			descend(st, lo, n, depth);
 		return;
 	}
 	for (b = 0; b < 256; b++) {
-		next[b] = sum;
+		next[b] = lo + sum;
 		sum += count[b];
-		end[b] = sum;
 	}
-	for (b = 0; b < 256; b++)
-		while (next[b] < end[b]) {
-			struct sort_ent x = e[next[b]], y;
+	for (b = 0, sum = lo; b < 256; sum += count[b++])
+		while (next[b] < sum + count[b]) {
+			struct sort_row x = row_get(st, next[b]), y;
 			size_t d = x.key >> shift & 0xff;
 
 			while (d != b) {
-				y = e[next[d]];
-				e[next[d]++] = x;
+				y = row_get(st, next[d]);
+				row_put(st, next[d]++, &x);
 				x = y;
 				d = x.key >> shift & 0xff;
 			}
-			e[next[b]++] = x;
+			row_put(st, next[b]++, &x);
 		}
-	for (b = 0, sum = 0; b < 256; sum += count[b++])
-		if (byte > 0 && count[b] > 1)
-			radix_by_key(e + sum, count[b], byte - 1);
+	for (b = 0, sum = lo; b < 256; sum += count[b++]) {
+		if (count[b] <= 1)
+			continue;
+		if (byte > 0)
+			radix_rows(st, sum, count[b], byte - 1, depth);
+		else
+			descend(st, sum, count[b], depth);
+	}
 }
 
 static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
@@ -239,67 +286,23 @@ static size_t put_balance(char *out, int64_t balance)
 	return n;
 }
 
-/*
- * Sorts by the 8-byte keys with a radix sort, then each run of equal keys
- * (accounts sharing their first 8 bytes) by the whole account, and puts v in
- * that order. The accounts stay where they are in the arena: a copy of them
- * in order would be the peak of memory.
- */
+/* Sorts v (and line) by account, in place; the accounts stay where they are
+ * in the arena: a copy of them in order would be the peak of memory. */
 static int holders_order(terra_holders *hs, terra_err *err)
 {
-	size_t i, j, n = hs->n;
-	struct sort_ent *e = big_alloc((n ? n : 1) * sizeof *e);
-	int rc = -1;
+	size_t i, n = hs->n;
+	struct sorter st = {hs->v, hs->line, big_alloc((n ? n : 1) * sizeof *st.key), hs->arena};
 
-	if (!e) {
-		terra_err_sys(err, "holders: sort %zu rows", n);
-		goto out;
-	}
-	sort_arena = hs->arena;
-	sort_v = hs->v;
-	for (i = 0; i < n; i++) {
-		e[i].key =
-		    prefix_key(terra_holders_account(hs, i), terra_holders_account_len(hs, i));
-		e[i].i = i;
-	}
+	if (!st.key)
+		return terra_err_sys(err, "holders: sort %zu rows", n);
+	for (i = 0; i < n; i++)
+		st.key[i] =
+		    prefix_key(terra_holders_account(hs, i), terra_holders_account_len(hs, i), 0);
 	if (n > 1)
-		radix_by_key(e, n, 7);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
-			;
-		if (j - i > 1)
-			qsort(e + i, j - i, sizeof *e, ent_cmp);
-	}
-	/* the holders into that order in place (following each cycle of the
-	 * permutation), rather than into a copy */
-	for (i = 0; i < n; i++) {
-		terra_holder first;
-		uint32_t first_line;
-		size_t at, from;
-
-		if (e[i].i == i)
-			continue;
-		first = hs->v[i];
-		first_line = hs->line ? hs->line[i] : 0;
-		for (at = i;; at = from) {
-			from = e[at].i;
-			e[at].i = at;
-			if (from == i) {
-				hs->v[at] = first;
-				if (hs->line)
-					hs->line[at] = first_line;
-				break;
-			}
-			hs->v[at] = hs->v[from];
-			if (hs->line)
-				hs->line[at] = hs->line[from];
-		}
-	}
+		radix_rows(&st, 0, n, 3, 0);
+	free(st.key);
 	hs->sorted = 1;
-	rc = 0;
-out:
-	free(e);
-	return rc;
+	return 0;
 }
 
 int terra_holders_sort(terra_holders *hs, const char *name, terra_err *e)
@@ -651,6 +654,23 @@ static void reserve(terra_holders *hs, FILE *f)
 	hs->cap = rows;
 }
 
+/* The arrays down to what the file held: reserve guessed from its size,
+ * and the pages past the end of a huge page were resident all the same. */
+static void fit(terra_holders *hs)
+{
+	char *a = hs->arena_len ? realloc(hs->arena, hs->arena_len) : NULL;
+	terra_holder *v = hs->n ? realloc(hs->v, hs->n * sizeof *v) : NULL;
+
+	if (a) {
+		hs->arena = a;
+		hs->arena_cap = hs->arena_len;
+	}
+	if (v) {
+		hs->v = v;
+		hs->cap = hs->n;
+	}
+}
+
 /* One line (its '\n' included, if any) to the parser. */
 static void feed_line(struct csv_parser *p, struct csv_state *st, const char *s, size_t len)
 {
@@ -767,6 +787,7 @@ int terra_holders_load(terra_holders *hs, const char *path, terra_err *e)
 	/* checked: no message will name a row now, and a million lines are 4 MB */
 	free(hs->line);
 	hs->line = NULL;
+	fit(hs);
 	rc = 0;
 out:
 	if (p_ok)

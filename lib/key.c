@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,8 +287,15 @@ int terra_key_sign(const terra_key *k, const void *msg, size_t len, uint8_t sig[
 int terra_key_verify(const uint8_t pk[TERRA_PK_BYTES], const void *msg, size_t len,
                      const uint8_t sig[TERRA_SIG_BYTES])
 {
-	if (sodium_init() < 0)
-		return -1;
+	/* sodium_init takes a process-wide lock even when done: once here, not
+	 * on every one of the verifier threads' signatures. */
+	static atomic_int ready;
+
+	if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+		if (sodium_init() < 0)
+			return -1;
+		atomic_store_explicit(&ready, 1, memory_order_release);
+	}
 	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? 0 : -1;
 }
 

@@ -45,7 +45,7 @@ int terra_ledger_append(terra_home *h, const char *kind, const json_t *payload, 
 /* 1 when kind is one of the entry kinds above. */
 int terra_ledger_kind_ok(const char *kind);
 
-/* What a verification saw. balances: object account -> integer base units. */
+/* What a verification saw. accounts: how many accounts had a posting. */
 typedef struct terra_ledger_report {
 	int64_t entries;
 	int64_t checkpoints;
@@ -55,7 +55,7 @@ typedef struct terra_ledger_report {
 	/* With the _since verifiers: the root of the first `since` entries, to
 	 * check that the ledger extends a checkpoint kept earlier. */
 	uint8_t since_root[TERRA_HASH_BYTES];
-	json_t *balances;
+	int64_t accounts;
 } terra_ledger_report;
 void terra_ledger_report_free(terra_ledger_report *rep);
 

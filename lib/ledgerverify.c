@@ -21,8 +21,7 @@ void terra_ledger_report_free(terra_ledger_report *rep)
 {
 	if (!rep)
 		return;
-	json_decref(rep->balances);
-	rep->balances = NULL;
+	(void)rep; /* holds nothing to free since the balances became a count */
 }
 
 /* The rows are checked on as many threads as this process may run on. */
@@ -47,9 +46,9 @@ int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int
 	terra_merkle_acc_init(&v->acc);
 	v->since_size = since;
 	v->threads = threads_here();
-	v->balances = json_object();
+	terra_acctmap_init(&v->balances);
 	v->periods = terra_settle_periods_new();
-	if (!v->balances || !v->periods) {
+	if (!v->periods) {
 		terra_verifier_free(v);
 		return terra_err_sys(e, "ledger: verify");
 	}
@@ -58,8 +57,7 @@ int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int
 
 void terra_verifier_free(terra_verifier *v)
 {
-	json_decref(v->balances);
-	v->balances = NULL;
+	terra_acctmap_free(&v->balances);
 	terra_settle_periods_free(v->periods);
 	v->periods = NULL;
 	free(v->line.p);
@@ -74,8 +72,7 @@ void terra_verifier_report(terra_verifier *v, terra_ledger_report *rep)
 	rep->settlements = v->settlements;
 	rep->pinned = v->pinned;
 	terra_merkle_acc_root(&v->acc, rep->root);
-	rep->balances = v->balances;
-	v->balances = NULL;
+	rep->accounts = (int64_t)terra_acctmap_count(&v->balances);
 }
 
 /* ---- the ordered steps ---------------------------------------------------- */
@@ -120,12 +117,26 @@ static int prev_matches(terra_verifier *v, int64_t seq, const uint8_t *prev, ter
 	                     seq, seq - 1);
 }
 
+static int balance_add(void *ctx, const char *account, const char *role, int64_t amount,
+                       terra_err *e)
+{
+	(void)role;
+	return terra_acctmap_add(ctx, account, amount, e);
+}
+
+/* A money entry's postings, summing to zero, join the balances. */
+static int postings_add(terra_verifier *v, const json_t *payload, const void *snap, size_t len,
+                        int has_snap, int64_t seq, terra_err *e)
+{
+	return terra_ledger_each_posting(payload, snap, len, has_snap, seq, 1, balance_add,
+	                                 &v->balances, e);
+}
+
 /* A verified entry joins the tree; a payment's postings join the balances. */
 static int entry_add(terra_verifier *v, int64_t seq, const char *kind, const json_t *payload,
                      const uint8_t leaf[TERRA_HASH_BYTES], terra_err *e)
 {
-	if (!strcmp(kind, "payment") &&
-	    terra_ledger_apply_postings(v->balances, payload, NULL, 0, 0, seq, e))
+	if (!strcmp(kind, "payment") && postings_add(v, payload, NULL, 0, 0, seq, e))
 		return -1;
 	if (!strcmp(kind, "settlement"))
 		v->settlements++;
@@ -301,7 +312,7 @@ int terra_verifier_settlement(terra_verifier *v, const json_t *payload, const js
 		                     seq, have, want);
 	}
 	v->carry = carry_out;
-	return terra_ledger_apply_postings(v->balances, payload, snap, len, 1, seq, e);
+	return postings_add(v, payload, snap, len, 1, seq, e);
 }
 
 /* ---- the home's rows ------------------------------------------------------ */
@@ -326,12 +337,20 @@ struct row {
 	const char *text[T_COUNT]; /* into the item */
 };
 
+/* Seqs of entries of one sort, ascending, as the pass meets them. */
+struct seqs {
+	int64_t *seq;
+	size_t n, cap;
+};
+
 struct home {
 	terra_verifier *v;
 	sqlite3 *db;
 	sqlite3_stmt *es, *cs;
 	int crow; /* cs is on a row */
 	terra_buf item;
+	/* for the checks after the pass, which need not scan the entries again */
+	struct seqs settled, units; /* settlement entries; unit versions */
 };
 
 /* A row checked on its own: fast when every check that needs no order held. */
@@ -557,6 +576,14 @@ out:
 	return ret;
 }
 
+static int seqs_add(struct seqs *s, int64_t seq, terra_err *e)
+{
+	if (terra_grow(&s->seq, &s->cap, s->n, sizeof *s->seq, 64))
+		return terra_err_sys(e, "ledger: verify");
+	s->seq[s->n++] = seq;
+	return 0;
+}
+
 /* In order: a fast row's ordered steps, any other row's every check. */
 static int home_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 {
@@ -578,7 +605,10 @@ static int home_consume(void *ctx, const terra_batch_line *l, terra_err *e)
 	                                r.h.leaf, &payload, e)) {
 		goto out;
 	}
-	if (!strcmp(r.text[T_KIND], "settlement") && home_settlement(hv, payload, r.h.seq, e))
+	if (!strcmp(r.text[T_KIND], "settlement") &&
+	    (home_settlement(hv, payload, r.h.seq, e) || seqs_add(&hv->settled, r.h.seq, e)))
+		goto out;
+	if (terra_entries_is_unit_version(r.text[T_KIND]) && seqs_add(&hv->units, r.h.seq, e))
 		goto out;
 	if (!r.h.has_cp) {
 		terra_err_set(e, TERRA_E_VERIFY, "checkpoint %" PRId64 ": missing", r.h.seq);
@@ -593,41 +623,37 @@ out:
 
 /* Every settlement entry has its settlements row: a deleted row would let
  * terra-settle's fast path forget the period (it looks at the entries too).
- * rows: the rows' entry seqs, ascending. */
-static int verify_settlement_entries(sqlite3 *db, const terra_settle_seqs *rows, terra_err *e)
+ * rows: the rows' entry seqs, ascending; settled: the settlement entries'. */
+static int verify_settlement_entries(sqlite3 *db, const terra_settle_seqs *rows,
+                                     const struct seqs *settled, terra_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	size_t at = 0;
-	int row, ret = -1;
+	const char *period = NULL;
+	size_t at = 0, i;
+	int64_t seq;
+	int row;
 
-	if (terra_db_prepare(db,
-	                     "SELECT seq, json_extract(payload, '$.period') FROM entries"
-	                     " WHERE kind = 'settlement' ORDER BY seq",
-	                     &st, e))
-		goto out;
-	for (;;) {
-		int64_t seq;
-		const char *period;
-
-		if (terra_ledger_step(db, st, &row, e))
-			goto out;
-		if (!row)
-			break;
-		seq = sqlite3_column_int64(st, 0);
+	for (i = 0; i < settled->n; i++) {
+		seq = settled->seq[i];
 		while (at < rows->n && rows->seq[at] < seq)
 			at++;
-		if (at < rows->n && rows->seq[at] == seq)
-			continue;
-		period = (const char *)sqlite3_column_text(st, 1);
+		if (at >= rows->n || rows->seq[at] != seq)
+			break;
+	}
+	if (i == settled->n)
+		return 0;
+	if (!terra_db_prepare(db,
+	                      "SELECT json_extract(payload, '$.period') FROM entries WHERE seq = ?",
+	                      &st, e)) {
+		sqlite3_bind_int64(st, 1, seq);
+		if (!terra_ledger_step(db, st, &row, e) && row)
+			period = (const char *)sqlite3_column_text(st, 0);
 		terra_err_set(e, TERRA_E_VERIFY,
 		              "entry %" PRId64 ": settlement of period %s has no settlements row",
 		              seq, period ? period : "?");
-		goto out;
 	}
-	ret = 0;
-out:
 	sqlite3_finalize(st);
-	return ret;
+	return -1;
 }
 
 struct rows_ctx {
@@ -675,7 +701,7 @@ static int verify_settlement_row(void *ctx, const terra_settle_row *r, terra_err
 }
 
 /* The settlements rows (settlement storage) against the entries, both ways. */
-static int verify_settlements(sqlite3 *db, int64_t n, terra_err *e)
+static int verify_settlements(sqlite3 *db, int64_t n, const struct seqs *settled, terra_err *e)
 {
 	struct rows_ctx x = {db, NULL, n};
 	terra_settle_seqs rows = {0};
@@ -683,7 +709,8 @@ static int verify_settlements(sqlite3 *db, int64_t n, terra_err *e)
 
 	if (terra_db_prepare(db, "SELECT kind, payload FROM entries WHERE seq = ?", &x.st, e) ||
 	    terra_settle_each_row(db, verify_settlement_row, &x, e) ||
-	    terra_settle_seqs_load(db, &rows, e) || verify_settlement_entries(db, &rows, e))
+	    terra_settle_seqs_load(db, &rows, e) ||
+	    verify_settlement_entries(db, &rows, settled, e))
 		goto out;
 	ret = 0;
 out:
@@ -737,12 +764,15 @@ int terra_ledger_verify_since(terra_home *h, int64_t since, terra_ledger_report 
 		              (int64_t)sqlite3_column_int64(hv.cs, 0), v.n);
 		goto out;
 	}
-	if (verify_settlements(h->db, v.n, e) || terra_unitchain_verify_db(h->db, e))
+	if (verify_settlements(h->db, v.n, &hv.settled, e) ||
+	    terra_unitchain_verify_seqs(h->db, hv.units.seq, hv.units.n, e))
 		goto out;
 	terra_verifier_report(&v, rep);
 	ret = 0;
 out:
 	free(hv.item.p);
+	free(hv.settled.seq);
+	free(hv.units.seq);
 	sqlite3_finalize(hv.es);
 	sqlite3_finalize(hv.cs);
 	terra_db_rollback(h->db);

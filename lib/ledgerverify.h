@@ -8,6 +8,7 @@
  * checks takes the _take steps, any other the full ones, which find its
  * fault and word it.
  */
+#include "acctmap.h"
 #include "buf.h"
 #include "err.h"
 #include "key.h"
@@ -30,7 +31,7 @@ typedef struct terra_verifier {
 	int64_t settlements;
 	uint8_t prev[TERRA_HASH_BYTES]; /* leaf hash of entry n */
 	terra_merkle_acc acc;           /* tree of entries 1..n */
-	json_t *balances;               /* account -> integer */
+	terra_acctmap balances;         /* account -> base units */
 	terra_buf line;
 	int64_t carry;                        /* carry_out of the last settlement verified */
 	terra_settle_periods *periods;        /* settled so far: none may overlap */
@@ -42,7 +43,7 @@ typedef struct terra_verifier {
 int terra_verifier_init(terra_verifier *v, const uint8_t pk[TERRA_PK_BYTES], int64_t since,
                         terra_err *e);
 void terra_verifier_free(terra_verifier *v);
-/* Hands the balances over to rep. */
+/* What was verified, into rep (the balances as their count). */
 void terra_verifier_report(terra_verifier *v, terra_ledger_report *rep);
 
 /*

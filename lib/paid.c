@@ -331,21 +331,56 @@ static int clash_prepare(sqlite3 *db, sqlite3_stmt **clash, terra_err *e)
 	                        clash, e);
 }
 
+struct terra_paid_checker {
+	sqlite3 *db;
+	sqlite3_stmt *clash; /* NULL: no paid evidence table, nothing to check */
+	int64_t horizon_s;
+};
+
+int terra_paid_checker_open(sqlite3 *db, terra_paid_checker **out, terra_err *e)
+{
+	terra_paid_checker *c = calloc(1, sizeof *c);
+	int yes;
+
+	*out = NULL;
+	if (!c)
+		return terra_err_sys(e, "paid evidence");
+	c->db = db;
+	if (has_table(db, &yes, e) < 0 ||
+	    (yes && (horizon(db, &c->horizon_s, e) < 0 || clash_prepare(db, &c->clash, e) < 0))) {
+		terra_paid_checker_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int terra_paid_checker_run(terra_paid_checker *c, const json_t *meter, const char *period,
+                           terra_err *e)
+{
+	if (!c->clash)
+		return 0;
+	return settle_one(c->db, c->clash, NULL, NULL, NULL, json_object_get(meter, "evidence"),
+	                  c->horizon_s, period, e);
+}
+
+void terra_paid_checker_close(terra_paid_checker *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->clash);
+	free(c);
+}
+
 int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra_err *e)
 {
-	sqlite3_stmt *clash = NULL;
-	int64_t horizon_s;
-	int yes, rc;
+	terra_paid_checker *c;
+	int rc;
 
-	if (has_table(db, &yes, e) < 0)
+	if (terra_paid_checker_open(db, &c, e) < 0)
 		return -1;
-	if (!yes)
-		return 0;
-	if (horizon(db, &horizon_s, e) < 0 || clash_prepare(db, &clash, e) < 0)
-		return -1;
-	rc = settle_one(db, clash, NULL, NULL, NULL, json_object_get(meter, "evidence"), horizon_s,
-	                period, e);
-	sqlite3_finalize(clash);
+	rc = terra_paid_checker_run(c, meter, period, e);
+	terra_paid_checker_close(c);
 	return rc;
 }
 

@@ -25,8 +25,7 @@ int terra_receipt_verified(const terra_ledger_report *rep, const uint8_t pk[TERR
 	    terra_rec_set(rec, "root", json_string(root), e) < 0 ||
 	    terra_rec_set(rec, "checkpoints", json_integer(rep->checkpoints), e) < 0 ||
 	    terra_rec_set(rec, "settlements", json_integer(rep->settlements), e) < 0 ||
-	    terra_rec_set(rec, "accounts",
-	                  json_integer((json_int_t)json_object_size(rep->balances)), e) < 0) {
+	    terra_rec_set(rec, "accounts", json_integer((json_int_t)rep->accounts), e) < 0) {
 		json_decref(rec);
 		return -1;
 	}

@@ -17,6 +17,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 struct terra_settle {
@@ -46,8 +49,9 @@ struct terra_settle {
 	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
 	terra_settle_unit *late;
 	size_t nlate, caplate;
-	json_t *adj_covers;      /* [[UNIT, FIRST, LAST], ...] from the late records */
-	terra_settle_paid *paid; /* what was paid for adjusts */
+	json_t *adj_covers;          /* [[UNIT, FIRST, LAST], ...] from the late records */
+	terra_settle_paid *paid;     /* what was paid for adjusts */
+	terra_paid_checker *paidchk; /* evidence paid before, while reading */
 };
 
 /* ---- gathering the inputs ------------------------------------------------ */
@@ -69,6 +73,8 @@ static int registry_read(terra_settle *s, terra_err *e)
 
 static void registry_done(terra_settle *s)
 {
+	terra_paid_checker_close(s->paidchk);
+	s->paidchk = NULL;
 	if (s->reading)
 		terra_db_rollback(s->registry);
 	s->reading = 0;
@@ -95,17 +101,32 @@ int terra_settle_new(terra_settle **sp, terra_err *e)
 	return 0;
 }
 
+/* The records' canonical forms, once the meter digest and the paid table
+ * have them: ~0.5 KB a record. */
+static void canon_drop(terra_settle *s)
+{
+	for (size_t i = 0; i < s->ncanon; i++)
+		free(s->canon[i]);
+	free(s->canon);
+	s->canon = NULL;
+	s->ncanon = s->capcanon = 0;
+#ifdef __GLIBC__
+	/* blocks freed among others stay with the process otherwise, and the
+	 * snapshot's write would add to them: the peak */
+	malloc_trim(0);
+#endif
+}
+
 void terra_settle_free(terra_settle *s)
 {
 	if (!s)
 		return;
 	terra_settle_calc_free(&s->calc);
-	for (size_t i = 0; i < s->ncanon; i++)
-		free(s->canon[i]);
-	free(s->canon);
+	canon_drop(s);
 	json_decref(s->covers);
 	json_decref(s->adj_covers);
 	terra_settle_paid_close(s->paid);
+	terra_paid_checker_close(s->paidchk);
 	free(s->late);
 	json_decref(s->rates);
 	terra_unit_finder_close(s->owner_of); /* a read still open ends as the database closes */
@@ -399,7 +420,10 @@ int terra_settle_add_meter_pre(terra_settle *s, const json_t *meter, terra_settl
 	late = s->adjusts[0] && !strcmp(pcanon, s->adjusts);
 	if (late && s->paid && meter_late(s, meter, unit, e) < 0)
 		goto bad;
-	if (s->registry && terra_paid_check(s->registry, meter, late ? s->period : pcanon, e) < 0)
+	if (s->registry && !s->paidchk && terra_paid_checker_open(s->registry, &s->paidchk, e) < 0)
+		goto bad;
+	if (s->paidchk &&
+	    terra_paid_checker_run(s->paidchk, meter, late ? s->period : pcanon, e) < 0)
 		goto bad;
 	if (!late && s->has_period && strcmp(pcanon, s->period)) {
 		terra_err_set(e, TERRA_E_INPUT,
@@ -545,12 +569,12 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	registry_done(s);
 	if (prepare(s, e) < 0)
 		return -1;
-	/* 2 MiB of page cache: with a million holders the transaction is ~40 MB
+	/* 256 KiB of page cache: with a million holders the transaction is ~40 MB
 	 * (the snapshot), and caching it all doubles the peak memory; spilling
 	 * to the WAL before the commit costs no measurable time (bench/settle.sh),
 	 * and the pages are written once, in order, so a larger cache keeps
-	 * nothing that is read again. */
-	if (terra_db_exec(db, "PRAGMA cache_size = -2048", e) < 0)
+	 * nothing that is read again (2 MiB added 2 MB to the peak). */
+	if (terra_db_exec(db, "PRAGMA cache_size = -256", e) < 0)
 		return -1;
 	if (terra_db_begin(db, e) < 0)
 		return -1;
@@ -588,6 +612,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	    terra_limit_revenue(db, s->revenue, e) < 0 ||
 	    terra_paid_settle(db, s->period, s->canon, s->ncanon, e) < 0)
 		goto out;
+	canon_drop(s);
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
@@ -742,13 +767,14 @@ int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e)
 		if (!strcmp(p->role, "holders")) {
 			/* holder accounts passed terra_account_check: nothing to escape */
 			for (j = 0; j < c->hs->n; j++) {
+				int64_t amount = terra_settle_hamount(c, j);
+
 				if (j + TERRA_HOLDERS_AHEAD < c->hs->n)
 					__builtin_prefetch(
 					    terra_holders_account(c->hs, j + TERRA_HOLDERS_AHEAD));
-				if (c->hamount[j] > 0 &&
-				    payout_line(&o, terra_holders_account(c->hs, j),
-				                terra_holders_account_len(c->hs, j), "holder", 6,
-				                c->hamount[j], e) < 0)
+				if (amount > 0 && payout_line(&o, terra_holders_account(c->hs, j),
+				                              terra_holders_account_len(c->hs, j),
+				                              "holder", 6, amount, e) < 0)
 					goto out;
 			}
 			continue;

@@ -180,9 +180,6 @@ static int holders_of(const json_t *payload, const void *snap, size_t len, terra
 	}
 	c->hs = hs;
 	c->want_root = want_root;
-	c->hamount = malloc((hs->n ? hs->n : 1) * sizeof *c->hamount);
-	if (!c->hamount)
-		return terra_err_sys(e, "settlement: %zu holders", hs->n);
 	if (terra_settle_holders_split(c, groups[1].amount, &left, e) < 0)
 		return -1;
 	if (c->htotal != total)
@@ -202,12 +199,14 @@ int terra_settle_holders_each(const json_t *payload, const void *snap, size_t le
 	terra_holders_init(&hs);
 	if (holders_of(payload, snap, len, &hs, &c, 0, e) < 0)
 		goto out;
-	for (i = 0; i < hs.n; i++)
-		if (c.hamount[i] > 0 && fn(ctx, terra_holders_account(&hs, i), c.hamount[i], e) < 0)
+	for (i = 0; i < hs.n; i++) {
+		int64_t amount = terra_settle_hamount(&c, i);
+
+		if (amount > 0 && fn(ctx, terra_holders_account(&hs, i), amount, e) < 0)
 			goto out;
+	}
 	rc = 0;
 out:
-	free(c.hamount);
 	terra_holders_free(&hs);
 	return rc;
 }
@@ -233,14 +232,15 @@ int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t le
 	}
 	for (i = 0; i < hs.n; i++) {
 		const char *id = terra_holders_account(&hs, i);
+		int64_t a = terra_settle_hamount(&c, i);
 
-		if (c.hamount[i] <= 0)
+		if (a <= 0)
 			continue;
 		if (!strcmp(id, account)) {
 			at = n;
-			*amount = c.hamount[i];
+			*amount = a;
 		}
-		terra_settle_holder_leaf(id, c.hamount[i], leaves[n++]);
+		terra_settle_holder_leaf(id, a, leaves[n++]);
 	}
 	if (at == SIZE_MAX) {
 		terra_err_set(e, TERRA_E_NOTFOUND, "'%s' is not paid as a holder", account);
@@ -254,7 +254,6 @@ int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t le
 	rc = 0;
 out:
 	free(leaves);
-	free(c.hamount);
 	terra_holders_free(&hs);
 	return rc;
 }
@@ -348,7 +347,6 @@ int terra_settle_check(const json_t *payload, const json_t *inputs, const void *
 	rc = 0;
 out:
 	free(c.post);
-	free(c.hamount);
 	free(units);
 	terra_holders_free(&hs);
 	return rc;

@@ -183,7 +183,7 @@ void terra_settle_holder_leaf(const char *account, int64_t amount, uint8_t out[T
 	holder_leaf(account, alen > TERRA_ACCOUNT_MAX ? TERRA_ACCOUNT_MAX : alen, amount, out);
 }
 
-/* The holders' part over the holders: c->hamount, htotal, hcount, hroot. */
+/* The holders' part over the holders: c->hcut, htotal, hcount, hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e)
 {
 	terra_merkle_acc *acc = NULL;
@@ -191,8 +191,8 @@ int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left
 	size_t i;
 
 	/* in account order, distinct: no ids to compare, no copy of the balances */
-	if (terra_split_ordered(part, c->hs->n ? &c->hs->v[0].balance : NULL, sizeof *c->hs->v,
-	                        c->hs->n, c->hamount, left, e) < 0)
+	if (terra_split_ordered_cut(part, c->hs->n ? &c->hs->v[0].balance : NULL, sizeof *c->hs->v,
+	                            c->hs->n, &c->hcut, left, e) < 0)
 		return -1;
 	if (c->want_root) {
 		acc = malloc(sizeof *acc);
@@ -203,15 +203,17 @@ int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left
 	c->htotal = 0;
 	c->hcount = 0;
 	for (i = 0; i < c->hs->n; i++) {
+		int64_t amount = terra_settle_hamount(c, i);
+
 		if (acc && i + TERRA_HOLDERS_AHEAD < c->hs->n)
 			__builtin_prefetch(terra_holders_account(c->hs, i + TERRA_HOLDERS_AHEAD));
-		if (c->hamount[i] <= 0)
+		if (amount <= 0)
 			continue;
-		c->htotal += c->hamount[i]; /* each <= part: no overflow */
+		c->htotal += amount; /* each <= part: no overflow */
 		c->hcount++;
 		if (acc) {
 			holder_leaf(terra_holders_account(c->hs, i),
-			            terra_holders_account_len(c->hs, i), c->hamount[i], leaf);
+			            terra_holders_account_len(c->hs, i), amount, leaf);
 			terra_merkle_acc_push(acc, leaf);
 		}
 	}
@@ -234,9 +236,7 @@ int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_
 void terra_settle_calc_free(terra_settle_calc *c)
 {
 	free(c->post);
-	free(c->hamount);
 	c->post = NULL;
-	c->hamount = NULL;
 }
 
 /* The algorithm of settlement.h (terra-settle(1), The split): fills pool, carry_out and the
@@ -262,9 +262,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 	order = malloc((c->nunits ? c->nunits : 1) * sizeof *order);
 	/* revenue, carry_in, one per owner at most, holders, treasury, carry */
 	c->post = malloc((c->nunits + 5) * sizeof *c->post);
-	free(c->hamount);
-	c->hamount = malloc((c->hs->n ? c->hs->n : 1) * sizeof *c->hamount);
-	if (!items || !order || !c->post || !c->hamount) {
+	if (!items || !order || !c->post) {
 		terra_err_sys(e, "settle: %zu units, %zu holders", c->nunits, c->hs->n);
 		goto out;
 	}

@@ -112,17 +112,20 @@ typedef struct terra_settle_calc {
 	int64_t pool, carry_out;
 	terra_settle_posting *post;
 	size_t npost;
-	/* the holders' split: one amount per holder (hs order, the account is
-	 * hs's), their sum, how many got more than 0, and (with want_root) the
-	 * Merkle root of those */
-	int64_t *hamount;
+	/* the holders' split: what decides each holder's amount
+	 * (terra_settle_hamount, in hs order, the account is hs's), their sum,
+	 * how many got more than 0, and (with want_root) the Merkle root of those */
+	terra_split_cut hcut;
 	int64_t htotal;
 	size_t hcount;
 	int want_root;
 	uint8_t hroot[TERRA_HASH_BYTES];
 } terra_settle_calc;
 
-/* Frees what a computation allocated (post, hamount), not its inputs. */
+/* Holder i's amount: recomputed, not kept (8 bytes a holder, a million holders). */
+#define terra_settle_hamount(c, i) terra_split_cut_amount(&(c)->hcut, (c)->hs->v[(i)].balance, (i))
+
+/* Frees what a computation allocated (post), not its inputs. */
 void terra_settle_calc_free(terra_settle_calc *c);
 /* Sorts units by id and refuses one listed twice. */
 int terra_settle_units_sort(terra_settle_unit *units, size_t n, terra_err *e);
@@ -137,7 +140,7 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e);
 /* The pool over the three groups by the policy (groups[i].amount), what is left in *left. */
 int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_item groups[3],
                         int64_t *left, terra_err *e);
-/* The holders' part over c->hs: c->hamount (allocated by the caller), htotal, hcount and
+/* The holders' part over c->hs: c->hcut, htotal, hcount and
  * (want_root) hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e);
 

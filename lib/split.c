@@ -228,10 +228,15 @@ static int64_t ordered_weight(const struct ordered *o, size_t i)
 	return w;
 }
 
-/* Item i's remainder, pool * weight mod total, from its quotient: no division. */
+/* Item i's remainder, pool * weight mod total: from its quotient when the
+ * quotients are kept (no division), else divided out. */
 static u128 ordered_rem(const struct ordered *o, size_t i)
 {
-	return (u128)o->pool * (u128)ordered_weight(o, i) - (u128)o->q[i] * o->total;
+	u128 x = (u128)o->pool * (u128)ordered_weight(o, i);
+
+	if (!o->q)
+		return x % o->total;
+	return x - (u128)o->q[i] * o->total;
 }
 
 #define ORDERED_SMALL 4096
@@ -335,4 +340,59 @@ int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t
 		}
 	}
 	return 0;
+}
+
+int terra_split_ordered_cut(int64_t pool, const void *weights, size_t stride, size_t n,
+                            terra_split_cut *cut, int64_t *left, terra_err *e)
+{
+	struct ordered o = {pool, weights, stride, n, NULL, 0};
+	int64_t given = 0;
+	size_t i, extra, above = 0;
+
+	*left = 0;
+	*cut = (terra_split_cut){pool, 0, 0, 0};
+	if (pool < 0)
+		return terra_err_set(e, TERRA_E_INPUT, "split: negative pool");
+	for (i = 0; i < n; i++) {
+		int64_t w = ordered_weight(&o, i);
+
+		if (w < 0)
+			return terra_err_set(e, TERRA_E_INPUT,
+			                     "split: item %zu has a negative weight", i + 1);
+		o.total += (u128)w;
+	}
+	if (o.total == 0) {
+		*left = pool;
+		return 0;
+	}
+	cut->total = o.total;
+	for (i = 0; i < n; i++)
+		given += (int64_t)((u128)pool * (u128)ordered_weight(&o, i) / o.total);
+	extra = (size_t)(pool - given);
+	/* no unit more to anyone: no remainder reaches total */
+	cut->last = o.total;
+	if (extra == 0)
+		return 0;
+	if (ordered_kth(&o, extra, &cut->last, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		above += ordered_rem(&o, i) > cut->last;
+	/* the ties to the last remainder paid, in item (id) order, up to extra */
+	for (i = 0; i < n && above < extra; i++)
+		if (ordered_rem(&o, i) == cut->last)
+			above++;
+	cut->tie_end = i;
+	return 0;
+}
+
+int64_t terra_split_cut_amount(const terra_split_cut *cut, int64_t weight, size_t i)
+{
+	u128 x, q, r;
+
+	if (!cut->total)
+		return 0;
+	x = (u128)cut->pool * (u128)weight;
+	q = x / cut->total;
+	r = x - q * cut->total;
+	return (int64_t)q + (r > cut->last || (r == cut->last && i < cut->tie_end));
 }

@@ -48,12 +48,30 @@ int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t
                         int64_t *left, terra_err *e);
 
 /*
+ * terra_split_ordered without the amounts: what decides them, so that item
+ * i's amount is recomputed from its weight when it is needed
+ * (terra_split_cut_amount) instead of kept, 8 bytes an item. The same
+ * amounts and *left as terra_split_ordered.
+ */
+__extension__ typedef unsigned __int128 terra_u128;
+typedef struct terra_split_cut {
+	int64_t pool;
+	terra_u128 total; /* the weights' sum; 0: every amount is 0 */
+	/* one unit more to the items whose remainder is above last, and to
+	 * those whose remainder equals it and index is below tie_end */
+	terra_u128 last;
+	size_t tie_end;
+} terra_split_cut;
+int terra_split_ordered_cut(int64_t pool, const void *weights, size_t stride, size_t n,
+                            terra_split_cut *cut, int64_t *left, terra_err *e);
+int64_t terra_split_cut_amount(const terra_split_cut *cut, int64_t weight, size_t i);
+
+/*
  * Splits amount over n pieces of the given lengths, summing to total, by
  * largest remainder, ties to the earlier: how the meter shares a record's
  * busy time and work between the owners of its time. rem: n remainders
  * of scratch.
  */
-__extension__ typedef unsigned __int128 terra_u128;
 void terra_split_lengths(int64_t amount, const int64_t *len, size_t n, int64_t total, int64_t *out,
                          terra_u128 *rem);
 

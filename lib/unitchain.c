@@ -424,19 +424,33 @@ out:
 	return rc;
 }
 
-int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
+/* seqs NULL: the unit versions found by a scan. */
+static int verify_units(sqlite3 *db, const int64_t *seqs, size_t n, terra_err *e)
 {
 	json_t *latest = json_object();
 	int rc;
 
 	if (!latest)
 		return terra_err_set(e, TERRA_E_SYS, "verify units: out of memory");
-	rc = terra_entries_each_unit_version(db, NULL, chain_fn, latest, e) < 0 ||
+	rc = (seqs ? terra_entries_get(db, seqs, n, 1, chain_fn, latest, e)
+	           : terra_entries_each_unit_version(db, NULL, chain_fn, latest, e)) < 0 ||
 	             rows_match(db, latest, e) < 0
 	         ? -1
 	         : 0;
 	json_decref(latest);
 	return rc;
+}
+
+int terra_unitchain_verify_db(sqlite3 *db, terra_err *e)
+{
+	return verify_units(db, NULL, 0, e);
+}
+
+int terra_unitchain_verify_seqs(sqlite3 *db, const int64_t *seqs, size_t n, terra_err *e)
+{
+	static const int64_t none[1];
+
+	return verify_units(db, seqs ? seqs : none, n, e);
 }
 
 /* (unitchain.h) */

@@ -45,6 +45,10 @@ int terra_unitchain_stamp(const json_t *rec, int64_t *us, terra_err *e);
  * Runs inside the caller's read transaction, if any.
  */
 int terra_unitchain_verify_db(sqlite3 *db, terra_err *e);
+/* The same, the unit versions (the unit, transfer, retire, rekey and
+ * rescore entries) being seqs[0..n-1], ascending, as the caller's own pass
+ * over the entries found them: they are read by seq, not found by a scan. */
+int terra_unitchain_verify_seqs(sqlite3 *db, const int64_t *seqs, size_t n, terra_err *e);
 
 /*
  * The owner (64 hex, pointing into versions) of a unit at time t, given its

@@ -357,7 +357,7 @@ static int refused(const char *text)
 }
 
 /*
- * Strings are read eight plain bytes at a time (lib/canonint.h plain_run):
+ * Strings are read eight plain bytes at a time (terra_json_plain_run):
  * one byte of each kind, at every offset in and across those words, must be
  * read as the byte-wise loop reads it. Returns how many readings were wrong.
  */
@@ -447,6 +447,51 @@ static void test_vectors(void)
 	   "every canonical vector rewritten to the writer's bytes, but \\u0000 and -0 refused");
 }
 
+/*
+ * A string's bytes are read eight at a time while all are plain: each kind
+ * of byte that ends the run, at every offset of a 40-byte string, with the
+ * string's end at every offset too, is seen as the byte-wise scan sees it.
+ */
+static void test_string_runs(void)
+{
+	static const struct {
+		const char *bytes, *what;
+		int taken;
+	} cut[] = {
+	    {"\\\"", "an escaped quote", 1},
+	    {"\\\\", "an escaped backslash", 1},
+	    {"\\u00e9", "a \\u escape", 0},
+	    {"\xc3\xa9", "two-byte UTF-8", 1},
+	    {"\xe2\x82\xac", "three-byte UTF-8", 1},
+	    {"\x1f", "a control byte", 0},
+	    {"\x80", "a lone continuation byte", 0},
+	    {"\xff", "a byte never in UTF-8", 0},
+	    {"\x7f", "DEL, plain", 1},
+	    {" ", "a space, plain", 1},
+	};
+	char line[128], name[128];
+	size_t k, at, len;
+	terra_canon_member m[2];
+	int all;
+
+	for (k = 0; k < sizeof cut / sizeof cut[0]; k++) {
+		all = 1;
+		for (at = 0; at <= 40; at++)
+			for (len = at; len <= 41; len += 7) {
+				int n = snprintf(
+				    line, sizeof line, "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+				    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO", cut[k].bytes,
+				    (int)(len - at), "0123456789012345678901234567890123456789");
+
+				all &=
+				    (terra_canon_split(line, (size_t)n, m, 2) == 1) == cut[k].taken;
+			}
+		snprintf(name, sizeof name, "a string with %s at each offset: %s", cut[k].what,
+		         cut[k].taken ? "taken" : "refused");
+		ok(all, name);
+	}
+}
+
 int main(void)
 {
 	int i, j, bad = 0, took = 0, split_bad = 0, kept = 0, unkept = 0;
@@ -456,6 +501,7 @@ int main(void)
 	is_int(test_words(), 0,
 	       "strings read eight bytes at a time: a byte of each kind at every offset read as "
 	       "one at a time reads it");
+	test_string_runs();
 
 	for (i = 0; i < 3000 && !bad; i++) {
 		json_t *rec = i % 2 ? usage_record() : random_object(0);

@@ -228,6 +228,54 @@ static void body_form(void)
 	        "a duplicate among accounts sharing 8 bytes");
 }
 
+/*
+ * The sort on more rows than the short-range insertion takes: accounts that
+ * share 4, 8 and 20 bytes, some a prefix of others, in a scrambled order,
+ * come out in strictly ascending bytewise order; the same account twice
+ * among them, past the shared bytes, is named with both lines.
+ */
+static void many_sorted(void)
+{
+	static const char *const stem[] = {"", "abcd", "abcdefgh", "abcdefghijklmnopqrst"};
+	size_t n = 6000, i, bad = 0;
+	terra_buf b = {0};
+	terra_holders hs;
+	terra_err e = {0};
+	char line[96], twice[64] = "";
+	long twice_line = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t k = (i * 7919) % n; /* every k once, out of order */
+
+		snprintf(line, sizeof line, "%s%zx%s,1\n", stem[k % 4], k / 4,
+		         k % 8 < 4 ? "" : "z");
+		if (terra_buf_put(&b, line, strlen(line)) < 0)
+			break;
+		if (i == 4321) {
+			snprintf(twice, sizeof twice, "%s%zx%s", stem[k % 4], k / 4,
+			         k % 8 < 4 ? "" : "z");
+			twice_line = (long)i + 1;
+		}
+	}
+	ok(load(b.p, &hs, &e) == 0 && hs.n == n, "6000 accounts sharing long prefixes load");
+	for (i = 1; i < hs.n; i++)
+		bad +=
+		    strcmp(terra_holders_account(&hs, i - 1), terra_holders_account(&hs, i)) >= 0;
+	ok(bad == 0 && hs.sorted,
+	   "6000 accounts sharing long prefixes: strictly ascending, bytewise");
+	terra_holders_free(&hs);
+	snprintf(line, sizeof line, "%s,2\n", twice);
+	if (terra_buf_put(&b, line, strlen(line)) == 0) {
+		char want[160];
+
+		snprintf(want, sizeof want,
+		         "h.csv:%zu: account '%s' listed twice (first at line %ld)", n + 1, twice,
+		         twice_line);
+		refused(b.p, want, "a duplicate past 20 shared bytes, among 6000 rows");
+	}
+	free(b.p);
+}
+
 /* Balances past the first row take a quick path: it must agree with terra_money_parse. */
 static void balances(void)
 {
@@ -373,6 +421,7 @@ int main(void)
 	refused_rows();
 	edges();
 	body_form();
+	many_sorted();
 	body_pieces();
 	balances();
 	long_files();

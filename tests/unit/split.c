@@ -395,7 +395,8 @@ struct weighted {
 static int ordered_same(int64_t pool, terra_split_item *it, size_t n, struct weighted *w,
                         int64_t *amount)
 {
-	int64_t left = -1, left2 = -2;
+	int64_t left = -1, left2 = -2, left3 = -3;
+	terra_split_cut cut;
 	terra_err e = {0};
 	size_t i;
 
@@ -404,10 +405,15 @@ static int ordered_same(int64_t pool, terra_split_item *it, size_t n, struct wei
 	if (terra_split_run(pool, it, n, &left, &e) < 0 ||
 	    terra_split_ordered(pool, n ? &w[0].weight : NULL, sizeof *w, n, amount, &left2, &e) <
 	        0 ||
-	    left != left2)
+	    left != left2 ||
+	    terra_split_ordered_cut(pool, n ? &w[0].weight : NULL, sizeof *w, n, &cut, &left3, &e) <
+	        0 ||
+	    left != left3)
 		return 0;
+	/* kept or recomputed from the cut, the same amounts */
 	for (i = 0; i < n; i++)
-		if (amount[i] != it[i].amount)
+		if (amount[i] != it[i].amount ||
+		    terra_split_cut_amount(&cut, w[i].weight, i) != it[i].amount)
 			return 0;
 	return 1;
 }
@@ -445,8 +451,8 @@ static void ordered_cases(void)
 		}
 		bad += !ordered_same(pool, it, n, w, amount);
 	}
-	ok(bad == 0, "2000 splits of items in id order: terra_split_ordered gives "
-	             "terra_split_run's amounts");
+	ok(bad == 0, "2000 splits of items in id order: terra_split_ordered and "
+	             "terra_split_ordered_cut give terra_split_run's amounts");
 	for (c = 0; c < 3; c++) {
 		/* many candidates share the last bits: every pass, then the ties */
 		for (i = 0; i < big; i++) {
@@ -468,6 +474,16 @@ static void ordered_cases(void)
 	like(e.msg, "negative weight", "ordered: the message says why");
 	ok(terra_split_ordered(7, NULL, sizeof *w, 0, amount, &left, &e) == 0 && left == 7,
 	   "ordered: no items, all left");
+	{
+		terra_split_cut cut;
+
+		ok(terra_split_ordered_cut(-1, &w[0].weight, sizeof *w, 1, &cut, &left, &e) < 0,
+		   "ordered cut: negative pool refused");
+		w[0].weight = 0;
+		ok(terra_split_ordered_cut(7, &w[0].weight, sizeof *w, 1, &cut, &left, &e) == 0 &&
+		       left == 7 && terra_split_cut_amount(&cut, 0, 0) == 0,
+		   "ordered cut: weights all 0, all left, amounts 0");
+	}
 	free(amount);
 	free(w);
 	free(it);
