@@ -216,7 +216,6 @@ struct ordered {
 	int64_t pool;
 	const char *w; /* weight i at w + i * stride */
 	size_t stride, n;
-	const int64_t *q; /* floor(pool * weight / total) */
 	u128 total;
 };
 
@@ -228,15 +227,10 @@ static int64_t ordered_weight(const struct ordered *o, size_t i)
 	return w;
 }
 
-/* Item i's remainder, pool * weight mod total: from its quotient when the
- * quotients are kept (no division), else divided out. */
+/* Item i's remainder, pool * weight mod total. */
 static u128 ordered_rem(const struct ordered *o, size_t i)
 {
-	u128 x = (u128)o->pool * (u128)ordered_weight(o, i);
-
-	if (!o->q)
-		return x % o->total;
-	return x - (u128)o->q[i] * o->total;
+	return (u128)o->pool * (u128)ordered_weight(o, i) % o->total;
 }
 
 #define ORDERED_SMALL 4096
@@ -293,59 +287,20 @@ static int ordered_kth(const struct ordered *o, size_t k, u128 *kth, terra_err *
 int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t n, int64_t *amount,
                         int64_t *left, terra_err *e)
 {
-	struct ordered o = {pool, weights, stride, n, amount, 0};
-	int64_t given = 0;
-	size_t i, extra, above = 0;
-	u128 last;
+	struct ordered o = {pool, weights, stride, n, 0};
+	terra_split_cut cut;
 
-	*left = 0;
-	if (pool < 0)
-		return terra_err_set(e, TERRA_E_INPUT, "split: negative pool");
-	for (i = 0; i < n; i++) {
-		int64_t w = ordered_weight(&o, i);
-
-		amount[i] = 0;
-		if (w < 0)
-			return terra_err_set(e, TERRA_E_INPUT,
-			                     "split: item %zu has a negative weight", i + 1);
-		o.total += (u128)w;
-	}
-	if (o.total == 0) {
-		*left = pool;
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		u128 q = (u128)pool * (u128)ordered_weight(&o, i) / o.total;
-
-		amount[i] = (int64_t)q; /* <= pool, as in terra_split_run */
-		given += (int64_t)q;
-	}
-	extra = (size_t)(pool - given);
-	if (extra == 0)
-		return 0;
-	/* the quotients are still in amount: the remainders follow from them */
-	if (ordered_kth(&o, extra, &last, e) < 0)
+	if (terra_split_ordered_cut(pool, weights, stride, n, &cut, left, e) < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		above += ordered_rem(&o, i) > last;
-	/* above the last remainder paid, then the ties to it in item (id) order */
-	for (i = 0; i < n; i++) {
-		u128 r = ordered_rem(&o, i);
-
-		if (r > last) {
-			amount[i]++;
-		} else if (r == last && above < extra) {
-			amount[i]++;
-			above++;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		amount[i] = terra_split_cut_amount(&cut, ordered_weight(&o, i), i);
 	return 0;
 }
 
 int terra_split_ordered_cut(int64_t pool, const void *weights, size_t stride, size_t n,
                             terra_split_cut *cut, int64_t *left, terra_err *e)
 {
-	struct ordered o = {pool, weights, stride, n, NULL, 0};
+	struct ordered o = {pool, weights, stride, n, 0};
 	int64_t given = 0;
 	size_t i, extra, above = 0;
 

@@ -42,7 +42,7 @@ int terra_split_run(int64_t pool, terra_split_item *items, size_t n, int64_t *le
  * goes to amount[i]. No id is read and nothing of n's size is allocated:
  * the remainders are recomputed in a few passes instead of kept (the k-th
  * largest found by its bits, 11 at a time). The same amounts and *left as
- * terra_split_run on those items.
+ * terra_split_run on those items: terra_split_ordered_cut's, written out.
  */
 int terra_split_ordered(int64_t pool, const void *weights, size_t stride, size_t n, int64_t *amount,
                         int64_t *left, terra_err *e);
