@@ -102,8 +102,10 @@ int terra_canon_scan_int(struct cursor *c, int64_t *out)
 	return 0;
 }
 
-int terra_canon_scan_literal(struct cursor *c, const char *word)
+int terra_canon_scan_literal(struct cursor *c)
 {
+	unsigned ch = peek(c);
+	const char *word = ch == 't' ? "true" : ch == 'f' ? "false" : "null";
 	size_t n = strlen(word);
 
 	if (c->len - c->pos < n || memcmp(c->s + c->pos, word, n))
@@ -173,9 +175,7 @@ static int scan_value(struct cursor *c, int depth, terra_canon_member *m)
 	case 'f':
 	case 'n':
 		m->kind = TERRA_CANON_LITERAL;
-		if (terra_canon_scan_literal(c, ch == 't'   ? "true"
-		                                : ch == 'f' ? "false"
-		                                            : "null") < 0)
+		if (terra_canon_scan_literal(c) < 0)
 			return -1;
 		break;
 	default:

@@ -23,8 +23,9 @@ static inline unsigned peek(const struct cursor *c)
 /* An int64 as "%lld" writes it: no sign but '-', no leading zero, no "-0".
  * 0 with the cursor past it, or -1. */
 int terra_canon_scan_int(struct cursor *c, int64_t *out);
-/* The literal `word` (true, false, null) at the cursor: 0 past it, or -1. */
-int terra_canon_scan_literal(struct cursor *c, const char *word);
+/* The literal true, false or null that the byte at the cursor begins (any
+ * other byte: null): 0 past it, or -1. */
+int terra_canon_scan_literal(struct cursor *c);
 /* Keys as strcmp orders their bytes (a prefix first). */
 int terra_canon_key_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen);
 

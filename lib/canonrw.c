@@ -466,9 +466,7 @@ static int rw_value(struct rw *w, int depth)
 	case 't':
 	case 'f':
 	case 'n':
-		if (terra_canon_scan_literal(c, ch == 't'   ? "true"
-		                                : ch == 'f' ? "false"
-		                                            : "null") < 0)
+		if (terra_canon_scan_literal(c) < 0)
 			return -1;
 		break;
 	default:
