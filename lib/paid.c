@@ -372,18 +372,6 @@ void terra_paid_checker_close(terra_paid_checker *c)
 	free(c);
 }
 
-int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra_err *e)
-{
-	terra_paid_checker *c;
-	int rc;
-
-	if (terra_paid_checker_open(db, &c, e) < 0)
-		return -1;
-	rc = terra_paid_checker_run(c, meter, period, e);
-	terra_paid_checker_close(c);
-	return rc;
-}
-
 int terra_paid_settle(sqlite3 *db, const char *period, char *const *meters, size_t n, terra_err *e)
 {
 	sqlite3_stmt *clash = NULL, *put = NULL, *prune = NULL;

@@ -61,13 +61,11 @@ int terra_paid_add(terra_paid *p, const uint8_t id[32], int64_t lo, int64_t hi,
  */
 int terra_paid_load(sqlite3 *db, terra_paid *p, int64_t *horizon_s, terra_err *e);
 
-/* The same checks of one meter record, nothing recorded (terra-settle reading
+/* The same checks of meter records, nothing recorded (terra-settle reading
  * its input, so a refusal names the file and line); ranges paid for `period`
- * itself pass (settling the same inputs again gives the stored result). */
-int terra_paid_check(sqlite3 *db, const json_t *meter, const char *period, terra_err *e);
-/* The same, for many records: the table looked up, the horizon computed and
- * the query prepared once (each is a scan of the settlements otherwise).
- * Close it before the database. */
+ * itself pass (settling the same inputs again gives the stored result). The
+ * table is looked up, the horizon computed and the query prepared once, at
+ * open (each is a scan of the settlements). Close it before the database. */
 typedef struct terra_paid_checker terra_paid_checker;
 int terra_paid_checker_open(sqlite3 *db, terra_paid_checker **out, terra_err *e);
 int terra_paid_checker_run(terra_paid_checker *c, const json_t *meter, const char *period,
