@@ -21,7 +21,7 @@ void terra_acctmap_free(terra_acctmap *m)
 {
 	free(m->item);
 	free(m->slot);
-	free(m->names);
+	free(m->names.p);
 	terra_acctmap_init(m);
 }
 
@@ -54,7 +54,7 @@ static uint32_t *find(const terra_acctmap *m, const char *s, size_t len, uint32_
 		if (!*at)
 			return at;
 		a = &m->item[*at - 1];
-		if (a->hash == h && a->len == len && !memcmp(m->names + a->name, s, len))
+		if (a->hash == h && a->len == len && !memcmp(m->names.p + a->name, s, len))
 			return at;
 	}
 }
@@ -91,25 +91,6 @@ static int rehash(terra_acctmap *m)
 	return 0;
 }
 
-static int room_for_name(terra_acctmap *m, size_t need)
-{
-	size_t cap = m->ncap ? m->ncap : 4096;
-	char *p;
-
-	if (m->used + need <= m->ncap)
-		return 0;
-	while (cap < m->used + need) {
-		if (cap > SIZE_MAX / 2)
-			return -1;
-		cap *= 2;
-	}
-	if (!(p = realloc(m->names, cap)))
-		return -1;
-	m->names = p;
-	m->ncap = cap;
-	return 0;
-}
-
 int terra_acctmap_add(terra_acctmap *m, const char *account, int64_t amount, terra_err *e)
 {
 	size_t len = strlen(account);
@@ -123,16 +104,16 @@ int terra_acctmap_add(terra_acctmap *m, const char *account, int64_t amount, ter
 		return terra_err_sys(e, "ledger: balances");
 	at = find(m, account, len, h);
 	if (!*at) {
-		if (m->n >= UINT32_MAX - 1 || room_for_name(m, len + 1) ||
+		size_t name = m->names.len;
+
+		if (m->n >= UINT32_MAX - 1 || terra_buf_put(&m->names, account, len + 1) ||
 		    terra_grow(&m->item, &m->icap, m->n, sizeof *m->item, 1024))
 			return terra_err_sys(e, "ledger: balances");
 		a = &m->item[m->n];
 		a->balance = 0;
-		a->name = m->used;
+		a->name = name;
 		a->hash = h;
 		a->len = (uint32_t)len;
-		memcpy(m->names + m->used, account, len + 1);
-		m->used += len + 1;
 		*at = (uint32_t)++m->n;
 	}
 	a = &m->item[*at - 1];

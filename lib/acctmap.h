@@ -7,6 +7,7 @@
  * malloc's heads), this ~60: the names back to back in one arena, one
  * 24-byte item each, a table of 4-byte indexes at most half full.
  */
+#include "buf.h"
 #include "err.h"
 
 #include <stddef.h>
@@ -17,8 +18,7 @@ typedef struct terra_acctmap {
 	size_t n, icap;
 	uint32_t *slot; /* item index + 1, 0: empty; mask + 1 of them */
 	size_t mask;
-	char *names; /* each name and its NUL */
-	size_t used, ncap;
+	terra_buf names; /* each name and its NUL */
 } terra_acctmap;
 
 void terra_acctmap_init(terra_acctmap *m);
