@@ -484,24 +484,40 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 
 #define LANES 8 /* partial sums of a row of B_J r_J */
 
+typedef uint64_t u64x8 __attribute__((vector_size(8 * sizeof(uint64_t))));
+typedef double f64x8 __attribute__((vector_size(8 * sizeof(double))));
+
+/*
+ * splitmix64 at eight consecutive stream positions, the first at
+ * x = state + (i + 1) GOLDEN, without its last step: only the top 24 bits v
+ * of splitmix64 make a value, and that step (z ^ z >> 31) leaves them as
+ * they are. The callers put v into the mantissa of d = 1 + v 2^-24 (each in
+ * the form its clone compiles best), and 2d - 3 = v 2^-23 - 1 is exactly
+ * terra_sgemm_value's value, with no conversion. Inlined into each clone
+ * below, built for its vectors (out through a pointer: a returned 64-byte
+ * vector has an ABI of its own).
+ */
+static inline __attribute__((always_inline)) void mix8(uint64_t x, u64x8 *out)
+{
+	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
+	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
+	u64x8 z = x + lane;
+
+	z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+	*out = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+}
+
 /*
  * br[l] = sum_j b_lj r_j over the 64 columns of a block from column j0 of
  * B (r_j = 0 past the block's count); returns sum_lj (b_lj r_j)^2, the
  * square of the norm that scales the tolerance. b0 is B's first element in
- * the stream. Only the top 24 bits v of splitmix64 make a value, and its
- * last step (z ^ z >> 31) leaves those bits as they are, so it is skipped;
- * v goes into the mantissa of d = 1 + v 2^-24, and 2d - 3 is v 2^-23 - 1
- * exactly: the same value terra_sgemm_value gives, without a conversion.
+ * the stream; b r = (2d - 3) r is taken as d (2r) - 3r.
  */
-typedef uint64_t u64x8 __attribute__((vector_size(8 * sizeof(uint64_t))));
-typedef double f64x8 __attribute__((vector_size(8 * sizeof(double))));
 
 WIDE_CLONES
 static double block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int64_t j0,
                          const double *r, double *br)
 {
-	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
-	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
 	f64x8 r2[TERRA_SGEMM_PIECE / LANES], r3[TERRA_SGEMM_PIECE / LANES], sq = {0};
 
 	memcpy(r2, r, sizeof r2);
@@ -514,14 +530,13 @@ static double block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int6
 		f64x8 acc = {0}, sqr = {0};
 
 		for (int j = 0; j < TERRA_SGEMM_PIECE / LANES; j++, x += LANES * GOLDEN) {
-			u64x8 z = x + lane;
-			f64x8 v, t;
+			u64x8 z;
+			f64x8 d, t;
 
-			z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
-			z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+			mix8(x, &z);
 			z = (z >> 12 & UINT64_C(0x000ffffff0000000)) | UINT64_C(0x3ff0000000000000);
-			memcpy(&v, &z, sizeof v);
-			t = v * r2[j] - r3[j];
+			memcpy(&d, &z, sizeof d);
+			t = d * r2[j] - r3[j];
 			acc += t;
 			sqr += t * t;
 		}
@@ -540,22 +555,19 @@ WIDE_CLONES
 static void row_dot(uint64_t state, uint64_t a0, int64_t k, const double *br, double *abr,
                     double *a2)
 {
-	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
-	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
 	uint64_t x = state + (a0 + 1) * GOLDEN;
 	f64x8 s = {0}, q = {0};
 	int64_t l = 0;
 
 	for (; l + LANES <= k; l += LANES, x += LANES * GOLDEN) {
-		u64x8 z = x + lane;
-		f64x8 v, b, a;
+		u64x8 z;
+		f64x8 d, b, a;
 
-		z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
-		z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+		mix8(x, &z);
 		z = z >> 40 << 28 | UINT64_C(0x3ff0000000000000);
-		memcpy(&v, &z, sizeof v);
+		memcpy(&d, &z, sizeof d);
 		memcpy(&b, br + l, sizeof b);
-		a = v + v - 3.0;
+		a = d + d - 3.0;
 		s += a * b;
 		q += a * a;
 	}
