@@ -110,11 +110,6 @@ static void canon_drop(terra_settle *s)
 	free(s->canon);
 	s->canon = NULL;
 	s->ncanon = s->capcanon = 0;
-#ifdef __GLIBC__
-	/* blocks freed among others stay with the process otherwise, and the
-	 * snapshot's write would add to them: the peak */
-	malloc_trim(0);
-#endif
 }
 
 void terra_settle_free(terra_settle *s)
@@ -613,6 +608,11 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	    terra_paid_settle(db, s->period, s->canon, s->ncanon, e) < 0)
 		goto out;
 	canon_drop(s);
+#ifdef __GLIBC__
+	/* blocks freed among others stay with the process otherwise, and the
+	 * snapshot's write would add to them: the peak */
+	malloc_trim(0);
+#endif
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
 	    terra_settle_compute(&s->calc, e) < 0)
 		goto out;
