@@ -41,9 +41,18 @@ ok "the first unit's records are signed by its key" verify "$p1" "$tmp/u1.ndjson
 ok "the second unit's records are signed by its key" verify "$p2" "$tmp/u2.ndjson"
 fails 1 "a record does not verify under the other unit's key" verify "$p2" "$tmp/u1.ndjson"
 # Records of different units whose [start, end) overlap: both were busy at once.
+# Not under valgrind: PoCL's two pthread devices share one pool of worker
+# threads, which runs a launch's work-groups before the next launch's, and
+# under memcheck one launch outlasts the one-second job (~5 s), so whether a
+# unit's job starts before the other's launch ends is chance there (CI saw
+# four jobs run strictly one after another). The sanitized run checks it.
 overlap=$(jq -s -r '[.[] as $a | .[] as $b | select($a.unit < $b.unit and $a.start < $b.end
 	and $b.start < $a.end)] | length' "$tmp/usage.ndjson")
-ok "the two units ran jobs at the same time" test "$overlap" -gt 0
+if [ -n "${TERRA_VALGRIND:-}" ]; then
+	skip "the two units ran jobs at the same time" "under valgrind (a launch outlasts the job)"
+else
+	ok "the two units ran jobs at the same time" test "$overlap" -gt 0
+fi
 # Within a unit, jobs run one after another.
 for f in "$tmp/u1.ndjson" "$tmp/u2.ndjson"; do
 	is "$(jq -s -r 'sort_by(.seq) | [range(1; length) as $i | select(.[$i].start < .[$i - 1].end)] | length' "$f")" \
