@@ -15,7 +15,7 @@ dump() { sqlite3 "$TERRA_HOME/terra.db" .dump; }
 unchanged() { # unchanged WHAT: the ledger is the one kept, and verifies
 	dump >"$tmp/after"
 	ok "$1: the ledger is unchanged" cmp -s "$tmp/before" "$tmp/after"
-	ok "$1: the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+	ok "$1: the ledger verifies" verifies
 }
 printf 'account,balance\nalice,300\n' >"$tmp/h.csv"
 

@@ -62,10 +62,10 @@ is "$(jq -r --arg o "$buyer" 'select(.account == $o) | .amount' "$tmp/pay1")" 28
 	"1. the buyer for 20 (70 x 2/5)"
 is "$(terra-ledger log --kind settlement -o json | jq -c .payload.covers)" "[[\"$unit\",1,3]]" \
 	"1. the entry covers the unit's seqs once"
-ok "1. the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+ok "1. the ledger verifies" verifies
 terra-ledger export -f ndjson >"$tmp/export.ndjson"
 ok "1. the export verifies with the public key alone" \
-	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$seller" "$tmp/export.ndjson"
+	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$seller" "$tmp/export.ndjson"
 is "$(terra-ledger balance -o json | jq -r --arg o "$buyer" 'select(.account == $o) | .amount')" 28.000000000 \
 	"1. the buyer's balance"
 
@@ -112,10 +112,11 @@ is "$(field "$tmp/m3" "$seller" .busy_us) $(field "$tmp/m3" "$buyer" .busy_us)" 
 ok "3. and settles it" sh -c 'terra-settle -H "$1" --revenue 100 --holders "$2" "$3" >"$4" 2>/dev/null' - \
 	"$H" "$tmp/h.csv" "$tmp/m3" "$tmp/pay3"
 is "$(jq -r --arg o "$buyer" 'select(.account == $o) | .amount' "$tmp/pay3")" 28.000000000 "3. the buyer is paid its part"
-ok "3. the host's ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$H"
+ok "3. the host's ledger verifies" verifies -H "$H"
 terra-ledger -H "$H" export -f ndjson >"$tmp/export3.ndjson"
 ok "3. and its export, with the public key alone" \
-	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$(cat "$H/owner.pub")" "$tmp/export3.ndjson"
+	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$(cat "$H/owner.pub")" \
+	"$tmp/export3.ndjson"
 # The seller's key alone in --owners: the buyer was not agreed, so the unit
 # is refused, not paid to the seller for the buyer's time.
 echo "$seller" >"$tmp/owners1"
@@ -155,7 +156,7 @@ ok "4. and nothing is counted" test ! -s "$tmp/mr3"
 ok "4. the retired unit's part settles" sh -c 'terra-settle -H "$1" --revenue 10 --holders "$2" "$3" >"$4" 2>/dev/null' - \
 	"$R" "$tmp/h.csv" "$tmp/mr" "$tmp/payr"
 is "$(jq -r 'select(.role == "contributor") | .account' "$tmp/payr")" "$rowner" "4. its owner is paid"
-ok "4. the ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$R"
+ok "4. the ledger verifies" verifies -H "$R"
 
 # 5. Handing a unit over: the buyer makes a key for it, the seller rotates
 # the unit's key to it (signed by the old key and the owner) and transfers
@@ -185,7 +186,7 @@ like "$(errs "$tmp/err")" "^terra-register: unit $u5: 3 versions imported$" "5. 
 is "$(terra-register -H "$B5" list -o json | jq -r '"\(.owner) \(.state)"')" "$buyer5 active" "5. the unit is the buyer's"
 is "$(sqlite3 "$B5/terra.db" "SELECT next_seq FROM unit_seq WHERE unit = '$u5'")" 3 "5. its usage seqs go on from seq_from"
 is "$(terra-ledger -H "$B5" log -o json | jq -r .kind | tr '\n' ' ')" "unit rekey transfer " "5. in the buyer's ledger"
-ok "5. which verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$B5"
+ok "5. which verifies" verifies -H "$B5"
 ok "5. importing again adds nothing" sh -c 'terra-register -H "$1" import "$2" 2>/dev/null' - "$B5" "$tmp/h5.ndjson"
 is "$(terra-ledger -H "$B5" log -o json | wc -l)" 3 "5. (still three entries)"
 # Usage before the rotation, by the old key, is the seller's; after it,
@@ -264,7 +265,7 @@ sqlite3 "$B5/terra.db" .dump >"$tmp/b5.after"
 ok "5. the buyer's home is unchanged" cmp -s "$tmp/b5.before" "$tmp/b5.after"
 # Now the buyer's: it retires it.
 ok "5. the buyer retires the unit" sh -c 'terra-register -H "$1" retire "$2" >/dev/null 2>&1' - "$B5" "$u5"
-ok "5. its ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$B5"
+ok "5. its ledger verifies" verifies -H "$B5"
 fails 1 "5. the seller can no longer rotate or retire it" \
 	sh -c 'terra-register -H "$1" retire "$2" >/dev/null 2>&1' - "$S5" "$u5"
 
@@ -313,6 +314,6 @@ ok "6. the old run signed nothing from seq_from on" \
 export TERRA_NOW=2026-11-21T11:05:00Z
 ok "6. both runs' usage is metered" sh -c 'terra-meter -H "$1" -p "$2" "$3" "$4" >"$5"' - "$R6" "$P" "$tmp/run6" "$tmp/run6b" "$tmp/m6"
 is "$(jq -r .records "$tmp/m6")" "$(cat "$tmp/run6" "$tmp/run6b" | wc -l | tr -d ' ')" "6. every record counted"
-ok "6. the ledger verifies" sh -c 'terra-ledger -H "$1" verify >/dev/null' - "$R6"
+ok "6. the ledger verifies" verifies -H "$R6"
 
 done_testing

@@ -235,13 +235,13 @@ quiet terra-register -H "$NB" "$tmp/zero.ndjson" >"$tmp/nb.unit"
 is "$(field .score "$tmp/nb.unit") $(sqlite3 "$NB/terra.db" "SELECT count(*) FROM entries")" "154321 3" \
 	"a benchmark with sgemm_mflops 0 does not rescore the unit to 0"
 if [ -x "$bin/terra-ledger" ]; then
-	ok "terra-ledger verify accepts the rescored unit's ledger" terra-ledger -H "$NB" verify
+	ok "terra-ledger verify accepts the rescored unit's ledger" verifies -H "$NB"
 else
 	skip "terra-ledger verify accepts the rescored unit's ledger" "terra-ledger not built"
 fi
 
 if [ -x "$bin/terra-ledger" ]; then
-	ok "terra-ledger verify accepts the ledger" terra-ledger verify
+	ok "terra-ledger verify accepts the ledger" verifies
 else
 	skip "terra-ledger verify accepts the ledger" "terra-ledger not built"
 fi

@@ -97,10 +97,10 @@ is "$(terra-ledger export -f ndjson | jq -c "select(.type == \"entry\" and .seq 
 is "$(terra-ledger export -f ndjson | jq -c "select(.type == \"settlement_inputs\" and .entry == $entry) | [.inputs[] | [.[1], .[3]]] | sort")" \
 	"$(jq -nc --arg a "$u1" --arg b "$u2" "[[\$a, $w1], [\$b, $wl]] | sort")" "the late unit's weight is split with P2's units"
 is "$(balance)" "$(echo "$before" | awk '{ printf "%.9f", $1 + 70 }')" "the owner's balance rises by the payout"
-fails 0 "the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+fails 0 "the ledger verifies" verifies
 terra-ledger export -f ndjson >"$tmp/export.ndjson"
 fails 0 "the export verifies with the owner key" \
-	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/export.ndjson"
+	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$owner" "$tmp/export.ndjson"
 cp "$tmp/out" "$tmp/paid.ndjson"
 fails 0 "settling P2 again with the same inputs changes nothing" \
 	settle $P2 --adjust $P1 "$tmp/m2.ndjson" "$tmp/mlate.ndjson"
@@ -182,7 +182,7 @@ fails 3 "an export forged to adjust paid usage fails verify --pubkey" \
 like "$(errs "$tmp/err")" "entry $entry: settlement: usage seqs 1 to 1 of unit $u1: seqs 1 to 1 already paid for period $H1 by settlement entry [0-9]+" \
 	"the message names the entry, the usage and the settlement that paid it"
 ok "(the export as it was still verifies)" \
-	sh -c 'terra-ledger verify --pubkey "$1" <"$2" >/dev/null' - "$owner" "$tmp/export.ndjson"
+	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$owner" "$tmp/export.ndjson"
 # The same forgery in a copy of the home: the entry's payload rewritten, and
 # the whole ledger re-hashed and re-signed with the owner's key
 # (tests/tools/resign.py): local verify refuses it too.
@@ -247,6 +247,6 @@ ok "the file moved to refused-in-2026-11-21T120000Z" \
 like "$(cat "$tmp/late/2026-11-21T100000Z/refused-in-2026-11-21T120000Z/reason.txt")" "already paid" \
 	"with the reason"
 is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT count(*) FROM settlements")" 3 "12:00 was settled"
-fails 0 "the ledger verifies" sh -c 'terra-ledger verify >/dev/null'
+fails 0 "the ledger verifies" verifies
 
 done_testing
