@@ -297,9 +297,6 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	g->mp = round_up(m, bm);
 	g->np = round_up(n, (int64_t)g->t.lx * g->t.v * g->t.cn);
 	g->kp = round_up(k, g->t.bk ? g->t.bk : 1);
-	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 256;
-	if (g->kblock < 1)
-		g->kblock = 256;
 	/* Panels of about 2^32 flops keep a launch short enough for -t and signals. */
 	flops_per_row = 2 * g->np * g->kp;
 	g->panel = ((INT64_C(1) << 32) / flops_per_row) / bm * bm;
@@ -307,6 +304,14 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 		g->panel = atoll(getenv("TERRA_TEST_SGEMM_PANEL")) / bm * bm;
 	if (g->panel < bm)
 		g->panel = bm;
+	/* The CPU kernel takes all of k in one launch (each k block past the first
+	 * reads and writes C again, and a launch costs PoCL a wake-up of its
+	 * threads), unless even a panel of one tile's rows is past 2^32 flops. */
+	g->kblock = (INT64_C(1) << 32) / (2 * g->panel * g->np);
+	if (getenv("TERRA_SGEMM_KBLOCK"))
+		g->kblock = atoll(getenv("TERRA_SGEMM_KBLOCK"));
+	if (g->kblock < 1 || g->kblock > g->kp)
+		g->kblock = g->kp;
 	g->ha = alloc_array((size_t)(g->mp * g->kp), sizeof(float));
 	g->hb = alloc_array((size_t)(g->kp * g->np), sizeof(float));
 	g->hc = alloc_array((size_t)(g->panel * g->np), sizeof(float));
@@ -339,7 +344,7 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	               CL_MEM_READ_ONLY | (g->pb ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
 	               (size_t)(g->kp * g->np) * sizeof(float), g->pb ? g->pb : g->hb, &g->b, "B",
 	               e) < 0 ||
-	    dev_buffer(ctx, dev, CL_MEM_WRITE_ONLY | (g->pc ? CL_MEM_USE_HOST_PTR : 0),
+	    dev_buffer(ctx, dev, CL_MEM_READ_WRITE | (g->pc ? CL_MEM_USE_HOST_PTR : 0),
 	               (size_t)(g->mp * g->np) * sizeof(float), g->pc, &g->c, "C", e) < 0)
 		goto out;
 	snprintf(opts, sizeof opts,
@@ -476,29 +481,42 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 		local[0] = (size_t)g->t.lx;
 		local[1] = (size_t)g->t.ly;
 	}
-	for (int64_t kb = 0; kb < g->kp && rc == CL_SUCCESS; kb += kblock) {
-		cl_int k0 = (cl_int)kb, k1 = (cl_int)(kb + kblock < g->kp ? kb + kblock : g->kp);
-		cl_ulong ns;
-		cl_event ev = NULL;
-		int a = 0;
+	/* The k blocks go in back to back, waited for in batches (the queue is in
+	 * order), so PoCL's threads go from one launch to the next. */
+	for (int64_t kb = 0; kb < g->kp && rc == CL_SUCCESS;) {
+		cl_event ev[16];
+		cl_uint nev = 0;
 
-		rc = clSetKernelArg(g->kernel, a++, sizeof n, &n);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof k, &k);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof crow0, &crow0);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof k0, &k0);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof k1, &k1);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof g->a, &g->a);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof g->b, &g->b);
-		rc |= clSetKernelArg(g->kernel, a++, sizeof g->c, &g->c);
-		if (rc == CL_SUCCESS)
-			rc = clEnqueueNDRangeKernel(g->queue, g->kernel, 2, NULL, global, local, 0,
-			                            NULL, &ev);
-		if (rc == CL_SUCCESS)
-			rc = clWaitForEvents(1, &ev);
-		if (rc == CL_SUCCESS && terra_ocl_event_ns(ev, &ns) == CL_SUCCESS)
-			*busy_us += (int64_t)(ns / 1000);
-		if (ev)
-			clReleaseEvent(ev);
+		for (; kb < g->kp && nev < 16 && rc == CL_SUCCESS; kb += kblock) {
+			cl_int k0 = (cl_int)kb;
+			cl_int k1 = (cl_int)(kb + kblock < g->kp ? kb + kblock : g->kp);
+			int a = 0;
+
+			rc = clSetKernelArg(g->kernel, a++, sizeof n, &n);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof k, &k);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof crow0, &crow0);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof k0, &k0);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof k1, &k1);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof g->a, &g->a);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof g->b, &g->b);
+			rc |= clSetKernelArg(g->kernel, a++, sizeof g->c, &g->c);
+			if (rc == CL_SUCCESS)
+				rc = clEnqueueNDRangeKernel(g->queue, g->kernel, 2, NULL, global,
+				                            local, 0, NULL, &ev[nev]);
+			if (rc == CL_SUCCESS)
+				nev++;
+		}
+		if (nev > 0) {
+			cl_int wrc = clWaitForEvents(nev, ev);
+			if (rc == CL_SUCCESS)
+				rc = wrc;
+		}
+		for (cl_uint i = 0; i < nev; i++) {
+			cl_ulong ns;
+			if (rc == CL_SUCCESS && terra_ocl_event_ns(ev[i], &ns) == CL_SUCCESS)
+				*busy_us += (int64_t)(ns / 1000);
+			clReleaseEvent(ev[i]);
+		}
 	}
 	if (rc == CL_SUCCESS)
 		rc = clEnqueueReadBuffer(
