@@ -461,54 +461,6 @@ static void crash_point(const char *where)
 		kill(getpid(), SIGKILL);
 }
 
-static int cmp_cover(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
-	              json_string_value(json_array_get(*(json_t *const *)b, 0)));
-}
-
-/* covers in unit order, one row per unit: the meter records of a unit that
- * changed owner (one per owner) cover their seqs together. */
-static int covers_sort(json_t **covers, terra_err *e)
-{
-	size_t i, n = json_array_size(*covers);
-	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array(), *last = NULL;
-	int rc = -1;
-
-	if (!v || !sorted) {
-		terra_err_sys(e, "settle: covers");
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(*covers, i);
-	qsort(v, n, sizeof *v, cmp_cover);
-	for (i = 0; i < n; i++) {
-		if (last && !cmp_cover(&last, &v[i])) {
-			json_int_t f = json_integer_value(json_array_get(v[i], 1));
-			json_int_t l = json_integer_value(json_array_get(v[i], 2));
-
-			if (f < json_integer_value(json_array_get(last, 1)))
-				json_array_set_new(last, 1, json_integer(f));
-			if (l > json_integer_value(json_array_get(last, 2)))
-				json_array_set_new(last, 2, json_integer(l));
-			continue;
-		}
-		if (json_array_append(sorted, v[i]) < 0) {
-			terra_err_sys(e, "settle: covers");
-			goto out;
-		}
-		last = v[i];
-	}
-	json_decref(*covers);
-	*covers = sorted;
-	sorted = NULL;
-	rc = 0;
-out:
-	json_decref(sorted);
-	free(v);
-	return rc;
-}
-
 /* Everything that does not need the database: the digests and the checks. */
 static int prepare(terra_settle *s, terra_err *e)
 {
@@ -534,8 +486,8 @@ static int prepare(terra_settle *s, terra_err *e)
 		                     "usage with -p %s",
 		                     s->adjusts, s->adjusts);
 	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 ||
-	    terra_settle_units_sort(s->late, s->nlate, e) < 0 || covers_sort(&s->covers, e) < 0 ||
-	    covers_sort(&s->adj_covers, e) < 0)
+	    terra_settle_units_sort(s->late, s->nlate, e) < 0 || terra_settle_covers_sort(&s->covers, e) < 0 ||
+	    terra_settle_covers_sort(&s->adj_covers, e) < 0)
 		return -1;
 	if (terra_settle_meter_digest(s->canon, s->ncanon, s->meter_digest, e) < 0)
 		return -1;
