@@ -37,6 +37,8 @@ struct terra_settle {
 	terra_settle_calc calc;
 	char inputs_digest[TERRA_HASH_HEX];
 	uint8_t meter_digest[TERRA_HASH_BYTES], holders_digest[TERRA_HASH_BYTES];
+	int has_holders_digest;
+	terra_settle_ahead *ahead; /* the holders' digest and split, being made */
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
@@ -117,6 +119,7 @@ void terra_settle_free(terra_settle *s)
 {
 	if (!s)
 		return;
+	terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
 	terra_settle_calc_free(&s->calc);
 	canon_drop(s);
 	json_decref(s->covers);
@@ -165,9 +168,23 @@ int terra_settle_set_policy(terra_settle *s, const terra_settle_policy *p, terra
 
 void terra_settle_set_holders(terra_settle *s, terra_holders *hs)
 {
+	terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
+	s->ahead = NULL;
+	s->calc.hready = 0;
 	terra_holders_free(&s->hs);
 	s->hs = *hs;
+	s->has_holders_digest = 0;
 	terra_holders_init(hs);
+}
+
+void terra_settle_start_holders(terra_settle *s)
+{
+	int64_t carry = 0;
+	terra_err e;
+
+	if (s->ahead || (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
+		return;
+	terra_settle_ahead_start(&s->ahead, &s->hs, s->has_revenue, s->revenue, carry, &s->policy);
 }
 
 int terra_settle_trust(terra_settle *s, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
@@ -500,7 +517,8 @@ static int prepare(terra_settle *s, terra_err *e)
 		s->nlate = 0;
 	}
 	/* the snapshot body's hash, as the body is written out: never held whole */
-	terra_holders_digest(&s->hs, s->holders_digest);
+	if (!s->has_holders_digest)
+		terra_holders_digest(&s->hs, s->holders_digest);
 	terra_hex(s->meter_digest, TERRA_HASH_BYTES, mhex);
 	terra_hex(s->holders_digest, TERRA_HASH_BYTES, hhex);
 	return terra_settle_inputs_digest(s->period, s->revenue, &s->policy, mhex, hhex,
@@ -553,6 +571,11 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	int rc = -1, found, began = 0;
 
 	registry_done(s);
+	if (s->ahead) {
+		terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
+		s->ahead = NULL;
+		s->has_holders_digest = 1;
+	}
 	if (prepare(s, e) < 0)
 		return -1;
 	/* 256 KiB of page cache: with a million holders the transaction is ~40 MB
@@ -653,53 +676,6 @@ void terra_settle_result(const terra_settle *s, int64_t *pool, int64_t *entry_se
 		*entry_seq = s->entry_seq;
 	if (npayouts)
 		*npayouts = n;
-}
-
-int terra_settle_plain(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ||
-		    (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Appends n bytes of s at p; the end. */
-static char *put(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-#define put_lit(p, lit) put((p), (lit), sizeof(lit) - 1)
-
-int terra_settle_payout_tail(int64_t entry, const char *period,
-                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX])
-{
-	int n;
-
-	if (!terra_settle_plain(period) || strlen(period) >= TERRA_PERIOD_MAX)
-		return -1;
-	n = snprintf(out, TERRA_SETTLE_PAYOUT_TAIL_MAX,
-	             "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"", (long long)entry, period);
-	if (n < 0 || n >= TERRA_SETTLE_PAYOUT_TAIL_MAX)
-		return -1;
-	return n;
-}
-
-size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
-                                size_t rlen, int64_t amount, const char *tail, size_t tail_len)
-{
-	char *q = out;
-
-	q = put_lit(q, "{\"account\":\"");
-	q = put(q, account, alen);
-	q = put_lit(q, "\",\"amount\":\"");
-	q += terra_money_format_len(amount, q);
-	q = put(q, tail, tail_len);
-	q = put(q, role, rlen);
-	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
-	return (size_t)(q - out);
 }
 
 /*
