@@ -48,6 +48,7 @@ struct terra_settle {
 	json_t *covers;              /* [[UNIT, FIRST, LAST], ...] from the meter records */
 	json_t *rates;               /* the meter records' rates: one set per settlement */
 	int dry;
+	int alone; /* -j 1: no thread of its own either */
 	/* --adjust: late meter records of the settled period `adjusts` */
 	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
 	terra_settle_unit *late;
@@ -182,7 +183,7 @@ void terra_settle_start_holders(terra_settle *s)
 	int64_t carry = 0;
 	terra_err e;
 
-	if (s->ahead || (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
+	if (s->alone || s->ahead || (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
 		return;
 	terra_settle_ahead_start(&s->ahead, &s->hs, s->has_revenue, s->revenue, carry, &s->policy);
 }
@@ -206,6 +207,11 @@ void terra_settle_set_registry(terra_settle *s, sqlite3 *db)
 void terra_settle_set_dry(terra_settle *s, int dry)
 {
 	s->dry = dry;
+}
+
+void terra_settle_set_jobs(terra_settle *s, int jobs)
+{
+	s->alone = jobs <= 1;
 }
 
 int terra_settle_set_adjusts(terra_settle *s, const char *old, terra_err *e)
@@ -549,7 +555,7 @@ static int store_snapshot_computing(sqlite3 *db, terra_settle *s, terra_err *e)
 {
 	struct computing c = {&s->calc, {0}, 0};
 	pthread_t tid;
-	int threaded = pthread_create(&tid, NULL, compute, &c) == 0, rc;
+	int threaded = !s->alone && pthread_create(&tid, NULL, compute, &c) == 0, rc;
 
 	if (!threaded)
 		compute(&c);

@@ -48,6 +48,9 @@ void terra_settle_set_registry(terra_settle *s, sqlite3 *db);
  * for it. Optional: terra_settle_run makes what is missing.
  */
 void terra_settle_start_holders(terra_settle *s);
+/* -j: with 1 (or less) terra_settle_run and terra_settle_start_holders
+ * start no thread; by default they do. */
+void terra_settle_set_jobs(terra_settle *s, int jobs);
 /* Nonzero: terra_settle_run computes, checks and rolls back (-n). */
 void terra_settle_set_dry(terra_settle *s, int dry);
 /*
