@@ -183,7 +183,8 @@ void terra_settle_start_holders(terra_settle *s)
 	int64_t carry = 0;
 	terra_err e;
 
-	if (s->alone || s->ahead || (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
+	if (s->alone || s->ahead ||
+	    (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
 		return;
 	terra_settle_ahead_start(&s->ahead, &s->hs, s->has_revenue, s->revenue, carry, &s->policy);
 }
@@ -510,7 +511,8 @@ static int prepare(terra_settle *s, terra_err *e)
 		                     "usage with -p %s",
 		                     s->adjusts, s->adjusts);
 	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 ||
-	    terra_settle_units_sort(s->late, s->nlate, e) < 0 || terra_settle_covers_sort(&s->covers, e) < 0 ||
+	    terra_settle_units_sort(s->late, s->nlate, e) < 0 ||
+	    terra_settle_covers_sort(&s->covers, e) < 0 ||
 	    terra_settle_covers_sort(&s->adj_covers, e) < 0)
 		return -1;
 	if (terra_settle_meter_digest(s->canon, s->ncanon, s->meter_digest, e) < 0)

@@ -352,8 +352,9 @@ static void test_ahead(void)
 		ok(!memcmp(got, want, sizeof want), "ahead: the holders' digest");
 		ok(c.hready, "ahead: the split made");
 		ok(terra_settle_compute(&c, &e) == 0, "ahead: computed");
-		is_int(c.htotal, ref.htotal, i ? "ahead, carry changed: split again, same total"
-		                                : "ahead: the same holders' total");
+		is_int(c.htotal, ref.htotal,
+		       i ? "ahead, carry changed: split again, same total"
+		         : "ahead: the same holders' total");
 		is_int(c.carry_out, ref.carry_out, "ahead: the same carry out");
 		is_int(c.hcount, ref.hcount, "ahead: the same holders paid");
 		ok(!memcmp(c.hroot, ref.hroot, sizeof c.hroot), "ahead: the same Merkle root");
