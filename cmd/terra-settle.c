@@ -179,6 +179,8 @@ int main(int argc, char **argv)
 		return terra_cli_finish(terra_exit_status(&e));
 	}
 	terra_settle_set_dry(s, dry);
+	terra_settle_set_jobs(s, threads);
+	terra_settle_start_holders(s);
 	status =
 	    read_meters(s, argv + optind, argc - optind, reject, strict, threads, &quarantined);
 	if (status != TERRA_EXIT_OK && !quarantined) {

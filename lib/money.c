@@ -158,3 +158,28 @@ int terra_money_muldiv(int64_t a, int64_t b, int64_t c, int64_t *q, int64_t *r, 
 		*r = (int64_t)(prod - quot * (u128)c);
 	return 0;
 }
+
+int terra_money_parse_quick(const char *s, size_t len, int64_t *units)
+{
+	int64_t whole = 0, frac = 0;
+	size_t i = 0, nint, ndec;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		whole = whole * 10 + (s[i] - '0');
+	nint = i;
+	if (nint == 0 || nint > 9)
+		return 0;
+	if (i < len) {
+		if (s[i++] != '.')
+			return 0;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			frac = frac * 10 + (s[i] - '0');
+		ndec = i - nint - 1;
+		if (i < len || ndec == 0 || ndec > 9)
+			return 0;
+		for (; ndec < 9; ndec++)
+			frac *= 10;
+	}
+	*units = whole * 1000000000 + frac;
+	return 1;
+}

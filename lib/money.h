@@ -18,6 +18,13 @@
  * are required (record fields); otherwise 0 to 9 (command-line options).
  */
 int terra_money_parse(const char *s, int strict, int64_t *units, terra_err *e);
+/*
+ * The usual non-negative amount, "DIGITS" or "DIGITS.DECIMALS" with at most
+ * 9 integer digits and 1 to 9 decimals, s[0..len) not NUL-terminated: 1
+ * with *units, fast (a holders file has a million); 0 for anything else,
+ * which terra_money_parse then decides (same value, and its refusals).
+ */
+int terra_money_parse_quick(const char *s, size_t len, int64_t *units);
 /* Always 9 decimals: 12500000000 -> "12.500000000". */
 void terra_money_format(int64_t units, char out[TERRA_AMOUNT_MAX]);
 /* The same, returning the length written (without the NUL). */

@@ -14,6 +14,7 @@
 #include "unit.h"
 #include "unitchain.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ struct terra_settle {
 	terra_settle_calc calc;
 	char inputs_digest[TERRA_HASH_HEX];
 	uint8_t meter_digest[TERRA_HASH_BYTES], holders_digest[TERRA_HASH_BYTES];
+	int has_holders_digest;
+	terra_settle_ahead *ahead; /* the holders' digest and split, being made */
 	int64_t entry_seq;
 	uint8_t (*keys)[TERRA_PK_BYTES]; /* the meter keys trusted */
 	size_t nkeys;
@@ -45,6 +48,7 @@ struct terra_settle {
 	json_t *covers;              /* [[UNIT, FIRST, LAST], ...] from the meter records */
 	json_t *rates;               /* the meter records' rates: one set per settlement */
 	int dry;
+	int alone; /* -j 1: no thread of its own either */
 	/* --adjust: late meter records of the settled period `adjusts` */
 	char adjusts[TERRA_PERIOD_MAX]; /* "" when not adjusting */
 	terra_settle_unit *late;
@@ -116,6 +120,7 @@ void terra_settle_free(terra_settle *s)
 {
 	if (!s)
 		return;
+	terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
 	terra_settle_calc_free(&s->calc);
 	canon_drop(s);
 	json_decref(s->covers);
@@ -164,9 +169,24 @@ int terra_settle_set_policy(terra_settle *s, const terra_settle_policy *p, terra
 
 void terra_settle_set_holders(terra_settle *s, terra_holders *hs)
 {
+	terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
+	s->ahead = NULL;
+	s->calc.hready = 0;
 	terra_holders_free(&s->hs);
 	s->hs = *hs;
+	s->has_holders_digest = 0;
 	terra_holders_init(hs);
+}
+
+void terra_settle_start_holders(terra_settle *s)
+{
+	int64_t carry = 0;
+	terra_err e;
+
+	if (s->alone || s->ahead ||
+	    (s->registry && terra_settle_carry_balance(s->registry, &carry, &e) < 0))
+		return;
+	terra_settle_ahead_start(&s->ahead, &s->hs, s->has_revenue, s->revenue, carry, &s->policy);
 }
 
 int terra_settle_trust(terra_settle *s, const uint8_t pk[TERRA_PK_BYTES], terra_err *e)
@@ -188,6 +208,11 @@ void terra_settle_set_registry(terra_settle *s, sqlite3 *db)
 void terra_settle_set_dry(terra_settle *s, int dry)
 {
 	s->dry = dry;
+}
+
+void terra_settle_set_jobs(terra_settle *s, int jobs)
+{
+	s->alone = jobs <= 1;
 }
 
 int terra_settle_set_adjusts(terra_settle *s, const char *old, terra_err *e)
@@ -461,54 +486,6 @@ static void crash_point(const char *where)
 		kill(getpid(), SIGKILL);
 }
 
-static int cmp_cover(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
-	              json_string_value(json_array_get(*(json_t *const *)b, 0)));
-}
-
-/* covers in unit order, one row per unit: the meter records of a unit that
- * changed owner (one per owner) cover their seqs together. */
-static int covers_sort(json_t **covers, terra_err *e)
-{
-	size_t i, n = json_array_size(*covers);
-	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array(), *last = NULL;
-	int rc = -1;
-
-	if (!v || !sorted) {
-		terra_err_sys(e, "settle: covers");
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(*covers, i);
-	qsort(v, n, sizeof *v, cmp_cover);
-	for (i = 0; i < n; i++) {
-		if (last && !cmp_cover(&last, &v[i])) {
-			json_int_t f = json_integer_value(json_array_get(v[i], 1));
-			json_int_t l = json_integer_value(json_array_get(v[i], 2));
-
-			if (f < json_integer_value(json_array_get(last, 1)))
-				json_array_set_new(last, 1, json_integer(f));
-			if (l > json_integer_value(json_array_get(last, 2)))
-				json_array_set_new(last, 2, json_integer(l));
-			continue;
-		}
-		if (json_array_append(sorted, v[i]) < 0) {
-			terra_err_sys(e, "settle: covers");
-			goto out;
-		}
-		last = v[i];
-	}
-	json_decref(*covers);
-	*covers = sorted;
-	sorted = NULL;
-	rc = 0;
-out:
-	json_decref(sorted);
-	free(v);
-	return rc;
-}
-
 /* Everything that does not need the database: the digests and the checks. */
 static int prepare(terra_settle *s, terra_err *e)
 {
@@ -534,8 +511,9 @@ static int prepare(terra_settle *s, terra_err *e)
 		                     "usage with -p %s",
 		                     s->adjusts, s->adjusts);
 	if (terra_settle_units_sort(s->units, s->nunits, e) < 0 ||
-	    terra_settle_units_sort(s->late, s->nlate, e) < 0 || covers_sort(&s->covers, e) < 0 ||
-	    covers_sort(&s->adj_covers, e) < 0)
+	    terra_settle_units_sort(s->late, s->nlate, e) < 0 ||
+	    terra_settle_covers_sort(&s->covers, e) < 0 ||
+	    terra_settle_covers_sort(&s->adj_covers, e) < 0)
 		return -1;
 	if (terra_settle_meter_digest(s->canon, s->ncanon, s->meter_digest, e) < 0)
 		return -1;
@@ -547,11 +525,50 @@ static int prepare(terra_settle *s, terra_err *e)
 		s->nlate = 0;
 	}
 	/* the snapshot body's hash, as the body is written out: never held whole */
-	terra_holders_digest(&s->hs, s->holders_digest);
+	if (!s->has_holders_digest)
+		terra_holders_digest(&s->hs, s->holders_digest);
 	terra_hex(s->meter_digest, TERRA_HASH_BYTES, mhex);
 	terra_hex(s->holders_digest, TERRA_HASH_BYTES, hhex);
 	return terra_settle_inputs_digest(s->period, s->revenue, &s->policy, mhex, hhex,
 	                                  s->inputs_digest, e);
+}
+
+struct computing {
+	terra_settle_calc *calc;
+	terra_err e;
+	int rc;
+};
+
+static void *compute(void *arg)
+{
+	struct computing *c = arg;
+
+	c->rc = terra_settle_compute(c->calc, &c->e);
+	return NULL;
+}
+
+/*
+ * The split and the holders' Merkle root (~0.3 s of CPU for a million
+ * holders) on a thread of their own, while this one stores the holders
+ * snapshot (~40 MB), which does not depend on them (the unit rows refer to
+ * the settlements row, which needs the entry, which needs the split).
+ */
+static int store_snapshot_computing(sqlite3 *db, terra_settle *s, terra_err *e)
+{
+	struct computing c = {&s->calc, {0}, 0};
+	pthread_t tid;
+	int threaded = !s->alone && pthread_create(&tid, NULL, compute, &c) == 0, rc;
+
+	if (!threaded)
+		compute(&c);
+	rc = terra_settle_store_snapshot(db, s->holders_digest, &s->hs, e);
+	if (threaded)
+		pthread_join(tid, NULL);
+	if (rc == 0 && c.rc < 0) {
+		*e = c.e;
+		rc = -1;
+	}
+	return rc;
 }
 
 int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
@@ -562,6 +579,11 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	int rc = -1, found, began = 0;
 
 	registry_done(s);
+	if (s->ahead) {
+		terra_settle_ahead_finish(s->ahead, &s->calc, s->holders_digest);
+		s->ahead = NULL;
+		s->has_holders_digest = 1;
+	}
 	if (prepare(s, e) < 0)
 		return -1;
 	/* 256 KiB of page cache: with a million holders the transaction is ~40 MB
@@ -614,7 +636,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 	malloc_trim(0);
 #endif
 	if (terra_settle_carry_balance(db, &s->calc.carry_in, e) < 0 ||
-	    terra_settle_compute(&s->calc, e) < 0)
+	    store_snapshot_computing(db, s, e) < 0)
 		goto out;
 	payload = terra_settle_payload(&s->calc, s->period, s->meter_digest, s->holders_digest,
 	                               s->inputs_digest);
@@ -627,8 +649,7 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e)
 		goto out;
 	}
 	if (terra_ledger_append(h, "settlement", payload, &s->entry_seq, e) < 0 ||
-	    terra_settle_store_entry(db, s->period, s->inputs_digest, s->entry_seq,
-	                             s->holders_digest, &s->hs, e) < 0)
+	    terra_settle_store_entry(db, s->period, s->inputs_digest, s->entry_seq, e) < 0)
 		goto out;
 	crash_point("mid-insert");
 	if (terra_settle_store_units(db, s->period, s->units, s->nunits, e) < 0)
@@ -663,53 +684,6 @@ void terra_settle_result(const terra_settle *s, int64_t *pool, int64_t *entry_se
 		*entry_seq = s->entry_seq;
 	if (npayouts)
 		*npayouts = n;
-}
-
-int terra_settle_plain(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ||
-		    (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Appends n bytes of s at p; the end. */
-static char *put(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-#define put_lit(p, lit) put((p), (lit), sizeof(lit) - 1)
-
-int terra_settle_payout_tail(int64_t entry, const char *period,
-                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX])
-{
-	int n;
-
-	if (!terra_settle_plain(period) || strlen(period) >= TERRA_PERIOD_MAX)
-		return -1;
-	n = snprintf(out, TERRA_SETTLE_PAYOUT_TAIL_MAX,
-	             "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"", (long long)entry, period);
-	if (n < 0 || n >= TERRA_SETTLE_PAYOUT_TAIL_MAX)
-		return -1;
-	return n;
-}
-
-size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
-                                size_t rlen, int64_t amount, const char *tail, size_t tail_len)
-{
-	char *q = out;
-
-	q = put_lit(q, "{\"account\":\"");
-	q = put(q, account, alen);
-	q = put_lit(q, "\",\"amount\":\"");
-	q += terra_money_format_len(amount, q);
-	q = put(q, tail, tail_len);
-	q = put(q, role, rlen);
-	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
-	return (size_t)(q - out);
 }
 
 /*

@@ -40,6 +40,17 @@ int terra_settle_trust(terra_settle *s, const uint8_t pk[TERRA_PK_BYTES], terra_
 /* The home's database: a meter record's unit, when registered there, must
  * be registered to the record's owner. */
 void terra_settle_set_registry(terra_settle *s, sqlite3 *db);
+/*
+ * Starts making what needs only the holders, the revenue and the policy
+ * (set them first) on a thread of its own, while the meter records are read
+ * (terra_settle_ahead_start, lib/settlement.h); the carry balance it splits
+ * for is read from the registry now (set it first). terra_settle_run waits
+ * for it. Optional: terra_settle_run makes what is missing.
+ */
+void terra_settle_start_holders(terra_settle *s);
+/* -j: with 1 (or less) terra_settle_run and terra_settle_start_holders
+ * start no thread; by default they do. */
+void terra_settle_set_jobs(terra_settle *s, int jobs);
 /* Nonzero: terra_settle_run computes, checks and rolls back (-n). */
 void terra_settle_set_dry(terra_settle *s, int dry);
 /*
@@ -103,25 +114,6 @@ int terra_settle_run(terra_home *h, terra_settle *s, terra_err *e);
  *   {"type":"payout","v":1,"period":P,"account":A,"role":R,"amount":X,"entry":SEQ}
  */
 int terra_settle_write_payouts(FILE *f, const terra_settle *s, terra_err *e);
-/*
- * The payout line written by hand (a million of them is common), for
- * terra_settle_write_payouts and its test, which compares the bytes with
- * the canonical writer's (lib/record.h). terra_settle_payout_tail makes what
- * every line of a settlement shares, ","entry":SEQ,"period":"P","role":",
- * and returns its length, or -1 when the period is not plain or too long.
- * terra_settle_payout_line writes one line with its '\n' into out (room for
- * TERRA_SETTLE_PAYOUT_LINE_MAX) and returns its length; account (at most
- * TERRA_ACCOUNT_MAX bytes) and role (at most 16) must be plain:
- * terra_settle_plain, no byte that JSON escapes, nor one >= 0x7f.
- */
-#define TERRA_SETTLE_PAYOUT_TAIL_MAX 160
-#define TERRA_SETTLE_PAYOUT_LINE_MAX 512
-int terra_settle_plain(const char *s);
-int terra_settle_payout_tail(int64_t entry, const char *period,
-                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX]);
-size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
-                                size_t rlen, int64_t amount, const char *tail, size_t tail_len);
-
 /* The result's totals: pool, and the ledger seq of the settlement entry. */
 void terra_settle_result(const terra_settle *s, int64_t *pool, int64_t *entry_seq,
                          size_t *npayouts);

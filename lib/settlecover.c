@@ -481,3 +481,49 @@ void terra_settle_paid_close(terra_settle_paid *paid)
 	terra_settle_periods_free(paid->p);
 	free(paid);
 }
+
+static int cmp_cover(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
+	              json_string_value(json_array_get(*(json_t *const *)b, 0)));
+}
+
+int terra_settle_covers_sort(json_t **covers, terra_err *e)
+{
+	size_t i, n = json_array_size(*covers);
+	json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array(), *last = NULL;
+	int rc = -1;
+
+	if (!v || !sorted) {
+		terra_err_sys(e, "settle: covers");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(*covers, i);
+	qsort(v, n, sizeof *v, cmp_cover);
+	for (i = 0; i < n; i++) {
+		if (last && !cmp_cover(&last, &v[i])) {
+			json_int_t f = json_integer_value(json_array_get(v[i], 1));
+			json_int_t l = json_integer_value(json_array_get(v[i], 2));
+
+			if (f < json_integer_value(json_array_get(last, 1)))
+				json_array_set_new(last, 1, json_integer(f));
+			if (l > json_integer_value(json_array_get(last, 2)))
+				json_array_set_new(last, 2, json_integer(l));
+			continue;
+		}
+		if (json_array_append(sorted, v[i]) < 0) {
+			terra_err_sys(e, "settle: covers");
+			goto out;
+		}
+		last = v[i];
+	}
+	json_decref(*covers);
+	*covers = sorted;
+	sorted = NULL;
+	rc = 0;
+out:
+	json_decref(sorted);
+	free(v);
+	return rc;
+}

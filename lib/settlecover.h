@@ -60,4 +60,9 @@ int terra_settle_paid_check(const terra_settle_paid *paid, const char *unit, int
                             int64_t last, terra_err *e);
 void terra_settle_paid_close(terra_settle_paid *paid);
 
+/* covers ([[UNIT, FIRST, LAST], ...], as the meter records gave them) in unit
+ * order, one row per unit: the meter records of a unit that changed owner
+ * (one per owner) cover their seqs together. *covers is replaced. */
+int terra_settle_covers_sort(json_t **covers, terra_err *e);
+
 #endif

@@ -3,7 +3,9 @@
 #include "money.h"
 #include "record.h"
 #include "sha256.h"
+#include "time.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +306,9 @@ int terra_settle_compute(terra_settle_calc *c, terra_err *e)
 			add_posting(c, owner, "contributor", sum);
 	}
 
-	if (terra_settle_holders_split(c, groups[1].amount, &left_h, e) < 0)
+	if (c->hready && c->hpart == groups[1].amount)
+		left_h = c->hleft; /* made ahead for this very part */
+	else if (terra_settle_holders_split(c, groups[1].amount, &left_h, e) < 0)
 		goto out;
 	if (c->htotal > 0)
 		add_posting(c, "holders", "holders", c->htotal);
@@ -321,6 +325,72 @@ out:
 	free(order);
 	free(items);
 	return rc;
+}
+
+/* ---- made ahead: the holders' digest and split --------------------------- */
+
+struct terra_settle_ahead {
+	pthread_t tid;
+	terra_settle_calc c; /* hs, revenue, carry_in, policy in; the split out */
+	int has_revenue, split;
+	uint8_t digest[TERRA_HASH_BYTES];
+};
+
+static void *ahead_run(void *arg)
+{
+	terra_settle_ahead *a = arg;
+	terra_split_item groups[3];
+	int64_t left_g;
+	terra_err e;
+
+	terra_holders_digest(a->c.hs, a->digest);
+	/* a failure here is the transaction's to report, when it splits again */
+	if (!a->has_revenue || terra_money_add(a->c.revenue, a->c.carry_in, &a->c.pool, &e) < 0 ||
+	    terra_settle_groups(a->c.pool, &a->c.policy, groups, &left_g, &e) < 0)
+		return NULL;
+	a->c.hpart = groups[1].amount;
+	a->split = terra_settle_holders_split(&a->c, a->c.hpart, &a->c.hleft, &e) == 0;
+	return NULL;
+}
+
+void terra_settle_ahead_start(terra_settle_ahead **ap, const terra_holders *hs, int has_revenue,
+                              int64_t revenue, int64_t carry_in, const terra_settle_policy *p)
+{
+	terra_settle_ahead *a = calloc(1, sizeof *a);
+
+	*ap = NULL;
+	if (!a)
+		return;
+	a->c.hs = hs;
+	a->c.revenue = revenue;
+	a->c.carry_in = carry_in;
+	a->c.policy = *p;
+	a->c.want_root = 1;
+	a->has_revenue = has_revenue;
+	if (pthread_create(&a->tid, NULL, ahead_run, a) != 0) {
+		free(a);
+		return;
+	}
+	*ap = a;
+}
+
+void terra_settle_ahead_finish(terra_settle_ahead *a, terra_settle_calc *c,
+                               uint8_t digest[TERRA_HASH_BYTES])
+{
+	if (!a)
+		return;
+	pthread_join(a->tid, NULL);
+	memcpy(digest, a->digest, TERRA_HASH_BYTES);
+	c->hready = a->split;
+	if (a->split) {
+		c->hcut = a->c.hcut;
+		c->htotal = a->c.htotal;
+		c->hcount = a->c.hcount;
+		memcpy(c->hroot, a->c.hroot, TERRA_HASH_BYTES);
+		c->hpart = a->c.hpart;
+		c->hleft = a->c.hleft;
+	}
+	free(a);
 }
 
 /* ---- digests -------------------------------------------------------------- */
@@ -476,4 +546,53 @@ fail:
 	json_decref(role);
 	json_decref(p);
 	return NULL;
+}
+
+/* ---- payout lines ----------------------------------------------------------- */
+
+int terra_settle_plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ||
+		    (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Appends n bytes of s at p; the end. */
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define put_lit(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+int terra_settle_payout_tail(int64_t entry, const char *period,
+                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX])
+{
+	int n;
+
+	if (!terra_settle_plain(period) || strlen(period) >= TERRA_PERIOD_MAX)
+		return -1;
+	n = snprintf(out, TERRA_SETTLE_PAYOUT_TAIL_MAX,
+	             "\",\"entry\":%lld,\"period\":\"%s\",\"role\":\"", (long long)entry, period);
+	if (n < 0 || n >= TERRA_SETTLE_PAYOUT_TAIL_MAX)
+		return -1;
+	return n;
+}
+
+size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
+                                size_t rlen, int64_t amount, const char *tail, size_t tail_len)
+{
+	char *q = out;
+
+	q = put_lit(q, "{\"account\":\"");
+	q = put(q, account, alen);
+	q = put_lit(q, "\",\"amount\":\"");
+	q += terra_money_format_len(amount, q);
+	q = put(q, tail, tail_len);
+	q = put(q, role, rlen);
+	q = put_lit(q, "\",\"type\":\"payout\",\"v\":1}\n");
+	return (size_t)(q - out);
 }

@@ -120,6 +120,11 @@ typedef struct terra_settle_calc {
 	size_t hcount;
 	int want_root;
 	uint8_t hroot[TERRA_HASH_BYTES];
+	/* hready: the holders' split above (root included) was made ahead for
+	 * the holders' part hpart, leaving hleft (terra_settle_ahead_finish);
+	 * terra_settle_compute keeps it when its part is the same */
+	int hready;
+	int64_t hpart, hleft;
 } terra_settle_calc;
 
 /* Holder i's amount: recomputed, not kept (8 bytes a holder, a million holders). */
@@ -143,6 +148,28 @@ int terra_settle_groups(int64_t pool, const terra_settle_policy *p, terra_split_
 /* The holders' part over c->hs: c->hcut, htotal, hcount and
  * (want_root) hroot. */
 int terra_settle_holders_split(terra_settle_calc *c, int64_t part, int64_t *left, terra_err *e);
+
+/*
+ * What needs only the holders, made ahead on a thread of its own while the
+ * meter records are read (~0.4 s of CPU for a million holders, and the
+ * reading leaves the second processor idle much of the time): the holders'
+ * digest (terra_holders_digest) and, when the revenue is known, their split
+ * and Merkle root for the pool revenue + carry_in, carry_in being the carry
+ * balance read before the settlement's transaction. The split is exact
+ * arithmetic on those inputs: terra_settle_compute uses it only when the
+ * holders' part it computes in the transaction is the same, and splits
+ * again otherwise (another settlement committed in between).
+ * terra_settle_ahead_start never fails: without a thread nothing is made
+ * ahead (*a NULL). hs must not change until terra_settle_ahead_finish,
+ * which waits for the thread, fills c's holders' split (hready) when one was
+ * made, writes the digest and frees a.
+ */
+typedef struct terra_settle_ahead terra_settle_ahead;
+
+void terra_settle_ahead_start(terra_settle_ahead **a, const terra_holders *hs, int has_revenue,
+                              int64_t revenue, int64_t carry_in, const terra_settle_policy *p);
+void terra_settle_ahead_finish(terra_settle_ahead *a, terra_settle_calc *c,
+                               uint8_t digest[TERRA_HASH_BYTES]);
 
 /* SHA-256 over the canonical forms of the meter records (canon[i], NUL-
  * terminated; sorted here, bytewise), each followed by '\n', so the order
@@ -198,5 +225,24 @@ int terra_settle_holder_proof(const json_t *payload, const void *snap, size_t le
                               const char *account, int64_t *amount, uint64_t *index,
                               uint64_t *count, uint8_t (*path)[TERRA_HASH_BYTES], size_t *pathlen,
                               terra_err *e);
+
+/*
+ * The payout line written by hand (a million of them is common), for
+ * terra_settle_write_payouts and its test, which compares the bytes with
+ * the canonical writer's (lib/record.h). terra_settle_payout_tail makes what
+ * every line of a settlement shares, ","entry":SEQ,"period":"P","role":",
+ * and returns its length, or -1 when the period is not plain or too long.
+ * terra_settle_payout_line writes one line with its '\n' into out (room for
+ * TERRA_SETTLE_PAYOUT_LINE_MAX) and returns its length; account (at most
+ * TERRA_ACCOUNT_MAX bytes) and role (at most 16) must be plain:
+ * terra_settle_plain, no byte that JSON escapes, nor one >= 0x7f.
+ */
+#define TERRA_SETTLE_PAYOUT_TAIL_MAX 160
+#define TERRA_SETTLE_PAYOUT_LINE_MAX 512
+int terra_settle_plain(const char *s);
+int terra_settle_payout_tail(int64_t entry, const char *period,
+                             char out[TERRA_SETTLE_PAYOUT_TAIL_MAX]);
+size_t terra_settle_payout_line(char *out, const char *account, size_t alen, const char *role,
+                                size_t rlen, int64_t amount, const char *tail, size_t tail_len);
 
 #endif

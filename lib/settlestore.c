@@ -137,9 +137,8 @@ out:
 	return rc;
 }
 
-int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
-                             int64_t entry_seq, const uint8_t holders_digest[TERRA_HASH_BYTES],
-                             const terra_holders *hs, terra_err *e)
+int terra_settle_store_snapshot(sqlite3 *db, const uint8_t holders_digest[TERRA_HASH_BYTES],
+                                const terra_holders *hs, terra_err *e)
 {
 	char hhex[TERRA_HASH_HEX];
 	sqlite3_stmt *st = NULL;
@@ -151,22 +150,7 @@ int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs
 	/* SQLite holds no blob this long (SQLITE_MAX_LENGTH) */
 	if (snaplen > INT_MAX)
 		return terra_err_set(e, TERRA_E_INPUT, "holders snapshot: %zu bytes", snaplen);
-
-	if (terra_db_prepare(db,
-	                     "INSERT INTO settlements(period, inputs_digest, entry_seq)"
-	                     " VALUES (?, ?, ?)",
-	                     &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, inputs_digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, entry_seq);
 	terra_hex(holders_digest, TERRA_HASH_BYTES, hhex);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		terra_db_err(db, e, "record settlement");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	/*
 	 * The snapshot, once per digest: the same snapshot may serve several
 	 * periods. The row is made with room for the body, which is then
@@ -176,7 +160,7 @@ int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs
 	 */
 	if (terra_db_prepare(db, "INSERT OR IGNORE INTO snapshots(digest, body) VALUES (?, ?)", &st,
 	                     e) < 0)
-		goto out;
+		return -1;
 	sqlite3_bind_text(st, 1, hhex, -1, SQLITE_STATIC);
 	sqlite3_bind_zeroblob64(st, 2, snaplen);
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -190,6 +174,28 @@ int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs
 		goto out;
 	rc = 0;
 out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
+                             int64_t entry_seq, terra_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (terra_db_prepare(db,
+	                     "INSERT INTO settlements(period, inputs_digest, entry_seq)"
+	                     " VALUES (?, ?, ?)",
+	                     &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, inputs_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, entry_seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		terra_db_err(db, e, "record settlement");
+	else
+		rc = 0;
 	sqlite3_finalize(st);
 	return rc;
 }

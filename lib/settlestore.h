@@ -33,11 +33,14 @@ int terra_settle_stored(sqlite3 *db, const char *period, char digest[TERRA_HASH_
                         json_t **payload, terra_err *e);
 /* The carry balance: carry_out of the latest settlement, 0 when none. */
 int terra_settle_carry_balance(sqlite3 *db, int64_t *carry, terra_err *e);
-/* The settlements row and the holders snapshot (once per digest: the body
- * of the sorted hs, terra_holders_body_each), inside the caller's transaction. */
+/* The holders snapshot, once per digest (the body of the sorted hs,
+ * terra_holders_body_each), inside the caller's transaction; it needs
+ * nothing of the settlement, so it may be written before the entry. */
+int terra_settle_store_snapshot(sqlite3 *db, const uint8_t holders_digest[TERRA_HASH_BYTES],
+                                const terra_holders *hs, terra_err *e);
+/* The settlements row, inside the caller's transaction. */
 int terra_settle_store_entry(sqlite3 *db, const char *period, const char *inputs_digest,
-                             int64_t entry_seq, const uint8_t holders_digest[TERRA_HASH_BYTES],
-                             const terra_holders *hs, terra_err *e);
+                             int64_t entry_seq, terra_err *e);
 /* The settlement_inputs rows of the units, inside the caller's transaction. */
 int terra_settle_store_units(sqlite3 *db, const char *period, const terra_settle_unit *units,
                              size_t n, terra_err *e);

@@ -61,6 +61,8 @@ static void accepted_layouts(void)
 	    "\"account\",\"balance\"\r\n\"bob\",\"2.5\"\r\n\"alice\",\"100\"",
 	    "ACCOUNT,Balance\n\nalice, 100\n\n  bob ,2.5\n\n",
 	    "\xef\xbb\xbf\"alice\",100\r\n\"bob\",\"0002.50\"\r\n",
+	    /* plain rows (read without libcsv) among quoted ones and blank lines */
+	    "account,balance\n\n\"bob\",2.5\n\nalice,100\n",
 	};
 	char first[65] = "", hex[65];
 	size_t i;
@@ -111,6 +113,12 @@ static void refused_rows(void)
 	refused("alice,1\nbob\n", "h.csv:2: expected 2 fields (account,balance), got 1",
 	        "one field refused");
 	refused("alice,1,2\n", "h.csv:1: expected 2 fields", "three fields refused");
+	/* plain rows after the header and blank lines: still their own lines */
+	refused("account,balance\n\nalice,1\n\nbob,-1\n", "h.csv:5: balance '-1'",
+	        "plain rows: a bad balance's line");
+	refused("account,balance\nalice,1\n\"q\",1\n\nbob,2\nalice,3\n",
+	        "h.csv:6: account 'alice' listed twice (first at line 2)",
+	        "plain rows: a duplicate's lines");
 	refused("alice,1\r\nbob,2\r\nalice,3\r\n",
 	        "h.csv:3: account 'alice' listed twice (first at "
 	        "line 1)",

@@ -313,6 +313,57 @@ static void test_periods(void)
 	terra_settle_periods_free(p);
 }
 
+/* The holders' split made ahead (terra_settle_ahead) is the one the
+ * transaction would make: kept for the same holders' part, made again for
+ * another (a carry balance that changed in between). */
+static void test_ahead(void)
+{
+	terra_settle_calc ref, c;
+	terra_settle_ahead *a;
+	terra_holders hs;
+	uint8_t want[TERRA_HASH_BYTES], got[TERRA_HASH_BYTES];
+	terra_settle_policy p;
+	terra_err e = {0};
+	int64_t carries[2] = {7, 1000000003}, i;
+
+	terra_holders_init(&hs);
+	for (i = 0; i < 7; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "h%lld", (long long)i);
+		terra_holders_add(&hs, name, 1000003 * (i + 1) + 17 * i * i, i + 1, &e);
+	}
+	ok(terra_holders_sort(&hs, "ahead", &e) == 0, "ahead: seven holders");
+	terra_holders_digest(&hs, want);
+	terra_settle_policy_default(&p);
+	for (i = 0; i < 2; i++) {
+		memset(&ref, 0, sizeof ref);
+		ref.revenue = 1250500000001;
+		ref.carry_in = carries[i];
+		ref.policy = p;
+		ref.hs = &hs;
+		ref.want_root = 1;
+		c = ref;
+		ok(terra_settle_compute(&ref, &e) == 0, "ahead: the split in the transaction");
+		/* made ahead for the first carry, used with carries[i] */
+		terra_settle_ahead_start(&a, &hs, 1, ref.revenue, carries[0], &p);
+		ok(a != NULL, "ahead: a thread");
+		terra_settle_ahead_finish(a, &c, got);
+		ok(!memcmp(got, want, sizeof want), "ahead: the holders' digest");
+		ok(c.hready, "ahead: the split made");
+		ok(terra_settle_compute(&c, &e) == 0, "ahead: computed");
+		is_int(c.htotal, ref.htotal,
+		       i ? "ahead, carry changed: split again, same total"
+		         : "ahead: the same holders' total");
+		is_int(c.carry_out, ref.carry_out, "ahead: the same carry out");
+		is_int(c.hcount, ref.hcount, "ahead: the same holders paid");
+		ok(!memcmp(c.hroot, ref.hroot, sizeof c.hroot), "ahead: the same Merkle root");
+		terra_settle_calc_free(&ref);
+		terra_settle_calc_free(&c);
+	}
+	terra_holders_free(&hs);
+}
+
 int main(void)
 {
 	terra_home h;
@@ -476,5 +527,6 @@ int main(void)
 	terra_home_close(&h);
 	test_hand_writers();
 	test_periods();
+	test_ahead();
 	return done_testing();
 }
