@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /*
  * Two kernels. For GPUs: a work-group of LX x LY items computes a BM x BN
@@ -36,9 +35,6 @@ static const char *const sgemm_src[] = {
 	 * An item computes RM rows by CN vectors of V columns over k in
 	 * [k0, k1), going on from C's partial sums past the first k block.
 	 * Rows are dimension 0, so consecutive work-groups share a block of B.
-	 * A and B come packed (sgemm_pack): an item's RM rows of A interleaved,
-	 * RM floats for each k, and its V * CN columns of B, V * CN floats for
-	 * each k, so both are read as two contiguous streams.
 	 */
 	"__kernel __attribute__((reqd_work_group_size(LY, LX, 1)))\n"
 	"void sgemm(const int N, const int K, const int row0, const int k0, const int k1,\n"
@@ -46,23 +42,22 @@ static const char *const sgemm_src[] = {
 	"{\n"
 	"	const int row = row0 + get_global_id(0) * RM, col = get_global_id(1) * V * CN;\n"
 	"	__global const float *a = A + (size_t)row * K;\n"
-	"	__global const float *b = B + (size_t)col * K;\n"
 	"	floatV acc[RM][CN];\n"
 	"	for (int r = 0; r < RM; r++)\n"
 	"		for (int c = 0; c < CN; c++)\n"
 	"			acc[r][c] = k0 ? VLOAD(0, C + (size_t)(row + r) * N + col + c * V)\n"
 	"			               : (floatV)0.0f;\n"
 	"	for (int k = k0; k < k1; k++) {\n"
-	"		floatV bv[CN];\n"
+	"		floatV b[CN];\n"
 	"#pragma unroll\n"
 	"		for (int c = 0; c < CN; c++)\n"
-	"			bv[c] = VLOAD(0, b + (size_t)k * V * CN + c * V);\n"
+	"			b[c] = VLOAD(0, B + (size_t)k * N + col + c * V);\n"
 	"#pragma unroll\n"
 	"		for (int r = 0; r < RM; r++) {\n"
-	"			const floatV x = (floatV)a[(size_t)k * RM + r];\n"
+	"			const floatV x = (floatV)a[(size_t)r * K + k];\n"
 	"#pragma unroll\n"
 	"			for (int c = 0; c < CN; c++)\n"
-	"				acc[r][c] = fma(x, bv[c], acc[r][c]);\n"
+	"				acc[r][c] = fma(x, b[c], acc[r][c]);\n"
 	"		}\n"
 	"	}\n"
 	"	for (int r = 0; r < RM; r++)\n"
@@ -123,7 +118,6 @@ struct terra_sgemm {
 	int64_t next_row;       /* rows [0, next_row) done and checked */
 	int64_t take_row;       /* first row of the current stretch */
 	float *ha, *hb, *hc;    /* host copies, padded; hc holds one panel */
-	float *pa, *pb, *pc;    /* the CPU kernel's A, B (packed) and C, in huge pages */
 	double *r, *br, *anorm; /* Freivalds: vectors, B r per round, row norms of A */
 	double s[TERRA_SGEMM_ROUNDS];
 	crypto_hash_sha256_state digest;
@@ -171,7 +165,7 @@ static int dev_buffer(cl_context ctx, cl_device_id dev, cl_mem_flags flags, size
 		                     "sgemm: buffer %s of %zu bytes: the device refuses it "
 		                     "(largest allocation %llu bytes)",
 		                     what, bytes, (unsigned long long)max_alloc);
-	*mem = clCreateBuffer(ctx, flags, bytes, host, &rc);
+	*mem = clCreateBuffer(ctx, flags | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes, host, &rc);
 	if (rc != CL_SUCCESS)
 		return terra_err_set(e, TERRA_E_DEVICE, "sgemm: buffer %s of %zu bytes: %s", what,
 		                     bytes, terra_ocl_strerror(rc));
@@ -218,59 +212,6 @@ static void freivalds_setup(terra_sgemm *g)
 	}
 }
 
-/*
- * Memory for a CPU device's buffers, which use it in place. Past 2 MiB it is
- * in huge pages where the system allows (transparent huge pages on madvise):
- * the kernel's first writes to C otherwise take a page fault per 4 KiB,
- * which in a virtual machine cost as much as the arithmetic of a panel's
- * first k block.
- */
-static float *huge_alloc(size_t count, size_t size)
-{
-	const size_t huge = (size_t)2 << 20;
-	size_t bytes, align;
-	void *p = NULL;
-
-	if (count && size > SIZE_MAX / count)
-		return NULL;
-	bytes = count * size;
-	if (bytes == 0)
-		bytes = 1;
-	align = bytes >= huge ? huge : 4096;
-	bytes = (bytes + align - 1) / align * align;
-	if (posix_memalign(&p, align, bytes) != 0)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	if (align == huge)
-		madvise(p, bytes, MADV_HUGEPAGE); /* advice only: 4 KiB pages if refused */
-#endif
-	return p;
-}
-
-/*
- * The layouts the kernel without local memory reads (see its comment): A as
- * blocks of RM rows, k-major within a block; B as strips of V * CN columns,
- * k-major within a strip. The host copies keep the plain layouts for the
- * check.
- */
-static int sgemm_pack(terra_sgemm *g)
-{
-	const int64_t rm = g->t.rm, bn = (int64_t)g->t.v * g->t.cn;
-
-	g->pa = huge_alloc((size_t)(g->mp * g->kp), sizeof(float));
-	g->pb = huge_alloc((size_t)(g->kp * g->np), sizeof(float));
-	g->pc = huge_alloc((size_t)(g->mp * g->np), sizeof(float));
-	if (!g->pa || !g->pb || !g->pc)
-		return -1;
-	for (int64_t i = 0; i < g->mp; i++)
-		for (int64_t l = 0; l < g->kp; l++)
-			g->pa[(i / rm * g->kp + l) * rm + i % rm] = g->ha[i * g->kp + l];
-	for (int64_t l = 0; l < g->kp; l++)
-		for (int64_t j = 0; j < g->np; j++)
-			g->pb[(j / bn * g->kp + l) * bn + j % bn] = g->hb[l * g->np + j];
-	return 0;
-}
-
 int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_command_queue queue,
                      int64_t m, int64_t n, int64_t k, uint64_t seed, terra_err *e)
 {
@@ -297,6 +238,9 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 	g->mp = round_up(m, bm);
 	g->np = round_up(n, (int64_t)g->t.lx * g->t.v * g->t.cn);
 	g->kp = round_up(k, g->t.bk ? g->t.bk : 1);
+	g->kblock = getenv("TERRA_SGEMM_KBLOCK") ? atoll(getenv("TERRA_SGEMM_KBLOCK")) : 256;
+	if (g->kblock < 1)
+		g->kblock = 256;
 	/* Panels of about 2^32 flops keep a launch short enough for -t and signals. */
 	flops_per_row = 2 * g->np * g->kp;
 	g->panel = ((INT64_C(1) << 32) / flops_per_row) / bm * bm;
@@ -304,14 +248,6 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 		g->panel = atoll(getenv("TERRA_TEST_SGEMM_PANEL")) / bm * bm;
 	if (g->panel < bm)
 		g->panel = bm;
-	/* The CPU kernel takes all of k in one launch (each k block past the first
-	 * reads and writes C again, and a launch costs PoCL a wake-up of its
-	 * threads), unless even a panel of one tile's rows is past 2^32 flops. */
-	g->kblock = (INT64_C(1) << 32) / (2 * g->panel * g->np);
-	if (getenv("TERRA_SGEMM_KBLOCK"))
-		g->kblock = atoll(getenv("TERRA_SGEMM_KBLOCK"));
-	if (g->kblock < 1 || g->kblock > g->kp)
-		g->kblock = g->kp;
 	g->ha = alloc_array((size_t)(g->mp * g->kp), sizeof(float));
 	g->hb = alloc_array((size_t)(g->kp * g->np), sizeof(float));
 	g->hc = alloc_array((size_t)(g->panel * g->np), sizeof(float));
@@ -331,21 +267,12 @@ int terra_sgemm_open(terra_sgemm **gp, cl_context ctx, cl_device_id dev, cl_comm
 			g->hb[l * g->np + j] =
 			    terra_sgemm_value(seed, (uint64_t)(m * k + l * n + j));
 	freivalds_setup(g);
-	if (g->t.bk == 0 && sgemm_pack(g) < 0) {
-		terra_err_set(e, TERRA_E_SYS, "sgemm: %lld x %lld x %lld: out of memory",
-		              (long long)m, (long long)n, (long long)k);
-		goto out;
-	}
-	if (dev_buffer(ctx, dev,
-	               CL_MEM_READ_ONLY | (g->pa ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
-	               (size_t)(g->mp * g->kp) * sizeof(float), g->pa ? g->pa : g->ha, &g->a, "A",
-	               e) < 0 ||
-	    dev_buffer(ctx, dev,
-	               CL_MEM_READ_ONLY | (g->pb ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
-	               (size_t)(g->kp * g->np) * sizeof(float), g->pb ? g->pb : g->hb, &g->b, "B",
-	               e) < 0 ||
-	    dev_buffer(ctx, dev, CL_MEM_READ_WRITE | (g->pc ? CL_MEM_USE_HOST_PTR : 0),
-	               (size_t)(g->mp * g->np) * sizeof(float), g->pc, &g->c, "C", e) < 0)
+	if (dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->mp * g->kp) * sizeof(float), g->ha,
+	               &g->a, "A", e) < 0 ||
+	    dev_buffer(ctx, dev, CL_MEM_READ_ONLY, (size_t)(g->kp * g->np) * sizeof(float), g->hb,
+	               &g->b, "B", e) < 0 ||
+	    dev_buffer(ctx, dev, CL_MEM_WRITE_ONLY, (size_t)(g->mp * g->np) * sizeof(float), NULL,
+	               &g->c, "C", e) < 0)
 		goto out;
 	snprintf(opts, sizeof opts,
 	         "-cl-mad-enable -DLX=%d -DLY=%d -DRM=%d -DV=%d -DBK=%d -DCN=%d -DDIRECT=%d",
@@ -384,9 +311,6 @@ void terra_sgemm_close(terra_sgemm *g)
 		clReleaseMemObject(g->b);
 	if (g->a)
 		clReleaseMemObject(g->a);
-	free(g->pc);
-	free(g->pb);
-	free(g->pa);
 	free(g->anorm);
 	free(g->br);
 	free(g->r);
@@ -481,42 +405,29 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 		local[0] = (size_t)g->t.lx;
 		local[1] = (size_t)g->t.ly;
 	}
-	/* The k blocks go in back to back, waited for in batches (the queue is in
-	 * order), so PoCL's threads go from one launch to the next. */
-	for (int64_t kb = 0; kb < g->kp && rc == CL_SUCCESS;) {
-		cl_event ev[16];
-		cl_uint nev = 0;
+	for (int64_t kb = 0; kb < g->kp && rc == CL_SUCCESS; kb += kblock) {
+		cl_int k0 = (cl_int)kb, k1 = (cl_int)(kb + kblock < g->kp ? kb + kblock : g->kp);
+		cl_ulong ns;
+		cl_event ev = NULL;
+		int a = 0;
 
-		for (; kb < g->kp && nev < 16 && rc == CL_SUCCESS; kb += kblock) {
-			cl_int k0 = (cl_int)kb;
-			cl_int k1 = (cl_int)(kb + kblock < g->kp ? kb + kblock : g->kp);
-			int a = 0;
-
-			rc = clSetKernelArg(g->kernel, a++, sizeof n, &n);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof k, &k);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof crow0, &crow0);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof k0, &k0);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof k1, &k1);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof g->a, &g->a);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof g->b, &g->b);
-			rc |= clSetKernelArg(g->kernel, a++, sizeof g->c, &g->c);
-			if (rc == CL_SUCCESS)
-				rc = clEnqueueNDRangeKernel(g->queue, g->kernel, 2, NULL, global,
-				                            local, 0, NULL, &ev[nev]);
-			if (rc == CL_SUCCESS)
-				nev++;
-		}
-		if (nev > 0) {
-			cl_int wrc = clWaitForEvents(nev, ev);
-			if (rc == CL_SUCCESS)
-				rc = wrc;
-		}
-		for (cl_uint i = 0; i < nev; i++) {
-			cl_ulong ns;
-			if (rc == CL_SUCCESS && terra_ocl_event_ns(ev[i], &ns) == CL_SUCCESS)
-				*busy_us += (int64_t)(ns / 1000);
-			clReleaseEvent(ev[i]);
-		}
+		rc = clSetKernelArg(g->kernel, a++, sizeof n, &n);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof k, &k);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof crow0, &crow0);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof k0, &k0);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof k1, &k1);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof g->a, &g->a);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof g->b, &g->b);
+		rc |= clSetKernelArg(g->kernel, a++, sizeof g->c, &g->c);
+		if (rc == CL_SUCCESS)
+			rc = clEnqueueNDRangeKernel(g->queue, g->kernel, 2, NULL, global, local, 0,
+			                            NULL, &ev);
+		if (rc == CL_SUCCESS)
+			rc = clWaitForEvents(1, &ev);
+		if (rc == CL_SUCCESS && terra_ocl_event_ns(ev, &ns) == CL_SUCCESS)
+			*busy_us += (int64_t)(ns / 1000);
+		if (ev)
+			clReleaseEvent(ev);
 	}
 	if (rc == CL_SUCCESS)
 		rc = clEnqueueReadBuffer(
