@@ -65,7 +65,7 @@ is "$(terra-ledger log --kind settlement -o json | jq -c .payload.covers)" "[[\"
 ok "1. the ledger verifies" verifies
 terra-ledger export -f ndjson >"$tmp/export.ndjson"
 ok "1. the export verifies with the public key alone" \
-	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$seller" "$tmp/export.ndjson"
+	export_verifies "$seller" "$tmp/export.ndjson"
 is "$(terra-ledger balance -o json | jq -r --arg o "$buyer" 'select(.account == $o) | .amount')" 28.000000000 \
 	"1. the buyer's balance"
 
@@ -115,8 +115,7 @@ is "$(jq -r --arg o "$buyer" 'select(.account == $o) | .amount' "$tmp/pay3")" 28
 ok "3. the host's ledger verifies" verifies -H "$H"
 terra-ledger -H "$H" export -f ndjson >"$tmp/export3.ndjson"
 ok "3. and its export, with the public key alone" \
-	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$(cat "$H/owner.pub")" \
-	"$tmp/export3.ndjson"
+	export_verifies "$(cat "$H/owner.pub")" "$tmp/export3.ndjson"
 # The seller's key alone in --owners: the buyer was not agreed, so the unit
 # is refused, not paid to the seller for the buyer's time.
 echo "$seller" >"$tmp/owners1"

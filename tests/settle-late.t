@@ -100,7 +100,7 @@ is "$(balance)" "$(echo "$before" | awk '{ printf "%.9f", $1 + 70 }')" "the owne
 fails 0 "the ledger verifies" verifies
 terra-ledger export -f ndjson >"$tmp/export.ndjson"
 fails 0 "the export verifies with the owner key" \
-	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$owner" "$tmp/export.ndjson"
+	export_verifies "$owner" "$tmp/export.ndjson"
 cp "$tmp/out" "$tmp/paid.ndjson"
 fails 0 "settling P2 again with the same inputs changes nothing" \
 	settle $P2 --adjust $P1 "$tmp/m2.ndjson" "$tmp/mlate.ndjson"
@@ -182,7 +182,7 @@ fails 3 "an export forged to adjust paid usage fails verify --pubkey" \
 like "$(errs "$tmp/err")" "entry $entry: settlement: usage seqs 1 to 1 of unit $u1: seqs 1 to 1 already paid for period $H1 by settlement entry [0-9]+" \
 	"the message names the entry, the usage and the settlement that paid it"
 ok "(the export as it was still verifies)" \
-	sh -c '"$1" verify --pubkey "$2" <"$3" >/dev/null' - "$bin/terra-ledger" "$owner" "$tmp/export.ndjson"
+	export_verifies "$owner" "$tmp/export.ndjson"
 # The same forgery in a copy of the home: the entry's payload rewritten, and
 # the whole ledger re-hashed and re-signed with the owner's key
 # (tests/tools/resign.py): local verify refuses it too.
