@@ -2,10 +2,13 @@
 #include "topo.h"
 
 #include <CL/cl_ext.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* cl_nv_device_attribute_query: not in every cl_ext.h. */
 #ifndef CL_DEVICE_PCI_BUS_ID_NV
@@ -87,11 +90,39 @@ const char *terra_ocl_strerror(cl_int status)
 	}
 }
 
+/*
+ * PoCL's CPU driver runs kernels on a pool of one thread per CPU, and the
+ * host's scheduler sometimes puts two of them on one CPU for a while: on a
+ * 2-CPU VM, sgemm panels of 20 ms ran at 157-304 GFLOPS with the threads
+ * free and at 267-320 with POCL_AFFINITY=1, which pins PoCL's thread i to
+ * CPU i. So a probe's score moved with the scheduler, not the device.
+ * PoCL pins without asking whether CPU i is one this process may run on
+ * (and gives up where it may not: a cpuset, Slurm's task/affinity), so ask
+ * for it only where CPUs 0 to n-1 are all ours, and never over the user's
+ * own POCL_AFFINITY. Other OpenCL implementations do not read it.
+ */
+static void pocl_pin(void)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *threads = getenv("POCL_MAX_PTHREAD_COUNT");
+	cpu_set_t set;
+
+	if (getenv("POCL_AFFINITY") || online < 1 || online > CPU_SETSIZE ||
+	    (threads && atol(threads) > online) || sched_getaffinity(0, sizeof set, &set) != 0)
+		return;
+	for (long i = 0; i < online; i++)
+		if (!CPU_ISSET((int)i, &set))
+			return;
+	setenv("POCL_AFFINITY", "1", 0);
+}
+
 int terra_ocl_platforms(cl_platform_id **ps, cl_uint *n, terra_err *e)
 {
+	static pthread_once_t pin = PTHREAD_ONCE_INIT;
 	cl_uint count = 0;
 	cl_int rc;
 
+	pthread_once(&pin, pocl_pin);
 	*ps = NULL;
 	*n = 0;
 	rc = clGetPlatformIDs(0, NULL, &count);
