@@ -144,8 +144,11 @@ TEST_ENV = TERRA_BIN=$(abspath $(BUILD)/bin) TERRA_TOP=$(abspath .) \
            TERRA_BUILD=$(abspath $(BUILD)) TERRA_NO_DEPS=1
 ifneq ($(SANITIZE),)
 # Leaks of PoCL, LLVM and hwloc's plugins are theirs (tests/lsan.supp); the
-# fault injector is preloaded before the ASan runtime on purpose.
-TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_malloc=0:print_suppressions=0 \
+# fault injector is preloaded before the ASan runtime on purpose. LeakSanitizer
+# keeps its fast unwinder: the suppressions match on the allocating library,
+# and the slow one (fast_unwind_on_malloc=0) cost the sanitized suite 959 ->
+# 711 CPU s (unit/record.t 19.5 -> 3.1 s) with no leak found either way.
+TEST_ENV += LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
             ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
