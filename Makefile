@@ -179,11 +179,17 @@ unit: all
 # costs 4-5% less CPU (tests/attack-transfer.t: 75.4 -> 72.4 and 84.7 ->
 # 80.7 CPU s). Reports then show no inlined frames; run valgrind by hand
 # without it to see them. The suppressions name no inlined function.
-VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+# LD_LIBRARY_PATH: copies of libc and libm whose debug files memcheck does not find
+# (mk/vglibs.sh says why).
+VGLIBS = $(BUILD)/vglibs
+VALGRIND = env LD_LIBRARY_PATH=$(abspath $(VGLIBS)) \
+           valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
            --read-inline-info=no --suppressions=$(abspath tests/valgrind.supp)
+$(VGLIBS)/libc.so.6: mk/vglibs.sh | $(BUILD)/bin/terra-ledger
+	sh mk/vglibs.sh $(BUILD)/bin/terra-ledger $(VGLIBS)
 # One prove for both kinds (tests/tools/vgexec): the slowest shell tests,
 # then the unit tests, then the rest.
-valgrind: all $(TLOGCHECK)
+valgrind: all $(TLOGCHECK) $(VGLIBS)/libc.so.6
 	$(TEST_ENV) TERRA_WRAP="$(VALGRIND)" TERRA_UNIT_EXEC="$(VALGRIND)" TERRA_VALGRIND=1 \
 	    HWLOC_COMPONENTS=-x86 prove -j$(PROVE_JOBS) --timer --exec 'sh $(abspath tests/tools/vgexec)' \
 	    $(filter $(wildcard tests/*.t),$(SLOW_TESTS)) $(UNITS) $(filter-out $(SLOW_TESTS),$(SHELL_TESTS))
