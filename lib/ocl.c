@@ -96,10 +96,11 @@ const char *terra_ocl_strerror(cl_int status)
  * 2-CPU VM, sgemm panels of 20 ms ran at 157-304 GFLOPS with the threads
  * free and at 267-320 with POCL_AFFINITY=1, which pins PoCL's thread i to
  * CPU i. So a probe's score moved with the scheduler, not the device.
- * PoCL pins without asking whether CPU i is one this process may run on
- * (and gives up where it may not: a cpuset, Slurm's task/affinity), so ask
- * for it only where CPUs 0 to n-1 are all ours, and never over the user's
- * own POCL_AFFINITY. Other OpenCL implementations do not read it.
+ * PoCL pins without asking whether CPU i is one this process may run on;
+ * where it may not (a cpuset, Slurm's task/affinity) the call fails, and
+ * some PoCL versions abort on that. So ask for it only where CPUs 0 to n-1
+ * are all ours, and never over the user's own POCL_AFFINITY. Other OpenCL
+ * implementations do not read it.
  */
 static void pocl_pin(void)
 {

@@ -7,9 +7,10 @@
 # file, and Debian's valgrind depends on libc6-dbg. Reading libc's and libm's
 # cost 40% of memcheck's start (terra-ledger --version, idle machine: 0.53
 # CPU s with them, 0.32 without), and the suite starts memcheck over a
-# thousand times; tests/ledger.t alone went from 125.8 to 119.2 CPU s. The copies run the same code; no debug file is found for them, so
-# an error inside libc shows its exported symbols only. ld.so keeps its
-# debug file: tests/valgrind.supp names its is_dst.
+# thousand times; tests/ledger.t alone went from 125.8 to 119.2 CPU s. The
+# copies run the same code; no debug file is found for them, so an error
+# inside libc shows its exported symbols only. ld.so keeps its debug file:
+# tests/valgrind.supp names its is_dst.
 set -eu
 [ $# -eq 2 ] || {
 	echo "usage: sh mk/vglibs.sh BIN DIR" >&2
