@@ -212,6 +212,183 @@ void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right
 	sha256_any(1, b, 64, out);
 }
 
+/* ---- several at once ------------------------------------------------------- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define WAYS 4 /* messages in step: each block's rounds are one chain of latency */
+
+/*
+ * The compression function over one block of each of WAYS messages, their
+ * states in the extensions' ABEF/CDGH form: the ways' instructions
+ * interleave, so one message's rounds run while another's wait.
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static inline void
+block_ways(__m128i s0[WAYS], __m128i s1[WAYS], const uint8_t *p[WAYS])
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i w[WAYS][4], save0[WAYS], save1[WAYS], msg;
+	int i, j;
+
+	for (j = 0; j < WAYS; j++) {
+		save0[j] = s0[j];
+		save1[j] = s1[j];
+	}
+#if defined(__clang__)
+#pragma unroll
+#else
+#pragma GCC unroll 16
+#endif
+	for (i = 0; i < 16; i++) {
+#if defined(__clang__)
+#pragma unroll
+#else
+#pragma GCC unroll 4
+#endif
+		for (j = 0; j < WAYS; j++) {
+			if (i < 4) {
+				w[j][i] = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const __m128i *)(p[j] + 16 * i)), mask);
+			} else {
+				__m128i a = w[j][i & 3], b = w[j][(i + 1) & 3],
+				        c = w[j][(i + 2) & 3], d = w[j][(i + 3) & 3];
+				a = _mm_sha256msg1_epu32(a, b);
+				a = _mm_add_epi32(a, _mm_alignr_epi8(d, c, 4));
+				w[j][i & 3] = _mm_sha256msg2_epu32(a, d);
+			}
+			msg =
+			    _mm_add_epi32(w[j][i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+			s1[j] = _mm_sha256rnds2_epu32(s1[j], s0[j], msg);
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			s0[j] = _mm_sha256rnds2_epu32(s0[j], s1[j], msg);
+		}
+	}
+	for (j = 0; j < WAYS; j++) {
+		s0[j] = _mm_add_epi32(s0[j], save0[j]);
+		s1[j] = _mm_add_epi32(s1[j], save1[j]);
+	}
+}
+
+/*
+ * SHA-256 of WAYS messages, each already padded to `blocks` blocks (msg[j]
+ * its first byte), into out[j] for the first `ways` (the rest are hashed
+ * for the step and dropped).
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+padded_ways(const uint8_t *msg[WAYS], size_t blocks, int ways, uint8_t *const out[WAYS])
+{
+	/* The initial state, as blocks_ni arranges it: ABEF and CDGH. */
+	const __m128i iv0 = _mm_set_epi32(0x6a09e667, 0xbb67ae85, 0x510e527f, 0x9b05688c);
+	const __m128i iv1 = _mm_set_epi32(0x3c6ef372, 0xa54ff53a, 0x1f83d9ab, 0x5be0cd19);
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i s0[WAYS], s1[WAYS];
+	const uint8_t *p[WAYS];
+	int j;
+
+	for (j = 0; j < WAYS; j++) {
+		s0[j] = iv0;
+		s1[j] = iv1;
+		p[j] = msg[j < ways ? j : 0];
+	}
+	for (size_t b = 0; b < blocks; b++) {
+		block_ways(s0, s1, p);
+		for (j = 0; j < WAYS; j++)
+			p[j] += 64;
+	}
+	for (j = 0; j < ways; j++) {
+		__m128i t = _mm_shuffle_epi32(s0[j], 0x1B); /* FEBA */
+		__m128i u = _mm_shuffle_epi32(s1[j], 0xB1); /* DCHG */
+		__m128i abcd = _mm_blend_epi16(t, u, 0xF0); /* DCBA */
+		__m128i efgh = _mm_alignr_epi8(u, t, 8);    /* HGFE */
+
+		/* words A..H, each big-endian */
+		abcd = _mm_shuffle_epi8(abcd, swap);
+		efgh = _mm_shuffle_epi8(efgh, swap);
+		_mm_storeu_si128((__m128i *)out[j], abcd);
+		_mm_storeu_si128((__m128i *)(out[j] + 16), efgh);
+	}
+}
+
+/* prefix || data (len bytes) padded into buf; returns its blocks. */
+static size_t pad(uint8_t prefix, const uint8_t *data, size_t len, uint8_t *buf)
+{
+	size_t total = len + 1, t = (total + 9 + 63) / 64 * 64;
+	uint64_t bits = (uint64_t)total * 8;
+
+	buf[0] = prefix;
+	memcpy(buf + 1, data, len);
+	buf[total] = 0x80;
+	memset(buf + total + 1, 0, t - total - 1);
+	for (int i = 0; i < 8; i++)
+		buf[t - 1 - i] = (uint8_t)(bits >> (8 * i));
+	return t / 64;
+}
+
+#define MANY_MAX 1024 /* longest message hashed in step; longer ones one by one */
+
+static void many(size_t n, uint8_t prefix, const uint8_t *const *a, const uint8_t *const *b,
+                 size_t len, uint8_t *const *out)
+{
+	static _Thread_local uint8_t buf[WAYS][MANY_MAX + 128];
+
+	for (size_t i = 0; i < n; i += WAYS) {
+		int ways = n - i < WAYS ? (int)(n - i) : WAYS;
+		const uint8_t *msg[WAYS];
+		uint8_t *o[WAYS], hashes[WAYS][TERRA_HASH_BYTES];
+		size_t blocks = 0;
+
+		if (ways < 3) { /* four in step take about the time of two in turn */
+			for (int j = 0; j < ways; j++)
+				if (b)
+					terra_sha256_node(a[i + j], b[i + j], out[i + j]);
+				else
+					sha256_any(prefix, a[i + j], len, out[i + j]);
+			break;
+		}
+		for (int j = 0; j < ways; j++) {
+			if (b) { /* a node: left || right */
+				uint8_t lr[2 * TERRA_HASH_BYTES];
+
+				memcpy(lr, a[i + j], TERRA_HASH_BYTES);
+				memcpy(lr + TERRA_HASH_BYTES, b[i + j], TERRA_HASH_BYTES);
+				blocks = pad(prefix, lr, sizeof lr, buf[j]);
+			} else {
+				blocks = pad(prefix, a[i + j], len, buf[j]);
+			}
+			msg[j] = buf[j];
+			o[j] = hashes[j]; /* out[i + j] may be an input of its own */
+		}
+		padded_ways(msg, blocks, ways, o);
+		for (int j = 0; j < ways; j++)
+			memcpy(out[i + j], hashes[j], TERRA_HASH_BYTES);
+	}
+}
+#endif
+
+void terra_sha256_nodes(size_t n, const uint8_t *const *left, const uint8_t *const *right,
+                        uint8_t *const *out)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (terra_sha256_accelerated()) {
+		many(n, 1, left, right, 2 * TERRA_HASH_BYTES, out);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		terra_sha256_node(left[i], right[i], out[i]);
+}
+
+void terra_sha256_leaves(size_t n, const uint8_t *const *data, size_t len, uint8_t *const *out)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (terra_sha256_accelerated() && len <= MANY_MAX) {
+		many(n, 0, data, NULL, len, out);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		terra_sha256_leaf(data[i], len, out[i]);
+}
+
 /* ---- in pieces ------------------------------------------------------------ */
 
 void terra_sha256_init(terra_sha256_ctx *c)

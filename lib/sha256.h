@@ -19,6 +19,17 @@ void terra_sha256_leaf(const void *data, size_t len, uint8_t out[TERRA_HASH_BYTE
 void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right[TERRA_HASH_BYTES],
                        uint8_t out[TERRA_HASH_BYTES]);
 /*
+ * n node hashes, out[i] = SHA-256(0x01 || left[i] || right[i]), and n leaf
+ * hashes of len bytes each, out[i] = SHA-256(0x00 || data[i]): with the
+ * extensions, four messages in step (a block's rounds are one chain of
+ * latency, so four interleaved take about 0.4 of the time of four in turn
+ * on an AMD EPYC). out[i] may be left[i], right[i] or data[i], no other
+ * input.
+ */
+void terra_sha256_nodes(size_t n, const uint8_t *const *left, const uint8_t *const *right,
+                        uint8_t *const *out);
+void terra_sha256_leaves(size_t n, const uint8_t *const *data, size_t len, uint8_t *const *out);
+/*
  * The same hash over data given in pieces (a body made as it is hashed,
  * never whole in memory): init, update any number of times, final. The
  * extensions when the CPU has them, libsodium's otherwise.

@@ -87,5 +87,60 @@ int main(void)
 		       "SHA-256 in pieces (1 to 200 bytes, halves, random sizes): "
 		       "libsodium's digests");
 	}
+	{
+		/* several at once: n = 0 to 9 (every count of the last group of
+		 * four), leaves of 0 to 1100 bytes (past the longest done in step),
+		 * each out[i] written over its own input */
+		enum { MAX = 9 };
+		const uint8_t *left[MAX], *right[MAX], *data[MAX];
+		uint8_t *out[MAX], got[MAX][32], want[32], own[MAX][64];
+		size_t n, i, badn = 0, badl = 0, bado = 0;
+
+		for (n = 0; n <= MAX; n++) {
+			for (i = 0; i < n; i++) {
+				left[i] = buf + 1000 * i;
+				right[i] = buf + 1000 * i + 500;
+				out[i] = got[i];
+			}
+			terra_sha256_nodes(n, left, right, out);
+			for (i = 0; i < n; i++) {
+				crypto_hash_sha256_init(&st);
+				z = 1;
+				crypto_hash_sha256_update(&st, &z, 1);
+				crypto_hash_sha256_update(&st, left[i], 32);
+				crypto_hash_sha256_update(&st, right[i], 32);
+				crypto_hash_sha256_final(&st, want);
+				badn += memcmp(got[i], want, 32) != 0;
+			}
+			for (len = 0; len <= 1100; len += n == MAX ? 1 : 61) {
+				for (i = 0; i < n; i++)
+					data[i] = buf + 2000 * i + len;
+				terra_sha256_leaves(n, data, len, out);
+				for (i = 0; i < n; i++) {
+					crypto_hash_sha256_init(&st);
+					z = 0;
+					crypto_hash_sha256_update(&st, &z, 1);
+					crypto_hash_sha256_update(&st, data[i], len);
+					crypto_hash_sha256_final(&st, want);
+					badl += memcmp(got[i], want, 32) != 0;
+				}
+			}
+			for (i = 0; i < n; i++) {
+				memcpy(own[i], buf + 64 * i, 64);
+				left[i] = own[i];
+				right[i] = own[i] + 32;
+				out[i] = own[i] + 32 * (i % 2);
+			}
+			terra_sha256_nodes(n, left, right, out);
+			for (i = 0; i < n; i++) {
+				terra_sha256_node(buf + 64 * i, buf + 64 * i + 32, want);
+				bado += memcmp(own[i] + 32 * (i % 2), want, 32) != 0;
+			}
+		}
+		is_int(badn, 0, "node hashes 0 to 9 at once: libsodium's digests");
+		is_int(badl, 0,
+		       "leaf hashes of 0 to 1100 bytes, 0 to 9 at once: libsodium's digests");
+		is_int(bado, 0, "node hashes at once, each written over its left or right");
+	}
 	return done_testing();
 }
