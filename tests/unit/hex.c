@@ -1,6 +1,6 @@
 /*
  * terra_unhex_lower, the decoder a verifier runs over every hash, signature
- * and evidence value it reads: 16 digits at a time in vectors, the rest one
+ * and evidence value it reads: 32 digits at a time in vectors, the rest one
  * pair at a time. It must agree with libsodium's decoder on every good
  * string of every length across the vector boundary, and refuse a string
  * with any one bad byte, wherever it sits (uppercase digits included).
