@@ -3,6 +3,7 @@
 #include "sha256.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef uint8_t hash_t[TERRA_HASH_BYTES];
@@ -123,82 +124,145 @@ int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, 
 	return inclusion_path(leaves, n, index, path, len, e);
 }
 
-/* RFC 9162 2.1.3.2. */
-/* RFC 6962 2.1.1 / RFC 9162 2.1.3.2, with or without a memo. */
-static int verify_inclusion(const hash_t leaf, uint64_t index, uint64_t size, const hash_t *path,
-                            size_t len, const hash_t root, terra_merkle_memo *memo, terra_err *e)
-{
-	uint64_t fn = index, sn;
-	hash_t r;
-	size_t i;
-
-	if (index >= size)
-		return terra_err_set(e, TERRA_E_VERIFY,
-		                     "inclusion proof: index %llu is not in a tree of size %llu",
-		                     (unsigned long long)index, (unsigned long long)size);
-	if (memo && memo->good && (memo->len != len || memcmp(memo->root, root, sizeof r) != 0))
-		memo->good = 0;
-	sn = size - 1;
-	memcpy(r, leaf, TERRA_HASH_BYTES);
-	for (i = 0; i < len; i++) {
-		if (sn == 0)
-			break;
-		if (memo && i < TERRA_MERKLE_PATH_MAX) {
-			/* the rest is a function of (fn, sn, r, path[i..len)) */
-			if (memo->good && memo->fn[i] == fn && memo->sn[i] == sn &&
-			    memcmp(memo->r[i], r, sizeof r) == 0 &&
-			    memcmp(memo->path[i], path[i], (len - i) * sizeof r) == 0) {
-				memcpy(memo->path, path, i * sizeof r);
-				return 0;
-			}
-			memo->fn[i] = fn;
-			memo->sn[i] = sn;
-			memcpy(memo->r[i], r, sizeof r);
-		}
-		if ((fn & 1) || fn == sn) {
-			terra_merkle_node(path[i], r, r);
-			while (!(fn & 1) && fn != 0) {
-				fn >>= 1;
-				sn >>= 1;
-			}
-		} else {
-			terra_merkle_node(r, path[i], r);
-		}
-		fn >>= 1;
-		sn >>= 1;
-	}
-	if (memo)
-		memo->good = 0;
-	if (i < len)
-		return terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too many hashes");
-	if (sn != 0)
-		return terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too few hashes");
-	if (sodium_memcmp(r, root, TERRA_HASH_BYTES) != 0)
-		return terra_err_set(
-		    e, TERRA_E_VERIFY,
-		    "inclusion proof: computed root does not match the tree's root");
-	if (memo && len <= TERRA_MERKLE_PATH_MAX) {
-		memcpy(memo->path, path, len * sizeof r);
-		memcpy(memo->root, root, sizeof r);
-		memo->len = len;
-		memo->good = 1;
-	}
-	return 0;
-}
-
+/* RFC 6962 2.1.1 / RFC 9162 2.1.3.2. */
 int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
                                   uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
                                   size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e)
 {
-	return verify_inclusion(leaf, index, size, path, len, root, NULL, e);
+	terra_merkle_proof p = {
+	    .index = index, .size = size, .path = path, .len = len, .root = root};
+	size_t bad;
+
+	memcpy(p.leaf, leaf, TERRA_HASH_BYTES);
+	return terra_merkle_verify_inclusions(&p, 1, &bad, e);
 }
 
-int terra_merkle_verify_inclusion_memo(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
-                                       uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
-                                       size_t len, const uint8_t root[TERRA_HASH_BYTES],
-                                       terra_merkle_memo *memo, terra_err *e)
+/* Where a proof in a batch stands. */
+enum { WALKING, FOLLOWS, HOLDS, OUT_OF_TREE, TOO_MANY, TOO_FEW, WRONG_ROOT };
+
+struct walk {
+	uint64_t fn, sn; /* RFC 9162's: the node's index and the last index at this level */
+	hash_t r;        /* the node's hash */
+	size_t i;        /* path hashes used */
+	size_t rep;      /* the proof it goes on as, when FOLLOWS */
+	int state;
+};
+
+/* The proof that w[j] goes on as (itself unless it FOLLOWS an earlier one). */
+static size_t rep_of(const struct walk *w, size_t j)
 {
-	return verify_inclusion(leaf, index, size, path, len, root, memo, e);
+	return w[j].state == FOLLOWS ? w[j].rep : j;
+}
+
+/* w[j] ends where it stands: it has no hash left or needs none. */
+static void settle_walk(const terra_merkle_proof *p, struct walk *w)
+{
+	if (w->sn == 0)
+		w->state = w->i < p->len                                  ? TOO_MANY
+		           : memcmp(w->r, p->root, TERRA_HASH_BYTES) != 0 ? WRONG_ROOT
+		                                                          : HOLDS;
+	else if (w->i == p->len)
+		w->state = TOO_FEW;
+}
+
+/* Whether w[j] stands where proof q stands, with the same hashes left. */
+static int same_walk(const terra_merkle_proof *p, const struct walk *w, size_t j, size_t q)
+{
+	return w[q].state == WALKING && w[q].fn == w[j].fn && w[q].sn == w[j].sn &&
+	       p[q].len == p[j].len && memcmp(w[q].r, w[j].r, TERRA_HASH_BYTES) == 0 &&
+	       memcmp(p[q].root, p[j].root, TERRA_HASH_BYTES) == 0 &&
+	       memcmp(p[q].path + w[j].i, p[j].path + w[j].i,
+	              (p[j].len - w[j].i) * TERRA_HASH_BYTES) == 0;
+}
+
+int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t *bad, terra_err *e)
+{
+	struct walk one, *w = n > 1 ? malloc(n * sizeof *w) : &one;
+	const uint8_t **left = n > 1 ? malloc(n * sizeof *left) : NULL;
+	const uint8_t **right = n > 1 ? malloc(n * sizeof *right) : NULL;
+	uint8_t **out = n > 1 ? malloc(n * sizeof *out) : NULL;
+	const uint8_t *l1, *r1;
+	uint8_t *o1;
+	size_t j, walking;
+	int ret = 0;
+
+	*bad = 0;
+	if (n > 1 && (!w || !left || !right || !out)) {
+		ret = terra_err_sys(e, "inclusion proofs");
+		goto out;
+	}
+	if (n == 1) {
+		left = &l1;
+		right = &r1;
+		out = &o1;
+	}
+	for (j = 0; j < n; j++) {
+		w[j] = (struct walk){.fn = p[j].index, .sn = p[j].size - 1, .state = WALKING};
+		memcpy(w[j].r, p[j].leaf, TERRA_HASH_BYTES);
+		if (p[j].index >= p[j].size)
+			w[j].state = OUT_OF_TREE;
+	}
+	do {
+		walking = 0;
+		for (j = 0; j < n; j++) {
+			struct walk *v = &w[j];
+
+			if (v->state != WALKING)
+				continue;
+			settle_walk(&p[j], v);
+			if (v->state != WALKING)
+				continue;
+			if (j > 0 && same_walk(p, w, j, rep_of(w, j - 1))) {
+				v->rep = rep_of(w, j - 1);
+				v->state = FOLLOWS;
+				continue;
+			}
+			if ((v->fn & 1) || v->fn == v->sn) {
+				left[walking] = p[j].path[v->i];
+				right[walking] = v->r;
+				while (!(v->fn & 1) && v->fn != 0) {
+					v->fn >>= 1;
+					v->sn >>= 1;
+				}
+			} else {
+				left[walking] = v->r;
+				right[walking] = p[j].path[v->i];
+			}
+			out[walking++] = v->r;
+			v->fn >>= 1;
+			v->sn >>= 1;
+			v->i++;
+		}
+		terra_sha256_nodes(walking, left, right, out);
+	} while (walking > 0);
+	for (j = 0; j < n; j++) {
+		int state = w[rep_of(w, j)].state;
+
+		if (state == HOLDS)
+			continue;
+		*bad = j;
+		ret = state == OUT_OF_TREE
+		          ? terra_err_set(
+		                e, TERRA_E_VERIFY,
+		                "inclusion proof: index %llu is not in a tree of size %llu",
+		                (unsigned long long)p[j].index, (unsigned long long)p[j].size)
+		      : state == TOO_MANY
+		          ? terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too many hashes")
+		      : state == TOO_FEW
+		          ? terra_err_set(e, TERRA_E_VERIFY, "inclusion proof: too few hashes")
+		          : terra_err_set(e, TERRA_E_VERIFY,
+		                          "inclusion proof: computed root does not match "
+		                          "the tree's root");
+		break;
+	}
+out:
+	if (n > 1) {
+		free(w);
+		free(left);
+		free(right);
+		free(out);
+	}
+	return ret;
 }
 
 /* RFC 6962 2.1.2 SUBPROOF(m, D[n], b). */

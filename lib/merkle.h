@@ -53,26 +53,25 @@ int terra_merkle_inclusion(const uint8_t (*leaves)[TERRA_HASH_BYTES], size_t n, 
 int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
                                   uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
                                   size_t len, const uint8_t root[TERRA_HASH_BYTES], terra_err *e);
-/*
- * The same check for many proofs in one tree, in increasing leaf order: memo
- * (zeroed before the first) keeps the last good proof's state before each
- * step. A proof that reaches the state of that one's step i (the same node
- * position and hash) with the same hashes left ends as it did, so the rest
- * is not hashed again: sorted leaves share their paths above their common
- * ancestor.
- */
-typedef struct terra_merkle_memo {
-	uint64_t fn[TERRA_MERKLE_PATH_MAX], sn[TERRA_MERKLE_PATH_MAX];
-	uint8_t r[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES],
-	    path[TERRA_MERKLE_PATH_MAX][TERRA_HASH_BYTES];
-	uint8_t root[TERRA_HASH_BYTES];
+/* One inclusion proof of many checked at once (path and root the caller's). */
+typedef struct terra_merkle_proof {
+	uint8_t leaf[TERRA_HASH_BYTES];
+	uint64_t index, size;
+	const uint8_t (*path)[TERRA_HASH_BYTES];
 	size_t len;
-	int good;
-} terra_merkle_memo;
-int terra_merkle_verify_inclusion_memo(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t index,
-                                       uint64_t size, const uint8_t (*path)[TERRA_HASH_BYTES],
-                                       size_t len, const uint8_t root[TERRA_HASH_BYTES],
-                                       terra_merkle_memo *memo, terra_err *e);
+	const uint8_t *root;
+} terra_merkle_proof;
+/*
+ * The same check for n proofs, in step: each step's node hashes are made
+ * several at once (terra_sha256_nodes). A proof that reaches, at the same
+ * step, the node position and hash of the proof before it (or of the one
+ * that one goes on as), with the same hashes left and root, ends as that one
+ * does and is not hashed on, so proofs of one tree in increasing leaf order
+ * share their upper levels. 0 when all hold; else -1 with *bad the first
+ * failing proof in order (kind TERRA_E_VERIFY, or TERRA_E_SYS for memory).
+ */
+int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t *bad,
+                                   terra_err *e);
 /* Consistency proof between tree sizes m <= n (RFC 9162 2.1.4). Sizes m = n
  * need an empty proof and equal roots (the empty tree's root for 0); m = 0 < n
  * has no proof (an empty tree proves nothing) and is refused. Verifications

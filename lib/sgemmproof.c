@@ -156,37 +156,41 @@ uint64_t terra_sgemm_grind(const uint8_t tmpl[TERRA_HEADER_BYTES], int bits)
 	}
 }
 
-/* A 64-bit draw number `i` of purpose `what` from the challenge hash. */
-static uint64_t draw(const uint8_t challenge[32], const char *what, uint32_t i)
+/* Draw number `i` of purpose `what` from the challenge hash: its first two
+ * 64-bit words. */
+static void draw2(const uint8_t challenge[32], const char *what, uint32_t i, uint64_t out[2])
 {
-	crypto_hash_sha256_state st;
+	terra_sha256_ctx st;
 	uint8_t h[32], le[4];
 
 	for (int b = 0; b < 4; b++)
 		le[b] = (uint8_t)(i >> (8 * b));
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, challenge, 32);
-	put_str(&st, what);
-	crypto_hash_sha256_update(&st, le, sizeof le);
-	crypto_hash_sha256_final(&st, h);
-	return get64(h);
+	terra_sha256_init(&st);
+	terra_sha256_update(&st, challenge, 32);
+	terra_sha256_update(&st, what, strlen(what) + 1);
+	terra_sha256_update(&st, le, sizeof le);
+	terra_sha256_final(&st, h);
+	out[0] = get64(h);
+	out[1] = get64(h + 8);
 }
 
-void terra_sgemm_challenges(const uint8_t challenge[32], uint64_t leaves,
-                            uint64_t picked[TERRA_SGEMM_CHALLENGES])
+void terra_sgemm_challenges(const uint8_t challenge[32], uint64_t leaves, int64_t n,
+                            uint64_t picked[TERRA_SGEMM_CHALLENGES],
+                            int64_t column[TERRA_SGEMM_CHALLENGES])
 {
-	/* The bias of a 64-bit draw mod leaves (< 2^26) is below 2^-38. */
-	for (uint32_t t = 0; t < TERRA_SGEMM_CHALLENGES; t++)
-		picked[t] = draw(challenge, "piece", t) % leaves;
-}
+	int64_t npieces = terra_sgemm_pieces(n);
 
-/* Freivalds' r_j: a random sign times a magnitude in [1, 2), so a wrong
- * element moves the check by at least its own error. */
-static double freivalds_r(uint64_t state, int64_t j)
-{
-	uint64_t x = splitmix64(state + (uint64_t)(j + 1) * GOLDEN);
+	/* The bias of a 64-bit draw mod leaves (< 2^26) or mod a piece's count
+	 * (<= 64) is below 2^-38. */
+	for (uint32_t t = 0; t < TERRA_SGEMM_CHALLENGES; t++) {
+		uint64_t d[2];
+		int64_t p;
 
-	return (x & 1 ? -1.0 : 1.0) * (1.0 + (double)(x >> 33) / 2147483648.0);
+		draw2(challenge, "piece", t, d);
+		picked[t] = d[0] % leaves;
+		p = (int64_t)(picked[t] % (uint64_t)npieces);
+		column[t] = p * TERRA_SGEMM_PIECE + (int64_t)(d[1] % (uint64_t)piece_count(n, p));
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -196,18 +200,26 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The picked pieces, sorted, each once; returns how many. */
-static size_t picked_set(const uint8_t challenge[32], uint64_t leaves,
-                         uint64_t set[TERRA_SGEMM_CHALLENGES])
+/* The picked pieces, sorted, each once, into set; returns how many. The
+ * draws, in order, into picked and column when not NULL. */
+static size_t picked_set(const uint8_t challenge[32], uint64_t leaves, int64_t n,
+                         uint64_t set[TERRA_SGEMM_CHALLENGES],
+                         uint64_t picked[TERRA_SGEMM_CHALLENGES],
+                         int64_t column[TERRA_SGEMM_CHALLENGES])
 {
-	size_t n = 0;
+	uint64_t mine[TERRA_SGEMM_CHALLENGES];
+	int64_t cols[TERRA_SGEMM_CHALLENGES];
+	size_t len = 0;
 
-	terra_sgemm_challenges(challenge, leaves, set);
+	if (!picked)
+		picked = mine;
+	terra_sgemm_challenges(challenge, leaves, n, picked, column ? column : cols);
+	memcpy(set, picked, sizeof mine);
 	qsort(set, TERRA_SGEMM_CHALLENGES, sizeof *set, cmp_u64);
 	for (size_t i = 0; i < TERRA_SGEMM_CHALLENGES; i++)
-		if (n == 0 || set[i] != set[n - 1])
-			set[n++] = set[i];
-	return n;
+		if (len == 0 || set[i] != set[len - 1])
+			set[len++] = set[i];
+	return len;
 }
 
 /* ---- the provider's side ----------------------------------------------- */
@@ -336,7 +348,8 @@ int terra_sgemm_evidence(const terra_sgemm_claim *c, const uint8_t (*row_leaves)
 		terra_sha256("", 0, root);
 	terra_sgemm_header(c, root, tmpl);
 	terra_sha256d_hash(tmpl, nonce, challenge);
-	nset = rows > 0 ? picked_set(challenge, (uint64_t)(rows * npieces), set) : 0;
+	nset =
+	    rows > 0 ? picked_set(challenge, (uint64_t)(rows * npieces), c->n, set, NULL, NULL) : 0;
 	for (size_t i = 0; i < nset; i++) {
 		int64_t r = c->row_start + (int64_t)(set[i] / (uint64_t)npieces);
 		int64_t p = (int64_t)(set[i] % (uint64_t)npieces);
@@ -380,27 +393,34 @@ out:
 
 /* ---- the verifier's side ----------------------------------------------- */
 
-/* One opened piece, decoded and placed. */
+#define PIECE_PATH_MAX 10 /* levels of a row of TERRA_SGEMM_DIM_MAX columns in pieces */
+#define ROW_PATH_MAX   16 /* levels of TERRA_SGEMM_DIM_MAX rows */
+
+/* One opened piece, decoded: where it is, its bytes, its row's root and both
+ * inclusion proofs. */
 struct piece {
 	int64_t row, piece, count;
-	float v[TERRA_SGEMM_PIECE];
+	uint8_t bytes[4 * TERRA_SGEMM_PIECE];
+	hash_t row_root, path[PIECE_PATH_MAX], row_path[ROW_PATH_MAX];
+	size_t path_len, row_path_len;
 };
 
-static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *len, terra_err *e)
+static int hex_path(const json_t *o, const char *field, hash_t *path, size_t max, size_t *len,
+                    terra_err *e)
 {
 	json_t *a, *h;
 	size_t i;
 
 	if (terra_rec_arr(o, field, &a, e) < 0)
 		return -1;
-	if (json_array_size(a) > TERRA_MERKLE_PATH_MAX)
-		return terra_err_set(e, TERRA_E_INPUT, "field '%s' holds more than %d hashes",
-		                     field, TERRA_MERKLE_PATH_MAX);
+	if (json_array_size(a) > max)
+		return terra_err_set(e, TERRA_E_INPUT, "field '%s' holds more than %zu hashes",
+		                     field, max);
 	json_array_foreach(a, i, h)
 	{
 		const char *s = json_string_value(h);
 
-		if (!s || strlen(s) != 2 * TERRA_HASH_BYTES ||
+		if (!s || json_string_length(h) != 2 * TERRA_HASH_BYTES ||
 		    terra_unhex_lower(s, 2 * TERRA_HASH_BYTES, path[i], TERRA_HASH_BYTES) < 0)
 			return terra_err_set(e, TERRA_E_INPUT,
 			                     "field '%s': hash %zu is not 64 hex digits", field,
@@ -410,28 +430,23 @@ static int hex_path(const json_t *o, const char *field, hash_t *path, size_t *le
 	return 0;
 }
 
-/* Opened piece number idx: where the challenge put it, its values, and both
- * inclusion proofs up to the stretch's root (the rows' proofs, in increasing
- * order, share their upper levels through memo). */
-static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_sgemm_claim *c,
-                        const uint8_t root[TERRA_HASH_BYTES], terra_merkle_memo *memo,
-                        struct piece *pc, terra_err *e)
+/* Opened piece number idx, decoded: where the challenge put it, its values
+ * and its proofs (checked by the caller, all pieces at once). */
+static int read_opened(const json_t *o, size_t idx, uint64_t want, const terra_sgemm_claim *c,
+                       struct piece *pc, terra_err *e)
 {
 	int64_t npieces = terra_sgemm_pieces(c->n);
 	int64_t want_row = c->row_start + (int64_t)(want / (uint64_t)npieces);
 	int64_t want_piece = (int64_t)(want % (uint64_t)npieces);
-	uint8_t bytes[4 * TERRA_SGEMM_PIECE];
-	hash_t path[TERRA_MERKLE_PATH_MAX], row_root, leaf;
-	const char *values;
-	size_t len;
+	const char *hex;
 
 	if (!json_is_object(o))
 		return terra_err_set(e, TERRA_E_INPUT, "opened piece %zu is not an object",
 		                     idx + 1);
 	if (terra_rec_int(o, "row", &pc->row, e) < 0 ||
 	    terra_rec_int(o, "piece", &pc->piece, e) < 0 ||
-	    terra_rec_str(o, "values", &values, e) < 0 ||
-	    terra_rec_hex(o, "row_root", row_root, sizeof row_root, e) < 0)
+	    terra_rec_str(o, "values", &hex, e) < 0 ||
+	    terra_rec_hex(o, "row_root", pc->row_root, sizeof pc->row_root, e) < 0)
 		return terra_err_wrap(e, "opened piece %zu", idx + 1);
 	if (pc->row != want_row || pc->piece != want_piece)
 		return terra_err_set(
@@ -441,37 +456,86 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 		    idx + 1, (long long)pc->row, (long long)pc->piece, (long long)want_row,
 		    (long long)want_piece);
 	pc->count = piece_count(c->n, pc->piece);
-	if (terra_unhex_lower(values, strlen(values), bytes, (size_t)(4 * pc->count)) < 0)
+	if (terra_unhex_lower(hex, json_string_length(json_object_get(o, "values")), pc->bytes,
+	                      (size_t)(4 * pc->count)) < 0)
 		return terra_err_set(
 		    e, TERRA_E_INPUT, "row %lld piece %lld: field 'values' must be %lld hex digits",
 		    (long long)pc->row, (long long)pc->piece, (long long)(8 * pc->count));
-	for (int64_t j = 0; j < pc->count; j++) {
-		uint32_t bits = (uint32_t)bytes[4 * j] | (uint32_t)bytes[4 * j + 1] << 8 |
-		                (uint32_t)bytes[4 * j + 2] << 16 | (uint32_t)bytes[4 * j + 3] << 24;
-		memcpy(&pc->v[j], &bits, 4);
-	}
-	terra_merkle_leaf(bytes, (size_t)(4 * pc->count), leaf);
-	if (hex_path(o, "path", path, &len, e) < 0 ||
-	    terra_merkle_verify_inclusion(leaf, (uint64_t)pc->piece, (uint64_t)npieces,
-	                                  (const hash_t *)path, len, row_root, e) < 0)
+	if (hex_path(o, "path", pc->path, PIECE_PATH_MAX, &pc->path_len, e) < 0)
 		return terra_err_wrap(e, "row %lld piece %lld", (long long)pc->row,
 		                      (long long)pc->piece);
-	terra_merkle_leaf(row_root, sizeof row_root, leaf);
-	if (hex_path(o, "row_path", path, &len, e) < 0 ||
-	    terra_merkle_verify_inclusion_memo(leaf, (uint64_t)(pc->row - c->row_start),
-	                                       (uint64_t)(c->row_end - c->row_start),
-	                                       (const hash_t *)path, len, root, memo, e) < 0)
+	if (hex_path(o, "row_path", pc->row_path, ROW_PATH_MAX, &pc->row_path_len, e) < 0)
 		return terra_err_wrap(e, "row %lld", (long long)pc->row);
 	return 0;
 }
 
 /*
+ * The inclusion proofs of the n opened pieces, all at once (the hashes of a
+ * step four in step): each piece in its row's root, then each row's leaf in
+ * the stretch's root (sorted, the rows' proofs share their upper levels).
+ */
+static int check_proofs(const terra_sgemm_claim *c, const uint8_t root[TERRA_HASH_BYTES],
+                        struct piece *pcs, size_t n, terra_err *e)
+{
+	terra_merkle_proof *pf = malloc(n * sizeof *pf);
+	const uint8_t **in = malloc(n * sizeof *in);
+	uint8_t **out = malloc(n * sizeof *out);
+	size_t i, full = 0, bad;
+	int ret = -1;
+
+	if (!pf || !in || !out) {
+		terra_err_sys(e, "evidence");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		pf[i] = (terra_merkle_proof){.index = (uint64_t)pcs[i].piece,
+		                             .size = (uint64_t)terra_sgemm_pieces(c->n),
+		                             .path = (const hash_t *)pcs[i].path,
+		                             .len = pcs[i].path_len,
+		                             .root = pcs[i].row_root};
+		if (pcs[i].count < TERRA_SGEMM_PIECE) { /* a row's last, shorter piece */
+			terra_merkle_leaf(pcs[i].bytes, (size_t)(4 * pcs[i].count), pf[i].leaf);
+			continue;
+		}
+		in[full] = pcs[i].bytes;
+		out[full++] = pf[i].leaf;
+	}
+	terra_sha256_leaves(full, in, 4 * TERRA_SGEMM_PIECE, out);
+	if (terra_merkle_verify_inclusions(pf, n, &bad, e) < 0) {
+		terra_err_wrap(e, "row %lld piece %lld", (long long)pcs[bad].row,
+		               (long long)pcs[bad].piece);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		pf[i] = (terra_merkle_proof){.index = (uint64_t)(pcs[i].row - c->row_start),
+		                             .size = (uint64_t)(c->row_end - c->row_start),
+		                             .path = (const hash_t *)pcs[i].row_path,
+		                             .len = pcs[i].row_path_len,
+		                             .root = root};
+		in[i] = pcs[i].row_root;
+		out[i] = pf[i].leaf;
+	}
+	terra_sha256_leaves(n, in, TERRA_HASH_BYTES, out);
+	if (terra_merkle_verify_inclusions(pf, n, &bad, e) < 0) {
+		terra_err_wrap(e, "row %lld", (long long)pcs[bad].row);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(pf);
+	free(in);
+	free(out);
+	return ret;
+}
+
+/*
  * Where the compiler can, the loop below is built for wider vectors too and
  * the widest the CPU has is picked when the program loads (GCC's and
- * clang's target_clones): it regenerates all of B that the challenges touch,
- * the verifier's main cost (bench/sgemm-verify.sh). Every version does the
- * same IEEE operations in the same order (no contraction in ISO C mode), so
- * the verdict does not depend on the CPU.
+ * clang's target_clones): it regenerates a row of A and a column of B for
+ * each challenged element, the verifier's main cost besides hashing
+ * (bench/sgemm-verify.sh). Every version does the same IEEE operations in
+ * the same order (no contraction in ISO C mode), so the verdict does not
+ * depend on the CPU.
  */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
@@ -482,138 +546,110 @@ static int check_opened(const json_t *o, size_t idx, uint64_t want, const terra_
 #define WIDE_CLONES
 #endif
 
-#define LANES 8 /* partial sums of a row of B_J r_J */
+#define LANES 8 /* partial sums of a dot product */
 
 typedef uint64_t u64x8 __attribute__((vector_size(8 * sizeof(uint64_t))));
 typedef double f64x8 __attribute__((vector_size(8 * sizeof(double))));
 
 /*
- * splitmix64 at eight consecutive stream positions, the first at
- * x = state + (i + 1) GOLDEN, without its last step: only the top 24 bits v
- * of splitmix64 make a value, and that step (z ^ z >> 31) leaves them as
- * they are. The callers put v into the mantissa of d = 1 + v 2^-24 (each in
- * the form its clone compiles best), and 2d - 3 = v 2^-23 - 1 is exactly
- * terra_sgemm_value's value, with no conversion. Inlined into each clone
- * below, built for its vectors (out through a pointer: a returned 64-byte
- * vector has an ABI of its own).
+ * splitmix64 at eight stream positions x + i step (i = 0..7), x being
+ * state + (position + 1) GOLDEN, without its last step: only the top 24
+ * bits v of splitmix64 make a value, and that step (z ^ z >> 31) leaves them
+ * as they are. Put into the mantissa of d = 1 + v 2^-24, 2d - 3 = v 2^-23 - 1
+ * is exactly terra_sgemm_value's value, with no conversion. Inlined into
+ * each clone below, built for its vectors (out through a pointer: a
+ * returned 64-byte vector has an ABI of its own).
  */
-static inline __attribute__((always_inline)) void mix8(uint64_t x, u64x8 *out)
+static inline __attribute__((always_inline)) void values8(uint64_t x, uint64_t step, f64x8 *out)
 {
-	const u64x8 lane = {0,          GOLDEN,     2 * GOLDEN, 3 * GOLDEN,
-	                    4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN};
-	u64x8 z = x + lane;
+	const u64x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+	u64x8 z = x + lane * step;
+	f64x8 d;
 
 	z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
-	*out = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+	z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+	z = z >> 40 << 28 | UINT64_C(0x3ff0000000000000);
+	memcpy(&d, &z, sizeof d);
+	*out = d + d - 3.0;
 }
 
 /*
- * br[l] = sum_j b_lj r_j over the 64 columns of a block from column j0 of
- * B (r_j = 0 past the block's count); returns sum_lj (b_lj r_j)^2, the
- * square of the norm that scales the tolerance. b0 is B's first element in
- * the stream; b r = (2d - 3) r is taken as d (2r) - 3r.
- */
-
-WIDE_CLONES
-static double block_rows(uint64_t state, uint64_t b0, int64_t k, int64_t n, int64_t j0,
-                         const double *r, double *br)
-{
-	f64x8 r2[TERRA_SGEMM_PIECE / LANES], r3[TERRA_SGEMM_PIECE / LANES], sq = {0};
-
-	memcpy(r2, r, sizeof r2);
-	for (int j = 0; j < TERRA_SGEMM_PIECE / LANES; j++) {
-		r3[j] = 3.0 * r2[j];
-		r2[j] = 2.0 * r2[j];
-	}
-	for (int64_t l = 0; l < k; l++) {
-		uint64_t x = state + (b0 + (uint64_t)(l * n + j0) + 1) * GOLDEN;
-		f64x8 acc = {0}, sqr = {0};
-
-		for (int j = 0; j < TERRA_SGEMM_PIECE / LANES; j++, x += LANES * GOLDEN) {
-			u64x8 z;
-			f64x8 d, t;
-
-			mix8(x, &z);
-			z = (z >> 12 & UINT64_C(0x000ffffff0000000)) | UINT64_C(0x3ff0000000000000);
-			memcpy(&d, &z, sizeof d);
-			t = d * r2[j] - r3[j];
-			acc += t;
-			sqr += t * t;
-		}
-		sq += sqr; /* the chain across rows is one add a row */
-		br[l] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-		        ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-	}
-	return ((sq[0] + sq[1]) + (sq[2] + sq[3])) + ((sq[4] + sq[5]) + (sq[6] + sq[7]));
-}
-
-/*
- * *abr = a_i . br and *a2 = |a_i|^2 for the row of A whose first element is
- * a0 in the stream, in LANES partial sums (the same order on every CPU).
+ * Row i of A (first element a0 in the stream) against column j of B (first
+ * element b0): *ab = a_i . b_j, *a2 = |a_i|^2, *b2 = |b_j|^2, each in LANES
+ * partial sums (the same order on every CPU). B's column steps n through
+ * the stream.
  */
 WIDE_CLONES
-static void row_dot(uint64_t state, uint64_t a0, int64_t k, const double *br, double *abr,
-                    double *a2)
+static void element_dot(uint64_t state, uint64_t a0, uint64_t b0, int64_t k, int64_t n, double *ab,
+                        double *a2, double *b2)
 {
-	uint64_t x = state + (a0 + 1) * GOLDEN;
-	f64x8 s = {0}, q = {0};
+	uint64_t xa = state + (a0 + 1) * GOLDEN, xb = state + (b0 + 1) * GOLDEN;
+	uint64_t stride = (uint64_t)n * GOLDEN;
+	f64x8 s = {0}, qa = {0}, qb = {0}, s1 = {0}, qa1 = {0}, qb1 = {0};
 	int64_t l = 0;
 
-	for (; l + LANES <= k; l += LANES, x += LANES * GOLDEN) {
-		u64x8 z;
-		f64x8 d, b, a;
+	/* two steps a turn, into two sets of sums: more in flight */
+	for (; l + 2 * LANES <= k;
+	     l += 2 * LANES, xa += 2 * LANES * GOLDEN, xb += 2 * LANES * stride) {
+		f64x8 a, b, c, d;
 
-		mix8(x, &z);
-		z = z >> 40 << 28 | UINT64_C(0x3ff0000000000000);
-		memcpy(&d, &z, sizeof d);
-		memcpy(&b, br + l, sizeof b);
-		a = d + d - 3.0;
+		values8(xa, GOLDEN, &a);
+		values8(xb, stride, &b);
+		values8(xa + LANES * GOLDEN, GOLDEN, &c);
+		values8(xb + LANES * stride, stride, &d);
 		s += a * b;
-		q += a * a;
+		qa += a * a;
+		qb += b * b;
+		s1 += c * d;
+		qa1 += c * c;
+		qb1 += d * d;
+	}
+	for (; l + LANES <= k; l += LANES, xa += LANES * GOLDEN, xb += LANES * stride) {
+		f64x8 a, b;
+
+		values8(xa, GOLDEN, &a);
+		values8(xb, stride, &b);
+		s += a * b;
+		qa += a * a;
+		qb += b * b;
 	}
 	for (int t = 0; l < k; l++, t++) {
 		double a = terra_sgemm_value(state, a0 + (uint64_t)l);
+		double b = terra_sgemm_value(state, b0 + (uint64_t)l * (uint64_t)n);
 
-		s[t] += a * br[l];
-		q[t] += a * a;
+		s[t] += a * b;
+		qa[t] += a * a;
+		qb[t] += b * b;
 	}
-	*abr = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-	*a2 = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+	s += s1;
+	qa += qa1;
+	qb += qb1;
+	*ab = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+	*a2 = ((qa[0] + qa[1]) + (qa[2] + qa[3])) + ((qa[4] + qa[5]) + (qa[6] + qa[7]));
+	*b2 = ((qb[0] + qb[1]) + (qb[2] + qb[3])) + ((qb[4] + qb[5]) + (qb[6] + qb[7]));
 }
 
-/*
- * Freivalds' check of the opened pieces in column block p: B_J r_J and the
- * column norms of B_J from the generator, then per piece of row i
- * sum_j c_ij r_j against a_i . (B_J r_J), in double.
- */
-static int check_block(const terra_sgemm_claim *c, uint64_t state, uint64_t rstate, int64_t p,
-                       const struct piece *pcs, size_t npcs, double *br, terra_err *e)
+/* Element c_ij (in the opened piece pc) against a_i . b_j from the
+ * generator, in double: off by at most TOLERANCE u |a_i| |b_j|. */
+static int check_element(const terra_sgemm_claim *c, uint64_t state, const struct piece *pc,
+                         int64_t j, terra_err *e)
 {
 	const double u = 1.0 / 16777216.0;
-	int64_t j0 = p * TERRA_SGEMM_PIECE, count = piece_count(c->n, p);
-	double r[TERRA_SGEMM_PIECE] = {0}, s2;
-	uint64_t b0 = (uint64_t)(c->m * c->k);
+	const uint8_t *le = pc->bytes + 4 * (j - pc->piece * TERRA_SGEMM_PIECE);
+	uint32_t bits =
+	    (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
+	double ab, a2, b2, tol;
+	float cij;
 
-	for (int64_t j = 0; j < count; j++)
-		r[j] = freivalds_r(rstate, j0 + j);
-	s2 = block_rows(state, b0, c->k, c->n, j0, r, br);
-	for (size_t i = 0; i < npcs; i++) {
-		const struct piece *pc = &pcs[i];
-		double cr = 0, abr = 0, a2 = 0, tol;
+	memcpy(&cij, &bits, sizeof cij);
 
-		if (pc->piece != p)
-			continue;
-		row_dot(state, (uint64_t)(pc->row * c->k), c->k, br, &abr, &a2);
-		for (int64_t j = 0; j < count; j++)
-			cr += (double)pc->v[j] * r[j];
-		tol = TERRA_SGEMM_TOLERANCE * u * sqrt(a2) * sqrt(s2);
-		if (!(fabs(cr - abr) <= tol))
-			return terra_err_set(
-			    e, TERRA_E_VERIFY,
-			    "row %lld piece %lld is wrong: Freivalds' check is off by "
-			    "%.3g, tolerance %.3g",
-			    (long long)pc->row, (long long)p, fabs(cr - abr), tol);
-	}
+	element_dot(state, (uint64_t)(pc->row * c->k), (uint64_t)(c->m * c->k) + (uint64_t)j, c->k,
+	            c->n, &ab, &a2, &b2);
+	tol = TERRA_SGEMM_TOLERANCE * u * sqrt(a2) * sqrt(b2);
+	if (!(fabs(cij - ab) <= tol))
+		return terra_err_set(e, TERRA_E_VERIFY,
+		                     "row %lld column %lld is wrong: off by %.3g, tolerance %.3g",
+		                     (long long)pc->row, (long long)j, fabs(cij - ab), tol);
 	return 0;
 }
 
@@ -652,12 +688,11 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 {
 	terra_sgemm_claim c;
 	json_t *ev, *opened;
-	terra_merkle_memo memo = {.good = 0};
 	hash_t root;
 	uint8_t tmpl[TERRA_HEADER_BYTES], challenge[32];
-	uint64_t set[TERRA_SGEMM_CHALLENGES];
+	uint64_t set[TERRA_SGEMM_CHALLENGES], picked[TERRA_SGEMM_CHALLENGES];
+	int64_t column[TERRA_SGEMM_CHALLENGES];
 	struct piece *pcs = NULL;
-	double *br = NULL;
 	int64_t work, start, proved, nonce;
 	size_t nset;
 	int bits, ret = -1;
@@ -689,47 +724,41 @@ int terra_sgemm_evidence_check(const json_t *rec, int64_t *work_out, terra_err *
 		    bits, (long long)work);
 	nset = proved ? picked_set(challenge,
 	                           (uint64_t)((c.row_end - c.row_start) * terra_sgemm_pieces(c.n)),
-	                           set)
+	                           c.n, set, picked, column)
 	              : 0;
 	if (json_array_size(opened) != nset)
 		return terra_err_set(e, TERRA_E_VERIFY,
 		                     "evidence: %zu pieces opened, the challenge picked %zu",
 		                     json_array_size(opened), nset);
-	if (!(pcs = malloc((nset ? nset : 1) * sizeof *pcs)) ||
-	    !(br = malloc((size_t)c.k * sizeof *br))) {
+	if (!(pcs = malloc((nset ? nset : 1) * sizeof *pcs))) {
 		terra_err_sys(e, "evidence");
 		goto out;
 	}
 	for (size_t i = 0; i < nset; i++)
-		if (check_opened(json_array_get(opened, i), i, set[i], &c, root, &memo, &pcs[i],
-		                 e) < 0) {
+		if (read_opened(json_array_get(opened, i), i, set[i], &c, &pcs[i], e) < 0) {
 			terra_err_wrap(e, "evidence");
 			goto out;
 		}
+	if (nset > 0 && check_proofs(&c, root, pcs, nset, e) < 0) {
+		terra_err_wrap(e, "evidence");
+		goto out;
+	}
 	{
 		uint64_t state = terra_sgemm_state(c.seed, c.unit, c.job, c.started);
-		uint64_t rstate = draw(challenge, "freivalds", 0);
-		int64_t done = -1;
 
-		/* Each column block once, in increasing order. */
-		for (;;) {
-			int64_t p = -1;
-			for (size_t i = 0; i < nset; i++)
-				if (pcs[i].piece > done && (p < 0 || pcs[i].piece < p))
-					p = pcs[i].piece;
-			if (p < 0)
-				break;
-			if (check_block(&c, state, rstate, p, pcs, nset, br, e) < 0) {
+		/* Each draw's element, in the order drawn; set is sorted, pcs alike. */
+		for (size_t t = 0; t < (nset ? TERRA_SGEMM_CHALLENGES : 0); t++) {
+			const uint64_t *at = bsearch(&picked[t], set, nset, sizeof *set, cmp_u64);
+
+			if (check_element(&c, state, &pcs[at - set], column[t], e) < 0) {
 				terra_err_wrap(e, "evidence");
 				goto out;
 			}
-			done = p;
 		}
 	}
 	*work_out = proved;
 	ret = 0;
 out:
-	free(br);
 	free(pcs);
 	return ret;
 }

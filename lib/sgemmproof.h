@@ -19,14 +19,15 @@
  * everything the record is (unit, job, seq, the sizes, the rows), with a
  * nonce that makes the hash meet terra_sgemm_grind_bits(work) leading zero
  * bits, so trying another root costs about work / 2^17 double SHA-256s.
- * The hash picks TERRA_SGEMM_CHALLENGES pieces (with replacement) and the
- * Freivalds vector r; the evidence opens each picked piece once: its values,
- * its row's root and both inclusion paths. The verifier regenerates the
- * inputs, checks the paths and, per piece J of row i, that
- * |sum_j c_ij r_j - a_i . (B_J r_J)| <= TERRA_SGEMM_TOLERANCE u |a_i| s_J,
- * u = 2^-24, s_J = sqrt(sum_j r_j^2 |b_j|^2): FP32 rounding in any
- * summation order stays far inside, a wrong element or a lower precision
- * (TF32, BF16) does not.
+ * The hash makes TERRA_SGEMM_CHALLENGES draws (with replacement), each a
+ * piece and a column within it; the evidence opens each picked piece once:
+ * its values, its row's root and both inclusion paths. The verifier checks
+ * the paths, regenerates row i of A and column j of B for each draw's
+ * element and checks |c_ij - a_i . b_j| <= TERRA_SGEMM_TOLERANCE u |a_i|
+ * |b_j|, u = 2^-24: FP32 rounding in any summation order stays far inside,
+ * a wrong element or a lower precision (TF32, BF16) does not. With n a
+ * multiple of the piece, every element of the stretch is drawn alike, so a
+ * fraction f of wrong elements passes with probability (1 - f)^64.
  */
 #include "err.h"
 #include "merkle.h"
@@ -37,8 +38,8 @@
 
 #define TERRA_SGEMM_DIM_MAX     65536
 #define TERRA_SGEMM_PIECE       64 /* columns a leaf holds */
-#define TERRA_SGEMM_CHALLENGES  64 /* pieces a record opens (with replacement) */
-#define TERRA_SGEMM_TOLERANCE   16 /* in units of u |a_i| s_J */
+#define TERRA_SGEMM_CHALLENGES  64 /* elements a record's challenge draws (with replacement) */
+#define TERRA_SGEMM_TOLERANCE   16 /* in units of u |a_i| |b_j| */
 #define TERRA_SGEMM_GRIND_SHIFT 17 /* 2^bits >= work / 2^17 */
 
 /* What a stretch's evidence is bound to: the record and the inputs. */
@@ -72,9 +73,12 @@ void terra_sgemm_header(const terra_sgemm_claim *c, const uint8_t root[TERRA_HAS
 /* The first nonce from 0 whose hash meets bits, on the host (small works). */
 uint64_t terra_sgemm_grind(const uint8_t tmpl[TERRA_HEADER_BYTES], int bits);
 /* The pieces a challenge picks, as indexes row * pieces + piece among the
- * stretch's `leaves` pieces, in the order drawn. */
-void terra_sgemm_challenges(const uint8_t challenge[32], uint64_t leaves,
-                            uint64_t picked[TERRA_SGEMM_CHALLENGES]);
+ * stretch's `leaves` pieces of rows of n columns, in the order drawn, and
+ * for each the column (0 to n - 1, within that piece) of the element it
+ * checks. */
+void terra_sgemm_challenges(const uint8_t challenge[32], uint64_t leaves, int64_t n,
+                            uint64_t picked[TERRA_SGEMM_CHALLENGES],
+                            int64_t column[TERRA_SGEMM_CHALLENGES]);
 
 /* Reads row `row` (absolute) of C into out (n values), for the evidence. */
 typedef int (*terra_sgemm_row_fn)(void *ctx, int64_t row, float *out, terra_err *e);
@@ -93,7 +97,7 @@ int terra_sgemm_evidence(const terra_sgemm_claim *c, const uint8_t (*row_leaves)
  * caller's): *work gets the flops it proves, 2 (row_end - row_start) n k,
  * which the record's "work" must equal. Fails with TERRA_E_VERIFY (or
  * TERRA_E_INPUT for a malformed field, TERRA_E_SYS for memory), e->msg
- * saying why. Thread-safe; costs O(k n) to regenerate B where it is needed.
+ * saying why. Thread-safe; costs 2 k values of the generator a draw.
  */
 int terra_sgemm_evidence_check(const json_t *rec, int64_t *work, terra_err *e);
 

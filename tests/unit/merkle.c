@@ -203,21 +203,40 @@ static void test_generated(void)
 	like(e.msg, "not in a tree", "and the error says so");
 }
 
+/* The proof of leaf i of a tree of n into p (its path in path). */
+static void proof_of(const hash_t *leaves, size_t n, size_t i, const hash_t root, hash_t *path,
+                     terra_merkle_proof *p)
+{
+	terra_err e;
+
+	memset(p, 0, sizeof *p);
+	if (terra_merkle_inclusion(leaves, n, i, path, &p->len, &e) < 0)
+		p->len = 0;
+	memcpy(p->leaf, leaves[i], TERRA_HASH_BYTES);
+	p->index = i;
+	p->size = n;
+	p->path = (const hash_t *)path;
+	p->root = root;
+}
+
 /*
- * The memo of terra_merkle_verify_inclusion_memo: every proof of a tree in
- * increasing order verifies as it does without one, and once a good proof is
- * in the memo, no altered proof of the next leaf (any one hash flipped, at
- * any level, above or below where the two paths meet), nor a good path with
- * another leaf, verifies; a failure leaves the memo unable to vouch.
+ * terra_merkle_verify_inclusions: every proof of a tree, in increasing
+ * order (where they share their upper levels) or in decreasing order, in
+ * one batch verifies; a batch of a good proof, an altered one of the next
+ * leaf (any one hash flipped, at any level, above or below where the two
+ * paths meet) and a good one after fails at the altered one; a good path
+ * with another leaf fails; an altered proof first does not take the good
+ * one after it down.
  */
-static void test_memo(void)
+static void test_batch(void)
 {
 	enum { N = 70 };
-	static hash_t leaves[N];
-	hash_t path[64], root, bent[64];
-	terra_merkle_memo memo;
+	static hash_t leaves[N], paths[N][64], bent[64];
+	static terra_merkle_proof all[N];
+	hash_t root;
+	terra_merkle_proof three[3];
 	terra_err e = {0};
-	size_t i, n, len, len2, lvl, good = 0, bad_good = 0, accepted_bad = 0, tried = 0;
+	size_t i, n, lvl, bad, bad_good = 0, accepted_bad = 0, wrong_blame = 0, tried = 0;
 	uint8_t byte;
 
 	for (i = 0; i < N; i++) {
@@ -228,45 +247,48 @@ static void test_memo(void)
 		const hash_t *lv = (const hash_t *)leaves;
 
 		terra_merkle_root(lv, n, root);
-		memset(&memo, 0, sizeof memo);
-		for (i = 0; i < n; i++) {
-			if (terra_merkle_inclusion(lv, n, i, path, &len, &e) < 0 ||
-			    terra_merkle_verify_inclusion_memo(
-			        leaves[i], i, n, (const hash_t *)path, len, root, &memo, &e) < 0) {
-				bad_good++;
-				continue;
-			}
-			good++;
-			if (i + 1 >= n || terra_merkle_inclusion(lv, n, i + 1, bent, &len2, &e) < 0)
-				continue;
-			for (lvl = 0; lvl < len2; lvl++) {
-				terra_merkle_memo copy = memo;
-
+		for (i = 0; i < n; i++)
+			proof_of(lv, n, i, root, paths[i], &all[i]);
+		if (terra_merkle_verify_inclusions(all, n, &bad, &e) < 0)
+			bad_good++;
+		for (i = 0; i < n; i++)
+			proof_of(lv, n, n - 1 - i, root, paths[i], &all[i]);
+		if (terra_merkle_verify_inclusions(all, n, &bad, &e) < 0)
+			bad_good++;
+		for (i = 0; i + 2 < n; i++) {
+			proof_of(lv, n, i, root, paths[0], &three[0]);
+			proof_of(lv, n, i + 1, root, bent, &three[1]);
+			proof_of(lv, n, i + 2, root, paths[2], &three[2]);
+			for (lvl = 0; lvl < three[1].len; lvl++) {
 				bent[lvl][lvl % 32] ^= 4;
 				tried++;
-				if (terra_merkle_verify_inclusion_memo(leaves[i + 1], i + 1, n,
-				                                       (const hash_t *)bent, len2,
-				                                       root, &copy, &e) == 0)
+				if (terra_merkle_verify_inclusions(three, 3, &bad, &e) == 0)
 					accepted_bad++;
-				else if (copy.good)
-					accepted_bad++;
+				else if (bad != 1)
+					wrong_blame++;
+				/* the altered one first: the good ones hold */
+				if (terra_merkle_verify_inclusions(&three[1], 2, &bad, &e) == 0 ||
+				    bad != 0)
+					wrong_blame++;
 				bent[lvl][lvl % 32] ^= 4;
 			}
-			{
-				terra_merkle_memo copy = memo;
-
-				tried++;
-				if (terra_merkle_verify_inclusion_memo(leaves[i], i + 1, n,
-				                                       (const hash_t *)bent, len2,
-				                                       root, &copy, &e) == 0)
-					accepted_bad++;
-			}
+			memcpy(three[1].leaf, leaves[i], TERRA_HASH_BYTES);
+			tried++;
+			if (terra_merkle_verify_inclusions(three, 3, &bad, &e) == 0)
+				accepted_bad++;
+			else if (bad != 1 || !strstr(e.msg, "computed root does not match"))
+				wrong_blame++;
 		}
 	}
-	is_int(bad_good, 0, "with a memo: every proof of 1..70 leaves, in order, verifies");
-	ok(good == N * (N + 1) / 2, "... all 2485 of them");
-	is_int(accepted_bad, 0, "after each, no altered proof of the next leaf verifies");
+	is_int(bad_good, 0, "in one batch: every proof of 1..70 leaves, either order, verifies");
+	is_int(accepted_bad, 0, "no batch with an altered proof of the next leaf verifies");
 	ok(tried > 2000, "... (over 2000 altered proofs tried)");
+	is_int(wrong_blame, 0, "each failing batch names the altered proof, not a good one");
+	three[0].index = 5;
+	three[0].size = 5;
+	ok(terra_merkle_verify_inclusions(three, 1, &bad, &e) < 0 && bad == 0,
+	   "a batch refuses an index past its tree");
+	like(e.msg, "index 5 is not in a tree of size 5", "and the error says so");
 }
 
 struct tally {
@@ -418,7 +440,7 @@ int main(void)
 	snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/rfc6962", top ? top : ".");
 	test_known_roots();
 	test_generated();
-	test_memo();
+	test_batch();
 	test_vectors("inclusion", 0, 80);
 	test_vectors("consistency", 1, 90);
 	return done_testing();

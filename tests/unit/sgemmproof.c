@@ -1,6 +1,7 @@
 /* The sgemm evidence on the host, without a device (lib/sgemmproof.h): an
- * honest C always passes; a C with a fraction f of its pieces wrong passes
- * at the rate terra-records(5) states, (1 - f)^64, over many seeded trials;
+ * honest C always passes; a C with a fraction f of its elements wrong, in
+ * whole pieces or spread, passes at the rate terra-records(5) states,
+ * (1 - f)^64, over many seeded trials;
  * tampered evidence is refused with its reason. */
 #include "lib/err.h"
 #include "lib/merkle.h"
@@ -103,48 +104,54 @@ static void test_honest(void)
 }
 
 /*
- * `wrong` of the 100 pieces get one element off by 1, at positions drawn
- * from the trial's seed; the pass rate over `trials` must be within 5
- * standard deviations of (1 - wrong / 100)^64.
+ * `wrong` of C's 6400 elements off by 1, at positions drawn from the trial's
+ * seed: whole pieces of 64 (wrong / 64 of the 100 pieces, the errors
+ * together) or single elements anywhere (spread). Either way every element
+ * is drawn alike, so the pass rate over `trials` must be within 5 standard
+ * deviations of (1 - wrong / 6400)^64.
  */
-static void test_rate(int wrong, int trials)
+static void test_rate(int wrong, int whole, int trials)
 {
-	double p = pow(1.0 - wrong / 100.0, TERRA_SGEMM_CHALLENGES);
+	double f = wrong / (double)(M * N), p = pow(1.0 - f, TERRA_SGEMM_CHALLENGES);
 	double sd = sqrt(trials * p * (1 - p));
 	int pass = 0, reasons = 0;
-	char name[160];
+	char name[200];
 	terra_err e;
 
 	for (int t = 0; t < trials; t++) {
 		int64_t seed = 1000 + t;
 		uint64_t pick = (uint64_t)seed * 0x9e3779b97f4a7c15u;
-		int hit[100] = {0};
+		static char hit[M * N];
 		json_t *rec;
 
 		product(terra_sgemm_state(seed, "u1", "j1", STARTED));
+		memset(hit, 0, sizeof hit);
 		for (int w = 0; w < wrong;) {
-			int piece = (int)((pick >> 7) % 100);
+			int at = whole ? (int)((pick >> 7) % (M * N / 64)) * 64
+			               : (int)((pick >> 7) % (M * N));
 
 			pick = pick * 6364136223846793005u + 1442695040888963407u;
-			if (hit[piece])
+			if (hit[at])
 				continue;
-			hit[piece] = 1;
-			c_rows[(piece / 2) * N + (piece % 2) * 64 + (int)(pick >> 58)] += 1.0f;
-			w++;
+			for (int j = 0; j < (whole ? 64 : 1); j++) {
+				hit[at + j] = 1;
+				c_rows[at + j] += 1.0f;
+			}
+			w += whole ? 64 : 1;
 		}
 		rec = record(seed);
 		if (rec && passes(rec, &e))
 			pass++;
-		else if (rec && strstr(e.msg, "is wrong: Freivalds' check is off by"))
+		else if (rec && strstr(e.msg, "is wrong: off by"))
 			reasons++;
 		json_decref(rec);
 	}
-	snprintf(
-	    name, sizeof name,
-	    "%d of 100 pieces wrong: %d of %d trials pass, (1 - %.2f)^64 x %d = %.1f +- 5 x %.1f",
-	    wrong, pass, trials, wrong / 100.0, trials, p * trials, sd);
+	snprintf(name, sizeof name,
+	         "%d of 6400 elements wrong (%s): %d of %d trials pass, (1 - %.4f)^64 x %d = %.1f "
+	         "+- 5 x %.1f",
+	         wrong, whole ? "whole pieces" : "spread", pass, trials, f, trials, p * trials, sd);
 	ok(fabs(pass - p * trials) <= 5 * sd + 1, name);
-	ok(reasons == trials - pass, "every failing trial names the wrong piece");
+	ok(reasons == trials - pass, "every failing trial names a wrong element");
 }
 
 static void tamper(const char *field, json_t *v, const char *want)
@@ -242,9 +249,12 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	test_honest();
-	test_rate(2, 400);
-	test_rate(5, 400);
-	test_rate(10, 200);
+	test_rate(2 * 64, 1, 400);
+	test_rate(5 * 64, 1, 400);
+	test_rate(10 * 64, 1, 200);
+	test_rate(128, 0, 400);
+	test_rate(320, 0, 400);
+	test_rate(640, 0, 200);
 	test_work_id();
 	tamper("work", json_integer(2 * M * N * K + 2), "is not 2 (row_end - row_start) n k");
 	tamper("seed", json_integer(8), "challenge");
