@@ -8,7 +8,8 @@
 # time that other programs took (from /proc/stat, less the probe's own) is
 # measured too, and the spread is also given over the probes that ran with
 # the host otherwise idle (others below QUIET percent, 5). Also the wall time
-# of a probe. TERRA_WORKBENCH_SAMPLES sets the samples per workload. The
+# of a probe. TERRA_WORKBENCH_SAMPLES and _SECONDS set the least samples per
+# workload and seconds of sampling (terra-probe(1)). The
 # quiet filter goes by the probe's own figure when it has one
 # (bench.host_others_pct, over its workloads only: what terra-register
 # rescores by), else by the whole probe's. WAIT_QUIET=S waits up to S seconds

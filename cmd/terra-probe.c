@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	                      .device = -1,
 	                      .work_bench = terra_workbench_probe};
 	terra_probe_result res;
+	terra_workbench_env wenv;
 	terra_err e = {0};
 	const char *textfile = NULL;
 	int prometheus = 0;
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
 		terra_usage_error(usage_text, "--record and --replay exclude each other");
 	if (!o.replay && isatty(STDERR_FILENO))
 		o.progress = progress;
+	if (terra_workbench_env_read(&wenv, &e) < 0)
+		terra_die_err(&e);
+	o.work_arg = &wenv;
 
 	if (terra_probe_run(&o, &res, &e) < 0) {
 		if (o.progress)

@@ -478,6 +478,13 @@ int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err 
 	return 0;
 }
 
+void terra_sgemm_rewind(terra_sgemm *g)
+{
+	g->next_row = 0;
+	g->take_row = 0;
+	crypto_hash_sha256_init(&g->digest);
+}
+
 int terra_sgemm_done(const terra_sgemm *g)
 {
 	return g->next_row >= g->m;

@@ -37,6 +37,9 @@ void terra_sgemm_close(terra_sgemm *g);
  * that fails the check is an error (TERRA_E_VERIFY): no work is counted.
  */
 int terra_sgemm_step(terra_sgemm *g, int64_t *work, int64_t *busy_us, terra_err *e);
+/* Starts over from row 0, for a benchmark that times more panels than the
+ * product has rows: the stretch so far is dropped. */
+void terra_sgemm_rewind(terra_sgemm *g);
 /* 1 when every row of C is done. */
 int terra_sgemm_done(const terra_sgemm *g);
 /*

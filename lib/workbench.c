@@ -3,12 +3,13 @@
 #include "sgemm.h"
 #include "sha256d.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SGEMM_NK       1024 /* terra-run's default sgemm job is 1024 x 1024 x 1024 */
 #define SGEMM_ROWS     2048 /* about one panel of rows at that k and n (lib/sgemm.c) */
-#define SGEMM_PANELS   8    /* timed panels per matrix: 36 MiB of A and C at most */
 #define SHA_SHARE_BITS 32   /* a share per 2^32 hashes: few for the host to check */
 #define SHA_MAX_SHARES 1024
 #define SHA_WARMUP     (UINT64_C(1) << 20)
@@ -18,6 +19,7 @@ void terra_workbench_defaults(int quick, terra_workbench_opts *o)
 	/* Measured on PoCL (bench/score.sh, bench/RESULTS.md). */
 	o->samples = quick ? 7 : 15;
 	o->sample_us = quick ? 30000 : 50000;
+	o->seconds = quick ? 0 : TERRA_WORKBENCH_FULL_SECONDS;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -42,130 +44,181 @@ static double figure(double *v, int n)
 	return best % 2 ? v[best / 2] : (v[best / 2 - 1] + v[best / 2]) / 2;
 }
 
+/* Both workloads open on the device, and their samples so far. */
+struct bench {
+	terra_sgemm *g;
+	int64_t first; /* the first panel's flops: a full panel */
+	terra_sha256d_cl *s;
+	uint8_t header[TERRA_HEADER_BYTES];
+	uint64_t start, count, *shares;
+	double *sgemm, *sha; /* per microsecond of device time */
+	int nsgemm, nsha;
+};
+
 /*
- * sgemm: rows enough for a warm-up panel and up to SGEMM_PANELS more,
- * computed and checked panel by panel as terra-run does, as often as the
- * samples need; each full panel after the first is a sample (a last, shorter
- * one is not: its launch is smaller).
+ * sgemm: a product of two panels' rows, computed and checked panel by panel
+ * as terra-run does, and started over when done (A and B stay: filling them
+ * takes longer than a panel). The first panel is a warm-up (a first launch
+ * may compile); a shorter last panel is not a sample (its launch is
+ * smaller).
  */
-static int bench_sgemm(cl_context ctx, cl_command_queue q, cl_device_id dev, int samples,
-                       double *mflops, terra_err *e)
+static int sgemm_sample(struct bench *b, terra_err *e)
 {
-	double rate[TERRA_WORKBENCH_SAMPLES_MAX];
-	int64_t work, busy, first;
-	int n = 0;
+	int64_t work, busy;
 
-	while (n < samples) {
-		int want = samples - n < SGEMM_PANELS ? samples - n : SGEMM_PANELS, got = 0;
-		terra_sgemm *g = NULL;
-
-		if (terra_sgemm_open(&g, ctx, dev, q, (int64_t)(want + 1) * SGEMM_ROWS, SGEMM_NK,
-		                     SGEMM_NK, 1, e) < 0)
+	for (;;) {
+		if (terra_sgemm_done(b->g))
+			terra_sgemm_rewind(b->g);
+		if (terra_sgemm_step(b->g, &work, &busy, e) < 0)
 			return -1;
-		for (first = 0; !terra_sgemm_done(g) && got < want;) {
-			if (terra_sgemm_step(g, &work, &busy, e) < 0) {
-				terra_sgemm_close(g);
-				return -1;
-			}
-			if (first == 0) {
-				first = work; /* the warm-up: a first launch may compile */
-				continue;
-			}
-			if (work < first)
-				break;
-			rate[n + got++] = (double)work / (double)(busy > 0 ? busy : 1);
+		if (b->first == 0) {
+			b->first = work;
+			continue;
 		}
-		terra_sgemm_close(g);
-		if (got == 0)
-			return terra_err_set(e, TERRA_E_DEVICE, "no full panel to time");
-		n += got;
+		if (work < b->first)
+			continue;
+		b->sgemm[b->nsgemm++] = (double)work / (double)(busy > 0 ? busy : 1);
+		return 0;
 	}
-	*mflops = figure(rate, n);
-	return 0;
 }
 
-/* One scan of count nonces; *mhps its rate in hashes per microsecond. */
-static int scan(terra_sha256d_cl *s, const uint8_t *header, uint64_t *start, uint64_t count,
-                uint64_t *shares, double *per_us, terra_err *e)
+/* sha256d: one scan of count nonces. */
+static int sha_scan(struct bench *b, uint64_t count, double *per_us, terra_err *e)
 {
 	size_t nshares = 0;
 	int64_t busy = 0;
 
-	if (terra_sha256d_cl_scan(s, header, *start, count, SHA_SHARE_BITS, shares, SHA_MAX_SHARES,
-	                          &nshares, &busy, e) < 0)
+	if (terra_sha256d_cl_scan(b->s, b->header, b->start, count, SHA_SHARE_BITS, b->shares,
+	                          SHA_MAX_SHARES, &nshares, &busy, e) < 0)
 		return -1;
 	if (busy < 0)
 		return terra_err_set(e, TERRA_E_DEVICE, "the queue does not time its kernels");
-	*start += count;
+	b->start += count;
 	*per_us = (double)count / (double)(busy > 0 ? busy : 1);
 	return 0;
 }
 
-/* sha256d: a warm-up scan sizes the samples to sample_us each. */
-static int bench_sha256d(cl_context ctx, cl_command_queue q, cl_device_id dev,
-                         const terra_workbench_opts *o, double *khps, terra_err *e)
+/* Opens both workloads; a warm-up scan sizes sha256d's samples to sample_us. */
+static int bench_open(struct bench *b, cl_context ctx, cl_command_queue q, cl_device_id dev,
+                      const terra_workbench_opts *o, terra_err *e)
 {
-	terra_sha256d_cl *s = NULL;
-	uint8_t header[TERRA_HEADER_BYTES];
-	uint64_t *shares = malloc(SHA_MAX_SHARES * sizeof *shares), start = 0, count;
-	double rate[TERRA_WORKBENCH_SAMPLES_MAX], warm;
-	int ret = -1;
+	double warm;
 
-	if (!shares)
-		return terra_err_sys(e, "sha256d");
+	if (!(b->shares = malloc(SHA_MAX_SHARES * sizeof *b->shares)) ||
+	    !(b->sgemm = malloc(TERRA_WORKBENCH_SAMPLES_MAX * sizeof *b->sgemm)) ||
+	    !(b->sha = malloc(TERRA_WORKBENCH_SAMPLES_MAX * sizeof *b->sha)))
+		return terra_err_sys(e, "workbench");
+	if (terra_sgemm_open(&b->g, ctx, dev, q, 2 * SGEMM_ROWS, SGEMM_NK, SGEMM_NK, 1, e) < 0)
+		return terra_err_wrap(e, "sgemm");
 	/* Any header will do: the hashes are timed, not kept. */
-	memset(header, 0, sizeof header);
-	memcpy(header + 4, "terra-probe workbench", 21);
-	if (terra_sha256d_cl_open(&s, ctx, dev, q, e) < 0)
-		goto out;
-	if (scan(s, header, &start, SHA_WARMUP, shares, &warm, e) < 0)
-		goto out;
-	count = (uint64_t)(warm * (double)o->sample_us);
-	count = (count + 0xffff) & ~(uint64_t)0xffff; /* whole 2^16s, at least one */
-	for (int i = 0; i < o->samples; i++)
-		if (scan(s, header, &start, count, shares, &rate[i], e) < 0)
-			goto out;
-	*khps = figure(rate, o->samples) * 1000;
-	ret = 0;
-out:
-	terra_sha256d_cl_close(s);
-	free(shares);
-	return ret;
+	memcpy(b->header + 4, "terra-probe workbench", 21);
+	if (terra_sha256d_cl_open(&b->s, ctx, dev, q, e) < 0 ||
+	    sha_scan(b, SHA_WARMUP, &warm, e) < 0)
+		return terra_err_wrap(e, "sha256d");
+	b->count = (uint64_t)(warm * (double)o->sample_us);
+	b->count = (b->count + 0xffff) & ~(uint64_t)0xffff; /* whole 2^16s, at least one */
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 int terra_workbench_run(cl_context ctx, cl_command_queue q, cl_device_id dev,
                         const terra_workbench_opts *o, terra_workbench *w, terra_err *e)
 {
-	double mflops = 0, khps = 0;
+	struct bench b = {0};
+	double until, per_us;
+	int ret = -1;
 
 	memset(w, 0, sizeof *w);
-	if (o->samples < 1 || o->samples > TERRA_WORKBENCH_SAMPLES_MAX || o->sample_us < 1)
-		return terra_err_set(e, TERRA_E_INPUT, "workbench: samples must be 1 to %d",
-		                     TERRA_WORKBENCH_SAMPLES_MAX);
-	if (bench_sgemm(ctx, q, dev, o->samples, &mflops, e) < 0)
-		return terra_err_wrap(e, "sgemm");
-	if (bench_sha256d(ctx, q, dev, o, &khps, e) < 0)
-		return terra_err_wrap(e, "sha256d");
-	w->sgemm_mflops = (int64_t)(mflops + 0.5);
-	w->sha256d_khps = (int64_t)(khps + 0.5);
+	if (o->samples < 1 || o->samples > TERRA_WORKBENCH_SAMPLES_MAX || o->sample_us < 1 ||
+	    o->seconds < 0 || o->seconds > TERRA_WORKBENCH_SECONDS_MAX)
+		return terra_err_set(e, TERRA_E_INPUT,
+		                     "workbench: samples must be 1 to %d, seconds 0 to %d",
+		                     TERRA_WORKBENCH_SAMPLES_MAX, TERRA_WORKBENCH_SECONDS_MAX);
+	if (bench_open(&b, ctx, q, dev, o, e) < 0)
+		goto out;
+	/*
+	 * The two in turn, so both see the same host: as many samples as asked
+	 * and for as long as asked, whichever is more (the host's clock moves
+	 * over tens of seconds; a longer stretch averages it, terra-probe(1)).
+	 */
+	until = now_s() + o->seconds;
+	while (b.nsgemm < TERRA_WORKBENCH_SAMPLES_MAX &&
+	       (b.nsgemm < o->samples || b.nsha < o->samples || now_s() < until)) {
+		if (sgemm_sample(&b, e) < 0) {
+			terra_err_wrap(e, "sgemm");
+			goto out;
+		}
+		if (b.nsha < TERRA_WORKBENCH_SAMPLES_MAX) {
+			if (sha_scan(&b, b.count, &per_us, e) < 0) {
+				terra_err_wrap(e, "sha256d");
+				goto out;
+			}
+			b.sha[b.nsha++] = per_us;
+		}
+	}
+	w->sgemm_mflops = (int64_t)(figure(b.sgemm, b.nsgemm) + 0.5);
+	w->sha256d_khps = (int64_t)(figure(b.sha, b.nsha) * 1000 + 0.5);
+	w->samples = b.nsgemm < b.nsha ? b.nsgemm : b.nsha;
+	ret = 0;
+out:
+	terra_sgemm_close(b.g);
+	terra_sha256d_cl_close(b.s);
+	free(b.shares);
+	free(b.sgemm);
+	free(b.sha);
+	return ret;
+}
+
+/* Environment variable `name` as an integer lo to hi into *out, or -1 unset. */
+static int env_int(const char *name, int lo, int hi, int *out, terra_err *e)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	*out = -1;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return terra_err_set(e, TERRA_E_INPUT, "%s: '%s' is not a whole number %d to %d",
+		                     name, s, lo, hi);
+	*out = (int)v;
 	return 0;
+}
+
+int terra_workbench_env_read(terra_workbench_env *w, terra_err *e)
+{
+	if (env_int("TERRA_WORKBENCH_SAMPLES", 1, TERRA_WORKBENCH_SAMPLES_MAX, &w->samples, e) < 0)
+		return -1;
+	return env_int("TERRA_WORKBENCH_SECONDS", 0, TERRA_WORKBENCH_SECONDS_MAX, &w->seconds, e);
 }
 
 int terra_workbench_probe(void *arg, cl_context ctx, cl_command_queue q, cl_device_id dev,
                           int quick, json_t *bench, terra_err *e)
 {
+	const terra_workbench_env *env = arg;
 	terra_workbench_opts o;
 	terra_workbench w;
 
-	(void)arg;
 	terra_workbench_defaults(quick, &o);
-	if (getenv("TERRA_WORKBENCH_SAMPLES")) /* for bench/score.sh: how many it takes */
-		o.samples = atoi(getenv("TERRA_WORKBENCH_SAMPLES"));
+	if (env && env->samples >= 0)
+		o.samples = env->samples;
+	if (env && env->seconds >= 0)
+		o.seconds = env->seconds;
 	if (terra_workbench_run(ctx, q, dev, &o, &w, e) < 0)
 		return -1;
 	if (json_object_set_new(bench, "sgemm_mflops", json_integer(w.sgemm_mflops)) < 0 ||
 	    json_object_set_new(bench, "sha256d_khps", json_integer(w.sha256d_khps)) < 0 ||
-	    json_object_set_new(bench, "samples", json_integer(o.samples)) < 0)
+	    json_object_set_new(bench, "samples", json_integer(w.samples)) < 0)
 		return terra_err_set(e, TERRA_E_SYS, "workbench: out of memory");
 	return 0;
 }

@@ -55,6 +55,23 @@ is "$(field '[.bench.mode, .bench.samples, (.bench.host_others_pct | type)] | ma
 	"quick 7 number" "device: how the figures were taken: a quick probe, 7 samples, the host's load"
 is "$(field '.bench.host_others_pct >= 0 and .bench.host_others_pct <= 100' "$tmp/dev0")" true \
 	"device: others' share of the host's CPUs a percentage"
+# Sampled for at least TERRA_WORKBENCH_SECONDS: more samples than asked
+# for, and not before the time is up.
+t0=$(date +%s)
+run "$tmp/timed" "$tmp/e" env TERRA_WORKBENCH_SAMPLES=2 TERRA_WORKBENCH_SECONDS=3 terra-probe --quick --mem-test 0
+t1=$(date +%s)
+is "$rc" 0 "a probe sampled for 3 seconds exits 0"
+ok "... and took 3 seconds or more" test $((t1 - t0)) -ge 3
+if [ -z "${TERRA_VALGRIND:-}" ]; then
+	is "$(sed -n 2p "$tmp/timed" | jq '.bench.samples > 2')" true "... with more than the 2 samples asked for"
+else
+	skip "... with more than the 2 samples asked for" "a panel takes seconds under memcheck"
+fi
+run "$tmp/o" "$tmp/e" env TERRA_WORKBENCH_SECONDS=601 terra-probe --quick
+is "$rc,$(cat "$tmp/o")" "1," "TERRA_WORKBENCH_SECONDS past 600: exit 1, no records"
+is "$(cat "$tmp/e")" "terra-probe: TERRA_WORKBENCH_SECONDS: '601' is not a whole number 0 to 600" "... and the message says why"
+run "$tmp/o" "$tmp/e" env TERRA_WORKBENCH_SAMPLES=many terra-probe --quick
+is "$(cat "$tmp/e")" "terra-probe: TERRA_WORKBENCH_SAMPLES: 'many' is not a whole number 1 to 4096" "TERRA_WORKBENCH_SAMPLES not a number: the message"
 is "$(field '.health.status' "$tmp/dev0")" ok "device: healthy"
 is "$(field '[.health.checks[] | .name + "=" + .status] | join(" ")' "$tmp/dev0")" \
 	"known-answer=ok memory=ok baseline=skip" "device: known-answer and memory checks pass"
@@ -217,9 +234,36 @@ asfull 4 "$fx/pocl-load-b.ndjson" "$tmp/b-quiet.ndjson"
 run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-quiet.ndjson"
 is "$(jq -r 'select(.type == "device") | [.bench.mode, .bench.host_others_pct] | map(tostring) | join(" ")' "$tmp/o")" "full 4" \
 	"a replay gives the recording's mode and load"
+# One full probe on a quiet host past the margin may be the host's own
+# drift (terra-probe(1), Score): it waits for the next full probe.
+pending() { sqlite3 "$TERRA_HOME/terra.db" "SELECT coalesce(group_concat(sgemm_mflops), 'none') FROM rescore_pending"; }
+quietly() { # quietly MFLOPS: b's full quiet probe with sgemm_mflops MFLOPS, registered
+	jq -c --argjson m "$1" 'if .type == "probe-device" then .bench.sgemm_mflops = $m else . end' \
+		"$tmp/b-quiet.ndjson" >"$tmp/b-m.ndjson"
+	terra-probe --replay "$tmp/b-m.ndjson" 2>/dev/null | terra-register >"$tmp/ub" 2>"$tmp/e"
+}
+run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub")" 26555 \
+	"a first full probe on a quiet host (others 4%), 139% up: not rescored yet"
+like "$(cat "$tmp/e")" "its new benchmark is not taken: sgemm_mflops 63556 is the first full probe past 5% of the score 26555; the next one past it the same way rescores the unit" \
+	"... and says the next one would"
+is "$(pending)" 63556 "... its figure waits in the home"
+is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" unit "... no rescore entry"
+quietly 27000
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub"),$(pending)" "26555,none" \
+	"a full probe within the margin (1.7% up): the score holds and nothing waits"
+quietly 63556
+quietly 24000
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub"),$(pending)" "26555,24000" \
+	"a full probe past the margin the other way (9.6% down): not rescored, it waits instead"
+quietly 63556
+is "$(jq -r 'select(.type == "unit") | .score' "$tmp/ub"),$(pending)" "26555,63556" \
+	"... and up again: not rescored either"
+run "$tmp/o" "$tmp/e" terra-probe --replay "$tmp/b-quiet.ndjson"
 run "$tmp/ub" "$tmp/e" terra-register "$tmp/o"
 is "$(jq -r 'select(.type == "unit") | [.score, .rescored_from] | map(tostring) | join(" ")' "$tmp/ub")" "63556 26555" \
-	"a full probe on a quiet host (others 4%), 139% up: rescores the unit"
+	"the second full probe on a quiet host past the margin the same way: rescores the unit"
+is "$(pending)" none "... and nothing waits"
 like "$(cat "$tmp/e")" "unit [0-9a-f]{32} rescored: score 63556 \\(was 26555\\)" "... and says so"
 is "$(sqlite3 "$TERRA_HOME/terra.db" "SELECT kind FROM entries ORDER BY seq DESC LIMIT 1")" rescore \
 	"... a rescore entry in the ledger"
