@@ -222,6 +222,15 @@ static const char *const migrations[] = {
     "CREATE VIEW units_latest_entry AS"
     "  SELECT json_extract(payload, '$.unit') AS unit, seq, payload FROM entries"
     "  WHERE kind IN ('unit', 'transfer', 'retire', 'rekey', 'rescore');",
+    /* 9: a full probe past the rescore margin waits for the next one to
+     * agree (lib/register.c, terra-register(1) Rescoring): the figure it
+     * measured, per unit. An observation, not history: the next full probe
+     * of the unit settles it either way. */
+    "CREATE TABLE rescore_pending ("
+    "  unit TEXT PRIMARY KEY REFERENCES units(unit),"
+    "  sgemm_mflops INTEGER NOT NULL CHECK (sgemm_mflops > 0),"
+    "  probed_at TEXT NOT NULL"
+    ");",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -4,8 +4,8 @@
 #include "db.h"
 #include "ledger.h"
 #include "hex.h"
-#include "hostload.h"
 #include "record.h"
+#include "rescore.h"
 #include "time.h"
 
 #include <errno.h>
@@ -398,55 +398,6 @@ static int store_health(terra_home *h, const char *id, const json_t *device, ter
 static int rescore(terra_home *h, const terra_unit *u, const json_t *bench, json_t **unit,
                    terra_err *e);
 
-/* Whether a known unit's new benchmark rescores it: 1, or 0 with why in
- * kept (empty when there is nothing to say). */
-static int wants_rescore(const terra_home *h, const terra_unit *u, const json_t *device, char *kept,
-                         size_t len)
-{
-	const json_t *bench = json_object_get(device, "bench");
-	const json_t *old = json_object_get(u->record, "bench");
-	const char *health =
-	    json_string_value(json_object_get(json_object_get(device, "health"), "status"));
-	const char *mode = json_string_value(json_object_get(bench, "mode"));
-	const json_t *others = json_object_get(bench, "host_others_pct");
-	int64_t score = terra_register_score(bench), diff = score - u->score;
-	int has_work = score > 0; /* a rescore's score is a positive sgemm_mflops (unitchain.h) */
-	int had_work = json_is_integer(json_object_get(old, "sgemm_mflops"));
-	int first = !had_work || u->score == 0;
-
-	*kept = '\0';
-	if (!bench || u->retired || sodium_memcmp(u->owner, h->owner.pk, TERRA_PK_BYTES) != 0)
-		return 0;
-	if (!has_work) { /* the score is sgemm's figure: nothing to score by */
-		if (had_work)
-			snprintf(kept, len, "the benchmark has no workload figures (sgemm_mflops)");
-		return 0;
-	}
-	/* A score changes on evidence that survives noise (terra-register(1),
-	 * Rescoring): a full probe, on a quiet host, past the margin. Quick
-	 * probes (cron's) say nothing: they are not meant to rescore. The first
-	 * figures score a unit without any, as registration does. */
-	if (!first && (!mode || strcmp(mode, "full") ||
-	               (diff < 0 ? -diff : diff) * 100 <= u->score * TERRA_RESCORE_PCT))
-		return 0;
-	if (health && strcmp(health, "ok")) {
-		snprintf(kept, len, "the probe found the device %s", health);
-		return 0;
-	}
-	if (first)
-		return 1;
-	if (!json_is_integer(others))
-		snprintf(kept, len, "the probe did not measure the host's load (host_others_pct)");
-	else if (json_integer_value(others) >= TERRA_HOSTLOAD_QUIET_PCT)
-		snprintf(kept, len,
-		         "the host was not quiet: other programs took %" JSON_INTEGER_FORMAT
-		         "%% of its CPUs (under %d%% rescores)",
-		         json_integer_value(others), TERRA_HOSTLOAD_QUIET_PCT);
-	else
-		return 1;
-	return 0;
-}
-
 int terra_register_device(terra_home *h, const json_t *device, json_t **unit,
                           terra_register_result *r, terra_err *e)
 {
@@ -470,7 +421,13 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit,
 		r->existed = 1;
 		if (store_health(h, id, device, e) < 0)
 			goto out;
-		if (wants_rescore(h, &u, device, r->kept, sizeof r->kept)) {
+		int yes;
+
+		if (terra_rescore_wants(h, &u, device,
+		                        terra_register_score(json_object_get(device, "bench")),
+		                        &yes, r->kept, sizeof r->kept, e) < 0)
+			goto out;
+		if (yes) {
 			if (rescore(h, &u, json_object_get(device, "bench"), unit, e) < 0)
 				goto out;
 			r->rescored = 1;

@@ -22,11 +22,6 @@
  */
 int terra_register_check_device(const json_t *device, terra_err *e);
 
-/* A score moves by more than this percentage before a full probe on a quiet
- * host changes it: the agreement aimed at between probes of an idle device
- * (terra-probe(1), Stability: not shown on this shared host). */
-#define TERRA_RESCORE_PCT 5
-
 /*
  * A unit's score from a bench object (terra-probe(1), SCORE): its
  * sgemm_mflops, the workload terra-probe measured, else 0. Never the
@@ -55,10 +50,13 @@ typedef struct terra_register_result {
  * full probe's (bench.mode "full") taken while other programs took less
  * than TERRA_HOSTLOAD_QUIET_PCT percent of the host's CPUs
  * (bench.host_others_pct) and its score differs from the unit's by more
- * than TERRA_RESCORE_PCT percent. A quick probe never rescores and says
+ * than TERRA_RESCORE_PCT percent (rescore.h), as did the full probe taken before it,
+ * the same way (the first waits in the home's rescore_pending; a full probe
+ * within the margin clears it). A quick probe never rescores and says
  * nothing; a full one past the margin that is not taken says why in
- * r->kept (the device degraded or sick, the host busy or its load not
- * measured), as does a bench without the workload figures the unit has.
+ * r->kept (the first of two, the device degraded or sick, the host busy or
+ * its load not measured), as does a bench without the workload figures the
+ * unit has.
  * A rescore is the owner's statement, not evidence: pay follows verified
  * work, never the score. Either way the device record's health (if any)
  * becomes the unit's latest (terra_unit.health). The caller json_decref's

@@ -82,6 +82,7 @@ jq -c '.bench.sgemm_mflops = 100000' "$dev/pocl-cpu.ndjson" >"$tmp/rs1.ndjson"
 jq -c '.bench.sgemm_mflops = 200000 | .bench.mode = "full" | .bench.host_others_pct = 0' \
 	"$dev/pocl-cpu.ndjson" >"$tmp/rs2.ndjson"
 quiet terra-register -H "$RS" "$tmp/rs1.ndjson" >/dev/null
+quiet terra-register -H "$RS" "$tmp/rs2.ndjson" >/dev/null # the first full probe past the margin waits
 quiet terra-register -H "$RS" "$tmp/rs2.ndjson" >"$tmp/rs.unit"
 rsunit=$(jq -r .unit "$tmp/rs.unit")
 is "$(sqlite3 "$RS/terra.db" "SELECT group_concat(kind, ' ') FROM entries")" "unit rescore" "A2. an honest rescore entry"

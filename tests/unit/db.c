@@ -53,7 +53,7 @@ static void test_fresh(void)
 
 	ok(terra_db_open(&db, fixture_path("fresh.db"), TERRA_DB_CREATE, &e) == 0,
 	   "create a database");
-	is_int(terra_db_schema_version(), 8, "schema version is 8");
+	is_int(terra_db_schema_version(), 9, "schema version is 9");
 	is_int(pragma_int(db, "PRAGMA application_id"), TERRA_APP_ID, "application_id set");
 	is_int(pragma_int(db, "PRAGMA user_version"), terra_db_schema_version(),
 	       "user_version is the schema version");
@@ -90,7 +90,7 @@ static void test_fresh(void)
 	ok(stat(fixture_path("empty.db"), &sb) == 0 && sb.st_size == 0, "... and leaves it empty");
 	ok(terra_db_open(&db, fixture_path("empty.db"), TERRA_DB_OPEN, &e) == 0,
 	   "an empty file is migrated on open");
-	is_int(pragma_int(db, "PRAGMA user_version"), 8, "... to version 8");
+	is_int(pragma_int(db, "PRAGMA user_version"), 9, "... to version 9");
 	terra_db_close(db);
 
 	/* Schema 4: settlement_inputs keyed without the owner; 5 keeps its rows
@@ -102,7 +102,7 @@ static void test_fresh(void)
 	                 " period TEXT NOT NULL REFERENCES settlements(period), role TEXT NOT NULL,"
 	                 " id TEXT NOT NULL, owner TEXT, weight INTEGER NOT NULL,"
 	                 " PRIMARY KEY (period, role, id)) WITHOUT ROWID;"
-	                 "DROP TABLE paid_evidence;"
+	                 "DROP TABLE paid_evidence; DROP TABLE rescore_pending;"
 	                 "INSERT INTO entries VALUES (1, 'settlement', '{}', x'00', x'00', 't');"
 	                 "INSERT INTO settlements VALUES ('p', 'd', 1);"
 	                 "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u1', 'o1', 7);"
@@ -111,7 +111,7 @@ static void test_fresh(void)
 	   "make it a schema 4 database with a settlement input");
 	terra_db_close(db);
 	ok(terra_db_open(&db, fixture_path("v4.db"), TERRA_DB_OPEN, &e) == 0, "open it");
-	is_int(pragma_int(db, "PRAGMA user_version"), 8, "... migrated to version 8");
+	is_int(pragma_int(db, "PRAGMA user_version"), 9, "... migrated to version 9");
 	is_int(pragma_int(db, "SELECT weight FROM settlement_inputs WHERE owner = 'o1'"), 7,
 	       "... its input row kept");
 	ok(terra_db_exec(db, "INSERT INTO settlement_inputs VALUES ('p', 'unit', 'u1', 'o2', 3)",
@@ -128,7 +128,8 @@ static void test_fresh(void)
 	       db,
 	       "DROP TABLE unit_health_history; DROP TABLE unit_health; DROP TRIGGER units_no_delete;"
 	       "DROP TRIGGER units_insert_from_ledger; DROP TRIGGER units_update_from_ledger;"
-	       "DROP VIEW units_latest_entry; DROP TABLE paid_evidence; PRAGMA user_version = 1;"
+	       "DROP VIEW units_latest_entry; DROP TABLE paid_evidence; DROP TABLE rescore_pending;"
+	       "PRAGMA user_version = 1;"
 	       "INSERT INTO units VALUES ('u1', 'o', 'p', 'f', 1, 'active', 'cpu', 't', '{}',"
 	       " '{}')",
 	       &e) == 0,
@@ -136,7 +137,7 @@ static void test_fresh(void)
 	terra_db_close(db);
 	ok(terra_db_open(&db, fixture_path("v1.db"), TERRA_DB_OPEN, &e) == 0,
 	   "open the schema 1 database");
-	is_int(pragma_int(db, "PRAGMA user_version"), 8, "... migrated to version 8");
+	is_int(pragma_int(db, "PRAGMA user_version"), 9, "... migrated to version 9");
 	is_int(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'unit_health'"), 1,
 	       "... unit_health exists");
 	is_int(pragma_int(db, "SELECT count(*) FROM units"), 1, "... the unit is still there");
@@ -235,11 +236,11 @@ static void test_newer(void)
 	terra_db_close(db);
 	before = fixture_slurp(p, &nb);
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "newer schema refused");
-	like(e.msg, "schema version 99 is newer than this terra knows (8)", "... with the reason");
+	like(e.msg, "schema version 99 is newer than this terra knows (9)", "... with the reason");
 	is_int(e.kind, TERRA_E_STATE, "... kind STATE");
 	terra_db_set_program("terra-meter");
 	ok(terra_db_open(&db, p, TERRA_DB_OPEN, &e) < 0, "refused again");
-	like(e.msg, "is newer than this terra-meter knows (8)",
+	like(e.msg, "is newer than this terra-meter knows (9)",
 	     "... naming the program it was given");
 	terra_db_set_program(NULL);
 	after = fixture_slurp(p, &na);

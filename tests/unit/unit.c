@@ -262,7 +262,8 @@ static int64_t entries(terra_home *h, const char *kind)
 	return n;
 }
 
-/* A re-benchmark rescores a unit, beyond TERRA_RESCORE_PCT, from a healthy probe. */
+/* A re-benchmark rescores a unit, beyond TERRA_RESCORE_PCT, from two healthy probes in a
+ * row past it the same way. */
 static void test_rescore(void)
 {
 	char home[300];
@@ -286,8 +287,16 @@ static void test_rescore(void)
 	is_int(register_score(&h, probed(167000, "ok"), &r), 160000,
 	       "within 5% (4.4% up): the score stays");
 	ok(!r.rescored && !*r.kept, "... nothing to say");
+	is_int(register_score(&h, probed(150000, "ok"), &r), 160000,
+	       "6.25% down, the probe healthy: the first past the margin waits");
+	like(r.kept, "sgemm_mflops 150000 is the first full probe past 5% of the score 160000",
+	     "... and says so");
+	is_int(register_score(&h, probed(170000, "ok"), &r), 160000,
+	       "6.25% up next: the other way, it waits in turn");
+	is_int(register_score(&h, probed(150000, "ok"), &r), 160000,
+	       "6.25% down again: the other way again, it waits");
 	is_int(register_score(&h, probed(150000, "ok"), &r), 150000,
-	       "6.25% down, the probe healthy: rescored");
+	       "and again: two in a row past the margin the same way, rescored");
 	is_int(register_score(&h, probed(60000, "degraded"), &r), 150000,
 	       "a probe that found the device degraded does not rescore it");
 	like(r.kept, "the probe found the device degraded", "... and says why");
