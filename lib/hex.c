@@ -1,5 +1,7 @@
 #include "hex.h"
 
+#include "clones.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -47,15 +49,6 @@ typedef int8_t i8x32 __attribute__((vector_size(32)));
 typedef uint16_t u16x16 __attribute__((vector_size(32)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef WIDE_CLONES
-#define WIDE_CLONES
-#endif
-
 /*
  * 32 digits at a time in the compiler's 32-byte vectors (AVX2 where the CPU
  * has it, picked when the program loads; two SSE2 halves otherwise), then
@@ -65,7 +58,7 @@ typedef uint8_t u8x16 __attribute__((vector_size(16)));
  * becomes hi << 4 | lo in a 16-bit lane, narrowed to its byte. A bad digit
  * anywhere fails the whole string.
  */
-WIDE_CLONES
+TERRA_WIDE_CLONES
 int terra_unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
 {
 	u8x32 bad = {0};

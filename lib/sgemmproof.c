@@ -1,5 +1,6 @@
 #include "sgemmproof.h"
 
+#include "clones.h"
 #include "hex.h"
 #include "record.h"
 #include "sha256.h"
@@ -529,23 +530,12 @@ out:
 }
 
 /*
- * Where the compiler can, the loop below is built for wider vectors too and
- * the widest the CPU has is picked when the program loads (GCC's and
- * clang's target_clones): it regenerates a row of A and a column of B for
- * each challenged element, the verifier's main cost besides hashing
- * (bench/sgemm-verify.sh). Every version does the same IEEE operations in
- * the same order (no contraction in ISO C mode), so the verdict does not
- * depend on the CPU.
+ * The loop below is built for each vector width (clones.h): it regenerates
+ * a row of A and a column of B for each challenged element, the verifier's
+ * main cost besides hashing (bench/sgemm-verify.sh). Every version does the
+ * same IEEE operations in the same order (no contraction in ISO C mode), so
+ * the verdict does not depend on the CPU.
  */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef WIDE_CLONES
-#define WIDE_CLONES
-#endif
-
 #define LANES 8 /* partial sums of a dot product */
 
 typedef uint64_t u64x8 __attribute__((vector_size(8 * sizeof(uint64_t))));
@@ -579,7 +569,7 @@ static inline __attribute__((always_inline)) void values8(uint64_t x, uint64_t s
  * partial sums (the same order on every CPU). B's column steps n through
  * the stream.
  */
-WIDE_CLONES
+TERRA_WIDE_CLONES
 static void element_dot(uint64_t state, uint64_t a0, uint64_t b0, int64_t k, int64_t n, double *ab,
                         double *a2, double *b2)
 {

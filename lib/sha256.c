@@ -17,12 +17,38 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+/*
+ * Rounds 4i to 4i + 3 of a block at p: its message words 4i to 4i + 3 into
+ * w[i & 3] (read from p for i < 4, else from the four before: w holds
+ * W[i-4], W[i-3], W[i-2], W[i-1] in turn), then the rounds on the state s0
+ * (ABEF) and s1 (CDGH). Inlined into loops unrolled over i, so i is known.
+ */
+__attribute__((target("sha,sse4.1,ssse3"), always_inline)) static inline void
+rounds4(int i, const uint8_t *p, __m128i w[4], __m128i *s0, __m128i *s1)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i msg;
+
+	if (i < 4) {
+		w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
+	} else {
+		__m128i a = w[i & 3], b = w[(i + 1) & 3], c = w[(i + 2) & 3], d = w[(i + 3) & 3];
+
+		a = _mm_sha256msg1_epu32(a, b);
+		a = _mm_add_epi32(a, _mm_alignr_epi8(d, c, 4));
+		w[i & 3] = _mm_sha256msg2_epu32(a, d);
+	}
+	msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+	*s1 = _mm_sha256rnds2_epu32(*s1, *s0, msg);
+	msg = _mm_shuffle_epi32(msg, 0x0E);
+	*s0 = _mm_sha256rnds2_epu32(*s0, *s1, msg);
+}
+
 /* The compression function over n 64-byte blocks, with the SHA extensions. */
 __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8], const uint8_t *p,
                                                                   size_t n)
 {
-	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-	__m128i s0, s1, tmp, msg, w[4], save0, save1;
+	__m128i s0, s1, tmp, w[4], save0, save1;
 	int i;
 
 	tmp = _mm_loadu_si128((const __m128i *)&st[0]);
@@ -39,23 +65,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
 #else
 #pragma GCC unroll 16
 #endif
-		for (i = 0; i < 16; i++) {
-			if (i < 4) {
-				w[i] = _mm_shuffle_epi8(
-				    _mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-			} else {
-				__m128i a = w[i & 3], b = w[(i + 1) & 3], c = w[(i + 2) & 3],
-				        d = w[(i + 3) & 3];
-				/* a = W[i-4], b = W[i-3], c = W[i-2], d = W[i-1] */
-				a = _mm_sha256msg1_epu32(a, b);
-				a = _mm_add_epi32(a, _mm_alignr_epi8(d, c, 4));
-				w[i & 3] = _mm_sha256msg2_epu32(a, d);
-			}
-			msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
-			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
-			msg = _mm_shuffle_epi32(msg, 0x0E);
-			s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
-		}
+		for (i = 0; i < 16; i++)
+			rounds4(i, p, w, &s0, &s1);
 		s0 = _mm_add_epi32(s0, save0);
 		s1 = _mm_add_epi32(s1, save1);
 	}
@@ -225,8 +236,7 @@ void terra_sha256_node(const uint8_t left[TERRA_HASH_BYTES], const uint8_t right
 __attribute__((target("sha,sse4.1,ssse3"))) static inline void
 block_ways(__m128i s0[WAYS], __m128i s1[WAYS], const uint8_t *p[WAYS])
 {
-	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-	__m128i w[WAYS][4], save0[WAYS], save1[WAYS], msg;
+	__m128i w[WAYS][4], save0[WAYS], save1[WAYS];
 	int i, j;
 
 	for (j = 0; j < WAYS; j++) {
@@ -244,23 +254,8 @@ block_ways(__m128i s0[WAYS], __m128i s1[WAYS], const uint8_t *p[WAYS])
 #else
 #pragma GCC unroll 4
 #endif
-		for (j = 0; j < WAYS; j++) {
-			if (i < 4) {
-				w[j][i] = _mm_shuffle_epi8(
-				    _mm_loadu_si128((const __m128i *)(p[j] + 16 * i)), mask);
-			} else {
-				__m128i a = w[j][i & 3], b = w[j][(i + 1) & 3],
-				        c = w[j][(i + 2) & 3], d = w[j][(i + 3) & 3];
-				a = _mm_sha256msg1_epu32(a, b);
-				a = _mm_add_epi32(a, _mm_alignr_epi8(d, c, 4));
-				w[j][i & 3] = _mm_sha256msg2_epu32(a, d);
-			}
-			msg =
-			    _mm_add_epi32(w[j][i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
-			s1[j] = _mm_sha256rnds2_epu32(s1[j], s0[j], msg);
-			msg = _mm_shuffle_epi32(msg, 0x0E);
-			s0[j] = _mm_sha256rnds2_epu32(s0[j], s1[j], msg);
-		}
+		for (j = 0; j < WAYS; j++)
+			rounds4(i, p[j], w[j], &s0[j], &s1[j]);
 	}
 	for (j = 0; j < WAYS; j++) {
 		s0[j] = _mm_add_epi32(s0[j], save0[j]);
