@@ -59,7 +59,7 @@ typedef uint8_t u8x16 __attribute__((vector_size(16)));
  * anywhere fails the whole string.
  */
 TERRA_WIDE_CLONES
-int terra_unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
+static int unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
 {
 	u8x32 bad = {0};
 	unsigned tail = 0;
@@ -94,4 +94,10 @@ int terra_unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
 	for (size_t b = 0; b < sizeof bad; b++)
 		tail |= bad[b];
 	return tail ? -1 : 0;
+}
+
+/* Outside the clones: clang resolves a cloned function only within its file. */
+int terra_unhex_lower(const char *hex, size_t len, uint8_t *out, size_t n)
+{
+	return unhex_lower(hex, len, out, n);
 }
