@@ -134,7 +134,7 @@ int terra_merkle_verify_inclusion(const uint8_t leaf[TERRA_HASH_BYTES], uint64_t
 	size_t bad;
 
 	memcpy(p.leaf, leaf, TERRA_HASH_BYTES);
-	return terra_merkle_verify_inclusions(&p, 1, &bad, e);
+	return terra_merkle_verify_inclusions(&p, 1, &bad, NULL, e);
 }
 
 /* Where a proof in a batch stands. */
@@ -148,10 +148,13 @@ struct walk {
 	int state;
 };
 
-/* The proof that w[j] goes on as (itself unless it FOLLOWS an earlier one). */
+/* The proof that w[j] goes on as (itself unless it FOLLOWS an earlier one,
+ * which may follow another in turn). */
 static size_t rep_of(const struct walk *w, size_t j)
 {
-	return w[j].state == FOLLOWS ? w[j].rep : j;
+	while (w[j].state == FOLLOWS)
+		j = w[j].rep;
+	return j;
 }
 
 /* w[j] ends where it stands: it has no hash left or needs none. */
@@ -165,17 +168,53 @@ static void settle_walk(const terra_merkle_proof *p, struct walk *w)
 		w->state = TOO_FEW;
 }
 
-/* Whether w[j] stands where proof q stands, with the same hashes left. */
-static int same_walk(const terra_merkle_proof *p, const struct walk *w, size_t j, size_t q)
+/* The step w (still walking) takes with its next path hash h: the node
+ * hash's left and right, and where it stands after (*fn, *sn). */
+static void next_step(const struct walk *w, const uint8_t *h, const uint8_t **left,
+                      const uint8_t **right, uint64_t *fn, uint64_t *sn)
 {
-	return w[q].state == WALKING && w[q].fn == w[j].fn && w[q].sn == w[j].sn &&
-	       p[q].len == p[j].len && memcmp(w[q].r, w[j].r, TERRA_HASH_BYTES) == 0 &&
-	       memcmp(p[q].root, p[j].root, TERRA_HASH_BYTES) == 0 &&
-	       memcmp(p[q].path + w[j].i, p[j].path + w[j].i,
-	              (p[j].len - w[j].i) * TERRA_HASH_BYTES) == 0;
+	*fn = w->fn;
+	*sn = w->sn;
+	if ((*fn & 1) || *fn == *sn) {
+		*left = h;
+		*right = w->r;
+		while (!(*fn & 1) && *fn != 0) {
+			*fn >>= 1;
+			*sn >>= 1;
+		}
+	} else {
+		*left = w->r;
+		*right = h;
+	}
+	*fn >>= 1;
+	*sn >>= 1;
 }
 
-int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t *bad, terra_err *e)
+/*
+ * Whether proof j's next step makes the node proof q's makes, to stand
+ * where q will, with the same hashes left after and the same root: the
+ * node of two siblings, or of one position reached twice. Then j ends as q
+ * does.
+ */
+static int same_step(const terra_merkle_proof *p, const struct walk *w, size_t j, size_t q)
+{
+	const uint8_t *lj, *rj, *lq, *rq;
+	uint64_t fj, sj, fq, sq;
+	size_t i = w[j].i;
+
+	if (w[q].state != WALKING || w[q].i != i || p[q].len != p[j].len)
+		return 0;
+	next_step(&w[j], p[j].path[i], &lj, &rj, &fj, &sj);
+	next_step(&w[q], p[q].path[i], &lq, &rq, &fq, &sq);
+	return fj == fq && sj == sq && memcmp(lj, lq, TERRA_HASH_BYTES) == 0 &&
+	       memcmp(rj, rq, TERRA_HASH_BYTES) == 0 &&
+	       memcmp(p[q].root, p[j].root, TERRA_HASH_BYTES) == 0 &&
+	       memcmp(p[q].path + i + 1, p[j].path + i + 1,
+	              (p[j].len - i - 1) * TERRA_HASH_BYTES) == 0;
+}
+
+int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t *bad,
+                                   size_t *hashes, terra_err *e)
 {
 	struct walk one, *w = n > 1 ? malloc(n * sizeof *w) : &one;
 	const uint8_t **left = n > 1 ? malloc(n * sizeof *left) : NULL;
@@ -187,6 +226,8 @@ int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t
 	int ret = 0;
 
 	*bad = 0;
+	if (hashes)
+		*hashes = 0;
 	if (n > 1 && (!w || !left || !right || !out)) {
 		ret = terra_err_sys(e, "inclusion proofs");
 		goto out;
@@ -203,37 +244,32 @@ int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t
 			w[j].state = OUT_OF_TREE;
 	}
 	do {
+		/* Where each stands before this step: ended, or going on as the
+		 * one before it (all compared before any of them steps). */
+		for (j = 0; j < n; j++) {
+			if (w[j].state != WALKING)
+				continue;
+			settle_walk(&p[j], &w[j]);
+			if (w[j].state == WALKING && j > 0 &&
+			    same_step(p, w, j, rep_of(w, j - 1))) {
+				w[j].rep = rep_of(w, j - 1);
+				w[j].state = FOLLOWS;
+			}
+		}
 		walking = 0;
 		for (j = 0; j < n; j++) {
 			struct walk *v = &w[j];
 
 			if (v->state != WALKING)
 				continue;
-			settle_walk(&p[j], v);
-			if (v->state != WALKING)
-				continue;
-			if (j > 0 && same_walk(p, w, j, rep_of(w, j - 1))) {
-				v->rep = rep_of(w, j - 1);
-				v->state = FOLLOWS;
-				continue;
-			}
-			if ((v->fn & 1) || v->fn == v->sn) {
-				left[walking] = p[j].path[v->i];
-				right[walking] = v->r;
-				while (!(v->fn & 1) && v->fn != 0) {
-					v->fn >>= 1;
-					v->sn >>= 1;
-				}
-			} else {
-				left[walking] = v->r;
-				right[walking] = p[j].path[v->i];
-			}
+			next_step(v, p[j].path[v->i], &left[walking], &right[walking], &v->fn,
+			          &v->sn);
 			out[walking++] = v->r;
-			v->fn >>= 1;
-			v->sn >>= 1;
 			v->i++;
 		}
 		terra_sha256_nodes(walking, left, right, out);
+		if (hashes)
+			*hashes += walking;
 	} while (walking > 0);
 	for (j = 0; j < n; j++) {
 		int state = w[rep_of(w, j)].state;

@@ -63,15 +63,19 @@ typedef struct terra_merkle_proof {
 } terra_merkle_proof;
 /*
  * The same check for n proofs, in step: each step's node hashes are made
- * several at once (terra_sha256_nodes). A proof that reaches, at the same
- * step, the node position and hash of the proof before it (or of the one
- * that one goes on as), with the same hashes left and root, ends as that one
- * does and is not hashed on, so proofs of one tree in increasing leaf order
- * share their upper levels. 0 when all hold; else -1 with *bad the first
- * failing proof in order (kind TERRA_E_VERIFY, or TERRA_E_SYS for memory).
+ * several at once (terra_sha256_nodes). A proof whose next step makes the
+ * node the proof before it (or the one that one goes on as) makes at the
+ * same step, to stand where that one will, with the same hashes left and
+ * root, ends as that one does and is not hashed on: proofs of one tree in
+ * leaf order share the nodes their paths share (each node once in a
+ * perfect tree; where the two sides of a node are of unequal depth, the
+ * proofs reach it at different steps and both hash it). 0 when all hold;
+ * else -1 with *bad the first failing proof in order (kind TERRA_E_VERIFY,
+ * or TERRA_E_SYS for memory). *hashes, when not NULL, gets the node hashes
+ * made.
  */
 int terra_merkle_verify_inclusions(const terra_merkle_proof *p, size_t n, size_t *bad,
-                                   terra_err *e);
+                                   size_t *hashes, terra_err *e);
 /* Consistency proof between tree sizes m <= n (RFC 9162 2.1.4). Sizes m = n
  * need an empty proof and equal roots (the empty tree's root for 0); m = 0 < n
  * has no proof (an empty tree proves nothing) and is refused. Verifications

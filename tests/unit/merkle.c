@@ -219,14 +219,27 @@ static void proof_of(const hash_t *leaves, size_t n, size_t i, const hash_t root
 	p->root = root;
 }
 
+/* For the n proofs of every leaf of a tree that took `hashes` node hashes:
+ * 1 when that is fewer than their hashes in all (n >= 3); *once counts the
+ * trees of a power of two leaves that took exactly their n - 1 nodes. */
+static int tally(const terra_merkle_proof *all, size_t n, size_t hashes, size_t *once)
+{
+	size_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += all[i].len;
+	if ((n & (n - 1)) == 0)
+		*once += hashes == n - 1;
+	return n >= 3 && hashes < sum;
+}
+
 /*
  * terra_merkle_verify_inclusions: every proof of a tree, in increasing
- * order (where they share their upper levels) or in decreasing order, in
- * one batch verifies; a batch of a good proof, an altered one of the next
- * leaf (any one hash flipped, at any level, above or below where the two
- * paths meet) and a good one after fails at the altered one; a good path
- * with another leaf fails; an altered proof first does not take the good
- * one after it down.
+ * order or in decreasing order, in one batch verifies, sharing the nodes
+ * their paths share (each node once where the tree is perfect); a batch of a good proof, an altered
+ * one of the next leaf (any one hash flipped, at any level, above or below where the two paths
+ * meet) and a good one after fails at the altered one; a good path with another leaf fails; an
+ * altered proof first does not take the good one after it down.
  */
 static void test_batch(void)
 {
@@ -237,6 +250,7 @@ static void test_batch(void)
 	terra_merkle_proof three[3];
 	terra_err e = {0};
 	size_t i, n, lvl, bad, bad_good = 0, accepted_bad = 0, wrong_blame = 0, tried = 0;
+	size_t hashes, once = 0, shared = 0;
 	uint8_t byte;
 
 	for (i = 0; i < N; i++) {
@@ -249,12 +263,14 @@ static void test_batch(void)
 		terra_merkle_root(lv, n, root);
 		for (i = 0; i < n; i++)
 			proof_of(lv, n, i, root, paths[i], &all[i]);
-		if (terra_merkle_verify_inclusions(all, n, &bad, &e) < 0)
+		if (terra_merkle_verify_inclusions(all, n, &bad, &hashes, &e) < 0)
 			bad_good++;
+		shared += tally(all, n, hashes, &once);
 		for (i = 0; i < n; i++)
 			proof_of(lv, n, n - 1 - i, root, paths[i], &all[i]);
-		if (terra_merkle_verify_inclusions(all, n, &bad, &e) < 0)
+		if (terra_merkle_verify_inclusions(all, n, &bad, &hashes, &e) < 0)
 			bad_good++;
+		shared += tally(all, n, hashes, &once);
 		for (i = 0; i + 2 < n; i++) {
 			proof_of(lv, n, i, root, paths[0], &three[0]);
 			proof_of(lv, n, i + 1, root, bent, &three[1]);
@@ -262,31 +278,35 @@ static void test_batch(void)
 			for (lvl = 0; lvl < three[1].len; lvl++) {
 				bent[lvl][lvl % 32] ^= 4;
 				tried++;
-				if (terra_merkle_verify_inclusions(three, 3, &bad, &e) == 0)
+				if (terra_merkle_verify_inclusions(three, 3, &bad, NULL, &e) == 0)
 					accepted_bad++;
 				else if (bad != 1)
 					wrong_blame++;
 				/* the altered one first: the good ones hold */
-				if (terra_merkle_verify_inclusions(&three[1], 2, &bad, &e) == 0 ||
+				if (terra_merkle_verify_inclusions(&three[1], 2, &bad, NULL, &e) ==
+				        0 ||
 				    bad != 0)
 					wrong_blame++;
 				bent[lvl][lvl % 32] ^= 4;
 			}
 			memcpy(three[1].leaf, leaves[i], TERRA_HASH_BYTES);
 			tried++;
-			if (terra_merkle_verify_inclusions(three, 3, &bad, &e) == 0)
+			if (terra_merkle_verify_inclusions(three, 3, &bad, NULL, &e) == 0)
 				accepted_bad++;
 			else if (bad != 1 || !strstr(e.msg, "computed root does not match"))
 				wrong_blame++;
 		}
 	}
 	is_int(bad_good, 0, "in one batch: every proof of 1..70 leaves, either order, verifies");
+	is_int(once, 2 * 7, "... a tree of 2^k leaves hashing each of its nodes once (k = 0 to 6)");
+	is_int(shared, 2 * (N - 2),
+	       "... any other, fewer nodes than its proofs have hashes (3..70)");
 	is_int(accepted_bad, 0, "no batch with an altered proof of the next leaf verifies");
 	ok(tried > 2000, "... (over 2000 altered proofs tried)");
 	is_int(wrong_blame, 0, "each failing batch names the altered proof, not a good one");
 	three[0].index = 5;
 	three[0].size = 5;
-	ok(terra_merkle_verify_inclusions(three, 1, &bad, &e) < 0 && bad == 0,
+	ok(terra_merkle_verify_inclusions(three, 1, &bad, NULL, &e) < 0 && bad == 0,
 	   "a batch refuses an index past its tree");
 	like(e.msg, "index 5 is not in a tree of size 5", "and the error says so");
 }
