@@ -502,7 +502,7 @@ static int check_proofs(const terra_sgemm_claim *c, const uint8_t root[TERRA_HAS
 		out[full++] = pf[i].leaf;
 	}
 	terra_sha256_leaves(full, in, 4 * TERRA_SGEMM_PIECE, out);
-	if (terra_merkle_verify_inclusions(pf, n, &bad, e) < 0) {
+	if (terra_merkle_verify_inclusions(pf, n, &bad, NULL, e) < 0) {
 		terra_err_wrap(e, "row %lld piece %lld", (long long)pcs[bad].row,
 		               (long long)pcs[bad].piece);
 		goto out;
@@ -517,7 +517,7 @@ static int check_proofs(const terra_sgemm_claim *c, const uint8_t root[TERRA_HAS
 		out[i] = pf[i].leaf;
 	}
 	terra_sha256_leaves(n, in, TERRA_HASH_BYTES, out);
-	if (terra_merkle_verify_inclusions(pf, n, &bad, e) < 0) {
+	if (terra_merkle_verify_inclusions(pf, n, &bad, NULL, e) < 0) {
 		terra_err_wrap(e, "row %lld", (long long)pcs[bad].row);
 		goto out;
 	}
