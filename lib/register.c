@@ -418,11 +418,11 @@ int terra_register_device(terra_home *h, const json_t *device, json_t **unit,
 		goto out;
 	in_tx = 1;
 	if (terra_unit_get(h->db, id, &u, e) == 0) {
+		int yes;
+
 		r->existed = 1;
 		if (store_health(h, id, device, e) < 0)
 			goto out;
-		int yes;
-
 		if (terra_rescore_wants(h, &u, device,
 		                        terra_register_score(json_object_get(device, "bench")),
 		                        &yes, r->kept, sizeof r->kept, e) < 0)

@@ -201,21 +201,17 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The picked pieces, sorted, each once, into set; returns how many. The
- * draws, in order, into picked and column when not NULL. */
+/* The draws, in order, into picked and column; the picked pieces, sorted,
+ * each once, into set; returns how many. */
 static size_t picked_set(const uint8_t challenge[32], uint64_t leaves, int64_t n,
                          uint64_t set[TERRA_SGEMM_CHALLENGES],
                          uint64_t picked[TERRA_SGEMM_CHALLENGES],
                          int64_t column[TERRA_SGEMM_CHALLENGES])
 {
-	uint64_t mine[TERRA_SGEMM_CHALLENGES];
-	int64_t cols[TERRA_SGEMM_CHALLENGES];
 	size_t len = 0;
 
-	if (!picked)
-		picked = mine;
-	terra_sgemm_challenges(challenge, leaves, n, picked, column ? column : cols);
-	memcpy(set, picked, sizeof mine);
+	terra_sgemm_challenges(challenge, leaves, n, picked, column);
+	memcpy(set, picked, TERRA_SGEMM_CHALLENGES * sizeof *set);
 	qsort(set, TERRA_SGEMM_CHALLENGES, sizeof *set, cmp_u64);
 	for (size_t i = 0; i < TERRA_SGEMM_CHALLENGES; i++)
 		if (len == 0 || set[i] != set[len - 1])
@@ -325,7 +321,8 @@ int terra_sgemm_evidence(const terra_sgemm_claim *c, const uint8_t (*row_leaves)
                          terra_err *e)
 {
 	int64_t rows = c->row_end - c->row_start, npieces = terra_sgemm_pieces(c->n);
-	uint64_t set[TERRA_SGEMM_CHALLENGES];
+	uint64_t set[TERRA_SGEMM_CHALLENGES], picked[TERRA_SGEMM_CHALLENGES];
+	int64_t column[TERRA_SGEMM_CHALLENGES]; /* the verifier's; the evidence opens the pieces */
 	uint8_t tmpl[TERRA_HEADER_BYTES], challenge[32];
 	char hex[TERRA_HASH_HEX];
 	hash_t root, *pieces = NULL, leaf, row_root;
@@ -349,8 +346,9 @@ int terra_sgemm_evidence(const terra_sgemm_claim *c, const uint8_t (*row_leaves)
 		terra_sha256("", 0, root);
 	terra_sgemm_header(c, root, tmpl);
 	terra_sha256d_hash(tmpl, nonce, challenge);
-	nset =
-	    rows > 0 ? picked_set(challenge, (uint64_t)(rows * npieces), c->n, set, NULL, NULL) : 0;
+	nset = rows > 0
+	           ? picked_set(challenge, (uint64_t)(rows * npieces), c->n, set, picked, column)
+	           : 0;
 	for (size_t i = 0; i < nset; i++) {
 		int64_t r = c->row_start + (int64_t)(set[i] / (uint64_t)npieces);
 		int64_t p = (int64_t)(set[i] % (uint64_t)npieces);

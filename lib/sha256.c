@@ -152,20 +152,28 @@ int terra_sha256_accelerated(void)
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
+/* The len-byte message at the start of buf padded in place (buf has room
+ * for its last block); returns its blocks. */
+static size_t pad_in_place(uint8_t *buf, size_t len)
+{
+	uint64_t bits = (uint64_t)len * 8;
+	size_t t = (len + 9 + 63) / 64 * 64;
+
+	buf[len] = 0x80;
+	memset(buf + len + 1, 0, t - len - 1);
+	for (int i = 0; i < 8; i++)
+		buf[t - 1 - i] = (uint8_t)(bits >> (8 * i));
+	return t / 64;
+}
+
 /* A message of at most 119 bytes, padded in place into one or two blocks. */
 static void sha256_ni_short(uint8_t *buf, size_t len, uint8_t out[TERRA_HASH_BYTES])
 {
 	uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	uint64_t bits = (uint64_t)len * 8;
-	size_t t = len + 9 > 64 ? 128 : 64;
 	int i;
 
-	buf[len] = 0x80;
-	memset(buf + len + 1, 0, t - len - 1);
-	for (i = 0; i < 8; i++)
-		buf[t - 1 - i] = (uint8_t)(bits >> (8 * i));
-	blocks_ni(st, buf, t / 64);
+	blocks_ni(st, buf, pad_in_place(buf, len));
 	for (i = 0; i < 8; i++) {
 		out[4 * i] = (uint8_t)(st[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(st[i] >> 16);
@@ -303,21 +311,6 @@ padded_ways(const uint8_t *msg[WAYS], size_t blocks, int ways, uint8_t *const ou
 	}
 }
 
-/* prefix || data (len bytes) padded into buf; returns its blocks. */
-static size_t pad(uint8_t prefix, const uint8_t *data, size_t len, uint8_t *buf)
-{
-	size_t total = len + 1, t = (total + 9 + 63) / 64 * 64;
-	uint64_t bits = (uint64_t)total * 8;
-
-	buf[0] = prefix;
-	memcpy(buf + 1, data, len);
-	buf[total] = 0x80;
-	memset(buf + total + 1, 0, t - total - 1);
-	for (int i = 0; i < 8; i++)
-		buf[t - 1 - i] = (uint8_t)(bits >> (8 * i));
-	return t / 64;
-}
-
 #define MANY_MAX 1024 /* longest message hashed in step; longer ones one by one */
 
 static void many(size_t n, uint8_t prefix, const uint8_t *const *a, const uint8_t *const *b,
@@ -340,15 +333,14 @@ static void many(size_t n, uint8_t prefix, const uint8_t *const *a, const uint8_
 			break;
 		}
 		for (int j = 0; j < ways; j++) {
+			buf[j][0] = prefix;
 			if (b) { /* a node: left || right */
-				uint8_t lr[2 * TERRA_HASH_BYTES];
-
-				memcpy(lr, a[i + j], TERRA_HASH_BYTES);
-				memcpy(lr + TERRA_HASH_BYTES, b[i + j], TERRA_HASH_BYTES);
-				blocks = pad(prefix, lr, sizeof lr, buf[j]);
+				memcpy(buf[j] + 1, a[i + j], TERRA_HASH_BYTES);
+				memcpy(buf[j] + 1 + TERRA_HASH_BYTES, b[i + j], TERRA_HASH_BYTES);
 			} else {
-				blocks = pad(prefix, a[i + j], len, buf[j]);
+				memcpy(buf[j] + 1, a[i + j], len);
 			}
+			blocks = pad_in_place(buf[j], len + 1);
 			msg[j] = buf[j];
 			o[j] = hashes[j]; /* out[i + j] may be an input of its own */
 		}

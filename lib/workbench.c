@@ -51,8 +51,8 @@ struct bench {
 	terra_sha256d_cl *s;
 	uint8_t header[TERRA_HEADER_BYTES];
 	uint64_t start, count, *shares;
-	double *sgemm, *sha; /* per microsecond of device time */
-	int nsgemm, nsha;
+	double *sgemm, *sha; /* per microsecond of device time, n of each */
+	int n;
 };
 
 /*
@@ -77,7 +77,7 @@ static int sgemm_sample(struct bench *b, terra_err *e)
 		}
 		if (work < b->first)
 			continue;
-		b->sgemm[b->nsgemm++] = (double)work / (double)(busy > 0 ? busy : 1);
+		b->sgemm[b->n] = (double)work / (double)(busy > 0 ? busy : 1);
 		return 0;
 	}
 }
@@ -132,7 +132,7 @@ int terra_workbench_run(cl_context ctx, cl_command_queue q, cl_device_id dev,
                         const terra_workbench_opts *o, terra_workbench *w, terra_err *e)
 {
 	struct bench b = {0};
-	double until, per_us;
+	double until;
 	int ret = -1;
 
 	memset(w, 0, sizeof *w);
@@ -149,23 +149,19 @@ int terra_workbench_run(cl_context ctx, cl_command_queue q, cl_device_id dev,
 	 * over tens of seconds; a longer stretch averages it, terra-probe(1)).
 	 */
 	until = now_s() + o->seconds;
-	while (b.nsgemm < TERRA_WORKBENCH_SAMPLES_MAX &&
-	       (b.nsgemm < o->samples || b.nsha < o->samples || now_s() < until)) {
+	for (; b.n < TERRA_WORKBENCH_SAMPLES_MAX && (b.n < o->samples || now_s() < until); b.n++) {
 		if (sgemm_sample(&b, e) < 0) {
 			terra_err_wrap(e, "sgemm");
 			goto out;
 		}
-		if (b.nsha < TERRA_WORKBENCH_SAMPLES_MAX) {
-			if (sha_scan(&b, b.count, &per_us, e) < 0) {
-				terra_err_wrap(e, "sha256d");
-				goto out;
-			}
-			b.sha[b.nsha++] = per_us;
+		if (sha_scan(&b, b.count, &b.sha[b.n], e) < 0) {
+			terra_err_wrap(e, "sha256d");
+			goto out;
 		}
 	}
-	w->sgemm_mflops = (int64_t)(figure(b.sgemm, b.nsgemm) + 0.5);
-	w->sha256d_khps = (int64_t)(figure(b.sha, b.nsha) * 1000 + 0.5);
-	w->samples = b.nsgemm < b.nsha ? b.nsgemm : b.nsha;
+	w->sgemm_mflops = (int64_t)(figure(b.sgemm, b.n) + 0.5);
+	w->sha256d_khps = (int64_t)(figure(b.sha, b.n) * 1000 + 0.5);
+	w->samples = b.n;
 	ret = 0;
 out:
 	terra_sgemm_close(b.g);

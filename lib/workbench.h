@@ -34,7 +34,7 @@ void terra_workbench_defaults(int quick, terra_workbench_opts *o);
 typedef struct terra_workbench {
 	int64_t sgemm_mflops; /* flops per microsecond of device time */
 	int64_t sha256d_khps; /* thousands of double SHA-256 hashes per second */
-	int samples;          /* the fewer of the two workloads' samples */
+	int samples;          /* samples of each workload */
 } terra_workbench;
 
 /* Runs both workloads on dev through q (a profiling queue). */
